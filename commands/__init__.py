@@ -1,0 +1,1 @@
+"""Thin typer modules, one per subcommand (installed as ``scot_cli.commands``)."""

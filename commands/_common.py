@@ -1,0 +1,112 @@
+"""What every command shares: stderr console, progress, help text, default subcommands."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from scot_cli.schema import Table
+
+
+@dataclass
+class State:
+    """Global options, set once by the top-level callback."""
+
+    quiet: bool = False
+    debug: bool = False
+
+
+STATE = State()
+
+
+def console() -> Console:
+    """A console on stderr; rich honours NO_COLOR and plain output when not a terminal."""
+    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def info(message: str) -> None:
+    """A message for a person, on stderr; silenced by --quiet."""
+    if not STATE.quiet:
+        console().print(message, markup=False)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr; shown even with --quiet."""
+    console().print(f"scot: warning: {message}", markup=False, style="yellow")
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+@contextlib.contextmanager
+def progress(description: str) -> Iterator[ProgressFn | None]:
+    """Yield a ``(done, total)`` callback drawing a bar, or None off a terminal or with --quiet."""
+    if STATE.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console(), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def epilog(example: str, tables: Sequence[Table] = (), *, more: str = "") -> str:
+    """Help epilog: required input columns from the schema, then a runnable example."""
+    parts = []
+    if tables:
+        cols = "\n\n".join(f"  {t.help_columns()}" for t in tables)
+        parts.append(f"Input columns (optional in brackets):\n\n{cols}")
+    if more:
+        parts.append(more)
+    parts.append(f"Example:\n\n  {example}")
+    return "\n\n".join(parts)
+
+
+def parse_floats(text: str, *, option: str) -> list[float]:
+    """Parse a comma-separated list of numbers for an option, or fail as a usage error."""
+    from scot_cli.errors import UsageError
+
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise UsageError(f"{option}: expected comma-separated numbers, got {text!r}") from exc
+
+
+class DefaultGroup(TyperGroup):
+    """A group that runs its default command when the first argument is not a subcommand.
+
+    ``scot forecast SALES ...`` runs the default command while ``scot forecast evaluate ...``
+    runs the subcommand.
+    """
+
+    default_command = "run"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = [self.default_command, *args]
+        return list(super().parse_args(ctx, args))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        cmd = self.commands[self.default_command]
+        with ctx.scope(cleanup=False):
+            sub = cmd.make_context(ctx.info_name, [], parent=ctx.parent, resilient_parsing=True)
+            cmd.format_help(sub, formatter)
+
+
+def default_group(name: str, help_text: str) -> typer.Typer:
+    """A typer sub-app whose default command is ``run``."""
+    return typer.Typer(name=name, help=help_text, cls=DefaultGroup, no_args_is_help=False,
+                       add_completion=False)

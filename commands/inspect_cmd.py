@@ -1,0 +1,54 @@
+"""``scot inspect``: schema, rows, head, per-column summary and provenance of a file."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ._common import epilog
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def inspect(
+    path: str = typer.Argument(..., help="Parquet or Arrow IPC file, or - for stdin."),
+    head: int = typer.Option(5, "--head", "-n", help="Rows of the head to show."),
+) -> None:
+    """Show a file's schema, row count, head, column summary and provenance."""
+    from scot_cli.inspection import column_summary
+    from scot_cli.io import parse_frame, provenance_of, read_input_bytes
+
+    data = read_input_bytes(path)
+    df = parse_frame(data, name="<stdin>" if path == "-" else path)
+    out = Console()
+    out.print(f"[bold]{'<stdin>' if path == '-' else path}[/]: {df.height:,} rows, "
+              f"{df.width} columns")
+    out.print(_rich(column_summary(df), "columns"))
+    if head > 0:
+        out.print(_rich(df.head(head), f"head({head})"))
+    prov = provenance_of(data, name=path)
+    if prov:
+        out.print("[bold]provenance[/]")
+        out.print(json.dumps(prov, indent=2, sort_keys=True), markup=False, highlight=False)
+
+
+def _rich(df: pl.DataFrame, title: str) -> RichTable:
+    t = RichTable(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(c, overflow="fold")
+    for row in df.iter_rows():
+        t.add_row(*("" if v is None else str(v) for v in row))
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "inspect",
+        help="Show a Parquet file's schema, rows, head, column summary and provenance.",
+        epilog=epilog("scot inspect fixtures/sales.parquet   (or: cat f.parquet | scot inspect -)"),
+    )(inspect)

@@ -1,0 +1,297 @@
+"""The data contract: every table scot reads or writes, declared once.
+
+Each :class:`Table` lists its columns with dtype, whether they are required,
+bounds and a description. Validation happens at the I/O boundary (on read and
+before write); library functions may then assume valid frames.
+``python -m scot_cli.schema`` renders ``docs/schemas.md`` from these declarations.
+Declarations are plain Python (no polars import) so that ``scot --help`` stays fast;
+``scot_cli.validate`` checks frames against them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+#: Output-table modules of the command packages; each defines ``TABLES``.
+OUTPUT_SCHEMA_MODULES = (
+    "scot_cli.forecast.schema",
+    "scot_cli.buy.schema",
+    "scot_cli.place.schema",
+    "scot_cli.promise.schema",
+    "scot_cli.route.schema",
+    "scot_cli.explain.schema",
+)
+
+NODE_KINDS = ("vendor", "fc", "sort_center", "station", "region")
+LANE_MODES = ("ground", "air")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: name, dtype, and the rules it must satisfy."""
+
+    name: str
+    dtype: str
+    description: str
+    required: bool = True
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def dtype_name(self) -> str:
+        return self.dtype
+
+
+@dataclass(frozen=True)
+class Table:
+    """A declared table: its name, key columns and columns."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    keys: tuple[str, ...] = ()
+    notes: str = ""
+    defaults: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def optional(self) -> list[str]:
+        return [c.name for c in self.columns if not c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def help_columns(self) -> str:
+        """One line for ``--help``: required columns, then optional ones in brackets."""
+        opt = " ".join(f"[{c}]" for c in self.optional)
+        return f"{self.name}: {', '.join(self.required)}" + (f" {opt}" if opt else "")
+
+    def validate(self, df: pl.DataFrame, *, source: str) -> pl.DataFrame:
+        """Check ``df`` against the declaration and return it with canonical dtypes.
+
+        Raises
+        ------
+        InputDataError
+            On a missing column, an incompatible dtype, a null or duplicate key,
+            a value out of bounds or outside its allowed choices.
+        """
+        from scot_cli.validate import validate
+
+        return validate(self, df, source=source)
+
+
+def _c(name: str, dtype: str, description: str, **kw: object) -> Column:
+    return Column(name, dtype, description, **kw)  # type: ignore[arg-type]
+
+
+#: dtype names used in declarations; scot_cli.validate maps them to polars dtypes.
+S, F, I, B, D, DT = "str", "f64", "i64", "bool", "date", "datetime"
+
+SALES = Table(
+    "sales",
+    "Observed demand history: units sold per sku, location and period.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("location", S, "demand region or node; 'ALL' when absent", required=False),
+        _c("date", D, "period start (day, week start or month start)"),
+        _c("units", F, "units sold; null when unknown", nullable=True, min=0),
+        _c("price", F, "selling price in the period", required=False, nullable=True, min=0),
+        _c("in_stock", B, "false when stock-out censored sales", required=False, nullable=True),
+        _c("event", S, "name of a planned event active that period", required=False,
+           nullable=True),
+    ),
+    keys=("sku", "location", "date"),
+    defaults={"location": "ALL"},
+)
+
+ITEMS = Table(
+    "items",
+    "Item master: costs, lead times, pack sizes and attributes per sku.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("category", S, "product category"),
+        _c("unit_cost", F, "purchase cost per unit", min=0),
+        _c("price", F, "selling price per unit", min=0),
+        _c("holding_cost_rate", F, "annual holding cost as a fraction of unit_cost", min=0),
+        _c("stockout_cost", F, "cost per unit short; null to use service_level",
+           required=False, nullable=True, min=0),
+        _c("service_level", F, "target cycle service level in (0,1); null to use stockout_cost",
+           required=False, nullable=True, min=0, max=1),
+        _c("order_cost", F, "fixed cost per purchase order", min=0),
+        _c("lead_time_days", F, "mean vendor lead time in days", min=0),
+        _c("lead_time_sd", F, "standard deviation of the lead time in days", min=0),
+        _c("moq", I, "minimum order quantity in units (0 for none)", min=0),
+        _c("case_pack", I, "units per case; orders are multiples of it", min=1),
+        _c("vendor", S, "vendor node id"),
+        _c("unit_volume", F, "volume per unit (same unit as storage and truck capacity)", min=0),
+        _c("launch_date", D, "first sale date for new items", required=False, nullable=True),
+        _c("brand", S, "brand, an attribute for cold-start forecasts", required=False,
+           nullable=True),
+    ),
+    keys=("sku",),
+)
+
+EVENTS = Table(
+    "events",
+    "Planned events (promotions, holidays) that lift demand on their dates.",
+    (
+        _c("event", S, "event name; the lift is learned from past events of the same name"),
+        _c("start", D, "first day of the event"),
+        _c("end", D, "last day of the event (inclusive)"),
+        _c("sku", S, "sku the event applies to; null for all", required=False, nullable=True),
+        _c("category", S, "category the event applies to; null for all", required=False,
+           nullable=True),
+        _c("lift", F, "planned multiplicative lift; null to learn it", required=False,
+           nullable=True, min=0),
+    ),
+)
+
+NODES = Table(
+    "nodes",
+    "Network nodes: vendors, fulfillment centers, sort centers, delivery stations, regions.",
+    (
+        _c("node", S, "node id"),
+        _c("kind", S, "node kind", choices=NODE_KINDS),
+        _c("region", S, "region the node sits in"),
+        _c("storage_capacity", F, "storage volume (same unit as unit_volume)", nullable=True,
+           min=0),
+        _c("daily_capacity", F, "units the node can process per day", nullable=True, min=0),
+        _c("cutoff_hour", I, "orders after this hour ship the next working day", nullable=True,
+           min=0, max=24),
+        _c("processing_days", I, "days from order release to ship", nullable=True, min=0),
+        _c("lat", F, "latitude in degrees", min=-90, max=90),
+        _c("lon", F, "longitude in degrees", min=-180, max=180),
+    ),
+    keys=("node",),
+)
+
+LANES = Table(
+    "lanes",
+    "Transport legs between nodes with transit-time spread, costs, trucks and schedule.",
+    (
+        _c("origin", S, "node the leg leaves from"),
+        _c("destination", S, "node the leg arrives at"),
+        _c("mode", S, "transport mode", choices=LANE_MODES),
+        _c("transit_days", F, "mean transit time in days", min=0),
+        _c("transit_sd", F, "standard deviation of the transit time in days", min=0),
+        _c("cost_per_unit", F, "variable cost per unit shipped", min=0),
+        _c("truck_capacity", F, "volume one truck (or air container) carries", min=0),
+        _c("cost_per_truck", F, "fixed cost per truck dispatched", min=0),
+        _c("departure_hour", I, "hour of the day the scheduled departure leaves", min=0, max=23),
+        _c("weekdays", S, "seven 0/1 flags, Monday first: days the lane departs",
+           required=False),
+    ),
+    keys=("origin", "destination", "mode"),
+    defaults={"weekdays": "1111111"},
+)
+
+INVENTORY = Table(
+    "inventory",
+    "Stock position per sku and node.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("node", S, "node holding the stock"),
+        _c("on_hand", F, "units physically on hand", min=0),
+        _c("in_transit", F, "units on the way to the node", required=False, nullable=True,
+           min=0),
+        _c("eta", D, "expected arrival of the in-transit units", required=False, nullable=True),
+    ),
+    keys=("sku", "node"),
+)
+
+ORDERS = Table(
+    "orders",
+    "Customer order lines to promise and route.",
+    (
+        _c("order_id", S, "order id"),
+        _c("line", I, "line number within the order", min=1),
+        _c("sku", S, "stock-keeping unit id"),
+        _c("qty", F, "units ordered", min=0),
+        _c("destination", S, "region (or station) the order is delivered to"),
+        _c("order_time", DT, "when the order was placed"),
+    ),
+    keys=("order_id", "line"),
+)
+
+CALENDAR = Table(
+    "calendar",
+    "Carrier and node calendar: days without pickup or delivery (holidays, weekends).",
+    (
+        _c("node", S, "node (FC for pickups, region or station for deliveries)"),
+        _c("date", D, "calendar day"),
+        _c("pickup", B, "false when nothing leaves the node that day"),
+        _c("delivery", B, "false when nothing is delivered at the node that day"),
+    ),
+    keys=("node", "date"),
+)
+
+INPUT_TABLES = (SALES, ITEMS, EVENTS, NODES, LANES, INVENTORY, ORDERS, CALENDAR)
+
+
+def all_tables() -> list[Table]:
+    """Input tables, then the output tables each command package declares."""
+    tables = list(INPUT_TABLES)
+    for mod_name in OUTPUT_SCHEMA_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod_name:
+                raise
+            continue
+        tables.extend(getattr(mod, "TABLES", ()))
+    return tables
+
+
+def render_markdown(tables: Sequence[Table] | None = None) -> str:
+    """Render the schema reference (``docs/schemas.md``)."""
+    lines = [
+        "# Table schemas",
+        "",
+        "Generated from `scot_cli/schema.py` and the command packages' `schema.py` by",
+        "`python -m scot_cli.schema > docs/schemas.md`; a test fails when this file drifts.",
+        "",
+    ]
+    for t in tables if tables is not None else all_tables():
+        lines += [f"## {t.name}", "", t.description, ""]
+        if t.keys:
+            lines += [f"Key: {', '.join(f'`{k}`' for k in t.keys)}", ""]
+        lines += ["| column | dtype | required | nullable | rule | description |",
+                  "|---|---|---|---|---|---|"]
+        for c in t.columns:
+            lines.append(
+                f"| `{c.name}` | {c.dtype_name()} | {'yes' if c.required else 'no'} | "
+                f"{'yes' if c.nullable else 'no'} | {_rule(c)} | {c.description} |"
+            )
+        if t.notes:
+            lines += ["", t.notes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _rule(c: Column) -> str:
+    parts = []
+    if c.min is not None:
+        parts.append(f">= {c.min:g}")
+    if c.max is not None:
+        parts.append(f"<= {c.max:g}")
+    if c.choices:
+        parts.append(" / ".join(c.choices))
+    return ", ".join(parts)
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

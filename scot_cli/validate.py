@@ -1,0 +1,165 @@
+"""Check polars frames against the declarations in :mod:`scot_cli.schema`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from scot_cli.errors import InputDataError
+from scot_cli.schema import Table
+
+POLARS_DTYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "f64": pl.Float64(),
+    "i64": pl.Int64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+}
+
+
+def polars_schema(table: Table) -> dict[str, pl.DataType]:
+    """The polars schema of a declared table (all columns, declaration order)."""
+    return {c.name: POLARS_DTYPES[c.dtype] for c in table.columns}
+
+
+def empty_frame(table: Table) -> pl.DataFrame:
+    """A zero-row frame with the table's columns and dtypes."""
+    return pl.DataFrame(schema=polars_schema(table))
+
+
+def _compatible(actual: pl.DataType, expected: pl.DataType) -> bool:
+    if actual == expected:
+        return True
+    if isinstance(expected, pl.Float64):
+        return actual.is_numeric()
+    if isinstance(expected, pl.Int64):
+        return actual.is_integer()
+    if isinstance(expected, pl.String):
+        return isinstance(actual, pl.String | pl.Categorical | pl.Enum)
+    if isinstance(expected, pl.Datetime | pl.Date):
+        return isinstance(actual, pl.Datetime)
+    return False
+
+
+def _fmt_key(row: dict[str, object], keys: Sequence[str]) -> str:
+    return ", ".join(f"{k}={row[k]!r}" for k in keys)
+
+
+def validate(table: Table, df: pl.DataFrame, *, source: str) -> pl.DataFrame:
+    """Validate ``df`` against ``table`` and return it with canonical dtypes.
+
+    Raises
+    ------
+    InputDataError
+        On a missing column, an incompatible dtype, a null or duplicate key,
+        a value out of bounds or outside its allowed choices.
+    """
+    missing = [c for c in table.required if c not in df.columns]
+    if missing:
+        raise InputDataError(
+            f"{source}: missing required column {', '.join(repr(m) for m in missing)} "
+            f"for the {table.name} table (expected {', '.join(table.required)})"
+        )
+    for name, value in table.defaults.items():
+        if name not in df.columns:
+            df = df.with_columns(pl.lit(value).alias(name))
+    casts = []
+    for col in table.columns:
+        if col.name not in df.columns:
+            continue
+        expected = POLARS_DTYPES[col.dtype]
+        actual = df.schema[col.name]
+        if isinstance(actual, pl.Null):
+            casts.append(pl.col(col.name).cast(expected))
+            continue
+        if not _compatible(actual, expected):
+            raise InputDataError(
+                f"{source}: column {col.name!r} has dtype {actual}, expected "
+                f"{col.dtype} ({col.description})"
+            )
+        if actual != expected:
+            casts.append(pl.col(col.name).cast(expected))
+    if casts:
+        df = df.with_columns(casts)
+    _check_nulls(table, df, source)
+    _check_keys(table, df, source)
+    _check_values(table, df, source)
+    return df
+
+
+def _where(table: Table, bad: pl.DataFrame) -> str:
+    keys = [k for k in table.keys if k in bad.columns]
+    if not keys:
+        return ""
+    return f", first at {_fmt_key(bad.row(0, named=True), keys)}"
+
+
+def _check_nulls(table: Table, df: pl.DataFrame, source: str) -> None:
+    for col in table.columns:
+        if col.name not in df.columns or col.nullable:
+            continue
+        nulls = df.filter(pl.col(col.name).is_null())
+        if nulls.height:
+            raise InputDataError(
+                f"{source}: column {col.name!r} has {nulls.height} null value(s)"
+                f"{_where(table, nulls)}; fill or drop them"
+            )
+
+
+def _check_keys(table: Table, df: pl.DataFrame, source: str) -> None:
+    if not table.keys or df.height == 0:
+        return
+    dup = df.select(table.keys).filter(pl.struct(table.keys).is_duplicated())
+    if dup.height:
+        key = _fmt_key(dup.row(0, named=True), table.keys)
+        raise InputDataError(
+            f"{source}: duplicate key ({', '.join(table.keys)}) at {key}; "
+            "each key must appear once"
+        )
+
+
+def _check_values(table: Table, df: pl.DataFrame, source: str) -> None:
+    for col in table.columns:
+        if col.name not in df.columns:
+            continue
+        c = pl.col(col.name)
+        checks: list[tuple[pl.Expr, str]] = []
+        if col.min is not None:
+            checks.append((c < col.min, f"below its minimum {col.min:g}"))
+        if col.max is not None:
+            checks.append((c > col.max, f"above its maximum {col.max:g}"))
+        if col.choices is not None:
+            checks.append((~c.is_in(list(col.choices)), f"not one of {', '.join(col.choices)}"))
+        if col.dtype == "f64":
+            checks.append((c.is_nan(), "(NaN)"))
+        for expr, what in checks:
+            bad = df.filter(expr)
+            if bad.height:
+                value = bad.row(0, named=True)[col.name]
+                raise InputDataError(
+                    f"{source}: column {col.name!r} has value {value!r} {what}"
+                    f"{_where(table, bad)}"
+                )
+
+
+def check_references(
+    df: pl.DataFrame,
+    column: str,
+    known: Iterable[str],
+    *,
+    source: str,
+    known_source: str,
+    what: str = "node",
+) -> None:
+    """Raise when ``df[column]`` names a value not in ``known`` (e.g. an unknown node)."""
+    known_list = sorted(set(known))
+    unknown = df.filter(~pl.col(column).is_in(known_list) & pl.col(column).is_not_null())
+    if unknown.height:
+        value = unknown[column][0]
+        shown = ", ".join(known_list[:8]) + (", ..." if len(known_list) > 8 else "")
+        raise InputDataError(
+            f"{source}: {what} {value!r} in column {column} is not in {known_source} "
+            f"(known: {shown})"
+        )
