@@ -34,7 +34,7 @@ def column_summary(df: pl.DataFrame) -> pl.DataFrame:
 
 def _mean(s: pl.Series) -> float | None:
     value = s.cast(pl.Float64).mean()
-    return float(value) if isinstance(value, int | float) else None
+    return round(float(value), 4) if isinstance(value, int | float) else None
 
 
 def _str(value: object) -> str | None:

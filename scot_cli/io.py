@@ -199,6 +199,7 @@ def atomic_write(path: Path, write: Any) -> None:
         raise UsageError(f"{path}: folder {folder} does not exist; create it first")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -214,6 +215,12 @@ def atomic_write(path: Path, write: Any) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def stdout_is_terminal() -> bool:

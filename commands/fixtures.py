@@ -1,0 +1,44 @@
+"""``scot fixtures``: generate a believable retailer's tables as Parquet files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from ._common import epilog, info
+
+
+def fixtures(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the tables into."),
+    skus: int = typer.Option(80, "--skus", min=2, help="Number of SKUs (about 5% are new)."),
+    days: int = typer.Option(730, "--days", min=28, help="Days of sales history."),
+    orders: int = typer.Option(1200, "--orders", min=1, help="Orders on the day after history."),
+    seed: int = typer.Option(7, "--seed", help="Random seed."),
+    end: str = typer.Option("2026-10-31", "--end", help="Last day of sales history."),
+) -> None:
+    """Generate sales, items, events, nodes, lanes, inventory, orders and calendar tables."""
+    from scot_cli.errors import UsageError
+    from scot_cli.fixtures import FixtureSpec, generate
+    from scot_cli.io import Run, write_tables
+    from scot_cli.schema import INPUT_TABLES
+
+    try:
+        end_date = dt.date.fromisoformat(end)
+    except ValueError as exc:
+        raise UsageError(f"--end: expected a date like 2026-10-31, got {end!r}") from exc
+    spec = FixtureSpec(skus=skus, days=days, seed=seed, end=end_date, orders=orders)
+    frames = generate(spec)
+    run = Run("fixtures", params={"skus": skus, "days": days, "orders": orders, "end": end},
+              seed=seed)
+    write_tables(out, frames, run, {t.name: t for t in INPUT_TABLES})
+    info(f"wrote {len(frames)} tables to {out} ({', '.join(f'{k}: {v.height:,} rows' for k, v in frames.items())})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "fixtures",
+        help="Generate a believable retailer's tables (deterministic from --seed).",
+        epilog=epilog("scot fixtures --out f --skus 80 --days 730 --seed 7"),
+    )(fixtures)
