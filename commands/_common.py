@@ -108,5 +108,6 @@ class DefaultGroup(TyperGroup):
 
 def default_group(name: str, help_text: str) -> typer.Typer:
     """A typer sub-app whose default command is ``run``."""
-    return typer.Typer(name=name, help=help_text, cls=DefaultGroup, no_args_is_help=False,
-                       add_completion=False)
+    return typer.Typer(
+        name=name, help=help_text, cls=DefaultGroup, no_args_is_help=False, add_completion=False
+    )

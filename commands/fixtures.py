@@ -30,10 +30,12 @@ def fixtures(
         raise UsageError(f"--end: expected a date like 2026-10-31, got {end!r}") from exc
     spec = FixtureSpec(skus=skus, days=days, seed=seed, end=end_date, orders=orders)
     frames = generate(spec)
-    run = Run("fixtures", params={"skus": skus, "days": days, "orders": orders, "end": end},
-              seed=seed)
+    run = Run(
+        "fixtures", params={"skus": skus, "days": days, "orders": orders, "end": end}, seed=seed
+    )
     write_tables(out, frames, run, {t.name: t for t in INPUT_TABLES})
-    info(f"wrote {len(frames)} tables to {out} ({', '.join(f'{k}: {v.height:,} rows' for k, v in frames.items())})")
+    sizes = ", ".join(f"{k}: {v.height:,} rows" for k, v in frames.items())
+    info(f"wrote {len(frames)} tables to {out} ({sizes})")
 
 
 def register(app: typer.Typer) -> None:

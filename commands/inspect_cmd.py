@@ -26,8 +26,9 @@ def inspect(
     data = read_input_bytes(path)
     df = parse_frame(data, name="<stdin>" if path == "-" else path)
     out = Console()
-    out.print(f"[bold]{'<stdin>' if path == '-' else path}[/]: {df.height:,} rows, "
-              f"{df.width} columns")
+    out.print(
+        f"[bold]{'<stdin>' if path == '-' else path}[/]: {df.height:,} rows, {df.width} columns"
+    )
     out.print(_rich(column_summary(df), "columns"))
     if head > 0:
         out.print(_rich(df.head(head), f"head({head})"))

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "route",
     "explain",
     "demo",
+    "check",
     "inspect_cmd",
     "sql",
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 from rich.console import Console
@@ -11,7 +11,7 @@ from ._common import epilog
 from .inspect_cmd import _rich
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -20,9 +20,12 @@ class Format(str, Enum):
 
 def sql(
     query: str = typer.Argument(..., help="SQL; refer to files as 'path/to/file.parquet'."),
-    fmt: Format = typer.Option(None, "--format", "-f",
-                               help="table (default on a terminal), csv (default in a pipe), "
-                                    "json or parquet."),
+    fmt: Format = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="table (default on a terminal), csv (default in a pipe), json or parquet.",
+    ),
     out: str = typer.Option(None, "-o", "--output", help="Write the result to this file."),
 ) -> None:
     """Run a DuckDB query over Parquet files."""

@@ -26,8 +26,13 @@ def column_summary(df: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
         schema={
-            "column": pl.String, "dtype": pl.String, "nulls": pl.Int64, "distinct": pl.Int64,
-            "min": pl.String, "max": pl.String, "mean": pl.Float64,
+            "column": pl.String,
+            "dtype": pl.String,
+            "nulls": pl.Int64,
+            "distinct": pl.Int64,
+            "min": pl.String,
+            "max": pl.String,
+            "mean": pl.Float64,
         },
     )
 

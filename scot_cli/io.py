@@ -130,8 +130,9 @@ class Run:
         self.sources.append(Source(label, path, hashlib.sha256(data).hexdigest()))
         return df
 
-    def read_optional(self, path: str | None, table: Table, *, role: str | None = None
-                      ) -> pl.DataFrame | None:
+    def read_optional(
+        self, path: str | None, table: Table, *, role: str | None = None
+    ) -> pl.DataFrame | None:
         return None if path is None else self.read(path, table, role=role)
 
     def provenance(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -261,8 +262,9 @@ def write_frame_as(df: pl.DataFrame, out: str | None, fmt: str) -> None:
         atomic_write(Path(out), lambda f: f.write(text.encode()))
 
 
-def write_tables(folder: Path, frames: Mapping[str, pl.DataFrame], run: Run,
-                 tables: Mapping[str, Table]) -> None:
+def write_tables(
+    folder: Path, frames: Mapping[str, pl.DataFrame], run: Run, tables: Mapping[str, Table]
+) -> None:
     """Write several named tables into ``folder`` (created when missing)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in frames.items():
@@ -280,7 +282,8 @@ def sql_query(query: str) -> pl.DataFrame:
     try:
         con = duckdb.connect()
         try:
-            return con.sql(query).pl()
+            result: pl.DataFrame = con.sql(query).pl()
+            return result
         finally:
             con.close()
     except duckdb.Error as exc:

@@ -25,8 +25,13 @@ def fc_paths(nodes: pl.DataFrame, lanes: pl.DataFrame, *, max_legs: int = 4) -> 
     fcs = [n for n, k in kinds.items() if k == "fc"]
     regions = {n for n, k in kinds.items() if k == "region"}
     legs = lanes.select(
-        "origin", "destination", "mode", "transit_days",
-        (pl.col("transit_sd") ** 2).alias("var"), "cost_per_unit", "departure_hour",
+        "origin",
+        "destination",
+        "mode",
+        "transit_days",
+        (pl.col("transit_sd") ** 2).alias("var"),
+        "cost_per_unit",
+        "departure_hour",
     )
     frontier = legs.filter(pl.col("origin").is_in(fcs)).select(
         pl.col("origin"),
@@ -34,17 +39,23 @@ def fc_paths(nodes: pl.DataFrame, lanes: pl.DataFrame, *, max_legs: int = 4) -> 
         (pl.col("origin") + PATH_SEP + pl.col("destination")).alias("path"),
         pl.col("mode").alias("modes"),
         pl.lit(1).alias("legs"),
-        "transit_days", "var", "cost_per_unit",
-        pl.col("mode").alias("first_mode"), "departure_hour",
+        "transit_days",
+        "var",
+        "cost_per_unit",
+        pl.col("mode").alias("first_mode"),
+        "departure_hour",
     )
     done = [frontier]
     for _ in range(max_legs - 1):
         frontier = (
             frontier.filter(~pl.col("at").is_in(list(regions)))
             .join(legs, left_on="at", right_on="origin", suffix="_leg")
-            .filter(~pl.col("path").str.contains(PATH_SEP + pl.col("destination") + PATH_SEP,
-                                                 literal=True)
-                    & (pl.col("destination") != pl.col("path").str.split(PATH_SEP).list.first()))
+            .filter(
+                ~pl.col("path").str.contains(
+                    PATH_SEP + pl.col("destination") + PATH_SEP, literal=True
+                )
+                & (pl.col("destination") != pl.col("path").str.split(PATH_SEP).list.first())
+            )
             .select(
                 "origin",
                 pl.col("destination").alias("at"),
@@ -54,7 +65,8 @@ def fc_paths(nodes: pl.DataFrame, lanes: pl.DataFrame, *, max_legs: int = 4) -> 
                 (pl.col("transit_days") + pl.col("transit_days_leg")).alias("transit_days"),
                 (pl.col("var") + pl.col("var_leg")).alias("var"),
                 (pl.col("cost_per_unit") + pl.col("cost_per_unit_leg")).alias("cost_per_unit"),
-                "first_mode", "departure_hour",
+                "first_mode",
+                "departure_hour",
             )
         )
         if frontier.height == 0:
@@ -64,9 +76,14 @@ def fc_paths(nodes: pl.DataFrame, lanes: pl.DataFrame, *, max_legs: int = 4) -> 
     return out.select(
         "origin",
         pl.col("at").alias("destination"),
-        "path", "modes", "legs", "transit_days",
+        "path",
+        "modes",
+        "legs",
+        "transit_days",
         pl.col("var").sqrt().alias("transit_sd"),
-        "cost_per_unit", "first_mode", "departure_hour",
+        "cost_per_unit",
+        "first_mode",
+        "departure_hour",
     ).sort("origin", "destination", "path")
 
 

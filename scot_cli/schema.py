@@ -111,8 +111,7 @@ SALES = Table(
         _c("units", F, "units sold; null when unknown", nullable=True, min=0),
         _c("price", F, "selling price in the period", required=False, nullable=True, min=0),
         _c("in_stock", B, "false when stock-out censored sales", required=False, nullable=True),
-        _c("event", S, "name of a planned event active that period", required=False,
-           nullable=True),
+        _c("event", S, "name of a planned event active that period", required=False, nullable=True),
     ),
     keys=("sku", "location", "date"),
     defaults={"location": "ALL"},
@@ -127,10 +126,23 @@ ITEMS = Table(
         _c("unit_cost", F, "purchase cost per unit", min=0),
         _c("price", F, "selling price per unit", min=0),
         _c("holding_cost_rate", F, "annual holding cost as a fraction of unit_cost", min=0),
-        _c("stockout_cost", F, "cost per unit short; null to use service_level",
-           required=False, nullable=True, min=0),
-        _c("service_level", F, "target cycle service level in (0,1); null to use stockout_cost",
-           required=False, nullable=True, min=0, max=1),
+        _c(
+            "stockout_cost",
+            F,
+            "cost per unit short; null to use service_level",
+            required=False,
+            nullable=True,
+            min=0,
+        ),
+        _c(
+            "service_level",
+            F,
+            "target cycle service level in (0,1); null to use stockout_cost",
+            required=False,
+            nullable=True,
+            min=0,
+            max=1,
+        ),
         _c("order_cost", F, "fixed cost per purchase order", min=0),
         _c("lead_time_days", F, "mean vendor lead time in days", min=0),
         _c("lead_time_sd", F, "standard deviation of the lead time in days", min=0),
@@ -139,8 +151,13 @@ ITEMS = Table(
         _c("vendor", S, "vendor node id"),
         _c("unit_volume", F, "volume per unit (same unit as storage and truck capacity)", min=0),
         _c("launch_date", D, "first sale date for new items", required=False, nullable=True),
-        _c("brand", S, "brand, an attribute for cold-start forecasts", required=False,
-           nullable=True),
+        _c(
+            "brand",
+            S,
+            "brand, an attribute for cold-start forecasts",
+            required=False,
+            nullable=True,
+        ),
     ),
     keys=("sku",),
 )
@@ -153,10 +170,21 @@ EVENTS = Table(
         _c("start", D, "first day of the event"),
         _c("end", D, "last day of the event (inclusive)"),
         _c("sku", S, "sku the event applies to; null for all", required=False, nullable=True),
-        _c("category", S, "category the event applies to; null for all", required=False,
-           nullable=True),
-        _c("lift", F, "planned multiplicative lift; null to learn it", required=False,
-           nullable=True, min=0),
+        _c(
+            "category",
+            S,
+            "category the event applies to; null for all",
+            required=False,
+            nullable=True,
+        ),
+        _c(
+            "lift",
+            F,
+            "planned multiplicative lift; null to learn it",
+            required=False,
+            nullable=True,
+            min=0,
+        ),
     ),
 )
 
@@ -167,11 +195,18 @@ NODES = Table(
         _c("node", S, "node id"),
         _c("kind", S, "node kind", choices=NODE_KINDS),
         _c("region", S, "region the node sits in"),
-        _c("storage_capacity", F, "storage volume (same unit as unit_volume)", nullable=True,
-           min=0),
+        _c(
+            "storage_capacity", F, "storage volume (same unit as unit_volume)", nullable=True, min=0
+        ),
         _c("daily_capacity", F, "units the node can process per day", nullable=True, min=0),
-        _c("cutoff_hour", I, "orders after this hour ship the next working day", nullable=True,
-           min=0, max=24),
+        _c(
+            "cutoff_hour",
+            I,
+            "orders after this hour ship the next working day",
+            nullable=True,
+            min=0,
+            max=24,
+        ),
         _c("processing_days", I, "days from order release to ship", nullable=True, min=0),
         _c("lat", F, "latitude in degrees", min=-90, max=90),
         _c("lon", F, "longitude in degrees", min=-180, max=180),
@@ -192,8 +227,7 @@ LANES = Table(
         _c("truck_capacity", F, "volume one truck (or air container) carries", min=0),
         _c("cost_per_truck", F, "fixed cost per truck dispatched", min=0),
         _c("departure_hour", I, "hour of the day the scheduled departure leaves", min=0, max=23),
-        _c("weekdays", S, "seven 0/1 flags, Monday first: days the lane departs",
-           required=False),
+        _c("weekdays", S, "seven 0/1 flags, Monday first: days the lane departs", required=False),
     ),
     keys=("origin", "destination", "mode"),
     defaults={"weekdays": "1111111"},
@@ -206,8 +240,7 @@ INVENTORY = Table(
         _c("sku", S, "stock-keeping unit id"),
         _c("node", S, "node holding the stock"),
         _c("on_hand", F, "units physically on hand", min=0),
-        _c("in_transit", F, "units on the way to the node", required=False, nullable=True,
-           min=0),
+        _c("in_transit", F, "units on the way to the node", required=False, nullable=True, min=0),
         _c("eta", D, "expected arrival of the in-transit units", required=False, nullable=True),
     ),
     keys=("sku", "node"),
@@ -269,8 +302,10 @@ def render_markdown(tables: Sequence[Table] | None = None) -> str:
         lines += [f"## {t.name}", "", t.description, ""]
         if t.keys:
             lines += [f"Key: {', '.join(f'`{k}`' for k in t.keys)}", ""]
-        lines += ["| column | dtype | required | nullable | rule | description |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "| column | dtype | required | nullable | rule | description |",
+            "|---|---|---|---|---|---|",
+        ]
         for c in t.columns:
             lines.append(
                 f"| `{c.name}` | {c.dtype_name()} | {'yes' if c.required else 'no'} | "

@@ -59,7 +59,8 @@ def validate(table: Table, df: pl.DataFrame, *, source: str) -> pl.DataFrame:
     missing = [c for c in table.required if c not in df.columns]
     if missing:
         raise InputDataError(
-            f"{source}: missing required column {', '.join(repr(m) for m in missing)} "
+            f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} "
             f"for the {table.name} table (expected {', '.join(table.required)})"
         )
     for name, value in table.defaults.items():
@@ -115,8 +116,7 @@ def _check_keys(table: Table, df: pl.DataFrame, source: str) -> None:
     if dup.height:
         key = _fmt_key(dup.row(0, named=True), table.keys)
         raise InputDataError(
-            f"{source}: duplicate key ({', '.join(table.keys)}) at {key}; "
-            "each key must appear once"
+            f"{source}: duplicate key ({', '.join(table.keys)}) at {key}; each key must appear once"
         )
 
 
@@ -139,8 +139,7 @@ def _check_values(table: Table, df: pl.DataFrame, source: str) -> None:
             if bad.height:
                 value = bad.row(0, named=True)[col.name]
                 raise InputDataError(
-                    f"{source}: column {col.name!r} has value {value!r} {what}"
-                    f"{_where(table, bad)}"
+                    f"{source}: column {col.name!r} has value {value!r} {what}{_where(table, bad)}"
                 )
 
 
@@ -163,3 +162,21 @@ def check_references(
             f"{source}: {what} {value!r} in column {column} is not in {known_source} "
             f"(known: {shown})"
         )
+
+
+#: Columns that must name a node of the nodes table, per table.
+NODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "lanes": ("origin", "destination"),
+    "inventory": ("node",),
+    "orders": ("destination",),
+    "calendar": ("node",),
+}
+
+
+def check_nodes(
+    table: Table, df: pl.DataFrame, nodes: pl.DataFrame, *, source: str, nodes_source: str
+) -> None:
+    """Raise :class:`InputDataError` when ``df`` names a node that ``nodes`` lacks."""
+    known = nodes.get_column("node").to_list()
+    for column in NODE_COLUMNS.get(table.name, ()):
+        check_references(df, column, known, source=source, known_source=nodes_source)

@@ -1,0 +1,83 @@
+"""``scot demo``: the whole chain on the bundled fixtures, with a readable summary."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from scot_cli.errors import ScotError
+
+from ._common import STATE, epilog
+
+#: Pipeline steps in order; each command module defines ``demo_step(fixtures, out, invoke)``.
+STEPS = ("forecast", "plan_buy", "place", "promise", "route", "explain")
+
+
+def bundled_fixtures() -> Path | None:
+    """The committed fixtures folder of a source checkout, when there is one."""
+    folder = Path(__file__).resolve().parent.parent / "fixtures"
+    return folder if (folder / "sales.parquet").exists() else None
+
+
+def invoke(args: list[str]) -> None:
+    """Run one ``scot`` command in this process; raise when it fails."""
+    from .main import app
+
+    command = typer.main.get_command(app)
+    code = command.main(args=args, prog_name="scot", standalone_mode=False)
+    if isinstance(code, int) and code != 0:
+        raise ScotError(f"demo step 'scot {' '.join(args)}' exited with code {code}")
+
+
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Folder for the outputs."),
+    fixtures: Path = typer.Option(
+        None,
+        "--fixtures",
+        help="Folder of input tables (default: the bundled fixtures, or "
+        "freshly generated ones when scot is installed without them).",
+    ),
+) -> None:
+    """Run forecast, plan-buy, place, promise, route and explain on the fixtures."""
+    out.mkdir(parents=True, exist_ok=True)
+    src = fixtures or bundled_fixtures()
+    if src is None:
+        src = out / "fixtures"
+        invoke(["fixtures", "--out", str(src)])
+    con = Console()
+    con.print(f"[bold]scot demo[/]: inputs {src}, outputs {out}")
+    table = RichTable("step", "seconds", "summary", title="pipeline", title_justify="left")
+    quiet = STATE.quiet
+    STATE.quiet = True
+    try:
+        for name in STEPS:
+            _run_step(name, src, out, table)
+    finally:
+        STATE.quiet = quiet
+    con.print(table)
+
+
+def _run_step(name: str, src: Path, out: Path, table: RichTable) -> None:
+    try:
+        mod = importlib.import_module(f"{__package__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.{name}":
+            raise
+        table.add_row(name.replace("_", "-"), "", "not available in this build")
+        return
+    start = time.perf_counter()
+    lines = mod.demo_step(src, out, invoke)
+    table.add_row(name.replace("_", "-"), f"{time.perf_counter() - start:.1f}", "\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "demo",
+        help="Run the whole chain on the bundled fixtures and print a summary (the main job).",
+        epilog=epilog("scot demo --out out/demo"),
+    )(demo)
