@@ -1,0 +1,311 @@
+"""Frames in, frames out: ``forecast``, ``evaluate`` and ``decide_from_inputs``."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from scot_cli.errors import InputDataError, UsageError
+from scot_cli.forecast import coldstart
+from scot_cli.forecast.engine import DEFAULT_WINDOWS, Fit, forecast_arrays
+from scot_cli.forecast.events import cell_lifts, event_cells, learn_lifts, lift_matrix
+from scot_cli.forecast.metrics import demand_class, fold_terms, metrics_frame, series_metrics
+from scot_cli.forecast.panel import FREQS, Panel, build_panel
+from scot_cli.forecast.registry import MODELS
+from scot_cli.forecast.schema import DEFAULT_QUANTILES, quantile_column
+
+Array = NDArray[np.float64]
+Progress = Callable[[int, int], None] | None
+
+#: Series per batch: bounds memory (models x origins x batch x horizon floats).
+BATCH_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A panel with its event cells (lifted) and the per-row item category."""
+
+    panel: Panel
+    cells: pl.DataFrame
+    row_category: pl.Series | None
+
+
+def check_options(
+    *, horizon: int, quantiles: Sequence[float], model: str, freq: str, folds: int = 1
+) -> list[float]:
+    """Validate options; return the quantiles to produce (requested plus the defaults)."""
+    if horizon < 1:
+        raise UsageError(f"--horizon: must be a whole number of periods >= 1, got {horizon}")
+    if folds < 1:
+        raise UsageError(f"--folds: must be >= 1, got {folds}")
+    if freq not in FREQS:
+        raise UsageError(f"--freq: must be one of {', '.join(FREQS)}, got {freq!r}")
+    if model not in MODELS:
+        raise UsageError(f"--model: unknown model {model!r} (known: {', '.join(MODELS)})")
+    qs = list(quantiles)
+    bad = [q for q in qs if not 0 < q < 1]
+    if bad:
+        raise UsageError(f"--quantiles: each must lie strictly between 0 and 1, got {bad[0]:g}")
+    if any(b <= a for a, b in itertools.pairwise(qs)):
+        raise UsageError(
+            "--quantiles: list them in increasing order without repeats, e.g. 0.1,0.5,0.9"
+        )
+    names = {quantile_column(q) for q in qs}
+    if len(names) < len(qs):
+        raise UsageError(
+            "--quantiles: two quantiles round to the same column name pNN; use whole percentages"
+        )
+    merged = {quantile_column(q): q for q in (*DEFAULT_QUANTILES, *qs)}
+    return sorted(merged.values())
+
+
+def unknown_event_skus(events: pl.DataFrame | None, known: pl.Series) -> list[str]:
+    """SKUs named in the events table that are neither in the sales nor in the items."""
+    if events is None or "sku" not in events.columns:
+        return []
+    named = events["sku"].drop_nulls().unique()
+    return sorted(named.filter(~named.is_in(known.implode())).to_list())
+
+
+def prepare(
+    sales: pl.DataFrame, *, freq: str, items: pl.DataFrame | None, events: pl.DataFrame | None
+) -> Prepared:
+    """Build the panel and its event cells with learned (or planned) lifts."""
+    if sales.height == 0:
+        raise InputDataError("sales: no rows; a forecast needs some history")
+    panel = build_panel(sales, freq=freq)
+    categories = items.select("sku", "category") if items is not None else None
+    row_category = None
+    if categories is not None:
+        row_category = panel.keys.join(categories, on="sku", how="left")["category"]
+    cells = event_cells(
+        panel.keys,
+        start=panel.start,
+        freq=freq,
+        events=events,
+        categories=categories,
+        sales_cells=panel.event_cells,
+    )
+    return Prepared(panel, cells, row_category)
+
+
+def _lifted(prep: Prepared, n_train: int) -> tuple[Array, pl.DataFrame]:
+    """History up to ``n_train`` divided by event lifts learned on it, and all cells' lifts."""
+    y = prep.panel.y[:, :n_train]
+    lifts = learn_lifts(y, prep.cells, season=prep.panel.season, row_category=prep.row_category)
+    cells = cell_lifts(prep.cells, lifts, prep.row_category)
+    past = lift_matrix(cells, n=y.shape[0], first=0, count=n_train)
+    return y / past, cells
+
+
+def _fit(
+    y: Array,
+    *,
+    horizon: int,
+    season: int,
+    quantiles: Sequence[float],
+    model: str,
+    windows: int,
+    progress: Progress,
+) -> Fit:
+    """Forecast in batches of rows so that memory stays bounded."""
+    parts = []
+    n = y.shape[0]
+    for lo in range(0, n, BATCH_ROWS):
+        parts.append(
+            forecast_arrays(
+                y[lo : lo + BATCH_ROWS],
+                horizon=horizon,
+                season=season,
+                quantiles=quantiles,
+                model=model,
+                windows=windows,
+            )
+        )
+        if progress is not None:
+            progress(min(lo + BATCH_ROWS, n), n)
+    return Fit(
+        mean=np.concatenate([p.mean for p in parts]),
+        quantiles=np.concatenate([p.quantiles for p in parts]),
+        model=np.concatenate([p.model for p in parts]),
+    )
+
+
+def _lifted_fit(
+    prep: Prepared,
+    n_train: int,
+    *,
+    horizon: int,
+    quantiles: Sequence[float],
+    model: str,
+    windows: int,
+    progress: Progress,
+) -> Fit:
+    y, cells = _lifted(prep, n_train)
+    fit = _fit(
+        y,
+        horizon=horizon,
+        season=prep.panel.season,
+        quantiles=quantiles,
+        model=model,
+        windows=windows,
+        progress=progress,
+    )
+    ahead = lift_matrix(cells, n=y.shape[0], first=n_train, count=horizon)
+    return Fit(mean=fit.mean * ahead, quantiles=fit.quantiles * ahead[:, :, None], model=fit.model)
+
+
+def forecast(
+    sales: pl.DataFrame,
+    *,
+    horizon: int,
+    items: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
+    freq: str = "D",
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    model: str = "auto",
+    windows: int = DEFAULT_WINDOWS,
+    progress: Progress = None,
+) -> pl.DataFrame:
+    """Multi-horizon quantile forecast of every (sku, location) in ``sales``.
+
+    Parameters
+    ----------
+    sales, items, events
+        Validated input tables (items and events optional).
+    horizon
+        Periods ahead (``H``); rows for horizons 1..H.
+    freq
+        ``"D"``, ``"W"`` or ``"M"``; daily sales are summed into coarser periods.
+    quantiles
+        Quantiles in (0, 1), increasing; 0.1, 0.5 and 0.9 are always included.
+    model
+        A name from :data:`scot_cli.forecast.registry.MODELS`.
+    windows
+        Backtest origins for the model choice and the conformal quantiles.
+
+    Returns
+    -------
+    polars.DataFrame
+        The ``forecast`` table: ``sku, location, date, horizon, mean, p.., model``.
+    """
+    qs = check_options(horizon=horizon, quantiles=quantiles, model=model, freq=freq)
+    prep = prepare(sales, freq=freq, items=items, events=events)
+    panel = prep.panel
+    n_periods = panel.y.shape[1]
+    fit = _lifted_fit(
+        prep,
+        n_periods,
+        horizon=horizon,
+        quantiles=qs,
+        model=model,
+        windows=windows,
+        progress=progress,
+    )
+    frame = to_frame(panel, fit, first=n_periods, quantiles=qs)
+    if items is not None:
+        observed = (~np.isnan(panel.y)).sum(axis=1)
+        frame = coldstart.apply(
+            frame,
+            items=items,
+            panel_keys=panel.keys,
+            observed=observed,
+            min_history=panel.min_history,
+            dates=panel.dates(n_periods, horizon),
+            quantiles=qs,
+        )
+    return frame.sort("sku", "location", "date")
+
+
+def to_frame(panel: Panel, fit: Fit, *, first: int, quantiles: Sequence[float]) -> pl.DataFrame:
+    """Long forecast rows for ``fit`` made at period ``first`` of ``panel``."""
+    n, horizon = fit.mean.shape
+    cols: dict[str, Any] = {
+        "sku": np.repeat(panel.keys["sku"].to_numpy(), horizon),
+        "location": np.repeat(panel.keys["location"].to_numpy(), horizon),
+        "date": np.tile(np.array(panel.dates(first, horizon), dtype="datetime64[D]"), n),
+        "horizon": np.tile(np.arange(1, horizon + 1, dtype=np.int64), n),
+        "mean": fit.mean.ravel(),
+    }
+    for i, q in enumerate(quantiles):
+        cols[quantile_column(q)] = fit.quantiles[:, :, i].ravel()
+    cols["model"] = np.repeat(fit.model, horizon)
+    return pl.DataFrame(cols).with_columns(pl.col("date").cast(pl.Date))
+
+
+def evaluate(
+    sales: pl.DataFrame,
+    *,
+    horizon: int,
+    folds: int,
+    items: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
+    freq: str = "D",
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    model: str = "auto",
+    windows: int = DEFAULT_WINDOWS,
+    progress: Progress = None,
+) -> pl.DataFrame:
+    """Rolling-origin backtest: ``folds`` origins ``T - k H``; metrics per series, per demand
+    class and overall for ``model``, the zero forecast and seasonal naive.
+
+    Lifts are re-learned at each origin from the history before it; the events inside the
+    test window are known in advance (they are planned).
+    """
+    qs = check_options(horizon=horizon, quantiles=quantiles, model=model, freq=freq, folds=folds)
+    prep = prepare(sales, freq=freq, items=items, events=events)
+    y = prep.panel.y
+    cuts = [y.shape[1] - k * horizon for k in range(folds, 0, -1)]
+    if cuts[0] < 2:
+        raise InputDataError(
+            f"sales: {y.shape[1]} periods of history cannot hold {folds} "
+            f"fold(s) of {horizon} periods; lower --folds or --horizon"
+        )
+    classes = demand_class(y[:, : cuts[0]])
+    names = list(dict.fromkeys([model, "zero", "seasonal_naive"]))
+    frames = []
+    for m_i, name in enumerate(names):
+        terms = []
+        for k, c in enumerate(cuts):
+            fit = _lifted_fit(
+                prep, c, horizon=horizon, quantiles=qs, model=name, windows=windows, progress=None
+            )
+            terms.append(
+                fold_terms(
+                    y[:, :c],
+                    y[:, c : c + horizon],
+                    fit.mean,
+                    fit.quantiles,
+                    qs,
+                    season=prep.panel.season,
+                )
+            )
+            if progress is not None:
+                progress(m_i * len(cuts) + k + 1, len(names) * len(cuts))
+        values = series_metrics(terms, qs, classes)
+        frames.append(metrics_frame(prep.panel.keys, name, values, qs, classes))
+    return pl.concat(frames)
+
+
+def decide_from_inputs(
+    inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]
+) -> pl.DataFrame:
+    """Recompute the forecast from inputs by role (``sales``, optional ``items``, ``events``)
+    and the parameters ``scot forecast`` recorded (``horizon``, ``freq``, ``quantiles``,
+    ``model``, ``windows``)."""
+    return forecast(
+        inputs["sales"],
+        items=inputs.get("items"),
+        events=inputs.get("events"),
+        horizon=int(params["horizon"]),
+        freq=str(params.get("freq", "D")),
+        quantiles=[float(q) for q in params.get("quantiles", DEFAULT_QUANTILES)],
+        model=str(params.get("model", "auto")),
+        windows=int(params.get("windows", DEFAULT_WINDOWS)),
+    )

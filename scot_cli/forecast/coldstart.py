@@ -1,0 +1,112 @@
+"""Cold start: SKUs with no or too little history borrow from similar SKUs.
+
+A SKU of the items table without sales, or a series with fewer observed periods than the
+frequency's minimum history, gets per location and horizon the mean forecast (mean and each
+quantile, i.e. Vincentised quantiles) of the established SKUs of the same category and brand
+when at least :data:`MIN_PEERS` of them sell there, else of the same category, else of all
+SKUs. Its ``model`` names the basis (``cold_start:category+brand``, ``cold_start:category``,
+``cold_start:all``). Periods before an item's ``launch_date`` are forecast as zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from scot_cli.forecast.schema import quantile_column
+
+#: Established SKUs needed in a group before its mean stands in for a new SKU.
+MIN_PEERS = 3
+
+
+def _peer_means(donors: pl.DataFrame, by: list[str], values: list[str], basis: str) -> pl.DataFrame:
+    grouped = donors.group_by([*by, "location", "horizon"]).agg(
+        *(pl.col(v).mean() for v in values), pl.col("sku").n_unique().alias("_peers")
+    )
+    return (
+        grouped.filter(pl.col("_peers") >= MIN_PEERS)
+        .drop("_peers")
+        .with_columns(pl.lit(f"cold_start:{basis}").alias("model"))
+    )
+
+
+def apply(
+    frame: pl.DataFrame,
+    *,
+    items: pl.DataFrame,
+    panel_keys: pl.DataFrame,
+    observed: np.ndarray,
+    min_history: int,
+    dates: Sequence[dt.date],
+    quantiles: Sequence[float],
+) -> pl.DataFrame:
+    """Replace short-history series and add unseen items; zero periods before launch."""
+    values = ["mean", *(quantile_column(q) for q in quantiles)]
+    short = (
+        panel_keys.with_columns(pl.Series("_obs", observed))
+        .filter(pl.col("_obs") < min_history)
+        .select("sku", "location")
+    )
+    attrs = items.select(
+        "sku",
+        "category",
+        pl.col("brand") if "brand" in items.columns else pl.lit(None, pl.String).alias("brand"),
+    )
+    donors = frame.join(short, on=["sku", "location"], how="anti").join(attrs, on="sku")
+    unseen = attrs.join(panel_keys.select("sku").unique(), on="sku", how="anti")
+    sites = donors.select("category", "location").unique()
+    cold = pl.concat(
+        [
+            short.join(attrs, on="sku"),
+            unseen.join(sites, on="category").select("sku", "location", "category", "brand"),
+        ]
+    )
+    if cold.height == 0 or donors.height == 0:
+        return _zero_before_launch(frame, items, values)
+    horizons = pl.DataFrame(
+        {
+            "horizon": np.arange(1, len(dates) + 1, dtype=np.int64),
+            "date": pl.Series(list(dates), dtype=pl.Date),
+        }
+    )
+    cold = cold.join(horizons, how="cross")
+    levels = [
+        (
+            ["category", "brand"],
+            _peer_means(donors, ["category", "brand"], values, "category+brand"),
+        ),
+        (["category"], _peer_means(donors, ["category"], values, "category")),
+        (
+            [],
+            _peer_means(donors.with_columns(pl.lit(1).alias("_all")), ["_all"], values, "all").drop(
+                "_all"
+            ),
+        ),
+    ]
+    filled = []
+    rest = cold
+    for by, means in levels:
+        hit = rest.join(means, on=[*by, "location", "horizon"], how="inner")
+        filled.append(hit.select(frame.columns))
+        rest = rest.join(
+            hit.select("sku", "location", "horizon"), on=["sku", "location", "horizon"], how="anti"
+        )
+    keep = frame.join(short, on=["sku", "location"], how="anti")
+    out = pl.concat([keep, *filled], how="vertical_relaxed")
+    return _zero_before_launch(out, items, values)
+
+
+def _zero_before_launch(
+    frame: pl.DataFrame, items: pl.DataFrame, values: list[str]
+) -> pl.DataFrame:
+    if "launch_date" not in items.columns:
+        return frame
+    launch = items.select("sku", "launch_date").filter(pl.col("launch_date").is_not_null())
+    out = frame.join(launch, on="sku", how="left")
+    before = pl.col("launch_date").is_not_null() & (pl.col("date") < pl.col("launch_date"))
+    return out.with_columns(
+        pl.when(before).then(0.0).otherwise(pl.col(v)).alias(v) for v in values
+    ).drop("launch_date")

@@ -1,0 +1,134 @@
+"""Long sales table <-> dense panel (one row per series, one column per period).
+
+Missing periods inside a series' life are zero sales; periods before its first row are
+"not launched" and unobserved (``NaN``), as are periods with unknown ``units`` and periods
+censored by a stock-out (``in_stock == false``): those are not read as zero demand.
+When ``--freq`` is coarser than the data, days are summed into weeks or months and a period
+with some out-of-stock days is scaled up by its in-stock share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+#: Frequency -> (season length, polars truncation, minimum history for an own forecast).
+FREQS: dict[str, tuple[int, str, int]] = {
+    "D": (7, "1d", 14),
+    "W": (52, "1w", 8),
+    "M": (12, "1mo", 6),
+}
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Dense demand history of ``n`` series over ``T`` periods.
+
+    Attributes
+    ----------
+    keys
+        ``(sku, location)`` per row, in row order.
+    start
+        First period of the grid.
+    freq
+        ``"D"``, ``"W"`` or ``"M"``.
+    y
+        ``(n, T)`` demand; ``NaN`` where unobserved.
+    event_cells
+        Past event occurrences: ``(row, period, event name)`` from the sales ``event`` column.
+    """
+
+    keys: pl.DataFrame
+    start: dt.date
+    freq: str
+    y: NDArray[np.float64]
+    event_cells: pl.DataFrame
+
+    @property
+    def season(self) -> int:
+        return FREQS[self.freq][0]
+
+    @property
+    def min_history(self) -> int:
+        return FREQS[self.freq][2]
+
+    def dates(self, first: int, count: int) -> list[dt.date]:
+        """Period start dates of periods ``first .. first + count - 1``."""
+        return [shift(self.start, self.freq, first + i) for i in range(count)]
+
+
+def shift(start: dt.date, freq: str, periods: int) -> dt.date:
+    """``start`` moved by ``periods`` periods of ``freq``."""
+    if freq == "D":
+        return start + dt.timedelta(days=periods)
+    if freq == "W":
+        return start + dt.timedelta(weeks=periods)
+    months = start.year * 12 + start.month - 1 + periods
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def period_index(dates: pl.Expr, start: dt.date, freq: str) -> pl.Expr:
+    """Period number of (already truncated) ``dates`` counted from ``start``."""
+    if freq == "M":
+        return (dates.dt.year() * 12 + dates.dt.month()) - (start.year * 12 + start.month)
+    days = (dates - pl.lit(start)).dt.total_days()
+    return days // 7 if freq == "W" else days
+
+
+def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
+    """Sum days into periods; scale partly censored periods by their in-stock share."""
+    trunc = FREQS[freq][1]
+    ok = pl.col("units").is_not_null()
+    if "in_stock" in sales.columns:
+        ok = ok & pl.col("in_stock").fill_null(True)
+    frame = sales.with_columns(pl.col("date").dt.truncate(trunc).alias("date"), ok.alias("_ok"))
+    agg = [
+        pl.col("units").filter(pl.col("_ok")).sum().alias("_sum"),
+        pl.col("_ok").sum().alias("_n_ok"),
+        pl.len().alias("_n"),
+    ]
+    if "event" in frame.columns:
+        agg.append(pl.col("event").drop_nulls().first().alias("event"))
+    out = frame.group_by("sku", "location", "date").agg(agg)
+    units = pl.when(pl.col("_n_ok") > 0).then(pl.col("_sum") * pl.col("_n") / pl.col("_n_ok"))
+    return out.with_columns(units.alias("units")).drop("_sum", "_n_ok", "_n")
+
+
+def build_panel(sales: pl.DataFrame, *, freq: str = "D") -> Panel:
+    """Turn a validated ``sales`` table into a :class:`Panel`.
+
+    Parameters
+    ----------
+    sales
+        Rows of the sales table (``sku, location, date, units`` and optionally ``in_stock``
+        and ``event``).
+    freq
+        Period length: ``"D"`` day, ``"W"`` week (Monday start), ``"M"`` month.
+    """
+    per = _periods(sales, freq)
+    start = per["date"].min()
+    end = per["date"].max()
+    if not isinstance(start, dt.date) or not isinstance(end, dt.date):
+        raise ValueError("build_panel needs at least one sales row")
+    per = per.with_columns(period_index(pl.col("date"), start, freq).alias("_t"))
+    n_periods = int(per["_t"].max()) + 1  # type: ignore[arg-type]
+    keys = per.select("sku", "location").unique().sort("sku", "location")
+    keys = keys.with_row_index("_row")
+    per = per.join(keys, on=["sku", "location"], how="left")
+    first = per.group_by("_row").agg(pl.col("_t").min()).sort("_row")["_t"].to_numpy()
+    y = np.zeros((keys.height, n_periods))
+    y[np.arange(n_periods)[None, :] < first[:, None]] = np.nan
+    rows, cols = per["_row"].to_numpy(), per["_t"].to_numpy()
+    y[rows, cols] = per["units"].to_numpy().astype(np.float64)  # null -> nan
+    cells = pl.DataFrame(schema={"_row": pl.UInt32, "_t": pl.Int64, "event": pl.String})
+    if "event" in per.columns:
+        cells = per.filter(pl.col("event").is_not_null()).select(
+            pl.col("_row").cast(pl.UInt32), pl.col("_t").cast(pl.Int64), "event"
+        )
+    return Panel(keys=keys.drop("_row"), start=start, freq=freq, y=y, event_cells=cells)

@@ -1,0 +1,75 @@
+"""Output tables of ``scot forecast``: the forecast itself and the backtest metrics.
+
+Plain declarations (no polars import) so that ``scot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from scot_cli.schema import D, F, I, S, Table, _c
+
+#: Quantile columns declared by default; other ``pNN`` columns are allowed (``--quantiles``).
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def quantile_column(q: float) -> str:
+    """Column name of quantile ``q``: ``p`` followed by ``round(100 q)`` (0.1 -> ``p10``)."""
+    return f"p{round(100 * q)}"
+
+
+FORECAST = Table(
+    "forecast",
+    "Multi-horizon demand forecast per sku, location and period: mean and quantiles.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("location", S, "demand region or node ('ALL' when the sales had none)"),
+        _c("date", D, "forecast period start"),
+        _c("horizon", I, "periods ahead of the last history period (1..H)", min=1),
+        _c("mean", F, "expected demand in the period", min=0),
+        *(
+            _c(quantile_column(q), F, f"{q:g} quantile of demand (non-crossing)", min=0)
+            for q in DEFAULT_QUANTILES
+        ),
+        _c("model", S, "model that produced the row (auto names its pick; cold_start:<basis>)"),
+    ),
+    keys=("sku", "location", "date"),
+    notes="Other quantile columns `pNN` appear when `--quantiles` asks for them; the defaults "
+    "p10, p50, p90 are present unless `--quantiles` replaces them.",
+)
+
+METRICS = Table(
+    "forecast_metrics",
+    "Rolling-origin backtest metrics per series and overall, by model and demand class.",
+    (
+        _c("level", S, "aggregation level", choices=("series", "class", "overall")),
+        _c("sku", S, "sku (null above series level)", nullable=True),
+        _c("location", S, "location (null above series level)", nullable=True),
+        _c(
+            "demand_class",
+            S,
+            "smooth, erratic, intermittent or lumpy (ADI/CV2); 'all' overall",
+            choices=("smooth", "erratic", "intermittent", "lumpy", "all"),
+        ),
+        _c("model", S, "model evaluated"),
+        _c(
+            "metric",
+            S,
+            "rmsse, spl (scaled pinball), coverage, bias_pct or mase (smooth only)",
+            choices=("rmsse", "spl", "coverage", "bias_pct", "mase"),
+        ),
+        _c(
+            "quantile",
+            F,
+            "quantile of spl/coverage rows; null otherwise",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
+        _c("value", F, "metric value (mean over series above series level)", nullable=True),
+        _c("n_series", I, "series behind the value", min=0),
+    ),
+    keys=("level", "sku", "location", "demand_class", "model", "metric", "quantile"),
+)
+
+TABLES = (FORECAST, METRICS)
+
+__all__ = ["DEFAULT_QUANTILES", "FORECAST", "METRICS", "TABLES", "quantile_column"]
