@@ -1,0 +1,354 @@
+"""Fulfilment assignment: from promised lines to shipments and trucks.
+
+Steps: prepare the lines (volume from the item master), schedule every FC -> region path,
+build the candidate options, solve the assignment (:mod:`scot_cli.route.model`) by the chosen
+method, pack the trucks and report every line with its status and reason.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp  # noqa: TID253 - the route library is imported lazily by the command
+
+from scot_cli.route import model as m
+from scot_cli.route.options import line_options, no_option_reason, path_schedules
+from scot_cli.route.trucks import pack_trucks, shipments_table, slot_table, trucks_table
+
+ProgressFn = Callable[[int, int], None]
+
+#: Later departures of the first leg a line may wait for with ``hold``.
+HOLD_DEPARTURES = 2
+
+
+@dataclass(frozen=True)
+class RouteOptions:
+    """Options of the assignment (the command's flags).
+
+    Attributes
+    ----------
+    method
+        A key of :data:`scot_cli.route.METHODS`.
+    split_cost
+        Cost of each box beyond the first of an order (:math:`\\beta`).
+    late_cost
+        Penalty per unit and day delivered after the promise date.
+    unshipped_cost
+        Penalty per unit left unshipped; above any shipping cost so that lines ship when
+        they can.
+    min_fill
+        Trucks loaded below this fill are flagged.
+    hold
+        Let a line wait for a later first-leg departure when the promise still holds.
+    time_limit
+        Seconds for the solver and the local search.
+    mip_max_options
+        ``auto`` solves the MIP up to this many options, else the LP with rounding.
+    paths_per_fc
+        On-time paths kept per line, FC and departure.
+    seed
+        Seed of the local search.
+    """
+
+    method: str = "auto"
+    split_cost: float = 2.0
+    late_cost: float = 50.0
+    unshipped_cost: float = 5000.0
+    min_fill: float = 0.5
+    hold: bool = False
+    time_limit: float = 30.0
+    mip_max_options: int = 60_000
+    paths_per_fc: int = 2
+    seed: int = 0
+
+    def as_params(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RoutePlan:
+    """Result of :func:`route_lines`: shipments, trucks and a summary of the solve."""
+
+    shipments: pl.DataFrame
+    trucks: pl.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_lines(promises: pl.DataFrame, items: pl.DataFrame | None) -> pl.DataFrame:
+    """Lines with ``li``, ``order_ix``, ``ready`` (ship date) and ``volume`` (unit volume
+    from ``items``, 1 when absent)."""
+    vol = (
+        items.select("sku", "unit_volume")
+        if items is not None
+        else pl.DataFrame(schema={"sku": pl.String, "unit_volume": pl.Float64})
+    )
+    if "status" not in promises.columns:
+        promises = promises.with_columns(pl.lit(None, pl.String).alias("status"))
+    lines = (
+        promises.sort("order_id", "line")
+        .join(vol, on="sku", how="left")
+        .with_columns(
+            pl.int_range(pl.len()).alias("li"),
+            pl.col("order_id").rank("dense").cast(pl.Int64).sub(1).alias("order_ix"),
+            _ready().alias("ready"),
+            (pl.col("qty") * pl.col("unit_volume").fill_null(1.0)).alias("volume"),
+        )
+    )
+    return lines.drop("unit_volume")
+
+
+def _ready() -> pl.Expr:
+    """Ship date of lines promised from stock; null for backorders and unavailable lines."""
+    promised = pl.col("status").is_null() | (pl.col("status") == "promised")
+    return pl.when(promised).then(pl.col("ship_date"))
+
+
+def build_instance(
+    lines: pl.DataFrame,
+    opts: pl.DataFrame,
+    slots: pl.DataFrame,
+    stock: pl.DataFrame,
+    nodes: pl.DataFrame,
+    opt: RouteOptions,
+) -> m.Instance:
+    """Arrays of the model from the options frame (``oi`` order, sorted by line)."""
+    stock_keys = stock.select("sku", pl.col("node").alias("origin"), "on_hand").with_row_index(
+        "stock_ix"
+    )
+    fc_ix = {n: i for i, n in enumerate(sorted(nodes.filter(pl.col("kind") == "fc")["node"]))}
+    daily = dict(zip(nodes["node"], nodes["daily_capacity"], strict=True))
+    o = opts.join(
+        stock_keys.select("sku", "origin", "stock_ix"), on=["sku", "origin"], how="left"
+    ).sort("oi")
+    fcday = o.select("origin", "fc_day").unique().sort("origin", "fc_day").with_row_index("fd")
+    o = o.join(fcday, on=["origin", "fc_day"], how="left").sort("oi")
+    slot_ix = {s: i for i, s in enumerate(slots["slot"])}
+    exploded = o.select("oi", "slots").explode("slots")
+    cols = np.array([slot_ix[s] for s in exploded["slots"]], dtype=np.int64)
+    inc = sp.csr_matrix(
+        (np.ones(cols.shape[0]), (exploded["oi"].to_numpy(), cols)), shape=(o.height, slots.height)
+    )
+    caps = [daily.get(n) for n in fcday["origin"]]
+    return m.Instance(
+        opt_line=o["li"].to_numpy().astype(np.int64),
+        opt_cost=(o["qty"] * (o["cost_per_unit"] + opt.late_cost * o["late_days"])).to_numpy(),
+        opt_qty=o["qty"].to_numpy(),
+        opt_vol=o["volume"].to_numpy(),
+        opt_stock=o["stock_ix"].to_numpy().astype(np.int64),
+        opt_fcday=o["fd"].to_numpy().astype(np.int64),
+        opt_fc=np.array([fc_ix[f] for f in o["origin"]], dtype=np.int64),
+        opt_slots=inc,
+        stock_cap=stock_keys["on_hand"].to_numpy(),
+        fcday_cap=np.array([math.inf if c is None else float(c) for c in caps]),
+        slot_cap=slots["capacity"].to_numpy(),
+        slot_cost=slots["cost_per_truck"].to_numpy(),
+        line_order=lines["order_ix"].to_numpy().astype(np.int64),
+        line_penalty=(lines["qty"] * opt.unshipped_cost).to_numpy(),
+        split_cost=opt.split_cost,
+    )
+
+
+def fc_stock(inventory: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """On hand per sku at FCs (in-transit stock is not shippable today)."""
+    fcs = nodes.filter(pl.col("kind") == "fc")["node"]
+    return inventory.filter(pl.col("node").is_in(fcs.implode())).select("sku", "node", "on_hand")
+
+
+def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> m.Solution:
+    """Solve by ``method``: ``mip``, ``lp-round`` or ``auto`` (MIP when small enough).
+
+    Both methods also run dynamic slope scaling and keep the better start; the local search
+    then polishes it within what is left of the time limit. The bound is HiGHS's MIP dual
+    bound, or the LP relaxation's value.
+    """
+    from scot_cli.route.heuristics import slope_scaling
+
+    method = method or opt.method
+    start = time.monotonic()
+    if method == "auto":
+        method = "mip" if inst.n_opts <= opt.mip_max_options else "lp-round"
+    starts = [slope_scaling(inst)]
+    bound, status = -math.inf, "no options"
+    if inst.n_opts:
+        budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
+        xval, value, mip_bound, status = m.solve_model(
+            inst, integer=method == "mip", time_limit=budget * (0.8 if method == "mip" else 0.5)
+        )
+        bound = mip_bound if method == "mip" else value
+        if xval is not None:
+            starts.append(m.repair(inst, m.round_assignment(inst, xval)))
+    assign = min(starts, key=lambda a: m.evaluate(inst, a))
+    remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
+    assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
+    obj = m.evaluate(inst, assign)
+    if not inst.n_opts:
+        bound = obj
+    return m.Solution(assign, obj, min(bound, obj), method, status)
+
+
+def _reasons(
+    lines: pl.DataFrame,
+    opts: pl.DataFrame,
+    assign: np.ndarray,
+    no_opt: pl.DataFrame,
+    inst: m.Instance,
+) -> pl.DataFrame:
+    """Reason per line, used where it is late or unshipped.
+
+    No option at all: not promised, no stock, or too large for a truck. Otherwise: no
+    on-time option -> no lane fast enough; stock left at none of its FCs -> no stock;
+    else the stock, FC or truck capacity went to other lines -> capacity full.
+    """
+    left = m.make_state(inst, assign).stock_left[inst.opt_stock]
+    per_line = (
+        opts.select("li", "qty", "late_days")
+        .with_columns(pl.Series("left", left))
+        .group_by("li")
+        .agg(
+            (pl.col("late_days") == 0).any().alias("could"),
+            (pl.col("left") >= pl.col("qty")).any().alias("stocked"),
+        )
+    )
+    return (
+        lines.select("li")
+        .join(per_line, on="li", how="left")
+        .join(no_opt.rename({"reason": "fixed"}), on="li", how="left")
+        .select(
+            "li",
+            pl.when(pl.col("fixed").is_not_null())
+            .then(pl.col("fixed"))
+            .when(~pl.col("could"))
+            .then(pl.lit("no lane fast enough"))
+            .when(~pl.col("stocked"))
+            .then(pl.lit("no stock"))
+            .otherwise(pl.lit("capacity full"))
+            .alias("reason"),
+        )
+    )
+
+
+def _chosen(opts: pl.DataFrame, assign: np.ndarray) -> pl.DataFrame:
+    used = assign[assign >= 0]
+    return opts.filter(pl.col("oi").is_in(pl.Series(used).implode()))
+
+
+def _legs(lines: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
+    return (
+        chosen.select("li", "slots")
+        .with_columns(pl.int_ranges(pl.col("slots").list.len()).alias("leg"))
+        .explode("slots", "leg")
+        .rename({"slots": "slot"})
+        .join(lines.select("li", "qty", "volume"), on="li")
+    )
+
+
+def route_lines(
+    promises: pl.DataFrame,
+    *,
+    inventory: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    items: pl.DataFrame | None = None,
+    options: RouteOptions | None = None,
+    progress: ProgressFn | None = None,
+) -> RoutePlan:
+    """Choose FC, path, departures and trucks for every promised line.
+
+    ``promises`` needs ``order_id``, ``line``, ``sku``, ``qty``, ``destination``,
+    ``ship_date`` and ``promise_date``. Returns the shipments and trucks tables and a
+    summary with the objective, the lower bound and the gap.
+    """
+    opt = options or RouteOptions()
+    lines = prepare_lines(promises, items)
+    ready = sorted(d for d in lines["ready"].unique().to_list() if d is not None)
+    schedules = path_schedules(
+        nodes, lanes, ready_dates=ready, holds=HOLD_DEPARTURES if opt.hold else 0
+    )
+    stock = fc_stock(inventory, nodes)
+    if progress:
+        progress(1, 4)
+    if opt.method == "myopic":
+        from scot_cli.route.baseline import myopic_options
+
+        opts = myopic_options(lines, schedules, stock, nodes)
+    else:
+        opts = line_options(lines, schedules, stock, paths_per_fc=opt.paths_per_fc)
+    slots = slot_table(schedules, lanes)
+    inst = build_instance(lines, opts, slots, stock, nodes, opt)
+    if progress:
+        progress(2, 4)
+    if opt.method == "myopic":
+        assign = m.round_assignment(inst, np.ones(inst.n_opts))
+        sol = m.Solution(assign, m.evaluate(inst, assign), -math.inf, "myopic", "rule")
+    else:
+        sol = solve(inst, opt)
+    if progress:
+        progress(3, 4)
+    plan = assemble(lines, opts, slots, inst, sol, schedules, stock, opt)
+    if progress:
+        progress(4, 4)
+    return plan
+
+
+def assemble(
+    lines: pl.DataFrame,
+    opts: pl.DataFrame,
+    slots: pl.DataFrame,
+    inst: m.Instance,
+    sol: m.Solution,
+    schedules: pl.DataFrame,
+    stock: pl.DataFrame,
+    opt: RouteOptions,
+) -> RoutePlan:
+    """Pack trucks and build the output tables and the summary of a solution."""
+    chosen = _chosen(opts, sol.assign)
+    packed = pack_trucks(_legs(lines, chosen), slots)
+    trucks = trucks_table(packed, slots, min_fill=opt.min_fill)
+    no_opt = no_option_reason(
+        lines.join(opts.select("li").unique(), on="li", how="anti"), stock, schedules
+    )
+    reasons = _reasons(lines, opts, sol.assign, no_opt, inst)
+    shipments = shipments_table(lines, chosen, packed, trucks, reasons)
+    return RoutePlan(shipments, trucks, summarise(shipments, trucks, sol, inst))
+
+
+def summarise(
+    shipments: pl.DataFrame, trucks: pl.DataFrame, sol: m.Solution, inst: m.Instance
+) -> dict[str, Any]:
+    """Headline figures: cost, bound and gap, boxes per order, truck fill, on-time share."""
+    shipped = shipments.filter(pl.col("ship_node").is_not_null())
+    boxes = shipped.select("order_id", "ship_node").unique().height
+    orders = shipped["order_id"].n_unique()
+    packed_trucks = float(trucks["cost"].sum()) if trucks.height else 0.0
+    model_trucks = float(
+        inst.slot_cost @ m.trucks_needed(m.make_state(inst, sol.assign).slot_load, inst.slot_cap)
+    )
+    objective = sol.objective + packed_trucks - model_trucks
+    finite = math.isfinite(sol.bound)
+    gap = max(0.0, (objective - sol.bound) / objective) if finite and objective > 0 else 0.0
+    return {
+        "method": sol.method,
+        "solver_status": sol.status,
+        "objective": round(objective, 4),
+        "bound": round(sol.bound, 4) if finite else None,
+        "gap": round(gap, 6) if finite else None,
+        "shipping_cost": round(float(shipments.select(pl.col("cost").sum()).item()), 2),
+        "lines": shipments.height,
+        "shipped": shipped.height,
+        "on_time": int(shipments["on_time"].fill_null(False).sum()),
+        "late": int((shipments["status"] == "late").sum()),
+        "unshipped": int((shipments["status"] == "unshipped").sum()),
+        "on_time_share": round(
+            float(shipments.select(pl.col("on_time").fill_null(False).mean()).item() or 0.0), 4
+        ),
+        "boxes_per_order": round(boxes / orders, 4) if orders else 0.0,
+        "trucks": trucks.height,
+        "mean_fill": round(float(trucks.select(pl.col("fill").mean()).item() or 0.0), 4),
+        "under_min_fill": int(trucks["under_min_fill"].sum()),
+    }

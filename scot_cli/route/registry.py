@@ -1,0 +1,11 @@
+"""Names the command line offers, with their help (plain Python: imported at start-up)."""
+
+from __future__ import annotations
+
+#: Assignment methods: name -> one-line description (feeds the CLI choices and help).
+METHODS: dict[str, str] = {
+    "auto": "mip when the batch has at most --mip-max-options options, else lp-round",
+    "mip": "mixed-integer model in cvxpy with HiGHS within the time limit, then local search",
+    "lp-round": "LP relaxation (the bound), rounding, slope scaling and local search",
+    "myopic": "baseline rule: nearest FC with stock, fastest path, first departure",
+}

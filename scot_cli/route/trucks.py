@@ -1,0 +1,191 @@
+"""Truck loading and the shipments and trucks tables.
+
+Lines on one lane departure are packed into trucks first-fit decreasing by volume
+(Johnson (1973); FFD uses at most 11/9 OPT + 6/9 bins, Dósa (2007)). A line is never split
+across trucks, so a truck's load never exceeds its capacity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from scot_cli.network import PATH_SEP
+from scot_cli.route.options import LIST_SEP
+
+
+def first_fit_decreasing(volumes: np.ndarray, capacity: float) -> np.ndarray:
+    """Bin index of each item, packed first-fit decreasing into bins of ``capacity``.
+
+    >>> first_fit_decreasing(np.array([4.0, 6.0, 5.0, 5.0]), 10.0).tolist()
+    [0, 0, 1, 1]
+    """
+    order = np.argsort(-volumes, kind="stable")
+    residual = np.empty(0)
+    out = np.empty(volumes.shape[0], dtype=np.int64)
+    for i in order.tolist():
+        fits = np.flatnonzero(residual >= volumes[i] - 1e-9)
+        if fits.shape[0]:
+            b = int(fits[0])
+        else:
+            residual = np.append(residual, capacity)
+            b = residual.shape[0] - 1
+        residual[b] -= volumes[i]
+        out[i] = b
+    return out
+
+
+def pack_trucks(legs: pl.DataFrame, slots: pl.DataFrame) -> pl.DataFrame:
+    """Assign each (line, leg) of ``legs`` (``li``, ``slot``, ``volume``) to a truck.
+
+    Returns ``legs`` with ``truck_id`` (slot key and ``#n``). The loop runs per lane
+    departure; FFD inside is a loop over the lines of that departure.
+    """
+    caps = dict(zip(slots["slot"], slots["capacity"], strict=True))
+    parts = []
+    for (slot,), grp in legs.sort("slot", "li").group_by("slot", maintain_order=True):
+        bins = first_fit_decreasing(grp["volume"].to_numpy(), float(caps[slot]))
+        parts.append(grp.with_columns(pl.Series("truck", bins)))
+    if not parts:
+        return legs.with_columns(pl.lit(None, pl.String).alias("truck_id"))
+    packed = pl.concat(parts)
+    return packed.with_columns(
+        (pl.col("slot") + "#" + (pl.col("truck") + 1).cast(pl.String)).alias("truck_id")
+    ).drop("truck")
+
+
+def trucks_table(packed: pl.DataFrame, slots: pl.DataFrame, *, min_fill: float) -> pl.DataFrame:
+    """One row per truck: lane, departure, load, capacity, fill, lines, units, cost, flag."""
+    t = (
+        packed.group_by("truck_id", "slot")
+        .agg(
+            pl.col("volume").sum().alias("load"),
+            pl.len().alias("lines"),
+            pl.col("qty").sum().alias("units"),
+        )
+        .join(slots, on="slot", how="left")
+        .with_columns((pl.col("load") / pl.col("capacity")).clip(0.0, 1.0).alias("fill"))
+    )
+    return t.select(
+        "truck_id",
+        "origin",
+        "destination",
+        "mode",
+        "departure",
+        "load",
+        "capacity",
+        "fill",
+        pl.col("lines").cast(pl.Int64),
+        "units",
+        pl.col("cost_per_truck").alias("cost"),
+        (pl.col("fill") < min_fill).alias("under_min_fill"),
+    ).sort("truck_id")
+
+
+def _iso(col: str, fmt: str) -> pl.Expr:
+    return pl.col(col).list.eval(pl.element().dt.strftime(fmt)).list.join(LIST_SEP)
+
+
+def shipments_table(
+    lines: pl.DataFrame,
+    chosen: pl.DataFrame,
+    packed: pl.DataFrame,
+    trucks: pl.DataFrame,
+    reasons: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per line: FC, path, leg times, trucks, cost share, on-time flag and reason.
+
+    ``chosen`` holds the option of each shipped line (``li`` and option columns), ``packed``
+    the truck of each (line, leg), ``reasons`` the reason of each late or unshipped line.
+    """
+    share = (
+        packed.join(trucks.select("truck_id", "load", "cost"), on="truck_id")
+        .group_by("li")
+        .agg(
+            (pl.col("cost") * pl.col("volume") / pl.col("load")).sum().alias("truck_cost"),
+            pl.col("truck_id").sort_by("leg").alias("trucks"),
+        )
+    )
+    ship = chosen.join(share, on="li", how="left").select(
+        "li",
+        pl.col("origin").alias("ship_node"),
+        "path",
+        "modes",
+        _iso("departures", "%Y-%m-%dT%H").alias("departures"),
+        _iso("arrivals", "%Y-%m-%dT%H:%M").alias("arrivals"),
+        "depart",
+        "arrive",
+        pl.col("trucks").list.first().alias("truck_id"),
+        pl.col("trucks").list.join(LIST_SEP).alias("truck_ids"),
+        pl.col("late_days").cast(pl.Int64),
+        (pl.col("cost_per_unit") * pl.col("qty") + pl.col("truck_cost").fill_null(0.0)).alias(
+            "cost"
+        ),
+    )
+    out = lines.join(ship, on="li", how="left").join(reasons, on="li", how="left")
+    return out.select(
+        "order_id",
+        "line",
+        "sku",
+        "qty",
+        "volume",
+        "destination",
+        "ship_node",
+        "path",
+        "modes",
+        "departures",
+        "arrivals",
+        "depart",
+        "arrive",
+        "truck_id",
+        "truck_ids",
+        "promise_date",
+        "late_days",
+        pl.when(pl.col("ship_node").is_null())
+        .then(None)
+        .otherwise(pl.col("late_days") == 0)
+        .alias("on_time"),
+        pl.col("cost").fill_null(0.0),
+        pl.when(pl.col("ship_node").is_null())
+        .then(pl.lit("unshipped"))
+        .when(pl.col("late_days") > 0)
+        .then(pl.lit("late"))
+        .otherwise(pl.lit("on_time"))
+        .alias("status"),
+        pl.when(pl.col("ship_node").is_not_null() & (pl.col("late_days") == 0))
+        .then(None)
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+    ).sort("order_id", "line")
+
+
+def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
+    """Lane departures used by the schedules: ``slot``, lane, ``departure``, truck data."""
+    legs = (
+        schedules.select("path", "modes", "slots", "departures")
+        .with_columns(pl.int_ranges(pl.col("slots").list.len()).alias("leg"))
+        .explode("slots", "departures", "leg")
+    )
+    hops, modes = pl.col("path").str.split(PATH_SEP), pl.col("modes").str.split(PATH_SEP)
+    return (
+        legs.select(
+            pl.col("slots").alias("slot"),
+            hops.list.get(pl.col("leg")).alias("origin"),
+            hops.list.get(pl.col("leg") + 1).alias("destination"),
+            modes.list.get(pl.col("leg")).alias("mode"),
+            pl.col("departures").alias("departure"),
+        )
+        .unique("slot")
+        .join(
+            lanes.select(
+                "origin",
+                "destination",
+                "mode",
+                pl.col("truck_capacity").alias("capacity"),
+                "cost_per_truck",
+            ),
+            on=["origin", "destination", "mode"],
+            how="left",
+        )
+        .sort("slot")
+    )
