@@ -1,0 +1,250 @@
+"""``scot explain``: why did a decision change between two runs, and how was one made?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from scot_cli.errors import InputDataError, UsageError
+from scot_cli.explain.drivers import BY_CHOICES, COMMANDS, FORMATS
+
+from ._common import epilog, progress
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from scot_cli.explain.compare import RunData
+    from scot_cli.explain.report import Report
+    from scot_cli.io import Run
+
+By = StrEnum("By", {b: b for b in BY_CHOICES})  # type: ignore[misc]
+Format = StrEnum("Format", {f: f for f in FORMATS})  # type: ignore[misc]
+
+_DRIVERS_HELP = "Drivers per command:\n\n" + "\n\n".join(
+    f"  {name}: {', '.join(d.name for d in spec.drivers)}" for name, spec in COMMANDS.items()
+)
+
+
+def explain(
+    runs: list[str] = typer.Argument(
+        ...,
+        help="BEFORE AFTER: two outputs of one command; or RUN with --sku/--order.",
+        metavar="BEFORE [AFTER]",
+    ),
+    by: By = typer.Option("sku", "--by", help="Subject of the attribution."),
+    metric: list[str] = typer.Option(
+        None, "--metric", "-m", help="Output column to explain (repeatable; default: main ones)."
+    ),
+    top: int = typer.Option(10, "--top", min=1, help="Top movers listed in the report."),
+    out: str = typer.Option(
+        None, "-o", "--output", help="Write the attribution table (Parquet) here; - for stdout."
+    ),
+    fmt: Format = typer.Option("table", "--format", "-f", help="Report format."),
+    before_input: list[str] = typer.Option(
+        None, "--before-input", help="ROLE=PATH: the file BEFORE's run read as ROLE."
+    ),
+    after_input: list[str] = typer.Option(
+        None, "--after-input", help="ROLE=PATH: the file AFTER's run read as ROLE."
+    ),
+    sku: str = typer.Option(None, "--sku", help="With one RUN: the sku of the decision."),
+    node: str = typer.Option(None, "--node", help="With one RUN and --sku: the node."),
+    order: str = typer.Option(None, "--order", help="With one RUN: the order id."),
+) -> None:
+    """Decompose the change between two runs into its drivers, or take one decision apart."""
+    from scot_cli.io import Run
+
+    params = {
+        "runs": runs,
+        "by": by.value,
+        "metric": metric or [],
+        "top": top,
+        "format": fmt.value,
+        "before_input": before_input or [],
+        "after_input": after_input or [],
+        "sku": sku,
+        "node": node,
+        "order": order,
+    }
+    run = Run("explain", params=params)
+    if len(runs) == 1:
+        _explain_one(run, runs[0], sku=sku, node=node, order=order)
+        return
+    if len(runs) != 2:
+        raise UsageError(f"expected BEFORE AFTER or one RUN, got {len(runs)} files")
+    if sku is not None or order is not None or node is not None:
+        raise UsageError("--sku, --node and --order take one RUN; to compare, pass --by instead")
+    _compare(run, runs, by.value, metric, top, out, fmt.value, before_input, after_input)
+
+
+def _compare(
+    run: Run,
+    runs: list[str],
+    by: str,
+    metric: list[str] | None,
+    top: int,
+    out: str | None,
+    fmt: str,
+    before_input: list[str] | None,
+    after_input: list[str] | None,
+) -> None:
+    from scot_cli.explain.compare import check_comparable, explain_runs
+    from scot_cli.explain.report import build_report
+    from scot_cli.explain.schema import ATTRIBUTION
+
+    (before, b_meta), (after, a_meta) = (
+        _read_output(run, runs[0], "before"),
+        _read_output(run, runs[1], "after"),
+    )
+    check_comparable(b_meta, a_meta, before_name=runs[0], after_name=runs[1])
+    before_run = _load_run(run, runs[0], "before", b_meta, before, _overrides(before_input))
+    after_run = _load_run(run, runs[1], "after", a_meta, after, _overrides(after_input))
+    with progress("explain") as bar:
+        expl = explain_runs(before_run, after_run, by=by, metrics=metric, progress=bar)
+    if out is not None:
+        run.write(expl.attribution, out, ATTRIBUTION)
+    _emit(build_report(expl, top=top), expl.attribution, fmt, to_stderr=out == "-")
+
+
+def _emit(report: Report, table: pl.DataFrame, fmt: str, *, to_stderr: bool) -> None:
+    from scot_cli.explain.report import to_json, to_markdown
+
+    con = Console(stderr=to_stderr)
+    render: dict[str, Callable[[Report], str]] = {
+        "md": to_markdown,
+        "json": to_json,
+        "csv": lambda _r: table.write_csv(),
+    }
+    if fmt in render:
+        con.print(render[fmt](report), markup=False, highlight=False, end="", soft_wrap=True)
+        return
+    con.print(f"[bold]{report.title}[/]")
+    for s in report.sentences:
+        con.print(f"- {s}", markup=False, highlight=False)
+    con.print(_rich(report.movers, "top movers"))
+    con.print(_rich(report.drivers, "drivers of the total change"))
+    con.print(_rich(report.flags, "data-quality flags"))
+    for n in report.notes:
+        con.print(f"note: {n}", markup=False, highlight=False)
+
+
+def _rich(df: pl.DataFrame, title: str) -> RichTable:
+    t = RichTable(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(c, overflow="fold", justify="right" if df.schema[c].is_numeric() else "left")
+    for row in df.iter_rows():
+        t.add_row(*(_cell(v) for v in row))
+    if df.height == 0:
+        t.add_row(*(["(none)"] + [""] * (df.width - 1)))
+    return t
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    return f"{v:,.6g}" if isinstance(v, float) else str(v)
+
+
+def _overrides(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        role, sep, path = item.partition("=")
+        if not sep or not role or not path:
+            raise UsageError(f"expected ROLE=PATH, got {item!r} (e.g. items=old/items.parquet)")
+        out[role] = path
+    return out
+
+
+def _read_output(run: Run, path: str, label: str) -> tuple[pl.DataFrame, dict[str, Any]]:
+    from scot_cli.io import read_metadata
+
+    if path == "-":
+        raise UsageError(f"{label.upper()} must be a file: explain reads its provenance twice")
+    frame = run.read(path, None, role=label)
+    return frame, read_metadata(path)
+
+
+def _locate(recorded: str, run_path: str) -> Path | None:
+    p = Path(recorded)
+    for candidate in (p, Path(run_path).parent / p):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load_run(
+    run: Run,
+    path: str,
+    label: str,
+    meta: dict[str, Any],
+    output: pl.DataFrame,
+    overrides: dict[str, str],
+) -> RunData:
+    from scot_cli.explain.compare import RunData, role_tables
+
+    tables = role_tables()
+    known = {i["role"] for i in meta.get("inputs", [])}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UsageError(
+            f"--{label}-input {unknown[0]}=...: {path} has no input with that role "
+            f"(roles: {', '.join(sorted(known))})"
+        )
+    inputs = {}
+    for item in meta.get("inputs", []):
+        role, recorded = item["role"], item["path"]
+        given = overrides.get(role)
+        where = Path(given) if given else _locate(recorded, path)
+        hint = f"pass --{label}-input {role}=PATH with the file that run read"
+        if where is None:
+            what = "came from stdin" if recorded == "-" else f"{recorded} is no longer on disk"
+            raise InputDataError(f"{path}: its {role} input {what}; {hint}")
+        frame = run.read(str(where), tables.get(role), role=f"{label}.{role}")
+        if given is None and run.sources[-1].sha256 != item.get("sha256"):
+            raise InputDataError(
+                f"{path}: its {role} input {recorded} changed since that run (SHA-256 differs); "
+                f"{hint}"
+            )
+        inputs[role] = frame
+    return RunData(path, meta["command"], meta.get("params", {}), inputs, output)
+
+
+def _explain_one(
+    run: Run, path: str, *, sku: str | None, node: str | None, order: str | None
+) -> None:
+    from scot_cli.explain.single import explain_decision, select_rows
+
+    frame, meta = _read_output(run, path, "run")
+    if not meta.get("command"):
+        raise InputDataError(f"{path}: has no scot provenance (not written by a scot command)")
+    rows = select_rows(frame, name=path, sku=sku, node=node, order=order)
+    con = Console()
+    for line in explain_decision(str(meta["command"]), rows, meta):
+        con.print(line, markup=False, highlight=False)
+
+
+def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """A changed scenario (a vendor's lead time up, part of the forecast down), explained."""
+    import importlib.util
+
+    if importlib.util.find_spec("scot_cli.commands.plan_buy") is None:
+        return ["skipped: plan-buy is not available in this build"]
+    return ["skipped: plan-buy scenario not wired yet"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "explain",
+        help="Why did a decision change between two runs? Exact driver attribution, or one "
+        "decision taken apart in sentences.",
+        epilog=epilog(
+            "scot explain out/demo/policy.parquet out/demo/scenario/policy.parquet --format md"
+            "   (one decision: scot explain out/demo/policy.parquet --sku SKU-00001)",
+            more=_DRIVERS_HELP,
+        ),
+    )(explain)

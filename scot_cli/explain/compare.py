@@ -1,0 +1,250 @@
+"""Compare two runs of one command: check they are comparable, then attribute the change."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from scot_cli.errors import InputDataError, UsageError
+from scot_cli.explain.drivers import BY_CHOICES, COMMANDS, CommandSpec
+from scot_cli.explain.engine import Decide, Progress, attribute
+from scot_cli.explain.flags import quality_flags
+from scot_cli.explain.mixing import Group, Scenario
+from scot_cli.schema import (
+    CALENDAR,
+    EVENTS,
+    INVENTORY,
+    ITEMS,
+    LANES,
+    NODES,
+    ORDERS,
+    SALES,
+    Table,
+)
+
+
+def role_tables() -> dict[str, Table]:
+    """Input role -> declared table, for validation on read and row keys."""
+    tables = {t.name: t for t in (SALES, ITEMS, EVENTS, NODES, LANES, INVENTORY, ORDERS, CALENDAR)}
+    try:
+        from scot_cli.forecast.schema import FORECAST
+    except ImportError:  # pragma: no cover - the forecast package ships with scot
+        return tables
+    tables["forecast"] = FORECAST
+    return tables
+
+
+def role_keys(roles: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Row keys of the roles explain knows; other roles can only change as a whole."""
+    tables = role_tables()
+    return {r: tables[r].keys for r in roles if r in tables and tables[r].keys}
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One run: its command, parameters, input frames by role and (optionally) its output."""
+
+    name: str
+    command: str
+    params: Mapping[str, Any]
+    inputs: Mapping[str, pl.DataFrame]
+    output: pl.DataFrame | None = None
+
+    def scenario(self) -> Scenario:
+        return Scenario(dict(self.inputs), dict(self.params))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What :func:`explain_runs` found."""
+
+    command: str
+    by: str
+    metrics: tuple[str, ...]
+    attribution: pl.DataFrame
+    flags: pl.DataFrame
+    groups: tuple[Group, ...]
+    evaluations: int
+    observed: bool
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def check_comparable(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, before_name: str, after_name: str
+) -> CommandSpec:
+    """The command spec of two runs' provenance, or an error naming what is wrong.
+
+    Raises
+    ------
+    InputDataError
+        When a file carries no scot provenance.
+    UsageError
+        When the runs come from different commands or from a command explain does not know.
+    """
+    for meta, name in ((before, before_name), (after, after_name)):
+        if not meta.get("command"):
+            raise InputDataError(
+                f"{name}: has no scot provenance (not written by a scot command); pass an "
+                "output of plan-buy, place, promise or route"
+            )
+    b, a = before["command"], after["command"]
+    if b != a:
+        raise UsageError(
+            f"{before_name} was written by {b} and {after_name} by {a}; pass two outputs of "
+            "the same command"
+        )
+    spec = COMMANDS.get(b)
+    if spec is None:
+        raise UsageError(
+            f"{before_name}: explain cannot re-run outputs of {b}; it explains "
+            f"{', '.join(COMMANDS)}"
+        )
+    return spec
+
+
+def decision_function(spec: CommandSpec) -> Decide:
+    """The ``decide_from_inputs`` of the command's package."""
+    try:
+        module = importlib.import_module(spec.package)
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"{spec.command} is not available in this build of scot") from exc
+    decide = getattr(module, "decide_from_inputs", None)
+    if decide is None:
+        raise UsageError(f"{spec.command} does not expose decide_from_inputs; cannot re-run it")
+    return decide  # type: ignore[no-any-return]
+
+
+def _numeric(frame: pl.DataFrame) -> list[str]:
+    return [c for c, t in frame.schema.items() if t.is_numeric()]
+
+
+def choose_metrics(
+    spec: CommandSpec, frame: pl.DataFrame, wanted: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The metrics to explain: ``wanted`` (checked) or the command's defaults present."""
+    numeric = _numeric(frame)
+    if wanted:
+        unknown = [m for m in wanted if m not in numeric]
+        if unknown:
+            raise UsageError(
+                f"--metric {unknown[0]}: not a numeric column of {spec.command} output "
+                f"(choose from {', '.join(numeric)})"
+            )
+        return tuple(wanted)
+    chosen = tuple(m for m in spec.metrics if m in numeric)
+    return chosen or tuple(numeric[:1])
+
+
+def subject_expr(
+    spec: CommandSpec, frame: pl.DataFrame, by: str, items: pl.DataFrame | None
+) -> pl.Expr:
+    """Expression naming each output row's subject for ``--by``."""
+    if by not in BY_CHOICES:
+        raise UsageError(f"--by {by}: choose one of {', '.join(BY_CHOICES)}")
+    column = spec.subject_column(by, frame.columns)
+    if column is None:
+        raise UsageError(
+            f"--by {by}: {spec.command} output has no {by} column; use --by "
+            + " or --by ".join(b for b in spec.subjects if b != by)
+        )
+    if by != "category":
+        return pl.col(column)
+    if items is None or "category" not in items.columns:
+        raise UsageError(f"--by category: the {spec.command} runs did not read an items table")
+    return pl.col(column).replace_strict(
+        items["sku"], items["category"], default="(no category)", return_dtype=pl.String
+    )
+
+
+def _items(before: RunData, after: RunData) -> pl.DataFrame | None:
+    frames = [r.inputs["items"] for r in (after, before) if "items" in r.inputs]
+    if not frames:
+        return None
+    return pl.concat(frames, how="diagonal_relaxed").unique("sku", keep="first")
+
+
+def explain_runs(
+    before: RunData,
+    after: RunData,
+    *,
+    by: str = "sku",
+    metrics: Sequence[str] | None = None,
+    decide: Decide | None = None,
+    progress: Progress | None = None,
+) -> Explanation:
+    """Explain why ``after``'s decisions differ from ``before``'s.
+
+    Re-runs the command's decision on every mix of the two runs' driver groups and
+    attributes each subject's change exactly (Shapley values over driver groups).
+
+    Parameters
+    ----------
+    before, after
+        The two runs (same command).
+    by
+        Subject of the attribution: ``sku``, ``category``, ``node`` or ``order``.
+    metrics
+        Output columns to explain (default: the command's main decision columns).
+    decide
+        Decision function; default the command package's ``decide_from_inputs``.
+    progress
+        ``(done, total)`` callback over the decision evaluations.
+    """
+    spec = check_comparable(
+        {"command": before.command},
+        {"command": after.command},
+        before_name=before.name,
+        after_name=after.name,
+    )
+    decide = decide or decision_function(spec)
+    probe = decide(before.inputs, before.params)
+    chosen = choose_metrics(spec, probe, metrics)
+    subject = subject_expr(spec, probe, by, _items(before, after))
+    observed, notes = _observed(spec, probe, chosen, before, after)
+    keys = role_keys(sorted(set(before.inputs) | set(after.inputs)))
+    result = attribute(
+        old=before.scenario(),
+        new=after.scenario(),
+        decide=decide,
+        drivers=spec.drivers,
+        keys=keys,
+        subject=lambda _frame: subject,
+        metrics=chosen,
+        agg=spec.agg,
+        splits=spec.splits,
+        observed=observed,
+        progress=progress,
+    )
+    return Explanation(
+        command=spec.command,
+        by=by,
+        metrics=chosen,
+        attribution=result.table,
+        flags=quality_flags(before.scenario(), after.scenario(), keys=keys),
+        groups=result.groups,
+        evaluations=result.evaluations,
+        observed=observed is not None,
+        notes=notes,
+    )
+
+
+def _observed(
+    spec: CommandSpec,
+    probe: pl.DataFrame,
+    metrics: Sequence[str],
+    before: RunData,
+    after: RunData,
+) -> tuple[tuple[pl.DataFrame, pl.DataFrame] | None, tuple[str, ...]]:
+    if before.output is None or after.output is None:
+        return None, ()
+    needed = {*metrics, *(c for cols in spec.subjects.values() for c in cols if c in probe)}
+    if all(needed <= set(f.columns) for f in (before.output, after.output)):
+        return (before.output, after.output), ()
+    return None, (
+        f"the files are not {spec.command}'s main output; before and after are the "
+        "decisions re-computed from their recorded inputs",
+    )

@@ -1,0 +1,249 @@
+"""Per-command driver maps: which inputs drive which decision, and how to explain it.
+
+:data:`COMMANDS` is the one registry: the command name recorded in an output's
+provenance maps to the package whose ``decide_from_inputs`` re-runs it, its
+driver groups, the metrics explained by default and the columns that name a
+subject for ``--by``. Plain Python (no polars) so the command's choices and help
+come from here without slowing ``scot --help``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A named driver: cells (``role.column`` patterns), whole roles or parameters.
+
+    ``cells`` entries without a dot name a whole role (its rows and all its
+    columns); ``role.pattern`` entries name columns by :func:`fnmatch.fnmatch`
+    pattern. ``params`` are parameter-name patterns. A cell or parameter belongs to
+    the first driver that names it.
+    """
+
+    name: str
+    cells: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Read the ``role`` columns matching ``pattern`` as ``base + (column - base)``."""
+
+    role: str
+    base: str
+    pattern: str = "p[0-9]*"
+
+
+#: Report formats of ``--format``: rich table, Markdown, JSON, CSV of the attribution table.
+FORMATS = ("table", "md", "json", "csv")
+
+#: ``--by`` choices; ``category`` maps the output's sku through the items table.
+BY_CHOICES = ("sku", "category", "node", "order")
+
+_FORECAST_LEVEL = Driver(
+    "forecast level",
+    ("forecast.mean", "forecast.p50", "forecast.model", "forecast.horizon"),
+    description="expected demand (mean and median of the forecast)",
+)
+_FORECAST_SPREAD = Driver(
+    "forecast spread",
+    ("forecast.p[0-9]*",),
+    description="width of the forecast quantiles around the median",
+)
+_ON_HAND = Driver(
+    "on hand",
+    ("inventory", "receipts"),
+    description="stock on hand and in transit, and receipts already ordered",
+)
+_PARAMETERS = Driver("parameters", params=("*",), description="command-line parameters")
+
+_FORECAST_SPLIT = (Split("forecast", base="p50"),)
+
+_BUY_DRIVERS = (
+    _FORECAST_LEVEL,
+    _FORECAST_SPREAD,
+    Driver("lead time", ("items.lead_time_days",), description="mean vendor lead time"),
+    Driver("lead-time spread", ("items.lead_time_sd",), description="lead-time standard deviation"),
+    Driver(
+        "costs",
+        (
+            "items.unit_cost",
+            "items.holding_cost_rate",
+            "items.order_cost",
+            "items.stockout_cost",
+            "items.price",
+        ),
+        params=("*cost*", "*holding*"),
+        description="unit, holding, ordering and stock-out costs",
+    ),
+    Driver(
+        "service target",
+        ("items.service_level",),
+        params=("service_level*", "*service*"),
+        description="target cycle service level",
+    ),
+    _ON_HAND,
+    Driver("pack and MOQ", ("items.case_pack", "items.moq"), description="case pack and MOQ"),
+    _PARAMETERS,
+)
+
+_CAPACITY = Driver(
+    "capacity",
+    ("nodes.storage_capacity", "nodes.daily_capacity", "lanes.truck_capacity"),
+    params=("*capacity*",),
+    description="storage, throughput and truck capacity",
+)
+_TRANSIT = Driver(
+    "transit times",
+    ("lanes.transit_days", "lanes.transit_sd"),
+    description="lane transit time and its spread",
+)
+_NETWORK = Driver(
+    "network",
+    ("nodes", "lanes"),
+    description="nodes and lanes added or dropped, and their other attributes",
+)
+
+_PLACE_DRIVERS = (
+    _FORECAST_LEVEL,
+    _FORECAST_SPREAD,
+    _ON_HAND,
+    _CAPACITY,
+    _TRANSIT,
+    Driver(
+        "costs",
+        (
+            "lanes.cost_per_unit",
+            "lanes.cost_per_truck",
+            "items.unit_cost",
+            "items.holding_cost_rate",
+            "items.stockout_cost",
+            "items.price",
+        ),
+        params=("*cost*",),
+        description="shipping, holding and shortage costs",
+    ),
+    Driver("item volume", ("items.unit_volume",), description="volume per unit"),
+    _NETWORK,
+    _PARAMETERS,
+)
+
+_PROMISE_DRIVERS = (
+    _ON_HAND,
+    _TRANSIT,
+    Driver(
+        "cutoffs and processing",
+        ("nodes.cutoff_hour", "nodes.processing_days", "lanes.departure_hour", "lanes.weekdays"),
+        description="order cut-off hours, processing days and lane departure schedules",
+    ),
+    Driver("calendar", ("calendar",), description="pickup and delivery days"),
+    Driver("capacity", ("nodes.daily_capacity",), description="FC daily capacity"),
+    Driver("orders", ("orders",), description="the order lines themselves"),
+    Driver("placement", ("placement",), description="where stock is placed"),
+    _NETWORK,
+    _PARAMETERS,
+)
+
+_ROUTE_DRIVERS = (
+    Driver("promises", ("promises", "orders"), description="order lines and promise dates"),
+    _TRANSIT,
+    Driver(
+        "truck capacity and cost",
+        ("lanes.truck_capacity", "lanes.cost_per_truck", "lanes.cost_per_unit"),
+        description="truck capacity and cost per truck and unit",
+    ),
+    Driver(
+        "schedules",
+        ("lanes.departure_hour", "lanes.weekdays", "calendar"),
+        description="lane departures and the calendar",
+    ),
+    Driver("item volume", ("items.unit_volume",), description="volume per unit"),
+    _NETWORK,
+    _PARAMETERS,
+)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """How to re-run and explain one command's main output."""
+
+    command: str
+    package: str
+    drivers: tuple[Driver, ...]
+    metrics: tuple[str, ...]
+    subjects: MappingProxyType[str, tuple[str, ...]]
+    splits: tuple[Split, ...] = _FORECAST_SPLIT
+    agg: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    description: str = ""
+
+    def subject_column(self, by: str, columns: list[str]) -> str | None:
+        """The output column naming the subject for ``--by`` (``category`` uses the sku)."""
+        wanted = self.subjects.get("sku" if by == "category" else by, ())
+        return next((c for c in wanted if c in columns), None)
+
+
+def _subjects(**kw: tuple[str, ...]) -> MappingProxyType[str, tuple[str, ...]]:
+    return MappingProxyType(kw)
+
+
+#: Command name (as recorded in provenance) -> how to explain its output.
+COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
+    {
+        "plan-buy": CommandSpec(
+            "plan-buy",
+            "scot_cli.buy",
+            _BUY_DRIVERS,
+            metrics=(
+                "order_qty",
+                "qty",
+                "safety_stock",
+                "reorder_point",
+                "order_up_to",
+                "cost",
+                "total_cost",
+            ),
+            subjects=_subjects(sku=("sku",), node=("node", "fc", "location")),
+            description="purchase orders and inventory policy per sku",
+        ),
+        "place": CommandSpec(
+            "place",
+            "scot_cli.place",
+            _PLACE_DRIVERS,
+            metrics=("target_units", "units", "qty", "cost", "total_cost"),
+            subjects=_subjects(sku=("sku",), node=("node", "fc", "location")),
+            description="target units per sku and FC",
+        ),
+        "promise": CommandSpec(
+            "promise",
+            "scot_cli.promise",
+            _PROMISE_DRIVERS,
+            metrics=("promise_days", "on_time_prob"),
+            subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
+            agg=MappingProxyType({"promise_days": "mean", "on_time_prob": "mean"}),
+            description="promise dates per order line",
+        ),
+        "route": CommandSpec(
+            "route",
+            "scot_cli.route",
+            _ROUTE_DRIVERS,
+            metrics=("cost", "late_days"),
+            subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
+            description="shipments per order line",
+        ),
+    }
+)
+
+
+def spec_for(command: str) -> CommandSpec | None:
+    """The registry entry of ``command``, or None when explain does not know it."""
+    return COMMANDS.get(command)
+
+
+def driver_help() -> dict[str, Any]:
+    """Driver names per command, for ``--help`` and the docs."""
+    return {name: [d.name for d in s.drivers] for name, s in COMMANDS.items()}

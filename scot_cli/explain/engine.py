@@ -1,0 +1,245 @@
+"""The attribution engine: evaluate a decision on every mix, then split each change exactly.
+
+Independent of any command: it takes the two runs' inputs, a driver map, a
+decision function and the metrics to explain, and returns the long attribution
+table (subject, metric, before, after, delta, driver, contribution, share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from scot_cli.errors import UsageError
+from scot_cli.explain.drivers import Driver, Split
+from scot_cli.explain.mixing import Group, Mixer, Scenario, resolve_groups
+from scot_cli.explain.shapley import MAX_PLAYERS, FloatArray, shapley
+
+Decide = Callable[[Mapping[str, pl.DataFrame], Mapping[str, Any]], pl.DataFrame]
+SubjectFn = Callable[[pl.DataFrame], pl.Expr]
+Progress = Callable[[int, int], None]
+
+#: Pseudo-subject holding the decision aggregated over all subjects (the headline).
+ALL = "(all)"
+#: Driver carrying the gap between a file and the decision re-run on its own inputs.
+NOT_REPRODUCED = "not reproduced by re-run"
+AGGREGATIONS = ("sum", "mean")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Result of :func:`attribute`."""
+
+    table: pl.DataFrame
+    groups: tuple[Group, ...]
+    evaluations: int
+
+
+class _Index:
+    """Subject -> column position of the value matrices; grows as new subjects appear."""
+
+    def __init__(self) -> None:
+        self.frame = pl.DataFrame(schema={"subject": pl.String, "idx": pl.Int64})
+
+    def locate(self, subjects: pl.Series) -> np.ndarray:
+        found = subjects.to_frame("subject").join(self.frame, on="subject", how="left")
+        missing = found.filter(pl.col("idx").is_null())["subject"].unique(maintain_order=True)
+        if missing.len():
+            start = self.frame.height
+            extra = pl.DataFrame(
+                {"subject": missing, "idx": np.arange(start, start + missing.len())}
+            )
+            self.frame = pl.concat([self.frame, extra])
+            found = subjects.to_frame("subject").join(self.frame, on="subject", how="left")
+        return found["idx"].to_numpy()
+
+
+class _Values:
+    """One ``(2**k, n)`` value matrix per metric, filled one mix at a time."""
+
+    def __init__(self, rows: int, metrics: Sequence[str]) -> None:
+        self.rows = rows
+        self.index = _Index()
+        self.data = {m: np.zeros((rows, 0)) for m in metrics}
+
+    def widen(self) -> None:
+        """Give every matrix one column per known subject (new subjects start at 0)."""
+        width = self.index.frame.height
+        for m, mat in self.data.items():
+            if mat.shape[1] < width:
+                self.data[m] = np.pad(mat, ((0, 0), (0, width - mat.shape[1])))
+
+    def put(self, row: int, summary: pl.DataFrame) -> None:
+        idx = self.index.locate(summary["subject"])
+        self.widen()
+        for m, mat in self.data.items():
+            mat[row, idx] = summary[m].fill_null(0.0).to_numpy()
+
+
+def summarise(
+    frame: pl.DataFrame,
+    *,
+    subject: SubjectFn,
+    metrics: Sequence[str],
+    agg: Mapping[str, str],
+) -> pl.DataFrame:
+    """Aggregate a decision output to one row per subject plus the :data:`ALL` row."""
+    exprs = [getattr(pl.col(m).cast(pl.Float64), agg.get(m, "sum"))().alias(m) for m in metrics]
+    keyed = frame.with_columns(subject(frame).cast(pl.String).alias("subject"))
+    per = keyed.group_by("subject").agg(exprs)
+    total = keyed.select(pl.lit(ALL).alias("subject"), *exprs)
+    return pl.concat([per, total], how="vertical_relaxed")
+
+
+def attribute(
+    *,
+    old: Scenario,
+    new: Scenario,
+    decide: Decide,
+    drivers: Sequence[Driver],
+    keys: Mapping[str, Sequence[str]],
+    subject: SubjectFn,
+    metrics: Sequence[str],
+    agg: Mapping[str, str] | None = None,
+    splits: Sequence[Split] = (),
+    observed: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    progress: Progress | None = None,
+) -> Attribution:
+    """Decompose the change of each subject's decision into driver contributions.
+
+    The decision is evaluated on all ``2**k`` mixes of the ``k`` changed driver
+    groups and each change is split by exact Shapley values (see
+    :mod:`scot_cli.explain.shapley`), so per subject and metric the contributions
+    add up to ``after - before``.
+
+    Parameters
+    ----------
+    old, new
+        Inputs and parameters of the two runs.
+    decide
+        The command's ``decide_from_inputs``.
+    drivers
+        Driver map (see :class:`~scot_cli.explain.mixing.Driver`).
+    keys
+        Row keys per input role, used to align the two runs' rows.
+    subject
+        Expression giving each output row's subject (sku, category, node, ...).
+    metrics
+        Numeric output columns to explain.
+    agg
+        ``"sum"`` (default) or ``"mean"`` per metric, over a subject's rows.
+    splits
+        Columns read as base plus spread (forecast level and spread).
+    observed
+        The before and after files' own frames. When given, before and after are
+        taken from them and any gap to the re-run decision is reported as the
+        driver :data:`NOT_REPRODUCED`, so the contributions still add up.
+    progress
+        Called with ``(done, total)`` after each evaluation.
+
+    Returns
+    -------
+    Attribution
+        The long table and the resolved groups.
+    """
+    agg = dict(agg or {})
+    groups = resolve_groups(drivers, old, new, keys=keys, splits=splits)
+    if len(groups) > MAX_PLAYERS:
+        names = ", ".join(g.name for g in groups)
+        raise UsageError(
+            f"{len(groups)} driver groups changed ({names}); at most {MAX_PLAYERS} can be "
+            "attributed exactly: compare runs that differ in fewer inputs"
+        )
+    mixer = Mixer(old, new, groups, keys=keys, splits=splits)
+    total = 1 << len(groups)
+    values = _Values(total, metrics)
+    for mask in range(total):
+        mix = mixer.scenario(mask)
+        out = decide(mix.inputs, mix.params)
+        values.put(mask, summarise(out, subject=subject, metrics=metrics, agg=agg))
+        if progress is not None:
+            progress(mask + 1, total)
+    obs = None
+    if observed is not None:
+        obs = [summarise(f, subject=subject, metrics=metrics, agg=agg) for f in observed]
+        for o in obs:
+            values.index.locate(o["subject"])
+        values.widen()
+    table = _long_table(values, [g.name for g in groups], metrics, obs)
+    return Attribution(table=table, groups=tuple(groups), evaluations=total)
+
+
+def _observed(values: _Values, summary: pl.DataFrame, metric: str) -> FloatArray:
+    out = np.zeros(values.index.frame.height)
+    out[values.index.locate(summary["subject"])] = summary[metric].fill_null(0.0).to_numpy()
+    return out
+
+
+def _long_table(
+    values: _Values,
+    names: list[str],
+    metrics: Sequence[str],
+    observed: list[pl.DataFrame] | None,
+) -> pl.DataFrame:
+    subjects = values.index.frame["subject"]
+    parts = []
+    for m in metrics:
+        v = values.data[m]
+        phi = shapley(v) if names else np.zeros((0, v.shape[1]))
+        before, after, drivers = v[0], v[-1], list(names)
+        if observed is not None:
+            before, after = _observed(values, observed[0], m), _observed(values, observed[1], m)
+            gap = (after - v[-1]) - (before - v[0])
+            phi = np.vstack([phi, gap[None, :]])
+            drivers.append(NOT_REPRODUCED)
+        parts.append(_metric_rows(subjects, m, before, after, drivers, phi))
+    schema = {
+        "subject": pl.String,
+        "metric": pl.String,
+        "before": pl.Float64,
+        "after": pl.Float64,
+        "delta": pl.Float64,
+        "driver": pl.String,
+        "contribution": pl.Float64,
+        "share": pl.Float64,
+    }
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def _metric_rows(
+    subjects: pl.Series,
+    metric: str,
+    before: FloatArray,
+    after: FloatArray,
+    drivers: list[str],
+    phi: FloatArray,
+) -> pl.DataFrame:
+    k, n = len(drivers), len(subjects)
+    delta = after - before
+    contribution = phi.T.reshape(-1) if k else np.zeros(0)
+    frame = pl.DataFrame(
+        {
+            "subject": np.repeat(subjects.to_numpy(), k),
+            "metric": [metric] * (k * n),
+            "before": np.repeat(before, k),
+            "after": np.repeat(after, k),
+            "delta": np.repeat(delta, k),
+            "driver": np.tile(np.array(drivers, dtype=object), n) if k else [],
+            "contribution": contribution,
+        },
+        schema={
+            "subject": pl.String,
+            "metric": pl.String,
+            "before": pl.Float64,
+            "after": pl.Float64,
+            "delta": pl.Float64,
+            "driver": pl.String,
+            "contribution": pl.Float64,
+        },
+    )
+    share = pl.when(pl.col("delta") != 0).then(pl.col("contribution") / pl.col("delta"))
+    return frame.with_columns(share.alias("share"))

@@ -1,0 +1,178 @@
+"""One decision taken apart in plain sentences, from its output row and provenance.
+
+:data:`SENTENCES` holds, per command, sentence templates over the output
+columns; a template is used when every column it names is present and not
+null. Columns no template covers are listed as they are, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from scot_cli.errors import InputDataError, UsageError
+
+#: Per command: (columns, template) pairs in reading order.
+SENTENCES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "plan-buy": (
+        (("sku", "node"), "Sku {sku} at {node}."),
+        (("policy",), "Inventory policy: {policy}."),
+        (
+            ("demand_lead_time",),
+            "Expected demand over the lead time (plus review period) is {demand_lead_time}.",
+        ),
+        (("cycle_stock",), "Cycle stock (half the order cycle) is {cycle_stock} units."),
+        (
+            ("safety_stock", "service_level"),
+            "Safety stock is {safety_stock} units, set for a {service_level} cycle service level.",
+        ),
+        (("safety_stock",), "Safety stock is {safety_stock} units."),
+        (("reorder_point",), "Reorder when the inventory position falls to {reorder_point}."),
+        (("order_up_to",), "Order up to {order_up_to} units."),
+        (("eoq",), "The economic order quantity (EOQ) is {eoq} units."),
+        (
+            ("raw_qty", "order_qty"),
+            "The unrounded need is {raw_qty} units; rounded to case pack and MOQ it is "
+            "{order_qty}.",
+        ),
+        (("case_pack", "moq"), "Orders are multiples of {case_pack} units, at least {moq}."),
+        (("order_qty",), "Order quantity: {order_qty} units."),
+        (("status", "reason"), "Status {status}: {reason}."),
+    ),
+    "place": (
+        (("sku", "node"), "Sku {sku} at {node}."),
+        (("target_units",), "Target stock: {target_units} units."),
+        (
+            ("binding", "shadow_price"),
+            "The binding constraint is {binding}, with shadow price {shadow_price} per unit.",
+        ),
+        (("binding",), "The binding constraint is {binding}."),
+    ),
+    "promise": (
+        (
+            ("order_id", "line", "sku", "qty", "destination"),
+            "Order {order_id} line {line}: {qty} x {sku} to {destination}.",
+        ),
+        (
+            ("ship_node", "ship_date"),
+            "It ships from {ship_node} on {ship_date}.",
+        ),
+        (("path",), "The path taken is {path}; its lanes set the transit time."),
+        (
+            ("promise_date", "promise_days"),
+            "Promised delivery on {promise_date}, {promise_days} day(s) after the order.",
+        ),
+        (("on_time_prob",), "Probability of arriving by then: {on_time_prob}."),
+        (("waits_for",), "It waits for a receipt arriving on {waits_for}."),
+        (("status", "reason"), "Status {status}: {reason}."),
+        (("status",), "Status {status}."),
+    ),
+    "route": (
+        (
+            ("order_id", "line", "ship_node", "path"),
+            "Order {order_id} line {line} ships from {ship_node} along {path}.",
+        ),
+        (("depart", "arrive"), "It departs {depart} and arrives {arrive}."),
+        (("truck_ids",), "Trucks: {truck_ids}."),
+        (("promise_date", "on_time"), "Promise date {promise_date}; on time: {on_time}."),
+        (("status", "reason"), "Status {status}: {reason}."),
+    ),
+}
+
+_NODE_COLUMNS = ("node", "ship_node", "fc", "location")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def select_rows(
+    output: pl.DataFrame,
+    *,
+    name: str,
+    sku: str | None = None,
+    node: str | None = None,
+    order: str | None = None,
+) -> pl.DataFrame:
+    """The output rows of one decision; an error naming the file and key when none match."""
+    if sku is None and order is None:
+        raise UsageError("explain RUN needs --sku SKU (with --node NODE) or --order ORDER")
+    wanted: list[tuple[str, str]] = []
+    if sku is not None:
+        wanted.append(("sku", sku))
+    if order is not None:
+        wanted.append(("order_id", order))
+    if node is not None:
+        col = next((c for c in _NODE_COLUMNS if c in output.columns), None)
+        if col is None:
+            raise UsageError(f"--node: {name} has no node column; leave --node out")
+        wanted.append((col, node))
+    rows = output
+    for col, value in wanted:
+        if col not in output.columns:
+            raise UsageError(f"{name} has no {col} column; choose the decision another way")
+        rows = rows.filter(pl.col(col).cast(pl.String) == value)
+    if rows.height == 0:
+        key = ", ".join(f"{c}={v!r}" for c, v in wanted)
+        raise InputDataError(f"{name}: no row with {key}; check the key (scot inspect {name})")
+    return rows
+
+
+def _sentences(command: str, row: Mapping[str, Any]) -> tuple[list[str], set[str]]:
+    present = {k for k, v in row.items() if v is not None}
+    used: set[str] = set()
+    lines = []
+    for columns, template in SENTENCES.get(command, ()):
+        if not set(columns) <= present or set(columns) <= used:
+            continue
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        lines.append(template.format(**{k: _fmt(row[k]) for k in names}))
+        used |= set(columns)
+    return lines, used
+
+
+def explain_decision(
+    command: str,
+    rows: pl.DataFrame,
+    meta: Mapping[str, Any],
+) -> list[str]:
+    """Plain sentences taking one decision (its output rows) apart.
+
+    Parameters
+    ----------
+    command
+        Command that wrote the rows (from provenance).
+    rows
+        The decision's output rows (see :func:`select_rows`).
+    meta
+        The output's provenance (command, params, inputs, created).
+    """
+    lines: list[str] = []
+    for row in rows.iter_rows(named=True):
+        said, used = _sentences(command, row)
+        rest = [f"{k} = {_fmt(v)}" for k, v in row.items() if k not in used and v is not None]
+        lines += said
+        if rest:
+            lines.append("Other columns: " + "; ".join(rest) + ".")
+    return lines + provenance_sentences(meta)
+
+
+def provenance_sentences(meta: Mapping[str, Any]) -> list[str]:
+    """Where the decision came from: command, time, inputs and parameters."""
+    inputs: Sequence[Mapping[str, str]] = meta.get("inputs", ())
+    params: Mapping[str, Any] = meta.get("params", {})
+    shown = ", ".join(f"{i['role']}={i['path']}" for i in inputs) or "no recorded inputs"
+    lines = [
+        f"Written by scot {meta.get('command')} (version {meta.get('scot_version')}) at "
+        f"{meta.get('created')} from {shown}."
+    ]
+    if params:
+        lines.append(
+            "Parameters: " + ", ".join(f"{k}={v}" for k, v in sorted(params.items())) + "."
+        )
+    return lines
