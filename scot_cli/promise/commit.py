@@ -1,0 +1,178 @@
+"""Commit mode: units in order-time sequence consume stock and FC capacity, vectorised.
+
+Sequential semantics: each unit, in turn, takes its best option given what every earlier unit
+took. Computing that one unit at a time is a Python loop per line; instead each round lets every
+pending unit of a window choose against the state of the units already final (speculation), then
+certifies the prefix of choices the earlier pending units cannot have changed:
+
+* consuming stock or capacity only ever makes options worse, so a unit whose choice is still
+  feasible after the earlier pending units' consumption is exactly the sequential choice, provided
+  those earlier units are final themselves;
+* a unit is *uncertain* when its choice is infeasible after earlier consumption, when an earlier
+  uncertain unit shares one of its skus, or when its FC-day capacity could be taken by the
+  earlier uncertain units (counted at their full quantity, whatever FC they end at).
+
+Uncertain units choose again next round against the grown state. The first pending unit is always
+final, so the rounds end; each round is a few vectorised passes over the window, and the window
+doubles while most of it is certified and halves when little is. The result equals the
+one-at-a-time loop (:func:`scot_cli.promise.reference.sequential_commit` checks it in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import Choice, Lines, State, Tables, choose, unit_lines
+
+MIN_WINDOW = 2048
+START_WINDOW = 1 << 16
+
+
+@dataclass
+class Decided:
+    """Per line: FC (-1 none), ship day, availability day, failure level, release day."""
+
+    fc: np.ndarray
+    ship: np.ndarray
+    avail: np.ndarray
+    level: np.ndarray
+    release: np.ndarray
+    split: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Decided:
+        return cls(
+            np.full(n, -1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.full(n, -1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=bool),
+        )
+
+    def record(self, ln: np.ndarray, seg: np.ndarray, ch: Choice, pos: np.ndarray) -> None:
+        """Store the choices of units ``seg`` (their lines ``ln``, line positions ``pos``)."""
+        self.fc[ln], self.ship[ln] = ch.fc[seg], ch.ship[seg]
+        self.level[ln], self.release[ln] = ch.level[seg], ch.release[seg]
+        self.avail[ln] = ch.avail[pos]
+
+
+def exclusive_group_cumsum(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` of the earlier elements with the same key (in array order)."""
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    total = np.cumsum(v)
+    new = np.ones(len(k), dtype=bool)
+    new[1:] = k[1:] != k[:-1]
+    base = np.maximum.accumulate(np.where(new, np.arange(len(k)), 0))
+    before = total - v - (total[base] - v[base])
+    out: np.ndarray = np.empty_like(before)
+    out[order] = before
+    return out
+
+
+def _uncertain(
+    tables: Tables,
+    state: State,
+    lines: Lines,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    ch: Choice,
+    split_now: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units of the window whose speculative choice may differ from the sequential one.
+
+    Also returns, per line, the units of its (sku, FC) taken by earlier window units.
+    """
+    grid, supply = tables.grid, tables.supply
+    n_f, n_t = len(grid.fcs), grid.horizon
+    ln, seg = unit_lines(starts, counts)
+    has = ch.fc >= 0
+    fc_l, ship_l, qty_l = ch.fc[seg], ch.ship[seg], lines.qty[ln]
+    sf = lines.sku[ln] * n_f + np.maximum(fc_l, 0)
+    took = np.where(has[seg], qty_l, 0.0)
+    stock_before = exclusive_group_cumsum(np.where(has[seg], sf, -1), took)
+    stock_ok = supply.supply_by(sf, ship_l) + 1e-9 >= state.committed[sf] + stock_before + qty_l
+    bad = np.zeros(len(starts), dtype=bool)
+    np.logical_or.at(bad, seg, has[seg] & ~stock_ok)
+    bad |= split_now
+    qty_u = np.bincount(seg, weights=qty_l, minlength=len(starts))
+    cap = grid.capacity[np.maximum(ch.fc, 0)]
+    ft = np.where(has, np.maximum(ch.fc, 0) * n_t + ch.ship, -1)
+    cap_before = exclusive_group_cumsum(ft, np.where(has, qty_u, 0.0))
+    shipped = state.shipped.reshape(-1)[np.maximum(ft, 0)]
+    bounded = has & np.isfinite(cap)
+    bad |= bounded & (shipped + cap_before + qty_u > cap + 1e-9)
+    n_sku = int(lines.sku.max()) + 2 if lines.n else 1
+    while True:
+        worst = np.cumsum(np.where(bad, qty_u, 0.0)) - np.where(bad, qty_u, 0.0)
+        first_bad = np.full(n_sku, np.iinfo(np.int64).max)
+        np.minimum.at(first_bad, lines.sku[ln[bad[seg]]], ln[bad[seg]])
+        tainted = np.zeros(len(starts), dtype=bool)
+        np.logical_or.at(tainted, seg, ln > first_bad[lines.sku[ln]])
+        grown = bad | tainted | (bounded & (shipped + cap_before + worst + qty_u > cap + 1e-9))
+        if (grown == bad).all():
+            return bad, stock_before
+        bad = grown
+
+
+def commit_units(
+    tables: Tables,
+    state: State,
+    lines: Lines,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    *,
+    one_box: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> Decided:
+    """Decide units ``[start, start + count)`` in sequence, consuming ``state`` as they go.
+
+    With ``one_box`` a multi-line unit without any one-box option is split into line units
+    at its place in the sequence (its lines then record ``split``).
+    """
+    grid = tables.grid
+    n_f, n_t = len(grid.fcs), grid.horizon
+    out = Decided.empty(lines.n)
+    window = START_WINDOW
+    done = 0
+    while starts.size:
+        w_starts, w_counts = starts[:window], counts[:window]
+        ch = choose(tables, state, lines, w_starts, w_counts)
+        split_now = one_box & (ch.fc < 0) & (w_counts > 1)
+        bad, before = _uncertain(tables, state, lines, w_starts, w_counts, ch, split_now)
+        final = ~bad
+        ln, seg = unit_lines(w_starts, w_counts)
+        keep = final[seg]
+        out.record(ln[keep], seg[keep], ch, np.flatnonzero(keep))
+        took = keep & (ch.fc[seg] >= 0)
+        sf = lines.sku[ln[took]] * n_f + ch.fc[seg[took]]
+        # earlier units may have moved this line onto a receipt; the ship day stands
+        out.avail[ln[took]] = tables.supply.available_day(
+            sf, state.committed[sf] + before[took] + lines.qty[ln[took]]
+        )
+        np.add.at(state.committed, sf, lines.qty[ln[took]])
+        np.add.at(
+            state.shipped.reshape(-1),
+            ch.fc[seg[took]] * n_t + ch.ship[seg[took]],
+            lines.qty[ln[took]],
+        )
+        split_ln = ln[split_now[seg]]
+        out.split[split_ln] = True
+        rest_starts = np.concatenate([w_starts[bad & ~split_now], split_ln, starts[window:]])
+        rest_counts = np.concatenate(
+            [w_counts[bad & ~split_now], np.ones(split_ln.size, dtype=np.int64), counts[window:]]
+        )
+        order = np.argsort(rest_starts, kind="stable")
+        starts, counts = rest_starts[order], rest_counts[order]
+        done += int(w_counts[final].sum())
+        if progress is not None:
+            progress(done, lines.n)
+        ratio = final.sum() / max(len(w_starts), 1)
+        window = (
+            window * 2 if ratio > 0.5 else max(MIN_WINDOW, window // 2) if ratio < 0.1 else window
+        )
+    return out

@@ -1,0 +1,168 @@
+"""The promise pipeline: index the orders, build the grid and supply, decide, assemble."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+
+from .commit import Decided, commit_units
+from .engine import Choice, Lines, State, Tables, choose, unit_lines
+from .grid import PAD_DAYS, Grid, build_grid, class_tables, epoch_days
+from .output import assemble
+from .registry import MODES, SPLITS
+from .supply import build_supply
+
+
+def _sequence(orders: pl.DataFrame) -> pl.DataFrame:
+    return orders.sort("order_time", "order_id", "line")
+
+
+def _index(values: pl.Series, categories: list[str]) -> np.ndarray:
+    return values.cast(pl.Enum(categories)).to_physical().to_numpy().astype(np.int64)
+
+
+def _horizon(
+    day: np.ndarray,
+    grid_proc: int,
+    inventory: pl.DataFrame,
+    receipts: pl.DataFrame | None,
+    day0: int,
+) -> int:
+    last = int(day.max()) + 1 + grid_proc if day.size else 0
+    for df, col in ((inventory, "eta"), (receipts, "arrival_date")):
+        if df is not None and col in df.columns and df[col].drop_nulls().len():
+            last = max(last, int(epoch_days(df[col].drop_nulls()).max()) - day0)
+    return last + PAD_DAYS + 1
+
+
+def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndarray) -> Lines:
+    """Index arrays of the sequenced order lines."""
+    day = epoch_days(seq["order_time"]) - grid.day0
+    hour = seq["order_time"].dt.hour().to_numpy().astype(np.int64)
+    dest = _index(seq["destination"], list(grid.dests))
+    cls = np.searchsorted(cuts, hour, side="right")
+    cid = (day * (len(cuts) + 1) + cls) * len(grid.dests) + dest
+    oid = seq["order_id"]
+    new = np.ones(seq.height, dtype=bool)
+    if seq.height > 1:
+        new[1:] = (oid.slice(1) != oid.slice(0, seq.height - 1)).to_numpy()
+    order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
+    return Lines(_index(seq["sku"], skus), seq["qty"].to_numpy(), dest, day, hour, cid, order_start)
+
+
+def _snapshot(
+    tables: Tables,
+    state: State,
+    lines: Lines,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    *,
+    one_box: bool,
+) -> Decided:
+    out = Decided.empty(lines.n)
+    ch = choose(tables, state, lines, starts, counts)
+    _record_all(out, ch, starts, counts)
+    if one_box:
+        failed = (ch.fc < 0) & (counts > 1)
+        ln, _ = unit_lines(starts[failed], counts[failed])
+        if ln.size:
+            again = choose(tables, state, lines, ln, np.ones(ln.size, dtype=np.int64))
+            _record_all(out, again, ln, np.ones(ln.size, dtype=np.int64))
+            out.split[ln] = True
+    return out
+
+
+def _record_all(out: Decided, ch: Choice, starts: np.ndarray, counts: np.ndarray) -> None:
+    ln, seg = unit_lines(starts, counts)
+    out.record(ln, seg, ch, np.arange(ln.size))
+
+
+def promise(
+    orders: pl.DataFrame,
+    *,
+    inventory: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    calendar: pl.DataFrame | None = None,
+    receipts: pl.DataFrame | None = None,
+    confidence: float = 0.95,
+    mode: str = "snapshot",
+    split: str = "allow",
+    progress: Callable[[int, int], None] | None = None,
+) -> pl.DataFrame:
+    """Promise a delivery date for every order line.
+
+    Parameters
+    ----------
+    orders, inventory, nodes, lanes
+        Validated input tables (``scot_cli.schema``).
+    calendar
+        Days without pickup (FC) or delivery (destination); absent nodes work every day.
+    receipts
+        Purchase orders arriving at FCs (``sku``, ``node``, ``arrival_date``, ``qty``).
+    confidence
+        Probability ``c`` in (0, 1) with which the promised date must be met.
+    mode
+        A key of :data:`MODES`.
+    split
+        A key of :data:`SPLITS`.
+    progress
+        Optional ``(done, total)`` callback (commit mode reports per round).
+
+    Returns
+    -------
+    pl.DataFrame
+        The promises table (:data:`scot_cli.promise.schema.PROMISES`), in sequence order.
+    """
+    if mode not in MODES or split not in SPLITS:
+        raise ValueError(f"mode {mode!r} or split {split!r} unknown; see MODES and SPLITS")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence {confidence!r} is not in (0, 1)")
+    seq = _sequence(orders)
+    if seq.height == 0:
+        return assemble_empty(seq)
+    day = epoch_days(seq["order_time"])
+    day0 = int(day.min())
+    skus = sorted(set(inventory["sku"].unique().to_list()) | set(seq["sku"].unique().to_list()))
+    proc = nodes.filter(pl.col("kind") == "fc")["processing_days"].fill_null(0).to_numpy()
+    horizon = _horizon(day - day0, int(proc.max()) if proc.size else 0, inventory, receipts, day0)
+    dests = sorted(seq["destination"].unique().to_list())
+    grid = build_grid(
+        nodes=nodes,
+        lanes=lanes,
+        calendar=calendar,
+        dests=dests,
+        day0=day0,
+        horizon=horizon,
+        confidence=confidence,
+    )
+    cuts, rank, lower = class_tables(grid, n_days=int(day.max()) - day0 + 1)
+    lines = build_lines(seq, skus=skus, grid=grid, cuts=cuts)
+    supply = build_supply(
+        inventory=inventory, receipts=receipts, skus=pl.Series(skus), fcs=grid.fcs, day0=day0
+    )
+    tables = Tables(grid, supply, rank, lower)
+    state = State(
+        np.zeros((len(skus) + 1) * len(grid.fcs)), np.zeros((len(grid.fcs), grid.horizon))
+    )
+    one_box = split == "avoid"
+    if one_box:
+        starts, counts = lines.order_start[:-1], np.diff(lines.order_start)
+    else:
+        starts, counts = np.arange(lines.n), np.ones(lines.n, dtype=np.int64)
+    if mode == "commit":
+        dec = commit_units(tables, state, lines, starts, counts, one_box=one_box, progress=progress)
+    else:
+        dec = _snapshot(tables, state, lines, starts, counts, one_box=one_box)
+    return assemble(seq, grid, lines, dec, confidence=confidence)
+
+
+def assemble_empty(seq: pl.DataFrame) -> pl.DataFrame:
+    """The promises table of no orders (``seq`` has no rows)."""
+    from scot_cli.validate import empty_frame
+
+    from .schema import PROMISES
+
+    return empty_frame(PROMISES)

@@ -1,0 +1,161 @@
+"""Choosing the FC, ship day and path of each unit (an order line, or a whole order in one box).
+
+The search visits FCs in the order of their best date with stock on hand (precomputed per order
+day, cut-off class and destination, :func:`scot_cli.promise.grid.class_tables`). That date is a
+lower bound on what the FC can reach once receipts, commitments and capacity are counted, so a
+unit stops as soon as the next FC's bound is no better than its best option: almost every unit is
+settled by its first or second FC, vectorised over all units at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .grid import Grid
+from .supply import NEVER, Supply
+
+#: Failure levels, most informative last; a unit without an option reports its highest level.
+LEVELS = ("no_stock", "no_path", "no_ship_day", "capacity")
+NO_STOCK, NO_PATH, NO_SHIP_DAY, CAPACITY = range(4)
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Order lines in order-time sequence (orders contiguous), as index arrays."""
+
+    sku: np.ndarray
+    qty: np.ndarray
+    dest: np.ndarray
+    day: np.ndarray
+    hour: np.ndarray
+    cid: np.ndarray
+    order_start: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.sku.shape[0])
+
+
+@dataclass
+class State:
+    """What earlier commitments took: units per (sku, FC) and units per (FC, ship day)."""
+
+    committed: np.ndarray
+    shipped: np.ndarray
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Everything a choice reads besides the state."""
+
+    grid: Grid
+    supply: Supply
+    rank: np.ndarray
+    lower: np.ndarray
+
+
+@dataclass
+class Choice:
+    """Per unit: chosen FC (-1: none), ship day, failure level; per line: availability day."""
+
+    fc: np.ndarray
+    ship: np.ndarray
+    level: np.ndarray
+    avail: np.ndarray
+    release: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def unit_lines(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Line indices of units ``[start, start + count)`` and each line's unit position."""
+    seg = np.repeat(np.arange(len(starts)), counts)
+    first = np.cumsum(counts) - counts
+    return starts[seg] + np.arange(int(counts.sum())) - first[seg], seg
+
+
+def _seg_reduce(values: np.ndarray, counts: np.ndarray, op: np.ufunc) -> np.ndarray:
+    if counts.size == 0 or counts.max() == 1:
+        return values
+    return np.asarray(op.reduceat(values, np.cumsum(counts) - counts))
+
+
+def choose(
+    tables: Tables, state: State, lines: Lines, starts: np.ndarray, counts: np.ndarray
+) -> Choice:
+    """The best option of each unit given ``state`` (units are line ranges; see module doc)."""
+    grid = tables.grid
+    n_f, n_g = len(grid.fcs), len(grid.dests)
+    n = len(starts)
+    ln, _ = unit_lines(starts, counts)
+    cid, dest, day, hour = (a[starts] for a in (lines.cid, lines.dest, lines.day, lines.hour))
+    units_qty = _seg_reduce(lines.qty[ln], counts, np.add)
+    best_key = np.full(n, np.inf)
+    out = Choice(
+        np.full(n, -1, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+        np.full(n, -1, dtype=np.int64),
+        np.full(len(ln), NEVER, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+    )
+    first_pos = np.cumsum(counts) - counts
+    active = np.arange(n)
+    for k in range(n_f):
+        lower = tables.lower[cid[active], k]
+        keep = lower < best_key[active]
+        keep |= np.isinf(lower) & (out.fc[active] < 0)
+        active = active[keep]
+        if active.size == 0:
+            break
+        f = tables.rank[cid[active], k]
+        act_pos, act_seg = unit_lines(first_pos[active], counts[active])
+        act_lines = ln[act_pos]
+        sf = lines.sku[act_lines] * n_f + f[act_seg]
+        avail = tables.supply.available_day(sf, state.committed[sf] + lines.qty[act_lines])
+        unit_avail = _seg_reduce(avail, counts[active], np.maximum)
+        release = np.maximum(
+            day[active] + (hour[active] >= grid.cutoff[f]) + grid.proc[f], unit_avail
+        )
+        pg = f * n_g + dest[active]
+        ship, level = _ship_day(tables, state, f, pg, release, units_qty[active])
+        level[unit_avail >= NEVER] = NO_STOCK
+        out.level[active] = np.maximum(out.level[active], level)
+        key = np.where(level < 0, grid.key[pg, np.minimum(ship, grid.horizon - 1)], np.inf)
+        better = key < best_key[active]
+        won = active[better]
+        best_key[won] = key[better]
+        out.fc[won], out.ship[won], out.release[won] = f[better], ship[better], release[better]
+        line_won = better[act_seg]
+        out.avail[act_pos[line_won]] = avail[line_won]
+    out.level[out.fc >= 0] = -1
+    return out
+
+
+def _ship_day(
+    tables: Tables,
+    state: State,
+    f: np.ndarray,
+    pg: np.ndarray,
+    release: np.ndarray,
+    qty: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best ship day on or after ``release`` with capacity for ``qty``; failure level or -1."""
+    grid = tables.grid
+    n_t = grid.horizon
+    ship = grid.best(pg, np.minimum(release, n_t))
+    level = np.full(len(pg), -1, dtype=np.int64)
+    level[ship >= n_t] = NO_SHIP_DAY
+    level[~grid.has_path[pg]] = NO_PATH
+    ok = level < 0
+    cap = grid.capacity[f]
+    full = np.flatnonzero(ok & np.isfinite(cap))
+    full = full[state.shipped[f[full], ship[full]] + qty[full] > cap[full] + 1e-9]
+    if full.size:
+        days = np.arange(n_t)[None, :]
+        room = state.shipped[f[full]] + qty[full, None] <= cap[full, None] + 1e-9
+        key = np.where(room & (days >= release[full, None]), grid.key[pg[full]], np.inf)
+        alt = np.argmin(key, axis=1)
+        found = np.isfinite(key[np.arange(full.size), alt])
+        ship[full[found]] = alt[found]
+        level[full[~found]] = CAPACITY
+    return ship, level

@@ -1,0 +1,130 @@
+"""From decided lines to the promises table: order dates, statuses and reasons.
+
+An order's promised date covers all its shipments: the first delivery day, on or after the
+latest shipment's own promise, on which the probability that *every* shipment has arrived
+reaches the confidence (shipments from different FCs, days or paths taken as independent; lines
+in the same shipment travel together). One shipment keeps its own date and probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from .commit import Decided
+from .engine import LEVELS, Lines
+from .grid import Grid, normal_cdf
+
+_MAX_STEPS = 60
+
+
+def _arrival_prob(grid: Grid, path: np.ndarray, ship: np.ndarray, date: np.ndarray) -> np.ndarray:
+    """P(a shipment on ``path`` leaving on ``ship`` is delivered by day index ``date``)."""
+    m = ship + grid.path_offset[path]
+    sd = grid.path_sd[path]
+    safe = np.where(sd > 0, sd, 1.0)
+    return np.where(sd > 0, normal_cdf((date + 1 - m) / safe), (date + 1 > m).astype(float))
+
+
+def order_dates(
+    grid: Grid, lines: Lines, dec: Decided, *, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per line: path id, the order's promised day index and its on-time probability."""
+    n_g = len(grid.dests)
+    has = dec.fc >= 0
+    pg = np.maximum(dec.fc, 0) * n_g + lines.dest
+    t = np.minimum(dec.ship, grid.horizon - 1)
+    path = np.where(has, grid.path[pg, t], -1)
+    date = np.where(has, grid.date[pg, t], -1)
+    prob = np.where(has, grid.prob[pg, t], np.nan)
+    order = np.repeat(np.arange(len(lines.order_start) - 1), np.diff(lines.order_start))
+    ship_key = np.where(
+        has, (dec.fc * grid.horizon + dec.ship) * (len(grid.path_names) + 1) + path, -1
+    )
+    first = np.ones(lines.n, dtype=bool)
+    first[1:] = (order[1:] != order[:-1]) | (ship_key[1:] != ship_key[:-1])
+    shipments = np.bincount(order[has & first], minlength=len(lines.order_start) - 1)
+    multi = shipments[order] > 1
+    if not multi.any():
+        return path, date, prob
+    sel = np.flatnonzero(multi & has)
+    o = order[sel]
+    o_date = np.full(len(lines.order_start) - 1, -1, dtype=np.int64)
+    np.maximum.at(o_date, o, date[sel])
+    uniq = sel[_unique_shipments(o, ship_key[sel])]
+    need = np.log(confidence) - 1e-12
+    todo = np.unique(o)
+    for _ in range(_MAX_STEPS):
+        logp = np.bincount(
+            order[uniq],
+            weights=np.log(
+                np.maximum(
+                    _arrival_prob(grid, path[uniq], dec.ship[uniq], o_date[order[uniq]]), 1e-300
+                )
+            ),
+            minlength=len(o_date),
+        )
+        late = todo[logp[todo] < need]
+        if late.size == 0:
+            break
+        g = lines.dest[lines.order_start[late]]
+        nxt = np.minimum(o_date[late] + 1, grid.deliver_next.shape[1] - 1)
+        o_date[late] = grid.deliver_next[g, nxt]
+    date[sel] = o_date[o]
+    prob[sel] = np.exp(logp[o])
+    return path, date, prob
+
+
+def _unique_shipments(order: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Positions of the first line of each distinct (order, shipment)."""
+    idx = np.lexsort((key, order))
+    new = np.ones(len(idx), dtype=bool)
+    new[1:] = (order[idx][1:] != order[idx][:-1]) | (key[idx][1:] != key[idx][:-1])
+    return np.sort(idx[new])
+
+
+def assemble(
+    sorted_orders: pl.DataFrame, grid: Grid, lines: Lines, dec: Decided, *, confidence: float
+) -> pl.DataFrame:
+    """The promises table for ``sorted_orders`` (in sequence order) and their decisions."""
+    path, date, prob = order_dates(grid, lines, dec, confidence=confidence)
+    has = dec.fc >= 0
+    f = np.maximum(dec.fc, 0)
+    base = lines.day + (lines.hour >= grid.cutoff[f]) + grid.proc[f]
+    waits = has & (dec.avail > base)
+    status = np.where(has, np.where(waits, 1, 0), 2)
+    reason = np.where(
+        ~has,
+        2 + np.maximum(dec.level, 1 if len(grid.fcs) == 0 else 0),
+        np.where(waits, 0, np.where(dec.split, 1, -1)),
+    )
+    reasons = pl.Series(["receipt", "split", *LEVELS])
+    statuses = pl.Series(["promised", "backorder", "unavailable"])
+    day0 = grid.day0
+
+    def day_col(name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
+        return (
+            pl.Series(name, np.where(valid, values + day0, 0).astype(np.int32))
+            .cast(pl.Date)
+            .set(pl.Series(~valid), None)
+        )
+
+    return sorted_orders.select("order_id", "line", "sku", "qty", "destination").with_columns(
+        pl.Series("ship_node", list(grid.fcs) or [""], dtype=pl.String)
+        .gather(pl.Series(f))
+        .set(pl.Series(~has), None),
+        day_col("ship_date", dec.ship, has),
+        day_col("promise_date", date, has),
+        pl.Series("promise_days", np.where(has, date - lines.day, 0)).set(pl.Series(~has), None),
+        pl.Series("on_time_prob", np.where(has, np.minimum(prob, 1.0), 0.0)).set(
+            pl.Series(~has), None
+        ),
+        statuses.gather(pl.Series(status)).alias("status"),
+        reasons.gather(pl.Series(np.maximum(reason, 0)))
+        .set(pl.Series(reason < 0), None)
+        .alias("reason"),
+        day_col("waits_for", dec.avail, waits),
+        pl.Series("path", list(grid.path_names) or [""], dtype=pl.String)
+        .gather(pl.Series(np.maximum(path, 0)))
+        .set(pl.Series(~has), None),
+    )

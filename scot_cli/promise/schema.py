@@ -1,0 +1,83 @@
+"""Output table of ``scot promise`` and the view of plan-buy's orders it reads as receipts.
+
+Plain declarations (no polars import) so that ``scot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from scot_cli.schema import D, F, I, S, Table, _c
+
+#: Line statuses: shipped from stock, waiting for a receipt, or not promisable.
+STATUSES = ("promised", "backorder", "unavailable")
+
+#: Reasons a line carries (null for a plain promise).
+REASONS = {
+    "receipt": "backorder: ships once the receipt on waits_for arrives at ship_node",
+    "split": "the order could not ship in one box (--split avoid), so its lines ship apart",
+    "no_stock": "no FC holds the quantity, counting on hand, in transit and receipts",
+    "no_path": "no FC with the sku has a path of lanes to the destination",
+    "no_ship_day": "no pickup day (with a departing lane) within the planning horizon",
+    "capacity": "the FC's daily capacity is used up over the planning horizon",
+}
+
+PROMISES = Table(
+    "promises",
+    "Delivery promise per order line: ship node and day, promised date and its probability.",
+    (
+        _c("order_id", S, "order id"),
+        _c("line", I, "line number within the order", min=1),
+        _c("sku", S, "stock-keeping unit id"),
+        _c("qty", F, "units ordered", min=0),
+        _c("destination", S, "region (or station) the order is delivered to"),
+        _c("ship_node", S, "FC the line ships from", nullable=True),
+        _c("ship_date", D, "day the line leaves ship_node", nullable=True),
+        _c(
+            "promise_date",
+            D,
+            "delivery date promised for the whole order (the latest shipment)",
+            nullable=True,
+        ),
+        _c("promise_days", I, "promise_date minus the order date, in days", nullable=True, min=0),
+        _c(
+            "on_time_prob",
+            F,
+            "probability that every shipment of the order arrives by promise_date",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
+        _c(
+            "status",
+            S,
+            "promised, backorder (waits for a receipt) or unavailable",
+            choices=STATUSES,
+        ),
+        _c(
+            "reason",
+            S,
+            "why a line is a backorder, split or unavailable; null otherwise",
+            nullable=True,
+            choices=tuple(REASONS),
+        ),
+        _c("waits_for", D, "arrival date of the receipt a backorder waits for", nullable=True),
+        _c("path", S, "lane path of the shipment (node ids joined by '>')", nullable=True),
+    ),
+    keys=("order_id", "line"),
+    notes="Reasons: " + "; ".join(f"`{k}`: {v}" for k, v in REASONS.items()) + ".",
+)
+
+#: The columns of plan-buy's orders output that promise reads as ``--receipts``.
+RECEIPTS = Table(
+    "receipts",
+    "Purchase orders arriving at nodes (plan-buy's orders output), read by --receipts.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("node", S, "node the units arrive at"),
+        _c("arrival_date", D, "day the units arrive and become promisable"),
+        _c("qty", F, "units arriving", min=0),
+    ),
+)
+
+TABLES = (PROMISES,)
+
+__all__ = ["PROMISES", "REASONS", "RECEIPTS", "STATUSES", "TABLES"]
