@@ -1,0 +1,190 @@
+"""Stock placement across fulfillment centers for delivery speed and cost (``scot place``).
+
+:func:`place` turns a regional forecast, stock positions, arriving buys and the network into
+target units per sku and FC, the transfers that reach them, the regional delivery-speed
+coverage before and after, and the shadow prices of the shared constraints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from scot_cli.errors import UsageError
+from scot_cli.place.model import SOLVERS, Settings
+from scot_cli.place.plan import COST_PARTS, Plan, before, solve
+from scot_cli.place.problem import PlaceProblem, build_problem
+from scot_cli.place.report import constraints_frame, coverage_frame, placement_frame
+
+__all__ = [
+    "COST_PARTS",
+    "SOLVERS",
+    "PlaceProblem",
+    "PlaceResult",
+    "Settings",
+    "build_problem",
+    "decide_from_inputs",
+    "parse_speed_target",
+    "place",
+]
+
+#: Defaults of every parameter :func:`place` and :func:`decide_from_inputs` accept.
+DEFAULTS: dict[str, Any] = {
+    "period_days": 7,
+    "speed_target": None,
+    "fair_share": False,
+    "solver": "highs",
+    "transfer_cost": 0.5,
+    "late_penalty": 0.1,
+    "speed_penalty": 5.0,
+}
+
+
+@dataclass
+class PlaceResult:
+    """The three output frames, the solved plans and their cost breakdowns."""
+
+    placement: pl.DataFrame
+    coverage: pl.DataFrame
+    constraints: pl.DataFrame
+    plan: Plan
+    before: Plan
+
+    def summary(self) -> dict[str, Any]:
+        """Costs after and before, and the constraint statuses (for provenance and logs)."""
+        return {
+            "cost_after": {k: round(v, 4) for k, v in self.plan.costs.items()},
+            "cost_before": {k: round(v, 4) for k, v in self.before.costs.items()},
+            "violated": self.constraints.filter(pl.col("status").is_in(["violated", "unreachable"]))
+            .select("constraint", "node")
+            .rows(),
+        }
+
+
+def parse_speed_target(text: str | None) -> tuple[int, float] | None:
+    """Parse ``DAYS:SHARE`` (e.g. ``1:0.8`` or ``2:80%``) into (days, share in [0, 1]).
+
+    >>> parse_speed_target("1:0.8")
+    (1, 0.8)
+    >>> parse_speed_target("2:90%")
+    (2, 0.9)
+    """
+    if text is None or text == "":
+        return None
+    try:
+        days_text, share_text = text.split(":")
+        days = int(days_text)
+        share = float(share_text.rstrip("%")) / (100 if share_text.endswith("%") else 1)
+    except ValueError as exc:
+        raise UsageError(
+            f"--speed-target: expected DAYS:SHARE such as 1:0.8, got {text!r}"
+        ) from exc
+    if days < 1 or not 0 <= share <= 1:
+        raise UsageError(f"--speed-target: days must be >= 1 and share in [0, 1], got {text!r}")
+    return days, share
+
+
+def place(
+    *,
+    forecast: pl.DataFrame,
+    items: pl.DataFrame,
+    inventory: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    supply: pl.DataFrame | None = None,
+    period_days: int = 7,
+    speed_target: tuple[int, float] | None = None,
+    fair_share: bool = False,
+    solver: str = "highs",
+    transfer_cost: float = 0.5,
+    late_penalty: float = 0.1,
+    speed_penalty: float = 5.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlaceResult:
+    """Place stock across FCs for the first ``period_days`` days of the forecast.
+
+    Parameters
+    ----------
+    forecast, items, inventory, nodes, lanes
+        Validated frames (forecast by sku and region node).
+    supply
+        Arriving buys (plan-buy's orders: ``sku, arrival_date, qty``), or None.
+    period_days
+        Planning period in days.
+    speed_target
+        ``(days, share)``: at least ``share`` of each region's expected demand allocated from
+        FCs within ``days`` delivery days (soft: missed units cost ``speed_penalty``).
+    fair_share
+        Receive scarce skus' arriving buys by equal days of cover, without transfers.
+    solver
+        A key of :data:`SOLVERS`.
+    transfer_cost, late_penalty, speed_penalty
+        Cost per unit moved between FCs, per unit per day slower than the target, and per
+        unit the speed target is missed by.
+    progress
+        Optional ``(done, total)`` callback.
+
+    Returns
+    -------
+    PlaceResult
+        Placement, coverage and constraints frames with the solved plans.
+    """
+    if solver not in SOLVERS:
+        raise UsageError(f"--solver: unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
+    prob = build_problem(
+        forecast=forecast,
+        items=items,
+        inventory=inventory,
+        nodes=nodes,
+        lanes=lanes,
+        supply=supply,
+        period_days=period_days,
+        transfer_cost=transfer_cost,
+    )
+    settings = Settings(
+        speed_days=speed_target[0] if speed_target else None,
+        speed_share=speed_target[1] if speed_target else 0.0,
+        late_penalty=late_penalty,
+        speed_penalty=speed_penalty,
+    )
+    plan = solve(prob, settings, solver=solver, fair_share=fair_share, progress=progress)
+    base = before(prob, settings, solver=solver)
+    return PlaceResult(
+        placement_frame(plan),
+        coverage_frame(plan, base),
+        constraints_frame(plan, settings),
+        plan,
+        base,
+    )
+
+
+def decide_from_inputs(
+    inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]
+) -> pl.DataFrame:
+    """Recompute the placement frame from inputs by role and the recorded parameters.
+
+    ``inputs`` holds the roles ``forecast``, ``items``, ``inventory``, ``nodes``, ``lanes``
+    and optionally ``supply``; ``params`` the parameters ``scot place`` records (missing
+    ones take :data:`DEFAULTS`). Exactly what the command does between read and write.
+    """
+    p = {**DEFAULTS, **{k: v for k, v in params.items() if k in DEFAULTS}}
+    speed = p["speed_target"]
+    result = place(
+        forecast=inputs["forecast"],
+        items=inputs["items"],
+        inventory=inputs["inventory"],
+        nodes=inputs["nodes"],
+        lanes=inputs["lanes"],
+        supply=inputs.get("supply"),
+        period_days=int(p["period_days"]),
+        speed_target=parse_speed_target(speed) if isinstance(speed, str) else speed,
+        fair_share=bool(p["fair_share"]),
+        solver=str(p["solver"]),
+        transfer_cost=float(p["transfer_cost"]),
+        late_penalty=float(p["late_penalty"]),
+        speed_penalty=float(p["speed_penalty"]),
+    )
+    return result.placement

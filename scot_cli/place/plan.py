@@ -1,0 +1,172 @@
+"""Solve a placement problem: the LP plan, fair share, fixed-target evaluation, costs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from scot_cli.place.fairshare import equal_cover, nearest_demand, scarce
+from scot_cli.place.model import Bounds, LinearProgram, LPSolution, Settings, build_lp, solve_lp
+from scot_cli.place.problem import PlaceProblem
+
+#: Cost components reported in the provenance and the benchmarks.
+COST_PARTS = ("holding", "moves", "shipping", "late", "shortage", "penalties")
+
+
+@dataclass
+class Plan:
+    """Moves, allocations and expected sales of one solved placement."""
+
+    prob: PlaceProblem
+    tin: np.ndarray
+    tout: np.ndarray
+    rec: np.ndarray
+    flow: np.ndarray
+    sales: np.ndarray
+    slack: dict[str, np.ndarray]
+    duals: dict[str, np.ndarray]
+    costs: dict[str, float]
+    lp: LinearProgram
+    fair: np.ndarray
+
+    @property
+    def target(self) -> np.ndarray:
+        """(S, F) target units: current + receipts + transfers in - transfers out."""
+        out: np.ndarray = self.prob.current + self.rec + self.tin - self.tout
+        return out
+
+    @property
+    def total_cost(self) -> float:
+        return float(sum(self.costs.values()))
+
+
+def solve(
+    prob: PlaceProblem,
+    settings: Settings,
+    *,
+    solver: str = "highs",
+    fair_share: bool = False,
+    bounds: Bounds | None = None,
+    time_limit: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
+    """Build and solve the placement LP; with ``fair_share`` fix scarce skus' receipts.
+
+    Under fair share, skus whose supply is short of expected demand receive their arriving
+    buys by equal days of cover (:func:`scot_cli.place.fairshare.equal_cover`) and make no
+    transfers; the LP still decides which region each unit serves.
+    """
+    fair = np.zeros(len(prob.skus), dtype=bool)
+    if fair_share:
+        fair = scarce(prob)
+        bounds = _fair_bounds(prob, fair)
+    lp = build_lp(prob, settings, bounds)
+    sol = solve_lp(lp, solver=solver, time_limit=time_limit, progress=progress)
+    return _plan(prob, lp, sol, fair)
+
+
+def evaluate(
+    prob: PlaceProblem, target: np.ndarray, settings: Settings, *, solver: str = "highs"
+) -> Plan:
+    """Cost and service of fixed targets (S, F): only the region allocation is optimised.
+
+    ``target`` must hold current stock plus arriving buys per sku; receipts go where the
+    target exceeds current stock, in proportion to the gap.
+    """
+    gap_in = np.maximum(target - prob.current, 0.0)
+    gap_out = np.maximum(prob.current - target, 0.0)
+    total = gap_in.sum(axis=1, keepdims=True)
+    rec = np.divide(
+        gap_in * prob.arriving[:, None], total, out=np.zeros_like(gap_in), where=total > 0
+    )
+    tin = np.maximum(gap_in - rec, 0.0)
+    fixed = Bounds(tin=(tin, tin), tout=(gap_out, gap_out), rec=(rec, rec))
+    lp = build_lp(prob, settings, fixed)
+    return _plan(prob, lp, solve_lp(lp, solver=solver), np.zeros(len(prob.skus), dtype=bool))
+
+
+def before(prob: PlaceProblem, settings: Settings, *, solver: str = "highs") -> Plan:
+    """Today's positions: current stock only, no transfers and no arriving buys."""
+    still = replace(prob, arriving=np.zeros_like(prob.arriving))
+    return evaluate(still, prob.current, settings, solver=solver)
+
+
+def proportional_targets(prob: PlaceProblem) -> np.ndarray:
+    """The simple rule: each FC gets supply in proportion to the demand of its nearest regions.
+
+    Skus without demand keep their current stock.
+    """
+    demand = nearest_demand(prob) * prob.eligible
+    supply = prob.current.sum(axis=1) + prob.arriving
+    total = demand.sum(axis=1, keepdims=True)
+    share = np.divide(demand, total, out=np.zeros_like(demand), where=total > 0)
+    out: np.ndarray = np.where(total > 0, share * supply[:, None], prob.current)
+    return out
+
+
+def _fair_bounds(prob: PlaceProblem, fair: np.ndarray) -> Bounds:
+    alloc = equal_cover(prob.current, nearest_demand(prob) * prob.eligible, prob.arriving)
+    n_s, n_f, _ = prob.shape
+    inf = np.full((n_s, n_f), np.inf)
+    zero = np.zeros((n_s, n_f))
+    rows = fair[:, None]
+    rec_lo = np.where(rows, alloc, 0.0)
+    rec_hi = np.where(rows, alloc, inf)
+    move_hi = np.where(rows, 0.0, inf)
+    return Bounds(tin=(zero, move_hi), tout=(zero, move_hi), rec=(rec_lo, rec_hi))
+
+
+def _plan(prob: PlaceProblem, lp: LinearProgram, sol: LPSolution, fair: np.ndarray) -> Plan:
+    n_s, n_f, n_r = prob.shape
+    v = sol.v
+
+    def dense(name: str) -> np.ndarray:
+        out = np.zeros((n_s, n_f))
+        s, f = lp.index[name]
+        out[s, f] = v[lp.blocks[name]]
+        return out
+
+    flow = np.zeros((n_s, prob.arc_fc.size))
+    y_s, y_e = lp.index["y"]
+    flow[y_s, y_e] = v[lp.blocks["y"]]
+    sales = np.zeros((n_s, n_r))
+    z_s, z_r, _ = lp.index["z"]
+    np.add.at(sales, (z_s, z_r), v[lp.blocks["z"]] * lp.gains)
+    slack = {k: v[lp.blocks[f"s_{k}"]] for k in ("store", "thru", "speed")}
+    return Plan(
+        prob,
+        dense("tin"),
+        dense("tout"),
+        dense("rec"),
+        flow,
+        sales,
+        slack,
+        sol.duals,
+        _costs(prob, lp, v),
+        lp,
+        fair,
+    )
+
+
+def _costs(prob: PlaceProblem, lp: LinearProgram, v: np.ndarray) -> dict[str, float]:
+    b = lp.blocks
+    y_e = lp.index["y"][1]
+    ship = float(prob.arc_cost[y_e] @ v[b["y"]])
+    hold = float((prob.holding * prob.current).sum() + lp.c[b["tout"]] @ v[b["tout"]])
+    hold += float(prob.holding[lp.index["tin"]] @ v[b["tin"]])
+    hold += float(prob.holding[lp.index["rec"]] @ v[b["rec"]])
+    moves = float(prob.transfer_cost[lp.index["tin"]] @ v[b["tin"]])
+    moves += float(prob.inbound_cost[lp.index["rec"]] @ v[b["rec"]])
+    shortage = float((prob.lost * prob.mu).sum() + lp.c[b["z"]] @ v[b["z"]])
+    pen = sum(float(lp.c[b[k]] @ v[b[k]]) for k in ("s_store", "s_thru", "s_speed"))
+    late = float(lp.c[b["y"]] @ v[b["y"]]) - ship
+    return {
+        "holding": hold,
+        "moves": moves,
+        "shipping": ship,
+        "late": late,
+        "shortage": shortage,
+        "penalties": pen,
+    }

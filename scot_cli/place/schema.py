@@ -1,0 +1,109 @@
+"""Output tables of ``scot place``: placement, coverage and constraints.
+
+Plain declarations (no polars import) so that ``scot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from scot_cli.schema import B, D, F, I, S, Table, _c
+
+CONSTRAINT_KINDS = ("storage", "throughput", "speed")
+CONSTRAINT_STATUS = ("slack", "binding", "violated", "unreachable")
+
+#: What place reads of ``scot forecast`` output (other columns, e.g. more ``pNN``, pass through).
+FORECAST_IN = Table(
+    "forecast",
+    "Demand forecast by sku and region node (the output of scot forecast).",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("location", S, "region node id"),
+        _c("date", D, "forecast period start (days)"),
+        _c("mean", F, "expected demand in the period", min=0),
+        _c("p10", F, "0.1 quantile (spread of demand)", required=False, nullable=True, min=0),
+        _c("p90", F, "0.9 quantile (spread of demand)", required=False, nullable=True, min=0),
+    ),
+    keys=("sku", "location", "date"),
+)
+
+#: What place reads of ``scot plan-buy`` orders (--supply).
+SUPPLY_IN = Table(
+    "supply",
+    "Buys arriving at the network (the orders output of scot plan-buy).",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("arrival_date", D, "day the buy arrives"),
+        _c("qty", F, "units bought", min=0),
+        _c(
+            "status",
+            S,
+            "plan-buy status; skip/cancelled rows are ignored",
+            required=False,
+            nullable=True,
+        ),
+    ),
+)
+
+PLACEMENT = Table(
+    "placement",
+    "Target units of each sku at each FC for the planning period and the moves that reach them.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("node", S, "fulfillment center"),
+        _c("target_units", F, "units to hold at the FC for the period", min=0),
+        _c("current_units", F, "units on hand plus in transit arriving in the period", min=0),
+        _c("inbound_units", F, "arriving buys (--supply) received at this FC", min=0),
+        _c("transfer_in", F, "units moved in from other FCs", min=0),
+        _c("transfer_out", F, "units moved out to other FCs", min=0),
+        _c("expected_demand", F, "expected period demand the plan serves from this FC", min=0),
+        _c(
+            "days_of_cover",
+            F,
+            "target units over expected daily demand served (null when none)",
+            nullable=True,
+            min=0,
+        ),
+        _c("fair_share", B, "true when --fair-share fixed this sku's receipts (scarce supply)"),
+    ),
+    keys=("sku", "node"),
+    notes="Per sku: sum(target_units) = sum(current_units) + sum(inbound_units) and "
+    "sum(transfer_in) = sum(transfer_out); target = current + inbound + transfer_in - "
+    "transfer_out.",
+)
+
+COVERAGE = Table(
+    "coverage",
+    "Share of each region's expected demand served within 1, 2 and 3 days, before and after.",
+    (
+        _c("region", S, "region node, or 'ALL' for the whole network"),
+        _c("days", I, "delivery days (FC processing plus path transit, rounded up)", min=1),
+        _c("expected_demand", F, "expected period demand of the region", min=0),
+        _c("share_before", F, "share served within `days` from today's positions", min=0, max=1),
+        _c("share_after", F, "share served within `days` after the placement", min=0, max=1),
+    ),
+    keys=("region", "days"),
+    notes="'Before' routes expected demand from current stock only (no transfers, no arriving "
+    "buys); 'after' from the targets. Unserved demand counts as not within any day.",
+)
+
+CONSTRAINTS = Table(
+    "constraints",
+    "Shared constraints of the placement LP with shadow prices, slack and violations.",
+    (
+        _c("constraint", S, "constraint family", choices=CONSTRAINT_KINDS),
+        _c("node", S, "FC (storage, throughput) or region (speed)"),
+        _c("limit", F, "right-hand side: volume, units in the period, or units within the target"),
+        _c("used", F, "left-hand side at the plan"),
+        _c("slack", F, "limit minus used (negative when violated)"),
+        _c("shadow_price", F, "objective decrease per unit more of the limit", min=0),
+        _c("binding", B, "true when the constraint holds with equality or is violated"),
+        _c("violation", F, "amount the plan misses the limit by (penalised slack)", min=0),
+        _c("status", S, "slack, binding, violated or unreachable", choices=CONSTRAINT_STATUS),
+    ),
+    keys=("constraint", "node"),
+    notes="A violated row names what cannot be met: the plan keeps it as penalised slack. "
+    "'unreachable' speed rows have no FC within the target days of the region.",
+)
+
+TABLES = (PLACEMENT, COVERAGE, CONSTRAINTS)
+
+__all__ = ["CONSTRAINTS", "COVERAGE", "PLACEMENT", "TABLES"]
