@@ -186,8 +186,9 @@ def _load_run(
     overrides: dict[str, str],
 ) -> RunData:
     from scot_cli.explain.compare import RunData, role_tables
+    from scot_cli.explain.drivers import spec_for
 
-    tables = role_tables()
+    tables = role_tables(spec_for(str(meta["command"])))
     known = {i["role"] for i in meta.get("inputs", [])}
     unknown = sorted(set(overrides) - known)
     if unknown:

@@ -27,20 +27,22 @@ from scot_cli.schema import (
 )
 
 
-def role_tables() -> dict[str, Table]:
-    """Input role -> declared table, for validation on read and row keys."""
+def role_tables(spec: CommandSpec | None = None) -> dict[str, Table]:
+    """Input role -> declared table the command read it with (validation and row keys)."""
     tables = {t.name: t for t in (SALES, ITEMS, EVENTS, NODES, LANES, INVENTORY, ORDERS, CALENDAR)}
-    try:
-        from scot_cli.forecast.schema import FORECAST
-    except ImportError:  # pragma: no cover - the forecast package ships with scot
-        return tables
-    tables["forecast"] = FORECAST
+    refs = {"forecast": "scot_cli.forecast.schema:FORECAST", **(spec.tables if spec else {})}
+    for role, ref in refs.items():
+        module, _, name = ref.partition(":")
+        try:
+            tables[role] = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            tables.pop(role, None)
     return tables
 
 
-def role_keys(roles: Sequence[str]) -> dict[str, tuple[str, ...]]:
+def role_keys(roles: Sequence[str], spec: CommandSpec | None = None) -> dict[str, tuple[str, ...]]:
     """Row keys of the roles explain knows; other roles can only change as a whole."""
-    tables = role_tables()
+    tables = role_tables(spec)
     return {r: tables[r].keys for r in roles if r in tables and tables[r].keys}
 
 
@@ -205,7 +207,7 @@ def explain_runs(
     chosen = choose_metrics(spec, probe, metrics)
     subject = subject_expr(spec, probe, by, _items(before, after))
     observed, notes = _observed(spec, probe, chosen, before, after)
-    keys = role_keys(sorted(set(before.inputs) | set(after.inputs)))
+    keys = role_keys(sorted(set(before.inputs) | set(after.inputs)), spec)
     result = attribute(
         old=before.scenario(),
         new=after.scenario(),
@@ -224,7 +226,9 @@ def explain_runs(
         by=by,
         metrics=chosen,
         attribution=result.table,
-        flags=quality_flags(before.scenario(), after.scenario(), keys=keys),
+        flags=quality_flags(
+            before.scenario(), after.scenario(), keys=keys, declared=set(role_tables(spec))
+        ),
         groups=result.groups,
         evaluations=result.evaluations,
         observed=observed is not None,

@@ -20,7 +20,8 @@ class Driver:
 
     ``cells`` entries without a dot name a whole role (its rows and all its
     columns); ``role.pattern`` entries name columns by :func:`fnmatch.fnmatch`
-    pattern. ``params`` are parameter-name patterns. A cell or parameter belongs to
+    pattern; ``role.+rows`` names the role's row set (rows present in one run
+    only). ``params`` are parameter-name patterns. A cell or parameter belongs to
     the first driver that names it.
     """
 
@@ -32,10 +33,14 @@ class Driver:
 
 @dataclass(frozen=True)
 class Split:
-    """Read the ``role`` columns matching ``pattern`` as ``base + (column - base)``."""
+    """Read the ``role`` columns matching ``pattern`` as ``base + (column - base)``.
+
+    ``bases`` are tried in order; the first column present in the role's frame is
+    the base (the median ``p50`` of a full forecast, else its ``mean``).
+    """
 
     role: str
-    base: str
+    bases: tuple[str, ...]
     pattern: str = "p[0-9]*"
 
 
@@ -62,7 +67,7 @@ _ON_HAND = Driver(
 )
 _PARAMETERS = Driver("parameters", params=("*",), description="command-line parameters")
 
-_FORECAST_SPLIT = (Split("forecast", base="p50"),)
+_FORECAST_SPLIT = (Split("forecast", bases=("p50", "mean")),)
 
 _BUY_DRIVERS = (
     _FORECAST_LEVEL,
@@ -105,7 +110,7 @@ _TRANSIT = Driver(
 )
 _NETWORK = Driver(
     "network",
-    ("nodes", "lanes"),
+    ("nodes.+rows", "lanes.+rows", "nodes.*", "lanes.*"),
     description="nodes and lanes added or dropped, and their other attributes",
 )
 
@@ -180,6 +185,8 @@ class CommandSpec:
     splits: tuple[Split, ...] = _FORECAST_SPLIT
     agg: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
+    #: Roles the command reads with its own table declaration (``module:NAME``).
+    tables: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def subject_column(self, by: str, columns: list[str]) -> str | None:
         """The output column naming the subject for ``--by`` (``category`` uses the sku)."""
@@ -217,6 +224,12 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             metrics=("target_units", "units", "qty", "cost", "total_cost"),
             subjects=_subjects(sku=("sku",), node=("node", "fc", "location")),
             description="target units per sku and FC",
+            tables=MappingProxyType(
+                {
+                    "forecast": "scot_cli.place.schema:FORECAST_IN",
+                    "supply": "scot_cli.place.schema:SUPPLY_IN",
+                }
+            ),
         ),
         "promise": CommandSpec(
             "promise",
@@ -226,6 +239,7 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
             agg=MappingProxyType({"promise_days": "mean", "on_time_prob": "mean"}),
             description="promise dates per order line",
+            tables=MappingProxyType({"receipts": "scot_cli.promise.schema:RECEIPTS"}),
         ),
         "route": CommandSpec(
             "route",
@@ -234,6 +248,7 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             metrics=("cost", "late_days"),
             subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
             description="shipments per order line",
+            tables=MappingProxyType({"promises": "scot_cli.route.schema:PROMISES"}),
         ),
     }
 )

@@ -25,6 +25,8 @@ Progress = Callable[[int, int], None]
 
 #: Pseudo-subject holding the decision aggregated over all subjects (the headline).
 ALL = "(all)"
+#: Subject of output rows whose subject column is null (an unshipped line has no node).
+NO_SUBJECT = "(none)"
 #: Driver carrying the gap between a file and the decision re-run on its own inputs.
 NOT_REPRODUCED = "not reproduced by re-run"
 AGGREGATIONS = ("sum", "mean")
@@ -89,7 +91,8 @@ def summarise(
 ) -> pl.DataFrame:
     """Aggregate a decision output to one row per subject plus the :data:`ALL` row."""
     exprs = [getattr(pl.col(m).cast(pl.Float64), agg.get(m, "sum"))().alias(m) for m in metrics]
-    keyed = frame.with_columns(subject(frame).cast(pl.String).alias("subject"))
+    named = subject(frame).cast(pl.String).fill_null(NO_SUBJECT)
+    keyed = frame.with_columns(named.alias("subject"))
     per = keyed.group_by("subject").agg(exprs)
     total = keyed.select(pl.lit(ALL).alias("subject"), *exprs)
     return pl.concat([per, total], how="vertical_relaxed")

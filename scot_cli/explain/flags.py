@@ -7,7 +7,7 @@ broken file yields a readable list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import polars as pl
 
@@ -118,11 +118,23 @@ def cold_start(old: Scenario, new: Scenario) -> pl.DataFrame:
     return _concat(out)
 
 
-def bad_values(old: Scenario, new: Scenario, *, keys: Mapping[str, Sequence[str]]) -> pl.DataFrame:
-    """Negative, missing or non-finite values in numeric driver columns of either run."""
+def bad_values(
+    old: Scenario,
+    new: Scenario,
+    *,
+    keys: Mapping[str, Sequence[str]],
+    declared: Collection[str] = (),
+) -> pl.DataFrame:
+    """Negative or non-finite values in numeric columns of either run's undeclared roles.
+
+    Roles in ``declared`` were validated against their table on read (bounds, NaN),
+    so only the other roles are checked.
+    """
     out = []
     for label, scen in (("before", old), ("after", new)):
         for role, frame in sorted(scen.inputs.items()):
+            if role in declared:
+                continue
             k = [c for c in keys.get(role, ()) if c in frame.columns]
             for column, dtype in frame.schema.items():
                 if column in k or not dtype.is_numeric():
@@ -152,13 +164,41 @@ def _bad_column(
     )
 
 
+def missing_targets(old: Scenario, new: Scenario) -> pl.DataFrame:
+    """Items with neither a service level nor a stock-out cost (the command's default applies)."""
+    out = []
+    for label, scen in (("before", old), ("after", new)):
+        items = scen.inputs.get("items")
+        if items is None or "sku" not in items.columns:
+            continue
+        cols = [c for c in ("service_level", "stockout_cost") if c in items.columns]
+        hit = items.filter(pl.all_horizontal(pl.col(c).is_null() for c in cols)) if cols else items
+        out.append(
+            hit.head(MAX_PER_CHECK).select(
+                pl.lit("items").alias("role"),
+                pl.concat_str(pl.lit("sku="), pl.col("sku")).alias("key"),
+                pl.lit("service_level").alias("column"),
+                pl.lit(None, pl.String).alias("before"),
+                pl.lit(None, pl.String).alias("after"),
+                pl.lit(
+                    f"{label}: no service level and no stock-out cost; the default target applies"
+                ).alias("flag"),
+            )
+        )
+    return _concat(out)
+
+
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
     parts = [p.cast(_SCHEMA) for p in parts if p.height]  # type: ignore[arg-type]
     return pl.concat(parts) if parts else pl.DataFrame(schema=_SCHEMA)
 
 
 def quality_flags(
-    old: Scenario, new: Scenario, *, keys: Mapping[str, Sequence[str]]
+    old: Scenario,
+    new: Scenario,
+    *,
+    keys: Mapping[str, Sequence[str]],
+    declared: Collection[str] = (),
 ) -> pl.DataFrame:
     """All data-quality flags of a comparison, sorted by role, key and column.
 
@@ -168,6 +208,13 @@ def quality_flags(
         The two runs' inputs.
     keys
         Row keys per role (to name the offending row).
+    declared
+        Roles validated against a declared table on read.
     """
-    frames = [jumps(old, new, keys=keys), cold_start(old, new), bad_values(old, new, keys=keys)]
+    frames = [
+        jumps(old, new, keys=keys),
+        cold_start(old, new),
+        missing_targets(old, new),
+        bad_values(old, new, keys=keys, declared=declared),
+    ]
     return _concat(frames).unique(maintain_order=True).sort("role", "key", "column", "flag")

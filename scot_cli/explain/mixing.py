@@ -26,6 +26,8 @@ import polars as pl
 
 from scot_cli.explain.drivers import Driver, Split
 
+#: Cell name of a role's row set (rows present in only one run) in a driver map.
+ROWS = "+rows"
 #: Suffix of the new run's columns in an aligned frame.
 _NEW = "__new"
 
@@ -61,10 +63,14 @@ class _Role:
     columns: list[str]
 
 
-def _split_of(splits: Sequence[Split], role: str, column: str) -> Split | None:
+def _split_base(
+    splits: Sequence[Split], role: str, column: str, columns: Sequence[str]
+) -> str | None:
+    """The base column ``column`` is split on, or None when it is read as it is."""
     for s in splits:
-        if s.role == role and column != s.base and fnmatch.fnmatchcase(column, s.pattern):
-            return s
+        base = next((b for b in s.bases if b in columns), None)
+        if s.role == role and base not in (None, column) and fnmatch.fnmatchcase(column, s.pattern):
+            return base
     return None
 
 
@@ -96,10 +102,10 @@ def _align(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> _Role:
 def _changed_cells(role: str, aligned: _Role, splits: Sequence[Split]) -> list[tuple[str, str]]:
     exprs = []
     for c in aligned.columns:
-        split = _split_of(splits, role, c)
+        base = _split_base(splits, role, c, aligned.columns)
         old, new = pl.col(c), pl.col(c + _NEW)
-        if split is not None:
-            old, new = old - pl.col(split.base), new - pl.col(split.base + _NEW)
+        if base is not None:
+            old, new = old - pl.col(base), new - pl.col(base + _NEW)
         exprs.append(old.ne_missing(new).any().alias(c))
     if not exprs or aligned.common.height == 0:
         return []
@@ -108,15 +114,22 @@ def _changed_cells(role: str, aligned: _Role, splits: Sequence[Split]) -> list[t
 
 
 def _claims(driver: Driver, role: str, column: str | None) -> bool:
+    """Whether ``driver`` names ``column`` of ``role``, or the whole role (column None)."""
     for cell in driver.cells:
-        r, _, pattern = cell.partition(".")
+        r, dot, pattern = cell.partition(".")
         if r != role:
             continue
-        if column is None:
-            return not pattern
-        if not pattern or fnmatch.fnmatchcase(column, pattern):
+        if column is None or not dot:
+            return not dot
+        if pattern == ROWS:
+            continue
+        if fnmatch.fnmatchcase(column, pattern):
             return True
     return False
+
+
+def _claims_rows(driver: Driver, role: str) -> bool:
+    return f"{role}.{ROWS}" in driver.cells
 
 
 def _param_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -134,10 +147,11 @@ class _Builder:
     params: dict[str, list[str]] = field(default_factory=dict)
 
     def owner(self, role: str, column: str | None) -> str | None:
-        for d in self.drivers:
-            if _claims(d, role, column):
-                return d.name
-        return None
+        return next((d.name for d in self.drivers if _claims(d, role, column)), None)
+
+    def rows_owner(self, role: str) -> str:
+        found = next((d.name for d in self.drivers if _claims_rows(d, role)), None)
+        return found or f"{role} rows added or dropped"
 
     def add(self, kind: dict[str, list[Any]], name: str, item: Any) -> None:
         kind.setdefault(name, []).append(item)
@@ -224,7 +238,7 @@ def _resolve_role(
         return
     aligned = _align(o, n, list(keys))
     if aligned.only_old.height or aligned.only_new.height:
-        b.add(b.rows, f"{role} rows added or dropped", role)
+        b.add(b.rows, b.rows_owner(role), role)
     for r, c in _changed_cells(role, aligned, splits):
         b.add(b.cells, b.owner(r, c) or f"other {role} columns", (r, c))
 
@@ -284,16 +298,16 @@ class Mixer:
 
     def _column(self, role: str, column: str, mask: int) -> pl.Expr:
         new = self._new(self._cells.get((role, column)), mask)
-        split = _split_of(self.splits, role, column)
-        if split is None:
+        name = _split_base(self.splits, role, column, self._aligned[role].columns)
+        if name is None:
             return pl.col(column + _NEW if new else column)
-        base_new = self._new(self._cells.get((role, split.base)), mask)
+        base_new = self._new(self._cells.get((role, name)), mask)
         if base_new == new:
             return pl.col(column + _NEW if new else column)
-        base = pl.col(split.base + _NEW if base_new else split.base)
-        spread = pl.col(column + _NEW) - pl.col(split.base + _NEW)
+        base = pl.col(name + _NEW if base_new else name)
+        spread = pl.col(column + _NEW) - pl.col(name + _NEW)
         if not new:
-            spread = pl.col(column) - pl.col(split.base)
+            spread = pl.col(column) - pl.col(name)
         # A spread moved onto a lower level may cross zero; demand quantiles stay >= 0.
         return pl.max_horizontal(base + spread, pl.lit(0.0))
 

@@ -24,7 +24,7 @@ DRIVERS = (
     Driver("on hand", ("inventory",)),
     Driver("service", params=("z",)),
 )
-SPLITS = (Split("forecast", base="p50"),)
+SPLITS = (Split("forecast", bases=("p50",)),)
 
 
 def toy_decide(inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]) -> pl.DataFrame:
