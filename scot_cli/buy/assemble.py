@@ -1,0 +1,134 @@
+"""Turn planned levels into the two output tables: rounding, status and reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from .rounding import round_orders
+from .schema import BUY_ORDERS, BUY_POLICY
+
+if TYPE_CHECKING:
+    from .plan import BuyOptions
+
+KEYS = ["sku", "node"]
+
+
+def build_outputs(
+    rows: pl.DataFrame,
+    result: pl.DataFrame | None,
+    position: pl.DataFrame,
+    as_of: dt.date,
+    options: BuyOptions,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Orders and policy frames for every row of ``rows`` (planned or not), sorted by key."""
+    frame = (
+        rows.select(*KEYS, "vendor", "reason", "lead_days", "case_pack", "moq")
+        if "lead_days" in rows.columns
+        else rows.select(*KEYS, "vendor", "reason").with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("lead_days"),
+            pl.lit(None, dtype=pl.Int64).alias("case_pack"),
+            pl.lit(None, dtype=pl.Int64).alias("moq"),
+        )
+    )
+    frame = frame.join(position.rename({"position": "inventory_position"}), on=KEYS, how="left")
+    if result is not None:
+        frame = frame.join(result, on=KEYS, how="left")
+    frame = _rounded(frame, down=options.budget is not None or options.storage is not None)
+    frame = frame.with_columns(_status().alias("status")).with_columns(_reason().alias("reason"))
+    orders = frame.select(
+        *KEYS[:1],
+        "vendor",
+        "node",
+        pl.lit(as_of).alias("order_date"),
+        pl.when(pl.col("status") != "unplanned")
+        .then(pl.lit(as_of) + pl.duration(days=pl.col("lead_days").round(0).cast(pl.Int64)))
+        .alias("arrival_date"),
+        pl.col("qty").fill_null(0.0),
+        "status",
+        "reason",
+    ).sort(KEYS)
+    policy = frame.select([_policy_column(c.name) for c in BUY_POLICY.columns]).sort(KEYS)
+    return orders.select([c.name for c in BUY_ORDERS.columns]), policy
+
+
+def _rounded(frame: pl.DataFrame, *, down: bool) -> pl.DataFrame:
+    if "raw_qty" not in frame.columns:
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("qty"), pl.lit("none").alias("rounding")
+        )
+    planned = frame.get_column("raw_qty").is_not_null().to_numpy()
+    raw = frame.get_column("raw_qty").fill_null(0.0).to_numpy()
+    pack = frame.get_column("case_pack").fill_null(1).to_numpy()
+    moq = frame.get_column("moq").fill_null(0).to_numpy()
+    qty, label = round_orders(raw, case_pack=pack, moq=moq, down=down)
+    return frame.with_columns(
+        pl.Series("qty", np.where(planned, qty + 0.0, np.nan)).fill_nan(None),
+        pl.Series("rounding", np.where(planned, label, "none").astype(str)),
+    )
+
+
+def _status() -> pl.Expr:
+    return (
+        pl.when(pl.col("reason").is_not_null())
+        .then(pl.lit("unplanned"))
+        .when(pl.col("qty") > 0)
+        .then(pl.lit("order"))
+        .otherwise(pl.lit("no_order"))
+    )
+
+
+def _num(name: str, digits: int = 1) -> pl.Expr:
+    return pl.col(name).round(digits).cast(pl.String)
+
+
+def _reason() -> pl.Expr:
+    trigger = pl.col("inventory_position").fill_null(0.0) <= pl.col("reorder_point")
+    where = pl.format(
+        "{}: position {} {} reorder point {}",
+        pl.col("policy"),
+        _num("inventory_position"),
+        pl.when(trigger).then(pl.lit("at or below")).otherwise(pl.lit("above")),
+        _num("reorder_point"),
+    )
+    rounding = (
+        pl.when(pl.col("rounding") != "none")
+        .then(pl.format(" (rounded by {})", pl.col("rounding")))
+        .otherwise(pl.lit(""))
+    )
+    cut = (
+        pl.when(pl.col("constrained").fill_null(False))
+        .then(
+            pl.format("; cut to fit the {} limit", pl.col("binding_constraint").fill_null("given"))
+        )
+        .otherwise(pl.lit(""))
+    )
+    outcome = (
+        pl.when(pl.col("status") == "order")
+        .then(pl.format("; order {} toward {}{}", _num("qty", 0), _num("order_up_to"), rounding))
+        .when(
+            trigger
+            & ~pl.col("constrained").fill_null(False)
+            & (pl.col("raw_qty").fill_null(0.0) <= 0)
+        )
+        .then(pl.lit("; nothing to add (no demand expected)"))
+        .otherwise(pl.lit(""))
+    )
+    return (
+        pl.when(pl.col("status") == "unplanned")
+        .then(pl.col("reason"))
+        .otherwise(pl.concat_str([where, outcome, cut]))
+    )
+
+
+def _policy_column(name: str) -> pl.Expr:
+    if name == "inventory_position":
+        return pl.col(name).fill_null(0.0)
+    if name == "policy":
+        return pl.col(name).fill_null("none")
+    if name == "constrained":
+        return pl.col(name).fill_null(False)
+    return pl.col(name)

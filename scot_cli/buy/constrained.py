@@ -1,0 +1,151 @@
+"""Buying under a budget or storage limit: the limit goes to the SKUs where it saves most.
+
+Each SKU ``i`` chooses a level ``y_i`` between its inventory position ``x_i`` and its
+unconstrained level ``S_i``; the order is ``y_i - x_i``. Its expected cost per cycle is the
+newsvendor cost ``G_i(y) = c_o (y - mu) + (c_o + c_u) E[(D - y)^+]`` (convex; Snyder & Shen
+Section 4.3), approximated from below by tangent lines at ``mu + sigma z_k`` so that the
+problem is a linear program:
+
+    minimise   sum_i t_i
+    subject to t_i >= G_i(y_k) + G_i'(y_k) (y_i - y_k)   for every tangent k
+               x_i <= y_i <= max(S_i, x_i)
+               sum_i c_i (y_i - x_i) <= B                 (budget: purchase spend)
+               sum_i v_i y_i <= V                         (storage: volume after ordering)
+
+solved with cvxpy (HiGHS by default). The dual value of a binding limit is its shadow
+price: the expected cost per cycle saved by one more unit of budget or storage. This is the
+multi-item constrained newsvendor (Hadley & Whitin 1963; Silver, Pyke & Thomas 2017,
+Section 6.9), whose optimality condition equalises ``G_i'(y_i) / c_i`` across SKUs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from scot_cli.errors import InfeasibleError
+
+from .distributions import Array, Normal, norm_cdf, std_normal_loss
+
+#: Tangent points, in standard deviations around the mean.
+TANGENT_Z = np.linspace(-4.0, 4.0, 41)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The constrained levels, which rows were cut, and the limit's shadow price."""
+
+    level: Array
+    cut: np.ndarray
+    binding: str | None
+    shadow_price: float | None
+
+
+def _tangents(dist: Normal, over: Array, under: Array) -> tuple[Array, Array, Array]:
+    """Tangent points, values and slopes of each row's newsvendor cost (rows x K)."""
+    sigma = np.maximum(dist.sigma, 1e-6 * np.maximum(dist.mu, 1.0))
+    mu = dist.mu
+    y = mu[:, None] + sigma[:, None] * TANGENT_Z[None, :]
+    z = TANGENT_Z[None, :]
+    loss = sigma[:, None] * std_normal_loss(z)
+    value = over[:, None] * (y - mu[:, None]) + (over + under)[:, None] * loss
+    slope = (over + under)[:, None] * norm_cdf(z) - under[:, None]
+    return y, value, slope
+
+
+def allocate(
+    dist: Normal,
+    *,
+    position: Array,
+    unconstrained: Array,
+    over: Array,
+    under: Array,
+    unit_cost: Array,
+    unit_volume: Array,
+    budget: float | None = None,
+    storage: float | None = None,
+    solver: str = "highs",
+) -> Allocation:
+    """Levels under a budget and/or storage limit (see the module docstring).
+
+    Raises
+    ------
+    InfeasibleError
+        When the stock already held takes more than the storage limit.
+    """
+    import cvxpy
+
+    cp: Any = cvxpy
+    n = position.size
+    upper = np.maximum(unconstrained, position)
+    if storage is not None and float(unit_volume @ position) > storage + 1e-9:
+        raise InfeasibleError(
+            f"--storage {storage:g}: the stock already held takes "
+            f"{float(unit_volume @ position):,.1f} volume units, more than the limit; "
+            "raise --storage or plan without it"
+        )
+    y = cp.Variable(n)
+    t = cp.Variable(n)
+    ty, tv, ts = _tangents(dist, over, under)
+    cons = [y >= position, y <= upper]
+    cons += [t >= tv[:, k] + cp.multiply(ts[:, k], y - ty[:, k]) for k in range(ty.shape[1])]
+    limits: dict[str, Any] = {}
+    if budget is not None:
+        limits["budget"] = unit_cost @ (y - position) <= budget
+    if storage is not None:
+        limits["storage"] = unit_volume @ y <= storage
+    problem = cp.Problem(cp.Minimize(cp.sum(t)), cons + list(limits.values()))
+    with _native_stdout_to_devnull():
+        problem.solve(solver=solver.upper())
+    if y.value is None or problem.status not in ("optimal", "optimal_inaccurate"):
+        raise InfeasibleError(f"constrained buying: solver {solver} reports {problem.status}")
+    level = np.clip(np.asarray(y.value, dtype=np.float64), position, upper)
+    binding, price = _binding(limits)
+    cut = level < upper - 1e-6 * np.maximum(upper, 1.0)
+    return Allocation(level=level, cut=cut, binding=binding, shadow_price=price)
+
+
+@contextlib.contextmanager
+def _native_stdout_to_devnull() -> Iterator[None]:
+    """Point file descriptor 1 at the null device while a solver runs.
+
+    HiGHS prints a banner from native code on its first use; on a piped run stdout carries
+    Parquet bytes, so the banner must not reach it.
+    """
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield
+        return
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(sink, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(sink)
+
+
+def _binding(limits: dict[str, Any]) -> tuple[str | None, float | None]:
+    """The limit with the largest positive dual value, if any binds."""
+    best: tuple[str | None, float | None] = (None, None)
+    for name, con in limits.items():
+        dual = getattr(con, "dual_value", None)
+        value = float(np.asarray(dual).ravel()[0]) if dual is not None else 0.0
+        if value > 1e-9 and (best[1] is None or value > best[1]):
+            best = (name, value)
+    return best
+
+
+def normal_fit(mean: Array, sd: Array) -> Normal:
+    """A normal distribution with the given mean and spread (for the tangent model)."""
+    return Normal(np.asarray(mean, dtype=np.float64), np.asarray(sd, dtype=np.float64))
+
+
+__all__ = ["TANGENT_Z", "Allocation", "allocate", "normal_fit"]

@@ -1,0 +1,226 @@
+"""Policy levels for a batch of SKU rows: pick the policy and demand model, set the levels.
+
+Rows are grouped by (policy, demand model) and each group is computed with the vectorised
+functions of :mod:`scot_cli.buy.policies`; there are at most a dozen groups, never a loop per
+SKU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
+from .policies import (
+    BATCHING_RATIO,
+    Levels,
+    eoq_quantity,
+    fill_rate_level,
+    periodic_levels,
+    rq_eil,
+    rq_exact,
+    rq_levels,
+)
+
+#: Below this mean, a flat forecast is modelled as Poisson by the auto demand model.
+POISSON_BELOW = 30.0
+
+Index = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Demand over one interval for every row: mean, spread and quantile knots."""
+
+    mean: Array
+    sd: Array
+    knots: Array | None = None
+    z: Array | None = None
+
+    def dist(self, kind: str, idx: Index) -> Distribution:
+        if kind == "poisson":
+            return Poisson(self.mean[idx])
+        if kind == "empirical" and self.knots is not None and self.z is not None:
+            return QuantileShaped(self.z, self.knots[idx])
+        return Normal(self.mean[idx], self.sd[idx])
+
+
+@dataclass
+class Rows:
+    """Per-row economics and targets of the SKUs being planned (arrays of equal length).
+
+    ``p`` is the shortage cost per unit (NaN when a service target is used instead) and
+    ``target`` the service target (NaN when ``p`` is given).
+    """
+
+    h: Array
+    p: Array
+    target: Array
+    K: Array
+    review: Array
+    protection: Interval
+    lead: Interval
+    horizon: Interval | None = None
+    horizon_days: Array | None = None
+    overage: Array | None = None
+    underage: Array | None = None
+    service_type: str = "cycle"
+    extras: dict[str, Array] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.h.size)
+
+    @property
+    def lam(self) -> Array:
+        """Mean demand per day over the protection interval."""
+        days = self.extras["protection_days"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(days > 0, self.protection.mean / days, 0.0)
+
+
+def choose_kind(rows: Rows, requested: str) -> NDArray[np.str_]:
+    """Demand model per row: the requested one, or the auto rule."""
+    if requested != "auto":
+        return np.full(rows.n, requested).astype(np.str_)
+    spread_ok = rows.protection.knots is not None and rows.protection.knots.shape[1] >= 2
+    has_spread = (rows.protection.sd > 0) & spread_ok
+    return np.where(
+        has_spread & spread_ok,
+        "empirical",
+        np.where(rows.protection.mean < POISSON_BELOW, "poisson", "normal"),
+    ).astype(np.str_)
+
+
+def choose_policy(rows: Rows, requested: str) -> NDArray[np.str_]:
+    """Policy per row: the requested one, or auto (ss when batching pays, else base_stock)."""
+    if requested != "auto":
+        return np.full(rows.n, requested).astype(np.str_)
+    eoq = eoq_quantity(rows.K, rows.h, rows.lam)
+    batching = eoq > BATCHING_RATIO * rows.lam * rows.review
+    return np.where(batching, "ss", "base_stock").astype(np.str_)
+
+
+def _target_level(dist: Distribution, target: Array, cycle_demand: Array, fill: bool) -> Array:
+    return fill_rate_level(dist, target, cycle_demand) if fill else dist.ppf(target)
+
+
+def _periodic(rows: Rows, kind: str, idx: Index, *, batching: bool) -> tuple[Levels, Array]:
+    dist = rows.protection.dist(kind, idx)
+    h, p, review, lam = rows.h[idx], rows.p[idx], rows.review[idx], rows.lam[idx]
+    batch = eoq_quantity(rows.K[idx], h, lam) if batching else np.zeros(idx.size)
+    target = rows.target[idx]
+    by_cost = np.isfinite(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(by_cost, p / (p + h * review), target)
+    cycle = lam * np.maximum(review, np.where(lam > 0, batch / np.where(lam > 0, lam, 1), 0))
+    fill = rows.service_type == "fill"
+    s = np.where(by_cost, dist.ppf(ratio), _target_level(dist, ratio, cycle, fill))
+    p_used = np.where(by_cost, p, _implied(dist, s, h * review))
+    return periodic_levels(
+        dist, s, batch, h=h, p=p_used, K=rows.K[idx], lam=lam, review=review
+    ), p_used
+
+
+def _implied(dist: Distribution, level: Array, over: Array) -> Array:
+    """Shortage cost per unit for which ``level`` is the critical fractile."""
+    f = np.clip(dist.cdf(level), 1e-9, 1 - 1e-9)
+    return np.asarray(over * f / (1 - f), dtype=np.float64)
+
+
+def _continuous(rows: Rows, idx: Index, *, exact: bool) -> tuple[Levels, Array]:
+    dist = Normal(rows.lead.mean[idx], rows.lead.sd[idx])
+    h, p, K, lam = rows.h[idx], rows.p[idx], rows.K[idx], rows.lam[idx]
+    by_cost = np.isfinite(p)
+    r, q = np.zeros(idx.size), eoq_quantity(K, h, lam)
+    if by_cost.any():
+        c = np.flatnonzero(by_cost)
+        solve = rq_exact if exact else rq_eil
+        rc, qc = solve(Normal(dist.mu[c], dist.sigma[c]), h[c], p[c], K[c], lam[c])
+        r[c], q[c] = rc, qc
+    if (~by_cost).any():
+        t = np.flatnonzero(~by_cost)
+        sub = Normal(dist.mu[t], dist.sigma[t])
+        r[t] = _target_level(sub, rows.target[idx][t], q[t], rows.service_type == "fill")
+    q = np.maximum(q, 1e-9)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_used = np.where(by_cost, p, _implied(dist, r, h * q / np.maximum(lam, 1e-12)))
+    return rq_levels(dist, r, q, h=h, p=p_used, K=K, lam=lam), p_used
+
+
+def _newsvendor(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
+    if rows.horizon is None or rows.overage is None or rows.underage is None:
+        raise ValueError("newsvendor needs the horizon interval and over/underage costs")
+    assert rows.horizon_days is not None
+    dist = rows.horizon.dist(kind, idx)
+    co, cu, days = rows.overage[idx], rows.underage[idx], rows.horizon_days[idx]
+    target = rows.target[idx]
+    by_cost = np.isfinite(rows.p[idx]) | np.isnan(target)
+    ratio = np.where(by_cost, cu / (cu + co), target)
+    s = dist.ppf(ratio)
+    loss = dist.loss(s)
+    mean = dist.mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill = np.where(mean > 0, 1 - loss / mean, 1.0)
+    levels = Levels(
+        reorder_point=s,
+        order_up_to=s,
+        batch=np.zeros(idx.size),
+        fill_rate=np.clip(fill, 0, 1),
+        in_stock=np.clip(dist.cdf(s), 0, 1),
+        holding=co * np.maximum(s - mean + loss, 0) / days,
+        shortage=cu * loss / days,
+        ordering=rows.K[idx] / days,
+    )
+    return levels, np.where(by_cost, cu, _implied(dist, s, co))
+
+
+Solver = Callable[[Rows, str, Index], tuple[Levels, Array]]
+
+_SOLVERS: dict[str, Solver] = {
+    "base_stock": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=False),
+    "ss": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=True),
+    "rq": lambda rows, kind, idx: _continuous(rows, idx, exact=True),
+    "rq_eil": lambda rows, kind, idx: _continuous(rows, idx, exact=False),
+    "newsvendor": _newsvendor,
+}
+
+#: Policies whose levels always use a normal lead-time demand.
+NORMAL_ONLY = ("rq", "rq_eil")
+
+
+@dataclass(frozen=True)
+class LevelTable:
+    """Levels for every row plus the shortage cost used and the demand model name."""
+
+    levels: Levels
+    p_used: Array
+    kind: NDArray[np.str_]
+
+
+def compute_levels(
+    rows: Rows,
+    policy: NDArray[np.str_],
+    kind: NDArray[np.str_],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> LevelTable:
+    """Levels for all rows, one vectorised call per (policy, demand model) group."""
+    kind = np.where(np.isin(policy, NORMAL_ONLY), "normal", kind).astype(np.str_)
+    out = {name: np.full(rows.n, np.nan) for name in Levels.__dataclass_fields__}
+    p_used = np.full(rows.n, np.nan)
+    groups = sorted({(str(a), str(b)) for a, b in zip(policy, kind, strict=True)})
+    done = 0
+    for pol, knd in groups:
+        idx = np.flatnonzero((policy == pol) & (kind == knd))
+        levels, p = _SOLVERS[pol](rows, knd, idx)
+        for name, values in out.items():
+            values[idx] = getattr(levels, name)
+        p_used[idx] = p
+        done += idx.size
+        if progress is not None:
+            progress(done, rows.n)
+    return LevelTable(Levels(**out), p_used, kind)

@@ -1,0 +1,496 @@
+"""``plan_buy``: from a quantile forecast, items and stock to purchase orders and policies.
+
+The steps, each a frame-in/frame-out function over a batch of SKUs:
+
+1. map forecast locations to buying nodes (``ALL`` without a network; the fastest FC of each
+   region with one);
+2. sum demand over the protection interval (lead time + review period), the lead time alone
+   and, for the newsvendor, the whole horizon (:mod:`scot_cli.buy.demand`);
+3. set the levels of the chosen policy (:mod:`scot_cli.buy.levels`);
+4. order against the inventory position, optionally under a budget or storage limit
+   (:mod:`scot_cli.buy.constrained`), and round to case packs and MOQs.
+
+SKUs that cannot be planned (bad costs, no forecast, not in items) get a ``status`` of
+``unplanned`` and a ``reason`` while the rest are planned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from scot_cli.errors import InputDataError, UsageError
+
+from .constrained import allocate, normal_fit
+from .demand import interval_frame, period_days, quantile_columns, shape_knots
+from .distributions import norm_ppf
+from .levels import Interval, LevelTable, Rows, choose_kind, choose_policy, compute_levels
+from .policies import order_quantity
+from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS
+
+ALL = "ALL"
+KEYS = ["sku", "node"]
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BuyOptions:
+    """Options of ``plan_buy`` (the command's options, recorded as run parameters)."""
+
+    policy: str = "auto"
+    distribution: str = "auto"
+    service_level: float | None = None
+    service_type: str = "cycle"
+    default_service_level: float = 0.95
+    review_days: float = 7.0
+    as_of: dt.date | None = None
+    budget: float | None = None
+    storage: float | None = None
+    solver: str = "highs"
+
+    def params(self) -> dict[str, Any]:
+        """JSON-friendly parameters for the run's provenance."""
+        out = asdict(self)
+        out["as_of"] = None if self.as_of is None else self.as_of.isoformat()
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> BuyOptions:
+        """Rebuild options from recorded parameters (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in params.items() if k in known}
+        if isinstance(kw.get("as_of"), str):
+            kw["as_of"] = dt.date.fromisoformat(kw["as_of"])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class BuyPlan:
+    """The two outputs: purchase orders and the policy table."""
+
+    orders: pl.DataFrame
+    policy: pl.DataFrame
+
+
+def check_options(o: BuyOptions) -> None:
+    """Raise :class:`UsageError` for an option outside its domain."""
+    _choice("--policy", o.policy, POLICIES)
+    _choice("--distribution", o.distribution, DISTRIBUTIONS)
+    _choice("--service-type", o.service_type, SERVICE_TYPES)
+    _choice("--solver", o.solver, SOLVERS)
+    for name, value in (
+        ("--service-level", o.service_level),
+        ("--default-service-level", o.default_service_level),
+    ):
+        if value is not None and not 0 < value < 1:
+            raise UsageError(f"{name}: must be strictly between 0 and 1, got {value:g}")
+    if o.review_days <= 0:
+        raise UsageError(f"--review-days: must be positive, got {o.review_days:g}")
+    for name, value in (("--budget", o.budget), ("--storage", o.storage)):
+        if value is not None and value <= 0:
+            raise UsageError(f"{name}: must be positive, got {value:g}")
+
+
+def _choice(option: str, value: str, registry: Mapping[str, str]) -> None:
+    if value not in registry:
+        raise UsageError(f"{option}: unknown value {value!r} (choose from {', '.join(registry)})")
+
+
+def plan_buy(
+    forecast: pl.DataFrame,
+    items: pl.DataFrame,
+    inventory: pl.DataFrame,
+    *,
+    nodes: pl.DataFrame | None = None,
+    lanes: pl.DataFrame | None = None,
+    options: BuyOptions | None = None,
+    progress: ProgressFn | None = None,
+) -> BuyPlan:
+    """Plan purchases for every sku (and node) of ``items`` and ``forecast``.
+
+    Parameters
+    ----------
+    forecast
+        ``sku, location, date, mean`` and quantile columns ``pNN`` (the forecast table).
+    items
+        The items table (costs, lead times, packs, vendor).
+    inventory
+        ``sku, node, on_hand`` and optionally ``in_transit``.
+    nodes, lanes
+        The network; when given, demand is bought per FC (each region served by its fastest
+        FC) and the vendor-to-FC lane adds to the lead time.
+    options
+        Policy, demand model, service target, review period, as-of date, limits.
+    progress
+        Called with ``(done, total)`` rows as policy groups finish.
+    """
+    o = options or BuyOptions()
+    check_options(o)
+    if (nodes is None) != (lanes is None):
+        raise UsageError("--network and --lanes go together; pass both or neither")
+    as_of = o.as_of or _default_as_of(forecast)
+    mapped = _map_locations(forecast, nodes, lanes)
+    rows = _universe(mapped, items, nodes, lanes)
+    planned = rows.filter(pl.col("reason").is_null())
+    position = _position(inventory, by_node=nodes is not None)
+    if planned.height == 0:
+        return _assemble(rows, None, position, as_of, o)
+    planned = planned.join(position, on=KEYS, how="left").with_columns(
+        pl.col("position").fill_null(0.0)
+    )
+    result = _plan_rows(mapped, planned, as_of, o, progress)
+    return _assemble(rows, result, position, as_of, o)
+
+
+def _default_as_of(forecast: pl.DataFrame) -> dt.date:
+    first = forecast.get_column("date").min()
+    if not isinstance(first, dt.date):
+        raise InputDataError("forecast: no rows; run scot forecast first")
+    return first - dt.timedelta(days=1)
+
+
+def _map_locations(
+    forecast: pl.DataFrame, nodes: pl.DataFrame | None, lanes: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Add ``node``: ALL without a network; else the fastest FC serving each region."""
+    if nodes is None or lanes is None:
+        return forecast.with_columns(pl.lit(ALL).alias("node"))
+    from scot_cli.network import fc_paths
+
+    paths = fc_paths(nodes, lanes)
+    best = (
+        paths.sort(["destination", "transit_days", "origin"])
+        .group_by("destination", maintain_order=True)
+        .first()
+        .select(pl.col("destination").alias("location"), pl.col("origin").alias("node"))
+    )
+    fcs = nodes.filter(pl.col("kind") == "fc").select(
+        pl.col("node").alias("location"), pl.col("node")
+    )
+    mapping = pl.concat([best, fcs]).unique("location", keep="first")
+    out = forecast.join(mapping, on="location", how="left")
+    missing = out.filter(pl.col("node").is_null()).get_column("location").unique().sort()
+    if missing.len():
+        known = ", ".join(mapping.get_column("location").sort().head(8).to_list())
+        raise InputDataError(
+            f"forecast: location {missing[0]!r} is neither a region reachable from an FC nor an "
+            f"FC in the network (known: {known}, ...); forecast per region or drop --network"
+        )
+    return out
+
+
+def _universe(
+    mapped: pl.DataFrame,
+    items: pl.DataFrame,
+    nodes: pl.DataFrame | None,
+    lanes: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """Every (sku, node) to report, with item data and a reason when it cannot be planned."""
+    fkeys = mapped.select(KEYS).unique()
+    items = items.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c)
+        for c in ("service_level", "stockout_cost")
+        if c not in items.columns
+    )
+    known = items.select("sku")
+    no_item = fkeys.join(known, on="sku", how="anti").with_columns(
+        pl.lit("sku is not in items.parquet; add it to items to plan it").alias("reason")
+    )
+    no_fc = items.join(fkeys.select("sku").unique(), on="sku", how="anti").select(
+        "sku",
+        pl.lit(ALL).alias("node"),
+        "vendor",
+        pl.lit("no forecast for this sku; forecast it (cold-start items need a launch_date)").alias(
+            "reason"
+        ),
+    )
+    both = fkeys.join(items, on="sku", how="inner")
+    both = _lead_times(both, lanes).with_columns(_bad_item_reason().alias("reason"))
+    return pl.concat([both, no_item, no_fc], how="diagonal_relaxed").sort(KEYS)
+
+
+def _lead_times(rows: pl.DataFrame, lanes: pl.DataFrame | None) -> pl.DataFrame:
+    """Lead time mean and spread: the item's, plus the vendor-to-node lane with a network."""
+    base = rows.with_columns(
+        pl.col("lead_time_days").alias("lead_days"), pl.col("lead_time_sd").alias("lead_sd")
+    )
+    if lanes is None:
+        return base
+    legs = (
+        lanes.sort("transit_days")
+        .group_by(["origin", "destination"], maintain_order=True)
+        .first()
+        .select(
+            pl.col("origin").alias("vendor"),
+            pl.col("destination").alias("node"),
+            "transit_days",
+            "transit_sd",
+        )
+    )
+    return (
+        base.join(legs, on=["vendor", "node"], how="left")
+        .with_columns(
+            (pl.col("lead_days") + pl.col("transit_days").fill_null(0.0)).alias("lead_days"),
+            (pl.col("lead_sd") ** 2 + pl.col("transit_sd").fill_null(0.0) ** 2)
+            .sqrt()
+            .alias("lead_sd"),
+        )
+        .drop("transit_days", "transit_sd")
+    )
+
+
+def _bad_item_reason() -> pl.Expr:
+    """A one-line reason for item data that cannot be planned (null when fine)."""
+    sl = pl.col("service_level")
+    checks = [
+        (pl.col("unit_cost") <= 0, "unit_cost must be > 0 (it sets the holding cost)"),
+        (pl.col("holding_cost_rate") <= 0, "holding_cost_rate must be > 0"),
+    ]
+    return pl.coalesce(
+        *[pl.when(cond).then(pl.lit(msg)) for cond, msg in checks],
+        pl.when(sl.is_not_null() & ((sl <= 0) | (sl >= 1))).then(
+            pl.lit("service_level must be strictly between 0 and 1")
+        ),
+        pl.when(
+            sl.is_null() & pl.col("stockout_cost").is_not_null() & (pl.col("stockout_cost") <= 0)
+        ).then(pl.lit("stockout_cost must be > 0 (or give a service_level)")),
+    )
+
+
+def _position(inventory: pl.DataFrame, *, by_node: bool) -> pl.DataFrame:
+    """Inventory position (on hand + in transit) per sku and node (summed to ALL)."""
+    transit = (
+        pl.col("in_transit").fill_null(0.0) if "in_transit" in inventory.columns else pl.lit(0.0)
+    )
+    inv = inventory.with_columns((pl.col("on_hand") + transit).alias("position"))
+    if not by_node:
+        inv = inv.with_columns(pl.lit(ALL).alias("node"))
+    return inv.group_by(KEYS).agg(pl.col("position").sum())
+
+
+def _plan_rows(
+    mapped: pl.DataFrame,
+    planned: pl.DataFrame,
+    as_of: dt.date,
+    o: BuyOptions,
+    progress: ProgressFn | None,
+) -> pl.DataFrame:
+    """Levels, raw orders and (optionally constrained) quantities for the plannable rows."""
+    rows = _economics(mapped, planned, as_of, o)
+    policy = choose_policy(rows, o.policy)
+    kind = choose_kind(rows, o.distribution)
+    table = compute_levels(rows, policy, kind, progress=progress)
+    position = planned.get_column("position").to_numpy()
+    raw = order_quantity(policy, position, table.levels)
+    frame = _levels_frame(planned, rows, policy, table, raw)
+    if o.budget is not None or o.storage is not None:
+        frame = _constrain(frame, planned, rows, table, o)
+    return frame
+
+
+def _intervals(
+    mapped: pl.DataFrame,
+    planned: pl.DataFrame,
+    days: pl.Expr,
+    as_of: dt.date,
+    lead_sd: np.ndarray,
+    rate: np.ndarray | None,
+) -> Interval:
+    """One interval per planned row, lead-time spread folded into the variance."""
+    lengths = planned.select(*KEYS, days.alias("days"))
+    frame = lengths.select(KEYS).join(
+        interval_frame(mapped, lengths, as_of=as_of, group=KEYS), on=KEYS, how="left"
+    )
+    mean = frame.get_column("mean").to_numpy()
+    span = lengths.get_column("days").to_numpy()
+    if rate is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(span > 0, mean / span, 0.0)
+    var = frame.get_column("var").to_numpy() + np.square(rate * lead_sd)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    qcols = quantile_columns(mapped)
+    if len(qcols) < 2:
+        return Interval(mean, sd)
+    z = norm_ppf(np.array([q for q, _ in qcols]))
+    return Interval(mean, sd, shape_knots(frame, qcols, sd), z)
+
+
+def _economics(mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date, o: BuyOptions) -> Rows:
+    """Costs, targets and demand intervals as arrays, one entry per planned row."""
+    col = planned.get_column
+    lead = col("lead_days").to_numpy()
+    lead_sd = col("lead_sd").to_numpy()
+    review = np.full(planned.height, o.review_days)
+    protection = _intervals(
+        mapped, planned, pl.col("lead_days") + o.review_days, as_of, lead_sd, None
+    )
+    rate = np.where(lead + review > 0, protection.mean / (lead + review), 0.0)
+    lead_iv = _intervals(mapped, planned, pl.col("lead_days"), as_of, lead_sd, rate)
+    h = col("unit_cost").to_numpy() * col("holding_cost_rate").to_numpy() / 365.0
+    p, target = _targets(planned, o)
+    rows = Rows(
+        h=h,
+        p=p,
+        target=target,
+        K=col("order_cost").to_numpy(),
+        review=review,
+        protection=protection,
+        lead=lead_iv,
+        service_type=o.service_type,
+        extras={"protection_days": lead + review, "lead_days": lead},
+    )
+    if o.policy == "newsvendor":
+        _add_horizon(rows, mapped, planned, as_of)
+    return rows
+
+
+def _targets(planned: pl.DataFrame, o: BuyOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Shortage cost per unit or service target per row (the other one NaN)."""
+    n = planned.height
+
+    def arr(name: str) -> np.ndarray:
+        if name not in planned.columns:
+            return np.full(n, np.nan)
+        return planned.get_column(name).cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+    if o.service_level is not None:
+        return np.full(n, np.nan), np.full(n, o.service_level)
+    sl, cost = arr("service_level"), arr("stockout_cost")
+    use_cost = np.isnan(sl) & np.isfinite(cost)
+    target = np.where(np.isfinite(sl), sl, np.where(use_cost, np.nan, o.default_service_level))
+    return np.where(use_cost, cost, np.nan), target
+
+
+def _add_horizon(rows: Rows, mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date) -> None:
+    """The whole-horizon interval and newsvendor over/underage costs."""
+    step = period_days(mapped)
+    last = mapped.get_column("date").max()
+    assert isinstance(last, dt.date)
+    days = float((last - as_of).days + step - 1)
+    rows.horizon = _intervals(
+        mapped, planned, pl.lit(days), as_of, planned.get_column("lead_sd").to_numpy() * 0, None
+    )
+    rows.horizon_days = np.full(planned.height, days)
+    cost = planned.get_column("unit_cost").to_numpy()
+    margin = np.maximum(planned.get_column("price").to_numpy() - cost, 1e-9)
+    rows.overage = cost
+    rows.underage = np.where(np.isfinite(rows.p), rows.p, margin)
+
+
+def _levels_frame(
+    planned: pl.DataFrame, rows: Rows, policy: np.ndarray, table: LevelTable, raw: np.ndarray
+) -> pl.DataFrame:
+    lv = table.levels
+    days = rows.extras["protection_days"]
+    mean = rows.protection.mean
+    sd = rows.protection.sd
+    if rows.horizon is not None and rows.horizon_days is not None:
+        nv = policy == "newsvendor"
+        days = np.where(nv, rows.horizon_days, days)
+        mean = np.where(nv, rows.horizon.mean, mean)
+        sd = np.where(nv, rows.horizon.sd, sd)
+    continuous = np.isin(policy, ("rq", "rq_eil"))
+    lead_mean = np.where(continuous, rows.lead.mean, mean)
+    return planned.select(KEYS).with_columns(
+        pl.Series("policy", policy.astype(str)),
+        pl.Series("distribution", table.kind.astype(str)),
+        pl.Series("protection_days", np.where(continuous, rows.extras["lead_days"], days)),
+        pl.Series("demand_mean", np.where(continuous, rows.lead.mean, mean)),
+        pl.Series("demand_sd", np.where(continuous, rows.lead.sd, sd)),
+        pl.Series(
+            "target", np.clip(np.where(np.isfinite(rows.target), rows.target, lv.in_stock), 0, 1)
+        ),
+        pl.Series("reorder_point", lv.reorder_point),
+        pl.Series("order_up_to", lv.order_up_to),
+        pl.Series("safety_stock", lv.reorder_point - lead_mean),
+        pl.Series("cycle_stock", np.maximum(lv.batch, rows.lam * rows.review) / 2),
+        pl.Series("fill_rate", lv.fill_rate),
+        pl.Series("in_stock_prob", lv.in_stock),
+        pl.Series("holding_cost", lv.holding),
+        pl.Series("stockout_cost", lv.shortage),
+        pl.Series("ordering_cost", lv.ordering),
+        pl.Series("unit_shortage_cost", table.p_used),
+        pl.Series("raw_qty", raw),
+        pl.lit(False).alias("constrained"),
+        pl.lit(None, dtype=pl.String).alias("binding_constraint"),
+        pl.lit(None, dtype=pl.Float64).alias("shadow_price"),
+    )
+
+
+def _constrain(
+    frame: pl.DataFrame, planned: pl.DataFrame, rows: Rows, table: LevelTable, o: BuyOptions
+) -> pl.DataFrame:
+    """Cut orders to fit the budget and/or storage limit (see ``constrained.allocate``)."""
+    position = planned.get_column("position").to_numpy()
+    raw = frame.get_column("raw_qty").to_numpy()
+    policy = frame.get_column("policy").to_numpy()
+    nv = policy == "newsvendor"
+    over = np.where(
+        nv,
+        rows.overage if rows.overage is not None else 0.0,
+        rows.h * np.maximum(rows.review, 1e-9),
+    )
+    under = np.where(nv, rows.underage if rows.underage is not None else 0.0, table.p_used)
+    alloc = allocate(
+        normal_fit(
+            frame.get_column("demand_mean").to_numpy(), frame.get_column("demand_sd").to_numpy()
+        ),
+        position=position,
+        unconstrained=position + raw,
+        over=over,
+        under=np.nan_to_num(under, nan=0.0, posinf=1e9),
+        unit_cost=planned.get_column("unit_cost").to_numpy(),
+        unit_volume=planned.get_column("unit_volume").to_numpy(),
+        budget=o.budget,
+        storage=o.storage,
+        solver=o.solver,
+    )
+    return frame.with_columns(
+        pl.Series("raw_qty", np.maximum(alloc.level - position, 0.0)),
+        pl.Series("constrained", alloc.cut),
+        pl.lit(alloc.binding, dtype=pl.String).alias("binding_constraint"),
+        pl.lit(alloc.shadow_price, dtype=pl.Float64).alias("shadow_price"),
+    )
+
+
+def _assemble(
+    rows: pl.DataFrame,
+    result: pl.DataFrame | None,
+    position: pl.DataFrame,
+    as_of: dt.date,
+    o: BuyOptions,
+) -> BuyPlan:
+    """Round, decide status and reason, and build the two output frames."""
+    from .assemble import build_outputs
+
+    orders, policy = build_outputs(rows, result, position, as_of, o)
+    return BuyPlan(orders=orders, policy=policy)
+
+
+def decide_from_inputs(
+    inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]
+) -> pl.DataFrame:
+    """Recompute the purchase orders from inputs by role and recorded parameters.
+
+    Roles: ``forecast``, ``items``, ``inventory`` and, when the run used a network,
+    ``nodes`` and ``lanes``. ``params`` are the run's recorded parameters
+    (:meth:`BuyOptions.params`). This is exactly what ``scot plan-buy`` does between
+    reading and writing, so ``scot explain`` can re-run the decision with mixed inputs.
+    """
+    plan = plan_buy(
+        inputs["forecast"],
+        inputs["items"],
+        inputs["inventory"],
+        nodes=inputs.get("nodes"),
+        lanes=inputs.get("lanes"),
+        options=BuyOptions.from_params(params),
+    )
+    return plan.orders
+
+
+__all__ = ["ALL", "BuyOptions", "BuyPlan", "check_options", "decide_from_inputs", "plan_buy"]

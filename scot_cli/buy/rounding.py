@@ -1,0 +1,60 @@
+"""Pack and minimum-order rounding of purchase quantities, vectorised."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .distributions import Array
+
+
+def round_orders(
+    raw: Array, *, case_pack: Array, moq: Array, down: bool = False
+) -> tuple[Array, NDArray[np.str_]]:
+    """Round quantities to whole case packs and lift positive ones to the MOQ.
+
+    Parameters
+    ----------
+    raw
+        Quantities before rounding (negative values count as zero).
+    case_pack
+        Units per case (>= 1); results are multiples of it.
+    moq
+        Minimum order quantity in units (0 for none); a positive result is at least this,
+        rounded up to a whole case.
+    down
+        Round down instead of up (used under a budget or storage limit, so that rounding
+        never breaks the limit); a quantity below the MOQ then becomes zero.
+
+    Returns
+    -------
+    qty, rounding
+        Rounded quantities and a label per row: ``none``, ``case_pack``, ``moq`` or
+        ``moq+case_pack``.
+
+    Examples
+    --------
+    >>> q, how = round_orders(np.array([0.0, 7.0, 3.0]), case_pack=np.array([6, 6, 6]),
+    ...                       moq=np.array([0, 0, 10]))
+    >>> q.tolist(), how.tolist()
+    ([0.0, 12.0, 12.0], ['none', 'case_pack', 'moq+case_pack'])
+    """
+    pack = np.maximum(case_pack.astype(np.float64), 1.0)
+    raw = np.maximum(raw, 0.0)
+    # a hair of tolerance so that 12.0000000001 units of a 6-pack is two cases, not three
+    cases = raw / pack
+    cases = np.floor(cases + 1e-9) if down else np.ceil(cases - 1e-9)
+    packed = cases * pack
+    moq_packs = np.ceil(moq.astype(np.float64) / pack - 1e-9) * pack
+    below = (packed > 0) & (packed < moq_packs)
+    qty = np.where(below, 0.0 if down else moq_packs, packed)
+    if not down:
+        qty = np.where((raw > 0) & (qty == 0), np.maximum(pack, moq_packs), qty)
+    changed_pack = np.abs(packed - raw) > 1e-9
+    moq_hit = below & ~np.bool_(down)
+    label = np.where(
+        moq_hit & changed_pack,
+        "moq+case_pack",
+        np.where(moq_hit, "moq", np.where(changed_pack & (raw > 0), "case_pack", "none")),
+    )
+    return qty, label.astype(np.str_)

@@ -1,0 +1,131 @@
+"""Output tables of ``scot plan-buy``: purchase orders and the policy behind them.
+
+Plain declarations (no polars import) so that ``scot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from scot_cli.schema import B, D, F, S, Table, _c
+
+#: Row status: an order is placed, no order is needed now, or the sku could not be planned.
+STATUSES = ("order", "no_order", "unplanned")
+#: Constraints that can bind in constrained buying.
+CONSTRAINTS = ("budget", "storage")
+
+BUY_ORDERS = Table(
+    "buy_orders",
+    "Purchase orders: what to buy from which vendor, for which node, and when it arrives.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("vendor", S, "vendor node id (null when the sku is not in items)", nullable=True),
+        _c("node", S, "node the order is delivered to ('ALL' without --network)"),
+        _c("order_date", D, "date the purchase order is placed (the as-of date)"),
+        _c(
+            "arrival_date", D, "expected arrival: order date plus the mean lead time", nullable=True
+        ),
+        _c(
+            "qty",
+            F,
+            "units to order: a multiple of the case pack, at least the MOQ when > 0",
+            min=0,
+        ),
+        _c("status", S, "order, no_order or unplanned", choices=STATUSES),
+        _c("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
+    ),
+    keys=("sku", "node"),
+)
+
+BUY_POLICY = Table(
+    "buy_policy",
+    "Inventory policy per sku (and node): levels, expected performance and cost components.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("node", S, "node the policy applies to ('ALL' without --network)"),
+        _c("policy", S, "policy that set the levels (see scot plan-buy --help)"),
+        _c("distribution", S, "demand model over the protection interval", nullable=True),
+        _c("protection_days", F, "lead time plus review period, in days", nullable=True, min=0),
+        _c("demand_mean", F, "mean demand over the protection interval", nullable=True, min=0),
+        _c(
+            "demand_sd",
+            F,
+            "standard deviation of that demand (days and lead time)",
+            nullable=True,
+            min=0,
+        ),
+        _c(
+            "target",
+            F,
+            "critical ratio or service target the levels were set for",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
+        _c(
+            "inventory_position",
+            F,
+            "on hand plus in transit (summed over nodes without --network)",
+            nullable=True,
+        ),
+        _c("reorder_point", F, "order when the position is at or below this", nullable=True),
+        _c("order_up_to", F, "order up to this level (reorder point + Q for (r,Q))", nullable=True),
+        _c("safety_stock", F, "reorder point minus mean lead-time demand", nullable=True),
+        _c(
+            "cycle_stock",
+            F,
+            "average stock from order batching (half a batch)",
+            nullable=True,
+            min=0,
+        ),
+        _c(
+            "fill_rate",
+            F,
+            "expected fraction of demand served from stock",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
+        _c(
+            "in_stock_prob",
+            F,
+            "probability of no stock-out in a cycle",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
+        _c("holding_cost", F, "expected holding cost per day", nullable=True, min=0),
+        _c("stockout_cost", F, "expected stock-out (shortage) cost per day", nullable=True, min=0),
+        _c("ordering_cost", F, "expected fixed ordering cost per day", nullable=True, min=0),
+        _c(
+            "unit_shortage_cost",
+            F,
+            "shortage cost per unit used (given or implied by the service target)",
+            nullable=True,
+            min=0,
+        ),
+        _c("raw_qty", F, "order quantity before pack/MOQ rounding", nullable=True, min=0),
+        _c("rounding", S, "rounding applied: none, case_pack, moq, moq+case_pack"),
+        _c("constrained", B, "true when a budget or storage limit cut this sku's order"),
+        _c(
+            "binding_constraint",
+            S,
+            "budget or storage when one binds in the run",
+            nullable=True,
+            choices=CONSTRAINTS,
+        ),
+        _c(
+            "shadow_price",
+            F,
+            "expected cost saved per extra unit of the binding limit",
+            nullable=True,
+        ),
+        _c("status", S, "order, no_order or unplanned", choices=STATUSES),
+        _c("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
+    ),
+    keys=("sku", "node"),
+    notes="Cost components are per day and add up to the expected cost of the policy; "
+    "`scot explain` decomposes them.",
+)
+
+TABLES = (BUY_ORDERS, BUY_POLICY)
+
+__all__ = ["BUY_ORDERS", "BUY_POLICY", "CONSTRAINTS", "STATUSES", "TABLES"]
