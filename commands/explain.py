@@ -46,6 +46,9 @@ def explain(
         None, "-o", "--output", help="Write the attribution table (Parquet) here; - for stdout."
     ),
     fmt: Format = typer.Option("table", "--format", "-f", help="Report format."),
+    report: Path = typer.Option(
+        None, "--report", help="Write the report to this file (Markdown unless --format)."
+    ),
     before_input: list[str] = typer.Option(
         None, "--before-input", help="ROLE=PATH: the file BEFORE's run read as ROLE."
     ),
@@ -65,6 +68,7 @@ def explain(
         "metric": metric or [],
         "top": top,
         "format": fmt.value,
+        "report": str(report) if report else None,
         "before_input": before_input or [],
         "after_input": after_input or [],
         "sku": sku,
@@ -79,7 +83,8 @@ def explain(
         raise UsageError(f"expected BEFORE AFTER or one RUN, got {len(runs)} files")
     if sku is not None or order is not None or node is not None:
         raise UsageError("--sku, --node and --order take one RUN; to compare, pass --by instead")
-    _compare(run, runs, by.value, metric, top, out, fmt.value, before_input, after_input)
+    fmt_name = "md" if report is not None and fmt.value == "table" else fmt.value
+    _compare(run, runs, by.value, metric, top, out, fmt_name, report, before_input, after_input)
 
 
 def _compare(
@@ -90,6 +95,7 @@ def _compare(
     top: int,
     out: str | None,
     fmt: str,
+    report: Path | None,
     before_input: list[str] | None,
     after_input: list[str] | None,
 ) -> None:
@@ -108,20 +114,30 @@ def _compare(
         expl = explain_runs(before_run, after_run, by=by, metrics=metric, progress=bar)
     if out is not None:
         run.write(expl.attribution, out, ATTRIBUTION)
-    _emit(build_report(expl, top=top), expl.attribution, fmt, to_stderr=out == "-")
+    rep = build_report(expl, top=top)
+    if report is not None:
+        from scot_cli.io import write_text_file
+
+        write_text_file(report, _render(fmt, rep, expl.attribution))
+        return
+    _emit(rep, expl.attribution, fmt, to_stderr=out == "-")
+
+
+def _render(fmt: str, report: Report, table: pl.DataFrame) -> str:
+    from scot_cli.explain.report import to_json, to_markdown
+
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "csv":
+        return table.write_csv()
+    return to_markdown(report)
 
 
 def _emit(report: Report, table: pl.DataFrame, fmt: str, *, to_stderr: bool) -> None:
-    from scot_cli.explain.report import to_json, to_markdown
-
     con = Console(stderr=to_stderr)
-    render: dict[str, Callable[[Report], str]] = {
-        "md": to_markdown,
-        "json": to_json,
-        "csv": lambda _r: table.write_csv(),
-    }
-    if fmt in render:
-        con.print(render[fmt](report), markup=False, highlight=False, end="", soft_wrap=True)
+    if fmt != "table":
+        text = _render(fmt, report, table)
+        con.print(text, markup=False, highlight=False, end="", soft_wrap=True)
         return
     con.print(f"[bold]{report.title}[/]")
     for s in report.sentences:
@@ -230,12 +246,72 @@ def _explain_one(
 
 
 def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """A changed scenario (a vendor's lead time up, part of the forecast down), explained."""
-    import importlib.util
+    """A changed scenario (a vendor's lead time up, part of the forecast down), explained.
 
-    if importlib.util.find_spec("scot_cli.commands.plan_buy") is None:
-        return ["skipped: plan-buy is not available in this build"]
-    return ["skipped: plan-buy scenario not wired yet"]
+    Writes into ``out/scenario/``: items with one vendor's lead time doubled, the
+    forecast with a fifth of the skus' demand cut by 40%, plan-buy's orders and
+    policy on them, and the explain report (``explain.md``) and table.
+    """
+    import polars as pl
+
+    if not (out / "policy.parquet").exists() or not (out / "forecast.parquet").exists():
+        return ["skipped: needs the forecast and plan-buy steps' outputs"]
+    scen = out / "scenario"
+    scen.mkdir(parents=True, exist_ok=True)
+    items = pl.read_parquet(fixtures / "items.parquet")
+    vendor = items["vendor"].sort()[0]
+    later = pl.when(pl.col("vendor") == vendor).then(pl.col("lead_time_days") * 2)
+    items.with_columns(
+        later.otherwise(pl.col("lead_time_days")).alias("lead_time_days")
+    ).write_parquet(scen / "items.parquet")
+    fc = pl.read_parquet(out / "forecast.parquet")
+    cut = pl.col("sku").hash(7) % 5 == 0
+    scaled = [
+        pl.when(cut).then(pl.col(c) * 0.6).otherwise(pl.col(c)).alias(c)
+        for c in _quantile_columns(fc)
+    ]
+    fc.with_columns(scaled).write_parquet(scen / "forecast.parquet")
+    invoke(
+        [
+            "plan-buy",
+            str(scen / "forecast.parquet"),
+            "--items",
+            str(scen / "items.parquet"),
+            "--inventory",
+            str(fixtures / "inventory.parquet"),
+            "-o",
+            str(scen / "orders.parquet"),
+            "--policy-out",
+            str(scen / "policy.parquet"),
+        ]
+    )
+    args = ["explain", str(out / "policy.parquet"), str(scen / "policy.parquet")]
+    invoke([*args, "-o", str(scen / "explain.parquet"), "--report", str(scen / "explain.md")])
+    lines = _demo_summary(pl.read_parquet(scen / "explain.parquet"), vendor)
+    return [*lines, f"report: {scen / 'explain.md'}"]
+
+
+def _quantile_columns(fc: pl.DataFrame) -> list[str]:
+    return [c for c in fc.columns if c == "mean" or (c.startswith("p") and c[1:].isdigit())]
+
+
+def _demo_summary(table: pl.DataFrame, vendor: str) -> list[str]:
+    import polars as pl
+
+    total = table.filter(pl.col("subject") == "(all)")
+    lines = [f"scenario: vendor {vendor} lead time x2, 1 in 5 skus' forecast -40%"]
+    present = set(total["metric"])
+    for metric in [m for m in ("qty", "raw_qty", "safety_stock") if m in present][:2]:
+        rows = total.filter(pl.col("metric") == metric).sort(
+            pl.col("contribution").abs(), descending=True
+        )
+        head = rows.row(0, named=True)
+        parts = ", ".join(
+            f"{d} {c:+,.0f}" for d, c in rows.select("driver", "contribution").head(3).iter_rows()
+        )
+        change = f"{head['before']:,.0f} -> {head['after']:,.0f} ({head['delta']:+,.0f})"
+        lines.append(f"{metric}: {change} = {parts}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:

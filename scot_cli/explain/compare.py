@@ -109,12 +109,13 @@ def check_comparable(
 
 
 def decision_function(spec: CommandSpec) -> Decide:
-    """The ``decide_from_inputs`` of the command's package."""
+    """The ``decide_from_inputs`` of the command's package (or the spec's own adapter)."""
+    module_name, _, name = (spec.decide or f"{spec.package}:decide_from_inputs").partition(":")
     try:
-        module = importlib.import_module(spec.package)
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise UsageError(f"{spec.command} is not available in this build of scot") from exc
-    decide = getattr(module, "decide_from_inputs", None)
+    decide = getattr(module, name, None)
     if decide is None:
         raise UsageError(f"{spec.command} does not expose decide_from_inputs; cannot re-run it")
     return decide  # type: ignore[no-any-return]
@@ -125,9 +126,16 @@ def _numeric(frame: pl.DataFrame) -> list[str]:
 
 
 def choose_metrics(
-    spec: CommandSpec, frame: pl.DataFrame, wanted: Sequence[str] | None
+    spec: CommandSpec,
+    frame: pl.DataFrame,
+    wanted: Sequence[str] | None,
+    files: Sequence[pl.DataFrame] = (),
 ) -> tuple[str, ...]:
-    """The metrics to explain: ``wanted`` (checked) or the command's defaults present."""
+    """The metrics to explain: ``wanted`` (checked) or the command's defaults present.
+
+    Defaults are restricted to the columns of the files compared (``files``) when
+    they hold any, so orders files explain quantities and policy files their levels.
+    """
     numeric = _numeric(frame)
     if wanted:
         unknown = [m for m in wanted if m not in numeric]
@@ -138,7 +146,8 @@ def choose_metrics(
             )
         return tuple(wanted)
     chosen = tuple(m for m in spec.metrics if m in numeric)
-    return chosen or tuple(numeric[:1])
+    in_files = tuple(m for m in chosen if all(m in f.columns for f in files))
+    return in_files or chosen or tuple(numeric[:1])
 
 
 def subject_expr(
@@ -204,7 +213,8 @@ def explain_runs(
     )
     decide = decide or decision_function(spec)
     probe = decide(before.inputs, before.params)
-    chosen = choose_metrics(spec, probe, metrics)
+    files = [r.output for r in (before, after) if r.output is not None]
+    chosen = choose_metrics(spec, probe, metrics, files)
     subject = subject_expr(spec, probe, by, _items(before, after))
     observed, notes = _observed(spec, probe, chosen, before, after)
     keys = role_keys(sorted(set(before.inputs) | set(after.inputs)), spec)

@@ -94,6 +94,16 @@ _BUY_DRIVERS = (
     ),
     _ON_HAND,
     Driver("pack and MOQ", ("items.case_pack", "items.moq"), description="case pack and MOQ"),
+    Driver(
+        "budget and storage limits",
+        params=("budget", "storage"),
+        description="limits on spend and volume (constrained buying)",
+    ),
+    Driver(
+        "network",
+        ("nodes.+rows", "lanes.+rows", "nodes.*", "lanes.*"),
+        description="nodes and lanes (buying per FC)",
+    ),
     _PARAMETERS,
 )
 
@@ -185,6 +195,8 @@ class CommandSpec:
     splits: tuple[Split, ...] = _FORECAST_SPLIT
     agg: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
+    #: Decision function (``module:name``) when not the package's ``decide_from_inputs``.
+    decide: str = ""
     #: Roles the command reads with its own table declaration (``module:NAME``).
     tables: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -205,17 +217,10 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             "plan-buy",
             "scot_cli.buy",
             _BUY_DRIVERS,
-            metrics=(
-                "order_qty",
-                "qty",
-                "safety_stock",
-                "reorder_point",
-                "order_up_to",
-                "cost",
-                "total_cost",
-            ),
-            subjects=_subjects(sku=("sku",), node=("node", "fc", "location")),
+            metrics=("qty", "raw_qty", "safety_stock", "reorder_point"),
+            subjects=_subjects(sku=("sku",), node=("node",)),
             description="purchase orders and inventory policy per sku",
+            decide="scot_cli.explain.adapters:buy_orders_and_policy",
         ),
         "place": CommandSpec(
             "place",

@@ -86,36 +86,40 @@ def jumps(
     return _concat(out)
 
 
+def _cold(scen: Scenario, name: str) -> pl.DataFrame:
+    f = scen.inputs.get("forecast")
+    if f is None or "model" not in f.columns or "sku" not in f.columns:
+        return pl.DataFrame(schema={"sku": pl.String, name: pl.String})
+    hit = f.filter(pl.col("model").str.starts_with("cold_start"))
+    return hit.group_by("sku").agg(pl.col("model").first().alias(name))
+
+
 def cold_start(old: Scenario, new: Scenario) -> pl.DataFrame:
     """Skus whose forecast (in either run) comes from a cold-start model."""
-    out = []
-    for label, scen in (("before", old), ("after", new)):
-        f = scen.inputs.get("forecast")
-        if f is None or "model" not in f.columns or "sku" not in f.columns:
-            continue
-        hit = (
-            f.filter(pl.col("model").str.starts_with("cold_start"))
-            .group_by("sku")
-            .agg(pl.col("model").first())
-            .sort("sku")
+    both = _cold(old, "before").join(_cold(new, "after"), on="sku", how="full", coalesce=True)
+    runs = (
+        pl.when(pl.col("before").is_null())
+        .then(pl.lit("AFTER's"))
+        .when(pl.col("after").is_null())
+        .then(pl.lit("BEFORE's"))
+        .otherwise(pl.lit("both runs'"))
+    )
+    return _concat(
+        [
+            both.sort("sku")
             .head(MAX_PER_CHECK)
-        )
-        value = pl.col("model")
-        out.append(
-            hit.select(
+            .select(
                 pl.lit("forecast").alias("role"),
                 pl.concat_str(pl.lit("sku="), pl.col("sku")).alias("key"),
                 pl.lit("model").alias("column"),
-                (value if label == "before" else pl.lit(None, pl.String)).alias("before"),
-                (value if label == "after" else pl.lit(None, pl.String)).alias("after"),
+                "before",
+                "after",
                 pl.concat_str(
-                    pl.lit(f"{label} forecast comes from a cold-start model ("),
-                    value,
-                    pl.lit("); no sales history behind it"),
+                    runs, pl.lit(" forecast comes from a cold-start model; no sales history")
                 ).alias("flag"),
             )
-        )
-    return _concat(out)
+        ]
+    )
 
 
 def bad_values(
@@ -160,7 +164,7 @@ def _bad_column(
         pl.lit(column).alias("column"),
         (value if label == "before" else pl.lit(None, pl.String)).alias("before"),
         (value if label == "after" else pl.lit(None, pl.String)).alias("after"),
-        pl.concat_str(pl.lit(f"{label} value is "), what).alias("flag"),
+        pl.concat_str(pl.lit(f"{label.upper()} value is "), what).alias("flag"),
     )
 
 
@@ -181,7 +185,8 @@ def missing_targets(old: Scenario, new: Scenario) -> pl.DataFrame:
                 pl.lit(None, pl.String).alias("before"),
                 pl.lit(None, pl.String).alias("after"),
                 pl.lit(
-                    f"{label}: no service level and no stock-out cost; the default target applies"
+                    f"{label.upper()}: no service level and no stock-out cost; the default "
+                    "target applies"
                 ).alias("flag"),
             )
         )

@@ -1,0 +1,40 @@
+"""Decision functions explain re-runs when a command's main output is not all it explains.
+
+plan-buy's ``decide_from_inputs`` returns the purchase orders; its policy table
+(safety stock, reorder point, cost components) is the other half of the same
+decision. :func:`buy_orders_and_policy` returns both joined, so explain can
+attribute either file's columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+#: Columns of plan-buy's orders joined onto its policy rows.
+_ORDER_COLUMNS = ("qty", "vendor", "order_date", "arrival_date")
+
+
+def buy_orders_and_policy(
+    inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]
+) -> pl.DataFrame:
+    """plan-buy's policy rows with the order quantity of its orders, keyed by sku and node.
+
+    Same roles and parameters as :func:`scot_cli.buy.decide_from_inputs`.
+    """
+    from scot_cli.buy import BuyOptions, plan_buy
+
+    plan = plan_buy(
+        inputs["forecast"],
+        inputs["items"],
+        inputs["inventory"],
+        nodes=inputs.get("nodes"),
+        lanes=inputs.get("lanes"),
+        options=BuyOptions.from_params(params),
+    )
+    cols = [c for c in _ORDER_COLUMNS if c in plan.orders.columns and c not in plan.policy]
+    return plan.policy.join(
+        plan.orders.select("sku", "node", *cols), on=["sku", "node"], how="full", coalesce=True
+    )
