@@ -70,7 +70,8 @@ def equal_cover(current: np.ndarray, demand: np.ndarray, supply: np.ndarray) -> 
     >>> equal_cover(np.array([[50.0, 0.0]]), np.array([[10.0, 10.0]]), np.array([20.0]))
     array([[ 0., 20.]])
     """
-    ratio = np.where(demand > 0, current / np.where(demand > 0, demand, 1.0), np.inf)
+    with np.errstate(over="ignore"):
+        ratio = np.where(demand > 0, current / np.where(demand > 0, demand, 1.0), np.inf)
     order = np.argsort(ratio, axis=1, kind="stable")
     r_sorted = np.take_along_axis(ratio, order, axis=1)
     c_cum = np.cumsum(np.take_along_axis(np.where(demand > 0, current, 0.0), order, 1), axis=1)

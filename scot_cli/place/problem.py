@@ -203,7 +203,8 @@ def build_problem(
     demand = period_demand(forecast, days=period_days)
     end = forecast["date"].min() + _days(period_days - 1)  # type: ignore[operator]
     skus = sorted(
-        set(demand["sku"]) | set(inventory.filter(pl.col("node").is_in(fcs["node"]))["sku"])
+        set(demand["sku"])
+        | set(inventory.filter(pl.col("node").is_in(fcs["node"].to_list()))["sku"])
     )
     unknown = sorted(set(skus) - set(items["sku"]))
     if unknown:
@@ -275,7 +276,7 @@ def _check_forecast(forecast: pl.DataFrame, regions: list[str], items: pl.DataFr
             f"nodes.parquet (known: {', '.join(regions[:6])}{', ...' if len(regions) > 6 else ''});"
             " forecast sales by region for placement"
         )
-    missing = forecast.filter(~pl.col("sku").is_in(items["sku"]))["sku"].unique().sort()
+    missing = forecast.filter(~pl.col("sku").is_in(items["sku"].to_list()))["sku"].unique().sort()
     if missing.len():
         raise InputDataError(
             f"forecast: sku {missing[0]!r} in column sku is not in items.parquet; "
@@ -327,7 +328,9 @@ def _arriving(supply: pl.DataFrame | None, end: object, sku_ix: dict[str, int]) 
         rows = rows.filter(
             pl.col("status").is_null() | ~pl.col("status").is_in(["skip", "skipped", "cancelled"])
         )
-    np.add.at(out, np.array([sku_ix[s] for s in rows["sku"]], dtype=np.int64), rows["qty"])
+    np.add.at(
+        out, np.array([sku_ix[s] for s in rows["sku"]], dtype=np.int64), rows["qty"].to_numpy()
+    )
     return out
 
 

@@ -17,7 +17,7 @@ DEFAULT_LEVELS = (0.1, 0.5, 0.9, 0.99)
 
 
 def expected_sales(a: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """``E[min(D, a)]`` for D ~ Normal(mu, sd) (``min(mu, a)`` where ``sd == 0``).
+    """``E[min(D, a)]`` for D ~ Normal(mu, sd) (``min(mu, a)`` where ``sd`` is ~0).
 
     >>> float(expected_sales(np.array([10.0]), np.array([10.0]), np.array([0.0]))[0])
     10.0
@@ -29,10 +29,10 @@ def expected_sales(a: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
     a, mu, sd = np.broadcast_arrays(
         np.asarray(a, float), np.asarray(mu, float), np.asarray(sd, float)
     )
-    safe = np.where(sd > 0, sd, 1.0)
-    z = (a - mu) / safe
+    spread = sd > 1e-9 * np.maximum(1.0, np.abs(mu))
+    z = (a - mu) / np.where(spread, sd, 1.0)
     loss = norm.pdf(z) - z * norm.sf(z)
-    out: np.ndarray = np.where(sd > 0, mu - sd * loss, np.minimum(mu, a))
+    out: np.ndarray = np.where(spread, mu - sd * loss, np.minimum(mu, a))
     return out
 
 
@@ -53,19 +53,28 @@ def segments(
     widths, gains
         Arrays of shape ``mu.shape + (K,)``: units each segment can take and the expected
         units sold per unit allocated in it (non-increasing along K, in [0, 1]).
-        ``L(0)`` is taken as 0 (demand is non-negative).
+        Demand is taken as ``max(D, 0)`` (``L(a) - L(0)``), scaled so that the segments
+        together sell ``mu``.
     """
     from scipy.stats import norm
 
     z = norm.ppf(np.asarray(levels, float))
     breaks = np.maximum(0.0, mu[..., None] + sd[..., None] * z)
     breaks = np.maximum.accumulate(breaks, axis=-1)
-    sales = expected_sales(breaks, mu[..., None], sd[..., None])
-    sales = np.concatenate([np.zeros((*mu.shape, 1)), np.maximum(sales, 0.0)], axis=-1)
+    # D+ = max(D, 0): E[min(D+, a)] = L(a) - L(0), concave and 0 at a = 0; scaled so a
+    # full allocation sells mu (not the slightly larger mean of D+)
+    at_zero = expected_sales(np.zeros_like(mu), mu, sd)
+    scale = np.divide(mu, mu - at_zero, out=np.ones_like(mu), where=mu - at_zero > 1e-12)
+    sales = (expected_sales(breaks, mu[..., None], sd[..., None]) - at_zero[..., None]) * scale[
+        ..., None
+    ]
+    sales = np.concatenate([np.zeros((*mu.shape, 1)), sales], axis=-1)
     edges = np.concatenate([np.zeros((*mu.shape, 1)), breaks], axis=-1)
     widths = np.diff(edges, axis=-1)
     gains = np.divide(
         np.diff(sales, axis=-1), widths, out=np.zeros_like(widths), where=widths > 1e-12
     )
-    gains = np.clip(gains, 0.0, 1.0)
-    return widths, np.minimum.accumulate(gains, axis=-1)
+    # empty segments must not cap the slopes after them (min-accumulate for concavity)
+    empty = widths <= 1e-12
+    gains = np.minimum.accumulate(np.where(empty, 1.0, np.clip(gains, 0.0, 1.0)), axis=-1)
+    return widths, np.where(empty, 0.0, gains)

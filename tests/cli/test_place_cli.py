@@ -1,0 +1,201 @@
+"""``scot place`` through typer's CliRunner: outputs, stdin, provenance and error lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from conftest import parquet_bytes
+from scot_cli.commands.main import app
+
+runner = CliRunner()
+
+
+def forecast_from_sales(sales: pl.DataFrame, *, days: int = 14) -> pl.DataFrame:
+    """A plain forecast: the last 28 days' mean per sku and region, flat over ``days``."""
+    last = sales["date"].max()
+    assert isinstance(last, dt.date)
+    level = (
+        sales.filter(pl.col("date") > last - dt.timedelta(days=28))
+        .group_by("sku", "location")
+        .agg(pl.col("units").mean().fill_null(0.0).alias("mean"))
+    )
+    steps = pl.DataFrame({"horizon": list(range(1, days + 1))})
+    return (
+        level.join(steps, how="cross")
+        .with_columns(
+            (pl.lit(last) + pl.duration(days=pl.col("horizon"))).cast(pl.Date).alias("date"),
+            (pl.col("mean") * 0.4).alias("p10"),
+            pl.col("mean").alias("p50"),
+            (pl.col("mean") * 1.8 + 1.0).alias("p90"),
+            pl.lit("test").alias("model"),
+        )
+        .sort("sku", "location", "date")
+    )
+
+
+@pytest.fixture(scope="module")
+def forecast_file(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("place_cli") / "forecast.parquet"
+    forecast_from_sales(pl.read_parquet(small_dir / "sales.parquet")).write_parquet(path)
+    return path
+
+
+def _args(small_dir: Path, forecast: str) -> list[str]:
+    return [
+        "place",
+        forecast,
+        "--items",
+        str(small_dir / "items.parquet"),
+        "--inventory",
+        str(small_dir / "inventory.parquet"),
+        "--nodes",
+        str(small_dir / "nodes.parquet"),
+        "--lanes",
+        str(small_dir / "lanes.parquet"),
+    ]
+
+
+def test_writes_placement_coverage_and_constraints(
+    small_dir: Path, forecast_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "placement.parquet"
+    args = [
+        *_args(small_dir, str(forecast_file)),
+        "--speed-target",
+        "2:0.8",
+        "-o",
+        str(out),
+        "--coverage-out",
+        str(tmp_path / "coverage.parquet"),
+        "--constraints-out",
+        str(tmp_path / "constraints.parquet"),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("place: ")
+    placement = pl.read_parquet(out)
+    fcs = pl.read_parquet(small_dir / "nodes.parquet").filter(kind="fc").height
+    assert placement.height == placement["sku"].n_unique() * fcs
+    per_sku = placement.group_by("sku").agg(
+        pl.col("target_units").sum(), pl.col("current_units").sum()
+    )
+    assert (per_sku["target_units"] - per_sku["current_units"]).abs().max() == pytest.approx(0)
+    coverage = pl.read_parquet(tmp_path / "coverage.parquet")
+    assert coverage.filter(region="ALL")["days"].to_list() == [1, 2, 3]
+    assert coverage["share_after"].is_between(0, 1).all()
+    constraints = pl.read_parquet(tmp_path / "constraints.parquet")
+    assert set(constraints["constraint"]) == {"storage", "throughput", "speed"}
+    prov = json.loads(pq.read_schema(out).metadata[b"scot"])
+    assert prov["command"] == "place"
+    assert prov["params"]["speed_target"] == "2:0.8"
+    assert [s["role"] for s in prov["inputs"]] == [
+        "forecast",
+        "items",
+        "inventory",
+        "nodes",
+        "lanes",
+    ]
+
+
+def test_reads_the_forecast_from_stdin_and_writes_stdout(
+    small_dir: Path, forecast_file: Path
+) -> None:
+    result = runner.invoke(
+        app, [*_args(small_dir, "-"), "--fair-share"], input=forecast_file.read_bytes()
+    )
+    assert result.exit_code == 0, result.stderr
+    placement = pl.read_parquet(io.BytesIO(result.stdout_bytes))
+    assert placement.columns[:6] == [
+        "sku",
+        "node",
+        "target_units",
+        "current_units",
+        "inbound_units",
+        "transfer_in",
+    ]
+    assert placement.equals(placement.sort("sku", "node"))
+
+
+def test_supply_adds_arriving_buys(small_dir: Path, forecast_file: Path, tmp_path: Path) -> None:
+    first = pl.read_parquet(forecast_file)["date"].min()
+    assert isinstance(first, dt.date)
+    sku = pl.read_parquet(forecast_file)["sku"].min()
+    supply = pl.DataFrame(
+        {
+            "sku": [sku, sku],
+            "vendor": ["V", "V"],
+            "node": ["FC", "FC"],
+            "arrival_date": [first, first + dt.timedelta(days=30)],
+            "qty": [24.0, 500.0],
+            "status": ["order", "order"],
+        }
+    )
+    path = tmp_path / "orders.parquet"
+    supply.write_parquet(path)
+    result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--supply", str(path)])
+    assert result.exit_code == 0, result.stderr
+    placement = pl.read_parquet(io.BytesIO(result.stdout_bytes))
+    mine = placement.filter(sku=sku)
+    assert mine["inbound_units"].sum() == pytest.approx(24.0)
+    assert mine["target_units"].sum() == pytest.approx(float(mine["current_units"].sum()) + 24.0)
+
+
+def test_bad_speed_target_is_a_usage_error(small_dir: Path, forecast_file: Path) -> None:
+    result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--speed-target", "fast"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: --speed-target: expected DAYS:SHARE such as 1:0.8, got 'fast'\n"
+    )
+
+
+def test_unknown_solver_is_a_usage_error(small_dir: Path, forecast_file: Path) -> None:
+    result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--solver", "gurobi"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: --solver: unknown solver 'gurobi' (known: highs, clarabel, scs)\n"
+    )
+
+
+def test_forecast_without_regions_is_an_input_error(small_dir: Path) -> None:
+    forecast = pl.DataFrame(
+        {
+            "sku": ["SKU-00000"],
+            "location": ["ALL"],
+            "date": [dt.date(2026, 1, 1)],
+            "mean": [1.0],
+        }
+    )
+    result = runner.invoke(app, _args(small_dir, "-"), input=parquet_bytes(forecast))
+    assert result.exit_code == 3
+    regions = pl.read_parquet(small_dir / "nodes.parquet").filter(kind="region")["node"].sort()
+    known = ", ".join(regions.to_list()[:6]) + (", ..." if regions.len() > 6 else "")
+    assert result.stderr == (
+        "scot: error: forecast: location 'ALL' in column location is not a region node of "
+        f"nodes.parquet (known: {known}); forecast sales by region for placement\n"
+    )
+
+
+def test_forecast_missing_mean_names_the_column(small_dir: Path) -> None:
+    forecast = pl.DataFrame(
+        {"sku": ["A"], "location": ["R-NE"], "date": [dt.date(2026, 1, 1)], "units": [1.0]}
+    )
+    result = runner.invoke(app, _args(small_dir, "-"), input=parquet_bytes(forecast))
+    assert result.exit_code == 3
+    assert result.stderr.startswith("scot: error: <stdin>: missing required column")
+    assert "mean" in result.stderr
+
+
+def test_help_lists_the_required_columns() -> None:
+    result = runner.invoke(app, ["place", "--help"])
+    assert result.exit_code == 0
+    assert "items: sku, category, unit_cost" in result.stdout
+    assert "Forecast: sku, location (region node), date, mean" in result.stdout
