@@ -71,6 +71,7 @@ class Explanation:
     flags: pl.DataFrame
     groups: tuple[Group, ...]
     evaluations: int
+    mixes: int
     observed: bool
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -229,6 +230,7 @@ def explain_runs(
         agg=spec.agg,
         splits=spec.splits,
         observed=observed,
+        separable=spec.separable_by(before.params, after.params),
         progress=progress,
     )
     return Explanation(
@@ -241,6 +243,7 @@ def explain_runs(
         ),
         groups=result.groups,
         evaluations=result.evaluations,
+        mixes=result.mixes,
         observed=observed is not None,
         notes=notes,
     )

@@ -9,6 +9,7 @@ come from here without slowing ``scot --help``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -195,10 +196,19 @@ class CommandSpec:
     splits: tuple[Split, ...] = _FORECAST_SPLIT
     agg: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
+    #: Column the decision is separable by (each unit depends on its own rows only), unless
+    #: one of ``coupling`` parameters is set (e.g. a budget shared by all skus).
+    separable: str = ""
+    coupling: tuple[str, ...] = ()
     #: Decision function (``module:name``) when not the package's ``decide_from_inputs``.
     decide: str = ""
     #: Roles the command reads with its own table declaration (``module:NAME``).
     tables: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def separable_by(self, *params: Mapping[str, Any]) -> str | None:
+        """The unit column to partition by, or None when a coupling parameter is set."""
+        coupled = any(p.get(c) is not None for p in params for c in self.coupling)
+        return None if coupled or not self.separable else self.separable
 
     def subject_column(self, by: str, columns: list[str]) -> str | None:
         """The output column naming the subject for ``--by`` (``category`` uses the sku)."""
@@ -221,6 +231,8 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             subjects=_subjects(sku=("sku",), node=("node",)),
             description="purchase orders and inventory policy per sku",
             decide="scot_cli.explain.adapters:buy_orders_and_policy",
+            separable="sku",
+            coupling=("budget", "storage"),
         ),
         "place": CommandSpec(
             "place",

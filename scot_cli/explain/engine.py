@@ -7,7 +7,7 @@ table (subject, metric, before, after, delta, driver, contribution, share).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import polars as pl
 from scot_cli.errors import UsageError
 from scot_cli.explain.drivers import Driver, Split
 from scot_cli.explain.mixing import Group, Mixer, Scenario, resolve_groups
+from scot_cli.explain.partition import partitioned_outputs
 from scot_cli.explain.shapley import MAX_PLAYERS, FloatArray, shapley
 
 Decide = Callable[[Mapping[str, pl.DataFrame], Mapping[str, Any]], pl.DataFrame]
@@ -38,7 +39,10 @@ class Attribution:
 
     table: pl.DataFrame
     groups: tuple[Group, ...]
+    #: Calls of the decision function (fewer than ``mixes`` when separable).
     evaluations: int
+    #: Mixes of old and new groups, ``2**k``.
+    mixes: int
 
 
 class _Index:
@@ -110,6 +114,7 @@ def attribute(
     agg: Mapping[str, str] | None = None,
     splits: Sequence[Split] = (),
     observed: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    separable: str | None = None,
     progress: Progress | None = None,
 ) -> Attribution:
     """Decompose the change of each subject's decision into driver contributions.
@@ -141,6 +146,11 @@ def attribute(
         The before and after files' own frames. When given, before and after are
         taken from them and any gap to the re-run decision is reported as the
         driver :data:`NOT_REPRODUCED`, so the contributions still add up.
+    separable
+        Column (e.g. ``sku``) the decision is separable by: each unit's output
+        depends only on its own input rows and the parameters. Units are then
+        evaluated only on the mixes of the groups that changed for them (see
+        :mod:`scot_cli.explain.partition`); the result is the same, faster.
     progress
         Called with ``(done, total)`` after each evaluation.
 
@@ -157,15 +167,30 @@ def attribute(
             f"{len(groups)} driver groups changed ({names}); at most {MAX_PLAYERS} can be "
             "attributed exactly: compare runs that differ in fewer inputs"
         )
-    mixer = Mixer(old, new, groups, keys=keys, splits=splits)
     total = 1 << len(groups)
     values = _Values(total, metrics)
-    for mask in range(total):
-        mix = mixer.scenario(mask)
-        out = decide(mix.inputs, mix.params)
+    calls = 0
+
+    def counted(inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]) -> pl.DataFrame:
+        nonlocal calls
+        calls += 1
+        return decide(inputs, params)
+
+    if separable:
+        outputs = partitioned_outputs(
+            old,
+            new,
+            groups,
+            decide=counted,
+            unit=separable,
+            keys=keys,
+            splits=splits,
+            progress=progress,
+        )
+    else:
+        outputs = _all_outputs(Mixer(old, new, groups, keys=keys, splits=splits), counted, progress)
+    for mask, out in outputs:
         values.put(mask, summarise(out, subject=subject, metrics=metrics, agg=agg))
-        if progress is not None:
-            progress(mask + 1, total)
     obs = None
     if observed is not None:
         obs = [summarise(f, subject=subject, metrics=metrics, agg=agg) for f in observed]
@@ -173,7 +198,18 @@ def attribute(
             values.index.locate(o["subject"])
         values.widen()
     table = _long_table(values, [g.name for g in groups], metrics, obs)
-    return Attribution(table=table, groups=tuple(groups), evaluations=total)
+    return Attribution(table=table, groups=tuple(groups), evaluations=calls, mixes=total)
+
+
+def _all_outputs(
+    mixer: Mixer, decide: Decide, progress: Progress | None
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    total = 1 << len(mixer.groups)
+    for mask in range(total):
+        mix = mixer.scenario(mask)
+        yield mask, decide(mix.inputs, mix.params)
+        if progress is not None:
+            progress(mask + 1, total)
 
 
 def _observed(values: _Values, summary: pl.DataFrame, metric: str) -> FloatArray:

@@ -63,7 +63,7 @@ class _Role:
     columns: list[str]
 
 
-def _split_base(
+def split_base(
     splits: Sequence[Split], role: str, column: str, columns: Sequence[str]
 ) -> str | None:
     """The base column ``column`` is split on, or None when it is read as it is."""
@@ -102,7 +102,7 @@ def _align(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> _Role:
 def _changed_cells(role: str, aligned: _Role, splits: Sequence[Split]) -> list[tuple[str, str]]:
     exprs = []
     for c in aligned.columns:
-        base = _split_base(splits, role, c, aligned.columns)
+        base = split_base(splits, role, c, aligned.columns)
         old, new = pl.col(c), pl.col(c + _NEW)
         if base is not None:
             old, new = old - pl.col(base), new - pl.col(base + _NEW)
@@ -298,7 +298,7 @@ class Mixer:
 
     def _column(self, role: str, column: str, mask: int) -> pl.Expr:
         new = self._new(self._cells.get((role, column)), mask)
-        name = _split_base(self.splits, role, column, self._aligned[role].columns)
+        name = split_base(self.splits, role, column, self._aligned[role].columns)
         if name is None:
             return pl.col(column + _NEW if new else column)
         base_new = self._new(self._cells.get((role, name)), mask)

@@ -68,7 +68,8 @@ def build_report(expl: Explanation, *, top: int = 10) -> Report:
     movers = _movers(t.filter(pl.col("subject") != ALL), top)
     title = (
         f"scot explain: {expl.command}, by {expl.by} "
-        f"({expl.evaluations} evaluations of the decision)"
+        f"({len(expl.groups)} changed driver groups, {expl.mixes} mixes, "
+        f"{expl.evaluations} evaluations of the decision)"
     )
     return Report(
         title=title,

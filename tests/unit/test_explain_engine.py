@@ -236,3 +236,46 @@ def test_efficiency_property(rows: list[tuple[float, ...]], z_old: float, z_new:
     )
     err = (sums["contribution"] - sums["delta"]).abs() / sums["scale"]
     assert err.max() <= 1e-9  # type: ignore[operator]
+
+
+def test_partitioned_evaluation_matches_full() -> None:
+    """Separable by sku: only groups that changed per sku are mixed; same attribution."""
+    full = attribute(
+        old=OLD,
+        new=NEW,
+        decide=toy_decide,
+        drivers=DRIVERS,
+        keys=KEYS,
+        subject=lambda _f: pl.col("sku"),
+        metrics=["q"],
+        splits=SPLITS,
+    )
+    part = attribute(
+        old=OLD,
+        new=NEW,
+        decide=toy_decide,
+        drivers=DRIVERS,
+        keys=KEYS,
+        subject=lambda _f: pl.col("sku"),
+        metrics=["q"],
+        splits=SPLITS,
+        separable="sku",
+    )
+    cols = ["subject", "metric", "driver"]
+    a, b = full.table.sort(cols), part.table.sort(cols)
+    assert a.select(cols).equals(b.select(cols))
+    np.testing.assert_allclose(a["contribution"], b["contribution"], rtol=0, atol=1e-12)
+    # a: level, spread, service changed -> 8 mixes; b: all but the spread -> 16.
+    assert (full.evaluations, part.evaluations) == (32, 8 + 16)
+
+
+def test_unit_masks_name_the_groups_changed_per_sku() -> None:
+    from scot_cli.explain.partition import unit_masks
+
+    groups = resolve_groups(DRIVERS, OLD, NEW, keys=KEYS, splits=SPLITS)
+    masks = dict(unit_masks(OLD, NEW, groups, unit="sku", keys=KEYS, splits=SPLITS).iter_rows())
+    names = [g.name for g in groups]
+    bit = {n: 1 << i for i, n in enumerate(names)}
+    assert masks["a"] == bit["forecast level"] | bit["forecast spread"] | bit["service"]
+    # b's quantiles moved with its median: its spread did not change.
+    assert masks["b"] == (1 << len(names)) - 1 - bit["forecast spread"]
