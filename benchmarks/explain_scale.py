@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import header, write_section  # noqa: E402
+from _machine import header, write_section
 
 HORIZON = 28
 
@@ -97,9 +97,9 @@ def case(name: str, skus: int) -> dict[str, float]:
     """Run one case in this process; return seconds and peak RSS in MiB."""
     from scot_cli.explain.adapters import buy_orders_and_policy
     from scot_cli.explain.compare import RunData, explain_runs
-    from scot_cli.validate import validate
     from scot_cli.forecast.schema import FORECAST
     from scot_cli.schema import INVENTORY, ITEMS
+    from scot_cli.validate import validate
 
     old = synthetic(skus)
     new = changed(old)
