@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from .rounding import round_orders
 from .schema import BUY_ORDERS, BUY_POLICY
-
-if TYPE_CHECKING:
-    from .plan import BuyOptions
 
 KEYS = ["sku", "node"]
 
@@ -22,7 +18,6 @@ def build_outputs(
     result: pl.DataFrame | None,
     position: pl.DataFrame,
     as_of: dt.date,
-    options: BuyOptions,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Orders and policy frames for every row of ``rows`` (planned or not), sorted by key."""
     frame = (
@@ -37,7 +32,9 @@ def build_outputs(
     frame = frame.join(position.rename({"position": "inventory_position"}), on=KEYS, how="left")
     if result is not None:
         frame = frame.join(result, on=KEYS, how="left")
-    frame = _rounded(frame, down=options.budget is not None or options.storage is not None)
+    # round down only when a limit binds, so that rounding never breaks it
+    binding = result is not None and result["binding_constraint"].drop_nulls().len() > 0
+    frame = _rounded(frame, down=binding)
     frame = frame.with_columns(_status().alias("status")).with_columns(_reason().alias("reason"))
     orders = frame.select(
         *KEYS[:1],

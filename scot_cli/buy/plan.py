@@ -26,6 +26,7 @@ import polars as pl
 
 from scot_cli.errors import InputDataError, UsageError
 
+from .assemble import build_outputs
 from .constrained import allocate, normal_fit
 from .demand import interval_frame, period_days, quantile_columns, shape_knots
 from .distributions import norm_ppf
@@ -139,12 +140,12 @@ def plan_buy(
     planned = rows.filter(pl.col("reason").is_null())
     position = _position(inventory, by_node=nodes is not None)
     if planned.height == 0:
-        return _assemble(rows, None, position, as_of, o)
+        return _assemble(rows, None, position, as_of)
     planned = planned.join(position, on=KEYS, how="left").with_columns(
         pl.col("position").fill_null(0.0)
     )
     result = _plan_rows(mapped, planned, as_of, o, progress)
-    return _assemble(rows, result, position, as_of, o)
+    return _assemble(rows, result, position, as_of)
 
 
 def _default_as_of(forecast: pl.DataFrame) -> dt.date:
@@ -459,16 +460,10 @@ def _constrain(
 
 
 def _assemble(
-    rows: pl.DataFrame,
-    result: pl.DataFrame | None,
-    position: pl.DataFrame,
-    as_of: dt.date,
-    o: BuyOptions,
+    rows: pl.DataFrame, result: pl.DataFrame | None, position: pl.DataFrame, as_of: dt.date
 ) -> BuyPlan:
     """Round, decide status and reason, and build the two output frames."""
-    from .assemble import build_outputs
-
-    orders, policy = build_outputs(rows, result, position, as_of, o)
+    orders, policy = build_outputs(rows, result, position, as_of)
     return BuyPlan(orders=orders, policy=policy)
 
 
