@@ -55,7 +55,7 @@ MODELS: dict[str, ModelSpec] = {
     "imapa": ModelSpec(
         "mean of aggregated SES over levels 1..mean interval", "scot_cli.forecast.local:imapa"
     ),
-    "zero": ModelSpec("all-zero forecast", "scot_cli.forecast.local:zero", False),
+    "zero": ModelSpec("all-zero forecast", "scot_cli.forecast.local:zero"),
 }
 
 

@@ -1,0 +1,367 @@
+"""scot forecast against statsforecast on the same data, in one run.
+
+Datasets: the committed fixtures (daily, events, censoring; cold-start SKUs are left out of
+the comparison as statsforecast cannot forecast them), the public car-parts data (monthly,
+intermittent; skipped when ``../shared/data`` is absent) and a synthetic daily set generated
+here (a negative-binomial / Bernoulli-size generator unrelated to the fixtures').
+
+Each dataset is split into history and the last H periods. Every contender runs as its own
+process (``scot forecast`` through its CLI; each statsforecast model through this script's
+``--sf`` worker mode), so wall time and peak memory are whole-process figures (``wait4``).
+Metrics, identical for all: RMSSE, scaled pinball loss at 0.1/0.5/0.9 (scaled by the mean
+absolute one-step change of the history, M5), coverage, mean over series. statsforecast's
+p10/p90 are its 80% interval (native where the model has one, conformal otherwise) and p50
+its point forecast; negative values are clipped to 0 for every contender.
+
+Usage: ``python benchmarks/forecast_vs_statsforecast.py [--synthetic N] [--ets-sample M]``.
+AutoETS and AutoTheta are too slow for the full synthetic set on two cores: they run on a
+random sample of series, and their full-set time is extrapolated from two sample sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from _machine import REPO
+
+DATA = REPO.parent / "shared" / "data" / "forecast" / "carparts_monthly.parquet"
+WORK = REPO / "bench-data" / "forecast"
+SF_MODELS = ("AutoETS", "AutoTheta", "CrostonOptimized", "TSB", "IMAPA", "SeasonalNaive")
+SLOW = ("AutoETS", "AutoTheta")
+QS = (0.1, 0.5, 0.9)
+
+
+def synthetic(n: int, days: int, seed: int = 20260101) -> pl.DataFrame:
+    """Daily demand: 45% smooth negative binomial with a random weekday profile, a yearly
+    wave and a log random-walk level; 55% intermittent Bernoulli occurrences with
+    log-normal sizes. Not the fixtures' generator."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    smooth = rng.random(n) < 0.45
+    level = rng.lognormal(1.0, 1.0, n)
+    walk = np.cumsum(rng.normal(0, 0.01, (n, days)), axis=1)
+    weekday = rng.dirichlet(np.full(7, 8.0), n) * 7
+    wave = 1 + rng.uniform(0, 0.5, (n, 1)) * np.sin(
+        2 * np.pi * (t + rng.integers(0, 365, (n, 1))) / 365.25
+    )
+    mu = level[:, None] * np.exp(walk) * weekday[:, t % 7] * wave
+    k = rng.uniform(1, 10, (n, 1))
+    nb = rng.negative_binomial(k, k / (k + mu))
+    occur = rng.random((n, days)) < rng.uniform(0.03, 0.4, (n, 1)) * wave / 1.5
+    sizes = np.ceil(rng.lognormal(np.log(level)[:, None] * 0.5, 0.6, (n, days)))
+    units = np.where(smooth[:, None], nb, occur * sizes).astype(np.float64)
+    start = np.datetime64("2024-01-01")
+    return pl.DataFrame(
+        {
+            "sku": np.repeat(np.array([f"S{i:07d}" for i in range(n)]), days),
+            "date": np.tile(start + t.astype("timedelta64[D]"), n),
+            "units": units.ravel(),
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))
+
+
+def _run(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident GiB of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"failed ({status}): {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 2**20
+
+
+def sf_worker(model: str, data: str, horizon: int, freq: str, season: int, out: str) -> None:
+    """Fit one statsforecast model; write sku, date, mean, p10, p50, p90."""
+    from statsforecast import StatsForecast
+    from statsforecast import models as sfm
+    from statsforecast.utils import ConformalIntervals
+
+    conformal = ConformalIntervals(h=horizon, n_windows=2)
+    make = {
+        "AutoETS": lambda: sfm.AutoETS(season_length=season),
+        "AutoTheta": lambda: sfm.AutoTheta(season_length=season),
+        "SeasonalNaive": lambda: sfm.SeasonalNaive(season_length=season),
+        "CrostonOptimized": lambda: sfm.CrostonOptimized(prediction_intervals=conformal),
+        "TSB": lambda: sfm.TSB(alpha_d=0.1, alpha_p=0.1, prediction_intervals=conformal),
+        "IMAPA": lambda: sfm.IMAPA(prediction_intervals=conformal),
+    }
+    raw = pl.read_parquet(data)
+    uid = pl.col("sku")
+    if "location" in raw.columns:
+        uid = pl.concat_str("sku", pl.lit("|"), "location")
+    df = raw.select(
+        uid.alias("unique_id"),
+        pl.col("date").cast(pl.Datetime("ns")).alias("ds"),
+        pl.col("units").fill_null(0.0).alias("y"),
+    ).to_pandas()
+    sf: Any = StatsForecast(models=[make[model]()], freq={"D": "D", "M": "MS"}[freq], n_jobs=2)
+    result: Any = sf.forecast(df=df, h=horizon, level=[80])
+    fc = pl.from_pandas(result.reset_index(drop=True))
+    parts = pl.col("unique_id").str.split_exact("|", 1)
+    fc.select(
+        parts.struct.field("field_0").alias("sku"),
+        parts.struct.field("field_1").fill_null("ALL").alias("location"),
+        pl.col("ds").cast(pl.Date).alias("date"),
+        pl.col(model).clip(0).alias("mean"),
+        pl.col(f"{model}-lo-80").clip(0).alias("p10"),
+        pl.col(model).clip(0).alias("p50"),
+        pl.col(f"{model}-hi-80").clip(0).alias("p90"),
+    ).write_parquet(out)
+
+
+def split(sales: pl.DataFrame, horizon: int, freq: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """History and the last ``horizon`` periods."""
+    last = sales["date"].max()
+    assert last is not None
+    cut = pl.lit(last).dt.offset_by(f"-{horizon}{'d' if freq == 'D' else 'mo'}")
+    return sales.filter(pl.col("date") <= cut), sales.filter(pl.col("date") > cut)
+
+
+def score(
+    train: pl.DataFrame, test: pl.DataFrame, fc: pl.DataFrame, season: int, freq: str
+) -> dict[str, float]:
+    """Mean over series of RMSSE, scaled pinball per quantile, and coverage."""
+    from scot_cli.forecast.metrics import fold_terms
+    from scot_cli.forecast.panel import build_panel
+
+    if "location" not in train.columns:
+        train, test = (f.with_columns(pl.lit("ALL").alias("location")) for f in (train, test))
+    if "location" not in fc.columns:
+        fc = fc.with_columns(pl.lit("ALL").alias("location"))
+    on = ["sku", "location"]
+    panel = build_panel(train.join(fc.select(on).unique(), on=on), freq=freq)
+    keys = panel.keys
+    dates = sorted(test["date"].unique().to_list())
+    grid = keys.join(pl.DataFrame({"date": dates}), how="cross")
+    truth_cols = [pl.col("units")]
+    if "in_stock" in test.columns:
+        truth_cols = [pl.when(pl.col("in_stock").fill_null(True)).then("units").alias("units")]
+    truth = grid.join(test.select(*on, "date", *truth_cols), on=[*on, "date"], how="left")
+    pred = grid.join(
+        fc.select(*on, "date", "mean", "p10", "p50", "p90"), on=[*on, "date"], how="left"
+    ).fill_null(0.0)
+    shape = (keys.height, len(dates))
+    actual = truth["units"].to_numpy().astype(np.float64).reshape(shape)
+    quant = np.stack([pred[c].to_numpy().reshape(shape) for c in ("p10", "p50", "p90")], 2)
+    terms = fold_terms(
+        panel.y, actual, pred["mean"].to_numpy().reshape(shape), quant, QS, season=season
+    )
+    n = np.where(terms["n"] > 0, terms["n"], np.nan)
+    out = {"rmsse": float(np.nanmean(np.sqrt(terms["sq"] / n)))}
+    for i, q in enumerate(QS):
+        out[f"spl{round(q * 100)}"] = float(np.nanmean(terms[f"pin{i}"] / n))
+        out[f"cov{round(q * 100)}"] = float(np.nanmean(terms[f"cov{i}"] / n))
+    out["spl"] = float(np.mean([out["spl10"], out["spl50"], out["spl90"]]))
+    return out
+
+
+def scot_cmd(train: Path, out: Path, horizon: int, freq: str, extra: list[str]) -> list[str]:
+    scot = str(Path(sys.executable).with_name("scot"))
+    return [
+        scot,
+        "-q",
+        "forecast",
+        str(train),
+        "-H",
+        str(horizon),
+        "--freq",
+        freq,
+        "-o",
+        str(out),
+        *extra,
+    ]
+
+
+def sf_cmd(model: str, train: Path, out: Path, horizon: int, freq: str, season: int) -> list[str]:
+    return [
+        sys.executable,
+        __file__,
+        "--sf",
+        model,
+        "--data",
+        str(train),
+        "--horizon",
+        str(horizon),
+        "--freq",
+        freq,
+        "--season",
+        str(season),
+        "--out",
+        str(out),
+    ]
+
+
+def bench(
+    name: str,
+    sales: pl.DataFrame,
+    *,
+    horizon: int,
+    freq: str,
+    season: int,
+    scot_extra: list[str],
+    sample: int | None = None,
+) -> list[dict[str, object]]:
+    """Run every contender on one dataset; rows of the results table."""
+    folder = WORK / name
+    folder.mkdir(parents=True, exist_ok=True)
+    train, test = split(sales, horizon, freq)
+    train_path = folder / "train.parquet"
+    train.write_parquet(train_path)
+    rows: list[dict[str, object]] = []
+    out = folder / "scot.parquet"
+    wall, mem = _run(scot_cmd(train_path, out, horizon, freq, scot_extra))
+    fc = pl.read_parquet(out).filter(pl.col("sku").is_in(train["sku"].unique().implode()))
+    rows.append(
+        {
+            "dataset": name,
+            "model": "scot auto",
+            "series": fc["sku"].n_unique(),
+            "wall_s": wall,
+            "peak_gib": mem,
+            **score(train, test, fc, season, freq),
+        }
+    )
+    print(json.dumps(rows[-1]), flush=True)
+    for model in SF_MODELS:
+        data, note = train_path, ""
+        if sample is not None and model in SLOW:
+            data, note = _sample(train, folder, sample), f" (sample of {sample})"
+        out = folder / f"{model}.parquet"
+        wall, mem = _run(sf_cmd(model, data, out, horizon, freq, season))
+        fc = pl.read_parquet(out)
+        rows.append(
+            {
+                "dataset": name,
+                "model": f"statsforecast {model}{note}",
+                "series": fc["sku"].n_unique(),
+                "wall_s": wall,
+                "peak_gib": mem,
+                **score(train, test, fc, season, freq),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+        if note:
+            rows.append(_same_sample(name, folder, train, test, season, freq, fc))
+    return rows
+
+
+def _sample(train: pl.DataFrame, folder: Path, size: int) -> Path:
+    path = folder / f"sample{size}.parquet"
+    skus = train["sku"].unique().sort().sample(size, seed=1)
+    train.filter(pl.col("sku").is_in(skus.implode())).write_parquet(path)
+    return path
+
+
+def _same_sample(
+    name: str,
+    folder: Path,
+    train: pl.DataFrame,
+    test: pl.DataFrame,
+    season: int,
+    freq: str,
+    sample_fc: pl.DataFrame,
+) -> dict[str, object]:
+    """scot's accuracy on the sample a slow statsforecast model ran on."""
+    fc = pl.read_parquet(folder / "scot.parquet").filter(
+        pl.col("sku").is_in(sample_fc["sku"].unique().implode())
+    )
+    row: dict[str, object] = {
+        "dataset": name,
+        "model": "scot auto (same sample)",
+        "series": fc["sku"].n_unique(),
+        "wall_s": None,
+        "peak_gib": None,
+        **score(train, test, fc, season, freq),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def datasets(n_synth: int) -> list[tuple[str, pl.DataFrame, int, str, int, list[str]]]:
+    fx = REPO / "fixtures"
+    sales = pl.read_parquet(fx / "sales.parquet")
+    extra = ["--items", str(fx / "items.parquet"), "--events", str(fx / "events.parquet")]
+    out = [("fixtures", sales, 28, "D", 7, extra)]
+    if DATA.exists():
+        cp = pl.read_parquet(DATA)
+        complete = cp.group_by("sku").agg(pl.col("units").null_count() == 0).filter("units")
+        out.append(
+            ("carparts", cp.filter(pl.col("sku").is_in(complete["sku"].implode())), 12, "M", 12, [])
+        )
+    else:
+        print("carparts data absent: skipped", file=sys.stderr)
+    out.append((f"synthetic{n_synth // 1000}k", synthetic(n_synth, 730 + 28), 28, "D", 7, []))
+    return out
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    cols = [
+        "dataset",
+        "model",
+        "series",
+        "wall_s",
+        "peak_gib",
+        "spl",
+        "spl10",
+        "spl50",
+        "spl90",
+        "rmsse",
+        "cov10",
+        "cov50",
+        "cov90",
+    ]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cells.append("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--synthetic", type=int, default=100_000)
+    parser.add_argument("--ets-sample", type=int, default=1000)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--sf")
+    parser.add_argument("--data")
+    parser.add_argument("--horizon", type=int)
+    parser.add_argument("--freq")
+    parser.add_argument("--season", type=int)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.sf:
+        sf_worker(args.sf, args.data, args.horizon, args.freq, args.season, args.out)
+        return
+    rows: list[dict[str, object]] = []
+    for name, sales, horizon, freq, season, extra in datasets(args.synthetic):
+        if args.only and not name.startswith(args.only):
+            continue
+        big = sales["sku"].n_unique() > 5 * args.ets_sample
+        rows += bench(
+            name,
+            sales,
+            horizon=horizon,
+            freq=freq,
+            season=season,
+            scot_extra=extra,
+            sample=args.ets_sample if big else None,
+        )
+    (WORK / "results.json").write_text(json.dumps(rows, indent=1))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
