@@ -98,7 +98,7 @@ def _uncertain(
     stock_ok = supply.supply_by(sf, ship_l) + 1e-9 >= state.committed[sf] + stock_before + qty_l
     bad = np.zeros(len(starts), dtype=bool)
     np.logical_or.at(bad, seg, has[seg] & ~stock_ok)
-    bad |= split_now
+    bad |= split_now | _reason_may_change(lines, ln, seg, has, split_now)
     qty_u = np.bincount(seg, weights=qty_l, minlength=len(starts))
     cap = grid.capacity[np.maximum(ch.fc, 0)]
     ft = np.where(has, np.maximum(ch.fc, 0) * n_t + ch.ship, -1)
@@ -117,6 +117,23 @@ def _uncertain(
         if (grown == bad).all():
             return bad, stock_before
         bad = grown
+
+
+def _reason_may_change(
+    lines: Lines, ln: np.ndarray, seg: np.ndarray, has: np.ndarray, split_now: np.ndarray
+) -> np.ndarray:
+    """Units without an option whose failure reason earlier units of their skus may change.
+
+    Having no option stays true as stock is consumed, but the reason (say capacity) can turn
+    into no_stock once an earlier line of the same sku takes the last units.
+    """
+    n_sku = int(lines.sku.max()) + 2 if lines.n else 1
+    first_take = np.full(n_sku, np.iinfo(np.int64).max)
+    taking = has[seg]
+    np.minimum.at(first_take, lines.sku[ln[taking]], ln[taking])
+    out = np.zeros(len(has), dtype=bool)
+    np.logical_or.at(out, seg, ln > first_take[lines.sku[ln]])
+    return np.asarray(out & ~has & ~split_now)
 
 
 def commit_units(

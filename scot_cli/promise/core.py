@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -15,7 +16,8 @@ from .registry import MODES, SPLITS
 from .supply import build_supply
 
 
-def _sequence(orders: pl.DataFrame) -> pl.DataFrame:
+def sequence(orders: pl.DataFrame) -> pl.DataFrame:
+    """Order lines in order-time sequence (ties by order id, then line): commit mode's order."""
     return orders.sort("order_time", "order_id", "line")
 
 
@@ -120,9 +122,60 @@ def promise(
         raise ValueError(f"mode {mode!r} or split {split!r} unknown; see MODES and SPLITS")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence {confidence!r} is not in (0, 1)")
-    seq = _sequence(orders)
+    seq = sequence(orders)
     if seq.height == 0:
         return assemble_empty(seq)
+    prob = prepare(
+        seq,
+        inventory=inventory,
+        nodes=nodes,
+        lanes=lanes,
+        calendar=calendar,
+        receipts=receipts,
+        confidence=confidence,
+        one_box=split == "avoid",
+    )
+    if mode == "commit":
+        dec = commit_units(
+            prob.tables,
+            prob.state,
+            prob.lines,
+            prob.starts,
+            prob.counts,
+            one_box=prob.one_box,
+            progress=progress,
+        )
+    else:
+        dec = _snapshot(
+            prob.tables, prob.state, prob.lines, prob.starts, prob.counts, one_box=prob.one_box
+        )
+    return assemble(seq, prob.tables.grid, prob.lines, dec, confidence=confidence)
+
+
+@dataclass
+class Problem:
+    """Indexed inputs of one promise run: tables, empty state and the units to decide."""
+
+    tables: Tables
+    state: State
+    lines: Lines
+    starts: np.ndarray
+    counts: np.ndarray
+    one_box: bool
+
+
+def prepare(
+    seq: pl.DataFrame,
+    *,
+    inventory: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    calendar: pl.DataFrame | None,
+    receipts: pl.DataFrame | None,
+    confidence: float,
+    one_box: bool,
+) -> Problem:
+    """Index sequenced orders (non-empty) and build the grid, supply and units."""
     day = epoch_days(seq["order_time"])
     day0 = int(day.min())
     skus = sorted(set(inventory["sku"].unique().to_list()) | set(seq["sku"].unique().to_list()))
@@ -143,20 +196,14 @@ def promise(
     supply = build_supply(
         inventory=inventory, receipts=receipts, skus=pl.Series(skus), fcs=grid.fcs, day0=day0
     )
-    tables = Tables(grid, supply, rank, lower)
     state = State(
         np.zeros((len(skus) + 1) * len(grid.fcs)), np.zeros((len(grid.fcs), grid.horizon))
     )
-    one_box = split == "avoid"
     if one_box:
         starts, counts = lines.order_start[:-1], np.diff(lines.order_start)
     else:
         starts, counts = np.arange(lines.n), np.ones(lines.n, dtype=np.int64)
-    if mode == "commit":
-        dec = commit_units(tables, state, lines, starts, counts, one_box=one_box, progress=progress)
-    else:
-        dec = _snapshot(tables, state, lines, starts, counts, one_box=one_box)
-    return assemble(seq, grid, lines, dec, confidence=confidence)
+    return Problem(Tables(grid, supply, rank, lower), state, lines, starts, counts, one_box)
 
 
 def assemble_empty(seq: pl.DataFrame) -> pl.DataFrame:

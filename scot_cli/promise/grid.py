@@ -59,6 +59,7 @@ class Grid:
     has_path: np.ndarray
     deliver_next: np.ndarray
     path_names: tuple[str, ...]
+    path_modes: tuple[str, ...]
     path_offset: np.ndarray
     path_sd: np.ndarray
 
@@ -218,6 +219,7 @@ def build_grid(
         else np.zeros(n_f * n_g, dtype=bool),
         deliver_next=deliver_next,
         path_names=tuple(paths["path"].to_list()),
+        path_modes=tuple(paths["modes"].to_list()),
         path_offset=mu,
         path_sd=sd,
     )

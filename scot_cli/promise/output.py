@@ -124,7 +124,10 @@ def assemble(
         .set(pl.Series(reason < 0), None)
         .alias("reason"),
         day_col("waits_for", dec.avail, waits),
-        pl.Series("path", list(grid.path_names) or [""], dtype=pl.String)
-        .gather(pl.Series(np.maximum(path, 0)))
-        .set(pl.Series(~has), None),
+        *(
+            pl.Series(name, list(values) or [""], dtype=pl.String)
+            .gather(pl.Series(np.maximum(path, 0)))
+            .set(pl.Series(~has), None)
+            for name, values in (("path", grid.path_names), ("modes", grid.path_modes))
+        ),
     )

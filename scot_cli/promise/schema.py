@@ -61,6 +61,7 @@ PROMISES = Table(
         ),
         _c("waits_for", D, "arrival date of the receipt a backorder waits for", nullable=True),
         _c("path", S, "lane path of the shipment (node ids joined by '>')", nullable=True),
+        _c("modes", S, "mode of each leg of path (joined by '>')", nullable=True),
     ),
     keys=("order_id", "line"),
     notes="Reasons: " + "; ".join(f"`{k}`: {v}" for k, v in REASONS.items()) + ".",
