@@ -29,7 +29,8 @@ def invoke(args: list[str]) -> None:
     from .main import app
 
     command = typer.main.get_command(app)
-    code = command.main(args=args, prog_name="scot", standalone_mode=False)
+    flags = ["--quiet"] + (["--debug"] if STATE.debug else [])
+    code = command.main(args=[*flags, *args], prog_name="scot", standalone_mode=False)
     if isinstance(code, int) and code != 0:
         raise ScotError(f"demo step 'scot {' '.join(args)}' exited with code {code}")
 
@@ -52,13 +53,8 @@ def demo(
     con = Console()
     con.print(f"[bold]scot demo[/]: inputs {src}, outputs {out}")
     table = RichTable("step", "seconds", "summary", title="pipeline", title_justify="left")
-    quiet = STATE.quiet
-    STATE.quiet = True
-    try:
-        for name in STEPS:
-            _run_step(name, src, out, table)
-    finally:
-        STATE.quiet = quiet
+    for name in STEPS:
+        _run_step(name, src, out, table)
     con.print(table)
 
 
