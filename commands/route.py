@@ -43,7 +43,9 @@ def run_route(
     split_cost: float = typer.Option(
         2.0, "--split-cost", help="Cost per extra box when an order ships from several FCs."
     ),
-    late_cost: float = typer.Option(50.0, "--late-cost", help="Penalty per unit and day late."),
+    late_cost: float = typer.Option(
+        10_000.0, "--late-cost", help="Penalty per unit and day late (high: promises come first)."
+    ),
     min_fill: float = typer.Option(0.5, "--min-fill", help="Flag trucks filled below this."),
     hold: bool = typer.Option(
         False,

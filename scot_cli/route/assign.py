@@ -38,10 +38,11 @@ class RouteOptions:
     split_cost
         Cost of each box beyond the first of an order (:math:`\\beta`).
     late_cost
-        Penalty per unit and day delivered after the promise date.
+        Penalty per unit and day delivered after the promise date; above any truck cost by
+        default, so a promise gives way only when no feasible plan keeps it.
     unshipped_cost
-        Penalty per unit left unshipped; above any shipping cost so that lines ship when
-        they can.
+        Penalty per unit left unshipped; above any lateness so that lines ship when they
+        can.
     min_fill
         Trucks loaded below this fill are flagged.
     hold
@@ -58,8 +59,8 @@ class RouteOptions:
 
     method: str = "auto"
     split_cost: float = 2.0
-    late_cost: float = 50.0
-    unshipped_cost: float = 5000.0
+    late_cost: float = 10_000.0
+    unshipped_cost: float = 100_000.0
     min_fill: float = 0.5
     hold: bool = False
     time_limit: float = 30.0
@@ -90,8 +91,10 @@ def prepare_lines(promises: pl.DataFrame, items: pl.DataFrame | None) -> pl.Data
     )
     if "status" not in promises.columns:
         promises = promises.with_columns(pl.lit(None, pl.String).alias("status"))
+    keep = ["order_id", "line", "sku", "qty", "destination", "ship_date", "promise_date", "status"]
     lines = (
-        promises.sort("order_id", "line")
+        promises.select(keep)
+        .sort("order_id", "line")
         .join(vol, on="sku", how="left")
         .with_columns(
             pl.int_range(pl.len()).alias("li"),
@@ -151,6 +154,7 @@ def build_instance(
         line_order=lines["order_ix"].to_numpy().astype(np.int64),
         line_penalty=(lines["qty"] * opt.unshipped_cost).to_numpy(),
         split_cost=opt.split_cost,
+        opt_core=(o["hold"] == 0).to_numpy() if "hold" in o.columns else None,
     )
 
 
@@ -165,7 +169,9 @@ def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> 
 
     Both methods also run dynamic slope scaling and keep the better start; the local search
     then polishes it within what is left of the time limit. The bound is HiGHS's MIP dual
-    bound, or the LP relaxation's value.
+    bound, or the LP relaxation's value. With held departures the MIP runs on the options
+    leaving first (every plan without holding is one of its solutions), the local search then
+    moves lines to later departures, and the bound is the full LP relaxation's.
     """
     from scot_cli.route.heuristics import slope_scaling
 
@@ -175,12 +181,23 @@ def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> 
         method = "mip" if inst.n_opts <= opt.mip_max_options else "lp-round"
     starts = [slope_scaling(inst)]
     bound, status = -math.inf, "no options"
-    if inst.n_opts:
+    core = inst.opt_core
+    held = core is not None and not bool(core.all())
+    if inst.n_opts and method == "mip":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
-        xval, value, mip_bound, status = m.solve_model(
-            inst, integer=method == "mip", time_limit=budget * (0.8 if method == "mip" else 0.5)
+        sub = m.restrict(inst, core) if held and core is not None else inst
+        xval, _, bound, status = m.solve_model(
+            sub, integer=True, time_limit=budget * (0.6 if held else 0.8)
         )
-        bound = mip_bound if method == "mip" else value
+        if xval is not None:
+            rounded = m.repair(sub, m.round_assignment(sub, xval))
+            if held and core is not None:
+                rounded = np.where(rounded >= 0, np.flatnonzero(core)[rounded], -1)
+            starts.append(rounded)
+    if inst.n_opts and (method == "lp-round" or held):
+        budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
+        xval, bound, _, lp_status = m.solve_model(inst, integer=False, time_limit=budget * 0.5)
+        status = lp_status if method == "lp-round" else f"{status}; lp {lp_status}"
         if xval is not None:
             starts.append(m.repair(inst, m.round_assignment(inst, xval)))
     assign = min(starts, key=lambda a: m.evaluate(inst, a))

@@ -29,11 +29,15 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp  # noqa: TID253 - the route library is imported lazily by the command
+
+#: The strong linking rows tighten the bound a lot but slow HiGHS down on large batches; they
+#: are added up to this many (line, departure) pairs.
+STRONG_MAX_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class Instance:
         Order index of each line and its unshipped penalty :math:`p_l`.
     split_cost
         :math:`\\beta`, the cost of each box beyond the first of an order.
+    opt_core
+        Options leaving on the first departure (the others wait for a later one); None
+        when every option does.
     """
 
     opt_line: np.ndarray
@@ -73,6 +80,7 @@ class Instance:
     line_order: np.ndarray
     line_penalty: np.ndarray
     split_cost: float
+    opt_core: np.ndarray | None = None
 
     @property
     def n_lines(self) -> int:
@@ -101,6 +109,23 @@ class Solution:
         return max(0.0, (self.objective - self.bound) / self.objective)
 
 
+def restrict(inst: Instance, mask: np.ndarray) -> Instance:
+    """The instance with only the options where ``mask`` holds (lines keep their index)."""
+    keep = np.flatnonzero(mask)
+    return replace(
+        inst,
+        opt_line=inst.opt_line[keep],
+        opt_cost=inst.opt_cost[keep],
+        opt_qty=inst.opt_qty[keep],
+        opt_vol=inst.opt_vol[keep],
+        opt_stock=inst.opt_stock[keep],
+        opt_fcday=inst.opt_fcday[keep],
+        opt_fc=inst.opt_fc[keep],
+        opt_slots=inst.opt_slots[keep],
+        opt_core=None,
+    )
+
+
 def _incidence(rows: np.ndarray, n_rows: int, values: np.ndarray | None = None) -> sp.csr_matrix:
     n = rows.shape[0]
     data = np.ones(n) if values is None else values
@@ -126,6 +151,24 @@ def _split_structure(inst: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.c
     return rx, rz, wz
 
 
+def _strong_links(inst: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Rows (line, lane departure): the line's options through the departure sum to at most
+    its trucks, :math:`\\sum_{o \\in l, o \\ni s} x_o \\le y_s`. Valid because a used
+    departure has a truck; they tighten the LP bound of the fixed-charge model (Gendron,
+    Crainic & Frangioni (1999), strong linking inequalities)."""
+    coo = inst.opt_slots.tocoo()
+    key = inst.opt_line[coo.row].astype(np.int64) * inst.slot_cap.shape[0] + coo.col
+    rows, row_of = np.unique(key, return_inverse=True)
+    link_x = sp.csr_matrix(
+        (np.ones(coo.nnz), (row_of, coo.row)), shape=(rows.shape[0], inst.n_opts)
+    )
+    link_y = sp.csr_matrix(
+        (np.ones(rows.shape[0]), (np.arange(rows.shape[0]), rows % inst.slot_cap.shape[0])),
+        shape=(rows.shape[0], inst.slot_cap.shape[0]),
+    )
+    return link_x, link_y
+
+
 def quiet_highs() -> None:
     """Print HiGHS's one-time banner to /dev/null: stdout carries Parquet only."""
     import highspy
@@ -141,7 +184,7 @@ def quiet_highs() -> None:
 
 
 def solve_model(
-    inst: Instance, *, integer: bool, time_limit: float, split: bool = True
+    inst: Instance, *, integer: bool, time_limit: float, split: bool = True, strong: bool = True
 ) -> tuple[np.ndarray | None, float, float, str]:
     """Solve the model (MIP, or its LP relaxation) with HiGHS through cvxpy.
 
@@ -172,6 +215,9 @@ def solve_model(
         cons += [x <= 1]
     if finite.any():
         cons.append(fcday @ x <= inst.fcday_cap[finite])
+    link_x, link_y = _strong_links(inst)
+    if strong and link_x.shape[0] <= STRONG_MAX_ROWS:
+        cons.append(link_x @ x <= link_y @ y)
     obj = inst.opt_cost @ x + inst.line_penalty @ u + inst.slot_cost @ y
     rx, rz, wz = _split_structure(inst)
     if split and inst.split_cost > 0 and rx.shape[0]:

@@ -1,10 +1,12 @@
 """Candidate fulfilment options of each order line: ship-from FC, path and departures.
 
-A line is released at its FC at 00:00 of its ``ship_date``. Each leg of a path leaves on the
-lane's next scheduled departure (``departure_hour`` on the ``weekdays`` it runs) at or after
-the line reaches the leg's origin and arrives ``transit_days`` later; a leg's transit includes
-the dwell at its origin (:mod:`scot_cli.network`). With holding, the first leg may also take
-one of the next departures, which the model only uses when the promise is still kept.
+A line is released at its FC at 00:00 of its ``ship_date`` and leaves on the first leg's next
+scheduled departure (``departure_hour`` on the ``weekdays`` the lane runs); with holding it may
+take one of the following departures, which the model only uses when the promise still holds.
+A leg's ``transit_days`` includes the dwell at its origin (:mod:`scot_cli.network`), so the
+later legs are timed by adding their transit to the hand-over time (the convention ``scot
+promise`` uses too), and their trucks consolidate per lane and day: the day's wave, nominally
+at the lane's ``departure_hour``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import polars as pl
 from scot_cli.network import PATH_SEP, fc_paths
 
 #: Separator of the departure, arrival and truck lists in the shipments table.
-LIST_SEP = ">"
+LIST_SEP = "|"
 
 
 def next_departures(
@@ -57,16 +59,22 @@ def _schedule_path(
     arrs: list[dt.datetime] = []
     keys: list[str] = []
     caps: list[float] = []
+    waves: list[dt.datetime] = []
     for i, mode in enumerate(modes):
         lane = lanes[(nodes[i], nodes[i + 1], mode)]
-        count = hold + 1 if i == 0 else 1
-        dep = next_departures(
-            t, hour=lane["departure_hour"], weekdays=lane["weekdays"], count=count
-        )[-1]
+        if i == 0:
+            dep = next_departures(
+                t, hour=lane["departure_hour"], weekdays=lane["weekdays"], count=hold + 1
+            )[-1]
+            wave = dep
+        else:
+            dep = t
+            wave = dt.datetime.combine(t.date(), dt.time(lane["departure_hour"]))
         t = dep + dt.timedelta(days=lane["transit_days"])
         deps.append(dep)
         arrs.append(t)
-        keys.append(slot_key(nodes[i], nodes[i + 1], mode, dep))
+        waves.append(wave)
+        keys.append(slot_key(nodes[i], nodes[i + 1], mode, wave))
         caps.append(lane["truck_capacity"])
     return {
         "depart": deps[0],
@@ -75,6 +83,7 @@ def _schedule_path(
         "slots": keys,
         "departures": deps,
         "arrivals": arrs,
+        "waves": waves,
         "min_capacity": min(caps),
     }
 
@@ -122,6 +131,7 @@ def path_schedules(
         "slots": pl.List(pl.String),
         "departures": pl.List(pl.Datetime("us")),
         "arrivals": pl.List(pl.Datetime("us")),
+        "waves": pl.List(pl.Datetime("us")),
         "min_capacity": pl.Float64,
     }
     return pl.DataFrame(rows, schema=schema)

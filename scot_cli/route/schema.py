@@ -89,19 +89,19 @@ SHIPMENTS = Table(
         _c(
             "departures",
             S,
-            "departure of each leg (ISO, hour precision) joined by '>'",
+            "departure of each leg (ISO, hour precision) joined by '|'",
             nullable=True,
         ),
         _c(
             "arrivals",
             S,
-            "arrival of each leg (ISO, minute precision) joined by '>'",
+            "arrival of each leg (ISO, minute precision) joined by '|'",
             nullable=True,
         ),
         _c("depart", DT, "departure of the first leg from the FC", nullable=True),
         _c("arrive", DT, "arrival at the destination", nullable=True),
         _c("truck_id", S, "truck of the first leg (see the trucks table)", nullable=True),
-        _c("truck_ids", S, "truck of each leg joined by '>'", nullable=True),
+        _c("truck_ids", S, "truck of each leg joined by '|'", nullable=True),
         _c("promise_date", D, "promised delivery day", nullable=True),
         _c("late_days", I, "days the arrival falls after the promise date", nullable=True, min=0),
         _c(

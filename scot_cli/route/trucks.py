@@ -160,11 +160,12 @@ def shipments_table(
 
 
 def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
-    """Lane departures used by the schedules: ``slot``, lane, ``departure``, truck data."""
+    """Lane departures (first legs) and daily waves (later legs) used by the schedules:
+    ``slot``, lane, ``departure``, truck capacity and cost."""
     legs = (
-        schedules.select("path", "modes", "slots", "departures")
+        schedules.select("path", "modes", "slots", "waves")
         .with_columns(pl.int_ranges(pl.col("slots").list.len()).alias("leg"))
-        .explode("slots", "departures", "leg")
+        .explode("slots", "waves", "leg")
     )
     hops, modes = pl.col("path").str.split(PATH_SEP), pl.col("modes").str.split(PATH_SEP)
     return (
@@ -173,7 +174,7 @@ def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
             hops.list.get(pl.col("leg")).alias("origin"),
             hops.list.get(pl.col("leg") + 1).alias("destination"),
             modes.list.get(pl.col("leg")).alias("mode"),
-            pl.col("departures").alias("departure"),
+            pl.col("waves").alias("departure"),
         )
         .unique("slot")
         .join(

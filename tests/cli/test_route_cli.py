@@ -1,0 +1,231 @@
+"""``scot route`` and ``scot route last-mile`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from conftest import parquet_bytes
+from scot_cli.commands.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def promises(small_dir: Path) -> pl.DataFrame:
+    """The small set's orders, released on the order day and promised three days later."""
+    orders = pl.read_parquet(small_dir / "orders.parquet")
+    day = pl.col("order_time").dt.date()
+    return orders.with_columns(
+        day.alias("ship_date"),
+        (day + pl.duration(days=3)).alias("promise_date"),
+        pl.lit("promised").alias("status"),
+    ).drop("order_time")
+
+
+def _args(small_dir: Path, *extra: str) -> list[str]:
+    return [
+        "route",
+        "-",
+        "--inventory",
+        str(small_dir / "inventory.parquet"),
+        "--nodes",
+        str(small_dir / "nodes.parquet"),
+        "--lanes",
+        str(small_dir / "lanes.parquet"),
+        "--items",
+        str(small_dir / "items.parquet"),
+        "--time-limit",
+        "5",
+        *extra,
+    ]
+
+
+def test_route_writes_shipments_and_trucks(
+    small_dir: Path, promises: pl.DataFrame, tmp_path: Path
+) -> None:
+    trucks = tmp_path / "trucks.parquet"
+    result = runner.invoke(
+        app, _args(small_dir, "--trucks-out", str(trucks), "--hold"), input=parquet_bytes(promises)
+    )
+    assert result.exit_code == 0, result.stderr
+    ship = pl.read_parquet(io.BytesIO(result.stdout_bytes))
+    assert ship.height == promises.height
+    assert ship.select("order_id", "line").equals(
+        promises.select("order_id", "line").sort("order_id", "line")
+    )
+    t = pl.read_parquet(trucks)
+    assert (t["load"] <= t["capacity"]).all()
+    assert set(ship["truck_id"].drop_nulls()) <= set(t["truck_id"])
+    assert result.stderr.startswith(
+        f"route: {ship['ship_node'].is_not_null().sum()}/{ship.height} lines shipped"
+    )
+
+
+def test_route_records_params_and_summary(
+    small_dir: Path, promises: pl.DataFrame, tmp_path: Path
+) -> None:
+    from scot_cli.io import read_metadata
+
+    out = tmp_path / "ship.parquet"
+    result = runner.invoke(
+        app,
+        [*_args(small_dir, "--seed", "3", "--method", "lp-round"), "-o", str(out)],
+        input=parquet_bytes(promises),
+    )
+    assert result.exit_code == 0, result.stderr
+    prov = read_metadata(str(out))
+    assert prov["params"]["method"] == "lp-round" and prov["seed"] == 3
+    assert {s["role"] for s in prov["inputs"]} == {
+        "promises",
+        "inventory",
+        "nodes",
+        "lanes",
+        "items",
+    }
+    assert prov["summary"]["bound"] <= prov["summary"]["objective"]
+
+
+def test_route_same_seed_same_output(small_dir: Path, promises: pl.DataFrame) -> None:
+    runs = [
+        runner.invoke(
+            app, ["-q", *_args(small_dir, "--method", "lp-round")], input=parquet_bytes(promises)
+        )
+        for _ in range(2)
+    ]
+    frames = [pl.read_parquet(io.BytesIO(r.stdout_bytes)) for r in runs]
+    assert frames[0].equals(frames[1])
+
+
+def test_route_joins_qty_and_destination_from_orders(
+    small_dir: Path, promises: pl.DataFrame
+) -> None:
+    bare = promises.drop("qty", "destination")
+    result = runner.invoke(
+        app,
+        _args(small_dir, "--orders", str(small_dir / "orders.parquet"), "--method", "myopic"),
+        input=parquet_bytes(bare),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_parquet(io.BytesIO(result.stdout_bytes))["qty"].sum() == promises["qty"].sum()
+
+
+def test_route_without_qty_says_to_pass_orders(small_dir: Path, promises: pl.DataFrame) -> None:
+    result = runner.invoke(app, _args(small_dir), input=parquet_bytes(promises.drop("qty")))
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "scot: error: -: missing column 'qty'; pass --orders ORDERS to "
+        "join it from the orders table\n"
+    )
+
+
+def test_route_unknown_destination(small_dir: Path, promises: pl.DataFrame) -> None:
+    bad = promises.with_columns(pl.lit("R-MARS").alias("destination"))
+    result = runner.invoke(app, _args(small_dir), input=parquet_bytes(bad))
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "scot: error: -: node 'R-MARS' in column destination is "
+        f"not in {small_dir / 'nodes.parquet'} (known: "
+    )
+
+
+def test_route_unknown_method(small_dir: Path, promises: pl.DataFrame) -> None:
+    result = runner.invoke(
+        app, _args(small_dir, "--method", "magic"), input=parquet_bytes(promises)
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: --method: unknown method 'magic'; choose one of auto, mip, lp-round, myopic\n"
+    )
+
+
+def test_route_bad_min_fill(small_dir: Path, promises: pl.DataFrame) -> None:
+    result = runner.invoke(
+        app, _args(small_dir, "--min-fill", "1.5"), input=parquet_bytes(promises)
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "scot: error: --min-fill: must be between 0 and 1, got 1.5\n"
+
+
+def test_route_help_lists_methods_and_columns() -> None:
+    result = runner.invoke(app, ["route", "--help"])
+    assert result.exit_code == 0
+    for text in ("lp-round", "myopic", "promises: order_id, line, sku", "--hold", "--trucks-out"):
+        assert text in result.stdout
+
+
+def _stops(n: int) -> pl.DataFrame:
+    rng = np.random.default_rng(5)
+    return pl.DataFrame(
+        {
+            "stop_id": [f"S{i:02d}" for i in range(n)],
+            "station": ["DS-NE"] * n,
+            "lat": 40.76 + rng.normal(0, 0.05, n),
+            "lon": -73.96 + rng.normal(0, 0.05, n),
+            "demand": rng.uniform(1, 8, n).round(1),
+        }
+    )
+
+
+def test_last_mile_routes_every_stop(small_dir: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "route",
+            "last-mile",
+            "-",
+            "--stations",
+            str(small_dir / "nodes.parquet"),
+            "--vehicles",
+            "4",
+            "--capacity",
+            "40",
+            "--time-limit",
+            "0.5",
+        ],
+        input=parquet_bytes(_stops(20)),
+    )
+    assert result.exit_code == 0, result.stderr
+    routes = pl.read_parquet(io.BytesIO(result.stdout_bytes))
+    assert routes.height == 20 and (routes["status"] == "routed").all()
+    first = routes.filter(pl.col("sequence") == 1)
+    assert (first["load"] <= 40).all()
+    assert result.stderr.startswith("route last-mile: 20/20 stops on ")
+
+
+def test_last_mile_unknown_station(small_dir: Path) -> None:
+    stops = _stops(3).with_columns(pl.lit("DS-MOON").alias("station"))
+    result = runner.invoke(
+        app,
+        ["route", "last-mile", "-", "--stations", str(small_dir / "nodes.parquet")],
+        input=parquet_bytes(stops),
+    )
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "scot: error: -: station 'DS-MOON' in column station is not in "
+    )
+
+
+def test_last_mile_bad_vehicles(small_dir: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "route",
+            "last-mile",
+            "-",
+            "--stations",
+            str(small_dir / "nodes.parquet"),
+            "--vehicles",
+            "0",
+        ],
+        input=parquet_bytes(_stops(3)),
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: --vehicles, --capacity, --speed, --shift and --time-limit must be positive\n"
+    )

@@ -1,0 +1,400 @@
+"""Fulfilment assignment: exactness against brute force, and invariants of every plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scot_cli.route import model as m
+from scot_cli.route.assign import (
+    RouteOptions,
+    build_instance,
+    fc_stock,
+    prepare_lines,
+    route_lines,
+    solve,
+)
+from scot_cli.route.options import line_options, next_departures, path_schedules
+from scot_cli.route.trucks import first_fit_decreasing, slot_table
+
+DAY = dt.date(2026, 11, 2)  # a Monday
+
+
+def network(
+    *, cap: float = 10.0, truck: float = 100.0, fc_cap: float | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two FCs, one sort center, one station, two regions; ground and air legs."""
+    nodes = pl.DataFrame(
+        {
+            "node": ["FC-A", "FC-B", "SC-1", "DS-1", "R-1", "R-2"],
+            "kind": ["fc", "fc", "sort_center", "station", "region", "region"],
+            "region": ["R-1", "R-2", "R-1", "R-1", "R-1", "R-2"],
+            "storage_capacity": [None] * 6,
+            "daily_capacity": [fc_cap, fc_cap, None, None, None, None],
+            "cutoff_hour": [14, 14, None, None, None, None],
+            "processing_days": [0, 0, None, None, None, None],
+            "lat": [40.0, 34.0, 39.0, 40.5, 40.6, 40.9],
+            "lon": [-74.0, -118.0, -95.0, -74.5, -74.4, -74.1],
+        },
+        schema_overrides={"storage_capacity": pl.Float64, "daily_capacity": pl.Float64},
+    )
+    lanes = pl.DataFrame(
+        {
+            "origin": ["FC-A", "FC-A", "FC-B", "SC-1", "DS-1", "DS-1"],
+            "destination": ["DS-1", "SC-1", "SC-1", "DS-1", "R-1", "R-2"],
+            "mode": ["ground", "air", "ground", "ground", "ground", "ground"],
+            "transit_days": [0.5, 0.3, 1.5, 0.6, 0.3, 0.4],
+            "transit_sd": [0.1] * 6,
+            "cost_per_unit": [0.5, 1.5, 0.8, 0.3, 0.2, 0.25],
+            "truck_capacity": [cap, cap / 2, cap, cap, cap, cap],
+            "cost_per_truck": [
+                truck,
+                truck * 0.8,
+                truck * 1.2,
+                truck * 0.5,
+                truck * 0.3,
+                truck * 0.35,
+            ],
+            "departure_hour": [20, 21, 20, 3, 9, 9],
+            "weekdays": ["1111111", "1111100", "1111110", "1111111", "1111110", "1111110"],
+        }
+    )
+    return nodes, lanes
+
+
+def promises(rows: list[tuple[str, int, str, float, str, int]]) -> pl.DataFrame:
+    """(order_id, line, sku, qty, destination, days to promise) -> promise lines."""
+    return pl.DataFrame(
+        [(o, ln, s, q, d, DAY, DAY + dt.timedelta(days=p)) for o, ln, s, q, d, p in rows],
+        schema={
+            "order_id": pl.String,
+            "line": pl.Int64,
+            "sku": pl.String,
+            "qty": pl.Float64,
+            "destination": pl.String,
+            "ship_date": pl.Date,
+            "promise_date": pl.Date,
+        },
+        orient="row",
+    )
+
+
+def inventory(stock: dict[tuple[str, str], float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(s, n, q) for (s, n), q in stock.items()],
+        schema={"sku": pl.String, "node": pl.String, "on_hand": pl.Float64},
+        orient="row",
+    )
+
+
+def instance(
+    pr: pl.DataFrame, inv: pl.DataFrame, nodes: pl.DataFrame, lanes: pl.DataFrame, opt: RouteOptions
+) -> tuple[m.Instance, pl.DataFrame, pl.DataFrame]:
+    lines = prepare_lines(pr, None)
+    sched = path_schedules(nodes, lanes, ready_dates=[DAY], holds=2 if opt.hold else 0)
+    stock = fc_stock(inv, nodes)
+    opts = line_options(lines, sched, stock, paths_per_fc=opt.paths_per_fc)
+    slots = slot_table(sched, lanes)
+    return build_instance(lines, opts, slots, stock, nodes, opt), opts, slots
+
+
+def brute_force(
+    pr: pl.DataFrame,
+    inv: pl.DataFrame,
+    nodes: pl.DataFrame,
+    opts: pl.DataFrame,
+    slots: pl.DataFrame,
+    opt: RouteOptions,
+) -> float:
+    """Enumerate every choice (an option or unshipped) per line and price it from scratch."""
+    lines = pr.sort("order_id", "line").rows(named=True)
+    per_line = [[*opts.filter(pl.col("li") == i).rows(named=True), None] for i in range(len(lines))]
+    stock = {(r["sku"], r["node"]): r["on_hand"] for r in inv.rows(named=True)}
+    daily = {r["node"]: r["daily_capacity"] for r in nodes.rows(named=True)}
+    slot = {r["slot"]: r for r in slots.rows(named=True)}
+    best = math.inf
+    for combo in itertools.product(*per_line):
+        used: dict[tuple[str, str], float] = {}
+        day: dict[tuple[str, dt.date], float] = {}
+        load: dict[str, float] = {}
+        boxes: dict[str, set[str]] = {}
+        cost = 0.0
+        for ln, o in zip(lines, combo, strict=True):
+            if o is None:
+                cost += opt.unshipped_cost * ln["qty"]
+                continue
+            cost += ln["qty"] * (o["cost_per_unit"] + opt.late_cost * o["late_days"])
+            used[(ln["sku"], o["origin"])] = used.get((ln["sku"], o["origin"]), 0) + ln["qty"]
+            day[(o["origin"], o["fc_day"])] = day.get((o["origin"], o["fc_day"]), 0) + ln["qty"]
+            for s in o["slots"]:
+                load[s] = load.get(s, 0.0) + ln["qty"]
+            boxes.setdefault(ln["order_id"], set()).add(o["origin"])
+        if any(q > stock.get(k, 0.0) + 1e-9 for k, q in used.items()):
+            continue
+        if any(daily[f] is not None and q > daily[f] + 1e-9 for (f, _), q in day.items()):
+            continue
+        cost += sum(
+            math.ceil(v / slot[s]["capacity"] - 1e-9) * slot[s]["cost_per_truck"]
+            for s, v in load.items()
+        )
+        cost += opt.split_cost * sum(len(b) - 1 for b in boxes.values())
+        best = min(best, cost)
+    return best
+
+
+def test_next_departures_skips_days_the_lane_does_not_run() -> None:
+    sat = dt.datetime(2026, 11, 7, 22)
+    got = next_departures(sat, hour=20, weekdays="1111100", count=2)
+    assert got == [dt.datetime(2026, 11, 9, 20), dt.datetime(2026, 11, 10, 20)]
+
+
+def test_first_fit_decreasing_known_answer() -> None:
+    """FFD on Johnson (1973)'s style example: 7,5,4,3,1 into bins of 10 uses 2 bins."""
+    bins = first_fit_decreasing(np.array([5.0, 7.0, 3.0, 4.0, 1.0]), 10.0)
+    assert bins.tolist() == [1, 0, 0, 1, 1]
+
+
+def test_mip_equals_brute_force_six_lines() -> None:
+    """Exactness: six lines, two FCs, truck costs that reward consolidation."""
+    nodes, lanes = network(cap=6.0, truck=40.0)
+    pr = promises(
+        [
+            ("O1", 1, "A", 2, "R-1", 3),
+            ("O1", 2, "B", 1, "R-1", 3),
+            ("O2", 1, "A", 3, "R-2", 3),
+            ("O3", 1, "B", 2, "R-1", 1),
+            ("O4", 1, "A", 1, "R-1", 2),
+            ("O4", 2, "C", 2, "R-1", 2),
+        ]
+    )
+    inv = inventory(
+        {("A", "FC-A"): 4, ("A", "FC-B"): 5, ("B", "FC-A"): 1, ("B", "FC-B"): 3, ("C", "FC-B"): 2}
+    )
+    opt = RouteOptions(method="mip", time_limit=20, split_cost=5.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    assert inst.n_opts >= 12
+    sol = solve(inst, opt)
+    assert sol.objective == pytest.approx(brute_force(pr, inv, nodes, opts, slots, opt))
+    assert sol.gap == pytest.approx(0.0, abs=1e-5)
+
+
+line_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B"]),
+        st.integers(1, 4),
+        st.sampled_from(["R-1", "R-2"]),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=line_rows,
+    stock=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+    truck=st.sampled_from([5.0, 30.0, 200.0]),
+    split=st.sampled_from([0.0, 8.0]),
+    fc_cap=st.sampled_from([None, 4.0]),
+)
+def test_mip_equals_brute_force_random(
+    rows: list[tuple[str, int, str, int]],
+    stock: list[int],
+    truck: float,
+    split: float,
+    fc_cap: float | None,
+) -> None:
+    """Exactness on random instances of up to five lines."""
+    nodes, lanes = network(cap=5.0, truck=truck, fc_cap=fc_cap)
+    pr = promises([(f"O{i // 2}", i % 2 + 1, s, q, d, p) for i, (s, q, d, p) in enumerate(rows)])
+    inv = inventory(
+        dict(
+            zip(
+                [("A", "FC-A"), ("A", "FC-B"), ("B", "FC-A"), ("B", "FC-B")],
+                map(float, stock),
+                strict=True,
+            )
+        )
+    )
+    opt = RouteOptions(method="mip", time_limit=20, split_cost=split)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    assert solve(inst, opt).objective == pytest.approx(best, rel=1e-6)
+    lp = solve(inst, opt, method="lp-round")
+    assert lp.bound <= best + 1e-6 <= lp.objective + 2e-6
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B"]),
+            st.integers(1, 9),
+            st.sampled_from(["R-1", "R-2"]),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    stock=st.lists(st.integers(0, 30), min_size=4, max_size=4),
+    method=st.sampled_from(["mip", "lp-round", "myopic"]),
+    hold=st.booleans(),
+)
+def test_every_line_once_and_trucks_within_capacity(
+    rows: list[tuple[str, int, str, int]], stock: list[int], method: str, hold: bool
+) -> None:
+    """Invariants: one row per line, shipped or unshipped with a reason; no truck above its
+    capacity; stock never overdrawn."""
+    nodes, lanes = network(cap=10.0, truck=50.0)
+    pr = promises([(f"O{i // 3}", i % 3 + 1, s, q, d, p) for i, (s, q, d, p) in enumerate(rows)])
+    inv = inventory(
+        dict(
+            zip(
+                [("A", "FC-A"), ("A", "FC-B"), ("B", "FC-A"), ("B", "FC-B")],
+                map(float, stock),
+                strict=True,
+            )
+        )
+    )
+    plan = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method=method, time_limit=5, hold=hold),
+    )
+    ship, trucks = plan.shipments, plan.trucks
+    assert (
+        ship.select("order_id", "line")
+        .sort("order_id", "line")
+        .equals(pr.select("order_id", "line").sort("order_id", "line"))
+    )
+    assert (ship.filter(pl.col("status") == "unshipped")["ship_node"].is_null()).all()
+    assert ship.filter(pl.col("status") != "on_time")["reason"].is_not_null().all()
+    if trucks.height:
+        assert (trucks["load"] <= trucks["capacity"] + 1e-9).all()
+        legs = (
+            ship.filter(pl.col("truck_ids").is_not_null())
+            .select(pl.col("truck_ids").str.split("|"), "volume")
+            .explode("truck_ids")
+        )
+        per_truck = legs.group_by("truck_ids").agg(pl.col("volume").sum())
+        joined = per_truck.join(trucks, left_on="truck_ids", right_on="truck_id")
+        assert joined.height == trucks.height
+        assert np.allclose(joined["volume"], joined["load"])
+    used = (
+        ship.filter(pl.col("ship_node").is_not_null())
+        .group_by("sku", "ship_node")
+        .agg(pl.col("qty").sum())
+    )
+    over = used.join(inv, left_on=["sku", "ship_node"], right_on=["sku", "node"]).filter(
+        pl.col("qty") > pl.col("on_hand") + 1e-9
+    )
+    assert over.height == 0
+
+
+def test_hold_waits_for_a_later_departure_that_still_keeps_the_promise() -> None:
+    """Two lines promised far ahead: without hold they leave on different days' first
+    departures only if released apart; with hold the earlier line waits to share a truck."""
+    nodes, lanes = network(cap=10.0, truck=100.0)
+    pr = promises([("O1", 1, "A", 1, "R-1", 6), ("O2", 1, "A", 1, "R-1", 6)]).with_columns(
+        pl.Series("ship_date", [DAY, DAY + dt.timedelta(days=1)])
+    )
+    inv = inventory({("A", "FC-A"): 10})
+    plain = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=10),
+    )
+    held = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=10, hold=True),
+    )
+    assert held.trucks.height < plain.trucks.height
+    assert held.shipments["on_time"].all()
+    assert held.summary["objective"] < plain.summary["objective"]
+
+
+def test_reasons_no_stock_and_no_lane_fast_enough() -> None:
+    nodes, lanes = network()
+    pr = promises([("O1", 1, "Z", 1, "R-1", 3), ("O2", 1, "A", 1, "R-1", 0)])
+    inv = inventory({("A", "FC-A"): 5})
+    plan = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=5),
+    )
+    got = dict(zip(plan.shipments["order_id"], plan.shipments["reason"], strict=True))
+    assert got == {"O1": "no stock", "O2": "no lane fast enough"}
+    status = dict(zip(plan.shipments["order_id"], plan.shipments["status"], strict=True))
+    assert status == {"O1": "unshipped", "O2": "late"}
+
+
+def test_capacity_full_when_the_fc_day_is_used_up() -> None:
+    nodes, lanes = network(fc_cap=2.0)
+    pr = promises([("O1", 1, "A", 2, "R-1", 3), ("O2", 1, "A", 2, "R-1", 3)])
+    inv = inventory({("A", "FC-A"): 10})
+    plan = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=5),
+    )
+    s = plan.shipments.sort("order_id")
+    assert s["status"].to_list().count("on_time") == 1
+    assert "capacity full" in s["reason"].to_list()
+
+
+def test_backorder_and_unavailable_lines_are_not_shipped_today() -> None:
+    nodes, lanes = network()
+    pr = promises(
+        [("O1", 1, "A", 1, "R-1", 3), ("O2", 1, "A", 1, "R-1", 3), ("O3", 1, "A", 1, "R-1", 3)]
+    ).with_columns(pl.Series("status", ["promised", "backorder", "unavailable"]))
+    inv = inventory({("A", "FC-A"): 10})
+    plan = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=5),
+    )
+    assert plan.shipments.sort("order_id")["reason"].to_list() == [
+        None,
+        "backorder",
+        "not promised",
+    ]
+
+
+def test_optimiser_never_worse_than_myopic_on_consolidation() -> None:
+    """Lines from both FCs to one region: the optimiser pools them on fewer trucks."""
+    nodes, lanes = network(cap=20.0, truck=60.0)
+    pr = promises([(f"O{i}", 1, "A", 1, "R-1", 3) for i in range(8)])
+    inv = inventory({("A", "FC-A"): 8, ("A", "FC-B"): 8})
+    base = route_lines(
+        pr, inventory=inv, nodes=nodes, lanes=lanes, options=RouteOptions(method="myopic")
+    )
+    best = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=5),
+    )
+    assert best.summary["objective"] <= base.summary["objective"] + 1e-6
+    assert best.summary["bound"] <= best.summary["objective"] + 1e-6
