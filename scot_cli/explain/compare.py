@@ -172,6 +172,22 @@ def subject_expr(
     )
 
 
+def _sample(
+    inputs: Mapping[str, pl.DataFrame], unit: str | None, size: int = 20
+) -> Mapping[str, pl.DataFrame]:
+    """A few units' rows of every role, enough to learn a separable decision's columns."""
+    if unit is None:
+        return inputs
+    having = [f for f in inputs.values() if unit in f.columns]
+    if not having:
+        return inputs
+    units = having[0][unit].unique(maintain_order=True).head(size).implode()
+    return {
+        r: f.filter(pl.col(unit).is_in(units)) if unit in f.columns else f
+        for r, f in inputs.items()
+    }
+
+
 def _items(before: RunData, after: RunData) -> pl.DataFrame | None:
     frames = [r.inputs["items"] for r in (after, before) if "items" in r.inputs]
     if not frames:
@@ -213,7 +229,8 @@ def explain_runs(
         after_name=after.name,
     )
     decide = decide or decision_function(spec)
-    probe = decide(before.inputs, before.params)
+    unit = spec.separable_by(before.params, after.params)
+    probe = decide(_sample(before.inputs, unit), before.params)
     files = [r.output for r in (before, after) if r.output is not None]
     chosen = choose_metrics(spec, probe, metrics, files)
     subject = subject_expr(spec, probe, by, _items(before, after))
@@ -230,7 +247,7 @@ def explain_runs(
         agg=spec.agg,
         splits=spec.splits,
         observed=observed,
-        separable=spec.separable_by(before.params, after.params),
+        separable=unit,
         progress=progress,
     )
     return Explanation(

@@ -16,7 +16,7 @@ import polars as pl
 
 from scot_cli.errors import UsageError
 from scot_cli.explain.drivers import Driver, Split
-from scot_cli.explain.mixing import Group, Mixer, Scenario, resolve_groups
+from scot_cli.explain.mixing import Group, Mixer, Scenario, align_inputs, resolve_groups
 from scot_cli.explain.partition import partitioned_outputs
 from scot_cli.explain.shapley import MAX_PLAYERS, FloatArray, shapley
 
@@ -160,7 +160,8 @@ def attribute(
         The long table and the resolved groups.
     """
     agg = dict(agg or {})
-    groups = resolve_groups(drivers, old, new, keys=keys, splits=splits)
+    aligned = align_inputs(old, new, keys)
+    groups = resolve_groups(drivers, old, new, keys=keys, splits=splits, aligned=aligned)
     if len(groups) > MAX_PLAYERS:
         names = ", ".join(g.name for g in groups)
         raise UsageError(
@@ -184,11 +185,13 @@ def attribute(
             decide=counted,
             unit=separable,
             keys=keys,
+            aligned=aligned,
             splits=splits,
             progress=progress,
         )
     else:
-        outputs = _all_outputs(Mixer(old, new, groups, keys=keys, splits=splits), counted, progress)
+        mixer = Mixer(old, new, groups, keys=keys, splits=splits, aligned=aligned)
+        outputs = _all_outputs(mixer, counted, progress)
     for mask, out in outputs:
         values.put(mask, summarise(out, subject=subject, metrics=metrics, agg=agg))
     obs = None

@@ -53,7 +53,7 @@ class Group:
 
 
 @dataclass
-class _Role:
+class RoleAlignment:
     """Precomputed alignment of one role's two frames."""
 
     keys: list[str]
@@ -61,6 +61,31 @@ class _Role:
     only_old: pl.DataFrame
     only_new: pl.DataFrame
     columns: list[str]
+
+    def restrict(self, unit: str, units: pl.Series) -> RoleAlignment:
+        """The rows of ``units`` only (a partition of a separable decision)."""
+        keep = pl.col(unit).is_in(units.implode())
+        return RoleAlignment(
+            self.keys,
+            self.common.filter(keep),
+            self.only_old.filter(keep),
+            self.only_new.filter(keep),
+            self.columns,
+        )
+
+    def changed(self, columns: Sequence[str], base: Mapping[str, str]) -> pl.Expr:
+        """True on common rows where any of ``columns`` differs (spreads for split ones)."""
+        exprs = []
+        for c in columns:
+            old, new = pl.col(c), pl.col(c + _NEW)
+            if c in base:
+                old, new = old - pl.col(base[c]), new - pl.col(base[c] + _NEW)
+            exprs.append(old.ne_missing(new))
+        return pl.any_horizontal(exprs) if exprs else pl.lit(False)
+
+
+#: Role -> its two frames aligned by key (see :func:`align_inputs`).
+Aligned = dict[str, RoleAlignment]
 
 
 def split_base(
@@ -74,19 +99,26 @@ def split_base(
     return None
 
 
-def _role_changed(old: pl.DataFrame, new: pl.DataFrame, keys: Sequence[str]) -> bool:
-    if old.columns != new.columns or old.height != new.height:
-        return True
-    if keys:
-        old, new = old.sort(keys), new.sort(keys)
-    return not old.equals(new)
+def align_inputs(old: Scenario, new: Scenario, keys: Mapping[str, Sequence[str]]) -> Aligned:
+    """Align, by key, every role that differs between the runs and can be mixed by column.
+
+    A role qualifies when both runs have it with the same schema and it has keys;
+    the alignment is computed once and shared by group resolution, the per-unit
+    partition and the mixer.
+    """
+    out: Aligned = {}
+    for role in sorted(set(old.inputs) & set(new.inputs)):
+        o, n, k = old.inputs[role], new.inputs[role], list(keys.get(role, ()))
+        if k and o.schema == n.schema and not o.equals(n):
+            out[role] = _align(o, n, k)
+    return out
 
 
-def _align(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> _Role:
+def _align(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> RoleAlignment:
     cols = [c for c in old.columns if c not in keys]
     renamed = new.select(*keys, *(pl.col(c).alias(c + _NEW) for c in cols))
     common = old.join(renamed, on=keys, how="inner", nulls_equal=True)
-    return _Role(
+    return RoleAlignment(
         keys=keys,
         common=common,
         only_old=old.select(*keys, *cols).join(
@@ -99,16 +131,21 @@ def _align(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> _Role:
     )
 
 
-def _changed_cells(role: str, aligned: _Role, splits: Sequence[Split]) -> list[tuple[str, str]]:
-    exprs = []
-    for c in aligned.columns:
-        base = split_base(splits, role, c, aligned.columns)
-        old, new = pl.col(c), pl.col(c + _NEW)
-        if base is not None:
-            old, new = old - pl.col(base), new - pl.col(base + _NEW)
-        exprs.append(old.ne_missing(new).any().alias(c))
-    if not exprs or aligned.common.height == 0:
+def split_bases(
+    splits: Sequence[Split], role: str, columns: Sequence[str], all_columns: Sequence[str]
+) -> dict[str, str]:
+    """Column -> its base, for the split ones among ``columns``."""
+    found = {c: split_base(splits, role, c, all_columns) for c in columns}
+    return {c: b for c, b in found.items() if b is not None}
+
+
+def _changed_cells(
+    role: str, aligned: RoleAlignment, splits: Sequence[Split]
+) -> list[tuple[str, str]]:
+    if not aligned.columns or aligned.common.height == 0:
         return []
+    base = split_bases(splits, role, aligned.columns, aligned.columns)
+    exprs = [aligned.changed([c], base).any().alias(c) for c in aligned.columns]
     flags = aligned.common.select(exprs).row(0, named=True)
     return [(role, c) for c, changed in flags.items() if changed]
 
@@ -182,6 +219,7 @@ def resolve_groups(
     *,
     keys: Mapping[str, Sequence[str]],
     splits: Sequence[Split] = (),
+    aligned: Aligned | None = None,
 ) -> list[Group]:
     """The changed driver groups, in driver order, then groups for unclaimed changes.
 
@@ -195,6 +233,8 @@ def resolve_groups(
         Row keys per role; a role without keys can only change as a whole.
     splits
         Columns read as a base plus a spread (see :class:`Split`).
+    aligned
+        The roles aligned by :func:`align_inputs` (computed when not given).
 
     Returns
     -------
@@ -203,8 +243,9 @@ def resolve_groups(
         difference between ``old`` and ``new``.
     """
     b = _Builder(drivers)
+    aligned = align_inputs(old, new, keys) if aligned is None else aligned
     for role in sorted(set(old.inputs) | set(new.inputs)):
-        _resolve_role(b, role, old, new, keys.get(role, ()), splits)
+        _resolve_role(b, role, old, new, aligned.get(role), splits)
     for p in _param_changed(old.params, new.params):
         owner = next((d.name for d in drivers if _matches_any(p, d.params)), None)
         b.add(b.params, owner or "other parameters", p)
@@ -220,7 +261,7 @@ def _resolve_role(
     role: str,
     old: Scenario,
     new: Scenario,
-    keys: Sequence[str],
+    aligned: RoleAlignment | None,
     splits: Sequence[Split],
 ) -> None:
     o, n = old.inputs.get(role), new.inputs.get(role)
@@ -228,18 +269,19 @@ def _resolve_role(
     if o is None or n is None:
         b.add(b.roles, whole or f"{role} (given in one run only)", role)
         return
-    if not _role_changed(o, n, keys):
+    if o.equals(n):
         return
-    if whole is not None:
+    if aligned is None:
+        b.add(b.roles, whole or f"{role} (whole table)", role)
+        return
+    rows = aligned.only_old.height > 0 or aligned.only_new.height > 0
+    cells = _changed_cells(role, aligned, splits)
+    if whole is not None and (rows or cells):
         b.add(b.roles, whole, role)
         return
-    if not keys or o.columns != n.columns or o.schema != n.schema:
-        b.add(b.roles, f"{role} (whole table)", role)
-        return
-    aligned = _align(o, n, list(keys))
-    if aligned.only_old.height or aligned.only_new.height:
+    if rows:
         b.add(b.rows, b.rows_owner(role), role)
-    for r, c in _changed_cells(role, aligned, splits):
+    for r, c in cells:
         b.add(b.cells, b.owner(r, c) or f"other {role} columns", (r, c))
 
 
@@ -257,6 +299,7 @@ class Mixer:
         *,
         keys: Mapping[str, Sequence[str]],
         splits: Sequence[Split] = (),
+        aligned: Aligned | None = None,
     ) -> None:
         self.old, self.new, self.groups, self.splits = old, new, list(groups), list(splits)
         self._whole: dict[str, int] = {}
@@ -266,9 +309,11 @@ class Mixer:
             self._whole.update(dict.fromkeys(g.roles, i))
             self._rows.update(dict.fromkeys(g.rows, i))
             self._cells.update(dict.fromkeys(g.cells, i))
-        mixed_roles = {r for r, _ in self._cells} | set(self._rows)
+        mixed = {r for r, _ in self._cells} | set(self._rows)
+        known = aligned or {}
         self._aligned = {
-            r: _align(old.inputs[r], new.inputs[r], list(keys[r])) for r in sorted(mixed_roles)
+            r: known[r] if r in known else _align(old.inputs[r], new.inputs[r], list(keys[r]))
+            for r in sorted(mixed)
         }
 
     def scenario(self, mask: int) -> Scenario:

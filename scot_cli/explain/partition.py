@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from scot_cli.explain.drivers import Split
-from scot_cli.explain.mixing import Group, Mixer, Scenario, split_base
+from scot_cli.explain.mixing import Aligned, Group, Mixer, RoleAlignment, Scenario, split_bases
 
 Decide = Callable[[Mapping[str, pl.DataFrame], Mapping[str, Any]], pl.DataFrame]
 Progress = Callable[[int, int], None]
@@ -27,77 +27,63 @@ _ALL = "__all_units__"
 
 
 def _changed_units(
-    old: pl.DataFrame | None,
-    new: pl.DataFrame | None,
-    unit: str,
-    columns: Sequence[str] | None,
-    keys: Sequence[str],
-    bases: Mapping[str, str] | None = None,
+    old: pl.DataFrame | None, new: pl.DataFrame | None, unit: str
 ) -> pl.Series | None:
-    """Units whose rows differ in ``columns`` (all columns when None); None means every unit.
-
-    A column with a base in ``bases`` is compared as its spread ``column - base``,
-    the way the mixing reads it.
-    """
+    """Units with a row in only one run (whole rows compared); None means every unit."""
     frames = [f for f in (old, new) if f is not None]
     if not frames or any(unit not in f.columns for f in frames):
         return None
     if old is None or new is None:
-        return pl.concat([f[unit] for f in frames]).unique()
-    cols = list(columns) if columns is not None else old.columns
-    ids = list(dict.fromkeys([*keys, unit]))
-    bases = bases or {}
-    exprs = [
-        (pl.col(c) - pl.col(bases[c])).alias(c) if c in bases else pl.col(c)
-        for c in cols
-        if c not in ids
-    ]
-    a, b = old.select(*ids, *exprs), new.select(*ids, *exprs)
-    on = a.columns
-    left = a.join(b, on=on, how="anti", nulls_equal=True)[unit]
-    right = b.join(a, on=on, how="anti", nulls_equal=True)[unit]
-    return pl.concat([left, right]).unique()
+        return pl.concat([f[unit] for f in frames]).cast(pl.String).unique()
+    left = old.join(new, on=old.columns, how="anti", nulls_equal=True)[unit]
+    right = new.join(old, on=old.columns, how="anti", nulls_equal=True)[unit]
+    return pl.concat([left, right]).cast(pl.String).unique()
+
+
+def _aligned_units(
+    a: RoleAlignment, unit: str, columns: Sequence[str] | None, base: Mapping[str, str]
+) -> pl.Series | None:
+    """Units of ``a`` whose rows differ in ``columns`` (all when None) or exist on one side."""
+    if unit not in a.keys and unit not in a.columns:
+        return None
+    found = [a.only_old[unit], a.only_new[unit]]
+    cols = a.columns if columns is None else [c for c in columns if c != unit]
+    if cols:
+        found.append(a.common.filter(a.changed(cols, base))[unit])
+    return pl.concat(found).cast(pl.String).unique()
 
 
 def _group_units(
     g: Group,
     old: Scenario,
     new: Scenario,
+    *,
     unit: str,
-    keys: Mapping[str, Sequence[str]],
+    aligned: Aligned,
     splits: Sequence[Split],
 ) -> pl.Series | None:
     """Units for which group ``g`` changed anything; None when it changed for all."""
     if g.params:
         return None
-    found: list[pl.Series] = []
-    by_role: dict[str, list[str]] = {}
+    by_role: dict[str, list[str] | None] = {r: None for r in g.roles}
     for role, column in g.cells:
-        by_role.setdefault(role, []).append(column)
-    parts: list[tuple[str, list[str] | None]] = [
-        *by_role.items(),
-        *((r, None) for r in g.roles),
-        *((r, []) for r in g.rows),
-    ]
-    for role, cols in parts:
-        o, n = old.inputs.get(role), new.inputs.get(role)
-        k = list(keys.get(role, ()))
-        if cols == [] and o is not None and n is not None:  # row set: keys present on one side
-            changed = _changed_units(o.select(k), n.select(k), unit, None, k)
+        cols = by_role.setdefault(role, [])
+        if cols is not None:
+            cols.append(column)
+    for role in g.rows:
+        by_role.setdefault(role, [])
+    found: list[pl.Series] = []
+    for role, cols in by_role.items():
+        a = aligned.get(role)
+        if a is None:
+            changed = _changed_units(old.inputs.get(role), new.inputs.get(role), unit)
         else:
-            bases = _bases(splits, role, cols or [], o.columns if o is not None else [])
-            changed = _changed_units(o, n, unit, cols, k, bases)
+            base = split_bases(splits, role, a.columns if cols is None else cols, a.columns)
+            changed = _aligned_units(a, unit, cols, base)
         if changed is None:
             return None
         found.append(changed)
     return pl.concat(found).unique() if found else pl.Series(unit, [], pl.String)
-
-
-def _bases(
-    splits: Sequence[Split], role: str, cols: Sequence[str], columns: Sequence[str]
-) -> dict[str, str]:
-    found = {c: split_base(splits, role, c, columns) for c in cols}
-    return {c: b for c, b in found.items() if b is not None}
 
 
 def unit_masks(
@@ -106,7 +92,7 @@ def unit_masks(
     groups: Sequence[Group],
     *,
     unit: str,
-    keys: Mapping[str, Sequence[str]],
+    aligned: Aligned,
     splits: Sequence[Split] = (),
 ) -> pl.DataFrame:
     """One row per unit: the bit mask of the groups active for it (column ``mask``)."""
@@ -119,7 +105,7 @@ def unit_masks(
     units = pl.concat(frames).unique() if frames else pl.DataFrame(schema={unit: pl.String})
     mask = pl.lit(0, pl.Int64)
     for i, g in enumerate(groups):
-        changed = _group_units(g, old, new, unit, keys, splits)
+        changed = _group_units(g, old, new, unit=unit, aligned=aligned, splits=splits)
         hit = (
             pl.lit(True)
             if changed is None
@@ -153,6 +139,7 @@ def partitioned_outputs(
     decide: Decide,
     unit: str,
     keys: Mapping[str, Sequence[str]],
+    aligned: Aligned,
     splits: Sequence[Split] = (),
     progress: Progress | None = None,
 ) -> Iterator[tuple[int, pl.DataFrame]]:
@@ -161,17 +148,24 @@ def partitioned_outputs(
     Yields ``(mask, output)`` in mask order; ``output`` concatenates the partitions'
     outputs under the mix projected onto each partition's active groups.
     """
-    masks = unit_masks(old, new, groups, unit=unit, keys=keys, splits=splits)
+    masks = unit_masks(old, new, groups, unit=unit, aligned=aligned, splits=splits)
     parts = masks.group_by("mask").agg(pl.col(unit)).sort("mask")
     total = sum(1 << len(_bits(m)) for m in parts["mask"])
     done = 0
     cache: list[tuple[list[int], list[pl.DataFrame]]] = []
     for active, units in parts.iter_rows():
         bits = _bits(active)
-        sub_old = _restrict(old, unit, pl.Series(units, dtype=pl.String))
-        sub_new = _restrict(new, unit, pl.Series(units, dtype=pl.String))
+        members = pl.Series(units, dtype=pl.String)
         sub_groups = [groups[i] for i in bits]
-        mixer = Mixer(sub_old, sub_new, sub_groups, keys=keys, splits=splits)
+        sub_aligned = {r: a.restrict(unit, members) for r, a in aligned.items()}
+        mixer = Mixer(
+            _restrict(old, unit, members),
+            _restrict(new, unit, members),
+            sub_groups,
+            keys=keys,
+            splits=splits,
+            aligned=sub_aligned,
+        )
         outs = []
         for sub in range(1 << len(bits)):
             mix = mixer.scenario(sub)

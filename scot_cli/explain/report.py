@@ -71,6 +71,15 @@ def build_report(expl: Explanation, *, top: int = 10) -> Report:
         f"({len(expl.groups)} changed driver groups, {expl.mixes} mixes, "
         f"{expl.evaluations} evaluations of the decision)"
     )
+    gap = total.filter((pl.col("driver") == NOT_REPRODUCED) & ~_negligible())
+    notes = list(expl.notes)
+    if gap.height:
+        notes.append(
+            f"re-running {expl.command} on the recorded inputs does not reproduce the files "
+            f"({', '.join(gap['metric'])}): the command changed since they were written or it "
+            "is not deterministic; the gap is the driver 'not reproduced by re-run'. Re-run "
+            "both to attribute all of the change."
+        )
     return Report(
         title=title,
         headline=headline,
@@ -78,7 +87,7 @@ def build_report(expl: Explanation, *, top: int = 10) -> Report:
         movers=movers,
         flags=expl.flags,
         sentences=tuple(_sentence(h, drivers, expl.by) for h in headline.iter_rows(named=True)),
-        notes=expl.notes,
+        notes=tuple(notes),
     )
 
 

@@ -270,10 +270,13 @@ def test_partitioned_evaluation_matches_full() -> None:
 
 
 def test_unit_masks_name_the_groups_changed_per_sku() -> None:
+    from scot_cli.explain.mixing import align_inputs
     from scot_cli.explain.partition import unit_masks
 
-    groups = resolve_groups(DRIVERS, OLD, NEW, keys=KEYS, splits=SPLITS)
-    masks = dict(unit_masks(OLD, NEW, groups, unit="sku", keys=KEYS, splits=SPLITS).iter_rows())
+    aligned = align_inputs(OLD, NEW, KEYS)
+    groups = resolve_groups(DRIVERS, OLD, NEW, keys=KEYS, splits=SPLITS, aligned=aligned)
+    found = unit_masks(OLD, NEW, groups, unit="sku", aligned=aligned, splits=SPLITS)
+    masks = dict(found.iter_rows())
     names = [g.name for g in groups]
     bit = {n: 1 << i for i, n in enumerate(names)}
     assert masks["a"] == bit["forecast level"] | bit["forecast spread"] | bit["service"]
