@@ -20,9 +20,11 @@ A forecast shorter than the interval is extended at the average rate of its last
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from .distributions import Array, norm_ppf
 
@@ -50,90 +52,135 @@ def period_days(forecast: pl.DataFrame) -> int:
     return max(int(step), 1) if isinstance(step, int | float) else 1
 
 
-def interval_frame(
-    forecast: pl.DataFrame,
-    lengths: pl.DataFrame,
-    *,
-    as_of: pl.Expr | object,
-    group: list[str],
-) -> pl.DataFrame:
-    """Sum the forecast over each row of ``lengths`` (``group`` keys + ``days``).
+@dataclass(frozen=True)
+class ForecastArrays:
+    """Forecast rows attached to planned rows, as flat arrays (one entry per forecast row).
 
-    Returns one row per group row with ``mean``, ``var`` (independent sum), ``spread``
-    (comonotone sum of per-period spreads), ``q_<name>`` (comonotone sum of quantile offsets
-    from the mean, per quantile column), ``rate_mean``/``rate_var`` (per-day averages of the
-    last ``TAIL_DAYS`` days) and ``extended_days``.
+    ``row`` is the planned row each forecast row feeds, ``k`` its period index after the as-of
+    date (1 = first), ``offsets`` the quantile values minus the mean (columns ``levels``).
+    ``kmax`` and the ``tail_*`` rates are per planned row.
     """
+
+    row: NDArray[np.int64]
+    k: Array
+    mean: Array
+    sd: Array
+    offsets: tuple[Array, ...]
+    levels: tuple[float, ...]
+    step: int
+    n: int
+    kmax: Array
+    tail_mean: Array
+    tail_var: Array
+    tail_spread: Array
+
+
+@dataclass(frozen=True)
+class IntervalSums:
+    """Demand over one interval per planned row: independent and comonotone sums."""
+
+    mean: Array
+    var: Array
+    spread: Array
+    offsets: Array
+    extended_days: Array
+
+
+def attach(
+    forecast: pl.DataFrame, rows: pl.DataFrame, *, keys: list[str], as_of: object
+) -> ForecastArrays:
+    """Join the forecast to the planned ``rows`` (one join on ``keys``) and flatten it."""
     qcols = quantile_columns(forecast)
     step = period_days(forecast)
     z = norm_ppf(np.array([q for q, _ in qcols])) if qcols else np.array([])
+    spread_ok = len(qcols) >= 2 and z[-1] > z[0]
     sd_expr = (
         (pl.col(qcols[-1][1]) - pl.col(qcols[0][1])) / float(z[-1] - z[0])
-        if len(qcols) >= 2 and z[-1] > z[0]
+        if spread_ok
         else pl.col("mean").sqrt()
     )
-    f = forecast.with_columns(
-        ((pl.col("date") - pl.lit(as_of)).dt.total_days() / step).ceil().alias("_k"),
-        sd_expr.clip(lower_bound=0).alias("_sd"),
-    ).filter(pl.col("_k") >= 1)
-    last_k = f.group_by(group).agg(pl.col("_k").max().alias("_kmax"))
-    f = f.join(lengths, on=group, how="inner").with_columns(
-        ((pl.col("days") - (pl.col("_k") - 1) * step) / step).clip(0, 1).alias("_w")
-    )
-    tail = (
-        f.join(last_k, on=group)
-        .filter(pl.col("_k") > pl.col("_kmax") - max(TAIL_DAYS // step, 1))
-        .group_by(group)
-        .agg(
-            (pl.col("mean").sum() / (pl.col("_k").n_unique() * step)).alias("rate_mean"),
-            ((pl.col("_sd") ** 2).sum() / (pl.col("_k").n_unique() * step)).alias("rate_var"),
-            (pl.col("_sd").sum() / (pl.col("_k").n_unique() * step)).alias("rate_spread"),
+    f = (
+        forecast.select(*keys, "date", "mean", *[n for _, n in qcols])
+        .join(rows.select(keys).with_row_index("_row"), on=keys, how="inner")
+        .select(
+            pl.col("_row").cast(pl.Int64),
+            ((pl.col("date") - pl.lit(as_of)).dt.total_days() / step).ceil().alias("_k"),
+            "mean",
+            sd_expr.clip(lower_bound=0).alias("_sd"),
+            *[(pl.col(n) - pl.col("mean")).alias(n) for _, n in qcols],
         )
+        .filter(pl.col("_k") >= 1)
     )
-    used = f.filter(pl.col("_w") > 0)
-    agg = used.group_by(group).agg(
-        (pl.col("mean") * pl.col("_w")).sum().alias("mean"),
-        ((pl.col("_sd") * pl.col("_w")) ** 2).sum().alias("var"),
-        (pl.col("_sd") * pl.col("_w")).sum().alias("spread"),
-        *[
-            ((pl.col(name) - pl.col("mean")) * pl.col("_w")).sum().alias(f"q_{name}")
-            for _, name in qcols
-        ],
-        pl.col("_k").n_unique().alias("_periods"),
-    )
-    out = (
-        lengths.join(last_k, on=group, how="left")
-        .join(agg, on=group, how="left")
-        .join(tail, on=group, how="left")
-        .with_columns(
-            (pl.col("days") - pl.col("_kmax").fill_null(0) * step)
-            .clip(lower_bound=0)
-            .alias("extended_days")
-        )
-    )
-    fill = [pl.col(c).fill_null(0.0) for c in ("mean", "var", "spread")]
-    ext = pl.col("extended_days")
-    spread = pl.col("spread") + ext * pl.col("rate_spread").fill_null(0.0)
-    # offsets grow with the spread when the interval is extended past the forecast
-    grow = pl.when(pl.col("spread") > 0).then(spread / pl.col("spread")).otherwise(0.0)
-    return (
-        out.with_columns(*fill, *[pl.col(f"q_{n}").fill_null(0.0) for _, n in qcols])
-        .with_columns(
-            (pl.col("mean") + ext * pl.col("rate_mean").fill_null(0.0)).alias("mean"),
-            (pl.col("var") + ext * pl.col("rate_var").fill_null(0.0)).alias("var"),
-            *[(pl.col(f"q_{n}") * grow).alias(f"q_{n}") for _, n in qcols],
-            spread.alias("spread"),
-        )
-        .drop("_kmax", "_periods")
+    row = f.get_column("_row").to_numpy()
+    k = f.get_column("_k").to_numpy().astype(np.float64)
+    mean = f.get_column("mean").to_numpy().astype(np.float64)
+    sd = f.get_column("_sd").to_numpy().astype(np.float64)
+    offsets = tuple(f.get_column(n).to_numpy().astype(np.float64) for _, n in qcols)
+    n = rows.height
+    kmax = np.zeros(n)
+    np.maximum.at(kmax, row, k)
+    tail = k > kmax[row] - max(TAIL_DAYS // step, 1)
+    periods = np.bincount(row, weights=tail.astype(float), minlength=n)
+    per_day = np.where(periods > 0, 1 / np.maximum(periods * step, 1e-12), 0.0)
+
+    def total(values: Array) -> Array:
+        return np.asarray(np.bincount(row, weights=values, minlength=n), dtype=np.float64)
+
+    return ForecastArrays(
+        row=row,
+        k=k,
+        mean=mean,
+        sd=sd,
+        offsets=offsets,
+        levels=tuple(q for q, _ in qcols),
+        step=step,
+        n=n,
+        kmax=kmax,
+        tail_mean=total(mean * tail) * per_day,
+        tail_var=total(sd**2 * tail) * per_day,
+        tail_spread=total(sd * tail) * per_day,
     )
 
 
-def shape_knots(frame: pl.DataFrame, qcols: list[tuple[float, str]], sd: Array) -> Array:
-    """Quantile knots of the interval demand: mean + rescaled comonotone offsets (rows x J)."""
-    mean = frame.get_column("mean").to_numpy()
-    spread = frame.get_column("spread").to_numpy()
+def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> IntervalSums:
+    """Sum the attached forecast over ``days`` days after the as-of date, per planned row.
+
+    A period that is only partly inside counts with its fraction ``w`` (mean and quantile
+    offsets times ``w``, variance times ``w^2``); days beyond the forecast are added at the
+    tail rate and reported in ``extended_days``. ``shape=False`` skips the quantile offsets
+    (mean and variance only).
+    """
+    w = np.clip((days[fa.row] - (fa.k - 1) * fa.step) / fa.step, 0.0, 1.0)
+    n = fa.n
+
+    def total(values: Array) -> Array:
+        return np.asarray(np.bincount(fa.row, weights=values, minlength=n), dtype=np.float64)
+
+    mean = total(w * fa.mean)
+    wsd = w * fa.sd
+    var = total(np.square(wsd))
+    spread = total(wsd)
+    offsets = (
+        np.column_stack([total(w * o) for o in fa.offsets])
+        if shape and fa.offsets
+        else np.zeros((n, 0))
+    )
+    extended = np.maximum(days - fa.kmax * fa.step, 0.0)
+    grown = spread + extended * fa.tail_spread
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(spread > 0, sd / spread, 0.0)
-    offsets = np.column_stack([frame.get_column(f"q_{n}").to_numpy() for _, n in qcols])
-    knots = mean[:, None] + offsets * scale[:, None]
+        grow = np.where(spread > 0, grown / spread, 0.0)
+    return IntervalSums(
+        mean=mean + extended * fa.tail_mean,
+        var=var + extended * fa.tail_var,
+        spread=grown,
+        offsets=np.asarray(offsets * grow[:, None], dtype=np.float64),
+        extended_days=extended,
+    )
+
+
+def shape_knots(sums: IntervalSums, sd: Array) -> Array:
+    """Quantile knots of the interval demand: mean + comonotone offsets rescaled to ``sd``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(sums.spread > 0, sd / sums.spread, 0.0)
+    knots = sums.mean[:, None] + sums.offsets * scale[:, None]
     return np.asarray(np.maximum.accumulate(knots, axis=1), dtype=np.float64)

@@ -212,7 +212,8 @@ def compute_levels(
     kind = np.where(np.isin(policy, NORMAL_ONLY), "normal", kind).astype(np.str_)
     out = {name: np.full(rows.n, np.nan) for name in Levels.__dataclass_fields__}
     p_used = np.full(rows.n, np.nan)
-    groups = sorted({(str(a), str(b)) for a, b in zip(policy, kind, strict=True)})
+    pairs = np.unique(np.char.add(np.char.add(policy.astype(str), "|"), kind.astype(str)))
+    groups = [tuple(str(x).split("|")) for x in pairs]
     done = 0
     for pol, knd in groups:
         idx = np.flatnonzero((policy == pol) & (kind == knd))

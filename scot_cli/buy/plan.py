@@ -28,7 +28,7 @@ from scot_cli.errors import InputDataError, UsageError
 
 from .assemble import build_outputs
 from .constrained import allocate, normal_fit
-from .demand import interval_frame, period_days, quantile_columns, shape_knots
+from .demand import ForecastArrays, attach, interval_sums, shape_knots
 from .distributions import norm_ppf
 from .levels import Interval, LevelTable, Rows, choose_kind, choose_policy, compute_levels
 from .policies import order_quantity
@@ -192,7 +192,11 @@ def _universe(
     lanes: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """Every (sku, node) to report, with item data and a reason when it cannot be planned."""
-    fkeys = mapped.select(KEYS).unique()
+    fkeys = (
+        mapped.select(KEYS).unique()
+        if nodes is not None
+        else mapped.select(pl.col("sku").unique(), pl.lit(ALL).alias("node"))
+    )
     items = items.with_columns(
         pl.lit(None, dtype=pl.Float64).alias(c)
         for c in ("service_level", "stockout_cost")
@@ -295,30 +299,22 @@ def _plan_rows(
 
 
 def _intervals(
-    mapped: pl.DataFrame,
-    planned: pl.DataFrame,
-    days: pl.Expr,
-    as_of: dt.date,
+    fa: ForecastArrays,
+    days: np.ndarray,
     lead_sd: np.ndarray,
     rate: np.ndarray | None,
+    *,
+    shape: bool = True,
 ) -> Interval:
     """One interval per planned row, lead-time spread folded into the variance."""
-    lengths = planned.select(*KEYS, days.alias("days"))
-    frame = lengths.select(KEYS).join(
-        interval_frame(mapped, lengths, as_of=as_of, group=KEYS), on=KEYS, how="left"
-    )
-    mean = frame.get_column("mean").to_numpy()
-    span = lengths.get_column("days").to_numpy()
+    sums = interval_sums(fa, days, shape=shape)
     if rate is None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(span > 0, mean / span, 0.0)
-    var = frame.get_column("var").to_numpy() + np.square(rate * lead_sd)
-    sd = np.sqrt(np.maximum(var, 0.0))
-    qcols = quantile_columns(mapped)
-    if len(qcols) < 2:
-        return Interval(mean, sd)
-    z = norm_ppf(np.array([q for q, _ in qcols]))
-    return Interval(mean, sd, shape_knots(frame, qcols, sd), z)
+            rate = np.where(days > 0, sums.mean / days, 0.0)
+    sd = np.sqrt(np.maximum(sums.var + np.square(rate * lead_sd), 0.0))
+    if len(fa.levels) < 2 or not shape:
+        return Interval(sums.mean, sd)
+    return Interval(sums.mean, sd, shape_knots(sums, sd), norm_ppf(np.array(fa.levels)))
 
 
 def _economics(mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date, o: BuyOptions) -> Rows:
@@ -327,11 +323,11 @@ def _economics(mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date, o: B
     lead = col("lead_days").to_numpy()
     lead_sd = col("lead_sd").to_numpy()
     review = np.full(planned.height, o.review_days)
-    protection = _intervals(
-        mapped, planned, pl.col("lead_days") + o.review_days, as_of, lead_sd, None
-    )
+    keys = KEYS if (planned.get_column("node") != ALL).any() else ["sku"]
+    fa = attach(mapped, planned, keys=keys, as_of=as_of)
+    protection = _intervals(fa, lead + review, lead_sd, None)
     rate = np.where(lead + review > 0, protection.mean / (lead + review), 0.0)
-    lead_iv = _intervals(mapped, planned, pl.col("lead_days"), as_of, lead_sd, rate)
+    lead_iv = _intervals(fa, lead, lead_sd, rate, shape=False)  # (r,Q) is normal-only
     h = col("unit_cost").to_numpy() * col("holding_cost_rate").to_numpy() / 365.0
     p, target = _targets(planned, o)
     rows = Rows(
@@ -346,7 +342,7 @@ def _economics(mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date, o: B
         extras={"protection_days": lead + review, "lead_days": lead},
     )
     if o.policy == "newsvendor":
-        _add_horizon(rows, mapped, planned, as_of)
+        _add_horizon(rows, fa, planned)
     return rows
 
 
@@ -367,16 +363,11 @@ def _targets(planned: pl.DataFrame, o: BuyOptions) -> tuple[np.ndarray, np.ndarr
     return np.where(use_cost, cost, np.nan), target
 
 
-def _add_horizon(rows: Rows, mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date) -> None:
-    """The whole-horizon interval and newsvendor over/underage costs."""
-    step = period_days(mapped)
-    last = mapped.get_column("date").max()
-    assert isinstance(last, dt.date)
-    days = float((last - as_of).days + step - 1)
-    rows.horizon = _intervals(
-        mapped, planned, pl.lit(days), as_of, planned.get_column("lead_sd").to_numpy() * 0, None
-    )
-    rows.horizon_days = np.full(planned.height, days)
+def _add_horizon(rows: Rows, fa: ForecastArrays, planned: pl.DataFrame) -> None:
+    """The whole-horizon interval (the longest forecast) and newsvendor over/underage costs."""
+    days = np.full(planned.height, float(fa.kmax.max(initial=1.0)) * fa.step)
+    rows.horizon = _intervals(fa, days, np.zeros(planned.height), None)
+    rows.horizon_days = days
     cost = planned.get_column("unit_cost").to_numpy()
     margin = np.maximum(planned.get_column("price").to_numpy() - cost, 1e-9)
     rows.overage = cost

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scot_cli.buy.demand import interval_frame, shape_knots
+from scot_cli.buy.demand import attach, interval_sums, shape_knots
 from scot_cli.buy.distributions import Normal, Poisson, QuantileShaped, norm_ppf
 from scot_cli.buy.policies import fill_rate_level
 
@@ -95,22 +95,25 @@ def _forecast(days: int, locations: list[str], sd: float) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def _sums(fc: pl.DataFrame, days: float):  # type: ignore[no-untyped-def]
+    rows = pl.DataFrame({"sku": ["A"], "node": ["ALL"]})
+    fa = attach(fc.with_columns(pl.lit("ALL").alias("node")), rows, keys=["sku", "node"],
+                as_of=dt.date(2025, 12, 31))
+    return interval_sums(fa, np.array([days]))
+
+
 def test_interval_sums_means_and_variances_not_quantiles() -> None:
     """4 locations x 5.5 days of N(10, 3^2): mean 220, var 4 * (5 * 9 + 0.5^2 * 9)."""
-    fc = _forecast(14, ["R1", "R2", "R3", "R4"], 3.0).with_columns(pl.lit("ALL").alias("node"))
-    lengths = pl.DataFrame({"sku": ["A"], "node": ["ALL"], "days": [5.5]})
-    out = interval_frame(fc, lengths, as_of=dt.date(2025, 12, 31), group=["sku", "node"])
-    assert out["mean"][0] == pytest.approx(220.0)
-    assert out["var"][0] == pytest.approx(4 * (5 * 9 + 0.25 * 9), rel=1e-6)
-    sd = np.sqrt(out["var"].to_numpy())
-    knots = shape_knots(out, [(0.1, "p10"), (0.5, "p50"), (0.9, "p90")], sd)
+    out = _sums(_forecast(14, ["R1", "R2", "R3", "R4"], 3.0), 5.5)
+    assert out.mean[0] == pytest.approx(220.0)
+    assert out.var[0] == pytest.approx(4 * (5 * 9 + 0.25 * 9), rel=1e-6)
+    sd = np.sqrt(out.var)
+    knots = shape_knots(out, sd)
     assert knots[0] == pytest.approx(220 + sd[0] * Z3, rel=1e-6)
 
 
 def test_interval_extends_a_short_forecast_at_the_tail_rate() -> None:
-    fc = _forecast(7, ["R1"], 2.0).with_columns(pl.lit("ALL").alias("node"))
-    lengths = pl.DataFrame({"sku": ["A"], "node": ["ALL"], "days": [10.0]})
-    out = interval_frame(fc, lengths, as_of=dt.date(2025, 12, 31), group=["sku", "node"])
-    assert out["extended_days"][0] == pytest.approx(3.0)
-    assert out["mean"][0] == pytest.approx(100.0)
-    assert out["var"][0] == pytest.approx(10 * 4.0, rel=1e-6)
+    out = _sums(_forecast(7, ["R1"], 2.0), 10.0)
+    assert out.extended_days[0] == pytest.approx(3.0)
+    assert out.mean[0] == pytest.approx(100.0)
+    assert out.var[0] == pytest.approx(10 * 4.0, rel=1e-6)
