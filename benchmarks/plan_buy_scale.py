@@ -20,7 +20,6 @@ import time
 
 import numpy as np
 import polars as pl
-
 from _machine import header, write_section
 
 HORIZON = 21
@@ -34,49 +33,58 @@ def synthetic(n: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
     skus = pl.Series("sku", [f"S{i:07d}" for i in range(n)])
     level = rng.gamma(1.5, 4.0, n)
     cv = rng.uniform(0.3, 1.2, n)
-    items = pl.DataFrame({
-        "sku": skus,
-        "category": pl.Series(["c"]).extend_constant("c", n - 1),
-        "unit_cost": rng.uniform(2, 80, n).round(2),
-        "price": rng.uniform(90, 160, n).round(2),
-        "holding_cost_rate": np.full(n, 0.25),
-        "stockout_cost": np.where(rng.random(n) < 0.5, rng.uniform(1, 20, n), np.nan),
-        "service_level": np.where(rng.random(n) < 0.5, 0.95, np.nan),
-        "order_cost": rng.uniform(0, 60, n),
-        "lead_time_days": rng.integers(2, 15, n).astype(float),
-        "lead_time_sd": rng.uniform(0, 2, n),
-        "moq": rng.integers(0, 3, n) * 12,
-        "case_pack": rng.choice([1, 6, 12, 24], n),
-        "vendor": pl.Series(["V1"]).extend_constant("V1", n - 1),
-        "unit_volume": rng.uniform(0.1, 2, n),
-    }).with_columns(pl.col("stockout_cost", "service_level").fill_nan(None))
+    items = pl.DataFrame(
+        {
+            "sku": skus,
+            "category": pl.Series(["c"]).extend_constant("c", n - 1),
+            "unit_cost": rng.uniform(2, 80, n).round(2),
+            "price": rng.uniform(90, 160, n).round(2),
+            "holding_cost_rate": np.full(n, 0.25),
+            "stockout_cost": np.where(rng.random(n) < 0.5, rng.uniform(1, 20, n), np.nan),
+            "service_level": np.where(rng.random(n) < 0.5, 0.95, np.nan),
+            "order_cost": rng.uniform(0, 60, n),
+            "lead_time_days": rng.integers(2, 15, n).astype(float),
+            "lead_time_sd": rng.uniform(0, 2, n),
+            "moq": rng.integers(0, 3, n) * 12,
+            "case_pack": rng.choice([1, 6, 12, 24], n),
+            "vendor": pl.Series(["V1"]).extend_constant("V1", n - 1),
+            "unit_volume": rng.uniform(0.1, 2, n),
+        }
+    ).with_columns(pl.col("stockout_cost", "service_level").fill_nan(None))
     items = items.with_columns(
         pl.when(pl.col("stockout_cost").is_null() & pl.col("service_level").is_null())
-        .then(0.9).otherwise(pl.col("service_level")).alias("service_level")
+        .then(0.9)
+        .otherwise(pl.col("service_level"))
+        .alias("service_level")
     )
     day = np.tile(np.arange(HORIZON), n)
     mean = np.repeat(level, HORIZON) * (1 + 0.2 * np.sin(day * 2 * np.pi / 7))
     sd = mean * np.repeat(cv, HORIZON)
-    forecast = pl.DataFrame({
-        "sku": skus.gather(np.repeat(np.arange(n), HORIZON)),
-        "location": pl.Series(["ALL"]).extend_constant("ALL", n * HORIZON - 1),
-        "date": (np.datetime64(START.isoformat(), "D") + day).astype("datetime64[D]"),
-        "horizon": day + 1,
-        "mean": mean,
-        "p10": np.maximum(mean - Z90 * sd, 0),
-        "p50": mean,
-        "p90": mean + Z90 * sd * 1.15,
-    }).with_columns(pl.lit("bench").alias("model"))
-    inventory = pl.DataFrame({
-        "sku": skus,
-        "node": pl.Series(["FC1"]).extend_constant("FC1", n - 1),
-        "on_hand": rng.poisson(level * 12).astype(float),
-    })
+    forecast = pl.DataFrame(
+        {
+            "sku": skus.gather(np.repeat(np.arange(n), HORIZON)),
+            "location": pl.Series(["ALL"]).extend_constant("ALL", n * HORIZON - 1),
+            "date": (np.datetime64(START.isoformat(), "D") + day).astype("datetime64[D]"),
+            "horizon": day + 1,
+            "mean": mean,
+            "p10": np.maximum(mean - Z90 * sd, 0),
+            "p50": mean,
+            "p90": mean + Z90 * sd * 1.15,
+        }
+    ).with_columns(pl.lit("bench").alias("model"))
+    inventory = pl.DataFrame(
+        {
+            "sku": skus,
+            "node": pl.Series(["FC1"]).extend_constant("FC1", n - 1),
+            "on_hand": rng.poisson(level * 12).astype(float),
+        }
+    )
     return forecast, items, inventory
 
 
-def per_sku_loop(forecast: pl.DataFrame, items: pl.DataFrame, inventory: pl.DataFrame,
-                 review: float = 7.0) -> list[float]:
+def per_sku_loop(
+    forecast: pl.DataFrame, items: pl.DataFrame, inventory: pl.DataFrame, review: float = 7.0
+) -> list[float]:
     """The baseline: one Python iteration per SKU with scipy (normal model, cycle target)."""
     from scipy.stats import norm
 
