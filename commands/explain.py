@@ -240,9 +240,59 @@ def _explain_one(
     if not meta.get("command"):
         raise InputDataError(f"{path}: has no scot provenance (not written by a scot command)")
     rows = select_rows(frame, name=path, sku=sku, node=node, order=order)
+    rows, note = _complete(run, path, meta, rows, sku)
+    lines = explain_decision(
+        str(meta["command"]), rows, meta, constraints=_sibling_constraints(path, meta)
+    )
     con = Console()
-    for line in explain_decision(str(meta["command"]), rows, meta):
+    for line in [*lines, *([note] if note else [])]:
         con.print(line, markup=False, highlight=False)
+
+
+def _complete(
+    run: Run, path: str, meta: dict[str, Any], rows: pl.DataFrame, sku: str | None
+) -> tuple[pl.DataFrame, str]:
+    """Add the columns of the full decision (plan-buy: orders and policy) by re-running it.
+
+    Only for decisions separable by sku, where the re-run takes that sku's rows only;
+    when the run's inputs are gone the row is explained as it is, with a note.
+    """
+    import polars as pl
+
+    from scot_cli.explain.compare import decision_function, sample_units
+    from scot_cli.explain.drivers import spec_for
+
+    spec = spec_for(str(meta["command"]))
+    if spec is None or not spec.separable or sku is None:
+        return rows, ""
+    try:
+        data = _load_run(run, path, "run", meta, rows, {})
+    except InputDataError as exc:
+        return rows, f"(explained from the row only: {exc.message})"
+    inputs = sample_units(data.inputs, spec.separable, units=[sku])
+    full = decision_function(spec)(inputs, data.params)
+    keys = [k for k in ("sku", "node") if k in rows.columns and k in full.columns]
+    extra = [c for c in full.columns if c not in rows.columns]
+    if not keys or not extra:
+        return rows, ""
+    added = full.select(*keys, *extra).with_columns(pl.col(keys).cast(pl.String))
+    return rows.with_columns(pl.col(keys).cast(pl.String)).join(added, on=keys, how="left"), ""
+
+
+def _sibling_constraints(path: str, meta: dict[str, Any]) -> pl.DataFrame | None:
+    """place's constraints table written by the same run, beside the placement file."""
+    import polars as pl
+
+    from scot_cli.io import read_metadata
+
+    if meta.get("command") != "place":
+        return None
+    sibling = Path(path).parent / "constraints.parquet"
+    if not sibling.is_file():
+        return None
+    other = read_metadata(str(sibling))
+    same = all(other.get(k) == meta.get(k) for k in ("command", "created", "inputs", "params"))
+    return pl.read_parquet(sibling) if same else None
 
 
 def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:

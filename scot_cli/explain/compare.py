@@ -172,18 +172,26 @@ def subject_expr(
     )
 
 
-def _sample(
-    inputs: Mapping[str, pl.DataFrame], unit: str | None, size: int = 20
+def sample_units(
+    inputs: Mapping[str, pl.DataFrame],
+    unit: str | None,
+    size: int = 20,
+    units: Sequence[str] | None = None,
 ) -> Mapping[str, pl.DataFrame]:
-    """A few units' rows of every role, enough to learn a separable decision's columns."""
+    """The rows of a few units (``units``, else the first ``size``) of every role.
+
+    Enough to learn a separable decision's columns, or to re-run one unit's decision.
+    """
     if unit is None:
         return inputs
     having = [f for f in inputs.values() if unit in f.columns]
     if not having:
         return inputs
-    units = having[0][unit].unique(maintain_order=True).head(size).implode()
+    if units is None:
+        units = having[0][unit].unique(maintain_order=True).head(size).to_list()
+    chosen = pl.Series(list(units), dtype=pl.String).implode()
     return {
-        r: f.filter(pl.col(unit).is_in(units)) if unit in f.columns else f
+        r: f.filter(pl.col(unit).cast(pl.String).is_in(chosen)) if unit in f.columns else f
         for r, f in inputs.items()
     }
 
@@ -230,7 +238,7 @@ def explain_runs(
     )
     decide = decide or decision_function(spec)
     unit = spec.separable_by(before.params, after.params)
-    probe = decide(_sample(before.inputs, unit), before.params)
+    probe = decide(sample_units(before.inputs, unit), before.params)
     files = [r.output for r in (before, after) if r.output is not None]
     chosen = choose_metrics(spec, probe, metrics, files)
     subject = subject_expr(spec, probe, by, _items(before, after))

@@ -18,38 +18,73 @@ from scot_cli.errors import InputDataError, UsageError
 #: Per command: (columns, template) pairs in reading order.
 SENTENCES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "plan-buy": (
-        (("sku", "node"), "Sku {sku} at {node}."),
-        (("policy",), "Inventory policy: {policy}."),
         (
-            ("demand_lead_time",),
-            "Expected demand over the lead time (plus review period) is {demand_lead_time}.",
+            ("sku", "node", "policy", "distribution"),
+            "Sku {sku} at {node}: policy {policy}, demand modelled as {distribution}.",
         ),
-        (("cycle_stock",), "Cycle stock (half the order cycle) is {cycle_stock} units."),
+        (("sku", "node", "policy"), "Sku {sku} at {node}: policy {policy}."),
         (
-            ("safety_stock", "service_level"),
-            "Safety stock is {safety_stock} units, set for a {service_level} cycle service level.",
+            ("protection_days", "demand_mean", "demand_sd"),
+            "The order must cover {protection_days} days (lead time plus review period): "
+            "expected demand {demand_mean} units, standard deviation {demand_sd}.",
+        ),
+        (
+            ("safety_stock", "target", "reorder_point", "demand_mean"),
+            "Safety stock of {safety_stock} units protects the {target} target, so the reorder "
+            "point is {reorder_point} (expected demand {demand_mean} plus safety stock).",
         ),
         (("safety_stock",), "Safety stock is {safety_stock} units."),
-        (("reorder_point",), "Reorder when the inventory position falls to {reorder_point}."),
-        (("order_up_to",), "Order up to {order_up_to} units."),
-        (("eoq",), "The economic order quantity (EOQ) is {eoq} units."),
         (
-            ("raw_qty", "order_qty"),
-            "The unrounded need is {raw_qty} units; rounded to case pack and MOQ it is "
-            "{order_qty}.",
+            ("cycle_stock", "order_up_to"),
+            "Cycle stock (half a batch) is {cycle_stock} units; orders go up to {order_up_to}.",
         ),
-        (("case_pack", "moq"), "Orders are multiples of {case_pack} units, at least {moq}."),
-        (("order_qty",), "Order quantity: {order_qty} units."),
+        (
+            ("inventory_position",),
+            "The inventory position (on hand plus in transit) is {inventory_position}.",
+        ),
+        (
+            ("raw_qty", "rounding", "qty"),
+            "The unrounded need is {raw_qty} units; rounding ({rounding}) makes the order "
+            "{qty} units.",
+        ),
+        (("raw_qty", "rounding"), "The unrounded need is {raw_qty} units (rounding: {rounding})."),
+        (
+            ("vendor", "order_date", "arrival_date", "qty"),
+            "{qty} units are ordered from {vendor} on {order_date}, arriving {arrival_date}.",
+        ),
+        (
+            ("binding_constraint", "shadow_price"),
+            "The {binding_constraint} limit binds: one more unit of it would save "
+            "{shadow_price} in expected cost.",
+        ),
+        (
+            ("holding_cost", "stockout_cost", "ordering_cost"),
+            "Expected cost per day: holding {holding_cost}, stock-out {stockout_cost}, "
+            "ordering {ordering_cost}.",
+        ),
+        (
+            ("fill_rate", "in_stock_prob"),
+            "Expected fill rate {fill_rate}; probability of no stock-out in a cycle "
+            "{in_stock_prob}.",
+        ),
         (("status", "reason"), "Status {status}: {reason}."),
     ),
     "place": (
-        (("sku", "node"), "Sku {sku} at {node}."),
-        (("target_units",), "Target stock: {target_units} units."),
         (
-            ("binding", "shadow_price"),
-            "The binding constraint is {binding}, with shadow price {shadow_price} per unit.",
+            ("sku", "node", "target_units", "current_units"),
+            "Sku {sku} at {node}: hold {target_units} units for the period (now {current_units}).",
         ),
-        (("binding",), "The binding constraint is {binding}."),
+        (("inbound_units",), "Arriving buys received here: {inbound_units} units."),
+        (
+            ("transfer_in", "transfer_out"),
+            "Transfers: {transfer_in} units in, {transfer_out} out.",
+        ),
+        (
+            ("expected_demand", "days_of_cover"),
+            "It serves an expected {expected_demand} units of demand: {days_of_cover} days of "
+            "cover.",
+        ),
+        (("fair_share",), "Scarce-supply fair share applied: {fair_share}."),
     ),
     "promise": (
         (
@@ -136,10 +171,26 @@ def _sentences(command: str, row: Mapping[str, Any]) -> tuple[list[str], set[str
     return lines, used
 
 
+def constraint_sentences(constraints: pl.DataFrame, nodes: Sequence[str]) -> list[str]:
+    """The binding constraints at ``nodes`` (place's constraints table) with shadow prices."""
+    if "binding" not in constraints.columns:
+        return []
+    hit = constraints.filter(pl.col("binding") & pl.col("node").is_in(list(nodes)))
+    if hit.height == 0:
+        return [f"No constraint binds at {', '.join(nodes)}."]
+    return [
+        f"The {r['constraint']} constraint at {r['node']} binds (used {_fmt(r['used'])} of "
+        f"{_fmt(r['limit'])}); its shadow price is {_fmt(r['shadow_price'])} per unit."
+        for r in hit.iter_rows(named=True)
+    ]
+
+
 def explain_decision(
     command: str,
     rows: pl.DataFrame,
     meta: Mapping[str, Any],
+    *,
+    constraints: pl.DataFrame | None = None,
 ) -> list[str]:
     """Plain sentences taking one decision (its output rows) apart.
 
@@ -151,6 +202,8 @@ def explain_decision(
         The decision's output rows (see :func:`select_rows`).
     meta
         The output's provenance (command, params, inputs, created).
+    constraints
+        The same run's constraints table (place), for the binding constraints.
     """
     lines: list[str] = []
     for row in rows.iter_rows(named=True):
@@ -159,6 +212,10 @@ def explain_decision(
         lines += said
         if rest:
             lines.append("Other columns: " + "; ".join(rest) + ".")
+    if constraints is not None and "node" in rows.columns:
+        lines += constraint_sentences(
+            constraints, rows["node"].unique(maintain_order=True).to_list()
+        )
     return lines + provenance_sentences(meta)
 
 
