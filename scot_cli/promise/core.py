@@ -22,7 +22,9 @@ def sequence(orders: pl.DataFrame) -> pl.DataFrame:
 
 
 def _index(values: pl.Series, categories: list[str]) -> np.ndarray:
-    return values.cast(pl.Enum(categories)).to_physical().to_numpy().astype(np.int64)
+    """Position of each value in ``categories`` (``len(categories)`` when absent)."""
+    codes = values.cast(pl.Enum(categories), strict=False).to_physical()
+    return codes.fill_null(len(categories)).to_numpy().astype(np.int64)
 
 
 def _horizon(
@@ -178,7 +180,8 @@ def prepare(
     """Index sequenced orders (non-empty) and build the grid, supply and units."""
     day = epoch_days(seq["order_time"])
     day0 = int(day.min())
-    skus = sorted(set(inventory["sku"].unique().to_list()) | set(seq["sku"].unique().to_list()))
+    stocked = [inventory["sku"]] + ([receipts["sku"]] if receipts is not None else [])
+    skus = pl.concat(stocked).unique().sort().to_list()
     proc = nodes.filter(pl.col("kind") == "fc")["processing_days"].fill_null(0).to_numpy()
     horizon = _horizon(day - day0, int(proc.max()) if proc.size else 0, inventory, receipts, day0)
     dests = sorted(seq["destination"].unique().to_list())

@@ -99,20 +99,25 @@ def choose(
         np.zeros(n, dtype=np.int64),
     )
     first_pos = np.cumsum(counts) - counts
+    single = counts.size == 0 or counts.max() == 1
     active = np.arange(n)
     for k in range(n_f):
-        lower = tables.lower[cid[active], k]
+        cid_a = cid[active] * n_f + k
+        lower = tables.lower.ravel()[cid_a]
         keep = lower < best_key[active]
         keep |= np.isinf(lower) & (out.fc[active] < 0)
-        active = active[keep]
+        active, cid_a = active[keep], cid_a[keep]
         if active.size == 0:
             break
-        f = tables.rank[cid[active], k]
-        act_pos, act_seg = unit_lines(first_pos[active], counts[active])
+        f = tables.rank.ravel()[cid_a]
+        if single:
+            act_pos, act_seg = active, np.arange(active.size)
+        else:
+            act_pos, act_seg = unit_lines(first_pos[active], counts[active])
         act_lines = ln[act_pos]
-        sf = lines.sku[act_lines] * n_f + f[act_seg]
+        sf = lines.sku[act_lines] * n_f + (f if single else f[act_seg])
         avail = tables.supply.available_day(sf, state.committed[sf] + lines.qty[act_lines])
-        unit_avail = _seg_reduce(avail, counts[active], np.maximum)
+        unit_avail = avail if single else _seg_reduce(avail, counts[active], np.maximum)
         release = np.maximum(
             day[active] + (hour[active] >= grid.cutoff[f]) + grid.proc[f], unit_avail
         )
@@ -120,12 +125,13 @@ def choose(
         ship, level = _ship_day(tables, state, f, pg, release, units_qty[active])
         level[unit_avail >= NEVER] = NO_STOCK
         out.level[active] = np.maximum(out.level[active], level)
-        key = np.where(level < 0, grid.key[pg, np.minimum(ship, grid.horizon - 1)], np.inf)
+        flat = pg * grid.horizon + np.minimum(ship, grid.horizon - 1)
+        key = np.where(level < 0, grid.key.ravel()[flat], np.inf)
         better = key < best_key[active]
         won = active[better]
         best_key[won] = key[better]
         out.fc[won], out.ship[won], out.release[won] = f[better], ship[better], release[better]
-        line_won = better[act_seg]
+        line_won = better if single else better[act_seg]
         out.avail[act_pos[line_won]] = avail[line_won]
     out.level[out.fc >= 0] = -1
     return out

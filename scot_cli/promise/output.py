@@ -16,6 +16,7 @@ from .engine import LEVELS, Lines
 from .grid import Grid, normal_cdf
 
 _MAX_STEPS = 60
+_MAX_LAG = 32
 
 
 def _arrival_prob(grid: Grid, path: np.ndarray, ship: np.ndarray, date: np.ndarray) -> np.ndarray:
@@ -53,7 +54,7 @@ def order_dates(
     np.maximum.at(o_date, o, date[sel])
     uniq = sel[_unique_shipments(o, ship_key[sel])]
     need = np.log(confidence) - 1e-12
-    todo = np.unique(o)
+    todo = o[np.concatenate([[True], o[1:] != o[:-1]])]
     for _ in range(_MAX_STEPS):
         logp = np.bincount(
             order[uniq],
@@ -76,7 +77,14 @@ def order_dates(
 
 
 def _unique_shipments(order: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Positions of the first line of each distinct (order, shipment)."""
+    """Positions of the first line of each distinct (order, shipment); ``order`` is sorted."""
+    starts = np.flatnonzero(np.concatenate([[True], order[1:] != order[:-1], [True]]))
+    longest = int(np.diff(starts).max())
+    if longest <= _MAX_LAG:
+        dup = np.zeros(len(order), dtype=bool)
+        for lag in range(1, longest):
+            dup[lag:] |= (order[lag:] == order[:-lag]) & (key[lag:] == key[:-lag])
+        return np.flatnonzero(~dup)
     idx = np.lexsort((key, order))
     new = np.ones(len(idx), dtype=bool)
     new[1:] = (order[idx][1:] != order[idx][:-1]) | (key[idx][1:] != key[idx][:-1])

@@ -85,15 +85,15 @@ def build_supply(
     """
     n_f = len(fcs)
     n_pairs = (len(skus) + 1) * n_f
-    index = pl.DataFrame({"sku": skus, "sku_i": np.arange(len(skus), dtype=np.int64)})
-    fc_index = pl.DataFrame({"node": list(fcs), "f": np.arange(n_f, dtype=np.int64)})
+    sku_enum, fc_enum = pl.Enum(skus.to_list()), pl.Enum(list(fcs))
 
     def keyed(df: pl.DataFrame) -> pl.DataFrame:
-        return (
-            df.join(index, on="sku")
-            .join(fc_index, on="node")
-            .with_columns((pl.col("sku_i") * n_f + pl.col("f")).alias("sf"))
-        )
+        return df.with_columns(
+            (
+                pl.col("sku").cast(sku_enum, strict=False).to_physical().cast(pl.Int64) * n_f
+                + pl.col("node").cast(fc_enum, strict=False).to_physical().cast(pl.Int64)
+            ).alias("sf")
+        ).filter(pl.col("sf").is_not_null())
 
     inv = keyed(inventory.select("sku", "node", "on_hand"))
     on_hand = np.zeros(n_pairs)

@@ -8,7 +8,6 @@ lane of ``k`` days is delivered on ``s + k``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from statistics import NormalDist
 
 import polars as pl
@@ -334,7 +333,7 @@ def test_split_order_date_covers_both_shipments_jointly() -> None:
     )
     # alone day 1 (0.977 >= 0.97) but jointly 0.955 < 0.97, so day 2.
     assert tight["promise_date"].to_list() == [day(2), day(2)]
-    assert math.isclose(tight["on_time_prob"][0], NormalDist().cdf(4.0) ** 2)
+    assert tight["on_time_prob"][0] == pytest.approx(NormalDist().cdf(4.0) ** 2, abs=1e-6)
 
 
 def test_unavailable_lines_carry_their_reason() -> None:

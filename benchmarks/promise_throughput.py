@@ -1,0 +1,265 @@
+"""Throughput of ``scot promise``: order lines per second, whole process, snapshot and commit.
+
+Generates a synthetic network into ``bench-data/promise/`` (20 FCs, 10 sort centers, 1,000
+delivery stations and regions, 50,000 skus, 10M order lines over one day), then times the real
+``scot promise`` subprocess (read, validate, decide, validate, write) as the median of repeated
+runs. The baseline, measured in the same run, is the one-line-at-a-time loop
+(``scot_cli.promise.reference``) that commit mode reproduces exactly, on a prefix of the lines.
+
+    .venv/bin/python benchmarks/promise_throughput.py [--lines 10000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from _machine import REPO, header, write_section
+
+DATA = REPO / "bench-data" / "promise"
+N_FC, N_SC, N_REGION, N_SKU = 20, 10, 1000, 50_000
+DAY = dt.date(2026, 11, 2)
+
+
+def _nodes(rng: np.random.Generator) -> pl.DataFrame:
+    def block(kind: str, names: list[str], **kw: object) -> pl.DataFrame:
+        n = len(names)
+        return pl.DataFrame(
+            {
+                "node": names,
+                "kind": [kind] * n,
+                "region": [f"R{i % N_REGION:04d}" for i in range(n)],
+                "storage_capacity": kw.get("storage", [None] * n),
+                "daily_capacity": kw.get("capacity", [None] * n),
+                "cutoff_hour": kw.get("cutoff", [None] * n),
+                "processing_days": kw.get("proc", [None] * n),
+                "lat": rng.uniform(25, 48, n),
+                "lon": rng.uniform(-122, -70, n),
+            },
+            schema_overrides={
+                "storage_capacity": pl.Float64,
+                "daily_capacity": pl.Float64,
+                "cutoff_hour": pl.Int64,
+                "processing_days": pl.Int64,
+            },
+        )
+
+    fcs = [f"FC{i:02d}" for i in range(N_FC)]
+    return pl.concat(
+        [
+            block(
+                "fc",
+                fcs,
+                storage=[1e7] * N_FC,
+                capacity=[600_000.0] * N_FC,
+                cutoff=rng.choice([12, 14, 16], N_FC).tolist(),
+                proc=[0] * N_FC,
+            ),
+            block("sort_center", [f"SC{i:02d}" for i in range(N_SC)]),
+            block("station", [f"DS{i:04d}" for i in range(N_REGION)]),
+            block("region", [f"R{i:04d}" for i in range(N_REGION)]),
+        ]
+    )
+
+
+def _lanes(rng: np.random.Generator) -> pl.DataFrame:
+    rows: list[tuple[str, str, str, float, float, float, int, str]] = []
+    for f in range(N_FC):
+        for s in range(N_SC):
+            base = 0.5 + abs(f % N_SC - s) * 0.4
+            rows.append((f"FC{f:02d}", f"SC{s:02d}", "ground", base, 0.2, 0.5, 20, "1111110"))
+            rows.append((f"FC{f:02d}", f"SC{s:02d}", "air", 0.4, 0.1, 2.0, 21, "1111100"))
+    for d in range(N_REGION):
+        for s in (d % N_SC, (d * 7 + 3) % N_SC):
+            rows.append(
+                (
+                    f"SC{s:02d}",
+                    f"DS{d:04d}",
+                    "ground",
+                    float(rng.uniform(0.5, 2.5)),
+                    float(rng.uniform(0.1, 0.4)),
+                    0.3,
+                    4,
+                    "1111110",
+                )
+            )
+        rows.append((f"DS{d:04d}", f"R{d:04d}", "ground", 0.45, 0.08, 0.2, 9, "1111110"))
+        f = d % N_FC
+        rows.append((f"FC{f:02d}", f"DS{d:04d}", "ground", 0.6, 0.15, 0.4, 20, "1111111"))
+    df = pl.DataFrame(
+        rows,
+        schema=[
+            "origin",
+            "destination",
+            "mode",
+            "transit_days",
+            "transit_sd",
+            "cost_per_unit",
+            "departure_hour",
+            "weekdays",
+        ],
+        orient="row",
+    )
+    return df.with_columns(
+        pl.lit(400.0).alias("truck_capacity"), pl.lit(150.0).alias("cost_per_truck")
+    )
+
+
+def generate(lines: int, seed: int = 1) -> Path:
+    """Write nodes, lanes, calendar, inventory and orders into bench-data/promise/<lines>/."""
+    folder = DATA / str(lines)
+    if (folder / "orders.parquet").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    _nodes(rng).write_parquet(folder / "nodes.parquet")
+    _lanes(rng).write_parquet(folder / "lanes.parquet")
+    sundays = [
+        DAY + dt.timedelta(days=d) for d in range(60) if (DAY + dt.timedelta(days=d)).weekday() == 6
+    ]
+    names = [f"R{i:04d}" for i in range(N_REGION)] + [f"FC{i:02d}" for i in range(N_FC)]
+    pl.DataFrame(
+        {"node": [n for n in names for _ in sundays], "date": sundays * len(names)}
+    ).with_columns(
+        pl.lit(False).alias("pickup"),
+        pl.lit(False).alias("delivery"),
+    ).write_parquet(folder / "calendar.parquet")
+    popularity = 1.0 / np.arange(1, N_SKU + 1) ** 0.8
+    popularity /= popularity.sum()
+    held = rng.random((N_SKU, N_FC)) < 0.5
+    expected = np.broadcast_to(
+        popularity[:, None] * lines * 1.6 / np.maximum(held.sum(1, keepdims=True), 1), held.shape
+    )
+    on_hand = np.where(held, np.floor(expected * rng.uniform(0.3, 1.5, held.shape)), 0)
+    sku, fc = np.nonzero(held | (rng.random(held.shape) < 0.05))
+    in_transit = np.where(rng.random(sku.size) < 0.2, np.ceil(expected[sku, fc]), 0.0)
+    pl.DataFrame(
+        {
+            "sku": [f"S{i:05d}" for i in sku],
+            "node": [f"FC{i:02d}" for i in fc],
+            "on_hand": on_hand[sku, fc],
+            "in_transit": in_transit,
+            "eta": [DAY + dt.timedelta(days=int(d)) for d in rng.integers(1, 6, sku.size)],
+        }
+    ).write_parquet(folder / "inventory.parquet")
+    _orders(rng, lines, popularity).write_parquet(folder / "orders.parquet")
+    return folder
+
+
+def _orders(rng: np.random.Generator, lines: int, popularity: np.ndarray) -> pl.DataFrame:
+    per_order = rng.choice([1, 2, 3, 4], size=lines, p=[0.55, 0.25, 0.13, 0.07])
+    order = np.repeat(np.arange(lines), per_order)[:lines]
+    line = np.arange(lines) - np.searchsorted(order, order)
+    n_orders = int(order[-1]) + 1
+    seconds = np.sort(rng.integers(0, 86_400, n_orders))
+    start = np.datetime64(DAY.isoformat(), "us")
+    sku_names = pl.Series([f"S{i:05d}" for i in range(N_SKU)])
+    dest_names = pl.Series([f"R{i:04d}" for i in range(N_REGION)])
+    return pl.DataFrame(
+        {
+            "order_id": pl.Series(order).cast(pl.String).str.zfill(9),
+            "line": line + 1,
+            "sku": sku_names.gather(rng.choice(N_SKU, size=lines, p=popularity)),
+            "qty": rng.choice([1.0, 1.0, 1.0, 2.0, 3.0], size=lines),
+            "destination": dest_names.gather(rng.integers(0, N_REGION, n_orders)[order]),
+            "order_time": start + seconds[order].astype("timedelta64[s]"),
+        }
+    )
+
+
+def _time_cli(folder: Path, mode: str, repeat: int, out: Path) -> tuple[float, list[float]]:
+    exe = Path(sys.executable).with_name("scot")
+    cmd = [
+        str(exe),
+        "-q",
+        "promise",
+        str(folder / "orders.parquet"),
+        "--inventory",
+        str(folder / "inventory.parquet"),
+        "--nodes",
+        str(folder / "nodes.parquet"),
+        "--lanes",
+        str(folder / "lanes.parquet"),
+        "--calendar",
+        str(folder / "calendar.parquet"),
+        "--mode",
+        mode,
+        "-o",
+        str(out),
+    ]
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, env={**os.environ, "NO_COLOR": "1"})
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs), runs
+
+
+def _baseline(folder: Path, lines: int) -> float:
+    """Lines per second of the one-at-a-time loop on the first ``lines`` lines."""
+    from scot_cli.promise.core import prepare, sequence
+    from scot_cli.promise.reference import sequential_commit
+
+    orders = sequence(pl.read_parquet(folder / "orders.parquet")).head(lines)
+    read = {
+        n: pl.read_parquet(folder / f"{n}.parquet")
+        for n in ("inventory", "nodes", "lanes", "calendar")
+    }
+    p = prepare(
+        orders,
+        inventory=read["inventory"],
+        nodes=read["nodes"],
+        lanes=read["lanes"],
+        calendar=read["calendar"],
+        receipts=None,
+        confidence=0.95,
+        one_box=False,
+    )
+    start = time.perf_counter()
+    sequential_commit(p.tables, p.state, p.lines, p.starts, p.counts, one_box=False)
+    return lines / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=10_000_000)
+    ap.add_argument("--commit-lines", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    rows = []
+    for mode, n in (("snapshot", args.lines), ("commit", args.commit_lines)):
+        folder = generate(n)
+        median, runs = _time_cli(folder, mode, args.repeat, folder / f"promises_{mode}.parquet")
+        target = 1_000_000 if mode == "snapshot" else 100_000
+        rate = n / median
+        rows.append(
+            f"| {mode} | {n:,} | {median:.2f} | {', '.join(f'{r:.2f}' for r in runs)} "
+            f"| {rate:,.0f} | {target:,} | {'met' if rate >= target else 'MISSED'} |"
+        )
+        print(rows[-1], flush=True)
+    base_lines = 20_000
+    base = _baseline(generate(args.commit_lines), base_lines)
+    print(f"baseline {base:,.0f} lines/s", flush=True)
+    text = header("promise") + (
+        "\nWhole process: `scot promise` as a subprocess (read and validate Parquet, decide, "
+        "validate and write), 20 FCs, 1,000 destinations, 50,000 skus, orders over one day; "
+        "median of the runs listed.\n\n"
+        "| mode | lines | median s | runs s | lines/s | target lines/s | target |\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        f"Baseline, same run: the one-line-at-a-time loop that commit mode reproduces exactly "
+        f"(`scot_cli.promise.reference.sequential_commit`, decision only, no I/O) on the first "
+        f"{base_lines:,} lines: {base:,.0f} lines/s.\n"
+    )
+    write_section("promise", text)
+
+
+if __name__ == "__main__":
+    main()
