@@ -7,7 +7,8 @@ here (a negative-binomial / Bernoulli-size generator unrelated to the fixtures')
 
 Each dataset is split into history and the last H periods. Every contender runs as its own
 process (``scot forecast`` through its CLI; each statsforecast model through this script's
-``--sf`` worker mode), so wall time and peak memory are whole-process figures (``wait4``).
+``--sf`` worker mode), so wall time and peak memory (resident set of the process tree,
+sampled every 0.1 s) are whole-process figures.
 Metrics, identical for all: RMSSE, scaled pinball loss at 0.1/0.5/0.9 (scaled by the mean
 absolute one-step change of the history, M5), coverage, mean over series. statsforecast's
 p10/p90 are its 80% interval (native where the model has one, conformal otherwise) and p50
@@ -22,10 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +70,36 @@ def synthetic(n: int, days: int, seed: int = 20260101) -> pl.DataFrame:
     ).with_columns(pl.col("date").cast(pl.Date))
 
 
+def _tree_rss(pid: int) -> float:
+    """Resident GiB of a process and its descendants (from /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:")), 0)
+        stack += [int(k) for k in kids]
+    return total / 2**20
+
+
 def _run(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident GiB of one child process."""
+    """Wall seconds and peak resident GiB (sampled every 0.1 s, process tree) of a child.
+
+    ``ru_maxrss`` would be wrong here: a forked child inherits this process's high-water mark.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.1)
     wall = time.perf_counter() - start
-    if status != 0:
-        raise RuntimeError(f"failed ({status}): {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 2**20
+    if proc.returncode != 0:
+        raise RuntimeError(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    return wall, peak
 
 
 def sf_worker(model: str, data: str, horizon: int, freq: str, season: int, out: str) -> None:
@@ -87,7 +109,7 @@ def sf_worker(model: str, data: str, horizon: int, freq: str, season: int, out: 
     from statsforecast.utils import ConformalIntervals
 
     conformal = ConformalIntervals(h=horizon, n_windows=2)
-    make = {
+    make: dict[str, Callable[[], Any]] = {
         "AutoETS": lambda: sfm.AutoETS(season_length=season),
         "AutoTheta": lambda: sfm.AutoTheta(season_length=season),
         "SeasonalNaive": lambda: sfm.SeasonalNaive(season_length=season),
@@ -104,7 +126,8 @@ def sf_worker(model: str, data: str, horizon: int, freq: str, season: int, out: 
         pl.col("date").cast(pl.Datetime("ns")).alias("ds"),
         pl.col("units").fill_null(0.0).alias("y"),
     ).to_pandas()
-    sf: Any = StatsForecast(models=[make[model]()], freq={"D": "D", "M": "MS"}[freq], n_jobs=2)
+    build: Any = StatsForecast
+    sf = build(models=[make[model]()], freq={"D": "D", "M": "MS"}[freq], n_jobs=2)
     result: Any = sf.forecast(df=df, h=horizon, level=[80])
     fc = pl.from_pandas(result.reset_index(drop=True))
     parts = pl.col("unique_id").str.split_exact("|", 1)

@@ -3,8 +3,9 @@
 Missing periods inside a series' life are zero sales; periods before its first row are
 "not launched" and unobserved (``NaN``), as are periods with unknown ``units`` and periods
 censored by a stock-out (``in_stock == false``): those are not read as zero demand.
-When ``--freq`` is coarser than the data, days are summed into weeks or months and a period
-with some out-of-stock days is scaled up by its in-stock share.
+When ``--freq`` is coarser than the data, days are summed into weeks or months; a period
+with some out-of-stock days is scaled up by its in-stock share, and a first or last period
+the data covers only in part by the share of its days covered.
 """
 
 from __future__ import annotations
@@ -82,11 +83,15 @@ def period_index(dates: pl.Expr, start: dt.date, freq: str) -> pl.Expr:
 
 
 def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
-    """Sum days into periods; scale partly censored periods by their in-stock share."""
-    trunc = FREQS[freq][1]
+    """Sum days into periods; scale partly censored periods by their in-stock share and the
+    first and last period by the share of their days the data covers."""
     ok = pl.col("units").is_not_null()
     if "in_stock" in sales.columns:
         ok = ok & pl.col("in_stock").fill_null(True)
+    if freq == "D":  # keys are unique per day already: no aggregation needed
+        return sales.with_columns(pl.when(ok).then(pl.col("units")).alias("units"))
+    trunc = FREQS[freq][1]
+    first, last = sales["date"].min(), sales["date"].max()
     frame = sales.with_columns(pl.col("date").dt.truncate(trunc).alias("date"), ok.alias("_ok"))
     agg = [
         pl.col("units").filter(pl.col("_ok")).sum().alias("_sum"),
@@ -96,7 +101,14 @@ def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
     if "event" in frame.columns:
         agg.append(pl.col("event").drop_nulls().first().alias("event"))
     out = frame.group_by("sku", "location", "date").agg(agg)
-    units = pl.when(pl.col("_n_ok") > 0).then(pl.col("_sum") * pl.col("_n") / pl.col("_n_ok"))
+    end = pl.col("date").dt.offset_by("1w" if freq == "W" else "1mo") - pl.duration(days=1)
+    length = (end - pl.col("date")).dt.total_days() + 1
+    covered = (
+        pl.min_horizontal(end, pl.lit(last)) - pl.max_horizontal(pl.col("date"), pl.lit(first))
+    ).dt.total_days() + 1
+    units = pl.when(pl.col("_n_ok") > 0).then(
+        pl.col("_sum") * pl.col("_n") / pl.col("_n_ok") * length / covered
+    )
     return out.with_columns(units.alias("units")).drop("_sum", "_n_ok", "_n")
 
 
