@@ -63,8 +63,8 @@ _FORECAST_SPREAD = Driver(
 )
 _ON_HAND = Driver(
     "on hand",
-    ("inventory", "receipts"),
-    description="stock on hand and in transit, and receipts already ordered",
+    ("inventory", "receipts", "supply"),
+    description="stock on hand and in transit, and receipts and buys already ordered",
 )
 _PARAMETERS = Driver("parameters", params=("*",), description="command-line parameters")
 

@@ -71,14 +71,15 @@ def build_report(expl: Explanation, *, top: int = 10) -> Report:
         f"({len(expl.groups)} changed driver groups, {expl.mixes} mixes, "
         f"{expl.evaluations} evaluations of the decision)"
     )
-    gap = total.filter((pl.col("driver") == NOT_REPRODUCED) & ~_negligible())
     notes = list(expl.notes)
+    gap = t.filter((pl.col("driver") == NOT_REPRODUCED) & ~_negligible())
     if gap.height:
+        metrics = ", ".join(gap["metric"].unique(maintain_order=True))
         notes.append(
             f"re-running {expl.command} on the recorded inputs does not reproduce the files "
-            f"({', '.join(gap['metric'])}): the command changed since they were written or it "
-            "is not deterministic; the gap is the driver 'not reproduced by re-run'. Re-run "
-            "both to attribute all of the change."
+            f"({metrics}; {gap['subject'].n_unique()} subject(s)): the command changed since "
+            "they were written, it is not deterministic, or an optimisation has ties (equally "
+            "good solutions); the gap is the driver 'not reproduced by re-run'."
         )
     return Report(
         title=title,
