@@ -27,6 +27,10 @@ def _index(values: pl.Series, categories: list[str]) -> np.ndarray:
     return codes.fill_null(len(categories)).to_numpy().astype(np.int64)
 
 
+#: Days after the last order day within which receipts can still be promised.
+LOOKAHEAD_DAYS = 120
+
+
 def _horizon(
     day: np.ndarray,
     grid_proc: int,
@@ -34,11 +38,13 @@ def _horizon(
     receipts: pl.DataFrame | None,
     day0: int,
 ) -> int:
-    last = int(day.max()) + 1 + grid_proc if day.size else 0
+    first = int(day.max()) + 1 + grid_proc if day.size else 0
+    last = first
     for df, col in ((inventory, "eta"), (receipts, "arrival_date")):
         if df is not None and col in df.columns and df[col].drop_nulls().len():
             last = max(last, int(epoch_days(df[col].drop_nulls()).max()) - day0)
-    return last + PAD_DAYS + 1
+    # arrivals further out than the look-ahead leave their lines without a ship day
+    return min(last, first + LOOKAHEAD_DAYS) + PAD_DAYS + 1
 
 
 def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndarray) -> Lines:

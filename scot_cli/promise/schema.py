@@ -74,7 +74,12 @@ RECEIPTS = Table(
     (
         _c("sku", S, "stock-keeping unit id"),
         _c("node", S, "node the units arrive at"),
-        _c("arrival_date", D, "day the units arrive and become promisable"),
+        _c(
+            "arrival_date",
+            D,
+            "day the units arrive and become promisable (null: ignored)",
+            nullable=True,
+        ),
         _c("qty", F, "units arriving", min=0),
     ),
 )

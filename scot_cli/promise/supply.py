@@ -133,7 +133,7 @@ def _arrivals(inventory: pl.DataFrame, receipts: pl.DataFrame | None) -> pl.Data
         )
     if receipts is not None:
         parts.append(
-            receipts.filter(pl.col("qty") > 0).select(
+            receipts.filter((pl.col("qty") > 0) & pl.col("arrival_date").is_not_null()).select(
                 "sku", "node", pl.col("arrival_date").alias("date"), "qty"
             )
         )

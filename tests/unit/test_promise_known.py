@@ -364,3 +364,24 @@ def test_the_fastest_fc_with_stock_wins() -> None:
         lanes=legs,
     )
     assert out.row(0, named=True)["ship_node"] == "FC-B"
+
+
+def test_receipts_without_arrival_date_are_ignored() -> None:
+    """plan-buy writes no_order rows with a null arrival_date; they bring no stock."""
+    receipts = pl.DataFrame(
+        {
+            "sku": ["X", "X"],
+            "node": ["FC-A", "FC-A"],
+            "arrival_date": [None, day(2)],
+            "qty": [0.0, 4.0],
+        },
+        schema_overrides={"arrival_date": pl.Date},
+    )
+    out = promise(
+        orders([("A", 1, "X", 4, at(0, 9))]),
+        inventory=stock([("X", "FC-A", 0)]),
+        nodes=ONE_FC,
+        lanes=ONE_DAY,
+        receipts=receipts,
+    )
+    assert out.row(0, named=True)["waits_for"] == day(2)
