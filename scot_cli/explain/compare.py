@@ -210,6 +210,7 @@ def explain_runs(
     by: str = "sku",
     metrics: Sequence[str] | None = None,
     decide: Decide | None = None,
+    partition: bool = True,
     progress: Progress | None = None,
 ) -> Explanation:
     """Explain why ``after``'s decisions differ from ``before``'s.
@@ -227,6 +228,9 @@ def explain_runs(
         Output columns to explain (default: the command's main decision columns).
     decide
         Decision function; default the command package's ``decide_from_inputs``.
+    partition
+        Evaluate a separable decision per partition of units (same result, fewer
+        evaluations); False evaluates every mix on all units.
     progress
         ``(done, total)`` callback over the decision evaluations.
     """
@@ -237,7 +241,7 @@ def explain_runs(
         after_name=after.name,
     )
     decide = decide or decision_function(spec)
-    unit = spec.separable_by(before.params, after.params)
+    unit = spec.separable_by(before.params, after.params) if partition else None
     probe = decide(sample_units(before.inputs, unit), before.params)
     files = [r.output for r in (before, after) if r.output is not None]
     chosen = choose_metrics(spec, probe, metrics, files)

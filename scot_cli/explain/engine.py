@@ -262,26 +262,19 @@ def _metric_rows(
 ) -> pl.DataFrame:
     k, n = len(drivers), len(subjects)
     delta = after - before
-    contribution = phi.T.reshape(-1) if k else np.zeros(0)
+    # Subject-major order: row j*k + i is subject j, driver i. Strings are gathered by
+    # index so no Python string objects are created per row.
+    rows = np.repeat(np.arange(n), k)
     frame = pl.DataFrame(
         {
-            "subject": np.repeat(subjects.to_numpy(), k),
-            "metric": [metric] * (k * n),
-            "before": np.repeat(before, k),
-            "after": np.repeat(after, k),
-            "delta": np.repeat(delta, k),
-            "driver": np.tile(np.array(drivers, dtype=object), n) if k else [],
-            "contribution": contribution,
-        },
-        schema={
-            "subject": pl.String,
-            "metric": pl.String,
-            "before": pl.Float64,
-            "after": pl.Float64,
-            "delta": pl.Float64,
-            "driver": pl.String,
-            "contribution": pl.Float64,
-        },
+            "subject": subjects.cast(pl.String).gather(rows),
+            "metric": pl.Series([metric], dtype=pl.String).gather(np.zeros(n * k, np.int64)),
+            "before": before[rows],
+            "after": after[rows],
+            "delta": delta[rows],
+            "driver": pl.Series(drivers, dtype=pl.String).gather(np.tile(np.arange(k), n)),
+            "contribution": phi.T.reshape(-1),
+        }
     )
     share = pl.when(pl.col("delta") != 0).then(pl.col("contribution") / pl.col("delta"))
     return frame.with_columns(share.alias("share"))

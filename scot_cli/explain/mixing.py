@@ -117,6 +117,15 @@ def align_inputs(old: Scenario, new: Scenario, keys: Mapping[str, Sequence[str]]
 def _align(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> RoleAlignment:
     cols = [c for c in old.columns if c not in keys]
     renamed = new.select(*keys, *(pl.col(c).alias(c + _NEW) for c in cols))
+    if old.select(keys).equals(new.select(keys)):
+        # Same keys in the same order (an edited copy of a file): no join needed.
+        return RoleAlignment(
+            keys=keys,
+            common=old.hstack(renamed.drop(keys).get_columns()),
+            only_old=old.select(*keys, *cols).clear(),
+            only_new=old.select(*keys, *cols).clear(),
+            columns=cols,
+        )
     common = old.join(renamed, on=keys, how="inner", nulls_equal=True)
     return RoleAlignment(
         keys=keys,
