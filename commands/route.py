@@ -107,7 +107,8 @@ def run_route(
     info(
         f"route: {s['shipped']:,}/{s['lines']:,} lines shipped ({s['on_time']:,} on time, "
         f"{s['late']:,} late, {s['unshipped']:,} unshipped) on {s['trucks']:,} trucks, mean "
-        f"fill {s['mean_fill']:.2f}; cost {s['objective']:,.2f}, bound "
+        f"fill {s['mean_fill']:.2f}; shipping cost {s['shipping_cost']:,.2f}, objective "
+        f"{s['objective']:,.2f} with penalties, bound "
         f"{s['bound'] if s['bound'] is None else format(s['bound'], ',.2f')}, gap {gap} "
         f"({s['method']})"
     )
@@ -239,7 +240,8 @@ def register(app: typer.Typer) -> None:
 
 
 def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """Route the promise step's lines (or the fixtures' orders promised at ship + 3 days)."""
+    """Route the promise step's lines (or the orders promised at ship + 3 days without it),
+    then route the vans of the busiest delivery station."""
     import polars as pl
 
     promises = out / "promises.parquet"
@@ -247,6 +249,7 @@ def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) ->
         promises = out / "route-promises.parquet"
         _fallback_promises(fixtures, promises)
     ships, trucks = out / "shipments.parquet", out / "trucks.parquet"
+    nodes = str(fixtures / "nodes.parquet")
     invoke(
         [
             "route",
@@ -254,30 +257,83 @@ def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) ->
             "--inventory",
             str(fixtures / "inventory.parquet"),
             "--nodes",
-            str(fixtures / "nodes.parquet"),
+            nodes,
             "--lanes",
             str(fixtures / "lanes.parquet"),
             "--items",
             str(fixtures / "items.parquet"),
             "--hold",
             "--time-limit",
-            "8",
+            "5",
             "-o",
             str(ships),
             "--trucks-out",
             str(trucks),
         ]
     )
-    s = pl.read_parquet(ships)
-    t = pl.read_parquet(trucks)
+    s, t = pl.read_parquet(ships), pl.read_parquet(trucks)
+    stops = out / "stops.parquet"
+    _demo_stops(s, pl.read_parquet(nodes)).write_parquet(stops)
+    invoke(
+        [
+            "route",
+            "last-mile",
+            str(stops),
+            "--stations",
+            nodes,
+            "--vehicles",
+            "12",
+            "--capacity",
+            "40",
+            "--time-limit",
+            "1",
+            "-o",
+            str(out / "routes.parquet"),
+        ]
+    )
+    r = pl.read_parquet(out / "routes.parquet")
     status = dict(s["status"].value_counts().iter_rows())
+    fill = float(t.select(pl.col("fill").mean()).item() or 0.0)
     return [
         f"route: {s.height:,} lines: {status.get('on_time', 0):,} on time, "
         f"{status.get('late', 0):,} late, {status.get('unshipped', 0):,} unshipped",
-        f"{t.height} trucks, mean fill {float(t.select(pl.col('fill').mean()).item() or 0.0):.2f}, "
-        f"{int(t['under_min_fill'].sum())} under the minimum fill; "
-        f"shipping cost {float(s['cost'].sum()):,.0f}",
+        f"{t.height} trucks, mean fill {fill:.2f}, {int(t['under_min_fill'].sum())} under the "
+        f"minimum fill; shipping cost {float(s['cost'].sum()):,.0f}",
+        f"last mile {r['station'][0]}: {int((r['status'] == 'routed').sum())}/{r.height} stops "
+        f"on {r['vehicle'].n_unique() - int(r['vehicle'].null_count() > 0)} vans",
     ]
+
+
+def _demo_stops(ships: Any, nodes: Any) -> Any:
+    """One stop per order of the busiest station's region, placed around the region centre
+    (seeded), with the order's volume as demand and a morning or afternoon window."""
+    import numpy as np
+    import polars as pl
+
+    routed = ships.filter(pl.col("path").is_not_null()).with_columns(
+        pl.col("path").str.split(">").list.get(-2).alias("station")
+    )
+    station = routed["station"].value_counts(sort=True)["station"][0]
+    orders = (
+        routed.filter(pl.col("station") == station)
+        .group_by("order_id", "destination")
+        .agg(pl.col("volume").sum().alias("demand"))
+        .sort("order_id")
+    )
+    centre = nodes.filter(pl.col("node") == orders["destination"][0]).row(0, named=True)
+    rng = np.random.default_rng(0)
+    n = orders.height
+    afternoon = rng.random(n) < 0.5
+    return orders.select(
+        pl.col("order_id").alias("stop_id"),
+        pl.lit(station).alias("station"),
+        pl.Series("lat", centre["lat"] + rng.normal(0, 0.08, n)),
+        pl.Series("lon", centre["lon"] + rng.normal(0, 0.08, n)),
+        "demand",
+        pl.Series("tw_early", np.where(afternoon, 240.0, 0.0)),
+        pl.Series("tw_late", np.where(afternoon, 540.0, 300.0)),
+        pl.lit(3.0).alias("service_time"),
+    )
 
 
 def _fallback_promises(fixtures: Path, target: Path) -> None:

@@ -18,6 +18,7 @@ import polars as pl
 import scipy.sparse as sp  # noqa: TID253 - the route library is imported lazily by the command
 
 from scot_cli.route import model as m
+from scot_cli.route.baseline import myopic_options
 from scot_cli.route.options import line_options, no_option_reason, path_schedules
 from scot_cli.route.trucks import pack_trucks, shipments_table, slot_table, trucks_table
 
@@ -152,10 +153,18 @@ def build_instance(
         slot_cap=slots["capacity"].to_numpy(),
         slot_cost=slots["cost_per_truck"].to_numpy(),
         line_order=lines["order_ix"].to_numpy().astype(np.int64),
-        line_penalty=(lines["qty"] * opt.unshipped_cost).to_numpy(),
+        line_penalty=_penalty(lines, o, opt),
         split_cost=opt.split_cost,
         opt_core=(o["hold"] == 0).to_numpy() if "hold" in o.columns else None,
     )
+
+
+def _penalty(lines: pl.DataFrame, opts: pl.DataFrame, opt: RouteOptions) -> np.ndarray:
+    """Unshipped penalty per line; zero for lines without any option (nothing to decide, so
+    the objective and the bound leave them out)."""
+    has = np.zeros(lines.height, dtype=bool)
+    has[opts["li"].unique().to_numpy()] = True
+    return np.where(has, (lines["qty"] * opt.unshipped_cost).to_numpy(), 0.0)
 
 
 def fc_stock(inventory: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
@@ -164,7 +173,30 @@ def fc_stock(inventory: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
     return inventory.filter(pl.col("node").is_in(fcs.implode())).select("sku", "node", "on_hand")
 
 
-def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> m.Solution:
+def with_base(opts: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
+    """The candidate options plus the myopic rule's choice of each line (``is_base``), so the
+    rule's plan is always a feasible start and the optimiser never ends worse than it."""
+    key = ["li", "origin", "hold", "path"]
+    both = pl.concat(
+        [
+            opts.with_columns(pl.lit(value=False).alias("is_base")),
+            base.select(opts.columns).with_columns(pl.lit(value=True).alias("is_base")),
+        ],
+    )
+    return (
+        both.sort([*key, "is_base"], descending=[False, False, False, False, True])
+        .unique(key, keep="first", maintain_order=True)
+        .with_columns(pl.int_range(pl.len()).alias("oi"))
+    )
+
+
+def solve(
+    inst: m.Instance,
+    opt: RouteOptions,
+    *,
+    method: str | None = None,
+    starts: list[np.ndarray] | None = None,
+) -> m.Solution:
     """Solve by ``method``: ``mip``, ``lp-round`` or ``auto`` (MIP when small enough).
 
     Both methods also run dynamic slope scaling and keep the better start; the local search
@@ -173,13 +205,13 @@ def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> 
     leaving first (every plan without holding is one of its solutions), the local search then
     moves lines to later departures, and the bound is the full LP relaxation's.
     """
-    from scot_cli.route.heuristics import slope_scaling
+    from scot_cli.route.heuristics import consolidate, slope_scaling
 
     method = method or opt.method
     start = time.monotonic()
     if method == "auto":
         method = "mip" if inst.n_opts <= opt.mip_max_options else "lp-round"
-    starts = [slope_scaling(inst)]
+    starts = [*(starts or []), slope_scaling(inst)]
     bound, status = -math.inf, "no options"
     core = inst.opt_core
     held = core is not None and not bool(core.all())
@@ -187,7 +219,7 @@ def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> 
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         sub = m.restrict(inst, core) if held and core is not None else inst
         xval, _, bound, status = m.solve_model(
-            sub, integer=True, time_limit=budget * (0.6 if held else 0.8)
+            sub, integer=True, time_limit=budget * (0.45 if held else 0.6)
         )
         if xval is not None:
             rounded = m.repair(sub, m.round_assignment(sub, xval))
@@ -200,6 +232,8 @@ def solve(inst: m.Instance, opt: RouteOptions, *, method: str | None = None) -> 
         status = lp_status if method == "lp-round" else f"{status}; lp {lp_status}"
         if xval is not None:
             starts.append(m.repair(inst, m.round_assignment(inst, xval)))
+    deadline = start + opt.time_limit
+    starts = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in starts]
     assign = min(starts, key=lambda a: m.evaluate(inst, a))
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
@@ -290,21 +324,21 @@ def route_lines(
     stock = fc_stock(inventory, nodes)
     if progress:
         progress(1, 4)
+    base = myopic_options(lines, schedules, stock, nodes)
     if opt.method == "myopic":
-        from scot_cli.route.baseline import myopic_options
-
-        opts = myopic_options(lines, schedules, stock, nodes)
+        opts = base.with_columns(pl.lit(value=True).alias("is_base"))
     else:
-        opts = line_options(lines, schedules, stock, paths_per_fc=opt.paths_per_fc)
+        opts = with_base(line_options(lines, schedules, stock, paths_per_fc=opt.paths_per_fc), base)
     slots = slot_table(schedules, lanes)
     inst = build_instance(lines, opts, slots, stock, nodes, opt)
+    base_assign = m.round_assignment(inst, opts["is_base"].cast(pl.Float64).to_numpy())
     if progress:
         progress(2, 4)
     if opt.method == "myopic":
-        assign = m.round_assignment(inst, np.ones(inst.n_opts))
-        sol = m.Solution(assign, m.evaluate(inst, assign), -math.inf, "myopic", "rule")
+        obj = m.evaluate(inst, base_assign)
+        sol = m.Solution(base_assign, obj, -math.inf, "myopic", "rule")
     else:
-        sol = solve(inst, opt)
+        sol = solve(inst, opt, starts=[base_assign])
     if progress:
         progress(3, 4)
     plan = assemble(lines, opts, slots, inst, sol, schedules, stock, opt)

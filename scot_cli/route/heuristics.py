@@ -44,18 +44,26 @@ def greedy_assign(inst: Instance, cost: np.ndarray, *, rounds: int = 64) -> np.n
     """Each line to its cheapest option that still has stock and FC capacity.
 
     Rounds: every open line picks its cheapest allowed option; per stock key and FC day the
-    lines are accepted in line order while capacity lasts; rejected lines lose that option
-    and try again. Lines whose penalty is below every option cost stay unshipped.
+    lines are accepted in order of regret (the extra cost of their second choice, largest
+    first; Martello & Toth (1990) for the generalised assignment problem) while capacity
+    lasts; rejected lines lose that option and try again.
     """
     assign = np.full(inst.n_lines, -1, dtype=np.int64)
     allowed = np.ones(inst.n_opts, dtype=bool)
     stock, fcday = inst.stock_cap.copy(), inst.fcday_cap.copy()
     open_line = np.ones(inst.n_lines, dtype=bool)
     for _ in range(rounds):
-        best = _first_per_line(inst, cost, allowed & open_line[inst.opt_line])
+        mask = allowed & open_line[inst.opt_line]
+        best = _first_per_line(inst, cost, mask)
         cand = np.flatnonzero((best >= 0) & open_line)
         if cand.shape[0] == 0:
             break
+        mask[best[cand]] = False
+        second = _first_per_line(inst, cost, mask)
+        regret = (
+            np.where(second[cand] >= 0, cost[np.maximum(second[cand], 0)], 1e18) - cost[best[cand]]
+        )
+        cand = cand[np.argsort(-regret, kind="stable")]
         opts = best[cand]
         ok = _fits(inst.opt_stock[opts], inst.opt_qty[opts], stock) & _fits(
             inst.opt_fcday[opts], inst.opt_qty[opts], fcday
@@ -100,4 +108,48 @@ def slope_scaling(inst: Instance, *, iterations: int = 30) -> np.ndarray:
         rate = np.where(
             used, inst.slot_cost * trucks_needed(load, inst.slot_cap) / np.maximum(load, 1e-9), rate
         )
+    return best
+
+
+def consolidate(inst: Instance, assign: np.ndarray, *, iterations: int = 30) -> np.ndarray:
+    """Re-route every shipped line over the paths and departures of its own FC and day.
+
+    Stock, FC capacity and boxes stay as they are (each line keeps its stock key and FC
+    day), so only unit, lateness and truck costs change; the choice is dynamic slope scaling
+    started from the loads of ``assign`` (unused departures priced at their fair share of the
+    volume that could move to them). Returns the best assignment seen (never worse).
+    """
+    shipped = assign >= 0
+    cur = np.where(shipped, assign, 0)
+    line_opt = cur[inst.opt_line]
+    allowed = (
+        shipped[inst.opt_line]
+        & (inst.opt_stock == inst.opt_stock[line_opt])
+        & (inst.opt_fcday == inst.opt_fcday[line_opt])
+    )
+    best, best_obj = assign, evaluate(inst, assign)
+    load = make_state(inst, assign).slot_load
+    n_allowed = np.bincount(inst.opt_line[allowed], minlength=inst.n_lines)
+    share = np.where(allowed, inst.opt_vol / np.maximum(n_allowed[inst.opt_line], 1), 0.0)
+    potential = np.asarray(inst.opt_slots.T @ share).ravel()
+    rate = inst.slot_cost / np.clip(potential, 1e-9, inst.slot_cap)
+    seen: set[bytes] = set()
+    for _ in range(iterations):
+        used = load > 1e-9
+        rate = np.where(
+            used,
+            inst.slot_cost * trucks_needed(load, inst.slot_cap) / np.maximum(load, 1e-9),
+            rate,
+        )
+        cost = inst.opt_cost + inst.opt_vol * np.asarray(inst.opt_slots @ rate).ravel()
+        pick = _first_per_line(inst, cost, allowed)
+        new = np.where(shipped, pick, -1)
+        key = new.tobytes()
+        if key in seen:
+            break
+        seen.add(key)
+        obj = evaluate(inst, new)
+        if obj < best_obj:
+            best, best_obj = new, obj
+        load = make_state(inst, new).slot_load
     return best

@@ -451,6 +451,14 @@ def _drop_pass(inst: Instance, st: State, starts: np.ndarray, deadline: float) -
     return improved
 
 
+def insert_unshipped(inst: Instance, assign: np.ndarray, *, deadline: float) -> np.ndarray:
+    """Move each unshipped line to its best feasible option (a cheap repair of a start)."""
+    st = make_state(inst, assign)
+    starts = np.searchsorted(inst.opt_line, np.arange(inst.n_lines + 1))
+    _relocate_pass(inst, st, starts, np.flatnonzero(st.assign < 0).tolist(), deadline)
+    return np.asarray(st.assign)
+
+
 def local_search(
     inst: Instance, assign: np.ndarray, *, deadline: float, seed: int = 0, max_passes: int = 20
 ) -> np.ndarray:
@@ -464,6 +472,7 @@ def local_search(
     rng = np.random.default_rng(seed)
     st = make_state(inst, assign)
     starts = np.searchsorted(inst.opt_line, np.arange(inst.n_lines + 1))
+    _relocate_pass(inst, st, starts, np.flatnonzero(st.assign < 0).tolist(), deadline)
     for _ in range(max_passes):
         order = rng.permutation(inst.n_lines).tolist()
         moved = _relocate_pass(inst, st, starts, order, deadline)

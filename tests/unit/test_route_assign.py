@@ -126,9 +126,10 @@ def brute_force(
         load: dict[str, float] = {}
         boxes: dict[str, set[str]] = {}
         cost = 0.0
-        for ln, o in zip(lines, combo, strict=True):
+        for ln, o, choices in zip(lines, combo, per_line, strict=True):
             if o is None:
-                cost += opt.unshipped_cost * ln["qty"]
+                # a line without any option is not a decision: no penalty in the objective
+                cost += opt.unshipped_cost * ln["qty"] if len(choices) > 1 else 0.0
                 continue
             cost += ln["qty"] * (o["cost_per_unit"] + opt.late_cost * o["late_days"])
             used[(ln["sku"], o["origin"])] = used.get((ln["sku"], o["origin"]), 0) + ln["qty"]
