@@ -1,0 +1,207 @@
+"""Scale of ``scot place``: coupled placement LPs of growing size, scot's solve against one
+direct HiGHS solve of the same whole LP (highspy, time-limited), side by side.
+
+The generated network couples skus and FCs the way real placement does: supply short of demand
+for some skus, unit volume against FC cube, sku-FC eligibility, FC-specific holding and inbound
+costs, FC throughput, and a regional 2-day speed target. Run:
+
+    .venv/bin/python benchmarks/place_scale.py [--sizes 1000,3000,10000] [--direct-limit 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from _machine import RESULTS, header
+
+from scot_cli.place.model import LinearProgram, Settings, build_lp
+from scot_cli.place.plan import Plan, solve
+from scot_cli.place.problem import PlaceProblem
+
+SETTINGS = Settings(speed_days=2, speed_share=0.8, late_penalty=0.1, speed_penalty=5.0)
+
+
+def network(n_skus: int, *, n_fcs: int = 10, n_regions: int = 50, seed: int = 0) -> PlaceProblem:
+    """A generated coupled placement problem (distances in 100-mile units, a 7-day period)."""
+    rng = np.random.default_rng(seed)
+    fc_xy = rng.uniform([0, 0], [30, 15], size=(n_fcs, 2))
+    reg_xy = rng.uniform([0, 0], [30, 15], size=(n_regions, 2))
+    weight = rng.lognormal(0, 0.7, n_regions)
+    dist = np.linalg.norm(fc_xy[:, None, :] - reg_xy[None, :, :], axis=2)
+    days = 1 + (dist > 4) + (dist > 10) + (dist > 20)
+    cost = 0.9 + 0.08 * dist + rng.uniform(0, 0.1, dist.shape)
+    fc, reg = np.meshgrid(np.arange(n_fcs), np.arange(n_regions), indexing="ij")
+    total = rng.lognormal(3.0, 1.0, n_skus)
+    split = rng.dirichlet(weight * 2, size=n_skus)
+    mu = total[:, None] * split
+    mu[mu < 0.05] = 0.0
+    eligible = rng.uniform(size=(n_skus, n_fcs)) < 0.7
+    eligible[np.arange(n_skus), rng.integers(0, n_fcs, n_skus)] = True
+    supply = total * rng.uniform(0.5, 1.5, n_skus)
+    spread = rng.dirichlet(np.ones(n_fcs), size=n_skus) * eligible
+    spread /= spread.sum(axis=1, keepdims=True)
+    current = np.round(spread * supply[:, None] * 0.8)
+    arriving = np.where(rng.uniform(size=n_skus) < 0.3, np.round(0.2 * supply + 1), 0.0)
+    volume = rng.lognormal(-1.5, 1.0, n_skus)
+    unit_cost = rng.lognormal(2.5, 0.8, n_skus)
+    fc_hold = rng.uniform(0.8, 1.3, n_fcs)
+    stock_volume = float((volume * (current.sum(axis=1) + arriving)).sum())
+    size = rng.uniform(0.6, 1.4, n_fcs)
+    worst = cost.max(axis=0)
+    return PlaceProblem(
+        skus=[f"S{i:05d}" for i in range(n_skus)],
+        fcs=[f"FC{i:02d}" for i in range(n_fcs)],
+        regions=[f"R{i:02d}" for i in range(n_regions)],
+        mu=mu,
+        sd=np.sqrt(mu) * 1.5,
+        volume=volume,
+        holding=(unit_cost * 0.25 * 7 / 365)[:, None] * fc_hold[None, :],
+        current=current,
+        arriving=arriving,
+        inbound_cost=np.broadcast_to(rng.uniform(0.2, 0.8, n_fcs), (n_skus, n_fcs)).copy(),
+        transfer_cost=np.broadcast_to(0.4 + rng.uniform(0, 0.4, n_fcs), (n_skus, n_fcs)).copy(),
+        eligible=eligible,
+        lost=(unit_cost * rng.uniform(0.3, 1.0, n_skus))[:, None] + worst[None, :],
+        arc_fc=fc.ravel(),
+        arc_region=reg.ravel(),
+        arc_cost=cost.ravel(),
+        arc_days=days.ravel().astype(np.int64),
+        storage=1.05 * stock_volume * size / size.sum(),
+        throughput=1.3 * float(mu.sum()) * size / size.sum(),
+    )
+
+
+def direct_highs(lp: LinearProgram, *, time_limit: float) -> dict[str, float | str]:
+    """One HiGHS solve of the whole LP straight from the arrays (no cvxpy), time-limited."""
+    import highspy
+    import scipy.sparse as sp
+
+    a = sp.vstack([lp.a_ub, lp.a_eq]).tocsc()
+    lower = np.concatenate([np.full(lp.b_ub.size, -highspy.kHighsInf), lp.b_eq])
+    upper = np.concatenate([lp.b_ub, lp.b_eq])
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.c.size, a.shape[0]
+    model.col_cost_ = lp.c
+    model.col_lower_ = lp.lb
+    model.col_upper_ = np.where(np.isinf(lp.ub), highspy.kHighsInf, lp.ub)
+    model.row_lower_, model.row_upper_ = lower, upper
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = a.indptr
+    model.a_matrix_.index_ = a.indices
+    model.a_matrix_.value_ = a.data
+    start = time.perf_counter()
+    h.passModel(model)
+    h.run()
+    seconds = time.perf_counter() - start
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    bound = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else float("nan")
+    return {
+        "seconds": seconds,
+        "objective": float(info.objective_function_value) + lp.const,
+        "status": status,
+        "bound": bound,
+    }
+
+
+def timed_solve(prob: PlaceProblem, repeat: int) -> tuple[float, Plan]:
+    times, plan = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        plan = solve(prob, SETTINGS)
+        times.append(time.perf_counter() - start)
+    assert plan is not None
+    return statistics.median(times), plan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,3000,10000")
+    parser.add_argument("--direct-sizes", default="1000,3000")
+    parser.add_argument("--direct-limit", type=float, default=600.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    direct_sizes = {int(s) for s in args.direct_sizes.split(",") if s}
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        prob = network(n, seed=n)
+        lp = build_lp(prob, SETTINGS)
+        repeat = args.repeat if n <= 1000 else 1
+        seconds, plan = timed_solve(prob, repeat)
+        row = {
+            "skus": n,
+            "vars": lp.c.size,
+            "rows": lp.b_ub.size + lp.b_eq.size,
+            "nnz": lp.a_ub.nnz + lp.a_eq.nnz,
+            "scot_s": seconds,
+            "scot_obj": plan.total_cost,
+            "repeat": repeat,
+        }
+        if n in direct_sizes:
+            row |= {
+                f"direct_{k}": v for k, v in direct_highs(lp, time_limit=args.direct_limit).items()
+            }
+        rows.append(row)
+        print(row, flush=True)
+    update_section("scale", report(rows, args))
+
+
+def update_section(name: str, text: str) -> Path:
+    """Replace (or add) one marked part of docs/benchmarks/place.md, keeping the others."""
+    path = RESULTS / "place.md"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    old = path.read_text() if path.exists() else ""
+    begin, end = f"<!-- place:{name} -->", f"<!-- /place:{name} -->"
+    block = f"{begin}\n{text.strip()}\n{end}\n"
+    if begin in old and end in old:
+        new = old[: old.index(begin)] + block + old[old.index(end) + len(end) + 1 :]
+    else:
+        new = (old + "\n" if old else "") + block
+    path.write_text(new)
+    return path
+
+
+def report(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
+    lines = [
+        header("Place: scale of the coupled placement LP"),
+        "",
+        "10 FCs x 50 regions, 7-day period, generated in the script (`network()`): supply 0.5-1.5x",
+        "demand per sku, 70% sku-FC eligibility, FC-specific holding (x0.8-1.3) and inbound",
+        "costs, storage cube at 1.05x the stock's volume, throughput, 2-day speed target 80%.",
+        "scot = `scot_cli.place.plan.solve` (vectorised sparse build, cvxpy, HiGHS), median of",
+        f"{args.repeat} runs at 1k skus, one run above. Direct = one highspy solve of the same",
+        f"arrays, time limit {args.direct_limit:g} s.",
+        "",
+        "| skus | variables | rows | nonzeros | scot s | scot objective | direct s | direct "
+        "objective | direct status | gap |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        direct = r.get("direct_objective")
+        gap = (
+            f"{abs(float(r['scot_obj']) - float(direct)) / max(1.0, abs(float(direct))):.2e}"  # type: ignore[arg-type]
+            if direct is not None
+            else "n/a"
+        )
+        lines.append(
+            f"| {r['skus']:,} | {r['vars']:,} | {r['rows']:,} | {r['nnz']:,} | "
+            f"{float(r['scot_s']):.1f} | {float(r['scot_obj']):,.1f} | "  # type: ignore[arg-type]
+            + (
+                f"{float(r['direct_seconds']):.1f} | {float(direct):,.1f} | "  # type: ignore[arg-type]
+                f"{r['direct_status']} | {gap} |"
+                if direct is not None
+                else "- | - | - | - |"
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
