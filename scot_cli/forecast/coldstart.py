@@ -3,8 +3,9 @@
 A SKU of the items table without sales, or a series with fewer observed periods than the
 frequency's minimum history, gets per location and horizon the mean forecast (mean and each
 quantile, i.e. Vincentised quantiles) of the established SKUs of the same category and brand
-when at least :data:`MIN_PEERS` of them sell there, else of the same category, else of all
-SKUs. Its ``model`` names the basis (``cold_start:category+brand``, ``cold_start:category``,
+when at least :data:`MIN_PEERS` of them sell there, else of the same category (same rule),
+else of all SKUs selling there (at every location when the category sells nowhere). Its
+``model`` names the basis (``cold_start:category+brand``, ``cold_start:category``,
 ``cold_start:all``). Periods before an item's ``launch_date`` are forecast as zero.
 """
 
@@ -22,12 +23,14 @@ from scot_cli.forecast.schema import quantile_column
 MIN_PEERS = 3
 
 
-def _peer_means(donors: pl.DataFrame, by: list[str], values: list[str], basis: str) -> pl.DataFrame:
+def _peer_means(
+    donors: pl.DataFrame, by: list[str], values: list[str], basis: str, least: int = MIN_PEERS
+) -> pl.DataFrame:
     grouped = donors.group_by([*by, "location", "horizon"]).agg(
         *(pl.col(v).mean() for v in values), pl.col("sku").n_unique().alias("_peers")
     )
     return (
-        grouped.filter(pl.col("_peers") >= MIN_PEERS)
+        grouped.filter(pl.col("_peers") >= least)
         .drop("_peers")
         .with_columns(pl.lit(f"cold_start:{basis}").alias("model"))
     )
@@ -62,6 +65,9 @@ def apply(
         [
             short.join(attrs, on="sku"),
             unseen.join(sites, on="category").select("sku", "location", "category", "brand"),
+            unseen.join(sites, on="category", how="anti")
+            .join(sites.select("location").unique(), how="cross")
+            .select("sku", "location", "category", "brand"),
         ]
     )
     if cold.height == 0 or donors.height == 0:
@@ -81,9 +87,9 @@ def apply(
         (["category"], _peer_means(donors, ["category"], values, "category")),
         (
             [],
-            _peer_means(donors.with_columns(pl.lit(1).alias("_all")), ["_all"], values, "all").drop(
-                "_all"
-            ),
+            _peer_means(
+                donors.with_columns(pl.lit(1).alias("_all")), ["_all"], values, "all", 1
+            ).drop("_all"),
         ),
     ]
     filled = []

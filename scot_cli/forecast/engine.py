@@ -179,7 +179,7 @@ def combine(
     """
     n = y.shape[0]
     if not cuts or len(names) == 1:
-        return stacked[0], np.full(n, names[0], dtype=np.str_)
+        return stacked[0], np.asarray([names[0]] * n)
     err = backtest_error(y, stacked, cuts)
     rank = np.argsort(np.argsort(err, axis=0, kind="stable"), axis=0, kind="stable")
     weight = (rank < TOP_K).astype(np.float64)
@@ -223,7 +223,7 @@ def forecast_arrays(
     label = np.char.add("auto:", best) if model == "auto" else best
     mean = comb[-1]
     quant = conformal(y, mean, comb[:-1], actuals(y, cuts, horizon), quantiles)
-    return Fit(mean=mean, quantiles=quant, model=label.astype(np.str_))
+    return Fit(mean=mean, quantiles=quant, model=label)
 
 
 def auto(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
