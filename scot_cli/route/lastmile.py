@@ -64,6 +64,7 @@ def solve_vrp(
     tw_late: np.ndarray | None = None,
     service: np.ndarray | None = None,
     shift_duration: int | None = None,
+    horizon: int | None = None,
     optional: bool = True,
     time_limit: float = 5.0,
     seed: int = 0,
@@ -79,6 +80,8 @@ def solve_vrp(
         Per client (length n - 1): delivery, time window and service duration.
     capacity, vehicles, shift_duration
         Vehicle capacity, fleet size and the longest route duration (None: unlimited).
+    horizon
+        Latest return to the depot (None: unlimited).
     optional
         Make clients optional with a prize above any detour (so an overfull instance still
         yields routes and the left-out clients are reported).
@@ -114,6 +117,8 @@ def solve_vrp(
     }
     if shift_duration is not None:
         vt["shift_duration"] = int(shift_duration)
+    if horizon is not None:
+        vt["tw_late"] = int(horizon)
     model.add_vehicle_type(**vt)
     for i in range(n):
         for j in range(n):
