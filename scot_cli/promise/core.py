@@ -10,7 +10,7 @@ import polars as pl
 
 from .commit import Decided, commit_units
 from .engine import Choice, Lines, State, Tables, choose, unit_lines
-from .grid import PAD_DAYS, Grid, build_grid, class_tables, epoch_days
+from .grid import PAD_DAYS, Grid, build_grid, class_tables, codes, epoch_days
 from .output import assemble
 from .registry import MODES, SPLITS
 from .supply import build_supply
@@ -19,12 +19,6 @@ from .supply import build_supply
 def sequence(orders: pl.DataFrame) -> pl.DataFrame:
     """Order lines in order-time sequence (ties by order id, then line): commit mode's order."""
     return orders.sort("order_time", "order_id", "line")
-
-
-def _index(values: pl.Series, categories: list[str]) -> np.ndarray:
-    """Position of each value in ``categories`` (``len(categories)`` when absent)."""
-    codes = values.cast(pl.Enum(categories), strict=False).to_physical()
-    return codes.fill_null(len(categories)).to_numpy().astype(np.int64)
 
 
 #: Days after the last order day within which receipts can still be promised.
@@ -51,7 +45,7 @@ def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndar
     """Index arrays of the sequenced order lines."""
     day = epoch_days(seq["order_time"]) - grid.day0
     hour = seq["order_time"].dt.hour().to_numpy().astype(np.int64)
-    dest = _index(seq["destination"], list(grid.dests))
+    dest = codes(seq["destination"], list(grid.dests))
     cls = np.searchsorted(cuts, hour, side="right")
     cid = (day * (len(cuts) + 1) + cls) * len(grid.dests) + dest
     oid = seq["order_id"]
@@ -59,7 +53,7 @@ def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndar
     if seq.height > 1:
         new[1:] = (oid.slice(1) != oid.slice(0, seq.height - 1)).to_numpy()
     order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
-    return Lines(_index(seq["sku"], skus), seq["qty"].to_numpy(), dest, day, hour, cid, order_start)
+    return Lines(codes(seq["sku"], skus), seq["qty"].to_numpy(), dest, day, hour, cid, order_start)
 
 
 def _snapshot(
@@ -143,7 +137,7 @@ def promise(
         confidence=confidence,
         one_box=split == "avoid",
     )
-    if mode == "commit":
+    if mode == "commit" and prob.tables.grid.fcs:  # without FCs nothing is consumed
         dec = commit_units(
             prob.tables,
             prob.state,

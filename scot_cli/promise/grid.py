@@ -81,6 +81,12 @@ def epoch_days(dates: pl.Series) -> np.ndarray:
     return dates.cast(pl.Date).cast(pl.Int32).to_numpy().astype(np.int64)
 
 
+def codes(values: pl.Series, categories: list[str]) -> np.ndarray:
+    """Position of each value in ``categories`` (``len(categories)`` when absent), as int64."""
+    found = values.cast(pl.String).cast(pl.Enum(categories), strict=False).to_physical()
+    return found.fill_null(len(categories)).to_numpy().astype(np.int64)
+
+
 def z_value(confidence: float) -> float:
     """``Phi^-1(confidence)``: standard normal quantile."""
     return NormalDist().inv_cdf(confidence)
@@ -155,7 +161,9 @@ def promise_paths(
 def _weekday_flags(weekdays: pl.Series) -> np.ndarray:
     """``flags[i, d]``: lane ``i`` departs on weekday ``d`` (Monday = 0)."""
     kinds = weekdays.unique().sort()
-    table = np.array([[ch == "1" for ch in w.ljust(7, "1")[:7]] for w in kinds], dtype=bool)
+    table = np.array(
+        [[ch == "1" for ch in w.ljust(7, "1")[:7]] for w in kinds], dtype=bool
+    ).reshape(-1, 7)
     return np.asarray(table[weekdays.cast(pl.Enum(kinds.to_list())).to_physical().to_numpy()])
 
 
@@ -187,9 +195,9 @@ def build_grid(
     fcs = sorted(nodes.filter(pl.col("kind") == "fc")["node"].to_list())
     n_f, n_g, n_t = len(fcs), len(dests), horizon
     paths = promise_paths(nodes, lanes, fcs, dests)
-    f_idx = paths["origin"].replace_strict(fcs, list(range(n_f)), return_dtype=pl.Int64)
-    g_idx = paths["destination"].replace_strict(dests, list(range(n_g)), return_dtype=pl.Int64)
-    pg = (f_idx * n_g + g_idx).to_numpy()
+    f_idx = codes(paths["origin"], fcs)
+    g_idx = codes(paths["destination"], dests)
+    pg = f_idx * n_g + g_idx
     mu = paths["transit_days"].to_numpy() + paths["departure_hour"].to_numpy() / 24.0
     sd = paths["transit_sd"].to_numpy()
     z = z_value(confidence)
@@ -198,12 +206,12 @@ def build_grid(
     deliver_next = _next_true(_calendar_mask(calendar, dests, "delivery", day0, n_d))
     pickup = _calendar_mask(calendar, fcs, "pickup", day0, n_t)
     weekday = (day0 + np.arange(n_t) + _EPOCH_WEEKDAY) % 7
-    departs = pickup[f_idx.to_numpy()] & _weekday_flags(paths["weekdays"])[:, weekday]
+    departs = pickup[f_idx] & _weekday_flags(paths["weekdays"])[:, weekday]
     m = np.arange(n_t)[None, :] + mu[:, None]
     has_sd = sd[:, None] > 0
     d0 = np.where(has_sd, np.ceil(m + z * sd[:, None] - 1 - 1e-9), np.floor(m)).astype(np.int64)
     d0 = np.clip(d0, 0, n_d - 1)
-    date = deliver_next[g_idx.to_numpy()[:, None], d0]
+    date = deliver_next[g_idx[:, None], d0]
     with np.errstate(divide="ignore", invalid="ignore"):
         prob = np.where(
             has_sd, normal_cdf((date + 1 - m) / np.where(has_sd, sd[:, None], 1.0)), 1.0
@@ -295,4 +303,5 @@ def class_tables(grid: Grid, *, n_days: int) -> tuple[np.ndarray, np.ndarray, np
     key[ok] = grid.key[pgb[ok], ship[ok]]
     rank = np.argsort(key, axis=-1, kind="stable")
     lower = np.take_along_axis(key, rank, axis=-1)
-    return cuts, rank.reshape(-1, n_f), lower.reshape(-1, n_f)
+    rows = n_days * n_c * n_g
+    return cuts, rank.reshape(rows, n_f), lower.reshape(rows, n_f)

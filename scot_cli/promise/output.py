@@ -33,6 +33,8 @@ def order_dates(
     """Per line: path id, the order's promised day index and its on-time probability."""
     n_g = len(grid.dests)
     has = dec.fc >= 0
+    if not has.any():
+        return np.full(lines.n, -1), np.full(lines.n, -1), np.full(lines.n, np.nan)
     pg = np.maximum(dec.fc, 0) * n_g + lines.dest
     t = np.minimum(dec.ship, grid.horizon - 1)
     path = np.where(has, grid.path[pg, t], -1)
@@ -98,7 +100,7 @@ def assemble(
     path, date, prob = order_dates(grid, lines, dec, confidence=confidence)
     has = dec.fc >= 0
     f = np.maximum(dec.fc, 0)
-    base = lines.day + (lines.hour >= grid.cutoff[f]) + grid.proc[f]
+    base = (lines.day + (lines.hour >= grid.cutoff[f]) + grid.proc[f]) if grid.fcs else lines.day
     waits = has & (dec.avail > base)
     status = np.where(has, np.where(waits, 1, 0), 2)
     reason = np.where(

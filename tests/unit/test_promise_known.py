@@ -385,3 +385,20 @@ def test_receipts_without_arrival_date_are_ignored() -> None:
         receipts=receipts,
     )
     assert out.row(0, named=True)["waits_for"] == day(2)
+
+
+def test_a_network_without_fcs_or_lanes_promises_nothing() -> None:
+    line = orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))])
+    regions_only = nodes({})
+    for mode in ("snapshot", "commit"):
+        out = promise(
+            line,
+            inventory=stock([("X", "FC-A", 1)]),
+            nodes=regions_only,
+            lanes=ONE_DAY.head(0),
+            mode=mode,
+            split="avoid",
+        )
+        assert out["reason"].to_list() == ["no_path", "no_path"]
+    empty = promise(line.head(0), inventory=stock([("X", "FC-A", 1)]), nodes=ONE_FC, lanes=ONE_DAY)
+    assert empty.height == 0
