@@ -32,6 +32,8 @@ def build_outputs(
     frame = frame.join(position.rename({"position": "inventory_position"}), on=KEYS, how="left")
     if result is not None:
         frame = frame.join(result, on=KEYS, how="left")
+        if "level_reason" in frame.columns:
+            frame = frame.with_columns(pl.coalesce("reason", "level_reason").alias("reason"))
     # round down only when a limit binds, so that rounding never breaks it
     binding = result is not None and result["binding_constraint"].drop_nulls().len() > 0
     frame = _rounded(frame, down=binding)

@@ -224,7 +224,7 @@ class QuantileShaped:
         """``P(D <= y)``: invert ``g`` segment by segment (flat segments jump)."""
         a, b, (xa, za, s) = self._segments()
         y = np.broadcast_to(y, (self.x.shape[0],))[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             zy = np.where(s > 0, za + (y - xa) / s, np.where(y >= xa, np.inf, -np.inf))
         inside = np.clip(zy, a, b)
         # the largest z with g(z) <= y is the largest clipped root over segments where it applies
@@ -236,7 +236,7 @@ class QuantileShaped:
         """``E[(D - y)^+]`` for ``y >= 0``: a sum of closed-form segment integrals."""
         a, b, (xa, za, s) = self._segments()
         y = np.maximum(np.broadcast_to(y, (self.x.shape[0],)), 0.0)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             zy = np.where(s > 0, za + (y - xa) / s, np.where(xa > y, -np.inf, np.inf))
         c = np.clip(zy, a, b)
         # integral over [c, b] of (xa + s (z - za) - y) phi(z) dz

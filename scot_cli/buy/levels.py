@@ -145,7 +145,7 @@ def _continuous(rows: Rows, idx: Index, *, exact: bool) -> tuple[Levels, Array]:
         t = np.flatnonzero(~by_cost)
         sub = Normal(dist.mu[t], dist.sigma[t])
         r[t] = _target_level(sub, rows.target[idx][t], q[t], rows.service_type == "fill")
-    q = np.maximum(q, 1e-9)
+    q = np.where(rows.lam[idx] > 0, np.maximum(q, 1e-9), 0.0)  # no demand, no batch
     with np.errstate(divide="ignore", invalid="ignore"):
         p_used = np.where(by_cost, p, _implied(dist, r, h * q / np.maximum(lam, 1e-12)))
     return rq_levels(dist, r, q, h=h, p=p_used, K=K, lam=lam), p_used

@@ -292,7 +292,7 @@ def _plan_rows(
     table = compute_levels(rows, policy, kind, progress=progress)
     position = planned.get_column("position").to_numpy()
     raw = order_quantity(policy, position, table.levels)
-    frame = _levels_frame(planned, rows, policy, table, raw)
+    frame = _guard(_levels_frame(planned, rows, policy, table, raw))
     if o.budget is not None or o.storage is not None:
         frame = _constrain(frame, planned, rows, table, o)
     return frame
@@ -374,6 +374,21 @@ def _add_horizon(rows: Rows, fa: ForecastArrays, planned: pl.DataFrame) -> None:
     rows.underage = np.where(np.isfinite(rows.p), rows.p, margin)
 
 
+LEVEL_COLUMNS = ("reorder_point", "order_up_to", "raw_qty", "demand_mean", "demand_sd")
+
+
+def _guard(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose levels are not finite become unplanned with a reason (never a crash)."""
+    bad = pl.any_horizontal(~pl.col(c).is_finite() for c in LEVEL_COLUMNS)
+    numeric = [c for c, t in frame.schema.items() if t == pl.Float64]
+    return frame.with_columns(
+        pl.when(bad)
+        .then(pl.lit("no finite policy levels for this sku; check its costs and forecast"))
+        .alias("level_reason"),
+        *[pl.when(bad).then(None).otherwise(pl.col(c)).alias(c) for c in numeric],
+    ).with_columns(pl.col("raw_qty").fill_null(0.0))
+
+
 def _levels_frame(
     planned: pl.DataFrame, rows: Rows, policy: np.ndarray, table: LevelTable, raw: np.ndarray
 ) -> pl.DataFrame:
@@ -430,7 +445,8 @@ def _constrain(
     under = np.where(nv, rows.underage if rows.underage is not None else 0.0, table.p_used)
     alloc = allocate(
         normal_fit(
-            frame.get_column("demand_mean").to_numpy(), frame.get_column("demand_sd").to_numpy()
+            frame.get_column("demand_mean").fill_null(0.0).to_numpy(),
+            frame.get_column("demand_sd").fill_null(0.0).to_numpy(),
         ),
         position=position,
         unconstrained=position + raw,

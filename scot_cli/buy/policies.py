@@ -85,7 +85,8 @@ def rq_eil(
     r = dist_l.mean
     for _ in range(iterations):
         with np.errstate(divide="ignore", invalid="ignore"):
-            tail = np.clip(q * h / (p * lam), 1e-12, 1 - 1e-12)
+            # no demand: the reorder point falls to the bottom of the distribution
+            tail = np.clip(np.where(lam > 0, q * h / (p * lam), 1.0), 1e-12, 1 - 1e-12)
         r = dist_l.ppf(1 - tail)
         q = np.sqrt(2 * lam * (K + p * dist_l.loss(r)) / h)
     return r, q
@@ -182,7 +183,7 @@ def rq_levels(
     """Performance of continuous-review (r,Q) with normal lead-time demand."""
     short = dist_l.loss(r) - dist_l.loss(r + q)
     with np.errstate(divide="ignore", invalid="ignore"):
-        backorders = (dist_l.loss2(r) - dist_l.loss2(r + q)) / q
+        backorders = np.where(q > 0, (dist_l.loss2(r) - dist_l.loss2(r + q)) / q, 0.0)
         fill = np.where(q > 0, 1 - short / q, 1.0)
         per_day = np.where(q > 0, lam / q, 0.0)
     return Levels(

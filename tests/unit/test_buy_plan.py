@@ -301,3 +301,13 @@ def test_quantities_are_non_negative_packs_and_at_least_the_moq(
         assert (q >= 0).all()
         assert np.allclose(q % merged["case_pack"].to_numpy(), 0)
         assert ((q == 0) | (q >= merged["moq"].to_numpy())).all()
+
+
+@pytest.mark.parametrize("policy", ["base_stock", "ss", "rq", "rq_eil", "newsvendor"])
+def test_a_sku_without_expected_demand_orders_nothing(policy: str) -> None:
+    fc = forecast({"S0": (0.0, 0.0), "S1": (5.0, 2.0)})
+    it = items(sku=["S0", "S1"], order_cost=[30.0, 30.0])
+    plan = plan_buy(fc, it, inventory({"S0": 0.0, "S1": 0.0}), options=BuyOptions(policy=policy))
+    row = plan.orders.row(0, named=True)
+    assert (row["status"], row["qty"]) == ("no_order", 0.0)
+    assert plan.orders["status"][1] == "order"
