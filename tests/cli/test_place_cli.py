@@ -199,3 +199,27 @@ def test_help_lists_the_required_columns() -> None:
     assert result.exit_code == 0
     assert "items: sku, category, unit_cost" in result.stdout
     assert "Forecast: sku, location (region node), date, mean" in result.stdout
+
+
+def test_decide_from_inputs_reproduces_the_command(
+    small_dir: Path, forecast_file: Path, tmp_path: Path
+) -> None:
+    from scot_cli.place import decide_from_inputs
+    from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
+
+    out = tmp_path / "placement.parquet"
+    args = [*_args(small_dir, str(forecast_file)), "--speed-target", "2:0.7", "--fair-share"]
+    result = runner.invoke(app, [*args, "--transfer-cost", "0.3", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    params = json.loads(pq.read_schema(out).metadata[b"scot"])["params"]
+    tables = {"items": ITEMS, "inventory": INVENTORY, "nodes": NODES, "lanes": LANES}
+    inputs = {
+        role: table.validate(pl.read_parquet(small_dir / f"{role}.parquet"), source=role)
+        for role, table in tables.items()
+    }
+    inputs["forecast"] = pl.read_parquet(forecast_file)
+    again = decide_from_inputs(inputs, params)
+    written = pl.read_parquet(out)
+    assert again.columns == written.columns
+    for col in ("target_units", "transfer_in", "transfer_out", "inbound_units"):
+        assert again.sort("sku", "node")[col].to_list() == written[col].to_list()
