@@ -7,7 +7,8 @@ feeds the sku (and node). Uncertainty is summed correctly, not by adding quantil
 
 - means add;
 - variances add (periods and locations taken as independent); a period's spread comes from
-  its outer quantiles, ``sd = (p_hi - p_lo) / (z_hi - z_lo)``;
+  its outer quantiles, ``sd = (p_hi - p_lo) / (z_hi - z_lo)``, floored at the Poisson
+  ``sqrt(mean)`` (quantiles of lumpy forecasts understate the spread);
 - random lead time adds ``d^2 * sd_L^2`` with ``d`` the mean daily demand
   (``Var[D_L] = E[L] Var[D] + E[D]^2 Var[L]``; Snyder & Shen, Section 4.3.3);
 - the quantile *shape* is the comonotone sum of the periods' quantile offsets, rescaled to
@@ -94,10 +95,13 @@ def attach(
     step = period_days(forecast)
     z = norm_ppf(np.array([q for q, _ in qcols])) if qcols else np.array([])
     spread_ok = len(qcols) >= 2 and z[-1] > z[0]
+    # count demand is at least as variable as Poisson: quantiles of lumpy forecasts (mean
+    # above p90) understate the spread, so the variance is floored at the mean
+    floor = pl.col("mean").clip(lower_bound=0).sqrt()
     sd_expr = (
-        (pl.col(qcols[-1][1]) - pl.col(qcols[0][1])) / float(z[-1] - z[0])
+        pl.max_horizontal((pl.col(qcols[-1][1]) - pl.col(qcols[0][1])) / float(z[-1] - z[0]), floor)
         if spread_ok
-        else pl.col("mean").sqrt()
+        else floor
     )
     f = (
         forecast.select(*keys, "date", "mean", *[n for _, n in qcols])

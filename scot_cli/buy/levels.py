@@ -83,15 +83,22 @@ class Rows:
 
 
 def choose_kind(rows: Rows, requested: str) -> NDArray[np.str_]:
-    """Demand model per row: the requested one, or the auto rule."""
+    """Demand model per row: the requested one, or the auto rule.
+
+    auto: empirical when the quantile shape has spread and its own mean agrees with the
+    forecast mean (within 10% of a standard deviation; lumpy forecasts whose mean lies above
+    their upper quantile fail this), else Poisson below a mean of 30, else normal.
+    """
     if requested != "auto":
         return np.full(rows.n, requested).astype(np.str_)
-    spread_ok = rows.protection.knots is not None and rows.protection.knots.shape[1] >= 2
-    has_spread = (rows.protection.sd > 0) & spread_ok
+    iv = rows.protection
+    consistent = np.zeros(rows.n, dtype=bool)
+    if iv.knots is not None and iv.z is not None and iv.knots.shape[1] >= 2:
+        shaped = QuantileShaped(iv.z, iv.knots)
+        has_spread = iv.knots[:, -1] > iv.knots[:, 0]
+        consistent = has_spread & (np.abs(shaped.mean - iv.mean) <= 0.1 * iv.sd + 1e-9)
     return np.where(
-        has_spread & spread_ok,
-        "empirical",
-        np.where(rows.protection.mean < POISSON_BELOW, "poisson", "normal"),
+        consistent, "empirical", np.where(iv.mean < POISSON_BELOW, "poisson", "normal")
     ).astype(np.str_)
 
 

@@ -97,23 +97,36 @@ def _forecast(days: int, locations: list[str], sd: float) -> pl.DataFrame:
 
 def _sums(fc: pl.DataFrame, days: float):  # type: ignore[no-untyped-def]
     rows = pl.DataFrame({"sku": ["A"], "node": ["ALL"]})
-    fa = attach(fc.with_columns(pl.lit("ALL").alias("node")), rows, keys=["sku", "node"],
-                as_of=dt.date(2025, 12, 31))
+    fa = attach(
+        fc.with_columns(pl.lit("ALL").alias("node")),
+        rows,
+        keys=["sku", "node"],
+        as_of=dt.date(2025, 12, 31),
+    )
     return interval_sums(fa, np.array([days]))
 
 
 def test_interval_sums_means_and_variances_not_quantiles() -> None:
-    """4 locations x 5.5 days of N(10, 3^2): mean 220, var 4 * (5 * 9 + 0.5^2 * 9)."""
-    out = _sums(_forecast(14, ["R1", "R2", "R3", "R4"], 3.0), 5.5)
+    """4 locations x 5.5 days of N(10, 4^2): mean 220, var 4 * (5 * 16 + 0.5^2 * 16)."""
+    out = _sums(_forecast(14, ["R1", "R2", "R3", "R4"], 4.0), 5.5)
     assert out.mean[0] == pytest.approx(220.0)
-    assert out.var[0] == pytest.approx(4 * (5 * 9 + 0.25 * 9), rel=1e-6)
+    assert out.var[0] == pytest.approx(4 * (5 * 16 + 0.25 * 16), rel=1e-6)
     sd = np.sqrt(out.var)
     knots = shape_knots(out, sd)
     assert knots[0] == pytest.approx(220 + sd[0] * Z3, rel=1e-6)
 
 
 def test_interval_extends_a_short_forecast_at_the_tail_rate() -> None:
-    out = _sums(_forecast(7, ["R1"], 2.0), 10.0)
+    out = _sums(_forecast(7, ["R1"], 4.0), 10.0)
     assert out.extended_days[0] == pytest.approx(3.0)
     assert out.mean[0] == pytest.approx(100.0)
-    assert out.var[0] == pytest.approx(10 * 4.0, rel=1e-6)
+    assert out.var[0] == pytest.approx(10 * 16.0, rel=1e-6)
+
+
+def test_lumpy_quantiles_are_floored_at_poisson_spread() -> None:
+    """A forecast with mean 10 but p10 = p90 = 1 (lumpy) gets var >= mean per day."""
+    fc = _forecast(7, ["R1"], 0.0).with_columns(
+        pl.lit(1.0).alias("p10"), pl.lit(1.0).alias("p50"), pl.lit(1.0).alias("p90")
+    )
+    out = _sums(fc, 7.0)
+    assert out.var[0] == pytest.approx(7 * 10.0, rel=1e-6)

@@ -76,15 +76,15 @@ def inventory(stock: dict[str, float]) -> pl.DataFrame:
 def test_base_stock_level_is_the_critical_fractile_of_lead_time_plus_review() -> None:
     """L = 5, R = 7, N(20, 4^2) per day: S = 240 + 4 sqrt(12) z_0.95, order S - position."""
     plan = plan_buy(
-        forecast({"S0": (20.0, 4.0)}),
+        forecast({"S0": (20.0, 5.0)}),
         items(),
         inventory({"S0": 50.0}),
         options=BuyOptions(policy="base_stock", distribution="normal"),
     )
     pol = plan.policy.row(0, named=True)
-    s = 240 + 4 * math.sqrt(12) * 1.6448536269514722
+    s = 240 + 5 * math.sqrt(12) * 1.6448536269514722
     assert pol["order_up_to"] == pytest.approx(s, rel=1e-6)
-    assert pol["demand_sd"] == pytest.approx(4 * math.sqrt(12), rel=1e-9)
+    assert pol["demand_sd"] == pytest.approx(5 * math.sqrt(12), rel=1e-9)
     assert pol["in_stock_prob"] == pytest.approx(0.95, rel=1e-6)
     order = plan.orders.row(0, named=True)
     assert order["qty"] == math.ceil(s - 50)
@@ -95,25 +95,25 @@ def test_base_stock_level_is_the_critical_fractile_of_lead_time_plus_review() ->
 
 def test_demand_is_summed_across_locations_with_variances_not_quantiles() -> None:
     one = plan_buy(
-        forecast({"S0": (5.0, 2.0)}, locations=("R1", "R2", "R3", "R4")),
+        forecast({"S0": (5.0, 3.0)}, locations=("R1", "R2", "R3", "R4")),
         items(),
         inventory({"S0": 0.0}),
         options=BuyOptions(policy="base_stock"),
     )
     pol = one.policy.row(0, named=True)
     assert pol["demand_mean"] == pytest.approx(4 * 5.0 * 12)
-    assert pol["demand_sd"] == pytest.approx(math.sqrt(4 * 12 * 4.0), rel=1e-9)
+    assert pol["demand_sd"] == pytest.approx(math.sqrt(4 * 12 * 9.0), rel=1e-9)
 
 
 def test_lead_time_spread_adds_mean_demand_squared_times_its_variance() -> None:
     plan = plan_buy(
-        forecast({"S0": (20.0, 4.0)}),
+        forecast({"S0": (20.0, 5.0)}),
         items(lead_time_sd=[2.0]),
         inventory({"S0": 0.0}),
         options=BuyOptions(policy="base_stock"),
     )
     sd = plan.policy["demand_sd"][0]
-    assert sd == pytest.approx(math.sqrt(12 * 16 + (20 * 2.0) ** 2), rel=1e-9)
+    assert sd == pytest.approx(math.sqrt(12 * 25 + (20 * 2.0) ** 2), rel=1e-9)
 
 
 def test_bad_items_and_missing_forecasts_become_status_rows() -> None:
@@ -165,7 +165,7 @@ def _three() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         stockout_cost=[30.0, 4.0, 15.0],
         service_level=[None, None, None],
     )
-    fc = forecast({"A": (10.0, 3.0), "B": (8.0, 3.0), "C": (30.0, 8.0)})
+    fc = forecast({"A": (10.0, 4.0), "B": (8.0, 3.0), "C": (30.0, 8.0)})
     return fc, it, inventory({"A": 0.0, "B": 0.0, "C": 0.0})
 
 
@@ -246,7 +246,7 @@ def _network() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def test_network_buys_per_fastest_fc_with_the_vendor_lane_in_the_lead_time() -> None:
     nodes, lanes = _network()
-    fc = forecast({"S0": (10.0, 2.0)}, locations=("R1", "R2"))
+    fc = forecast({"S0": (10.0, 4.0)}, locations=("R1", "R2"))
     inv = pl.DataFrame({"sku": ["S0", "S0"], "node": ["FC1", "FC2"], "on_hand": [5.0, 7.0]})
     plan = plan_buy(
         fc, items(), inv, nodes=nodes, lanes=lanes, options=BuyOptions(policy="base_stock")
@@ -256,7 +256,7 @@ def test_network_buys_per_fastest_fc_with_the_vendor_lane_in_the_lead_time() -> 
     assert pol["FC1"]["protection_days"] == pytest.approx(5 + 3 + 7)
     assert pol["FC2"]["protection_days"] == pytest.approx(5 + 6 + 7)
     assert pol["FC1"]["inventory_position"] == 5.0
-    sd = math.sqrt(15 * 4 + (10 * 1.0) ** 2)
+    sd = math.sqrt(15 * 16 + (10 * 1.0) ** 2)
     assert pol["FC1"]["demand_sd"] == pytest.approx(sd, rel=1e-9)
 
 
