@@ -282,3 +282,36 @@ def test_unit_masks_name_the_groups_changed_per_sku() -> None:
     assert masks["a"] == bit["forecast level"] | bit["forecast spread"] | bit["service"]
     # b's quantiles moved with its median: its spread did not change.
     assert masks["b"] == (1 << len(names)) - 1 - bit["forecast spread"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sets(st.sampled_from(["a", "b", "c", "d"]), min_size=1),
+    st.sets(st.sampled_from(["a", "b", "c", "d"]), min_size=1),
+    st.lists(values, min_size=4, max_size=4),
+    st.lists(values, min_size=4, max_size=4),
+)
+def test_mixer_endpoints_reproduce_each_run(
+    old_skus: set[str], new_skus: set[str], old_lt: list[float], new_lt: list[float]
+) -> None:
+    """Mix 0 is the old inputs and the full mix the new ones, rows added or dropped included."""
+
+    def items(skus: set[str], lt: list[float]) -> pl.DataFrame:
+        rows = sorted(skus)
+        return pl.DataFrame(
+            {
+                "sku": rows,
+                "lead_time_days": [lt["abcd".index(s)] for s in rows],
+                "vendor": [f"v{s}" for s in rows],
+            }
+        )
+
+    old = Scenario({"items": items(old_skus, old_lt)}, {"z": 1.0})
+    new = Scenario({"items": items(new_skus, new_lt)}, {"z": 2.0})
+    groups = resolve_groups(DRIVERS, old, new, keys=KEYS)
+    mixer = Mixer(old, new, groups, keys=KEYS)
+    first = mixer.scenario(0)
+    last = mixer.scenario((1 << len(groups)) - 1)
+    assert first.inputs["items"].sort("sku").equals(old.inputs["items"])
+    assert last.inputs["items"].sort("sku").equals(new.inputs["items"])
+    assert (first.params, last.params) == (old.params, new.params)
