@@ -173,9 +173,12 @@ def attribute(
     calls = 0
 
     def counted(inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]) -> pl.DataFrame:
+        # Keep only what the summary reads: the partitions' outputs are held until the end.
         nonlocal calls
         calls += 1
-        return decide(inputs, params)
+        out = decide(inputs, params)
+        needed = {*metrics, *subject(out).meta.root_names()}
+        return out.select(c for c in out.columns if c in needed)
 
     if separable:
         outputs = partitioned_outputs(
