@@ -49,6 +49,9 @@ def explain(
     report: Path = typer.Option(
         None, "--report", help="Write the report to this file (Markdown unless --format)."
     ),
+    flags_out: str = typer.Option(
+        None, "--flags-out", help="Write the data-quality flags table (Parquet) here."
+    ),
     before_input: list[str] = typer.Option(
         None, "--before-input", help="ROLE=PATH: the file BEFORE's run read as ROLE."
     ),
@@ -69,6 +72,7 @@ def explain(
         "top": top,
         "format": fmt.value,
         "report": str(report) if report else None,
+        "flags_out": flags_out,
         "before_input": before_input or [],
         "after_input": after_input or [],
         "sku": sku,
@@ -84,7 +88,8 @@ def explain(
     if sku is not None or order is not None or node is not None:
         raise UsageError("--sku, --node and --order take one RUN; to compare, pass --by instead")
     fmt_name = "md" if report is not None and fmt.value == "table" else fmt.value
-    _compare(run, runs, by.value, metric, top, out, fmt_name, report, before_input, after_input)
+    outputs = {"table": out, "report": report, "flags": flags_out}
+    _compare(run, runs, by.value, metric, top, outputs, fmt_name, before_input, after_input)
 
 
 def _compare(
@@ -93,15 +98,14 @@ def _compare(
     by: str,
     metric: list[str] | None,
     top: int,
-    out: str | None,
+    outputs: dict[str, Any],
     fmt: str,
-    report: Path | None,
     before_input: list[str] | None,
     after_input: list[str] | None,
 ) -> None:
     from scot_cli.explain.compare import check_comparable, explain_runs
     from scot_cli.explain.report import build_report
-    from scot_cli.explain.schema import ATTRIBUTION
+    from scot_cli.explain.schema import ATTRIBUTION, FLAGS
 
     (before, b_meta), (after, a_meta) = (
         _read_output(run, runs[0], "before"),
@@ -112,8 +116,11 @@ def _compare(
     after_run = _load_run(run, runs[1], "after", a_meta, after, _overrides(after_input))
     with progress("explain") as bar:
         expl = explain_runs(before_run, after_run, by=by, metrics=metric, progress=bar)
+    out, report = outputs["table"], outputs["report"]
     if out is not None:
         run.write(expl.attribution, out, ATTRIBUTION)
+    if outputs["flags"] is not None:
+        run.write(expl.flags, outputs["flags"], FLAGS)
     rep = build_report(expl, top=top)
     if report is not None:
         from scot_cli.io import write_text_file

@@ -103,13 +103,24 @@ def test_json_report_has_headline_and_drivers(runs: dict[str, Path]) -> None:
 
 
 def test_markdown_report_sections(runs: dict[str, Path]) -> None:
+    flags = runs["root"] / "flags.parquet"
     code, out, err = _explain(
-        str(runs["before"]), str(runs["after"]), "--format", "md", "--by", "node", "--top", "2"
+        str(runs["before"]),
+        str(runs["after"]),
+        "--format",
+        "md",
+        "--by",
+        "node",
+        "--top",
+        "2",
+        "--flags-out",
+        str(flags),
     )
     assert code == 0, err
     assert out.startswith("# scot explain: promise, by node")
     for section in ("## Top movers", "## Drivers of the total change", "## Data-quality flags"):
         assert section in out
+    assert pl.read_parquet(flags).columns == ["role", "key", "column", "before", "after", "flag"]
 
 
 def test_same_run_twice_explains_nothing(runs: dict[str, Path]) -> None:
