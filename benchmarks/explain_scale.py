@@ -130,7 +130,9 @@ def measure(name: str, skus: int, repeat: int) -> dict[str, float]:
     runs = []
     for _ in range(repeat):
         cmd = [sys.executable, __file__, "--case", name, "--skus", str(skus)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{done.stderr}")
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {
         "seconds": statistics.median(r["seconds"] for r in runs),
