@@ -14,24 +14,25 @@ KEYS = ["sku", "node"]
 
 
 def build_outputs(
-    rows: pl.DataFrame,
-    result: pl.DataFrame | None,
-    position: pl.DataFrame,
-    as_of: dt.date,
+    rows: pl.DataFrame, result: pl.DataFrame | None, as_of: dt.date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Orders and policy frames for every row of ``rows`` (planned or not), sorted by key."""
-    frame = (
-        rows.select(*KEYS, "vendor", "reason", "lead_days", "case_pack", "moq")
-        if "lead_days" in rows.columns
-        else rows.select(*KEYS, "vendor", "reason").with_columns(
-            pl.lit(None, dtype=pl.Float64).alias("lead_days"),
-            pl.lit(None, dtype=pl.Int64).alias("case_pack"),
-            pl.lit(None, dtype=pl.Int64).alias("moq"),
-        )
+    """Orders and policy frames for every row of ``rows`` (planned or not), in key order.
+
+    ``rows`` is the sorted universe with ``_idx`` and ``position``; ``result`` carries the
+    planned rows' levels keyed by ``_idx``.
+    """
+    frame = rows.select(
+        "_idx",
+        *KEYS,
+        "vendor",
+        "reason",
+        "lead_days",
+        "case_pack",
+        "moq",
+        pl.col("position").alias("inventory_position"),
     )
-    frame = frame.join(position.rename({"position": "inventory_position"}), on=KEYS, how="left")
     if result is not None:
-        frame = frame.join(result, on=KEYS, how="left")
+        frame = frame.join(result, on="_idx", how="left", maintain_order="left")
         if "level_reason" in frame.columns:
             frame = frame.with_columns(pl.coalesce("reason", "level_reason").alias("reason"))
     # round down only when a limit binds, so that rounding never breaks it
@@ -39,7 +40,7 @@ def build_outputs(
     frame = _rounded(frame, down=binding)
     frame = frame.with_columns(_status().alias("status")).with_columns(_reason().alias("reason"))
     orders = frame.select(
-        *KEYS[:1],
+        "sku",
         "vendor",
         "node",
         pl.lit(as_of).alias("order_date"),
@@ -49,8 +50,8 @@ def build_outputs(
         pl.col("qty").fill_null(0.0),
         "status",
         "reason",
-    ).sort(KEYS)
-    policy = frame.select([_policy_column(c.name) for c in BUY_POLICY.columns]).sort(KEYS)
+    )
+    policy = frame.select([_policy_column(c.name) for c in BUY_POLICY.columns])
     return orders.select([c.name for c in BUY_ORDERS.columns]), policy
 
 

@@ -46,7 +46,8 @@ def quantile_columns(forecast: pl.DataFrame) -> list[tuple[float, str]]:
 
 def period_days(forecast: pl.DataFrame) -> int:
     """Length of a forecast period in days (1 for daily, 7 for weekly), from the dates."""
-    dates = forecast.get_column("date").unique().sort()
+    # the first rows hold the first key's periods; enough to see the step
+    dates = forecast.get_column("date").head(4096).unique().sort()
     if dates.len() < 2:
         return 1
     step = dates.diff().drop_nulls().dt.total_days().min()
@@ -87,10 +88,31 @@ class IntervalSums:
     extended_days: Array
 
 
+@dataclass(frozen=True)
+class Runs:
+    """Consecutive forecast rows that share a key: a run id per row and one key row per run.
+
+    A forecast sorted by key (as ``scot forecast`` writes it) has one run per key, so joins
+    touch one row per key instead of one per forecast row; an unsorted forecast still works,
+    with more runs.
+    """
+
+    run: NDArray[np.int64]
+    keys: pl.DataFrame
+
+
+def key_runs(forecast: pl.DataFrame, keys: list[str]) -> Runs:
+    """Run ids of ``forecast`` over ``keys`` and the key of each run."""
+    expr = pl.col(keys[0]) if len(keys) == 1 else pl.struct(keys)
+    ids = forecast.select(expr.rle_id().alias("_run")).get_column("_run")
+    starts = ids.is_first_distinct()
+    return Runs(ids.to_numpy().astype(np.int64), forecast.select(keys).filter(starts))
+
+
 def attach(
-    forecast: pl.DataFrame, rows: pl.DataFrame, *, keys: list[str], as_of: object
+    forecast: pl.DataFrame, runs: Runs, rows: pl.DataFrame, *, keys: list[str], as_of: object
 ) -> ForecastArrays:
-    """Join the forecast to the planned ``rows`` (one join on ``keys``) and flatten it."""
+    """Attach each forecast row to its planned row (a join of runs, not rows) and flatten."""
     qcols = quantile_columns(forecast)
     step = period_days(forecast)
     z = norm_ppf(np.array([q for q, _ in qcols])) if qcols else np.array([])
@@ -103,23 +125,34 @@ def attach(
         if spread_ok
         else floor
     )
-    f = (
-        forecast.select(*keys, "date", "mean", *[n for _, n in qcols])
-        .join(rows.select(keys).with_row_index("_row"), on=keys, how="inner")
-        .select(
-            pl.col("_row").cast(pl.Int64),
-            ((pl.col("date") - pl.lit(as_of)).dt.total_days() / step).ceil().alias("_k"),
-            "mean",
-            sd_expr.clip(lower_bound=0).alias("_sd"),
-            *[(pl.col(n) - pl.col("mean")).alias(n) for _, n in qcols],
-        )
-        .filter(pl.col("_k") >= 1)
+    to_row = (
+        runs.keys.with_row_index("_run")
+        .join(rows.select(keys).with_row_index("_row"), on=keys, how="left")
+        .sort("_run")
+        .get_column("_row")
+        .fill_null(-1)
+        .to_numpy()
+        .astype(np.int64)
     )
-    row = f.get_column("_row").to_numpy()
-    k = f.get_column("_k").to_numpy().astype(np.float64)
-    mean = f.get_column("mean").to_numpy().astype(np.float64)
-    sd = f.get_column("_sd").to_numpy().astype(np.float64)
-    offsets = tuple(f.get_column(n).to_numpy().astype(np.float64) for _, n in qcols)
+    f = forecast.select(
+        ((pl.col("date") - pl.lit(as_of)).dt.total_days() / step).ceil().cast(pl.Float64),
+        pl.col("mean").cast(pl.Float64),
+        sd_expr.clip(lower_bound=0).cast(pl.Float64).alias("_sd"),
+        *[(pl.col(n) - pl.col("mean")).cast(pl.Float64).alias(n) for _, n in qcols],
+    )
+    row = to_row[runs.run]
+    k = f.to_series(0).to_numpy()
+    keep = (row >= 0) & (k >= 1)
+    everything = bool(keep.all())
+
+    def column(i: int) -> Array:
+        values = np.asarray(f.to_series(i).to_numpy(), dtype=np.float64)
+        return values if everything else values[keep]
+
+    if not everything:
+        row, k = row[keep], k[keep]
+    mean, sd = column(1), column(2)
+    offsets = tuple(column(3 + j) for j in range(len(qcols)))
     n = rows.height
     kmax = np.zeros(n)
     np.maximum.at(kmax, row, k)

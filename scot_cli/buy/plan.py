@@ -28,7 +28,7 @@ from scot_cli.errors import InputDataError, UsageError
 
 from .assemble import build_outputs
 from .constrained import allocate, normal_fit
-from .demand import ForecastArrays, attach, interval_sums, shape_knots
+from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
 from .distributions import norm_ppf
 from .levels import Interval, LevelTable, Rows, choose_kind, choose_policy, compute_levels
 from .policies import order_quantity
@@ -136,16 +136,22 @@ def plan_buy(
         raise UsageError("--network and --lanes go together; pass both or neither")
     as_of = o.as_of or _default_as_of(forecast)
     mapped = _map_locations(forecast, nodes, lanes)
-    rows = _universe(mapped, items, nodes, lanes)
-    planned = rows.filter(pl.col("reason").is_null())
+    keys = KEYS if nodes is not None else ["sku"]
+    runs = key_runs(mapped, keys)
     position = _position(inventory, by_node=nodes is not None)
-    if planned.height == 0:
-        return _assemble(rows, None, position, as_of)
-    planned = planned.join(position, on=KEYS, how="left").with_columns(
+    rows = (
+        _universe(runs.keys, items, lanes)
+        .join(position, on=KEYS, how="left", maintain_order="left")
+        .with_row_index("_idx")
+    )
+    planned = rows.filter(pl.col("reason").is_null()).with_columns(
         pl.col("position").fill_null(0.0)
     )
-    result = _plan_rows(mapped, planned, as_of, o, progress)
-    return _assemble(rows, result, position, as_of)
+    if planned.height == 0:
+        return _assemble(rows, None, as_of)
+    fa = attach(mapped, runs, planned, keys=keys, as_of=as_of)
+    result = _plan_rows(fa, planned, o, progress)
+    return _assemble(rows, result, as_of)
 
 
 def _default_as_of(forecast: pl.DataFrame) -> dt.date:
@@ -158,9 +164,9 @@ def _default_as_of(forecast: pl.DataFrame) -> dt.date:
 def _map_locations(
     forecast: pl.DataFrame, nodes: pl.DataFrame | None, lanes: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """Add ``node``: ALL without a network; else the fastest FC serving each region."""
+    """Add ``node``, the fastest FC serving each region (unchanged without a network)."""
     if nodes is None or lanes is None:
-        return forecast.with_columns(pl.lit(ALL).alias("node"))
+        return forecast
     from scot_cli.network import fc_paths
 
     paths = fc_paths(nodes, lanes)
@@ -186,37 +192,31 @@ def _map_locations(
 
 
 def _universe(
-    mapped: pl.DataFrame,
-    items: pl.DataFrame,
-    nodes: pl.DataFrame | None,
-    lanes: pl.DataFrame | None,
+    run_keys: pl.DataFrame, items: pl.DataFrame, lanes: pl.DataFrame | None
 ) -> pl.DataFrame:
     """Every (sku, node) to report, with item data and a reason when it cannot be planned."""
-    fkeys = (
-        mapped.select(KEYS).unique()
-        if nodes is not None
-        else mapped.select(pl.col("sku").unique(), pl.lit(ALL).alias("node"))
-    )
+    fkeys = run_keys.unique()
+    if "node" not in fkeys.columns:
+        fkeys = fkeys.with_columns(pl.lit(ALL).alias("node"))
     items = items.with_columns(
         pl.lit(None, dtype=pl.Float64).alias(c)
         for c in ("service_level", "stockout_cost")
         if c not in items.columns
     )
-    known = items.select("sku")
-    no_item = fkeys.join(known, on="sku", how="anti").with_columns(
-        pl.lit("sku is not in items.parquet; add it to items to plan it").alias("reason")
+    merged = (
+        fkeys.with_columns(pl.lit(True).alias("_forecast"))
+        .join(items.with_columns(pl.lit(True).alias("_item")), on="sku", how="full", coalesce=True)
+        .with_columns(pl.col("node").fill_null(ALL))
     )
-    no_fc = items.join(fkeys.select("sku").unique(), on="sku", how="anti").select(
-        "sku",
-        pl.lit(ALL).alias("node"),
-        "vendor",
-        pl.lit("no forecast for this sku; forecast it (cold-start items need a launch_date)").alias(
-            "reason"
-        ),
+    merged = _lead_times(merged, lanes).with_columns(
+        pl.when(pl.col("_item").is_null())
+        .then(pl.lit("sku is not in items.parquet; add it to items to plan it"))
+        .when(pl.col("_forecast").is_null())
+        .then(pl.lit("no forecast for this sku; forecast it (cold-start items need a launch_date)"))
+        .otherwise(_bad_item_reason())
+        .alias("reason")
     )
-    both = fkeys.join(items, on="sku", how="inner")
-    both = _lead_times(both, lanes).with_columns(_bad_item_reason().alias("reason"))
-    return pl.concat([both, no_item, no_fc], how="diagonal_relaxed").sort(KEYS)
+    return merged.drop("_forecast", "_item").sort(KEYS)
 
 
 def _lead_times(rows: pl.DataFrame, lanes: pl.DataFrame | None) -> pl.DataFrame:
@@ -279,14 +279,10 @@ def _position(inventory: pl.DataFrame, *, by_node: bool) -> pl.DataFrame:
 
 
 def _plan_rows(
-    mapped: pl.DataFrame,
-    planned: pl.DataFrame,
-    as_of: dt.date,
-    o: BuyOptions,
-    progress: ProgressFn | None,
+    fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions, progress: ProgressFn | None
 ) -> pl.DataFrame:
     """Levels, raw orders and (optionally constrained) quantities for the plannable rows."""
-    rows = _economics(mapped, planned, as_of, o)
+    rows = _economics(fa, planned, o)
     policy = choose_policy(rows, o.policy)
     kind = choose_kind(rows, o.distribution)
     table = compute_levels(rows, policy, kind, progress=progress)
@@ -317,14 +313,12 @@ def _intervals(
     return Interval(sums.mean, sd, shape_knots(sums, sd), norm_ppf(np.array(fa.levels)))
 
 
-def _economics(mapped: pl.DataFrame, planned: pl.DataFrame, as_of: dt.date, o: BuyOptions) -> Rows:
+def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows:
     """Costs, targets and demand intervals as arrays, one entry per planned row."""
     col = planned.get_column
     lead = col("lead_days").to_numpy()
     lead_sd = col("lead_sd").to_numpy()
     review = np.full(planned.height, o.review_days)
-    keys = KEYS if (planned.get_column("node") != ALL).any() else ["sku"]
-    fa = attach(mapped, planned, keys=keys, as_of=as_of)
     protection = _intervals(fa, lead + review, lead_sd, None)
     rate = np.where(lead + review > 0, protection.mean / (lead + review), 0.0)
     lead_iv = _intervals(fa, lead, lead_sd, rate, shape=False)  # (r,Q) is normal-only
@@ -403,7 +397,7 @@ def _levels_frame(
         sd = np.where(nv, rows.horizon.sd, sd)
     continuous = np.isin(policy, ("rq", "rq_eil"))
     lead_mean = np.where(continuous, rows.lead.mean, mean)
-    return planned.select(KEYS).with_columns(
+    return planned.select("_idx").with_columns(
         pl.Series("policy", policy.astype(str)),
         pl.Series("distribution", table.kind.astype(str)),
         pl.Series("protection_days", np.where(continuous, rows.extras["lead_days"], days)),
@@ -466,11 +460,9 @@ def _constrain(
     )
 
 
-def _assemble(
-    rows: pl.DataFrame, result: pl.DataFrame | None, position: pl.DataFrame, as_of: dt.date
-) -> BuyPlan:
+def _assemble(rows: pl.DataFrame, result: pl.DataFrame | None, as_of: dt.date) -> BuyPlan:
     """Round, decide status and reason, and build the two output frames."""
-    orders, policy = build_outputs(rows, result, position, as_of)
+    orders, policy = build_outputs(rows, result, as_of)
     return BuyPlan(orders=orders, policy=policy)
 
 

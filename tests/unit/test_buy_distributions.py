@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scot_cli.buy.demand import attach, interval_sums, shape_knots
+from scot_cli.buy.demand import IntervalSums, attach, interval_sums, key_runs, shape_knots
 from scot_cli.buy.distributions import Normal, Poisson, QuantileShaped, norm_ppf
 from scot_cli.buy.policies import fill_rate_level
 
@@ -95,14 +95,9 @@ def _forecast(days: int, locations: list[str], sd: float) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _sums(fc: pl.DataFrame, days: float):  # type: ignore[no-untyped-def]
+def _sums(fc: pl.DataFrame, days: float) -> IntervalSums:
     rows = pl.DataFrame({"sku": ["A"], "node": ["ALL"]})
-    fa = attach(
-        fc.with_columns(pl.lit("ALL").alias("node")),
-        rows,
-        keys=["sku", "node"],
-        as_of=dt.date(2025, 12, 31),
-    )
+    fa = attach(fc, key_runs(fc, ["sku"]), rows, keys=["sku"], as_of=dt.date(2025, 12, 31))
     return interval_sums(fa, np.array([days]))
 
 

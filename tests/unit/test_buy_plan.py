@@ -311,3 +311,12 @@ def test_a_sku_without_expected_demand_orders_nothing(policy: str) -> None:
     row = plan.orders.row(0, named=True)
     assert (row["status"], row["qty"]) == ("no_order", 0.0)
     assert plan.orders["status"][1] == "order"
+
+
+def test_row_order_of_the_forecast_does_not_matter() -> None:
+    fc = forecast({"A": (10.0, 4.0), "B": (8.0, 3.0)}, locations=("R1", "R2"))
+    shuffled = fc.sample(fraction=1.0, shuffle=True, seed=5)
+    it, inv = items(sku=["A", "B"]), inventory({"A": 3.0, "B": 40.0})
+    a = plan_buy(fc, it, inv).policy
+    b = plan_buy(shuffled, it, inv).policy
+    assert a.equals(b)
