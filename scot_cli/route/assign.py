@@ -190,12 +190,37 @@ def with_base(opts: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class Relaxation:
+    """The grouped relaxation (:mod:`scot_cli.route.relax`) of an instance."""
+
+    inst: m.Instance
+    line_goi: np.ndarray
+
+
+def relaxation(
+    lines: pl.DataFrame,
+    opts: pl.DataFrame,
+    slots: pl.DataFrame,
+    stock: pl.DataFrame,
+    nodes: pl.DataFrame,
+    opt: RouteOptions,
+) -> Relaxation:
+    """Build the grouped relaxation of the options of ``lines``."""
+    from scot_cli.route.relax import group_frames
+
+    glines, gopts, line_goi = group_frames(lines, opts)
+    gopt = RouteOptions(**{**opt.as_params(), "split_cost": 0.0})
+    return Relaxation(build_instance(glines, gopts, slots, stock, nodes, gopt), line_goi)
+
+
 def solve(
     inst: m.Instance,
     opt: RouteOptions,
     *,
     method: str | None = None,
     starts: list[np.ndarray] | None = None,
+    relax: Relaxation | None = None,
 ) -> m.Solution:
     """Solve by ``method``: ``mip``, ``lp-round`` or ``auto`` (MIP when small enough).
 
@@ -215,20 +240,33 @@ def solve(
     bound, status = -math.inf, "no options"
     core = inst.opt_core
     held = core is not None and not bool(core.all())
+    if inst.n_opts and relax is not None:
+        from scot_cli.route.relax import relaxed_bound
+
+        budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
+        bound, xline, status = relaxed_bound(relax.inst, relax.line_goi, time_limit=budget * 0.3)
+        status = f"relaxation {status}"
+        if xline is not None:
+            starts.append(m.repair(inst, m.round_assignment(inst, xline)))
     if inst.n_opts and method == "mip":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         sub = m.restrict(inst, core) if held and core is not None else inst
-        xval, _, bound, status = m.solve_model(
+        xval, _, mip_bound, mip_status = m.solve_model(
             sub, integer=True, time_limit=budget * (0.45 if held else 0.6)
         )
+        status = f"{status}; mip {mip_status}"
+        if not held:
+            bound = max(bound, mip_bound)
         if xval is not None:
             rounded = m.repair(sub, m.round_assignment(sub, xval))
             if held and core is not None:
                 rounded = np.where(rounded >= 0, np.flatnonzero(core)[rounded], -1)
             starts.append(rounded)
-    if inst.n_opts and (method == "lp-round" or held):
+    if inst.n_opts and relax is None and (method == "lp-round" or held):
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
-        xval, bound, _, lp_status = m.solve_model(inst, integer=False, time_limit=budget * 0.5)
+        xval, lp_value, _, lp_status = m.solve_model(inst, integer=False, time_limit=budget * 0.5)
+        # an LP stopped early gives no valid bound
+        bound = max(bound, lp_value if lp_status == "optimal" else -math.inf)
         status = lp_status if method == "lp-round" else f"{status}; lp {lp_status}"
         if xval is not None:
             starts.append(m.repair(inst, m.round_assignment(inst, xval)))
@@ -338,7 +376,8 @@ def route_lines(
         obj = m.evaluate(inst, base_assign)
         sol = m.Solution(base_assign, obj, -math.inf, "myopic", "rule")
     else:
-        sol = solve(inst, opt, starts=[base_assign])
+        relax = relaxation(lines, opts, slots, stock, nodes, opt)
+        sol = solve(inst, opt, starts=[base_assign], relax=relax)
     if progress:
         progress(3, 4)
     plan = assemble(lines, opts, slots, inst, sol, schedules, stock, opt)

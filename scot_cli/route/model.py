@@ -184,7 +184,12 @@ def quiet_highs() -> None:
 
 
 def solve_model(
-    inst: Instance, *, integer: bool, time_limit: float, split: bool = True, strong: bool = True
+    inst: Instance,
+    *,
+    integer: bool,
+    time_limit: float,
+    split: bool = True,
+    strong_max_rows: int = STRONG_MAX_ROWS,
 ) -> tuple[np.ndarray | None, float, float, str]:
     """Solve the model (MIP, or its LP relaxation) with HiGHS through cvxpy.
 
@@ -216,7 +221,7 @@ def solve_model(
     if finite.any():
         cons.append(fcday @ x <= inst.fcday_cap[finite])
     link_x, link_y = _strong_links(inst)
-    if strong and link_x.shape[0] <= STRONG_MAX_ROWS:
+    if link_x.shape[0] <= strong_max_rows:
         cons.append(link_x @ x <= link_y @ y)
     obj = inst.opt_cost @ x + inst.line_penalty @ u + inst.slot_cost @ y
     rx, rz, wz = _split_structure(inst)

@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 from scot_cli.route import model as m
 from scot_cli.route.assign import (
+    Relaxation,
     RouteOptions,
     build_instance,
     fc_stock,
     prepare_lines,
+    relaxation,
     route_lines,
     solve,
 )
@@ -103,6 +105,21 @@ def instance(
     opts = line_options(lines, sched, stock, paths_per_fc=opt.paths_per_fc)
     slots = slot_table(sched, lanes)
     return build_instance(lines, opts, slots, stock, nodes, opt), opts, slots
+
+
+def grouped(
+    pr: pl.DataFrame,
+    inv: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    opt: RouteOptions,
+) -> Relaxation:
+    """The grouped relaxation (lines of one sku, destination and dates pooled)."""
+    lines = prepare_lines(pr, None)
+    sched = path_schedules(nodes, lanes, ready_dates=[DAY], holds=2 if opt.hold else 0)
+    stock = fc_stock(inv, nodes)
+    opts = line_options(lines, sched, stock, paths_per_fc=opt.paths_per_fc)
+    return relaxation(lines, opts, slot_table(sched, lanes), stock, nodes, opt)
 
 
 def brute_force(
@@ -231,6 +248,8 @@ def test_mip_equals_brute_force_random(
     assert solve(inst, opt).objective == pytest.approx(best, rel=1e-6)
     lp = solve(inst, opt, method="lp-round")
     assert lp.bound <= best + 1e-6 <= lp.objective + 2e-6
+    relaxed = solve(inst, opt, method="lp-round", relax=grouped(pr, inv, nodes, lanes, opt))
+    assert relaxed.bound <= best + 1e-6 <= relaxed.objective + 2e-6
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
