@@ -157,7 +157,10 @@ def partitioned_outputs(
         bits = _bits(active)
         members = pl.Series(units, dtype=pl.String)
         sub_groups = [groups[i] for i in bits]
-        sub_aligned = {r: a.restrict(unit, members) for r, a in aligned.items()}
+        sub_aligned = {
+            r: a.restrict(unit, members) if unit in a.common.columns else a
+            for r, a in aligned.items()
+        }
         mixer = Mixer(
             _restrict(old, unit, members),
             _restrict(new, unit, members),

@@ -315,3 +315,27 @@ def test_mixer_endpoints_reproduce_each_run(
     assert first.inputs["items"].sort("sku").equals(old.inputs["items"])
     assert last.inputs["items"].sort("sku").equals(new.inputs["items"])
     assert (first.params, last.params) == (old.params, new.params)
+
+
+def test_partition_with_a_changed_role_without_the_unit_column() -> None:
+    """A keyed role without a sku column (lanes) changes for every sku."""
+    lanes_old = pl.DataFrame({"origin": ["V"], "destination": ["F"], "transit_days": [2.0]})
+    lanes_new = lanes_old.with_columns(pl.col("transit_days") * 2)
+    old = Scenario({**OLD.inputs, "lanes": lanes_old}, OLD.params)
+    new = Scenario({**NEW.inputs, "lanes": lanes_new}, NEW.params)
+    keys = {**KEYS, "lanes": ("origin", "destination")}
+    drivers = (*DRIVERS, Driver("transit", ("lanes.transit_days",)))
+    common = {
+        "decide": toy_decide,
+        "drivers": drivers,
+        "keys": keys,
+        "metrics": ["q"],
+        "subject": lambda _f: pl.col("sku"),
+        "splits": SPLITS,
+    }
+    full = attribute(old=old, new=new, **common)  # type: ignore[arg-type]
+    part = attribute(old=old, new=new, separable="sku", **common)  # type: ignore[arg-type]
+    cols = ["subject", "metric", "driver"]
+    a, b = full.table.sort(cols), part.table.sort(cols)
+    np.testing.assert_allclose(a["contribution"], b["contribution"], rtol=0, atol=1e-12)
+    assert a.filter(pl.col("driver") == "transit")["contribution"].abs().max() == 0.0
