@@ -81,6 +81,19 @@ class Bounds:
     rec: tuple[np.ndarray, np.ndarray] | None = None
 
 
+@dataclass(frozen=True)
+class Prices:
+    """Prices of the shared constraints for a Lagrangian relaxation (Fisher 1981).
+
+    ``storage`` per unit volume held at each FC, ``throughput`` per unit handled at each FC,
+    ``speed`` per unit allocated to each region from an FC within the speed target.
+    """
+
+    storage: np.ndarray
+    throughput: np.ndarray
+    speed: np.ndarray
+
+
 @dataclass
 class LinearProgram:
     """``min c v + const`` s.t. ``A_ub v <= b_ub``, ``A_eq v = b_eq``, ``lb <= v <= ub``.
@@ -113,8 +126,17 @@ class LPSolution:
     status: str
 
 
-def build_lp(prob: PlaceProblem, settings: Settings, bounds: Bounds | None = None) -> LinearProgram:
-    """Assemble the placement LP of ``prob`` as sparse arrays (no per-element Python loop)."""
+def build_lp(
+    prob: PlaceProblem,
+    settings: Settings,
+    bounds: Bounds | None = None,
+    prices: Prices | None = None,
+) -> LinearProgram:
+    """Assemble the placement LP of ``prob`` as sparse arrays (no per-element Python loop).
+
+    With ``prices`` the shared storage, throughput and speed constraints are dropped and
+    priced into the objective instead (their Lagrangian relaxation): the LP separates by sku.
+    """
     bounds = bounds or Bounds()
     widths, gains = segments(prob.mu, prob.sd, levels=settings.levels)
     y_s, y_e = np.nonzero(prob.eligible[:, prob.arc_fc] & (prob.mu[:, prob.arc_region] > 0))
@@ -123,9 +145,9 @@ def build_lp(prob: PlaceProblem, settings: Settings, bounds: Bounds | None = Non
     o_s, o_f = np.nonzero(prob.current > 0)
     r_s, r_f = np.nonzero(prob.eligible & (prob.arriving[:, None] > 0))
     sizes = {"y": y_s.size, "z": z_s.size, "tin": t_s.size, "tout": o_s.size, "rec": r_s.size}
-    cap_f = np.flatnonzero(np.isfinite(prob.storage))
-    thr_f = np.flatnonzero(np.isfinite(prob.throughput))
-    spd_r = _speed_regions(prob, settings)
+    cap_f = np.flatnonzero(np.isfinite(prob.storage) & (prices is None))
+    thr_f = np.flatnonzero(np.isfinite(prob.throughput) & (prices is None))
+    spd_r = speed_regions(prob, settings) if prices is None else np.zeros(0, dtype=np.int64)
     sizes |= {"s_store": cap_f.size, "s_thru": thr_f.size, "s_speed": spd_r.size}
     blocks, start = {}, 0
     for name, size in sizes.items():
@@ -143,6 +165,8 @@ def build_lp(prob: PlaceProblem, settings: Settings, bounds: Bounds | None = Non
         "s_speed": (spd_r,),
     }
     c, const = _objective(prob, settings, index, gains, n, blocks)
+    if prices is not None:
+        _price(c, prob, settings, index, blocks, prices)
     lb, ub = _bounds(prob, index, widths, bounds, n, blocks)
     col = {k: np.arange(s.start, s.stop) for k, s in blocks.items()}
     a_ub, b_ub, rows = _inequalities(prob, settings, index, col, n)
@@ -152,12 +176,39 @@ def build_lp(prob: PlaceProblem, settings: Settings, bounds: Bounds | None = Non
     )
 
 
-def _speed_regions(prob: PlaceProblem, settings: Settings) -> np.ndarray:
+def speed_regions(prob: PlaceProblem, settings: Settings) -> np.ndarray:
+    """Regions with a speed-target row: some need, and an FC within the target days."""
     if settings.speed_days is None or settings.speed_share <= 0:
         return np.zeros(0, dtype=np.int64)
     fast = prob.arc_region[prob.arc_days <= settings.speed_days]
-    has_demand = prob.mu.sum(axis=0) > 0
-    return np.flatnonzero(np.isin(np.arange(len(prob.regions)), fast) & has_demand)
+    need = _speed_need(prob, settings) > 0
+    return np.flatnonzero(np.isin(np.arange(len(prob.regions)), fast) & need)
+
+
+def _speed_need(prob: PlaceProblem, settings: Settings) -> np.ndarray:
+    """(R,) units each region must get from FCs within the speed target."""
+    if prob.speed_rhs is not None:
+        return prob.speed_rhs
+    need: np.ndarray = settings.speed_share * prob.mu.sum(axis=0)
+    return need
+
+
+def _price(
+    c: np.ndarray,
+    prob: PlaceProblem,
+    st: Settings,
+    index: dict[str, tuple[np.ndarray, ...]],
+    blocks: dict[str, slice],
+    prices: Prices,
+) -> None:
+    """Add the shared constraints' prices to the objective ``c`` in place."""
+    y_e = index["y"][1]
+    days = st.speed_days if st.speed_days is not None else -1
+    fast = prob.arc_days <= days
+    c[blocks["y"]] += (prices.throughput[prob.arc_fc] - prices.speed[prob.arc_region] * fast)[y_e]
+    for name, sign in (("tin", 1.0), ("tout", -1.0), ("rec", 1.0)):
+        s, f = index[name]
+        c[blocks[name]] += sign * prices.storage[f] * prob.volume[s] + prices.throughput[f]
 
 
 def _objective(
@@ -262,7 +313,7 @@ def _inequalities(
     keep = (prob.arc_days[y_e] <= days) & (pos[y_r] >= 0)
     parts.append((row0 + pos[y_r[keep]], col["y"][keep], -np.ones(int(keep.sum()))))
     parts.append((row0 + np.arange(spd_r.size), col["s_speed"], -np.ones(spd_r.size)))
-    b.append(-st.speed_share * prob.mu.sum(axis=0)[spd_r])
+    b.append(-_speed_need(prob, st)[spd_r])
     rows["speed"] = (slice(row0, row0 + spd_r.size), spd_r)
     row0 += spd_r.size
     return _assemble(parts, row0, n), np.concatenate(b), rows

@@ -64,7 +64,7 @@ def solve(
         bounds = _fair_bounds(prob, fair)
     lp = build_lp(prob, settings, bounds)
     sol = solve_lp(lp, solver=solver, time_limit=time_limit, progress=progress)
-    return _plan(prob, lp, sol, fair)
+    return plan_from_solution(prob, lp, sol, fair)
 
 
 def evaluate(
@@ -84,7 +84,9 @@ def evaluate(
     tin = np.maximum(gap_in - rec, 0.0)
     fixed = Bounds(tin=(tin, tin), tout=(gap_out, gap_out), rec=(rec, rec))
     lp = build_lp(prob, settings, fixed)
-    return _plan(prob, lp, solve_lp(lp, solver=solver), np.zeros(len(prob.skus), dtype=bool))
+    return plan_from_solution(
+        prob, lp, solve_lp(lp, solver=solver), np.zeros(len(prob.skus), dtype=bool)
+    )
 
 
 def before(prob: PlaceProblem, settings: Settings, *, solver: str = "highs") -> Plan:
@@ -118,7 +120,10 @@ def _fair_bounds(prob: PlaceProblem, fair: np.ndarray) -> Bounds:
     return Bounds(tin=(zero, move_hi), tout=(zero, move_hi), rec=(rec_lo, rec_hi))
 
 
-def _plan(prob: PlaceProblem, lp: LinearProgram, sol: LPSolution, fair: np.ndarray) -> Plan:
+def plan_from_solution(
+    prob: PlaceProblem, lp: LinearProgram, sol: LPSolution, fair: np.ndarray
+) -> Plan:
+    """Read a solved LP back into per-sku arrays and the cost breakdown."""
     n_s, n_f, n_r = prob.shape
     v = sol.v
 

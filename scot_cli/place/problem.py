@@ -53,6 +53,9 @@ class PlaceProblem:
         (F,) storage volume and units processed over the period (``inf`` when unlimited).
     period_days
         Length of the planning period in days.
+    speed_rhs
+        (R,) units each region must get from fast FCs; None for ``share * sum_s mu``
+        (set by the batched solve, :mod:`scot_cli.place.decompose`).
     """
 
     skus: list[str]
@@ -75,6 +78,7 @@ class PlaceProblem:
     storage: np.ndarray
     throughput: np.ndarray
     period_days: int = 7
+    speed_rhs: np.ndarray | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,82 @@
+"""Batched solve: close to the single LP, conserves units, respects the shared limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scot_cli.place.decompose import before_batched, solve_batched
+from scot_cli.place.model import Settings
+from scot_cli.place.plan import before, solve
+from scot_cli.place.problem import PlaceProblem
+from scot_cli.place.report import constraints_frame, placement_frame
+
+
+def generated(n_skus: int, seed: int = 1) -> PlaceProblem:
+    """A small coupled problem: 3 FCs, 4 regions, tight storage, uneven supply."""
+    rng = np.random.default_rng(seed)
+    n_f, n_r = 3, 4
+    mu = rng.uniform(0, 20, (n_skus, n_r))
+    current = np.round(rng.uniform(0, 25, (n_skus, n_f)))
+    volume = rng.uniform(0.5, 2.0, n_skus)
+    fc, reg = np.meshgrid(np.arange(n_f), np.arange(n_r), indexing="ij")
+    cost = rng.uniform(1, 3, (n_f, n_r))
+    stock = float((volume * current.sum(axis=1)).sum())
+    return PlaceProblem(
+        skus=[f"S{i:03d}" for i in range(n_skus)],
+        fcs=["F0", "F1", "F2"],
+        regions=["R0", "R1", "R2", "R3"],
+        mu=mu,
+        sd=np.sqrt(mu),
+        volume=volume,
+        holding=np.full((n_skus, n_f), 0.05),
+        current=current,
+        arriving=np.round(rng.uniform(0, 10, n_skus)),
+        inbound_cost=np.full((n_skus, n_f), 0.3),
+        transfer_cost=np.full((n_skus, n_f), 0.4),
+        eligible=rng.uniform(size=(n_skus, n_f)) < 0.8,
+        lost=np.full((n_skus, n_r), 8.0),
+        arc_fc=fc.ravel(),
+        arc_region=reg.ravel(),
+        arc_cost=cost.ravel(),
+        arc_days=rng.integers(1, 4, n_f * n_r),
+        storage=np.array([0.3, 0.4, 0.5]) * stock,
+        throughput=np.full(n_f, float(mu.sum())),
+    )
+
+
+def test_batched_solve_is_close_to_the_single_lp() -> None:
+    prob = generated(40)
+    settings = Settings(speed_days=2, speed_share=0.6)
+    prob.eligible[:, 0] = True
+    single = solve(prob, settings)
+    batched = solve_batched(prob, settings, batch_size=20)
+    assert batched.total_cost >= single.total_cost - 1e-6
+    assert batched.total_cost == pytest.approx(single.total_cost, rel=0.02)
+
+
+def test_batched_plan_conserves_units_and_reports_constraints() -> None:
+    prob = generated(45, seed=4)
+    settings = Settings(speed_days=2, speed_share=0.6)
+    plan = solve_batched(prob, settings, batch_size=20)
+    frame = placement_frame(plan)
+    supply = prob.current.sum() + prob.arriving.sum()
+    assert float(frame["target_units"].sum()) == pytest.approx(supply)
+    assert float(frame["transfer_in"].sum()) == pytest.approx(float(frame["transfer_out"].sum()))
+    cons = constraints_frame(plan, settings)
+    assert set(cons["constraint"]) <= {"storage", "throughput", "speed"}
+    assert cons.filter(constraint="storage").height == 3
+
+
+def test_one_batch_is_the_plain_solve() -> None:
+    prob = generated(10)
+    assert solve_batched(prob, Settings(), batch_size=50).total_cost == pytest.approx(
+        solve(prob, Settings()).total_cost
+    )
+
+
+def test_before_batched_keeps_todays_positions() -> None:
+    prob = generated(30, seed=2)
+    base = before_batched(prob, Settings(), batch_size=10)
+    assert base.target == pytest.approx(prob.current)
+    assert base.sales.sum() == pytest.approx(before(prob, Settings()).sales.sum(), rel=0.05)
