@@ -372,14 +372,15 @@ LEVEL_COLUMNS = ("reorder_point", "order_up_to", "raw_qty", "demand_mean", "dema
 
 
 def _guard(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows whose levels are not finite become unplanned with a reason (never a crash)."""
+    """Rows whose levels are not finite become unplanned with a reason (never a crash); any
+    other non-finite figure becomes null."""
     bad = pl.any_horizontal(~pl.col(c).is_finite() for c in LEVEL_COLUMNS)
     numeric = [c for c, t in frame.schema.items() if t == pl.Float64]
     return frame.with_columns(
         pl.when(bad)
         .then(pl.lit("no finite policy levels for this sku; check its costs and forecast"))
         .alias("level_reason"),
-        *[pl.when(bad).then(None).otherwise(pl.col(c)).alias(c) for c in numeric],
+        *[pl.when(~bad & pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in numeric],
     ).with_columns(pl.col("raw_qty").fill_null(0.0))
 
 

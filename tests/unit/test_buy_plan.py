@@ -320,3 +320,26 @@ def test_row_order_of_the_forecast_does_not_matter() -> None:
     a = plan_buy(fc, it, inv).policy
     b = plan_buy(shuffled, it, inv).policy
     assert a.equals(b)
+
+
+def test_non_finite_levels_become_a_reason_not_a_crash() -> None:
+    from scot_cli.buy.plan import _guard
+
+    frame = pl.DataFrame(
+        {
+            "_idx": [0, 1],
+            "reorder_point": [5.0, float("nan")],
+            "order_up_to": [9.0, 3.0],
+            "raw_qty": [4.0, 1.0],
+            "demand_mean": [3.0, 3.0],
+            "demand_sd": [1.0, 1.0],
+            "fill_rate": [float("inf"), 0.9],
+        }
+    )
+    out = _guard(frame)
+    assert out["level_reason"].to_list() == [
+        None,
+        "no finite policy levels for this sku; check its costs and forecast",
+    ]
+    assert out["raw_qty"].to_list() == [4.0, 0.0]
+    assert out["fill_rate"].to_list() == [None, None]
