@@ -194,11 +194,13 @@ def _choice_options(fn: Callable[..., None]) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from scot_cli.buy.registry import models_help
     from scot_cli.forecast.schema import FORECAST
 
     _choice_options(plan_buy)
+    more = f"{MORE}\n\nModels (library functions, Snyder & Shen 2nd ed.):\n\n{models_help()}"
     app.command(
         "plan-buy",
         help="Decide what to buy, how much and when, from quantile forecasts.",
-        epilog=epilog(EXAMPLE, [FORECAST, ITEMS, INVENTORY, NODES, LANES], more=MORE),
+        epilog=epilog(EXAMPLE, [FORECAST, ITEMS, INVENTORY, NODES, LANES], more=more),
     )(plan_buy)

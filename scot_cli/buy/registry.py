@@ -43,6 +43,46 @@ SOLVERS: dict[str, str] = {
 }
 
 
+#: Every model of the package -> (library function, what it is). The command's ``--policy``
+#: choices use the first group; all of them are listed in ``scot plan-buy --help``.
+MODELS: dict[str, tuple[str, str]] = {
+    "newsvendor": (
+        "scot_cli.buy.policies:newsvendor_cost",
+        "critical fractile, normal / Poisson / quantile-shaped demand",
+    ),
+    "base_stock": ("scot_cli.buy.policies:periodic_levels", "order-up-to with lead time"),
+    "rq": ("scot_cli.buy.policies:rq_exact", "(r,Q), exact normal cost"),
+    "rq_eil": ("scot_cli.buy.policies:rq_eil", "(r,Q), expected-inventory-level approximation"),
+    "rq_poisson": ("scot_cli.buy.classic:rq_poisson_exact", "(r,Q), exact for Poisson demand"),
+    "ss": ("scot_cli.buy.classic:ss_zheng_federgruen", "(s,S), exact Zheng-Federgruen"),
+    "eoq": ("scot_cli.buy.classic:eoq", "economic order quantity"),
+    "eoq_backorders": ("scot_cli.buy.classic:eoq_backorders", "EOQ with planned backorders"),
+    "eoq_all_units": ("scot_cli.buy.classic:eoq_all_units_discount", "EOQ, all-units discounts"),
+    "eoq_incremental": (
+        "scot_cli.buy.classic:eoq_incremental_discount",
+        "EOQ, incremental discounts",
+    ),
+    "wagner_whitin": ("scot_cli.buy.classic:wagner_whitin", "lot sizing, known varying demand"),
+    "clark_scarf": (
+        "scot_cli.buy.echelon:clark_scarf_serial",
+        "serial multi-echelon, stochastic service",
+    ),
+    "gsm": (
+        "scot_cli.buy.echelon:gsm_tree",
+        "tree multi-echelon, guaranteed service (vendor -> central FC -> regional FCs)",
+    ),
+    "constrained": (
+        "scot_cli.buy.constrained:allocate",
+        "budget / storage allocation LP with shadow price",
+    ),
+}
+
+
+def models_help() -> str:
+    """One line per model for the help epilog."""
+    return "\n\n".join(f"  {name}: {text} ({target})" for name, (target, text) in MODELS.items())
+
+
 def choices_help(registry: dict[str, str]) -> str:
     """``name: text; name: text`` for an option's help."""
     return "; ".join(f"{name}: {text}" for name, text in registry.items())
