@@ -220,7 +220,11 @@ def register(app: typer.Typer) -> None:
     from scot_cli.route.registry import METHODS
     from scot_cli.route.schema import PROMISE_LINES, STOPS
 
-    methods = "Methods (--method):\n\n" + "\n\n".join(f"  {k}: {v}" for k, v in METHODS.items())
+    methods = (
+        "The promises also need qty and destination (scot promise writes them; else pass "
+        "--orders); status other than promised (backorder, unavailable) does not ship today."
+        "\n\nMethods (--method):\n\n" + "\n\n".join(f"  {k}: {v}" for k, v in METHODS.items())
+    )
     sub = default_group(
         "route", "Fulfilment assignment and trucks; 'last-mile' builds vehicle routes."
     )

@@ -6,6 +6,6 @@ from __future__ import annotations
 METHODS: dict[str, str] = {
     "auto": "mip when the batch has at most --mip-max-options options, else lp-round",
     "mip": "mixed-integer model in cvxpy with HiGHS within the time limit, then local search",
-    "lp-round": "LP relaxation (the bound), rounding, slope scaling and local search",
+    "lp-round": "no MIP: grouped LP relaxation (the bound) rounded, slope scaling, local search",
     "myopic": "baseline rule: nearest FC with stock, fastest path, first departure",
 }
