@@ -53,6 +53,13 @@ def place(
     speed_penalty: float = typer.Option(
         5.0, "--speed-penalty", min=0.0, help="Cost per unit the speed target is missed by."
     ),
+    batch_size: int = typer.Option(
+        0,
+        "--batch-size",
+        min=0,
+        help="0: one LP over all skus; N: solve in batches of N skus coordinated by shadow "
+        "prices (for thousands of skus; see docs/commands/place.md).",
+    ),
     out: str | None = typer.Option(
         None, "-o", "--output", help="Placement Parquet (default stdout)."
     ),
@@ -78,6 +85,7 @@ def place(
         "transfer_cost": transfer_cost,
         "late_penalty": late_penalty,
         "speed_penalty": speed_penalty,
+        "batch_size": batch_size,
     }
     run = Run("place", params=params)
     frames: dict[str, Any] = {
@@ -98,6 +106,7 @@ def place(
             transfer_cost=transfer_cost,
             late_penalty=late_penalty,
             speed_penalty=speed_penalty,
+            batch_size=batch_size,
             progress=bar,
         )
     summary = result.summary()

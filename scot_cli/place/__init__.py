@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from scot_cli.errors import UsageError
+from scot_cli.place.decompose import before_batched, solve_batched
 from scot_cli.place.model import SOLVERS, Settings
 from scot_cli.place.plan import COST_PARTS, Plan, before, solve
 from scot_cli.place.problem import PlaceProblem, build_problem
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "transfer_cost": 0.5,
     "late_penalty": 0.1,
     "speed_penalty": 5.0,
+    "batch_size": 0,
 }
 
 
@@ -102,6 +104,7 @@ def place(
     transfer_cost: float = 0.5,
     late_penalty: float = 0.1,
     speed_penalty: float = 5.0,
+    batch_size: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> PlaceResult:
     """Place stock across FCs for the first ``period_days`` days of the forecast.
@@ -124,6 +127,9 @@ def place(
     transfer_cost, late_penalty, speed_penalty
         Cost per unit moved between FCs, per unit per day slower than the target, and per
         unit the speed target is missed by.
+    batch_size
+        0 for one LP over all skus; otherwise skus per batch of the batched solve
+        (:mod:`scot_cli.place.decompose`) when there are more skus than that.
     progress
         Optional ``(done, total)`` callback.
 
@@ -150,8 +156,19 @@ def place(
         late_penalty=late_penalty,
         speed_penalty=speed_penalty,
     )
-    plan = solve(prob, settings, solver=solver, fair_share=fair_share, progress=progress)
-    base = before(prob, settings, solver=solver)
+    if 0 < batch_size < len(prob.skus):
+        plan = solve_batched(
+            prob,
+            settings,
+            batch_size=batch_size,
+            solver=solver,
+            fair_share=fair_share,
+            progress=progress,
+        )
+        base = before_batched(prob, settings, batch_size=batch_size, solver=solver)
+    else:
+        plan = solve(prob, settings, solver=solver, fair_share=fair_share, progress=progress)
+        base = before(prob, settings, solver=solver)
     return PlaceResult(
         placement_frame(plan),
         coverage_frame(plan, base),
@@ -186,5 +203,6 @@ def decide_from_inputs(
         transfer_cost=float(p["transfer_cost"]),
         late_penalty=float(p["late_penalty"]),
         speed_penalty=float(p["speed_penalty"]),
+        batch_size=int(p["batch_size"]),
     )
     return result.placement

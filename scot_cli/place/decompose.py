@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from scot_cli.place.fairshare import scarce
 from scot_cli.place.model import (
     LinearProgram,
     Prices,
@@ -30,7 +31,7 @@ from scot_cli.place.model import (
     solve_lp,
     speed_regions,
 )
-from scot_cli.place.plan import Plan, before, plan_from_solution, solve
+from scot_cli.place.plan import Plan, before, fair_bounds, plan_from_solution, solve
 from scot_cli.place.problem import PlaceProblem
 
 
@@ -40,6 +41,7 @@ def solve_batched(
     *,
     batch_size: int = 200,
     solver: str = "highs",
+    fair_share: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
     """Solve ``prob`` in sku batches coordinated by prices and shared-limit allocation.
@@ -52,12 +54,14 @@ def solve_batched(
         Skus per batch (and half the pilot sample); one plain solve when all fit in one.
     solver
         A key of :data:`scot_cli.place.model.SOLVERS`.
+    fair_share
+        Fix scarce skus' receipts by equal days of cover (as :func:`scot_cli.place.plan.solve`).
     progress
         Optional ``(done, total)`` callback over the batch solves.
     """
     n_s = len(prob.skus)
     if n_s <= batch_size:
-        return solve(prob, settings, solver=solver)
+        return solve(prob, settings, solver=solver, fair_share=fair_share)
     batches = [np.arange(i, min(i + batch_size, n_s)) for i in range(0, n_s, batch_size)]
     total = 2 * len(batches) + 1
     prices = pilot_prices(prob, settings, size=2 * batch_size, solver=solver)
@@ -66,8 +70,8 @@ def solve_batched(
     use = []
     for i, rows in enumerate(batches):
         sub = replace(prob.take(rows), storage=_inf(prob.storage), throughput=_inf(prob.storage))
-        lp = build_lp(sub, settings, prices=prices)
-        fair = np.zeros(len(rows), dtype=bool)
+        fair = scarce(sub) if fair_share else np.zeros(len(rows), dtype=bool)
+        lp = build_lp(sub, settings, fair_bounds(sub, fair) if fair_share else None, prices)
         use.append(usage(plan_from_solution(sub, lp, solve_lp(lp, solver=solver), fair), settings))
         if progress is not None:
             progress(2 + i, total)
@@ -75,7 +79,7 @@ def solve_batched(
     plans = []
     for i, (rows, (store, thru, fast)) in enumerate(zip(batches, shares, strict=True)):
         sub = replace(prob.take(rows), storage=store, throughput=thru, speed_rhs=fast)
-        plans.append(solve(sub, settings, solver=solver))
+        plans.append(solve(sub, settings, solver=solver, fair_share=fair_share))
         if progress is not None:
             progress(2 + len(batches) + i, total)
     return merge(prob, settings, plans, prices)

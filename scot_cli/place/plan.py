@@ -61,7 +61,7 @@ def solve(
     fair = np.zeros(len(prob.skus), dtype=bool)
     if fair_share:
         fair = scarce(prob)
-        bounds = _fair_bounds(prob, fair)
+        bounds = fair_bounds(prob, fair)
     lp = build_lp(prob, settings, bounds)
     sol = solve_lp(lp, solver=solver, time_limit=time_limit, progress=progress)
     return plan_from_solution(prob, lp, sol, fair)
@@ -108,7 +108,8 @@ def proportional_targets(prob: PlaceProblem) -> np.ndarray:
     return out
 
 
-def _fair_bounds(prob: PlaceProblem, fair: np.ndarray) -> Bounds:
+def fair_bounds(prob: PlaceProblem, fair: np.ndarray) -> Bounds:
+    """Receipts of the ``fair`` skus fixed by equal days of cover; their transfers at 0."""
     alloc = equal_cover(prob.current, nearest_demand(prob) * prob.eligible, prob.arriving)
     n_s, n_f, _ = prob.shape
     inf = np.full((n_s, n_f), np.inf)

@@ -223,3 +223,20 @@ def test_decide_from_inputs_reproduces_the_command(
     assert again.columns == written.columns
     for col in ("target_units", "transfer_in", "transfer_out", "inbound_units"):
         assert again.sort("sku", "node")[col].to_list() == written[col].to_list()
+
+
+def test_batched_solve_through_the_command(small_dir: Path, forecast_file: Path) -> None:
+    single = runner.invoke(app, _args(small_dir, str(forecast_file)))
+    batched = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--batch-size", "5"])
+    assert batched.exit_code == 0, batched.stderr
+    one = pl.read_parquet(io.BytesIO(single.stdout_bytes))
+    many = pl.read_parquet(io.BytesIO(batched.stdout_bytes))
+    assert many.select("sku", "node").equals(one.select("sku", "node"))
+    assert float(many["target_units"].sum()) == pytest.approx(float(one["target_units"].sum()))
+
+    def cost(err: str) -> float:
+        return float(
+            err.split("expected cost")[1].split("->")[1].split(maxsplit=1)[0].replace(",", "")
+        )
+
+    assert cost(batched.stderr) == pytest.approx(cost(single.stderr), rel=0.02)
