@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,39 +55,50 @@ def _year_lag(season: int) -> int:
     return 364 if season == 7 else season
 
 
-def features(y: Array, cs: tuple[Array, Array], c: int, h: int, season: int) -> tuple[Array, Array]:
-    """Scaled features ``(n, p)`` at origin ``c`` for the target ``c + h - 1`` and the
-    scale ``(n,)`` (0 when the series has had no demand in its long window)."""
+@dataclass(frozen=True)
+class Origin:
+    """What the features of every horizon share at one origin ``c``."""
+
+    c: int
+    base: Array  # (n, 5): short, mid and long means, last value, share of zeros (unscaled)
+    mid: Array
+    scale: Array
+    safe: Array
+
+
+def origin(y: Array, cs: tuple[Array, Array], c: int, season: int) -> Origin:
+    """Horizon-independent features at origin ``c`` (computed once, used for all H)."""
     short, mid, long_ = _windows(season)
-    scale = _mean(cs, c, mid)
-    scale = np.where(np.nan_to_num(scale) > 0, scale, _mean(cs, c, long_))
-    scale = np.nan_to_num(scale)
-    safe = np.where(scale > 0, scale, 1.0)
-    target = c + h - 1
-    k0 = max(1, -(-(h) // season)) if season > 1 else 1
+    m = _mean(cs, c, mid)
+    scale = np.nan_to_num(np.where(np.nan_to_num(m) > 0, m, _mean(cs, c, long_)))
+    last = y[:, c - 1] if c > 0 else np.full(y.shape[0], np.nan)
+    obs = cs[1][:, c] - cs[1][:, max(c - mid, 0)]
+    window = y[:, max(c - mid, 0) : c]
+    zeros = np.where(obs > 0, (window == 0).sum(axis=1) / np.maximum(obs, 1), 1.0)
+    base = np.stack([_mean(cs, c, short), m, _mean(cs, c, long_), last, zeros], axis=1)
+    return Origin(c, base, m, scale, np.where(scale > 0, scale, 1.0))
+
+
+def features(y: Array, o: Origin, h: int, season: int) -> Array:
+    """Scaled features ``(n, p)`` at origin ``o`` for the target period ``o.c + h - 1``."""
+    target = o.c + h - 1
+    k0 = max(1, -(-h // season)) if season > 1 else 1
     phase_idx = [target - k * season for k in range(k0, k0 + 4) if target - k * season >= 0]
     phase = np.nanmean(y[:, phase_idx], axis=1) if phase_idx else np.full(y.shape[0], np.nan)
     lag = target - _year_lag(season)
     half = 3 if season == 7 else 0
-    if lag - half >= 0 and lag + half < c:
+    if lag - half >= 0 and lag + half < o.c:
         year = np.nanmean(y[:, lag - half : lag + half + 1], axis=1)
     else:
         year = np.full(y.shape[0], np.nan)
-    last = y[:, c - 1] if c > 0 else np.full(y.shape[0], np.nan)
-    obs = cs[1][:, c] - cs[1][:, max(c - mid, 0)]
-    zeros = np.where(
-        obs > 0,
-        (np.nan_to_num(y[:, max(c - mid, 0) : c]) == 0).sum(axis=1) / np.maximum(obs, 1),
-        1.0,
-    )
-    m = _mean(cs, c, mid)
-    cols = [_mean(cs, c, short), m, _mean(cs, c, long_), last, phase, year]
-    x = np.stack([np.where(np.isnan(v), m, v) for v in cols], axis=1) / safe[:, None]
-    x = np.nan_to_num(x, nan=1.0)
+    levels = np.column_stack([o.base[:, :4], phase, year])
+    levels = np.where(np.isnan(levels), o.mid[:, None], levels) / o.safe[:, None]
     onehot = np.zeros((y.shape[0], season if season in (7, 12) else 0))
     if onehot.shape[1]:
         onehot[:, target % season] = 1.0
-    return np.hstack([np.ones((y.shape[0], 1)), x, zeros[:, None], onehot]), scale
+    return np.hstack(
+        [np.ones((y.shape[0], 1)), np.nan_to_num(levels, nan=1.0), o.base[:, 4:5], onehot]
+    )
 
 
 def _train_origins(limit: int, horizon: int, season: int) -> list[int]:
@@ -107,15 +119,14 @@ def fit(y: Array, *, horizon: int, season: int, limit: int, seed: int = 0) -> Ar
         rows = np.sort(rng.choice(rows, MAX_TRAIN_SERIES, replace=False))
     sub = y[rows, :limit]
     cs = _cum(sub)
-    origins = _train_origins(limit, horizon, season)
+    origins = [origin(sub, cs, c, season) for c in _train_origins(limit, horizon, season)]
     coef = []
     for h in range(1, horizon + 1):
         xs, ts = [], []
-        for c in origins:
-            x, s = features(sub, cs, c, h, season)
-            t = sub[:, c + h - 1] / np.where(s > 0, s, 1.0)
-            ok = (s > 0) & ~np.isnan(t)
-            xs.append(x[ok])
+        for o in origins:
+            t = sub[:, o.c + h - 1] / o.safe
+            ok = (o.scale > 0) & ~np.isnan(t)
+            xs.append(features(sub, o, h, season)[ok])
             ts.append(t[ok])
         coef.append(
             _ridge(
@@ -142,11 +153,11 @@ def _ridge(x: Array, t: Array, h: int, season: int) -> Array:
 
 def predict(y: Array, coef: Array, *, c: int, horizon: int, season: int) -> Array:
     """Forecasts ``(n, H)`` from origin ``c``."""
-    cs = _cum(y[:, :c])
+    o = origin(y[:, :c], _cum(y[:, :c]), c, season)
     out = np.empty((y.shape[0], horizon))
     for h in range(1, horizon + 1):
-        x, s = features(y[:, :c], cs, c, h, season)
-        out[:, h - 1] = np.maximum(x @ coef[h - 1, : x.shape[1]], 0.0) * s
+        x = features(y[:, :c], o, h, season)
+        out[:, h - 1] = np.maximum(x @ coef[h - 1, : x.shape[1]], 0.0) * o.scale
     return out
 
 

@@ -22,8 +22,8 @@ SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 HW_ALPHAS = (0.03, 0.1, 0.2, 0.4)
 HW_GAMMAS = (0.02, 0.08, 0.2)
 CROSTON_ALPHAS = (0.05, 0.1, 0.2, 0.3)
-TSB_ALPHAS = (0.05, 0.1, 0.2, 0.3)
-TSB_BETAS = (0.02, 0.05, 0.1, 0.2)
+TSB_ALPHAS = (0.05, 0.15, 0.3)
+TSB_BETAS = (0.02, 0.05, 0.15)
 MAX_AGGREGATION = 12
 
 
@@ -161,7 +161,7 @@ def holt_winters(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int])
     cnt = (~np.isnan(head)).sum(axis=1)
     first = np.where(cnt > 0, _nan0(head).sum(axis=1) / np.maximum(cnt, 1), np.nan)
     level = np.repeat(first[:, None], grid.shape[0], 1)
-    seas = np.zeros((n, grid.shape[0], season))
+    seas = np.zeros((season, n, grid.shape[0]))  # phase first: contiguous updates
     sse = np.zeros((n, grid.shape[0]))
     snaps: dict[int, tuple[Array, Array]] = {}
     want = set(cutoffs)
@@ -169,19 +169,19 @@ def holt_winters(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int])
         if t in want:
             best = np.argmin(sse, axis=1)
             rows = np.arange(n)
-            snaps[t] = (_nan0(level[rows, best]), seas[rows, best])
+            snaps[t] = (_nan0(level[rows, best]), seas[:, rows, best].T)
         if t == big_t:
             break
         p = t % season
         yt = y[:, t : t + 1]
         obs = ~np.isnan(yt)
-        s = seas[:, :, p]
+        s = seas[p]
         started = ~np.isnan(level)
         err = np.where(obs & started, yt - level - s, 0.0)
         if t >= season:
             sse += err * err
         level = np.where(obs & ~started, yt, level + al * err)
-        seas[:, :, p] = s + ga * (1 - al) * err
+        seas[p] = s + ga * (1 - al) * err
     out = []
     for c in cutoffs:
         lv, sv = snaps[c]
@@ -261,12 +261,28 @@ def _aggregate(y: Array, k: int) -> Array:
     return np.where(cnt > 0, _nan0(block).sum(axis=2) * k / np.maximum(cnt, 1), np.nan)
 
 
-def _aggregated_ses(y: Array, c: int, k: int) -> Array:
-    """Per-period rate from SES on ``k``-period buckets of the first ``c`` periods."""
-    agg = _aggregate(y[:, :c], k)
-    if agg.shape[1] == 0:
-        return _nan0(_window_mean(y[:, :c], c))
-    return ses(agg, horizon=1, season=1, cutoffs=[agg.shape[1]])[0, :, 0] / k
+def _aggregated_ses(y: Array, cutoffs: Sequence[int], k: int) -> Array:
+    """Per-period rate ``(len(cutoffs), n)`` from SES on ``k``-period buckets.
+
+    Buckets are aligned to the end of the whole history and SES runs once with a snapshot
+    after the last bucket that ends by each origin, so an origin never sees later data.
+    """
+    agg = _aggregate(y, k)
+    offset = y.shape[1] - agg.shape[1] * k
+    counts = [max((c - offset) // k, 0) for c in cutoffs]
+    rates = ses(agg, horizon=1, season=1, cutoffs=sorted(set(counts)))[:, :, 0] / k
+    by_count = dict(zip(sorted(set(counts)), rates, strict=True))
+    out = []
+    for c, m in zip(cutoffs, counts, strict=True):
+        out.append(by_count[m] if m > 0 else _nan0(_window_mean(y[:, :c], max(c, 1))))
+    return np.stack(out)
+
+
+def _levels(y: Array, cutoffs: Sequence[int]) -> NDArray[np.int64]:
+    """Aggregation level per origin and series: the mean interval, rounded, in 1..12."""
+    adi = np.stack([mean_interval(y[:, :c]) for c in cutoffs])
+    k = np.clip(np.round(np.where(np.isfinite(adi), adi, 1.0)), 1, MAX_AGGREGATION)
+    return k.astype(np.int64)
 
 
 def mean_interval(y: Array) -> Array:
@@ -281,16 +297,13 @@ def adida(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Arr
 
     Nikolopoulos et al. (2011), *Journal of the Operational Research Society* 62(3).
     """
-    out = []
-    for c in cutoffs:
-        k = np.clip(np.round(mean_interval(y[:, :c])), 1, MAX_AGGREGATION)
-        k = np.where(np.isfinite(k), k, 1).astype(int)
-        fc = np.zeros(y.shape[0])
-        for kk in np.unique(k):  # a handful of distinct levels, not one per series
-            rows = k == kk
-            fc[rows] = _aggregated_ses(y[rows], c, int(kk))
-        out.append(np.repeat(fc[:, None], horizon, 1))
-    return np.stack(out)
+    level = _levels(y, cutoffs)
+    fc = np.zeros(level.shape)
+    for k in np.unique(level):  # a handful of distinct levels, not one per series
+        rows = (level == k).any(axis=0)
+        rate = _aggregated_ses(y[rows], cutoffs, int(k))
+        fc[:, rows] = np.where(level[:, rows] == k, rate, fc[:, rows])
+    return np.repeat(fc[:, :, None], horizon, 2)
 
 
 def imapa(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
@@ -298,13 +311,10 @@ def imapa(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Arr
 
     Petropoulos & Kourentzes (2015), *Journal of the Operational Research Society* 66(6).
     """
-    out = []
-    for c in cutoffs:
-        top = np.clip(np.round(mean_interval(y[:, :c])), 1, MAX_AGGREGATION)
-        top = np.where(np.isfinite(top), top, 1).astype(int)
-        total = np.zeros(y.shape[0])
-        for k in range(1, int(top.max()) + 1):
-            rows = top >= k
-            total[rows] += _aggregated_ses(y[rows], c, k)
-        out.append(np.repeat((total / top)[:, None], horizon, 1))
-    return np.stack(out)
+    top = _levels(y, cutoffs)
+    total = np.zeros(top.shape)
+    for k in range(1, int(top.max()) + 1):
+        rows = (top >= k).any(axis=0)
+        rate = _aggregated_ses(y[rows], cutoffs, k)
+        total[:, rows] += np.where(top[:, rows] >= k, rate, 0.0)
+    return np.repeat((total / top)[:, :, None], horizon, 2)

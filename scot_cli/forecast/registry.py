@@ -11,7 +11,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ModelSpec:
     """A forecasting model: what it is, where its function lives, and whether ``auto`` may
-    choose it."""
+    choose it (``sba`` is Croston times a constant, so it adds nothing to a combination)."""
 
     description: str
     target: str
@@ -45,7 +45,9 @@ MODELS: dict[str, ModelSpec] = {
     "croston": ModelSpec(
         "Croston size over interval, alpha fitted", "scot_cli.forecast.local:croston"
     ),
-    "sba": ModelSpec("Syntetos-Boylan bias-corrected Croston", "scot_cli.forecast.local:sba"),
+    "sba": ModelSpec(
+        "Syntetos-Boylan bias-corrected Croston", "scot_cli.forecast.local:sba", False
+    ),
     "tsb": ModelSpec(
         "Teunter-Syntetos-Babai probability times size", "scot_cli.forecast.local:tsb"
     ),
