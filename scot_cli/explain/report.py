@@ -15,6 +15,7 @@ import polars as pl
 from scot_cli.explain.compare import Explanation
 from scot_cli.explain.engine import ALL, NOT_REPRODUCED
 
+_PLURAL = {"sku": "skus", "category": "categories", "node": "nodes", "order": "orders"}
 #: A contribution this small relative to the subject's values is shown as none.
 _ZERO = 1e-9
 
@@ -62,7 +63,9 @@ def build_report(expl: Explanation, *, top: int = 10) -> Report:
     )
     drivers = (
         total.filter(~(_negligible() & (pl.col("driver") == NOT_REPRODUCED)))
-        .select("metric", "driver", "contribution", "share")
+        .select(
+            "metric", "driver", "contribution", (pl.col("share") * 100).round(1).alias("share %")
+        )
         .sort(["metric", pl.col("contribution").abs()], descending=[False, True])
     )
     movers = _movers(t.filter(pl.col("subject") != ALL), top)
@@ -121,7 +124,7 @@ def _sentence(h: dict[str, float | str], drivers: pl.DataFrame, by: str) -> str:
     metric = str(h["metric"])
     before, after, delta = float(h["before"]), float(h["after"]), float(h["delta"])
     if delta == 0:
-        return f"{metric} (all {by}s) did not change: {_num(before)}."
+        return f"{metric} (all {_PLURAL.get(by, by)}) did not change: {_num(before)}."
     verb = "rose" if delta > 0 else "fell"
     pct = f", {delta / before:+.1%}" if before else ""
     parts = [
@@ -132,7 +135,7 @@ def _sentence(h: dict[str, float | str], drivers: pl.DataFrame, by: str) -> str:
         if c != 0
     ]
     return (
-        f"{metric} (all {by}s) {verb} from {_num(before)} to {_num(after)} "
+        f"{metric} (all {_PLURAL.get(by, by)}) {verb} from {_num(before)} to {_num(after)} "
         f"({_signed(delta)}{pct}); drivers: {', '.join(parts) or 'none'}."
     )
 
