@@ -100,8 +100,11 @@ def _lifted(prep: Prepared, n_train: int) -> tuple[Array, pl.DataFrame]:
     y = prep.panel.y[:, :n_train]
     lifts = learn_lifts(y, prep.cells, season=prep.panel.season, row_category=prep.row_category)
     cells = cell_lifts(prep.cells, lifts, prep.row_category)
-    past = lift_matrix(cells, n=y.shape[0], first=0, count=n_train)
-    return y / past, cells
+    past = cells.filter(pl.col("_t") < n_train)
+    y = y.copy()
+    rows, ts = past["_row"].to_numpy(), past["_t"].to_numpy()
+    y[rows, ts] /= np.where(past["lift"].to_numpy() > 0, past["lift"].to_numpy(), 1.0)
+    return y, cells
 
 
 def _fit(

@@ -128,19 +128,35 @@ def build_panel(sales: pl.DataFrame, *, freq: str = "D") -> Panel:
     end = per["date"].max()
     if not isinstance(start, dt.date) or not isinstance(end, dt.date):
         raise ValueError("build_panel needs at least one sales row")
-    per = per.with_columns(period_index(pl.col("date"), start, freq).alias("_t"))
+    per = _sorted_by_key(per).with_columns(
+        period_index(pl.col("date"), start, freq).cast(pl.Int32).alias("_t")
+    )
     n_periods = int(per["_t"].max()) + 1  # type: ignore[arg-type]
-    keys = per.select("sku", "location").unique().sort("sku", "location")
-    keys = keys.with_row_index("_row")
-    per = per.join(keys, on=["sku", "location"], how="left")
-    first = per.group_by("_row").agg(pl.col("_t").min()).sort("_row")["_t"].to_numpy()
+    new_key = (pl.col("sku") != pl.col("sku").shift()) | (
+        pl.col("location") != pl.col("location").shift()
+    )
+    per = per.with_columns((new_key.fill_null(True).cum_sum() - 1).cast(pl.UInt32).alias("_row"))
+    keys = per.filter(new_key.fill_null(True)).select("sku", "location")
+    rows, cols = per["_row"].to_numpy(), per["_t"].to_numpy()
+    first = np.full(keys.height, n_periods, dtype=np.int64)
+    np.minimum.at(first, rows, cols)
     y = np.zeros((keys.height, n_periods))
     y[np.arange(n_periods)[None, :] < first[:, None]] = np.nan
-    rows, cols = per["_row"].to_numpy(), per["_t"].to_numpy()
-    y[rows, cols] = per["units"].to_numpy().astype(np.float64)  # null -> nan
+    y[rows, cols] = per["units"].to_numpy()  # null -> nan
     cells = pl.DataFrame(schema={"_row": pl.UInt32, "_t": pl.Int64, "event": pl.String})
     if "event" in per.columns:
         cells = per.filter(pl.col("event").is_not_null()).select(
             pl.col("_row").cast(pl.UInt32), pl.col("_t").cast(pl.Int64), "event"
         )
-    return Panel(keys=keys.drop("_row"), start=start, freq=freq, y=y, event_cells=cells)
+    return Panel(keys=keys, start=start, freq=freq, y=y, event_cells=cells)
+
+
+def _sorted_by_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by (sku, location); a no-op check for already sorted input."""
+    prev_sku, prev_loc = pl.col("sku").shift(), pl.col("location").shift()
+    ordered = (pl.col("sku") > prev_sku) | (
+        (pl.col("sku") == prev_sku) & (pl.col("location") >= prev_loc)
+    )
+    if frame.select(ordered.fill_null(True).all()).item():
+        return frame
+    return frame.sort("sku", "location", maintain_order=True)
