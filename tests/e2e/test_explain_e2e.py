@@ -144,3 +144,16 @@ def test_one_decision_from_policy(scenario: Path) -> None:
     assert f"Sku {sku}" in text
     assert "Safety stock" in text
     assert "Written by scot plan-buy" in text
+
+
+def test_demo_step_explains_a_changed_scenario(scenario: Path, small_dir: Path) -> None:
+    from scot_cli.commands.demo import invoke
+    from scot_cli.commands.explain import demo_step
+
+    lines = demo_step(small_dir, scenario, invoke)
+    assert lines[0].startswith("scenario: vendor ")
+    assert lines[-1] == f"report: {scenario / 'scenario' / 'explain.md'}"
+    report = (scenario / "scenario" / "explain.md").read_text()
+    assert report.startswith("# scot explain: plan-buy, by sku")
+    table = pl.read_parquet(scenario / "scenario" / "explain.parquet")
+    assert {"lead time", "forecast level"} <= set(table["driver"])
