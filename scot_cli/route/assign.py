@@ -7,6 +7,7 @@ method, pack the trucks and report every line with its status and reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -167,10 +168,19 @@ def _penalty(lines: pl.DataFrame, opts: pl.DataFrame, opt: RouteOptions) -> np.n
     return np.where(has, (lines["qty"] * opt.unshipped_cost).to_numpy(), 0.0)
 
 
-def fc_stock(inventory: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
-    """On hand per sku at FCs (in-transit stock is not shippable today)."""
+def fc_stock(
+    inventory: pl.DataFrame, nodes: pl.DataFrame, *, as_of: dt.date | None = None
+) -> pl.DataFrame:
+    """Shippable units per sku at FCs: on hand, plus in-transit units whose ``eta`` is on or
+    before ``as_of`` (the batch's first ship date, so they are there for every line)."""
     fcs = nodes.filter(pl.col("kind") == "fc")["node"]
-    return inventory.filter(pl.col("node").is_in(fcs.implode())).select("sku", "node", "on_hand")
+    inv = inventory.filter(pl.col("node").is_in(fcs.implode()))
+    arrived = pl.lit(0.0)
+    if as_of is not None and {"in_transit", "eta"} <= set(inv.columns):
+        arrived = (
+            pl.when(pl.col("eta") <= as_of).then(pl.col("in_transit")).otherwise(0.0).fill_null(0.0)
+        )
+    return inv.select("sku", "node", (pl.col("on_hand") + arrived).alias("on_hand"))
 
 
 def with_base(opts: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
@@ -359,7 +369,7 @@ def route_lines(
     schedules = path_schedules(
         nodes, lanes, ready_dates=ready, holds=HOLD_DEPARTURES if opt.hold else 0
     )
-    stock = fc_stock(inventory, nodes)
+    stock = fc_stock(inventory, nodes, as_of=ready[0] if ready else None)
     if progress:
         progress(1, 4)
     base = myopic_options(lines, schedules, stock, nodes)

@@ -418,3 +418,27 @@ def test_optimiser_never_worse_than_myopic_on_consolidation() -> None:
     )
     assert best.summary["objective"] <= base.summary["objective"] + 1e-6
     assert best.summary["bound"] <= best.summary["objective"] + 1e-6
+
+
+def test_in_transit_stock_counts_once_it_has_arrived() -> None:
+    """Units in transit with an eta on or before the first ship date are shippable."""
+    nodes, lanes = network()
+    pr = promises([("O1", 1, "A", 2, "R-1", 3), ("O2", 1, "B", 2, "R-1", 3)])
+    inv = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "node": ["FC-A", "FC-A"],
+            "on_hand": [0.0, 0.0],
+            "in_transit": [5.0, 5.0],
+            "eta": [DAY, DAY + dt.timedelta(days=1)],
+        }
+    )
+    plan = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=5),
+    )
+    got = dict(zip(plan.shipments["order_id"], plan.shipments["status"], strict=True))
+    assert got == {"O1": "on_time", "O2": "unshipped"}
