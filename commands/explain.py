@@ -261,8 +261,9 @@ def _complete(
 ) -> tuple[pl.DataFrame, str]:
     """Add the columns of the full decision (plan-buy: orders and policy) by re-running it.
 
-    Only for decisions separable by sku, where the re-run takes that sku's rows only;
-    when the run's inputs are gone the row is explained as it is, with a note.
+    The re-run takes that sku's rows only when the decision is separable by sku (no
+    shared budget or storage limit); when the run's inputs are gone the row is explained
+    as it is, with a note.
     """
     import polars as pl
 
@@ -276,7 +277,9 @@ def _complete(
         data = _load_run(run, path, "run", meta, rows, {})
     except InputDataError as exc:
         return rows, f"(explained from the row only: {exc.message})"
-    inputs = sample_units(data.inputs, spec.separable, units=[sku])
+    # A coupled decision (a budget shared by all skus) must be re-run on every sku.
+    unit = spec.separable_by(data.params)
+    inputs = sample_units(data.inputs, unit, units=[sku]) if unit else data.inputs
     full = decision_function(spec)(inputs, data.params)
     keys = [k for k in ("sku", "node") if k in rows.columns and k in full.columns]
     extra = [c for c in full.columns if c not in rows.columns]

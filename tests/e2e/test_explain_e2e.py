@@ -157,3 +157,28 @@ def test_demo_step_explains_a_changed_scenario(scenario: Path, small_dir: Path) 
     assert report.startswith("# scot explain: plan-buy, by sku")
     table = pl.read_parquet(scenario / "scenario" / "explain.parquet")
     assert {"lead time", "forecast level"} <= set(table["driver"])
+
+
+def test_one_decision_under_a_binding_budget(scenario: Path) -> None:
+    """A shared budget couples the skus: the re-run behind the sentences covers all of them."""
+    orders, policy = scenario / "budget_orders.parquet", scenario / "budget_policy.parquet"
+    _ok(
+        "plan-buy",
+        str(scenario / "forecast.parquet"),
+        "--items",
+        str(scenario / "items.parquet"),
+        "--inventory",
+        str(scenario / "inventory.parquet"),
+        "--budget",
+        "100",
+        "-o",
+        str(orders),
+        "--policy-out",
+        str(policy),
+    )
+    cut = pl.read_parquet(policy).filter(pl.col("constrained"))
+    if cut.height == 0:
+        pytest.skip("the budget did not bind on these fixtures")
+    sku = cut["sku"][0]
+    text = _ok("explain", str(orders), "--sku", sku).decode()
+    assert "The budget limit binds" in text
