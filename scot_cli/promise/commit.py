@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import Choice, Lines, State, Tables, choose, unit_lines
+from .supply import NEVER
 
 MIN_WINDOW = 2048
 START_WINDOW = 1 << 16
@@ -136,6 +137,49 @@ def _reason_may_change(
     return np.asarray(out & ~has & ~split_now)
 
 
+def _choose_reusing(
+    tables: Tables,
+    state: State,
+    lines: Lines,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    cache: tuple[np.ndarray, np.ndarray],
+) -> Choice:
+    """Like :func:`choose`, but keep a unit's choice from an earlier round while it still fits.
+
+    That choice was the best against an earlier state holding at least the stock and capacity
+    of the current one, so if it still fits it is still the best (options only got worse).
+    """
+    grid, supply = tables.grid, tables.supply
+    n_f = len(grid.fcs)
+    fc, ship = cache[0][starts], cache[1][starts]
+    reuse = fc >= 0
+    idx = np.flatnonzero(reuse)
+    if idx.size:
+        ln, seg = unit_lines(starts[idx], counts[idx])
+        sf = lines.sku[ln] * n_f + fc[idx][seg]
+        short = supply.supply_by(sf, ship[idx][seg]) + 1e-9 < state.committed[sf] + lines.qty[ln]
+        qty_u = np.bincount(seg, weights=lines.qty[ln], minlength=idx.size)
+        full = state.shipped[fc[idx], ship[idx]] + qty_u > grid.capacity[fc[idx]] + 1e-9
+        full |= np.bincount(seg, weights=short, minlength=idx.size) > 0
+        reuse[idx[full]] = False
+    redo = np.flatnonzero(~reuse)
+    fresh = choose(tables, state, lines, starts[redo], counts[redo])
+    n_lines = int(counts.sum())
+    out = Choice(
+        np.where(reuse, fc, -1),
+        np.where(reuse, ship, 0),
+        np.full(len(starts), -1, dtype=np.int64),
+        np.full(n_lines, NEVER, dtype=np.int64),
+        np.zeros(len(starts), dtype=np.int64),
+    )
+    out.fc[redo], out.ship[redo], out.level[redo] = fresh.fc, fresh.ship, fresh.level
+    out.release[redo] = fresh.release
+    pos, _ = unit_lines((np.cumsum(counts) - counts)[redo], counts[redo])
+    out.avail[pos] = fresh.avail
+    return out
+
+
 def commit_units(
     tables: Tables,
     state: State,
@@ -156,9 +200,10 @@ def commit_units(
     out = Decided.empty(lines.n)
     window = START_WINDOW
     done = 0
+    cache = (np.full(lines.n, -1, dtype=np.int64), np.zeros(lines.n, dtype=np.int64))
     while starts.size:
         w_starts, w_counts = starts[:window], counts[:window]
-        ch = choose(tables, state, lines, w_starts, w_counts)
+        ch = _choose_reusing(tables, state, lines, w_starts, w_counts, cache)
         split_now = one_box & (ch.fc < 0) & (w_counts > 1)
         bad, before = _uncertain(tables, state, lines, w_starts, w_counts, ch, split_now)
         final = ~bad
@@ -177,6 +222,7 @@ def commit_units(
             ch.fc[seg[took]] * n_t + ch.ship[seg[took]],
             lines.qty[ln[took]],
         )
+        cache[0][w_starts[bad]], cache[1][w_starts[bad]] = ch.fc[bad], ch.ship[bad]
         split_ln = ln[split_now[seg]]
         out.split[split_ln] = True
         rest_starts = np.concatenate([w_starts[bad & ~split_now], split_ln, starts[window:]])
