@@ -192,12 +192,27 @@ def _read_output(run: Run, path: str, label: str) -> tuple[pl.DataFrame, dict[st
     return frame, read_metadata(path)
 
 
-def _locate(recorded: str, run_path: str) -> Path | None:
-    p = Path(recorded)
-    for candidate in (p, Path(run_path).parent / p):
-        if candidate.is_file():
-            return candidate
-    return None
+def _locate(recorded: str, run_path: str, sha256: str | None) -> tuple[Path | None, bool]:
+    """The file a run read: the recorded path, else beside the output (same SHA-256).
+
+    Returns the path (None when no candidate matches) and whether any candidate existed,
+    to tell a changed input from a missing one.
+    """
+    import hashlib
+
+    from scot_cli.io import read_input_bytes
+
+    if recorded == "-":
+        return None, False
+    p, folder = Path(recorded), Path(run_path).parent
+    seen = False
+    for candidate in dict.fromkeys((p, folder / p, folder / p.name)):
+        if not candidate.is_file():
+            continue
+        seen = True
+        if hashlib.sha256(read_input_bytes(str(candidate))).hexdigest() == sha256:
+            return candidate, True
+    return None, seen
 
 
 def _load_run(
@@ -223,18 +238,17 @@ def _load_run(
     for item in meta.get("inputs", []):
         role, recorded = item["role"], item["path"]
         given = overrides.get(role)
-        where = Path(given) if given else _locate(recorded, path)
+        where, seen = (Path(given), True) if given else _locate(recorded, path, item.get("sha256"))
         hint = f"pass --{label}-input {role}=PATH with the file that run read"
-        if where is None:
-            what = "came from stdin" if recorded == "-" else f"{recorded} is no longer on disk"
-            raise InputDataError(f"{path}: its {role} input {what}; {hint}")
-        frame = run.read(str(where), tables.get(role), role=f"{label}.{role}")
-        if given is None and run.sources[-1].sha256 != item.get("sha256"):
+        if where is None and seen:
             raise InputDataError(
                 f"{path}: its {role} input {recorded} changed since that run (SHA-256 differs); "
                 f"{hint}"
             )
-        inputs[role] = frame
+        if where is None:
+            what = "came from stdin" if recorded == "-" else f"{recorded} is no longer on disk"
+            raise InputDataError(f"{path}: its {role} input {what}; {hint}")
+        inputs[role] = run.read(str(where), tables.get(role), role=f"{label}.{role}")
     return RunData(path, meta["command"], meta.get("params", {}), inputs, output)
 
 

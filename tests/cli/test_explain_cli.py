@@ -237,3 +237,29 @@ def test_override_of_unknown_role(runs: dict[str, Path]) -> None:
         f"scot: error: --after-input forecast=...: {runs['after']} has no "
         "input with that role (roles: "
     )
+
+
+def test_inputs_found_beside_the_output_from_another_folder(
+    runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run made with relative paths is explained from elsewhere: inputs found by hash."""
+    work = tmp_path / "work"
+    shutil.copytree(runs["old"], work / "data")
+    monkeypatch.chdir(work)
+    args = [
+        "promise",
+        "data/orders.parquet",
+        "--inventory",
+        "data/inventory.parquet",
+        "--nodes",
+        "data/nodes.parquet",
+        "--lanes",
+        "data/lanes.parquet",
+        "-o",
+        "data/promises.parquet",
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _explain("work/data/promises.parquet", str(runs["after"]), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["title"].startswith("scot explain: promise")
