@@ -99,14 +99,16 @@ class Runs:
 
     run: NDArray[np.int64]
     keys: pl.DataFrame
+    starts: NDArray[np.int64]
 
 
 def key_runs(forecast: pl.DataFrame, keys: list[str]) -> Runs:
     """Run ids of ``forecast`` over ``keys`` and the key of each run."""
     expr = pl.col(keys[0]) if len(keys) == 1 else pl.struct(keys)
-    ids = forecast.select(expr.rle_id().alias("_run")).get_column("_run")
-    starts = ids.is_first_distinct()
-    return Runs(ids.to_numpy().astype(np.int64), forecast.select(keys).filter(starts))
+    ids = forecast.select(expr.rle_id().alias("_run")).get_column("_run").to_numpy()
+    run = ids.astype(np.int64)
+    starts = np.flatnonzero(np.diff(run, prepend=-1))  # rle ids step by one at each new run
+    return Runs(run, forecast.select(keys)[starts], starts)
 
 
 def attach(
@@ -142,6 +144,12 @@ def attach(
     )
     row = to_row[runs.run]
     k = f.to_series(0).to_numpy()
+    # latest period per planned row: a max per run (runs are contiguous), then per row
+    kmax = np.zeros(rows.height)
+    run_max = np.maximum.reduceat(k, runs.starts) if k.size else np.zeros(0)
+    mapped = to_row >= 0
+    np.maximum.at(kmax, to_row[mapped], run_max[mapped])
+    np.maximum(kmax, 0.0, out=kmax)
     keep = (row >= 0) & (k >= 1)
     everything = bool(keep.all())
 
@@ -154,8 +162,6 @@ def attach(
     mean, sd = column(1), column(2)
     offsets = tuple(column(3 + j) for j in range(len(qcols)))
     n = rows.height
-    kmax = np.zeros(n)
-    np.maximum.at(kmax, row, k)
     tail = k > kmax[row] - max(TAIL_DAYS // step, 1)
     periods = np.bincount(row, weights=tail.astype(float), minlength=n)
     per_day = np.where(periods > 0, 1 / np.maximum(periods * step, 1e-12), 0.0)
@@ -187,7 +193,10 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
     tail rate and reported in ``extended_days``. ``shape=False`` skips the quantile offsets
     (mean and variance only).
     """
-    w = np.clip((days[fa.row] - (fa.k - 1) * fa.step) / fa.step, 0.0, 1.0)
+    w = days[fa.row]
+    w -= (fa.k - 1) * fa.step
+    w /= fa.step
+    np.clip(w, 0.0, 1.0, out=w)
     n = fa.n
 
     def total(values: Array) -> Array:
@@ -195,8 +204,9 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
 
     mean = total(w * fa.mean)
     wsd = w * fa.sd
-    var = total(np.square(wsd))
     spread = total(wsd)
+    np.square(wsd, out=wsd)
+    var = total(wsd)
     offsets = (
         np.column_stack([total(w * o) for o in fa.offsets])
         if shape and fa.offsets
