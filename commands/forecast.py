@@ -116,6 +116,7 @@ def run_forecast(
         "quantiles": qs,
         "model": model,
         "windows": DEFAULT_WINDOWS,
+        "seed": seed,
     }
     run, sales_df, items_df, events_df = _read(sales, items, events, params, seed, "forecast")
     with progress("forecasting") as bar:
@@ -127,6 +128,7 @@ def run_forecast(
             freq=freq,
             quantiles=qs,
             model=model,
+            seed=seed,
             progress=bar,
         )
     run.write(df, out, FORECAST)
@@ -155,7 +157,14 @@ def run_evaluate(
     qs = check_options(
         horizon=horizon, quantiles=_quantiles(quantiles), model=model, freq=freq, folds=folds
     )
-    params = {"horizon": horizon, "folds": folds, "freq": freq, "quantiles": qs, "model": model}
+    params = {
+        "horizon": horizon,
+        "folds": folds,
+        "freq": freq,
+        "quantiles": qs,
+        "model": model,
+        "seed": seed,
+    }
     run, sales_df, items_df, events_df = _read(
         sales, items, events, params, seed, "forecast evaluate"
     )
@@ -169,6 +178,7 @@ def run_evaluate(
             freq=freq,
             quantiles=qs,
             model=model,
+            seed=seed,
             progress=bar,
         )
     run.write(df, out, METRICS)

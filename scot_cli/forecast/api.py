@@ -116,6 +116,7 @@ def _fit(
     model: str,
     windows: int,
     progress: Progress,
+    seed: int = 0,
 ) -> Fit:
     """Forecast in batches of rows so that memory stays bounded."""
     parts = []
@@ -129,6 +130,7 @@ def _fit(
                 quantiles=quantiles,
                 model=model,
                 windows=windows,
+                extra={"seed": seed},
             )
         )
         if progress is not None:
@@ -149,6 +151,7 @@ def _lifted_fit(
     model: str,
     windows: int,
     progress: Progress,
+    seed: int = 0,
 ) -> Fit:
     y, cells = _lifted(prep, n_train)
     fit = _fit(
@@ -159,6 +162,7 @@ def _lifted_fit(
         model=model,
         windows=windows,
         progress=progress,
+        seed=seed,
     )
     ahead = lift_matrix(cells, n=y.shape[0], first=n_train, count=horizon)
     return Fit(mean=fit.mean * ahead, quantiles=fit.quantiles * ahead[:, :, None], model=fit.model)
@@ -174,6 +178,7 @@ def forecast(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model: str = "auto",
     windows: int = DEFAULT_WINDOWS,
+    seed: int = 0,
     progress: Progress = None,
 ) -> pl.DataFrame:
     """Multi-horizon quantile forecast of every (sku, location) in ``sales``.
@@ -192,6 +197,8 @@ def forecast(
         A name from :data:`scot_cli.forecast.registry.MODELS`.
     windows
         Backtest origins for the model choice and the conformal quantiles.
+    seed
+        Seed of the global model's sample of training series.
 
     Returns
     -------
@@ -210,6 +217,7 @@ def forecast(
         model=model,
         windows=windows,
         progress=progress,
+        seed=seed,
     )
     frame = to_frame(panel, fit, first=n_periods, quantiles=qs)
     if items is not None:
@@ -253,6 +261,7 @@ def evaluate(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model: str = "auto",
     windows: int = DEFAULT_WINDOWS,
+    seed: int = 0,
     progress: Progress = None,
 ) -> pl.DataFrame:
     """Rolling-origin backtest: ``folds`` origins ``T - k H``; metrics per series, per demand
@@ -277,7 +286,14 @@ def evaluate(
         terms = []
         for k, c in enumerate(cuts):
             fit = _lifted_fit(
-                prep, c, horizon=horizon, quantiles=qs, model=name, windows=windows, progress=None
+                prep,
+                c,
+                horizon=horizon,
+                quantiles=qs,
+                model=name,
+                windows=windows,
+                progress=None,
+                seed=seed,
             )
             terms.append(
                 fold_terms(
@@ -301,7 +317,7 @@ def decide_from_inputs(
 ) -> pl.DataFrame:
     """Recompute the forecast from inputs by role (``sales``, optional ``items``, ``events``)
     and the parameters ``scot forecast`` recorded (``horizon``, ``freq``, ``quantiles``,
-    ``model``, ``windows``)."""
+    ``model``, ``windows``, ``seed``)."""
     return forecast(
         inputs["sales"],
         items=inputs.get("items"),
@@ -311,4 +327,5 @@ def decide_from_inputs(
         quantiles=[float(q) for q in params.get("quantiles", DEFAULT_QUANTILES)],
         model=str(params.get("model", "auto")),
         windows=int(params.get("windows", DEFAULT_WINDOWS)),
+        seed=int(params.get("seed", 0)),
     )
