@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from _machine import write_section
-from forecast_vs_statsforecast import WORK, _run, report, scot_cmd, synthetic
+from forecast_vs_statsforecast import WORK, _run, report, saved_results, scot_cmd, synthetic
 
 TARGET = 1_000_000
 LIMIT_GIB = 24.0
@@ -54,9 +54,9 @@ def main() -> None:
         json.dumps({"command": cmd, "runs": runs, "estimate": estimate}, indent=1)
     )
     print(estimate)
-    results = WORK / "results.json"
-    if results.exists():
-        print(write_section("forecast", report(json.loads(results.read_text()))))
+    saved = saved_results()
+    if saved:
+        print(write_section("forecast", report(saved)))
 
 
 if __name__ == "__main__":

@@ -449,6 +449,17 @@ def report(rows: list[dict[str, object]]) -> str:
     )
 
 
+def saved_results() -> list[dict[str, object]]:
+    """Rows of every saved run (a full run and any ``--only`` runs), one set per data set."""
+    rows: dict[str, list[dict[str, object]]] = {}
+    for path in sorted(WORK.glob("results*.json")):
+        for row in json.loads(path.read_text()):
+            rows.setdefault(str(row["dataset"]), [])
+        for name in {str(r["dataset"]) for r in json.loads(path.read_text())}:
+            rows[name] = [r for r in json.loads(path.read_text()) if r["dataset"] == name]
+    return [r for name in rows for r in rows[name]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic", type=int, default=100_000)
@@ -468,8 +479,7 @@ def main() -> None:
         sf_worker(args.sf, args.data, args.horizon, args.freq, args.season, args.out)
         return
     if args.report:
-        saved = json.loads((WORK / "results.json").read_text())
-        print(write_section("forecast", report(saved)))
+        print(write_section("forecast", report(saved_results())))
         return
     rows: list[dict[str, object]] = []
     for name, sales, horizon, freq, season, extra in datasets(args.synthetic):
@@ -486,7 +496,8 @@ def main() -> None:
             scot_extra=extra,
             sample=args.ets_sample if big else None,
         )
-        (WORK / "results.json").write_text(json.dumps(rows, indent=1))
+        name_part = f"-{args.only}" if args.only else ""
+        (WORK / f"results{name_part}.json").write_text(json.dumps(rows, indent=1))
     print(write_section("forecast", report(rows)))
 
 
