@@ -67,12 +67,20 @@ _ON_HAND = Driver(
     description="stock on hand and in transit, and receipts and buys already ordered",
 )
 _PARAMETERS = Driver("parameters", params=("*",), description="command-line parameters")
+_FORECAST_WINDOW = Driver(
+    "forecast window",
+    ("forecast.+rows",),
+    description="forecast periods or series present in one run only (a rolled horizon)",
+)
+_ASSORTMENT = Driver("assortment", ("items.+rows",), description="skus added or dropped")
 
 _FORECAST_SPLIT = (Split("forecast", bases=("p50", "mean")),)
 
 _BUY_DRIVERS = (
     _FORECAST_LEVEL,
     _FORECAST_SPREAD,
+    _FORECAST_WINDOW,
+    _ASSORTMENT,
     Driver("lead time", ("items.lead_time_days",), description="mean vendor lead time"),
     Driver("lead-time spread", ("items.lead_time_sd",), description="lead-time standard deviation"),
     Driver(
@@ -128,6 +136,8 @@ _NETWORK = Driver(
 _PLACE_DRIVERS = (
     _FORECAST_LEVEL,
     _FORECAST_SPREAD,
+    _FORECAST_WINDOW,
+    _ASSORTMENT,
     _ON_HAND,
     _CAPACITY,
     _TRANSIT,
