@@ -246,14 +246,3 @@ class QuantileShaped:
         part = (xa - s * za - y) * mass + s * (phi_c - phi_b)
         part = np.where(mass > 0, part, 0.0)
         return np.asarray(np.maximum(part.sum(axis=1), 0.0), dtype=np.float64)
-
-
-def take(dist: Distribution, idx: NDArray[np.int64]) -> Distribution:
-    """The rows ``idx`` of a distribution."""
-    if isinstance(dist, Normal):
-        return Normal(dist.mu[idx], dist.sigma[idx])
-    if isinstance(dist, Poisson):
-        return Poisson(dist.lam[idx])
-    if isinstance(dist, QuantileShaped):
-        return QuantileShaped(dist.z, dist.x[idx])
-    raise TypeError(type(dist).__name__)

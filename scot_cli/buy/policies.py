@@ -38,12 +38,6 @@ def critical_ratio(h: Array, p: Array) -> Array:
     return np.asarray(p / (p + h), dtype=np.float64)
 
 
-def implied_shortage_cost(h: Array, ratio: Array) -> Array:
-    """The shortage cost per unit that makes ``ratio`` the critical fractile."""
-    with np.errstate(divide="ignore"):
-        return np.asarray(h * ratio / (1 - ratio), dtype=np.float64)
-
-
 def newsvendor_cost(dist: Distribution, y: Array, h: Array, p: Array) -> Array:
     """Expected newsvendor cost ``h E[(y-D)^+] + p E[(D-y)^+]`` (Snyder & Shen eq. 4.5)."""
     loss = dist.loss(y)
