@@ -453,10 +453,9 @@ def saved_results() -> list[dict[str, object]]:
     """Rows of every saved run (a full run and any ``--only`` runs), one set per data set."""
     rows: dict[str, list[dict[str, object]]] = {}
     for path in sorted(WORK.glob("results*.json")):
-        for row in json.loads(path.read_text()):
-            rows.setdefault(str(row["dataset"]), [])
-        for name in {str(r["dataset"]) for r in json.loads(path.read_text())}:
-            rows[name] = [r for r in json.loads(path.read_text()) if r["dataset"] == name]
+        saved = json.loads(path.read_text())
+        for name in dict.fromkeys(str(r["dataset"]) for r in saved):
+            rows[name] = [r for r in saved if r["dataset"] == name]
     return [r for name in rows for r in rows[name]]
 
 
