@@ -210,7 +210,7 @@ def build_grid(
     m = np.arange(n_t)[None, :] + mu[:, None]
     has_sd = sd[:, None] > 0
     d0 = np.where(has_sd, np.ceil(m + z * sd[:, None] - 1 - 1e-9), np.floor(m)).astype(np.int64)
-    d0 = np.clip(d0, 0, n_d - 1)
+    d0 = np.clip(np.maximum(d0, np.arange(n_t)[None, :]), 0, n_d - 1)  # not before shipping
     date = deliver_next[g_idx[:, None], d0]
     with np.errstate(divide="ignore", invalid="ignore"):
         prob = np.where(

@@ -145,7 +145,7 @@ def test_commit_equals_the_one_at_a_time_loop(
     instances(),
     st.sampled_from(["snapshot", "commit"]),
     st.sampled_from(["allow", "avoid"]),
-    st.sampled_from([0.5, 0.9, 0.99]),
+    st.sampled_from([0.1, 0.5, 0.9, 0.99]),
 )
 def test_promises_are_consistent(
     tables: dict[str, pl.DataFrame], mode: str, split: str, confidence: float
