@@ -261,9 +261,7 @@ def solve(
     if inst.n_opts and method == "mip":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         sub = m.restrict(inst, core) if held and core is not None else inst
-        xval, _, mip_bound, mip_status = m.solve_model(
-            sub, integer=True, time_limit=budget * (0.45 if held else 0.6)
-        )
+        xval, _, mip_bound, mip_status = m.solve_model(sub, integer=True, time_limit=budget * 0.6)
         status = f"{status}; mip {mip_status}"
         if not held:
             bound = max(bound, mip_bound)
