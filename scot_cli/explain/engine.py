@@ -52,7 +52,7 @@ class _Index:
         self.frame = pl.DataFrame(schema={"subject": pl.String, "idx": pl.Int64})
 
     def locate(self, subjects: pl.Series) -> np.ndarray:
-        found = subjects.to_frame("subject").join(self.frame, on="subject", how="left")
+        found = self._join(subjects)
         missing = found.filter(pl.col("idx").is_null())["subject"].unique(maintain_order=True)
         if missing.len():
             start = self.frame.height
@@ -60,8 +60,13 @@ class _Index:
                 {"subject": missing, "idx": np.arange(start, start + missing.len())}
             )
             self.frame = pl.concat([self.frame, extra])
-            found = subjects.to_frame("subject").join(self.frame, on="subject", how="left")
+            found = self._join(subjects)
         return found["idx"].to_numpy()
+
+    def _join(self, subjects: pl.Series) -> pl.DataFrame:
+        # Row i of the result must be subject i: keep the left order explicitly.
+        left = subjects.to_frame("subject")
+        return left.join(self.frame, on="subject", how="left", maintain_order="left")
 
 
 class _Values:
@@ -94,6 +99,9 @@ def summarise(
     agg: Mapping[str, str],
 ) -> pl.DataFrame:
     """Aggregate a decision output to one row per subject plus the :data:`ALL` row."""
+    bad = sorted(set(agg.values()) - set(AGGREGATIONS))
+    if bad:
+        raise ValueError(f"aggregation {bad[0]!r} is not one of {', '.join(AGGREGATIONS)}")
     exprs = [getattr(pl.col(m).cast(pl.Float64), agg.get(m, "sum"))().alias(m) for m in metrics]
     named = subject(frame).cast(pl.String).fill_null(NO_SUBJECT)
     keyed = frame.with_columns(named.alias("subject"))
