@@ -224,11 +224,3 @@ def forecast_arrays(
     mean = comb[-1]
     quant = conformal(y, mean, comb[:-1], actuals(y, cuts, horizon), quantiles)
     return Fit(mean=mean, quantiles=quant, model=label)
-
-
-def auto(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
-    """``auto`` as a plain model (point forecasts at ``cutoffs``), for nested evaluation."""
-    out = []
-    for c in cutoffs:
-        out.append(forecast_arrays(y[:, :c], horizon=horizon, season=season, quantiles=[0.5]).mean)
-    return np.stack(out)

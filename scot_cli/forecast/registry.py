@@ -21,7 +21,7 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     "auto": ModelSpec(
         "per-series choice among the candidates below by rolling-origin backtest (default)",
-        "scot_cli.forecast.engine:auto",
+        "scot_cli.forecast.engine:forecast_arrays",
         False,
     ),
     "global": ModelSpec(
