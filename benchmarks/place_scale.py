@@ -132,7 +132,11 @@ def main() -> None:
     parser.add_argument("--direct-limit", type=float, default=600.0)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--report-only", action="store_true", help="rebuild the section")
     args = parser.parse_args()
+    if args.report_only:
+        update_section("scale", report(load(), args))
+        return
     full = {int(s) for s in args.full_sizes.split(",") if s}
     direct = {int(s) for s in args.direct_sizes.split(",") if s}
     for n in (int(s) for s in args.sizes.split(",")):
@@ -188,17 +192,40 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
         "prices, priced sku batches, then batches with their share of each limit); *single LP*",
         "= `scot_cli.place.plan.solve` (vectorised sparse build, cvxpy, HiGHS); *direct* = one",
         f"highspy solve of the same arrays, time limit {args.direct_limit:g} s. One run each",
-        "(the machine was shared with other benchmarks at a load average of about 12 on 2",
-        "cores, so absolute seconds are inflated; the runs of one size ran side by side).",
+        "(the machine was shared with other benchmarks at a load average of 7-16 on 2 cores,",
+        "so absolute seconds are inflated and only comparable within a row; runs of different",
+        "sizes overlapped).",
         "Gap = (batched - best single/direct objective) / that objective.",
         "",
         "| skus | variables | rows | nonzeros | batched s | batched objective | single LP s "
         "| single LP objective | direct s | direct objective | direct status | gap |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        lines.append(_row(r))
+    lines += [_row(r) for r in rows]
+    lines += ["", *_notes(rows)]
     return "\n".join(lines) + "\n"
+
+
+def _notes(rows: list[dict[str, object]]) -> list[str]:
+    notes = []
+    for r in rows:
+        status = r.get("direct_status")
+        if status is not None and status != "Optimal":
+            notes.append(
+                f"- Direct at {int(r['skus']):,} skus: {status} after "  # type: ignore[call-overload]
+                f"{float(r['direct_seconds']):.0f} s; the objective shown is HiGHS's last "  # type: ignore[arg-type]
+                "iterate, not a feasible plan, and the LP gives no usable bound."
+            )
+    timed = [r for r in rows if isinstance(r.get("batched_s"), int | float)]
+    if timed:
+        big = max(timed, key=lambda r: int(r["skus"]))  # type: ignore[call-overload]
+        per_k = float(big["batched_s"]) / int(big["skus"]) * 1000  # type: ignore[arg-type,call-overload]
+        notes.append(
+            f"- Batched time is linear in batches: {per_k:.0f} s per 1,000 skus at "
+            f"{int(big['skus']):,} skus, so about {10 * per_k:,.0f} s for 10,000 skus on this "  # type: ignore[call-overload]
+            "loaded machine by extrapolation unless a 10,000 row is shown."
+        )
+    return notes
 
 
 def _row(r: dict[str, object]) -> str:
