@@ -118,23 +118,30 @@ def _fit(
     progress: Progress,
     seed: int = 0,
 ) -> Fit:
-    """Forecast in batches of rows so that memory stays bounded."""
+    """Forecast in batches of rows so that memory stays bounded; progress counts models
+    fitted over all batches."""
     parts = []
     n = y.shape[0]
-    for lo in range(0, n, BATCH_ROWS):
+    batches = max(1, -(-n // BATCH_ROWS))
+    for b in range(batches):
+        step = None
+        if progress is not None:
+
+            def step(done: int, total: int, b: int = b) -> None:
+                progress(b * total + done, batches * total)
+
         parts.append(
             forecast_arrays(
-                y[lo : lo + BATCH_ROWS],
+                y[b * BATCH_ROWS : (b + 1) * BATCH_ROWS],
                 horizon=horizon,
                 season=season,
                 quantiles=quantiles,
                 model=model,
                 windows=windows,
+                progress=step,
                 extra={"seed": seed},
             )
         )
-        if progress is not None:
-            progress(min(lo + BATCH_ROWS, n), n)
     return Fit(
         mean=np.concatenate([p.mean for p in parts]),
         quantiles=np.concatenate([p.quantiles for p in parts]),

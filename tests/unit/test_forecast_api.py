@@ -229,3 +229,9 @@ def test_decide_from_inputs_reproduces_forecast() -> None:
     direct = forecast(sales, horizon=4)
     again = decide_from_inputs({"sales": sales}, params)
     assert direct.equals(again)
+
+
+def test_progress_counts_fitted_models_to_the_total() -> None:
+    calls: list[tuple[int, int]] = []
+    forecast(_sales({"A": 1.0}), horizon=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1][0] == calls[-1][1] and [d for d, _ in calls] == list(range(1, len(calls) + 1))
