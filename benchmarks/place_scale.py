@@ -25,6 +25,13 @@ from scot_cli.place.plan import Plan, solve
 from scot_cli.place.problem import PlaceProblem
 
 LOG = REPO / "bench-data" / "place_scale.jsonl"
+#: The runs behind the committed table.
+COMMANDS = (
+    "--sizes 300 --full-sizes 100,300 --direct-sizes 100,300 --direct-limit 400",
+    "--sizes 1000 --direct-sizes 1000 --direct-limit 600",
+    "--sizes 3000 --direct-sizes ''",
+    "--sizes 10000 --direct-sizes ''",
+)
 SETTINGS = Settings(speed_days=2, speed_share=0.8, late_penalty=0.1, speed_penalty=5.0)
 
 
@@ -153,6 +160,7 @@ def main() -> None:
         row |= {
             "batched_s": time.perf_counter() - start,
             "batched_obj": plan.total_cost,
+            "batched_bound": plan.bound,
             "batch_size": args.batch_size,
         }
         if n in full:
@@ -183,7 +191,11 @@ def load() -> list[dict[str, object]]:
 
 def report(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
     lines = [
-        header("Place: scale of the coupled placement LP"),
+        header("Place: scale of the coupled placement LP").split("Command:")[0].rstrip(),
+        "Commands (each appends its rows to `bench-data/place_scale.jsonl`; the table merges",
+        "them by size):",
+        "",
+        *(f"    python benchmarks/place_scale.py {c}" for c in COMMANDS),
         "",
         "10 FCs x 50 regions, 7-day period, generated in the script (`network()`): supply",
         "0.5-1.5x demand per sku, 70% sku-FC eligibility, FC-specific holding (x0.8-1.3) and",
@@ -191,15 +203,19 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
         "target 80%. Columns: *batched* = `scot_cli.place.decompose.solve_batched` (pilot LP",
         "prices, priced sku batches, then batches with their share of each limit); *single LP*",
         "= `scot_cli.place.plan.solve` (vectorised sparse build, cvxpy, HiGHS); *direct* = one",
-        f"highspy solve of the same arrays, time limit {args.direct_limit:g} s. One run each",
+        "highspy solve of the same arrays with the time limit of its command. One run each",
         "(the machine was shared with other benchmarks at a load average of 7-16 on 2 cores,",
         "so absolute seconds are inflated and only comparable within a row; runs of different",
         "sizes overlapped).",
-        "Gap = (batched - best single/direct objective) / that objective.",
+        "Gap to optimum = (batched - single LP or optimal direct objective) / that objective;",
+        "gap to bound = (batched - Lagrangian bound) / bound, where the bound is the sum of the",
+        "priced batch optima plus the priced limits (weak duality: no plan, not even the",
+        "single LP's, costs less).",
         "",
-        "| skus | variables | rows | nonzeros | batched s | batched objective | single LP s "
-        "| single LP objective | direct s | direct objective | direct status | gap |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| skus | variables | rows | nonzeros | batched s | batched objective | Lagrangian "
+        "bound | single LP s | single LP objective | direct s | direct objective | direct "
+        "status | gap to optimum | gap to bound |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [_row(r) for r in rows]
     lines += ["", *_notes(rows)]
@@ -245,11 +261,20 @@ def _row(r: dict[str, object]) -> str:
         if ref and isinstance(batched, int | float)
         else "-"
     )
+    bound = r.get("batched_bound")
+    to_bound = (
+        f"{100 * (float(batched) - float(bound)) / abs(float(bound)):+.3f}%"
+        if isinstance(bound, int | float) and isinstance(batched, int | float)
+        else "-"
+    )
+    size = {k: int(str(r[k])) for k in ("skus", "vars", "rows", "nnz")}
     return (
-        f"| {int(r['skus']):,} | {int(r['vars']):,} | {int(r['rows']):,} | "  # type: ignore[call-overload]
-        f"{int(r['nnz']):,} | {num('batched_s', '.0f')} | {num('batched_obj', ',.1f')} | "  # type: ignore[call-overload]
+        f"| {size['skus']:,} | {size['vars']:,} | {size['rows']:,} | "
+        f"{size['nnz']:,} | {num('batched_s', '.0f')} | {num('batched_obj', ',.1f')} | "
+        f"{num('batched_bound', ',.1f')} | "
         f"{num('scot_s', '.0f')} | {num('scot_obj', ',.1f')} | {num('direct_seconds', '.0f')} | "
-        f"{num('direct_objective', ',.1f')} | {r.get('direct_status', '-')} | {gap} |"
+        f"{num('direct_objective', ',.1f')} | {r.get('direct_status', '-')} | {gap} | "
+        f"{to_bound} |"
     )
 
 

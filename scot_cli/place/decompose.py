@@ -67,12 +67,14 @@ def solve_batched(
     prices = pilot_prices(prob, settings, size=2 * batch_size, solver=solver)
     if progress is not None:
         progress(1, total)
-    use = []
+    use, relaxed = [], 0.0
     for i, rows in enumerate(batches):
         sub = replace(prob.take(rows), storage=_inf(prob.storage), throughput=_inf(prob.storage))
         fair = scarce(sub) if fair_share else np.zeros(len(rows), dtype=bool)
         lp = build_lp(sub, settings, fair_bounds(sub, fair) if fair_share else None, prices)
-        use.append(usage(plan_from_solution(sub, lp, solve_lp(lp, solver=solver), fair), settings))
+        sol = solve_lp(lp, solver=solver)
+        relaxed += sol.objective
+        use.append(usage(plan_from_solution(sub, lp, sol, fair), settings))
         if progress is not None:
             progress(2 + i, total)
     shares = allocate(prob, settings, batches, use)
@@ -82,7 +84,28 @@ def solve_batched(
         plans.append(solve(sub, settings, solver=solver, fair_share=fair_share))
         if progress is not None:
             progress(2 + len(batches) + i, total)
-    return merge(prob, settings, plans, prices)
+    merged = merge(prob, settings, plans, prices)
+    merged.bound = relaxed + _price_constant(prob, settings, prices)
+    return merged
+
+
+def _price_constant(prob: PlaceProblem, settings: Settings, prices: Prices) -> float:
+    """Terms of the Lagrangian that the priced batch LPs leave out.
+
+    With prices ``p >= 0`` on ``g(x) <= b`` the Lagrangian adds ``p (g(x) - b)``; the batch
+    LPs price the variable part of ``g``, so add the priced current stock volume and
+    subtract the priced limits (the speed constraint ``need - fast <= 0`` adds ``p need``).
+    The sum of the batch optima plus this is a lower bound on the single LP's optimum
+    (weak duality; valid while each price is at most its slack's penalty).
+    """
+    stock = (prob.volume[:, None] * prob.current).sum(axis=0)
+    finite_s = np.isfinite(prob.storage)
+    finite_t = np.isfinite(prob.throughput)
+    out = float((prices.storage * (stock - np.where(finite_s, prob.storage, 0.0)))[finite_s].sum())
+    out -= float((prices.throughput * np.where(finite_t, prob.throughput, 0.0))[finite_t].sum())
+    if settings.speed_days is not None:
+        out += float((prices.speed * settings.speed_share * prob.mu.sum(axis=0)).sum())
+    return out
 
 
 def before_batched(

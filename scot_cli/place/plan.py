@@ -30,6 +30,7 @@ class Plan:
     costs: dict[str, float]
     lp: LinearProgram
     fair: np.ndarray
+    bound: float | None = None
 
     @property
     def target(self) -> np.ndarray:

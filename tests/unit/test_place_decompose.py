@@ -52,6 +52,8 @@ def test_batched_solve_is_close_to_the_single_lp() -> None:
     single = solve(prob, settings)
     batched = solve_batched(prob, settings, batch_size=20)
     assert batched.total_cost >= single.total_cost - 1e-6
+    assert batched.bound is not None
+    assert batched.bound <= single.total_cost + 1e-6
     assert batched.total_cost == pytest.approx(single.total_cost, rel=0.02)
 
 
