@@ -20,6 +20,7 @@ A forecast shorter than the interval is extended at the average rate of its last
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -60,7 +61,7 @@ class ForecastArrays:
 
     ``row`` is the planned row each forecast row feeds, ``k`` its period index after the as-of
     date (1 = first), ``offsets`` the quantile values minus the mean (columns ``levels``).
-    ``kmax`` and the ``tail_*`` rates are per planned row.
+    ``kmax`` (the last period) and ``tail_rates`` are per planned row.
     """
 
     row: NDArray[np.int64]
@@ -72,9 +73,22 @@ class ForecastArrays:
     step: int
     n: int
     kmax: Array
-    tail_mean: Array
-    tail_var: Array
-    tail_spread: Array
+
+    @functools.cached_property
+    def tail_rates(self) -> tuple[Array, Array, Array]:
+        """Per-day mean, variance and spread of each row's last ``TAIL_DAYS`` of forecast
+        (computed only when some interval reaches past the forecast)."""
+        tail = self.k > self.kmax[self.row] - max(TAIL_DAYS // self.step, 1)
+        periods = np.bincount(self.row, weights=tail.astype(float), minlength=self.n)
+        per_day = np.where(periods > 0, 1 / np.maximum(periods * self.step, 1e-12), 0.0)
+
+        def total(values: Array) -> Array:
+            return np.asarray(
+                np.bincount(self.row, weights=values, minlength=self.n) * per_day,
+                dtype=np.float64,
+            )
+
+        return total(self.mean * tail), total(self.sd**2 * tail), total(self.sd * tail)
 
 
 @dataclass(frozen=True)
@@ -161,14 +175,6 @@ def attach(
         row, k = row[keep], k[keep]
     mean, sd = column(1), column(2)
     offsets = tuple(column(3 + j) for j in range(len(qcols)))
-    n = rows.height
-    tail = k > kmax[row] - max(TAIL_DAYS // step, 1)
-    periods = np.bincount(row, weights=tail.astype(float), minlength=n)
-    per_day = np.where(periods > 0, 1 / np.maximum(periods * step, 1e-12), 0.0)
-
-    def total(values: Array) -> Array:
-        return np.asarray(np.bincount(row, weights=values, minlength=n), dtype=np.float64)
-
     return ForecastArrays(
         row=row,
         k=k,
@@ -177,11 +183,8 @@ def attach(
         offsets=offsets,
         levels=tuple(q for q, _ in qcols),
         step=step,
-        n=n,
+        n=rows.height,
         kmax=kmax,
-        tail_mean=total(mean * tail) * per_day,
-        tail_var=total(sd**2 * tail) * per_day,
-        tail_spread=total(sd * tail) * per_day,
     )
 
 
@@ -213,12 +216,18 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
         else np.zeros((n, 0))
     )
     extended = np.maximum(days - fa.kmax * fa.step, 0.0)
-    grown = spread + extended * fa.tail_spread
+    if extended.any():
+        tail_mean, tail_var, tail_spread = fa.tail_rates
+        mean += extended * tail_mean
+        var += extended * tail_var
+        grown = spread + extended * tail_spread
+    else:
+        grown = spread
     with np.errstate(divide="ignore", invalid="ignore"):
         grow = np.where(spread > 0, grown / spread, 0.0)
     return IntervalSums(
-        mean=mean + extended * fa.tail_mean,
-        var=var + extended * fa.tail_var,
+        mean=mean,
+        var=var,
         spread=grown,
         offsets=np.asarray(offsets * grow[:, None], dtype=np.float64),
         extended_days=extended,

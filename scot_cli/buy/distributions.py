@@ -17,6 +17,7 @@ distribution ``cdf(y)`` and the first-order loss function ``loss(y) = E[(D - y)^
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -186,6 +187,7 @@ class QuantileShaped:
     x: Array
     name: str = "empirical"
 
+    @functools.cached_property
     def _segments(self) -> tuple[Array, Array, Array]:
         """Segment bounds ``a < b`` in z, start value ``xa`` and slope ``s`` (rows x segments)."""
         z, x = self.z, self.x
@@ -222,7 +224,7 @@ class QuantileShaped:
 
     def cdf(self, y: Array) -> Array:
         """``P(D <= y)``: invert ``g`` segment by segment (flat segments jump)."""
-        a, b, (xa, za, s) = self._segments()
+        a, b, (xa, za, s) = self._segments
         y = np.broadcast_to(y, (self.x.shape[0],))[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             zy = np.where(s > 0, za + (y - xa) / s, np.where(y >= xa, np.inf, -np.inf))
@@ -234,7 +236,7 @@ class QuantileShaped:
 
     def loss(self, y: Array) -> Array:
         """``E[(D - y)^+]`` for ``y >= 0``: a sum of closed-form segment integrals."""
-        a, b, (xa, za, s) = self._segments()
+        a, b, (xa, za, s) = self._segments
         y = np.maximum(np.broadcast_to(y, (self.x.shape[0],)), 0.0)[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             zy = np.where(s > 0, za + (y - xa) / s, np.where(xa > y, -np.inf, np.inf))

@@ -125,11 +125,24 @@ def _periodic(rows: Rows, kind: str, idx: Index, *, batching: bool) -> tuple[Lev
         ratio = np.where(by_cost, p / (p + h * review), target)
     cycle = lam * np.maximum(review, np.where(lam > 0, batch / np.where(lam > 0, lam, 1), 0))
     fill = rows.service_type == "fill"
-    s = np.where(by_cost, dist.ppf(ratio), _target_level(dist, ratio, cycle, fill))
-    p_used = np.where(by_cost, p, _implied(dist, s, h * review))
-    return periodic_levels(
-        dist, s, batch, h=h, p=p_used, K=rows.K[idx], lam=lam, review=review
-    ), p_used
+    s = dist.ppf(ratio)
+    if fill and not by_cost.all():
+        s = np.where(by_cost, s, fill_rate_level(dist, ratio, cycle))
+    in_stock = np.clip(dist.cdf(s), 0.0, 1.0)
+    f = np.clip(in_stock, 1e-9, 1 - 1e-9)
+    p_used = np.where(by_cost, p, h * review * f / (1 - f))
+    levels = periodic_levels(
+        dist,
+        s,
+        batch,
+        h=h,
+        p=p_used,
+        K=rows.K[idx],
+        lam=lam,
+        review=review,
+        in_stock=in_stock,
+    )
+    return levels, p_used
 
 
 def _implied(dist: Distribution, level: Array, over: Array) -> Array:

@@ -321,7 +321,9 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
     review = np.full(planned.height, o.review_days)
     protection = _intervals(fa, lead + review, lead_sd, None)
     rate = np.where(lead + review > 0, protection.mean / (lead + review), 0.0)
-    lead_iv = _intervals(fa, lead, lead_sd, rate, shape=False)  # (r,Q) is normal-only
+    # lead-time demand alone is used by (r,Q) only, which auto never picks
+    continuous = o.policy in ("rq", "rq_eil")
+    lead_iv = _intervals(fa, lead, lead_sd, rate, shape=False) if continuous else protection
     h = col("unit_cost").to_numpy() * col("holding_cost_rate").to_numpy() / 365.0
     p, target = _targets(planned, o)
     rows = Rows(

@@ -146,14 +146,17 @@ def periodic_levels(
     K: Array,
     lam: Array,
     review: Array,
+    in_stock: Array | None = None,
 ) -> Levels:
     """Performance of a periodic policy that orders up to ``s + batch`` when at or below ``s``.
 
     ``batch = 0`` is a base-stock (order-up-to) policy. One cycle lasts
     ``max(batch / lam, review)`` days; the expected shortage per cycle is ``E[(D_P - s)^+]``
-    (the standard approximation of Silver, Pyke & Thomas 2017, Section 7.9).
+    (the standard approximation of Silver, Pyke & Thomas 2017, Section 7.9). ``in_stock``
+    (``F(s)``) may be passed when already known.
     """
     loss = dist_p.loss(s)
+    in_stock = np.clip(dist_p.cdf(s), 0, 1) if in_stock is None else in_stock
     with np.errstate(divide="ignore", invalid="ignore"):
         cycle_days = np.maximum(np.where(lam > 0, batch / lam, 0.0), review)
         cycle_demand = lam * cycle_days
@@ -164,7 +167,7 @@ def periodic_levels(
         order_up_to=s + batch,
         batch=batch,
         fill_rate=np.clip(fill, 0, 1),
-        in_stock=np.clip(dist_p.cdf(s), 0, 1),
+        in_stock=in_stock,
         holding=h * np.maximum(on_hand, 0),
         shortage=p * loss / cycle_days,
         ordering=np.where(lam > 0, K / cycle_days, 0.0),
