@@ -29,6 +29,7 @@ LOG = REPO / "bench-data" / "place_scale.jsonl"
 COMMANDS = (
     "--sizes 300 --full-sizes 100,300 --direct-sizes 100,300 --direct-limit 400",
     "--sizes 1000 --direct-sizes 1000 --direct-limit 600",
+    "--sizes 1000 --skip-batched --direct-sizes 1000 --direct-limit 2400",
     "--sizes 3000 --direct-sizes ''",
     "--sizes 10000 --direct-sizes ''",
 )
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--report-only", action="store_true", help="rebuild the section")
+    parser.add_argument("--skip-batched", action="store_true", help="only single/direct")
     args = parser.parse_args()
     if args.report_only:
         update_section("scale", report(load(), args))
@@ -155,14 +157,8 @@ def main() -> None:
             "rows": lp.b_ub.size + lp.b_eq.size,
             "nnz": lp.a_ub.nnz + lp.a_eq.nnz,
         }
-        start = time.perf_counter()
-        plan = solve_batched(prob, SETTINGS, batch_size=args.batch_size)
-        row |= {
-            "batched_s": time.perf_counter() - start,
-            "batched_obj": plan.total_cost,
-            "batched_bound": plan.bound,
-            "batch_size": args.batch_size,
-        }
+        if not args.skip_batched:
+            row |= _batched(prob, args.batch_size)
         if n in full:
             seconds, single = timed_solve(prob, args.repeat)
             row |= {"scot_s": seconds, "scot_obj": single.total_cost}
@@ -172,6 +168,17 @@ def main() -> None:
         record(row)
         print(row, flush=True)
     update_section("scale", report(load(), args))
+
+
+def _batched(prob: PlaceProblem, batch_size: int) -> dict[str, object]:
+    start = time.perf_counter()
+    plan = solve_batched(prob, SETTINGS, batch_size=batch_size)
+    return {
+        "batched_s": time.perf_counter() - start,
+        "batched_obj": plan.total_cost,
+        "batched_bound": plan.bound,
+        "batch_size": batch_size,
+    }
 
 
 def record(row: dict[str, object]) -> None:
