@@ -206,6 +206,7 @@ class Relaxation:
 
     inst: m.Instance
     line_goi: np.ndarray
+    line_pos: np.ndarray
 
 
 def relaxation(
@@ -219,9 +220,9 @@ def relaxation(
     """Build the grouped relaxation of the options of ``lines``."""
     from scot_cli.route.relax import group_frames
 
-    glines, gopts, line_goi = group_frames(lines, opts)
+    glines, gopts, line_goi, line_pos = group_frames(lines, opts)
     gopt = RouteOptions(**{**opt.as_params(), "split_cost": 0.0})
-    return Relaxation(build_instance(glines, gopts, slots, stock, nodes, gopt), line_goi)
+    return Relaxation(build_instance(glines, gopts, slots, stock, nodes, gopt), line_goi, line_pos)
 
 
 def solve(
@@ -234,42 +235,57 @@ def solve(
 ) -> m.Solution:
     """Solve by ``method``: ``mip``, ``lp-round`` or ``auto`` (MIP when small enough).
 
-    Both methods also run dynamic slope scaling and keep the better start; the local search
-    then polishes it within what is left of the time limit. The bound is HiGHS's MIP dual
-    bound, or the LP relaxation's value. With held departures the MIP runs on the options
-    leaving first (every plan without holding is one of its solutions), the local search then
-    moves lines to later departures, and the bound is the full LP relaxation's.
+    Starts: the given ones (the myopic plan), dynamic slope scaling, the rounded grouped
+    relaxation (``relax``, which also gives the bound) and, for ``mip``, HiGHS's incumbent
+    (the MIP runs first, on half the time). Each start is repaired and consolidated, the best
+    one polished by the local search within what is left of the time limit. The bound is the
+    best of the relaxation and the MIP's dual bound. With held departures the MIP runs on the
+    options leaving first (every plan without holding is one of its solutions) and the local
+    search moves lines to later departures.
     """
-    from scot_cli.route.heuristics import consolidate, slope_scaling
+    from scot_cli.route.heuristics import consolidate, round_with_capacity, slope_scaling
 
     method = method or opt.method
     start = time.monotonic()
     if method == "auto":
         method = "mip" if inst.n_opts <= opt.mip_max_options else "lp-round"
-    starts = [*(starts or []), slope_scaling(inst)]
+    pool = [*(starts or []), slope_scaling(inst)]
     bound, status = -math.inf, "no options"
     core = inst.opt_core
     held = core is not None and not bool(core.all())
-    if inst.n_opts and relax is not None:
+
+    def relax_step(share: float) -> None:
+        nonlocal bound, status
+        if not inst.n_opts or relax is None:
+            return
         from scot_cli.route.relax import relaxed_bound
 
-        budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
-        bound, xline, status = relaxed_bound(relax.inst, relax.line_goi, time_limit=budget * 0.3)
-        status = f"relaxation {status}"
+        left = opt.time_limit - (time.monotonic() - start)
+        budget = max(left * share, 0.25 * opt.time_limit, 1.0)
+        value, xline, relax_status = relaxed_bound(relax.inst, relax.line_goi, time_limit=budget)
+        bound = max(bound, value)
+        status = f"{status}; relaxation {relax_status}"
         if xline is not None:
-            starts.append(m.repair(inst, m.round_assignment(inst, xline)))
+            pool.append(round_with_capacity(inst, xline, position=relax.line_pos))
+            if held and core is not None:
+                # first departures only: a plan without holding for the local search to improve
+                pool.append(round_with_capacity(inst, xline * core, position=relax.line_pos))
+
+    if method != "mip":
+        relax_step(0.4)
     if inst.n_opts and method == "mip":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         sub = m.restrict(inst, core) if held and core is not None else inst
-        xval, _, mip_bound, mip_status = m.solve_model(sub, integer=True, time_limit=budget * 0.6)
-        status = f"{status}; mip {mip_status}"
+        xval, _, mip_bound, mip_status = m.solve_model(sub, integer=True, time_limit=budget * 0.5)
+        status = f"mip {mip_status}"
         if not held:
             bound = max(bound, mip_bound)
         if xval is not None:
             rounded = m.repair(sub, m.round_assignment(sub, xval))
             if held and core is not None:
                 rounded = np.where(rounded >= 0, np.flatnonzero(core)[rounded], -1)
-            starts.append(rounded)
+            pool.append(rounded)
+        relax_step(0.5)
     if inst.n_opts and relax is None and (method == "lp-round" or held):
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         xval, lp_value, _, lp_status = m.solve_model(inst, integer=False, time_limit=budget * 0.5)
@@ -277,10 +293,10 @@ def solve(
         bound = max(bound, lp_value if lp_status == "optimal" else -math.inf)
         status = lp_status if method == "lp-round" else f"{status}; lp {lp_status}"
         if xval is not None:
-            starts.append(m.repair(inst, m.round_assignment(inst, xval)))
+            pool.append(round_with_capacity(inst, xval))
     deadline = start + opt.time_limit
-    starts = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in starts]
-    assign = min(starts, key=lambda a: m.evaluate(inst, a))
+    pool = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in pool]
+    assign = min(pool, key=lambda a: m.evaluate(inst, a))
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
     obj = m.evaluate(inst, assign)

@@ -77,6 +77,32 @@ def greedy_assign(inst: Instance, cost: np.ndarray, *, rounds: int = 64) -> np.n
     return assign
 
 
+def round_with_capacity(
+    inst: Instance, xval: np.ndarray, *, position: np.ndarray | None = None
+) -> np.ndarray:
+    """Round fractional option values into a feasible plan.
+
+    Each line prefers the option that its ``position`` in (0, 1) falls into when its values
+    are laid end to end (lines of a pooled group then split across options in proportion),
+    or its largest value without positions; stock and FC capacity are handed out in order of
+    regret (:func:`greedy_assign`), other options by value, the option cost breaking ties.
+    """
+    scale = max(float(np.abs(inst.opt_cost).max()), 1.0) if inst.n_opts else 1.0
+    cost = inst.opt_cost / scale * 1e-3 - xval
+    if position is not None and inst.n_opts:
+        cum = np.cumsum(xval)
+        starts = np.searchsorted(inst.opt_line, np.arange(inst.n_lines + 1))
+        before = np.where(starts[:-1] > 0, cum[np.maximum(starts[:-1] - 1, 0)], 0.0)
+        total = np.maximum(cum[np.maximum(starts[1:] - 1, 0)] - before, 1e-12)
+        reach = (cum - before[inst.opt_line]) / total[inst.opt_line]
+        pick = _first_per_line(
+            inst, np.arange(inst.n_opts, dtype=float), reach >= position[inst.opt_line] - 1e-9
+        )
+        chosen = pick[pick >= 0]
+        cost[chosen] -= 2.0
+    return greedy_assign(inst, cost)
+
+
 def slope_scaling(inst: Instance, *, iterations: int = 30) -> np.ndarray:
     """Best assignment found by dynamic slope scaling (see the module docstring).
 

@@ -22,9 +22,10 @@ OPTION = ["origin", "path", "hold"]
 
 def group_frames(
     lines: pl.DataFrame, opts: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
-    """Grouped lines (``li`` := group) and options (``oi`` := group option), and the group
-    option of every line option (to spread group values back onto lines)."""
+) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, np.ndarray]:
+    """Grouped lines (``li`` := group) and options (``oi`` := group option), the group
+    option of every line option, and each line's position in its group (the middle of its
+    share of the group's units, in (0, 1)), to spread group values back onto lines."""
     with_opts = lines.join(opts.select("li").unique(), on="li", how="semi")
     gid = with_opts.select("li", *GROUP).with_columns(
         pl.struct(GROUP).rank("dense").cast(pl.Int64).sub(1).alias("grp")
@@ -50,7 +51,19 @@ def group_frames(
         .with_columns(pl.col("grp").alias("li"), pl.col("goi").alias("oi"))
         .sort("oi")
     )
-    return glines, gopts, line_goi
+    pos = (
+        gid.join(lines.select("li", "qty"), on="li")
+        .sort("grp", "li")
+        .select(
+            "li",
+            ((pl.col("qty").cum_sum() - pl.col("qty") / 2) / pl.col("qty").sum())
+            .over("grp")
+            .alias("pos"),
+        )
+    )
+    line_pos = np.full(lines.height, 0.5)
+    line_pos[pos["li"].to_numpy()] = pos["pos"].fill_nan(0.5).to_numpy()
+    return glines, gopts, line_goi, line_pos
 
 
 def relaxed_bound(
