@@ -7,7 +7,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from .rounding import round_orders
+from .levels import str_column
+from .rounding import ROUNDINGS, round_orders
 from .schema import BUY_ORDERS, BUY_POLICY
 
 KEYS = ["sku", "node"]
@@ -67,7 +68,7 @@ def _rounded(frame: pl.DataFrame, *, down: bool) -> pl.DataFrame:
     qty, label = round_orders(raw, case_pack=pack, moq=moq, down=down)
     return frame.with_columns(
         pl.Series("qty", np.where(planned, qty + 0.0, np.nan)).fill_nan(None),
-        pl.Series("rounding", np.where(planned, label, "none").astype(str)),
+        str_column("rounding", np.where(planned, label, "none"), ROUNDINGS),
     )
 
 

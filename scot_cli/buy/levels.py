@@ -7,10 +7,11 @@ SKU.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 
 from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
@@ -221,6 +222,18 @@ class LevelTable:
     kind: NDArray[np.str_]
 
 
+def str_column(name: str, values: NDArray[np.str_], vocab: Sequence[str]) -> pl.Series:
+    """A polars string column from a numpy string array with few distinct values.
+
+    Converting a million numpy strings one by one is slow; codes against ``vocab`` and a
+    gather on a tiny series are not.
+    """
+    codes = np.zeros(values.size, dtype=np.uint32)
+    for i, word in enumerate(vocab):
+        codes[values == word] = i
+    return pl.Series(name, list(vocab), dtype=pl.String).gather(codes)
+
+
 def compute_levels(
     rows: Rows,
     policy: NDArray[np.str_],
@@ -232,11 +245,13 @@ def compute_levels(
     kind = np.where(np.isin(policy, NORMAL_ONLY), "normal", kind).astype(np.str_)
     out = {name: np.full(rows.n, np.nan) for name in Levels.__dataclass_fields__}
     p_used = np.full(rows.n, np.nan)
-    pairs = np.unique(np.char.add(np.char.add(policy.astype(str), "|"), kind.astype(str)))
-    groups = [tuple(str(x).split("|")) for x in pairs]
+    by_policy = {name: policy == name for name in _SOLVERS}
+    by_kind = {name: kind == name for name in ("normal", "poisson", "empirical")}
+    masks = {(pol, knd): pm & km for pol, pm in by_policy.items() for knd, km in by_kind.items()}
+    groups = [key for key, mask in masks.items() if mask.any()]
     done = 0
     for pol, knd in groups:
-        idx = np.flatnonzero((policy == pol) & (kind == knd))
+        idx = np.flatnonzero(masks[(pol, knd)])
         levels, p = _SOLVERS[pol](rows, knd, idx)
         for name, values in out.items():
             values[idx] = getattr(levels, name)

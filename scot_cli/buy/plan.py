@@ -30,7 +30,15 @@ from .assemble import build_outputs
 from .constrained import allocate, normal_fit
 from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
 from .distributions import norm_ppf
-from .levels import Interval, LevelTable, Rows, choose_kind, choose_policy, compute_levels
+from .levels import (
+    Interval,
+    LevelTable,
+    Rows,
+    choose_kind,
+    choose_policy,
+    compute_levels,
+    str_column,
+)
 from .policies import order_quantity
 from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS
 
@@ -401,8 +409,8 @@ def _levels_frame(
     continuous = np.isin(policy, ("rq", "rq_eil"))
     lead_mean = np.where(continuous, rows.lead.mean, mean)
     return planned.select("_idx").with_columns(
-        pl.Series("policy", policy.astype(str)),
-        pl.Series("distribution", table.kind.astype(str)),
+        str_column("policy", policy, list(POLICIES)),
+        str_column("distribution", table.kind, list(DISTRIBUTIONS)),
         pl.Series("protection_days", np.where(continuous, rows.extras["lead_days"], days)),
         pl.Series("demand_mean", np.where(continuous, rows.lead.mean, mean)),
         pl.Series("demand_sd", np.where(continuous, rows.lead.sd, sd)),

@@ -7,6 +7,9 @@ from numpy.typing import NDArray
 
 from .distributions import Array
 
+#: Labels of the rounding applied to an order.
+ROUNDINGS = ("none", "case_pack", "moq", "moq+case_pack")
+
 
 def round_orders(
     raw: Array, *, case_pack: Array, moq: Array, down: bool = False
