@@ -161,10 +161,13 @@ def backtest_error(y: Array, stacked: Array, cuts: Sequence[int]) -> Array:
     """``(M, n)`` backtest mean squared error of each model, scaled by the series' own
     one-step variability so that large series do not dominate."""
     act = actuals(y, cuts, stacked.shape[-1])
-    r = act[None] - stacked[:, :-1]
-    ok = ~np.isnan(r)
-    mse = np.where(ok, r * r, 0.0).sum(axis=(1, 3)) / np.maximum(ok.sum(axis=(1, 3)), 1)
-    out: Array = mse / scale(y[:, : cuts[0]])[None, :]
+    ok = ~np.isnan(act)
+    count = np.maximum(ok.sum(axis=(0, 2)), 1)
+    sc = scale(y[:, : cuts[0]])
+    out = np.empty((stacked.shape[0], y.shape[0]))
+    for m in range(stacked.shape[0]):  # one model at a time bounds the temporaries
+        r = np.where(ok, act - stacked[m, :-1], 0.0)
+        out[m] = (r * r).sum(axis=(0, 2)) / count / sc
     return out
 
 
@@ -218,7 +221,7 @@ def forecast_arrays(
     cuts, fcs = fit_models(
         y, names, horizon=horizon, season=season, windows=windows, progress=progress, extra=extra
     )
-    stacked = np.stack([fcs[name] for name in names])  # (M, K+1, n, H)
+    stacked = np.stack([fcs.pop(name) for name in names])  # (M, K+1, n, H)
     comb, best = combine(y, stacked, cuts, names)
     label = np.char.add("auto:", best) if model == "auto" else best
     mean = comb[-1]
