@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from scot_cli import __version__
 from scot_cli.errors import EXIT_RUNTIME, ScotError
@@ -49,7 +50,8 @@ class ScotGroup(TyperGroup):
         except BrokenPipeError as exc:
             _silence_stdout()
             raise typer.Exit(0) from exc
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, TyperException):
+            # The parser's own errors (bad option values, exit 2) and explicit exits.
             raise
         except Exception as exc:
             if STATE.debug:

@@ -146,3 +146,9 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--debug", "check", "sales", str(tmp_path / "x.parquet")])
     assert result.exit_code == 3
     assert "Traceback" in result.stderr
+
+
+def test_bad_option_value_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["sql", "select 1", "--format", "xml"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.stderr
