@@ -250,7 +250,7 @@ def solve(
     if method == "auto":
         method = "mip" if inst.n_opts <= opt.mip_max_options else "lp-round"
     pool = [*(starts or []), slope_scaling(inst)]
-    bound, status = -math.inf, "no options"
+    bound, status = -math.inf, ("" if inst.n_opts else "no options")
     core = inst.opt_core
     held = core is not None and not bool(core.all())
 
@@ -264,7 +264,7 @@ def solve(
         budget = max(left * share, 0.25 * opt.time_limit, 1.0)
         value, xline, relax_status = relaxed_bound(relax.inst, relax.line_goi, time_limit=budget)
         bound = max(bound, value)
-        status = f"{status}; relaxation {relax_status}"
+        status = f"{status}; relaxation {relax_status}".removeprefix("; ")
         if xline is not None:
             pool.append(round_with_capacity(inst, xline, position=relax.line_pos))
             if held and core is not None:
