@@ -17,20 +17,42 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-#: Public name -> module that defines it.
+#: Public name -> "module:attribute" that defines it.
 _EXPORTS: dict[str, str] = {
-    "FixtureSpec": "scot_cli.fixtures",
-    "generate": "scot_cli.fixtures",
-    "fc_paths": "scot_cli.network",
-    "fastest_paths": "scot_cli.network",
-    "cheapest_paths": "scot_cli.network",
-    "Run": "scot_cli.io",
-    "read_metadata": "scot_cli.io",
-    "sql_query": "scot_cli.io",
-    "column_summary": "scot_cli.inspection",
-    "validate": "scot_cli.validate",
-    "check_nodes": "scot_cli.validate",
-    "all_tables": "scot_cli.schema",
+    "FixtureSpec": "scot_cli.fixtures:FixtureSpec",
+    "generate": "scot_cli.fixtures:generate",
+    "fc_paths": "scot_cli.network:fc_paths",
+    "fastest_paths": "scot_cli.network:fastest_paths",
+    "cheapest_paths": "scot_cli.network:cheapest_paths",
+    "Run": "scot_cli.io:Run",
+    "read_metadata": "scot_cli.io:read_metadata",
+    "sql_query": "scot_cli.io:sql_query",
+    "column_summary": "scot_cli.inspection:column_summary",
+    "validate": "scot_cli.validate:validate",
+    "check_nodes": "scot_cli.validate:check_nodes",
+    "all_tables": "scot_cli.schema:all_tables",
+    "forecast": "scot_cli.forecast:forecast",
+    "evaluate_forecast": "scot_cli.forecast:evaluate",
+    "plan_buy": "scot_cli.buy:plan_buy",
+    "BuyOptions": "scot_cli.buy:BuyOptions",
+    "BuyPlan": "scot_cli.buy:BuyPlan",
+    "eoq": "scot_cli.buy.classic:eoq",
+    "wagner_whitin": "scot_cli.buy.classic:wagner_whitin",
+    "ss_zheng_federgruen": "scot_cli.buy.classic:ss_zheng_federgruen",
+    "clark_scarf_serial": "scot_cli.buy.echelon:clark_scarf_serial",
+    "gsm_tree": "scot_cli.buy.echelon:gsm_tree",
+    "place": "scot_cli.place:place",
+    "promise": "scot_cli.promise:promise",
+    "route_lines": "scot_cli.route:route_lines",
+    "RouteOptions": "scot_cli.route:RouteOptions",
+    "plan_last_mile": "scot_cli.route:plan_last_mile",
+    "solve_vrp": "scot_cli.route:solve_vrp",
+    "explain_runs": "scot_cli.explain:explain_runs",
+    "explain_decision": "scot_cli.explain:explain_decision",
+    "shapley": "scot_cli.explain:shapley",
+    "attribute": "scot_cli.explain:attribute",
+    "build_report": "scot_cli.explain:build_report",
+    "quality_flags": "scot_cli.explain:quality_flags",
 }
 
 __all__ = ["__version__"]
@@ -38,10 +60,11 @@ __all__ += list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'scot_cli' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, attr = target.split(":")
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
 
