@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -207,6 +207,33 @@ class Relaxation:
     inst: m.Instance
     line_goi: np.ndarray
     line_pos: np.ndarray
+    opt_index: np.ndarray | None = None
+
+    def spread(self, xline: np.ndarray, n_opts: int) -> np.ndarray:
+        """Values on the relaxation's options as values on the full instance's options."""
+        if self.opt_index is None:
+            return xline
+        full = np.zeros(n_opts)
+        full[self.opt_index] = xline
+        return full
+
+
+def first_departure_relaxation(
+    lines: pl.DataFrame,
+    opts: pl.DataFrame,
+    slots: pl.DataFrame,
+    stock: pl.DataFrame,
+    nodes: pl.DataFrame,
+    opt: RouteOptions,
+) -> Relaxation:
+    """The grouped relaxation of the options leaving on the first departure only: its rounding
+    is a plan without holding, which the local search then improves with held departures (its
+    value is not a bound of the problem with holding)."""
+    core = opts.filter(pl.col("hold") == 0)
+    rel = relaxation(
+        lines, core.with_columns(pl.int_range(pl.len()).alias("oi")), slots, stock, nodes, opt
+    )
+    return replace(rel, opt_index=core["oi"].to_numpy())
 
 
 def relaxation(
@@ -232,6 +259,7 @@ def solve(
     method: str | None = None,
     starts: list[np.ndarray] | None = None,
     relax: Relaxation | None = None,
+    relax_core: Relaxation | None = None,
 ) -> m.Solution:
     """Solve by ``method``: ``mip``, ``lp-round`` or ``auto`` (MIP when small enough).
 
@@ -267,9 +295,11 @@ def solve(
         status = f"{status}; relaxation {relax_status}".removeprefix("; ")
         if xline is not None:
             pool.append(round_with_capacity(inst, xline, position=relax.line_pos))
-            if held and core is not None:
-                # first departures only: a plan without holding for the local search to improve
-                pool.append(round_with_capacity(inst, xline * core, position=relax.line_pos))
+        if relax_core is not None:
+            _, xcore, _ = relaxed_bound(relax_core.inst, relax_core.line_goi, time_limit=budget)
+            if xcore is not None:
+                x = relax_core.spread(xcore, inst.n_opts)
+                pool.append(round_with_capacity(inst, x, position=relax_core.line_pos))
 
     if method != "mip":
         relax_step(0.4)
@@ -401,7 +431,10 @@ def route_lines(
         sol = m.Solution(base_assign, obj, -math.inf, "myopic", "rule")
     else:
         relax = relaxation(lines, opts, slots, stock, nodes, opt)
-        sol = solve(inst, opt, starts=[base_assign], relax=relax)
+        core = (
+            first_departure_relaxation(lines, opts, slots, stock, nodes, opt) if opt.hold else None
+        )
+        sol = solve(inst, opt, starts=[base_assign], relax=relax, relax_core=core)
     if progress:
         progress(3, 4)
     plan = assemble(lines, opts, slots, inst, sol, schedules, stock, opt)
