@@ -83,7 +83,9 @@ def prepare(
     categories = items.select("sku", "category") if items is not None else None
     row_category = None
     if categories is not None:
-        row_category = panel.keys.join(categories, on="sku", how="left")["category"]
+        row_category = panel.keys.join(categories, on="sku", how="left", maintain_order="left")[
+            "category"
+        ]
     cells = event_cells(
         panel.keys,
         start=panel.start,

@@ -106,8 +106,11 @@ def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
     covered = (
         pl.min_horizontal(end, pl.lit(last)) - pl.max_horizontal(pl.col("date"), pl.lit(first))
     ).dt.total_days() + 1
+    # dates already at period starts are whole periods: no edge coverage to scale
+    whole = sales.select((pl.col("date") == pl.col("date").dt.truncate(trunc)).all()).item()
+    edge = pl.lit(1.0) if whole else length / covered
     units = pl.when(pl.col("_n_ok") > 0).then(
-        pl.col("_sum") * pl.col("_n") / pl.col("_n_ok") * length / covered
+        pl.col("_sum") * pl.col("_n") / pl.col("_n_ok") * edge
     )
     return out.with_columns(units.alias("units")).drop("_sum", "_n_ok", "_n")
 

@@ -235,3 +235,10 @@ def test_progress_counts_fitted_models_to_the_total() -> None:
     calls: list[tuple[int, int]] = []
     forecast(_sales({"A": 1.0}), horizon=2, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1][0] == calls[-1][1] and [d for d, _ in calls] == list(range(1, len(calls) + 1))
+
+
+def test_monthly_input_at_month_starts_is_not_scaled_as_partial() -> None:
+    dates = [dt.date(2025, m, 1) for m in range(1, 13)]
+    sales = pl.DataFrame({"sku": "A", "location": "ALL", "date": dates, "units": 5.0})
+    panel = build_panel(sales, freq="M")
+    np.testing.assert_allclose(panel.y[0], 5.0)
