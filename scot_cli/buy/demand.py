@@ -14,8 +14,8 @@ feeds the sku (and node). Uncertainty is summed correctly, not by adding quantil
 - the quantile *shape* is the comonotone sum of the periods' quantile offsets, rescaled to
   the independent spread: skew survives, the width is right.
 
-A forecast shorter than the interval is extended at the average rate of its last 7 days
-(flagged in ``extended_days``).
+A forecast shorter than the interval is extended at the average daily rate of its last 7 days,
+summed over locations (flagged in ``extended_days``).
 """
 
 from __future__ import annotations
@@ -76,10 +76,17 @@ class ForecastArrays:
 
     @functools.cached_property
     def tail_rates(self) -> tuple[Array, Array, Array]:
-        """Per-day mean, variance and spread of each row's last ``TAIL_DAYS`` of forecast
-        (computed only when some interval reaches past the forecast)."""
+        """Per-day mean, variance and spread of each row's last ``TAIL_DAYS`` of forecast,
+        summed over the locations that feed the row (computed only when some interval
+        reaches past the forecast)."""
         tail = self.k > self.kmax[self.row] - max(TAIL_DAYS // self.step, 1)
-        periods = np.bincount(self.row, weights=tail.astype(float), minlength=self.n)
+        # the rate is a sum over locations, so divide by the distinct tail periods of the
+        # row, not by its tail forecast rows (one per location and period): counting rows
+        # divided the rate by the number of locations feeding the row
+        k = self.k[tail].astype(np.int64)
+        span = int(k.max()) + 1 if k.size else 1
+        pairs = np.unique(self.row[tail] * span + k)
+        periods = np.bincount(pairs // span, minlength=self.n)
         per_day = np.where(periods > 0, 1 / np.maximum(periods * self.step, 1e-12), 0.0)
 
         def total(values: Array) -> Array:
@@ -196,6 +203,7 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
     tail rate and reported in ``extended_days``. ``shape=False`` skips the quantile offsets
     (mean and variance only).
     """
+    days = np.asarray(days, dtype=np.float64)  # integer lead times must not break the in-place ops
     w = days[fa.row]
     w -= (fa.k - 1) * fa.step
     w /= fa.step
