@@ -368,7 +368,7 @@ def table(rows: list[dict[str, object]]) -> str:
     cols = [
         "dataset",
         "model",
-        "series",
+        "skus",
         "wall_s",
         "peak_gib",
         "spl",
@@ -411,7 +411,7 @@ def verdicts(rows: list[dict[str, object]]) -> list[str]:
             best = min(full, key=lambda r: _f(r, "spl"))
             best_rmsse = min(_f(r, "rmsse") for r in full)
             lines.append(
-                f"- {name}: scot auto mean SPL {_f(scot, 'spl'):.3f} vs best statsforecast "
+                f"- {name}: scot auto mean SPL {_f(scot, 'spl'):.3f} vs best "
                 f"{best['model']} {_f(best, 'spl'):.3f} "
                 f"({'met' if _f(scot, 'spl') <= _f(best, 'spl') else 'missed'}); RMSSE "
                 f"{_f(scot, 'rmsse'):.3f} vs best {best_rmsse:.3f} "
@@ -441,12 +441,41 @@ def report(rows: list[dict[str, object]]) -> str:
         "of RMSSE and of the scaled pinball loss (SPL, mean of 0.1/0.5/0.9); coverage = share "
         "of actuals at or below each quantile. Wall time and peak resident memory are of the "
         "whole process tree (statsforecast with n_jobs=2). Single runs (the full set takes "
-        "too long to repeat); the machine is shared and was loaded by other benchmarks.\n\n"
+        "too long to repeat); the machine is shared and was loaded by other benchmarks. "
+        "`skus` counts skus (the fixtures have 8 locations per sku). The figures come from "
+        "`python benchmarks/forecast_vs_statsforecast.py --synthetic 0` (fixtures), "
+        "`... --only carparts --synthetic 0` and "
+        "`... --only synthetic --synthetic 10000 --ets-sample 200`; this page from `--report`."
+        "\n\n"
         + table(rows)
         + "\n\nTargets:\n\n"
         + "\n".join(verdicts(rows))
         + "\n"
+        + scale_section()
     )
+
+
+def scale_section() -> str:
+    """Memory and time against the number of series (from forecast_scale.py), if measured."""
+    path = WORK / "scale.json"
+    if not path.exists():
+        return ""
+    runs = json.loads(path.read_text())
+    lines = [
+        "",
+        "### Scale: `scot forecast` on synthetic daily series (2 years)",
+        "",
+        f"Command: `{runs['command']}`. One run per size (whole process).",
+        "",
+        "| series | input rows | wall s | peak GiB |",
+        "|---|---|---|---|",
+    ]
+    for r in runs["runs"]:
+        lines.append(
+            f"| {r['series']:,} | {r['rows']:,} | {r['wall_s']:.0f} | {r['peak_gib']:.2f} |"
+        )
+    lines += ["", runs["estimate"], ""]
+    return "\n".join(lines)
 
 
 def saved_results() -> list[dict[str, object]]:
