@@ -417,6 +417,16 @@ def verdicts(rows: list[dict[str, object]]) -> list[str]:
                 f"{_f(scot, 'rmsse'):.3f} vs best {best_rmsse:.3f} "
                 f"({'met' if _f(scot, 'rmsse') <= best_rmsse else 'missed'})."
             )
+        for i, r in enumerate(mine[:-1]):
+            same = mine[i + 1]
+            if "(sample of" in str(r["model"]) and "same sample" in str(same["model"]):
+                lines.append(
+                    f"- {name}, on the series of {r['model']}: scot auto mean SPL "
+                    f"{_f(same, 'spl'):.3f} vs {_f(r, 'spl'):.3f} "
+                    f"({'met' if _f(same, 'spl') <= _f(r, 'spl') else 'missed'}); RMSSE "
+                    f"{_f(same, 'rmsse'):.3f} vs {_f(r, 'rmsse'):.3f} "
+                    f"({'met' if _f(same, 'rmsse') <= _f(r, 'rmsse') else 'missed'})."
+                )
         ets = [
             r
             for r in rows
