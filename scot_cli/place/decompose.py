@@ -84,9 +84,42 @@ def solve_batched(
         plans.append(solve(sub, settings, solver=solver, fair_share=fair_share))
         if progress is not None:
             progress(2 + len(batches) + i, total)
+    plans = _repair(prob, settings, shares, plans, batches, solver, fair_share)
     merged = merge(prob, settings, plans, prices)
     merged.bound = relaxed + _price_constant(prob, settings, prices)
     return merged
+
+
+def _repair(
+    prob: PlaceProblem,
+    settings: Settings,
+    shares: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    plans: list[Plan],
+    batches: list[np.ndarray],
+    solver: str,
+    fair_share: bool,
+) -> list[Plan]:
+    """Give storage that no batch used to the batches that overflowed theirs, and re-solve them.
+
+    A proportional split can strand a batch whose stock outgrew its share while other FCs
+    keep spare room; one round hands that room over in proportion to each batch's overflow.
+    """
+    over = np.zeros((len(plans), len(prob.fcs)))
+    for i, plan in enumerate(plans):
+        over[i, plan.lp.index["s_store"][0]] = plan.slack["store"]
+    used = np.array([usage(p, settings)[0] for p in plans]).sum(axis=0)
+    finite = np.isfinite(prob.storage)
+    spare = np.where(finite, np.maximum(np.where(finite, prob.storage, 0.0) - used, 0.0), 0.0)
+    need = over.sum(axis=1)
+    if need.sum() <= 1e-6 or spare.sum() <= 1e-6:
+        return plans
+    out = list(plans)
+    for i in np.flatnonzero(need > 1e-6).tolist():
+        store, thru, fast = shares[i]
+        extra = spare * need[i] / need.sum()
+        sub = replace(prob.take(batches[i]), storage=store + extra, throughput=thru, speed_rhs=fast)
+        out[i] = solve(sub, settings, solver=solver, fair_share=fair_share)
+    return out
 
 
 def _price_constant(prob: PlaceProblem, settings: Settings, prices: Prices) -> float:
