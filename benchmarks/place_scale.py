@@ -246,7 +246,7 @@ def _notes(rows: list[dict[str, object]]) -> list[str]:
         per_k = float(str(big["batched_s"])) / n * 1000
         notes.append(
             f"- Batched time grows linearly with batches: {per_k:.0f} s per 1,000 skus at "
-            f"{n:,} skus on this loaded machine"
+            f"{n:,} skus on this shared machine"
             + (f", so about {10 * per_k:,.0f} s for 10,000 skus." if n < 10_000 else ".")
         )
     return notes
