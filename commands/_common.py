@@ -35,12 +35,12 @@ def console() -> Console:
 def info(message: str) -> None:
     """A message for a person, on stderr; silenced by --quiet."""
     if not STATE.quiet:
-        console().print(message, markup=False)
+        console().print(message, markup=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
     """A warning on stderr; shown even with --quiet."""
-    console().print(f"scot: warning: {message}", markup=False, style="yellow")
+    console().print(f"scot: warning: {message}", markup=False, style="yellow", soft_wrap=True)
 
 
 ProgressFn = Callable[[int, int], None]
@@ -72,7 +72,8 @@ def epilog(example: str, tables: Sequence[Table] = (), *, more: str = "") -> str
     if more:
         parts.append(more)
     parts.append(f"Example:\n\n  {example}")
-    return "\n\n".join(parts)
+    # typer renders help through rich markup: escape brackets so "[weekdays]" stays visible.
+    return "\n\n".join(parts).replace("[", "\\[")
 
 
 def parse_floats(text: str, *, option: str) -> list[float]:

@@ -20,9 +20,6 @@ Section 6.9), whose optimality condition equalises ``G_i'(y_i) / c_i`` across SK
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +97,9 @@ def allocate(
     if storage is not None:
         limits["storage"] = unit_volume @ y <= storage
     problem = cp.Problem(cp.Minimize(cp.sum(t)), cons + list(limits.values()))
-    with _native_stdout_to_devnull():
+    from scot_cli.quiet import native_stdout_silenced
+
+    with native_stdout_silenced():
         problem.solve(solver=solver.upper())
     if y.value is None or problem.status not in ("optimal", "optimal_inaccurate"):
         raise InfeasibleError(f"constrained buying: solver {solver} reports {problem.status}")
@@ -108,28 +107,6 @@ def allocate(
     binding, price = _binding(limits)
     cut = level < upper - 1e-6 * np.maximum(upper, 1.0)
     return Allocation(level=level, cut=cut, binding=binding, shadow_price=price)
-
-
-@contextlib.contextmanager
-def _native_stdout_to_devnull() -> Iterator[None]:
-    """Point file descriptor 1 at the null device while a solver runs.
-
-    HiGHS prints a banner from native code on its first use; on a piped run stdout carries
-    Parquet bytes, so the banner must not reach it.
-    """
-    try:
-        saved = os.dup(1)
-    except OSError:
-        yield
-        return
-    sink = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(sink, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(sink)
 
 
 def _binding(limits: dict[str, Any]) -> tuple[str | None, float | None]:

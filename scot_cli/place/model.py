@@ -369,7 +369,7 @@ def solve_lp(
     """
     import cvxpy as cp
 
-    from scot_cli.place.quiet import native_stdout_silenced
+    from scot_cli.quiet import native_stdout_silenced
 
     n = lp.c.size
     v = cp.Variable(n, bounds=[lp.lb, np.where(np.isinf(lp.ub), np.inf, lp.ub)])

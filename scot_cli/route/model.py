@@ -26,7 +26,6 @@ lane departure :math:`s` and multi-line order :math:`k`:
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -169,20 +168,6 @@ def _strong_links(inst: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     return link_x, link_y
 
 
-def quiet_highs() -> None:
-    """Print HiGHS's one-time banner to /dev/null: stdout carries Parquet only."""
-    import highspy
-
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
 def solve_model(
     inst: Instance,
     *,
@@ -198,7 +183,8 @@ def solve_model(
     """
     import cvxpy as cp
 
-    quiet_highs()
+    from scot_cli.quiet import native_stdout_silenced
+
     n_s = inst.slot_cap.shape[0]
     x = cp.Variable(inst.n_opts, boolean=integer, nonneg=not integer)
     u = cp.Variable(inst.n_lines, nonneg=True)
@@ -235,7 +221,7 @@ def solve_model(
     if integer:
         opts["mip_rel_gap"] = 1e-6
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), native_stdout_silenced():
             warnings.simplefilter("ignore")
             prob.solve(solver=cp.HIGHS, **opts)  # type: ignore[no-untyped-call]
     except cp.error.SolverError:

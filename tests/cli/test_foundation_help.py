@@ -41,3 +41,16 @@ def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("scot ")
+
+
+def test_help_shows_optional_columns_in_brackets() -> None:
+    """Rich markup would swallow ``[weekdays]``; the epilog escapes it."""
+    result = CliRunner().invoke(app, ["promise", "--help"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "departure_hour [weekdays]" in result.stdout
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["promise", "x.parquet", "--nope"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
