@@ -39,6 +39,13 @@ QUANTILES_OPT = typer.Option(
     "0.1,0.5,0.9", "--quantiles", help="Increasing quantiles in (0,1); p10, p50, p90 always appear."
 )
 SEED_OPT = typer.Option(0, "--seed", help="Seed of the global model's series sample.")
+BATCH_OPT = typer.Option(
+    20_000,
+    "--batch-size",
+    min=1,
+    help="Series forecast together; memory grows with it, not with the catalogue "
+    "(a Parquet file is read one batch of skus at a time).",
+)
 OUT_OPT = typer.Option(None, "-o", "--output", help="Output Parquet file (default stdout).")
 
 
@@ -69,21 +76,31 @@ def _read(
     seed: int,
     command: str,
 ) -> tuple[Any, Any, Any, Any]:
-    from scot_cli.forecast.api import unknown_event_skus
     from scot_cli.io import Run
 
     run = Run(command, params=params, seed=seed)
     sales_df = run.read(sales, SALES, role="sales")
+    items_df, events_df = _read_extras(run, sales_df.lazy(), items, events)
+    return run, sales_df, items_df, events_df
+
+
+def _read_extras(run: Any, sales: Any, items: Path | None, events: Path | None) -> tuple[Any, Any]:
+    """Read items and events; warn about event skus that appear nowhere."""
+    from scot_cli.forecast.api import unknown_event_skus
+
     items_df = run.read_optional(str(items) if items else None, ITEMS, role="items")
     events_df = run.read_optional(str(events) if events else None, EVENTS, role="events")
-    known = sales_df["sku"] if items_df is None else sales_df["sku"].append(items_df["sku"])
-    unknown = unknown_event_skus(events_df, known)
-    if unknown:
-        warn(
-            f"{events}: {len(unknown)} sku(s) in column sku are in neither the sales nor the "
-            f"items (first: {unknown[0]!r}); their events are ignored"
-        )
-    return run, sales_df, items_df, events_df
+    if events_df is not None and "sku" in events_df.columns:
+        known = sales.select("sku").unique().collect()["sku"]
+        if items_df is not None:
+            known = known.append(items_df["sku"])
+        unknown = unknown_event_skus(events_df, known)
+        if unknown:
+            warn(
+                f"{events}: {len(unknown)} sku(s) in column sku are in neither the sales nor "
+                f"the items (first: {unknown[0]!r}); their events are ignored"
+            )
+    return items_df, events_df
 
 
 def _quantiles(text: str) -> list[float]:
@@ -103,11 +120,12 @@ def run_forecast(
     model: str = "auto",
     seed: int = SEED_OPT,
     out: str | None = OUT_OPT,
+    batch_size: int = BATCH_OPT,
 ) -> None:
     """Forecast demand quantiles per sku and location for the next HORIZON periods."""
-    from scot_cli.forecast.api import check_options, forecast
+    from scot_cli.forecast.api import check_options
     from scot_cli.forecast.engine import DEFAULT_WINDOWS
-    from scot_cli.forecast.schema import FORECAST
+    from scot_cli.io import is_parquet_file
 
     qs = check_options(horizon=horizon, quantiles=_quantiles(quantiles), model=model, freq=freq)
     params = {
@@ -118,24 +136,75 @@ def run_forecast(
         "windows": DEFAULT_WINDOWS,
         "seed": seed,
     }
-    run, sales_df, items_df, events_df = _read(sales, items, events, params, seed, "forecast")
+    go = _streamed if is_parquet_file(sales) else _in_memory
+    series = go(sales, items, events, params, out, batch_size)
+    info(f"forecast: {series:,} series x {horizon} periods -> {out or 'stdout'}")
+
+
+def _in_memory(
+    sales: str,
+    items: Path | None,
+    events: Path | None,
+    params: dict[str, Any],
+    out: str | None,
+    batch_size: int,
+) -> int:
+    """Forecast stdin or Arrow IPC input, read whole; returns the series written."""
+    from scot_cli.forecast.api import forecast
+    from scot_cli.forecast.schema import FORECAST
+
+    run, sales_df, items_df, events_df = _read(
+        sales, items, events, params, params["seed"], "forecast"
+    )
     with progress("forecasting") as bar:
         df = forecast(
             sales_df,
             items=items_df,
             events=events_df,
-            horizon=horizon,
-            freq=freq,
-            quantiles=qs,
-            model=model,
-            seed=seed,
+            **_options(params),
             progress=bar,
+            batch_size=batch_size,
         )
-    run.write(df, out, FORECAST)
-    info(
-        f"forecast: {df.select('sku', 'location').n_unique():,} series x {horizon} periods "
-        f"-> {out or 'stdout'}"
-    )
+    run.write(df, out, FORECAST, extra={"batch_size": batch_size})
+    return int(df.select("sku", "location").n_unique())
+
+
+def _streamed(
+    sales: str,
+    items: Path | None,
+    events: Path | None,
+    params: dict[str, Any],
+    out: str | None,
+    batch_size: int,
+) -> int:
+    """Forecast a Parquet file one partition of skus at a time, writing as it goes."""
+    from scot_cli.forecast.partition import forecast_partitions
+    from scot_cli.forecast.schema import FORECAST
+    from scot_cli.io import Run, SpillFile, scan_input, write_stream
+
+    run = Run("forecast", params=params, seed=params["seed"])
+    scanned = scan_input(run, sales, SALES, role="sales", key="sku")
+    items_df, events_df = _read_extras(run, scanned.lazy, items, events)
+    folder = None if out is None or out == "-" else Path(out).parent
+    with SpillFile(folder) as spill, progress("forecasting") as bar:
+        frames = forecast_partitions(
+            scanned.lazy,
+            scanned.load,
+            items=items_df,
+            events=events_df,
+            **_options(params),
+            windows=params["windows"],
+            batch_size=batch_size,
+            progress=bar,
+            spill=spill,
+        )
+        rows = write_stream(run, frames, out, FORECAST, extra={"batch_size": batch_size})
+    return rows // int(params["horizon"])
+
+
+def _options(params: dict[str, Any]) -> dict[str, Any]:
+    keys = ("horizon", "freq", "quantiles", "model", "seed")
+    return {k: params[k] for k in keys}
 
 
 def run_evaluate(

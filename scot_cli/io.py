@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,3 +289,186 @@ def sql_query(query: str) -> pl.DataFrame:
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]
         raise InputDataError(f"sql: {msg}") from exc
+
+
+# Streamed inputs and outputs: a catalogue read in partitions and written as it is forecast,
+# so that memory is bounded by a partition rather than by the file.
+
+
+def hash_file(path: str, *, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file's bytes, read in chunks (never the whole file in memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_parquet_file(path: str) -> bool:
+    """Whether ``path`` names a Parquet file (not stdin, not Arrow IPC), by its magic bytes."""
+    if path == "-":
+        return False
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size < 8:
+        return False
+    with open(p, "rb") as f:
+        head = f.read(4)
+        f.seek(-4, os.SEEK_END)
+        return head == _PARQUET_MAGIC and f.read(4) == _PARQUET_MAGIC
+
+
+@dataclass(frozen=True)
+class ScannedInput:
+    """An input read lazily: a scan with the table's defaults and dtypes, and a reader of the
+    validated rows of some keys.
+
+    Attributes
+    ----------
+    lazy
+        Lazy frame over the file with the declared columns only, defaults added and dtypes
+        canonical; rows are not validated (``load`` validates what it reads).
+    key
+        Column that ``load`` selects on.
+    """
+
+    path: str
+    table: Table
+    lazy: pl.LazyFrame
+    key: str
+
+    def load(self, values: pl.Series) -> pl.DataFrame:
+        """Validated rows whose ``key`` is in ``values`` (sorted), in file order. The range
+        test lets Parquet statistics skip row groups of a file sorted by the key."""
+        lo, hi = values.min(), values.max()
+        col = pl.col(self.key)
+        within = col.is_between(pl.lit(lo), pl.lit(hi)) & col.is_in(values.implode())
+        df = self.lazy.filter(within).collect()
+        return self.table.validate(df, source=self.path)
+
+
+def scan_input(run: Run, path: str, table: Table, *, role: str, key: str) -> ScannedInput:
+    """Open a Parquet input lazily: check its columns and dtypes now, hash it by streaming
+    (recorded like :meth:`Run.read`), and refuse null keys (rows without a key would belong
+    to no partition).
+
+    Raises
+    ------
+    InputDataError
+        As :meth:`Run.read` would for a missing column, a mistyped one or a null key.
+    """
+    if not is_parquet_file(path):
+        raise InputDataError(f"{path}: not a Parquet file; scan_input reads Parquet files only")
+    try:
+        raw = pl.scan_parquet(path)
+        schema = raw.collect_schema()
+    except Exception as exc:
+        raise InputDataError(f"{path}: cannot be read as Parquet ({exc})") from exc
+    empty = table.validate(pl.DataFrame(schema=schema), source=path)
+    declared = [c.name for c in table.columns if c.name in empty.columns]
+    lazy = raw.with_columns(
+        pl.lit(value).alias(name) for name, value in table.defaults.items() if name not in schema
+    ).select(pl.col(c).cast(empty.schema[c]) for c in declared)
+    nulls = lazy.filter(pl.col(key).is_null())
+    if nulls.select(pl.len()).collect().item():
+        table.validate(nulls.collect(), source=path)
+    run.sources.append(Source(role, path, hash_file(path)))
+    return ScannedInput(path, table, lazy, key)
+
+
+def write_stream(
+    run: Run,
+    frames: Iterable[pl.DataFrame],
+    out: str | None,
+    table: Table | None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+) -> int:
+    """:meth:`Run.write` for a frame that comes in parts: validate and sort each part by
+    key and write it as it comes (parts must arrive in key order), with the same provenance
+    and the same atomic replacement of ``out`` (stdout when None or ``-``). Returns the rows
+    written.
+    """
+    to_stdout = out is None or out == "-"
+    if to_stdout and stdout_is_terminal():
+        write_stdout_parquet(pa.table({}))  # refuses with the usual message
+    if not to_stdout:
+        run._refuse_input_overwrite(str(out))
+    prov = json.dumps(run.provenance(extra), sort_keys=True).encode()
+    rows = 0
+
+    def write(f: Any) -> None:
+        nonlocal rows
+        writer: pq.ParquetWriter | None = None
+        schema: pa.Schema | None = None
+        try:
+            for part in frames:
+                df = part
+                if table is not None:
+                    df = table.validate(df, source=f"{run.command} output {table.name}")
+                    keys = [k for k in table.keys if k in df.columns]
+                    if keys:
+                        df = df.sort(keys, maintain_order=True)
+                arrow = df.to_arrow()
+                if schema is None:
+                    meta = dict(arrow.schema.metadata or {})
+                    meta[PROVENANCE_KEY] = prov
+                    schema = arrow.schema.with_metadata(meta)
+                    writer = pq.ParquetWriter(f, schema, compression="zstd")
+                assert writer is not None
+                writer.write_table(arrow.cast(schema))
+                rows += arrow.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise InputDataError(f"{run.command}: nothing to write")
+
+    if to_stdout:
+        write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        atomic_write(Path(str(out)), write)
+    return rows
+
+
+class SpillFile:
+    """Frames set aside on disk and read back in order, one Parquet row group each; the
+    temporary file lives in ``folder`` (the system's temporary folder when None) and is
+    removed on exit."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        fd, name = tempfile.mkstemp(prefix=".scot-spill.", suffix=".parquet", dir=folder)
+        os.close(fd)
+        self.path = Path(name)
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def __enter__(self) -> SpillFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def put(self, frame: pl.DataFrame) -> None:
+        """Append ``frame`` as one row group."""
+        arrow = frame.to_arrow()
+        if self._writer is None:
+            self._schema = arrow.schema
+            self._writer = pq.ParquetWriter(self.path, arrow.schema, compression="lz4")
+        self._writer.write_table(arrow.cast(self._schema), row_group_size=max(arrow.num_rows, 1))
+
+    def frames(self) -> Iterator[pl.DataFrame]:
+        """The frames put, in order, one at a time."""
+        if self._writer is None:
+            return
+        self.close()
+        source = pq.ParquetFile(self.path)
+        for i in range(source.num_row_groups):
+            yield pl.from_arrow(source.read_row_group(i))  # type: ignore[misc]

@@ -12,11 +12,10 @@ import polars as pl
 from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError, UsageError
-from scot_cli.forecast import coldstart
 from scot_cli.forecast.engine import DEFAULT_WINDOWS, Fit, forecast_arrays
 from scot_cli.forecast.events import cell_lifts, event_cells, learn_lifts, lift_matrix
 from scot_cli.forecast.metrics import demand_class, fold_terms, metrics_frame, series_metrics
-from scot_cli.forecast.panel import FREQS, Panel, build_panel
+from scot_cli.forecast.panel import FREQS, Bounds, Panel, build_panel
 from scot_cli.forecast.registry import MODELS
 from scot_cli.forecast.schema import DEFAULT_QUANTILES, quantile_column
 
@@ -74,12 +73,18 @@ def unknown_event_skus(events: pl.DataFrame | None, known: pl.Series) -> list[st
 
 
 def prepare(
-    sales: pl.DataFrame, *, freq: str, items: pl.DataFrame | None, events: pl.DataFrame | None
+    sales: pl.DataFrame,
+    *,
+    freq: str,
+    items: pl.DataFrame | None,
+    events: pl.DataFrame | None,
+    edges: Bounds | None = None,
 ) -> Prepared:
-    """Build the panel and its event cells with learned (or planned) lifts."""
+    """Build the panel and its event cells with learned (or planned) lifts; ``edges`` are the
+    bounds of the whole table when ``sales`` is a partition of it."""
     if sales.height == 0:
         raise InputDataError("sales: no rows; a forecast needs some history")
-    panel = build_panel(sales, freq=freq)
+    panel = build_panel(sales, freq=freq, edges=edges)
     categories = items.select("sku", "category") if items is not None else None
     row_category = None
     if categories is not None:
@@ -97,11 +102,17 @@ def prepare(
     return Prepared(panel, cells, row_category)
 
 
-def _lifted(prep: Prepared, n_train: int) -> tuple[Array, pl.DataFrame]:
-    """History up to ``n_train`` divided by event lifts learned on it, and all cells' lifts."""
+def _lifted(
+    prep: Prepared, n_train: int, lifts: pl.DataFrame | None = None
+) -> tuple[Array, pl.DataFrame]:
+    """History up to ``n_train`` divided by event lifts learned on it (or given), and all
+    cells' lifts."""
     y = prep.panel.y[:, :n_train]
-    lifts = learn_lifts(y, prep.cells, season=prep.panel.season, row_category=prep.row_category)
+    if lifts is None:
+        lifts = learn_lifts(y, prep.cells, season=prep.panel.season, row_category=prep.row_category)
     cells = cell_lifts(prep.cells, lifts, prep.row_category)
+    if cells.height == 0 and y.flags.c_contiguous:  # nothing to divide: no copy
+        return y, cells
     past = cells.filter(pl.col("_t") < n_train)
     y = y.copy()
     rows, ts = past["_row"].to_numpy(), past["_t"].to_numpy()
@@ -119,9 +130,15 @@ def _fit(
     windows: int,
     progress: Progress,
     seed: int = 0,
+    coef: tuple[Array, Array] | None = None,
+    common: Array | None = None,
 ) -> Fit:
     """Forecast in batches of rows so that memory stays bounded; progress counts models
-    fitted over all batches."""
+    fitted over all batches. ``coef`` (global model) and ``common`` (conformal) are learned
+    per batch unless given; the result's ``common`` is the first batch's."""
+    extra: dict[str, object] = {"seed": seed}
+    if coef is not None:
+        extra["coef"] = coef
     parts = []
     n = y.shape[0]
     batches = max(1, -(-n // BATCH_ROWS))
@@ -141,13 +158,15 @@ def _fit(
                 model=model,
                 windows=windows,
                 progress=step,
-                extra={"seed": seed},
+                extra=extra,
+                common=common,
             )
         )
     return Fit(
         mean=np.concatenate([p.mean for p in parts]),
         quantiles=np.concatenate([p.quantiles for p in parts]),
         model=np.concatenate([p.model for p in parts]),
+        common=parts[0].common,
     )
 
 
@@ -189,6 +208,7 @@ def forecast(
     windows: int = DEFAULT_WINDOWS,
     seed: int = 0,
     progress: Progress = None,
+    batch_size: int | None = None,
 ) -> pl.DataFrame:
     """Multi-horizon quantile forecast of every (sku, location) in ``sales``.
 
@@ -207,40 +227,44 @@ def forecast(
     windows
         Backtest origins for the model choice and the conformal quantiles.
     seed
-        Seed of the global model's sample of training series.
+        Seed of the sample of series the global model and the pooled conformal quantile
+        learn from (every series of a catalogue of up to 20,000).
+    batch_size
+        Series per partition (None: all at once); see :mod:`scot_cli.forecast.partition`.
+        The result does not depend on it.
 
     Returns
     -------
     polars.DataFrame
         The ``forecast`` table: ``sku, location, date, horizon, mean, p.., model``.
     """
+    from scot_cli.forecast.partition import forecast_partitions
+
     qs = check_options(horizon=horizon, quantiles=quantiles, model=model, freq=freq)
-    prep = prepare(sales, freq=freq, items=items, events=events)
-    panel = prep.panel
-    n_periods = panel.y.shape[1]
-    fit = _lifted_fit(
-        prep,
-        n_periods,
+    if sales.height == 0:
+        raise InputDataError("sales: no rows; a forecast needs some history")
+    n_skus = sales["sku"].n_unique()
+
+    def load(skus: pl.Series) -> pl.DataFrame:
+        if skus.len() == n_skus:
+            return sales
+        return sales.filter(pl.col("sku").is_in(skus.implode()))
+
+    frames = forecast_partitions(
+        sales.lazy(),
+        load,
         horizon=horizon,
         quantiles=qs,
+        items=items,
+        events=events,
+        freq=freq,
         model=model,
         windows=windows,
-        progress=progress,
         seed=seed,
+        batch_size=batch_size,
+        progress=progress,
     )
-    frame = to_frame(panel, fit, first=n_periods, quantiles=qs)
-    if items is not None:
-        observed = (~np.isnan(panel.y)).sum(axis=1)
-        frame = coldstart.apply(
-            frame,
-            items=items,
-            panel_keys=panel.keys,
-            observed=observed,
-            min_history=panel.min_history,
-            dates=panel.dates(n_periods, horizon),
-            quantiles=qs,
-        )
-    return frame.sort("sku", "location", "date")
+    return pl.concat(list(frames))
 
 
 def to_frame(panel: Panel, fit: Fit, *, first: int, quantiles: Sequence[float]) -> pl.DataFrame:

@@ -116,3 +116,114 @@ def _zero_before_launch(
     return out.with_columns(
         pl.when(before).then(0.0).otherwise(pl.col(v)).alias(v) for v in values
     ).drop("launch_date")
+
+
+def _attrs(items: pl.DataFrame) -> pl.DataFrame:
+    return items.select(
+        "sku",
+        "category",
+        pl.col("brand") if "brand" in items.columns else pl.lit(None, pl.String).alias("brand"),
+    )
+
+
+def short_series(panel_keys: pl.DataFrame, observed: np.ndarray, min_history: int) -> pl.DataFrame:
+    """``sku, location`` of the series with fewer than ``min_history`` observed periods."""
+    return (
+        panel_keys.with_columns(pl.Series("_obs", observed))
+        .filter(pl.col("_obs") < min_history)
+        .select("sku", "location")
+    )
+
+
+def donor_sums(
+    frame: pl.DataFrame, *, items: pl.DataFrame, short: pl.DataFrame, quantiles: Sequence[float]
+) -> pl.DataFrame:
+    """Per (category, brand, location, horizon) the summed forecasts, rows and skus of the
+    established series in ``frame``: the part of the peer means one partition holds. Parts of
+    disjoint sets of skus add up (:func:`peer_levels`)."""
+    values = ["mean", *(quantile_column(q) for q in quantiles)]
+    donors = frame.join(short, on=["sku", "location"], how="anti").join(_attrs(items), on="sku")
+    return donors.group_by("category", "brand", "location", "horizon").agg(
+        *(pl.col(v).sum() for v in values),
+        pl.len().alias("_rows"),
+        pl.col("sku").n_unique().alias("_peers"),
+    )
+
+
+def peer_levels(
+    sums: list[pl.DataFrame], quantiles: Sequence[float]
+) -> tuple[list[tuple[list[str], pl.DataFrame]], pl.DataFrame]:
+    """Peer means by category and brand, by category and over all skus (each with the rule
+    of :func:`apply`) and the (category, location) pairs that have donors, from the
+    :func:`donor_sums` of every partition."""
+    values = ["mean", *(quantile_column(q) for q in quantiles)]
+    total = pl.concat(sums)
+
+    def level(by: list[str], basis: str, least: int) -> pl.DataFrame:
+        grouped = total.group_by([*by, "location", "horizon"], maintain_order=True).agg(
+            *(pl.col(v).sum() for v in values), pl.col("_rows").sum(), pl.col("_peers").sum()
+        )
+        return (
+            grouped.filter(pl.col("_peers") >= least)
+            .select(
+                *by,
+                "location",
+                "horizon",
+                *((pl.col(v) / pl.col("_rows")).alias(v) for v in values),
+            )
+            .with_columns(pl.lit(f"cold_start:{basis}").alias("model"))
+        )
+
+    levels = [
+        (["category", "brand"], level(["category", "brand"], "category+brand", MIN_PEERS)),
+        (["category"], level(["category"], "category", MIN_PEERS)),
+        ([], level([], "all", 1)),
+    ]
+    return levels, total.select("category", "location").unique(maintain_order=True)
+
+
+def fill(
+    frame: pl.DataFrame,
+    *,
+    items: pl.DataFrame,
+    short: pl.DataFrame,
+    unseen: pl.Series,
+    levels: list[tuple[list[str], pl.DataFrame]],
+    sites: pl.DataFrame,
+    dates: Sequence[dt.date],
+    quantiles: Sequence[float],
+) -> pl.DataFrame:
+    """:func:`apply` for one partition of a catalogue, with the peer means and donor sites of
+    the whole catalogue (:func:`peer_levels`): replace its ``short`` series, add rows for the
+    ``unseen`` skus of the items that fall in it, zero periods before launch."""
+    values = ["mean", *(quantile_column(q) for q in quantiles)]
+    attrs = _attrs(items)
+    new = attrs.filter(pl.col("sku").is_in(unseen.implode()))
+    cold = pl.concat(
+        [
+            short.join(attrs, on="sku"),
+            new.join(sites, on="category").select("sku", "location", "category", "brand"),
+            new.join(sites, on="category", how="anti")
+            .join(sites.select("location").unique(maintain_order=True), how="cross")
+            .select("sku", "location", "category", "brand"),
+        ]
+    )
+    if cold.height == 0 or sites.height == 0:
+        return _zero_before_launch(frame, items, values)
+    horizons = pl.DataFrame(
+        {
+            "horizon": np.arange(1, len(dates) + 1, dtype=np.int64),
+            "date": pl.Series(list(dates), dtype=pl.Date),
+        }
+    )
+    rest = cold.join(horizons, how="cross")
+    filled = []
+    for by, means in levels:
+        hit = rest.join(means, on=[*by, "location", "horizon"], how="inner")
+        filled.append(hit.select(frame.columns))
+        rest = rest.join(
+            hit.select("sku", "location", "horizon"), on=["sku", "location", "horizon"], how="anti"
+        )
+    keep = frame.join(short, on=["sku", "location"], how="anti")
+    out = pl.concat([keep, *filled], how="vertical_relaxed")
+    return _zero_before_launch(out, items, values)

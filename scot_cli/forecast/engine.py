@@ -43,11 +43,15 @@ class Fit:
         ``(n, H, Q)`` quantiles, non-negative and non-decreasing in ``Q``.
     model
         ``(n,)`` name of the model behind each series.
+    common
+        ``(Q,)`` score quantiles pooled over the series that the conformal quantiles were
+        shrunk towards (:func:`conformal`); None when there was no backtest.
     """
 
     mean: Array
     quantiles: Array
     model: NDArray[np.str_]
+    common: Array | None = None
 
 
 def model_fn(name: str) -> ModelFn:
@@ -104,7 +108,12 @@ def scale(y: Array) -> Array:
 
 
 def conformal(
-    y: Array, mean: Array, backtest: Array, actual: Array, quantiles: Sequence[float]
+    y: Array,
+    mean: Array,
+    backtest: Array,
+    actual: Array,
+    quantiles: Sequence[float],
+    common: Array | None = None,
 ) -> Array:
     """Quantiles ``(n, H, Q)`` from ratio non-conformity scores of the backtest.
 
@@ -114,12 +123,25 @@ def conformal(
     pools all origins and horizons and is shrunk towards the quantile pooled over all series
     with weight ``k / (k + SHRINK)`` for ``k`` scores; the forecast quantile is the mean
     times it. Split-conformal in the sense of Vovk, Gammerman & Shafer (2005) with a
-    multiplicative score; never a normal assumption.
+    multiplicative score; never a normal assumption. ``common`` replaces the quantile pooled
+    over these series (a partitioned run pools once, over a sample of the catalogue).
     """
+    return conformal_common(y, mean, backtest, actual, quantiles, common)[0]
+
+
+def conformal_common(
+    y: Array,
+    mean: Array,
+    backtest: Array,
+    actual: Array,
+    quantiles: Sequence[float],
+    common: Array | None = None,
+) -> tuple[Array, Array | None]:
+    """:func:`conformal` and the pooled score quantiles it used (None without backtest)."""
     n = mean.shape[0]
     q = np.asarray(quantiles)
     if backtest.shape[0] == 0:
-        return np.repeat(mean[:, :, None], q.size, 2)
+        return np.repeat(mean[:, :, None], q.size, 2), None
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN series fall back below
         level = np.nan_to_num(np.nanmean(y, axis=1))
@@ -127,12 +149,13 @@ def conformal(
         score = np.where(den > 0, actual / np.where(den > 0, den, 1.0), np.nan)
         pooled = np.moveaxis(score, 1, 0).reshape(n, -1)
         own = np.nanquantile(pooled, q, axis=1).T  # (n, Q)
-    flat = pooled[~np.isnan(pooled)]
-    common = np.quantile(flat, q) if flat.size else np.ones(q.size)
+    if common is None:
+        flat = pooled[~np.isnan(pooled)]
+        common = np.quantile(flat, q) if flat.size else np.ones(q.size)
     k = (~np.isnan(pooled)).sum(axis=1)[:, None]
     w = k / (k + SHRINK)
     sq = np.where(np.isnan(own), common[None, :], w * np.nan_to_num(own) + (1 - w) * common)
-    return np.sort(np.maximum(mean[:, :, None] * sq[:, None, :], 0.0), axis=2)
+    return np.sort(np.maximum(mean[:, :, None] * sq[:, None, :], 0.0), axis=2), common
 
 
 def fit_models(
@@ -202,6 +225,7 @@ def forecast_arrays(
     windows: int = DEFAULT_WINDOWS,
     progress: Progress = None,
     extra: dict[str, object] | None = None,
+    common: Array | None = None,
 ) -> Fit:
     """Forecast every row of ``y`` (``NaN`` = unobserved) ``horizon`` periods ahead.
 
@@ -216,14 +240,21 @@ def forecast_arrays(
         Backtest origins for the choice and the conformal quantiles.
     extra
         Keyword arguments for the global model.
+    common
+        Pooled score quantiles for :func:`conformal` (default: pooled over these rows).
     """
     names = candidates() if model == "auto" else [model]
-    cuts, fcs = fit_models(
-        y, names, horizon=horizon, season=season, windows=windows, progress=progress, extra=extra
-    )
-    stacked = np.stack([fcs.pop(name) for name in names])  # (M, K+1, n, H)
+    cuts = origins(y.shape[1], horizon=horizon, season=season, windows=windows)
+    stacked = np.empty((len(names), len(cuts) + 1, y.shape[0], horizon))  # (M, K+1, n, H)
+    for i, name in enumerate(names):  # filled in place: no second copy of every forecast
+        stacked[i] = run_model(
+            name, y, horizon=horizon, season=season, cutoffs=[*cuts, y.shape[1]], extra=extra
+        )
+        if progress is not None:
+            progress(i + 1, len(names))
     comb, best = combine(y, stacked, cuts, names)
+    del stacked
     label = np.char.add("auto:", best) if model == "auto" else best
     mean = comb[-1]
-    quant = conformal(y, mean, comb[:-1], actuals(y, cuts, horizon), quantiles)
-    return Fit(mean=mean, quantiles=quant, model=label)
+    quant, used = conformal_common(y, mean, comb[:-1], actuals(y, cuts, horizon), quantiles, common)
+    return Fit(mean=mean, quantiles=quant, model=label, common=used)

@@ -140,12 +140,29 @@ def learn_lifts(
         ``event, category, lift, base``: ``category`` is null on the name-level rows; ``base``
         is the baseline demand the lift rests on.
     """
+    return lifts_from_sums(lift_sums(y, cells, season=season, row_category=row_category))
+
+
+#: Observed and baseline demand summed over the past cells of an event (``category`` null)
+#: and of an event within a category.
+SUMS_SCHEMA = pl.Schema(
+    {"event": pl.String(), "category": pl.String(), "obs": pl.Float64(), "base": pl.Float64()}
+)
+LIFTS_SCHEMA = pl.Schema(
+    {"event": pl.String(), "category": pl.String(), "lift": pl.Float64(), "base": pl.Float64()}
+)
+
+
+def lift_sums(
+    y: Array, cells: pl.DataFrame, *, season: int, row_category: pl.Series | None = None
+) -> pl.DataFrame:
+    """What :func:`learn_lifts` pools: per event (``category`` null) and per (event, category)
+    the summed observed and baseline demand of its past cells. Sums of disjoint sets of series
+    add up, so a partitioned run learns the lifts of the whole catalogue
+    (:func:`merge_lift_sums`)."""
     past = cells.filter(pl.col("_t") < y.shape[1])
-    schema = pl.Schema(
-        {"event": pl.String(), "category": pl.String(), "lift": pl.Float64(), "base": pl.Float64()}
-    )
     if past.height == 0:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=SUMS_SCHEMA)
     rows, ts = past["_row"].to_numpy(), past["_t"].to_numpy()
     busy = np.zeros(y.shape, dtype=bool)
     busy[rows, ts] = True
@@ -165,14 +182,41 @@ def learn_lifts(
         )
         .filter(pl.col("obs").is_not_nan() & pl.col("base").is_not_nan())
     )
-    names = frame.group_by("event").agg(
-        (pl.col("obs").sum() / pl.col("base").sum()).alias("lift"), pl.col("base").sum()
-    )
-    names = names.filter(pl.col("base") > 0)
+    names = frame.group_by("event").agg(pl.col("obs").sum(), pl.col("base").sum())
     by_cat = (
         frame.filter(pl.col("category").is_not_null())
         .group_by("event", "category")
         .agg(pl.col("obs").sum(), pl.col("base").sum())
+    )
+    names = names.with_columns(pl.lit(None, pl.String).alias("category"))
+    return pl.concat([names.select(list(SUMS_SCHEMA)), by_cat.select(list(SUMS_SCHEMA))]).cast(
+        SUMS_SCHEMA
+    )
+
+
+def merge_lift_sums(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """:func:`lift_sums` of disjoint sets of series added up (one part is returned as is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return (
+        pl.concat(parts)
+        .group_by("event", "category", maintain_order=True)
+        .agg(pl.col("obs").sum(), pl.col("base").sum())
+    )
+
+
+def lifts_from_sums(sums: pl.DataFrame) -> pl.DataFrame:
+    """Learned lifts (the result of :func:`learn_lifts`) from :func:`lift_sums`."""
+    schema = LIFTS_SCHEMA
+    if sums.height == 0:
+        return pl.DataFrame(schema=schema)
+    names = sums.filter(pl.col("category").is_null()).select(
+        "event", (pl.col("obs") / pl.col("base")).alias("lift"), "base"
+    )
+    names = names.filter(pl.col("base") > 0)
+    by_cat = (
+        sums.filter(pl.col("category").is_not_null())
+        .select("event", "category", "obs", "base")
         .join(names.select("event", pl.col("lift").alias("_name")), on="event")
     )
     by_cat = by_cat.select(

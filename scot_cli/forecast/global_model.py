@@ -162,15 +162,40 @@ def predict(y: Array, coef: Array, *, c: int, horizon: int, season: int) -> Arra
 
 
 def global_model(
-    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], seed: int = 0
+    y: Array,
+    *,
+    horizon: int,
+    season: int,
+    cutoffs: Sequence[int],
+    seed: int = 0,
+    coef: tuple[Array, Array] | None = None,
 ) -> Array:
-    """Point forecasts ``(len(cutoffs), n, H)``; leak-free for every origin before the last."""
+    """Point forecasts ``(len(cutoffs), n, H)``; leak-free for every origin before the last.
+
+    ``coef`` (from :func:`train`, possibly on other series) skips the fit on ``y``: a
+    partitioned forecast trains once on a sample of the catalogue and applies it to every
+    partition.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows are filled after
-        return _run(y, horizon=horizon, season=season, cutoffs=cutoffs, seed=seed)
+        if coef is None:
+            coef = _train(y, horizon=horizon, season=season, cutoffs=cutoffs, seed=seed)
+        return _run(y, horizon=horizon, season=season, cutoffs=cutoffs, coef=coef)
 
 
-def _run(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], seed: int) -> Array:
+def train(
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], seed: int = 0
+) -> tuple[Array, Array]:
+    """Coefficients for the first origin of ``cutoffs`` (also used by every origin but the
+    last) and for the last one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _train(y, horizon=horizon, season=season, cutoffs=cutoffs, seed=seed)
+
+
+def _train(
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], seed: int
+) -> tuple[Array, Array]:
     final = max(cutoffs)
     early = min(cutoffs)
     coef_early = fit(y, horizon=horizon, season=season, limit=early, seed=seed)
@@ -179,6 +204,14 @@ def _run(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], seed: i
         if early == final
         else fit(y, horizon=horizon, season=season, limit=final, seed=seed)
     )
+    return coef_early, coef_final
+
+
+def _run(
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], coef: tuple[Array, Array]
+) -> Array:
+    final = max(cutoffs)
+    coef_early, coef_final = coef
     return np.stack(
         [
             predict(

@@ -82,7 +82,48 @@ def period_index(dates: pl.Expr, start: dt.date, freq: str) -> pl.Expr:
     return days // 7 if freq == "W" else days
 
 
-def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Bounds:
+    """What the grid of every series depends on beyond its own rows: the first and last
+    date of the whole sales table and whether all its dates are period starts. A partition
+    of a catalogue is built on the catalogue's bounds, so that its rows match a whole run."""
+
+    first: dt.date
+    last: dt.date
+    whole: bool
+
+    def grid(self, freq: str) -> tuple[dt.date, dt.date]:
+        """First and last period start."""
+        trunc = FREQS[freq][1]
+        start, end = (
+            pl.select(pl.lit(d).dt.truncate(trunc)).item() for d in (self.first, self.last)
+        )
+        return start, end
+
+    def periods(self, freq: str) -> int:
+        """Periods of the grid."""
+        start, end = self.grid(freq)
+        return int(pl.select(period_index(pl.lit(end), start, freq)).item()) + 1
+
+
+def bounds(sales: pl.LazyFrame, freq: str) -> Bounds | None:
+    """:class:`Bounds` of a (lazy) sales table; None when it has no dates."""
+    trunc = FREQS[freq][1]
+    row = (
+        sales.select(
+            pl.col("date").min().alias("first"),
+            pl.col("date").max().alias("last"),
+            (pl.col("date") == pl.col("date").dt.truncate(trunc)).all().alias("whole"),
+        )
+        .collect()
+        .row(0)
+    )
+    if not isinstance(row[0], dt.date) or not isinstance(row[1], dt.date):
+        return None
+    return Bounds(row[0], row[1], bool(row[2]))
+
+
+def _periods(sales: pl.DataFrame, freq: str, edges: Bounds | None = None) -> pl.DataFrame:
     """Sum days into periods; scale partly censored periods by their in-stock share and the
     first and last period by the share of their days the data covers."""
     ok = pl.col("units").is_not_null()
@@ -91,7 +132,10 @@ def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
     if freq == "D":  # keys are unique per day already: no aggregation needed
         return sales.with_columns(pl.when(ok).then(pl.col("units")).alias("units"))
     trunc = FREQS[freq][1]
-    first, last = sales["date"].min(), sales["date"].max()
+    if edges is None:
+        first, last = sales["date"].min(), sales["date"].max()
+    else:
+        first, last = edges.first, edges.last
     frame = sales.with_columns(pl.col("date").dt.truncate(trunc).alias("date"), ok.alias("_ok"))
     agg = [
         pl.col("units").filter(pl.col("_ok")).sum().alias("_sum"),
@@ -107,7 +151,11 @@ def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
         pl.min_horizontal(end, pl.lit(last)) - pl.max_horizontal(pl.col("date"), pl.lit(first))
     ).dt.total_days() + 1
     # dates already at period starts are whole periods: no edge coverage to scale
-    whole = sales.select((pl.col("date") == pl.col("date").dt.truncate(trunc)).all()).item()
+    whole = (
+        sales.select((pl.col("date") == pl.col("date").dt.truncate(trunc)).all()).item()
+        if edges is None
+        else edges.whole
+    )
     edge = pl.lit(1.0) if whole else length / covered
     units = pl.when(pl.col("_n_ok") > 0).then(
         pl.col("_sum") * pl.col("_n") / pl.col("_n_ok") * edge
@@ -115,7 +163,7 @@ def _periods(sales: pl.DataFrame, freq: str) -> pl.DataFrame:
     return out.with_columns(units.alias("units")).drop("_sum", "_n_ok", "_n")
 
 
-def build_panel(sales: pl.DataFrame, *, freq: str = "D") -> Panel:
+def build_panel(sales: pl.DataFrame, *, freq: str = "D", edges: Bounds | None = None) -> Panel:
     """Turn a validated ``sales`` table into a :class:`Panel`.
 
     Parameters
@@ -125,16 +173,20 @@ def build_panel(sales: pl.DataFrame, *, freq: str = "D") -> Panel:
         and ``event``).
     freq
         Period length: ``"D"`` day, ``"W"`` week (Monday start), ``"M"`` month.
+    edges
+        Bounds of the whole table when ``sales`` is a partition of it (default: its own).
     """
-    per = _periods(sales, freq)
-    start = per["date"].min()
-    end = per["date"].max()
+    per = _periods(sales, freq, edges)
+    if edges is None:
+        start, end = per["date"].min(), per["date"].max()
+    else:
+        start, end = edges.grid(freq)
     if not isinstance(start, dt.date) or not isinstance(end, dt.date):
         raise ValueError("build_panel needs at least one sales row")
     per = _sorted_by_key(per).with_columns(
         period_index(pl.col("date"), start, freq).cast(pl.Int32).alias("_t")
     )
-    n_periods = int(per["_t"].max()) + 1  # type: ignore[arg-type]
+    n_periods = int(pl.select(period_index(pl.lit(end), start, freq)).item()) + 1
     new_key = (pl.col("sku") != pl.col("sku").shift()) | (
         pl.col("location") != pl.col("location").shift()
     )
