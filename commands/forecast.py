@@ -91,7 +91,7 @@ def _read_extras(run: Any, sales: Any, items: Path | None, events: Path | None) 
     items_df = run.read_optional(str(items) if items else None, ITEMS, role="items")
     events_df = run.read_optional(str(events) if events else None, EVENTS, role="events")
     if events_df is not None and "sku" in events_df.columns:
-        known = sales.select("sku").unique().collect()["sku"]
+        known = sales.select("sku").unique().collect(engine="streaming")["sku"]
         if items_df is not None:
             known = known.append(items_df["sku"])
         unknown = unknown_event_skus(events_df, known)

@@ -369,7 +369,7 @@ def scan_input(run: Run, path: str, table: Table, *, role: str, key: str) -> Sca
         pl.lit(value).alias(name) for name, value in table.defaults.items() if name not in schema
     ).select(pl.col(c).cast(empty.schema[c]) for c in declared)
     nulls = lazy.filter(pl.col(key).is_null())
-    if nulls.select(pl.len()).collect().item():
+    if nulls.select(pl.len()).collect(engine="streaming").item():
         table.validate(nulls.collect(), source=path)
     run.sources.append(Source(role, path, hash_file(path)))
     return ScannedInput(path, table, lazy, key)

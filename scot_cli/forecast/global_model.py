@@ -36,12 +36,14 @@ def _windows(season: int) -> tuple[int, int, int]:
 
 
 def _cum(y: Array) -> tuple[Array, Array]:
+    """Cumulative sums of observed values and of observed periods, with a leading 0 column
+    (summed in place: no second copy of a panel-sized array)."""
     obs = ~np.isnan(y)
-    zero = np.zeros((y.shape[0], 1))
-    return (
-        np.hstack([zero, np.cumsum(np.where(obs, y, 0.0), axis=1)]),
-        np.hstack([zero, np.cumsum(obs, axis=1, dtype=np.float64)]),
-    )
+    n, t = y.shape
+    values, counts = np.zeros((n, t + 1)), np.zeros((n, t + 1))
+    np.cumsum(np.where(obs, y, 0.0), axis=1, out=values[:, 1:])
+    np.cumsum(obs, axis=1, dtype=np.float64, out=counts[:, 1:])
+    return values, counts
 
 
 def _mean(cs: tuple[Array, Array], c: int, w: int) -> Array:

@@ -109,13 +109,14 @@ class Bounds:
 def bounds(sales: pl.LazyFrame, freq: str) -> Bounds | None:
     """:class:`Bounds` of a (lazy) sales table; None when it has no dates."""
     trunc = FREQS[freq][1]
+    on_grid = pl.col("date") == pl.col("date").dt.truncate(trunc)
     row = (
         sales.select(
             pl.col("date").min().alias("first"),
             pl.col("date").max().alias("last"),
-            (pl.col("date") == pl.col("date").dt.truncate(trunc)).all().alias("whole"),
+            (pl.lit(True) if freq == "D" else on_grid.all()).alias("whole"),
         )
-        .collect()
+        .collect(engine="streaming")
         .row(0)
     )
     if not isinstance(row[0], dt.date) or not isinstance(row[1], dt.date):

@@ -90,7 +90,7 @@ def catalogue(sales: pl.LazyFrame, *, freq: str) -> Catalogue:
     if keys.height == 0 or edges is None:
         raise InputDataError("sales: no rows; a forecast needs some history")
     has_events = "event" in sales.collect_schema().names() and bool(
-        sales.select(pl.col("event").is_not_null().any()).collect().item()
+        sales.select(pl.col("event").is_not_null().any()).collect(engine="streaming").item()
     )
     return Catalogue(keys, edges, has_events)
 
