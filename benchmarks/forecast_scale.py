@@ -13,12 +13,9 @@ Results go to bench-data/forecast/scale.json and into docs/benchmarks/forecast.m
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import shlex
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,6 @@ from forecast_vs_statsforecast import WORK, _run, report, saved_results, scot_cm
 TARGET = 1_000_000
 LIMIT_GIB = 24.0
 BATCH = 20_000
-LOCK = "/tmp/scot-bench.lock"
 
 
 def estimate(runs: list[dict[str, Any]]) -> str:
@@ -52,22 +48,6 @@ def estimate(runs: list[dict[str, Any]]) -> str:
         f"series x 730 days, which {fits} in {LIMIT_GIB:.0f} GiB (an estimate, not a 1M run); "
         f"wall time extrapolated {w_icpt + w_slope * TARGET:,.0f} s on this loaded machine."
     )
-
-
-@contextlib.contextmanager
-def _lock() -> Iterator[None]:
-    """Hold the machine's benchmark lock (waiting for it is not timed)."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _load() -> str:
-    """1-minute load average."""
-    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def main() -> None:
@@ -93,16 +73,14 @@ def main() -> None:
         data = folder / f"sales{n}.parquet"
         rows = write_synthetic(data, n, 730)
         scot = scot_cmd(data, folder / "out.parquet", 28, "D", ["--batch-size", str(BATCH)])
-        with _lock():
-            load_before = _load()
-            wall, peak = _run(scot)
+        wall, peak, load = _run(scot)
         runs.append(
             {
                 "series": n,
                 "rows": rows,
                 "wall_s": wall,
                 "peak_gib": peak,
-                "load": f"{load_before} -> {_load()}",
+                "load": load,
             }
         )
         print(json.dumps(runs[-1]), flush=True)

@@ -22,6 +22,8 @@ random sample of series, and their full-set time is extrapolated from two sample
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import subprocess
 import sys
@@ -38,6 +40,7 @@ DATA = REPO.parent / "shared" / "data" / "forecast" / "carparts_monthly.parquet"
 WORK = REPO / "bench-data" / "forecast"
 SF_MODELS = ("AutoETS", "AutoTheta", "CrostonOptimized", "TSB", "IMAPA", "SeasonalNaive")
 SLOW = ("AutoETS", "AutoTheta")
+LOCK = "/tmp/scot-bench.lock"
 QS = (0.1, 0.5, 0.9)
 
 
@@ -104,11 +107,36 @@ def _tree_rss(pid: int) -> float:
     return total / 2**20
 
 
-def _run(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident GiB (sampled every 0.1 s, process tree) of a child.
+@contextlib.contextmanager
+def bench_lock() -> Iterator[None]:
+    """Hold the machine's benchmark lock (flock on /tmp/scot-bench.lock); waiting is not
+    timed."""
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def load_average() -> str:
+    """1-minute load average."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def _run(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak resident GiB (sampled every 0.1 s, process tree) and the load
+    average before -> after of a child run under the benchmark lock.
 
     ``ru_maxrss`` would be wrong here: a forked child inherits this process's high-water mark.
     """
+    with bench_lock():
+        before = load_average()
+        wall, peak = _measure(cmd)
+        return wall, peak, f"{before} -> {load_average()}"
+
+
+def _measure(cmd: list[str]) -> tuple[float, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak = 0.0
@@ -261,7 +289,7 @@ def bench(
     train.write_parquet(train_path)
     rows: list[dict[str, object]] = []
     out = folder / "scot.parquet"
-    wall, mem = _run(scot_cmd(train_path, out, horizon, freq, scot_extra))
+    wall, mem, load = _run(scot_cmd(train_path, out, horizon, freq, scot_extra))
     fc = pl.read_parquet(out).filter(pl.col("sku").is_in(train["sku"].unique().implode()))
     rows.append(
         {
@@ -270,6 +298,7 @@ def bench(
             "series": fc["sku"].n_unique(),
             "wall_s": wall,
             "peak_gib": mem,
+            "load": load,
             **score(train, test, fc, season, freq),
         }
     )
@@ -279,7 +308,7 @@ def bench(
         if sample is not None and model in SLOW:
             data, note = _sample(train, folder, sample), f" (sample of {sample})"
         out = folder / f"{model}.parquet"
-        wall, mem = _run(sf_cmd(model, data, out, horizon, freq, season))
+        wall, mem, load = _run(sf_cmd(model, data, out, horizon, freq, season))
         fc = pl.read_parquet(out)
         rows.append(
             {
@@ -288,6 +317,7 @@ def bench(
                 "series": fc["sku"].n_unique(),
                 "wall_s": wall,
                 "peak_gib": mem,
+                "load": load,
                 **score(train, test, fc, season, freq),
             }
         )
@@ -321,7 +351,7 @@ def _extrapolate(
     """Full-set wall time from the marginal cost between half the sample and the sample
     (so one-off start-up and JIT compilation are not multiplied)."""
     half = _sample(train, folder, sample // 2)
-    wall_half, _ = _run(sf_cmd(model, half, folder / "half.parquet", horizon, freq, season))
+    wall_half, _, _ = _run(sf_cmd(model, half, folder / "half.parquet", horizon, freq, season))
     per_series = max(wall - wall_half, 0.0) / (sample - sample // 2)
     total = train["sku"].n_unique()
     row: dict[str, object] = {
@@ -380,7 +410,11 @@ def datasets(n_synth: int) -> Iterator[tuple[str, pl.DataFrame, int, str, int, l
     else:
         print("carparts data absent: skipped", file=sys.stderr)
     if n_synth > 0:
-        yield (f"synthetic{n_synth // 1000}k", synthetic(n_synth, 730 + 28), 28, "D", 7, [])
+        name = f"synthetic{n_synth // 1000}k"
+        path = WORK / name / "all.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_synthetic(path, n_synth, 730 + 28)  # in chunks: a large set fits in memory once
+        yield (name, pl.read_parquet(path), 28, "D", 7, [])
 
 
 def table(rows: list[dict[str, object]]) -> str:
@@ -398,6 +432,7 @@ def table(rows: list[dict[str, object]]) -> str:
         "cov10",
         "cov50",
         "cov90",
+        "load",
     ]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:

@@ -176,8 +176,9 @@ def forecast_partitions(
         model=model,
         windows=windows,
         seed=seed,
+        progress=progress,
     )
-    frames = run.frames(progress)
+    frames = run.frames()
     if items is None or len(run.parts) == 1:
         yield from frames
         return
@@ -197,6 +198,8 @@ class _Run:
     model: str
     windows: int
     seed: int
+    progress: Progress = None
+    done: int = 0
     dates: list[dt.date] = field(default_factory=list)
 
     @property
@@ -250,11 +253,12 @@ class _Run:
             quantiles=self.quantiles,
             model=self.model,
             windows=self.windows,
-            progress=None,
+            progress=self.step(y.shape[0]),
             seed=self.seed,
             coef=trained.coef,
             common=trained.common,
         )
+        self.done += y.shape[0]
         ahead = lift_matrix(
             cells, n=prep.panel.y.shape[0], first=self.n_periods, count=self.horizon
         )
@@ -266,6 +270,18 @@ class _Run:
             model=fit.model,
             common=fit.common,
         )
+
+    def step(self, rows: int) -> Progress:
+        """Progress of a fit of ``rows`` series as series fitted of the catalogue (each
+        series is fitted once: in the sample or in its partition)."""
+        report, total, done = self.progress, self.cat.keys.height, self.done
+        if report is None:
+            return None
+
+        def step(models: int, of: int) -> None:
+            report(done + rows * models // max(of, 1), total)
+
+        return step
 
     def train(self, prep: Prepared, lifts: pl.DataFrame) -> _Trained:
         """Global model and pooled score quantile learned on ``prep`` (the sample), and the
@@ -288,7 +304,7 @@ class _Run:
         fit = self.fit(prep, lifts, None, first)
         return _Trained(lifts, coef, fit.common, prep.panel.keys, fit)
 
-    def frames(self, progress: Progress) -> Iterator[pl.DataFrame]:
+    def frames(self) -> Iterator[pl.DataFrame]:
         """Each partition's forecast, sorted; cold-started when the run has one partition,
         else with a ``_short`` column marking the series cold start will replace."""
         single = self.prep(self.parts[0]) if len(self.parts) == 1 else None
@@ -296,18 +312,14 @@ class _Run:
         sample = sample_skus(self.cat.keys, self.seed)
         whole = single is not None and sample.len() == self.parts[0].len()
         trained = self.train(single if whole and single is not None else self.prep(sample), lifts)
-        total, done = self.cat.keys.height, 0
         for skus in self.parts:
             prep = single if single is not None else self.prep(skus)
             fit = self.splice(prep, lifts, trained)
             frame = self.cold(
                 to_frame(prep.panel, fit, first=self.n_periods, quantiles=self.quantiles), prep
             )
-            done += prep.panel.keys.height
             del prep, fit  # the next partition must not share memory with this one
             single = None if len(self.parts) > 1 else single
-            if progress is not None:
-                progress(done, total)
             yield frame.sort("sku", "location", "date")
 
     def splice(self, prep: Prepared, lifts: pl.DataFrame, trained: _Trained) -> Fit:
