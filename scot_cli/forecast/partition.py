@@ -272,14 +272,14 @@ class _Run:
         )
 
     def step(self, rows: int) -> Progress:
-        """Progress of a fit of ``rows`` series as series fitted of the catalogue (each
-        series is fitted once: in the sample or in its partition)."""
-        report, total, done = self.progress, self.cat.keys.height, self.done
+        """Progress of a fit of ``rows`` series in models fitted times series, over the
+        catalogue (each series is fitted once: in the sample or in its partition)."""
+        report, series, done = self.progress, self.cat.keys.height, self.done
         if report is None:
             return None
 
         def step(models: int, of: int) -> None:
-            report(done + rows * models // max(of, 1), total)
+            report(done * of + rows * models, series * of)
 
         return step
 
