@@ -8,6 +8,7 @@ binary to a terminal or over one of the run's inputs.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -155,22 +156,29 @@ class Run:
         table: Table | None,
         *,
         extra: Mapping[str, Any] | None = None,
+        trusted: bool = False,
+        presorted: bool = False,
     ) -> None:
-        """Validate, sort by key and write ``df`` to ``out`` (stdout when None or ``-``)."""
+        """Validate, sort by key and write ``df`` to ``out`` (stdout when None or ``-``).
+
+        ``trusted``: ``df`` was built from validated inputs whose keys it keeps, so its keys
+        are not checked again (:func:`scot_cli.validate.validate`). ``presorted``: ``df`` is
+        already in key order (the caller has checked), so it is not sorted again.
+        """
         if table is not None:
-            df = table.validate(df, source=f"{self.command} output {table.name}")
+            from scot_cli.validate import validate
+
+            df = validate(table, df, source=f"{self.command} output {table.name}", trusted=trusted)
             keys = [k for k in table.keys if k in df.columns]
-            if keys:
+            if keys and not presorted:
                 df = df.sort(keys, maintain_order=True)
-        arrow = df.to_arrow()
-        meta = dict(arrow.schema.metadata or {})
-        meta[PROVENANCE_KEY] = json.dumps(self.provenance(extra), sort_keys=True).encode()
-        arrow = arrow.replace_schema_metadata(meta)
+        prov = json.dumps(self.provenance(extra), sort_keys=True).encode()
+        arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: prov})
         if out is None or out == "-":
-            write_stdout_parquet(arrow)
+            write_stdout_parquet(arrow, meta)
             return
         self._refuse_input_overwrite(out)
-        atomic_write(Path(out), lambda f: pq.write_table(arrow, f, compression="zstd"))
+        atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
 
     def _refuse_input_overwrite(self, out: str) -> None:
         target = Path(out).resolve()
@@ -228,17 +236,79 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def write_stdout_parquet(arrow: pa.Table) -> None:
-    """Write Parquet to stdout; refuse when stdout is a terminal."""
+def write_stdout_parquet(arrow: pa.Table, meta: Mapping[bytes, bytes] | None = None) -> None:
+    """Write Parquet to stdout; refuse when stdout is a terminal.
+
+    With ``meta`` (from :func:`parquet_arrow`), ``arrow`` is written by :func:`write_parquet`.
+    """
     if stdout_is_terminal():
         raise UsageError(
             "refusing to write binary Parquet to a terminal; pass -o FILE or pipe into "
             "another command (e.g. '| scot inspect -')"
         )
     buf = io.BytesIO()
-    pq.write_table(arrow, buf, compression="zstd")
+    if meta is None:
+        pq.write_table(arrow, buf, compression="zstd")
+    else:
+        write_parquet(arrow, buf, meta)
     sys.stdout.buffer.write(buf.getvalue())
     sys.stdout.buffer.flush()
+
+
+_ARROW_SCHEMA_KEY = b"ARROW:schema"
+_STRINGS = (pl.String, pl.Enum, pl.Categorical)
+
+
+def parquet_arrow(
+    df: pl.DataFrame, meta: Mapping[bytes, bytes]
+) -> tuple[pa.Table, dict[bytes, bytes]]:
+    """``df`` as Arrow for :func:`write_parquet`, and the file's key-value metadata.
+
+    Strings are handed over without a copy: String columns as string views, Enum and
+    Categorical columns as dictionaries (the Parquet writer then takes each dictionary as
+    it is instead of hashing every value). The Arrow schema stored in the file is the one
+    ``df.to_arrow()`` gives with those columns as plain strings, with ``meta`` added, so
+    every reader (polars, pyarrow, duckdb) sees the same types and metadata as always.
+    """
+    strings = [c for c, dt in df.schema.items() if isinstance(dt, _STRINGS)]
+    plain = df.drop(strings).to_arrow()
+    schema_df = df.head(0).with_columns(pl.col(strings).cast(pl.String))
+    schema = schema_df.to_arrow().schema
+    stored = dict(schema.metadata or {})
+    stored.update(meta)
+    schema = schema.with_metadata(stored)
+    fast = df.select(strings).to_arrow(compat_level=pl.CompatLevel.newest())
+    columns = []
+    for name in df.columns:
+        if name not in strings:
+            columns.append(plain.column(name))
+            continue
+        col = fast.column(name)
+        if pa.types.is_dictionary(col.type):
+            col = pa.chunked_array(
+                [
+                    pa.DictionaryArray.from_arrays(
+                        chunk.indices, chunk.dictionary.cast(pa.string())
+                    )
+                    for chunk in col.chunks
+                ],
+                type=pa.dictionary(col.type.index_type, pa.string()),
+            )
+        columns.append(col)
+    kv = dict(stored)
+    kv[_ARROW_SCHEMA_KEY] = base64.b64encode(schema.serialize().to_pybytes())
+    return pa.table(columns, names=df.columns), kv
+
+
+def write_parquet(arrow: pa.Table, sink: Any, meta: Mapping[bytes, bytes]) -> None:
+    """Write ``arrow`` (from :func:`parquet_arrow`) as zstd Parquet with key-value ``meta``.
+
+    The Arrow schema is stored from ``meta`` (not derived from ``arrow``, whose string
+    columns are views and dictionaries).
+    """
+    with pq.ParquetWriter(sink, arrow.schema, compression="zstd", store_schema=False) as writer:
+        writer.write_table(arrow)
+        writer.add_key_value_metadata(dict(meta))
 
 
 def write_text_stdout(text: str) -> None:
