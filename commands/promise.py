@@ -46,7 +46,7 @@ def run(
 ) -> None:
     """Promise a delivery date per order line, met with the given confidence."""
     from scot_cli.io import Run
-    from scot_cli.promise import decide_from_inputs
+    from scot_cli.promise import decide_for_output
     from scot_cli.promise.schema import PROMISES
 
     if not 0 < confidence < 1:
@@ -65,8 +65,9 @@ def run(
         inputs["receipts"] = run_.read(receipts, RECEIPTS, role="receipts")
     _check_nodes(inputs, {"orders": orders, "inventory": inventory, "nodes": nodes, "lanes": lanes})
     with progress("promising") as bar:
-        result = decide_from_inputs(inputs, params, progress=bar)
-    run_.write(result, out, PROMISES)
+        result, key_ordered = decide_for_output(inputs, params, progress=bar)
+    # built from the validated orders, whose keys it keeps
+    run_.write(result, out, PROMISES, trusted=True, presorted=key_ordered)
     counts = result["status"].value_counts()
     info(
         f"promised {result.height:,} lines ({mode.value}, split {split.value}): "

@@ -15,7 +15,7 @@ from .registry import MODES, SPLITS
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["MODES", "SPLITS", "decide_from_inputs", "promise"]
+__all__ = ["MODES", "SPLITS", "decide_for_output", "decide_from_inputs", "promise"]
 
 
 def decide_from_inputs(
@@ -33,6 +33,31 @@ def decide_from_inputs(
     from .core import promise
 
     return promise(
+        inputs["orders"],
+        inventory=inputs["inventory"],
+        nodes=inputs["nodes"],
+        lanes=inputs["lanes"],
+        calendar=inputs.get("calendar"),
+        receipts=inputs.get("receipts"),
+        confidence=float(params.get("confidence", 0.95)),
+        mode=str(params.get("mode", "snapshot")),
+        split=str(params.get("split", "allow")),
+        progress=progress,
+    )
+
+
+def decide_for_output(
+    inputs: Mapping[str, pl.DataFrame],
+    params: Mapping[str, Any],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pl.DataFrame, bool]:
+    """:func:`decide_from_inputs` for ``scot promise``: the table as
+    :func:`scot_cli.promise.core.promise_table` gives it (Enum columns, sequence order) and
+    whether it is in key order."""
+    from .core import promise_table
+
+    return promise_table(
         inputs["orders"],
         inventory=inputs["inventory"],
         nodes=inputs["nodes"],

@@ -18,7 +18,27 @@ from .supply import build_supply
 
 def sequence(orders: pl.DataFrame) -> pl.DataFrame:
     """Order lines in order-time sequence (ties by order id, then line): commit mode's order."""
+    if in_order(orders, ("order_time", "order_id", "line")):
+        return orders  # often already so; checking costs a fraction of the sort
     return orders.sort("order_time", "order_id", "line")
+
+
+def in_order(df: pl.DataFrame, cols: tuple[str, ...], *, strict: bool = False) -> bool:
+    """Whether the rows of ``df`` (no nulls in ``cols``) are sorted by ``cols``.
+
+    ``strict``: and no two rows have equal ``cols``.
+    """
+    if df.height < 2:
+        return True
+    expr: pl.Expr | None = None
+    for c in reversed(cols):
+        cur, nxt = pl.col(c), pl.col(c).shift(-1)
+        if expr is None:
+            expr = (cur < nxt) if strict else (cur <= nxt)
+        else:
+            expr = (cur < nxt) | ((cur == nxt) & expr)
+    assert expr is not None
+    return bool(df.select(expr.slice(0, df.height - 1).all()).item())
 
 
 #: Days after the last order day within which receipts can still be promised.
@@ -120,13 +140,50 @@ def promise(
     pl.DataFrame
         The promises table (:data:`scot_cli.promise.schema.PROMISES`), in sequence order.
     """
+    table, _ = promise_table(
+        orders,
+        inventory=inventory,
+        nodes=nodes,
+        lanes=lanes,
+        calendar=calendar,
+        receipts=receipts,
+        confidence=confidence,
+        mode=mode,
+        split=split,
+        progress=progress,
+    )
+    return table.with_columns(pl.col(pl.Enum).cast(pl.String))
+
+
+def promise_table(
+    orders: pl.DataFrame,
+    *,
+    inventory: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    calendar: pl.DataFrame | None = None,
+    receipts: pl.DataFrame | None = None,
+    confidence: float = 0.95,
+    mode: str = "snapshot",
+    split: str = "allow",
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pl.DataFrame, bool]:
+    """:func:`promise` for writing: parameters as there.
+
+    Returns
+    -------
+    tuple[pl.DataFrame, bool]
+        The promises table in sequence order, its few-valued string columns as Enum columns
+        (what ``scot promise`` writes as they are), and whether that order is also the
+        table's key order (order id, line).
+    """
     if mode not in MODES or split not in SPLITS:
         raise ValueError(f"mode {mode!r} or split {split!r} unknown; see MODES and SPLITS")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence {confidence!r} is not in (0, 1)")
     seq = sequence(orders)
     if seq.height == 0:
-        return assemble_empty(seq)
+        return assemble_empty(seq), True
     prob = prepare(
         seq,
         inventory=inventory,
@@ -151,7 +208,8 @@ def promise(
         dec = _snapshot(
             prob.tables, prob.state, prob.lines, prob.starts, prob.counts, one_box=prob.one_box
         )
-    return assemble(seq, prob.tables.grid, prob.lines, dec, confidence=confidence)
+    out = assemble(seq, prob.tables.grid, prob.lines, dec, confidence=confidence)
+    return out, in_order(seq, ("order_id", "line"), strict=True)
 
 
 @dataclass

@@ -12,8 +12,9 @@ import numpy as np
 import polars as pl
 
 from .commit import Decided
-from .engine import LEVELS, Lines
+from .engine import Lines
 from .grid import Grid, normal_cdf
+from .schema import REASONS, STATUSES
 
 _MAX_STEPS = 60
 _MAX_LAG = 32
@@ -93,10 +94,25 @@ def _unique_shipments(order: np.ndarray, key: np.ndarray) -> np.ndarray:
     return np.sort(idx[new])
 
 
+def _enum_column(
+    name: str, values: tuple[str, ...], idx: np.ndarray, valid: np.ndarray
+) -> pl.Series:
+    """``values[idx]`` as an Enum column (null where not ``valid``): no string is copied."""
+    names, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    categories = [str(v) for v in names] or [""]
+    code = inverse[np.clip(idx, 0, max(len(values) - 1, 0))] if len(values) else np.zeros_like(idx)
+    at = pl.Series(code.astype(np.uint32)).set(pl.Series(~valid), None)
+    return pl.Series(name, categories, dtype=pl.Enum(categories)).gather(at)
+
+
 def assemble(
     sorted_orders: pl.DataFrame, grid: Grid, lines: Lines, dec: Decided, *, confidence: float
 ) -> pl.DataFrame:
-    """The promises table for ``sorted_orders`` (in sequence order) and their decisions."""
+    """The promises table for ``sorted_orders`` (in sequence order) and their decisions.
+
+    The columns with few distinct values (``ship_node``, ``status``, ``reason``, ``path``,
+    ``modes``) are Enum columns; :func:`scot_cli.promise.core.promise` casts them to strings.
+    """
     path, date, prob = order_dates(grid, lines, dec, confidence=confidence)
     has = dec.fc >= 0
     f = np.maximum(dec.fc, 0)
@@ -108,9 +124,8 @@ def assemble(
         2 + np.maximum(dec.level, 1 if len(grid.fcs) == 0 else 0),
         np.where(waits, 0, np.where(dec.split, 1, -1)),
     )
-    reasons = pl.Series(["receipt", "split", *LEVELS])
-    statuses = pl.Series(["promised", "backorder", "unavailable"])
     day0 = grid.day0
+    missing = pl.Series(~has)
 
     def day_col(name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
         return (
@@ -120,24 +135,14 @@ def assemble(
         )
 
     return sorted_orders.select("order_id", "line", "sku", "qty", "destination").with_columns(
-        pl.Series("ship_node", list(grid.fcs) or [""], dtype=pl.String)
-        .gather(pl.Series(f))
-        .set(pl.Series(~has), None),
+        _enum_column("ship_node", grid.fcs, f, has),
         day_col("ship_date", dec.ship, has),
         day_col("promise_date", date, has),
-        pl.Series("promise_days", np.where(has, date - lines.day, 0)).set(pl.Series(~has), None),
-        pl.Series("on_time_prob", np.where(has, np.minimum(prob, 1.0), 0.0)).set(
-            pl.Series(~has), None
-        ),
-        statuses.gather(pl.Series(status)).alias("status"),
-        reasons.gather(pl.Series(np.maximum(reason, 0)))
-        .set(pl.Series(reason < 0), None)
-        .alias("reason"),
+        pl.Series("promise_days", np.where(has, date - lines.day, 0)).set(missing, None),
+        pl.Series("on_time_prob", np.where(has, np.minimum(prob, 1.0), 0.0)).set(missing, None),
+        _enum_column("status", STATUSES, status, np.ones(len(status), dtype=bool)),
+        _enum_column("reason", tuple(REASONS), reason, reason >= 0),
         day_col("waits_for", dec.avail, waits),
-        *(
-            pl.Series(name, list(values) or [""], dtype=pl.String)
-            .gather(pl.Series(np.maximum(path, 0)))
-            .set(pl.Series(~has), None)
-            for name, values in (("path", grid.path_names), ("modes", grid.path_modes))
-        ),
+        _enum_column("path", grid.path_names, path, has),
+        _enum_column("modes", grid.path_modes, path, has),
     )
