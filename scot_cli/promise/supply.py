@@ -11,6 +11,7 @@ ch. 3, cumulative ATP).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -37,6 +38,15 @@ class Supply:
     count: np.ndarray
     ev_day: np.ndarray
     ev_cum: np.ndarray
+
+    @cached_property
+    def total(self) -> np.ndarray:
+        """All the supply of each ``sf`` once every arrival is in (on hand included)."""
+        out: np.ndarray = self.on_hand.copy()
+        if self.ev_cum.size:
+            owner = np.repeat(np.arange(self.count.size), self.count)
+            np.maximum.at(out, owner, self.ev_cum)
+        return out
 
     def available_day(self, sf: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Day index from which cumulative supply covers ``need`` (-1: now; NEVER: never)."""

@@ -3,6 +3,7 @@ never precede the order, promised lines meet the confidence, stock and capacity 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from scot_cli.promise import promise
 from scot_cli.promise.commit import commit_units
 from scot_cli.promise.core import prepare, sequence
+from scot_cli.promise.engine import choose, choose_fast
 from scot_cli.promise.reference import sequential_commit
 from scot_cli.schema import INVENTORY, LANES, NODES, ORDERS
 
@@ -138,6 +140,37 @@ def test_commit_equals_the_one_at_a_time_loop(
     np.testing.assert_array_equal(fast.avail[has], slow.avail[has])
     np.testing.assert_array_equal(fast.level[~has], slow.level[~has])
     np.testing.assert_array_equal(fast.split, slow.split)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.booleans(), st.data())
+def test_the_snapshot_short_cut_chooses_as_the_full_search(
+    tables: dict[str, pl.DataFrame], one_box: bool, data: st.DataObject
+) -> None:
+    p = prepare(
+        sequence(tables["orders"]),
+        inventory=tables["inventory"],
+        nodes=tables["nodes"],
+        lanes=tables["lanes"],
+        calendar=None,
+        receipts=None,
+        confidence=0.9,
+        one_box=one_box,
+    )
+    grid = p.tables.grid
+    # small FC capacities and stock and capacity already taken, so that every branch is met
+    cap = data.draw(st.lists(st.sampled_from([np.inf, 1.0, 2.0, 4.0]), min_size=len(grid.fcs)))
+    grid = dataclasses.replace(grid, capacity=np.array(cap[: len(grid.fcs)], dtype=float))
+    tab = dataclasses.replace(p.tables, grid=grid)
+    state = p.state
+    if data.draw(st.booleans()):
+        rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+        state.committed[:] = rng.integers(0, 3, state.committed.size)
+        state.shipped[:] = rng.integers(0, 3, state.shipped.shape)
+    fast = choose_fast(tab, state, p.lines, p.starts, p.counts)
+    full = choose(tab, state, p.lines, p.starts, p.counts)
+    for name in ("fc", "ship", "level", "avail", "release"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(full, name), err_msg=name)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
