@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ from _machine import REPO, header, write_section
 
 DATA = REPO.parent / "shared" / "data" / "forecast" / "carparts_monthly.parquet"
 WORK = REPO / "bench-data" / "forecast"
-SF_MODELS = ("AutoETS", "AutoTheta", "CrostonOptimized", "TSB", "IMAPA", "SeasonalNaive")
+#: The slow full-set models last, so that a run stopped early has the cheap ones.
+SF_MODELS = ("AutoETS", "AutoTheta", "IMAPA", "SeasonalNaive", "CrostonOptimized", "TSB")
 SLOW = ("AutoETS", "AutoTheta")
 LOCK = "/tmp/scot-bench.lock"
 QS = (0.1, 0.5, 0.9)
@@ -90,6 +92,13 @@ def write_synthetic(path: Path, n: int, days: int, chunk: int = 20_000) -> int:
     if writer is not None:
         writer.close()
     return rows
+
+
+def pq_rows(path: Path) -> int:
+    """Rows of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def _tree_rss(pid: int) -> float:
@@ -280,8 +289,10 @@ def bench(
     season: int,
     scot_extra: list[str],
     sample: int | None = None,
+    save: Callable[[list[dict[str, object]]], None] | None = None,
 ) -> list[dict[str, object]]:
-    """Run every contender on one dataset; rows of the results table."""
+    """Run every contender on one dataset; rows of the results table (``save`` is called
+    with the rows so far after each contender, so a stopped run keeps what it measured)."""
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)
     train, test = split(sales, horizon, freq)
@@ -327,6 +338,8 @@ def bench(
             rows.append(
                 _extrapolate(name, model, train, folder, sample, wall, horizon, freq, season)
             )
+        if save is not None:
+            save(rows)
     return rows
 
 
@@ -413,7 +426,9 @@ def datasets(n_synth: int) -> Iterator[tuple[str, pl.DataFrame, int, str, int, l
         name = f"synthetic{n_synth // 1000}k"
         path = WORK / name / "all.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_synthetic(path, n_synth, 730 + 28)  # in chunks: a large set fits in memory once
+        days = 730 + 28
+        if not path.exists() or pq_rows(path) != n_synth * days:
+            write_synthetic(path, n_synth, days)  # in chunks: a large set fits in memory once
         yield (name, pl.read_parquet(path), 28, "D", 7, [])
 
 
@@ -508,8 +523,11 @@ def report(rows: list[dict[str, object]]) -> str:
         "too long to repeat); the machine is shared and was loaded by other benchmarks. "
         "`skus` counts skus (the fixtures have 8 locations per sku). The figures come from "
         "`python benchmarks/forecast_vs_statsforecast.py --synthetic 0` (fixtures), "
-        "`... --only carparts --synthetic 0` and "
-        "`... --only synthetic --synthetic 10000 --ets-sample 200`; this page from `--report`."
+        "`... --only carparts --synthetic 0`, "
+        "`... --only synthetic --synthetic 10000 --ets-sample 200` and "
+        "`... --only synthetic --synthetic 100000 --ets-sample 200` (the 10k results were "
+        "kept as results-synthetic10k.json); this page from `--report`. Runs before "
+        "2026-11-26 took no benchmark lock and recorded no load (blank `load`)."
         "\n\n"
         + table(rows)
         + "\n\nTargets:\n\n"
@@ -555,6 +573,10 @@ def saved_results() -> list[dict[str, object]]:
     return [r for name in rows for r in rows[name]]
 
 
+def _save(target: Path, before: list[dict[str, object]], rows: list[dict[str, object]]) -> None:
+    target.write_text(json.dumps(before + rows, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic", type=int, default=100_000)
@@ -582,6 +604,9 @@ def main() -> None:
             continue
         print(f"== {name}", flush=True)
         big = sales["sku"].n_unique() > 5 * args.ets_sample
+        name_part = f"-{args.only}" if args.only else ""
+        target = WORK / f"results{name_part}.json"
+        save = partial(_save, target, list(rows))
         rows += bench(
             name,
             sales,
@@ -590,9 +615,9 @@ def main() -> None:
             season=season,
             scot_extra=extra,
             sample=args.ets_sample if big else None,
+            save=save,
         )
-        name_part = f"-{args.only}" if args.only else ""
-        (WORK / f"results{name_part}.json").write_text(json.dumps(rows, indent=1))
+        target.write_text(json.dumps(rows, indent=1))
     print(write_section("forecast", report(rows)))
 
 
