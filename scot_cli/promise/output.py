@@ -97,11 +97,14 @@ def _unique_shipments(order: np.ndarray, key: np.ndarray) -> np.ndarray:
 def _enum_column(
     name: str, values: tuple[str, ...], idx: np.ndarray, valid: np.ndarray
 ) -> pl.Series:
-    """``values[idx]`` as an Enum column (null where not ``valid``): no string is copied."""
+    """``values[idx]`` as an Enum column of the values used (null where not ``valid``)."""
+    if not values:
+        return pl.repeat(None, len(idx), dtype=pl.Enum([""]), eager=True).alias(name)
     names, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    categories = [str(v) for v in names] or [""]
-    code = inverse[np.clip(idx, 0, max(len(values) - 1, 0))] if len(values) else np.zeros_like(idx)
-    at = pl.Series(code.astype(np.uint32)).set(pl.Series(~valid), None)
+    code = inverse[np.clip(idx, 0, len(values) - 1)]
+    used = np.bincount(code[valid], minlength=len(names)) > 0
+    categories = [str(v) for v in names[used]] or [""]
+    at = pl.Series((np.cumsum(used) - 1)[code].astype(np.uint32)).set(pl.Series(~valid), None)
     return pl.Series(name, categories, dtype=pl.Enum(categories)).gather(at)
 
 
