@@ -530,10 +530,47 @@ def report(rows: list[dict[str, object]]) -> str:
         "2026-11-26 took no benchmark lock and recorded no load (blank `load`)."
         "\n\n"
         + table(rows)
+        + "\n\n"
+        + NOTES
         + "\n\nTargets:\n\n"
         + "\n".join(verdicts(rows))
         + "\n"
         + scale_section()
+    )
+
+
+NOTES = (
+    "Notes: in the synthetic10k run the IMAPA worker was stopped by mistake; IMAPA and "
+    "SeasonalNaive were re-run afterwards with the same worker and scoring "
+    "(`_run(sf_cmd(...))`, `score(...)`) on the same files, at a quieter time, so their wall "
+    "times are not comparable with the rest of that block. The synthetic100k set comes from "
+    "the same generator in chunks of 20,000 series (seeded per chunk; its first 10,000 "
+    "series are not those of synthetic10k). Rows missing from a block are contenders that "
+    "had not run when the time for these measurements ran out (the full statsforecast set "
+    "on 100k series takes about an hour on this machine)."
+)
+
+
+def memory_section() -> str:
+    """Peak memory before reading by partitions (saved from the earlier scale run)."""
+    path = WORK / "scale-before-partitions.json"
+    if not path.exists():
+        return ""
+    before = json.loads(path.read_text())
+    cells = ", ".join(f"{r['series']:,} series {r['peak_gib']:.2f} GiB" for r in before["runs"])
+    return (
+        "Before partitions (the sales read and validated as one frame, `"
+        f"{before['command']}`): {cells}; {before['estimate']}\n\n"
+        "Where the memory went, measured by sampling the resident set with the Python stack "
+        "of the run: reading (the file's bytes, the parsed frame and its validation: 1.5 GiB "
+        "for 20,000 series x 730 days) and the model stage, which held every model's "
+        "forecasts twice while stacking them. Now the file is scanned lazily, each partition "
+        "of `--batch-size` series is read with a filter on its sku range, validated, "
+        "forecast and appended to the output; the models write into one preallocated "
+        "array; the global model's cumulative sums are taken in place; history without "
+        "events is not copied. The peak is now the validation of one partition's rows (its "
+        "duplicate-key check hashes every row) at about 1.9 GiB, the same from 40,000 to "
+        "100,000 series. Values stay float64: float32 would change every forecast.\n"
     )
 
 
@@ -559,7 +596,7 @@ def scale_section() -> str:
             f"| {r['series']:,} | {r['rows']:,} | {r['wall_s']:.0f} | {r['peak_gib']:.2f} "
             f"| {r.get('load', '')} |"
         )
-    lines += ["", runs["estimate"], ""]
+    lines += ["", runs["estimate"], "", memory_section()]
     return "\n".join(lines)
 
 
