@@ -124,7 +124,6 @@ def sample_skus(keys: pl.DataFrame, seed: int) -> pl.Series:
 class _Trained:
     """What the sample hands to every partition."""
 
-    lifts: pl.DataFrame
     coef: tuple[Array, Array] | None
     common: Array | None
     keys: pl.DataFrame
@@ -240,9 +239,15 @@ class _Run:
         return lifts_from_sums(merge_lift_sums(sums))
 
     def fit(
-        self, prep: Prepared, lifts: pl.DataFrame, rows: np.ndarray | None, trained: _Trained
+        self,
+        prep: Prepared,
+        lifts: pl.DataFrame,
+        rows: np.ndarray | None,
+        coef: tuple[Array, Array] | None,
+        common: Array | None,
     ) -> Fit:
-        """Forecast ``rows`` of ``prep`` (all when None) with what the sample learned."""
+        """Forecast ``rows`` of ``prep`` (all when None) with the global model's ``coef``
+        and the pooled score quantile ``common`` (learned on these rows when None)."""
         y, cells = _lifted(prep, self.n_periods, lifts)
         if rows is not None:
             y = y[rows]
@@ -255,8 +260,8 @@ class _Run:
             windows=self.windows,
             progress=self.step(y.shape[0]),
             seed=self.seed,
-            coef=trained.coef,
-            common=trained.common,
+            coef=coef,
+            common=common,
         )
         self.done += y.shape[0]
         ahead = lift_matrix(
@@ -300,9 +305,8 @@ class _Run:
                 seed=self.seed,
             )
             del y
-        first = _Trained(lifts, coef, None, prep.panel.keys, _EMPTY)
-        fit = self.fit(prep, lifts, None, first)
-        return _Trained(lifts, coef, fit.common, prep.panel.keys, fit)
+        fit = self.fit(prep, lifts, None, coef, None)
+        return _Trained(coef, fit.common, prep.panel.keys, fit)
 
     def frames(self) -> Iterator[pl.DataFrame]:
         """Each partition's forecast, sorted; cold-started when the run has one partition,
@@ -337,7 +341,8 @@ class _Run:
         if kept.all():
             f = trained.fit
             return Fit(mean=f.mean[at], quantiles=f.quantiles[at], model=f.model[at])
-        fresh = self.fit(prep, lifts, None if not kept.any() else np.flatnonzero(~kept), trained)
+        rows = np.flatnonzero(~kept) if kept.any() else None
+        fresh = self.fit(prep, lifts, rows, trained.coef, trained.common)
         if not kept.any():
             return fresh
         n, f = kept.size, trained.fit
@@ -406,6 +411,3 @@ class _Run:
         lows = np.array([p[0] for p in self.parts], dtype=object)
         at = np.maximum(np.searchsorted(lows, new.to_numpy(), side="right") - 1, 0)
         return [new.filter(pl.Series(at == i)) for i in range(len(self.parts))]
-
-
-_EMPTY = Fit(mean=np.zeros((0, 0)), quantiles=np.zeros((0, 0, 0)), model=np.zeros(0, dtype=str))
