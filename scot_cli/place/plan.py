@@ -99,13 +99,21 @@ def before(prob: PlaceProblem, settings: Settings, *, solver: str = "highs") -> 
 def proportional_targets(prob: PlaceProblem) -> np.ndarray:
     """The simple rule: each FC gets supply in proportion to the demand of its nearest regions.
 
-    Skus without demand keep their current stock.
+    Skus without such demand keep their current stock and receive their arriving buys at
+    their eligible FCs in proportion to the stock held there (equally when none is held),
+    so every row sums to current stock plus arriving buys as :func:`evaluate` requires.
     """
     demand = nearest_demand(prob) * prob.eligible
     supply = prob.current.sum(axis=1) + prob.arriving
     total = demand.sum(axis=1, keepdims=True)
     share = np.divide(demand, total, out=np.zeros_like(demand), where=total > 0)
-    out: np.ndarray = np.where(total > 0, share * supply[:, None], prob.current)
+    held = prob.current * prob.eligible
+    base = np.where(held.sum(axis=1, keepdims=True) > 0, held, prob.eligible.astype(float))
+    size = base.sum(axis=1, keepdims=True)
+    keep = prob.current + np.divide(
+        base * prob.arriving[:, None], size, out=np.zeros_like(base), where=size > 0
+    )
+    out: np.ndarray = np.where(total > 0, share * supply[:, None], keep)
     return out
 
 

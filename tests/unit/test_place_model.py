@@ -214,6 +214,24 @@ def test_proportional_rule_splits_supply_by_nearest_demand() -> None:
     assert plan.rec[0].sum() == pytest.approx(30.0)
 
 
+def test_proportional_rule_receives_buys_of_skus_without_demand() -> None:
+    # S0 has no demand but 4 units arriving: the rule once kept its current stock only, so
+    # the targets lost the buys and evaluate() raised InfeasibleError (receipts fixed at 0).
+    prob = make_problem(
+        current=[[5, 0], [0, 0], [30, 0]],
+        mu=[[0, 0], [0, 0], [10, 20]],
+        cost=[[1, 3], [3, 1]],
+        arriving=[4, 6, 0],
+    )
+    target = proportional_targets(prob)
+    assert target[0] == pytest.approx([9.0, 0.0])
+    assert target[1] == pytest.approx([3.0, 3.0])
+    assert target[2] == pytest.approx([10.0, 20.0])
+    plan = evaluate(prob, target, Settings())
+    assert plan.rec.sum(axis=1) == pytest.approx([4.0, 6.0, 0.0])
+    assert plan.target == pytest.approx(target)
+
+
 @st.composite
 def problems(draw: st.DrawFn) -> PlaceProblem:
     n_s = draw(st.integers(1, 3))
