@@ -37,6 +37,8 @@ def placement_frame(plan: Plan) -> pl.DataFrame:
     rec = round_units(plan.rec, prob.arriving)
     net = target - prob.current - rec
     served = _served_by_fc(plan)
+    # a ten-thousandth of a unit in a period is the solver's tolerance, not demand served
+    served = np.where(served < 1e-4, 0.0, served)
     rate = served / max(prob.period_days, 1)
     cover = np.divide(target, rate, out=np.full_like(target, np.nan), where=rate > 1e-9)
     return pl.DataFrame(
