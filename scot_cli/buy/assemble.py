@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from .levels import str_column
-from .rounding import ROUNDINGS, round_orders
+from .levels import Labels
+from .rounding import ROUNDINGS, round_order_codes
 from .schema import BUY_ORDERS, BUY_POLICY
 
 KEYS = ["sku", "node"]
@@ -33,7 +33,10 @@ def build_outputs(
         pl.col("position").alias("inventory_position"),
     )
     if result is not None:
-        frame = frame.join(result, on="_idx", how="left", maintain_order="left")
+        if result.height == frame.height:  # every row planned, in the same order
+            frame = frame.hstack(result.drop("_idx"))
+        else:
+            frame = frame.join(result, on="_idx", how="left", maintain_order="left")
         if "level_reason" in frame.columns:
             frame = frame.with_columns(pl.coalesce("reason", "level_reason").alias("reason"))
     # round down only when a limit binds, so that rounding never breaks it
@@ -65,10 +68,11 @@ def _rounded(frame: pl.DataFrame, *, down: bool) -> pl.DataFrame:
     raw = frame.get_column("raw_qty").fill_null(0.0).to_numpy()
     pack = frame.get_column("case_pack").fill_null(1).to_numpy()
     moq = frame.get_column("moq").fill_null(0).to_numpy()
-    qty, label = round_orders(raw, case_pack=pack, moq=moq, down=down)
+    qty, codes = round_order_codes(raw, case_pack=pack, moq=moq, down=down)
+    codes[~planned] = ROUNDINGS.index("none")
     return frame.with_columns(
         pl.Series("qty", np.where(planned, qty + 0.0, np.nan)).fill_nan(None),
-        str_column("rounding", np.where(planned, label, "none"), ROUNDINGS),
+        Labels(codes, ROUNDINGS).column("rounding"),
     )
 
 

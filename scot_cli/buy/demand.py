@@ -20,9 +20,13 @@ summed over locations (flagged in ``extended_days``).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import operator
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -33,6 +37,7 @@ from .distributions import Array, norm_ppf
 QUANTILE_COLUMN = re.compile(r"^p(\d{1,2})$")
 #: Days at the end of the forecast whose average rate extends a short forecast.
 TAIL_DAYS = 7
+EPOCH = dt.date(1970, 1, 1)
 
 
 def quantile_columns(forecast: pl.DataFrame) -> list[tuple[float, str]]:
@@ -56,46 +61,136 @@ def period_days(forecast: pl.DataFrame) -> int:
 
 
 @dataclass(frozen=True)
-class ForecastArrays:
-    """Forecast rows attached to planned rows, as flat arrays (one entry per forecast row).
+class Block:
+    """The forecast rows of one block, attached: one entry per kept forecast row.
 
     ``row`` is the planned row each forecast row feeds, ``k`` its period index after the as-of
-    date (1 = first), ``offsets`` the quantile values minus the mean (columns ``levels``).
-    ``kmax`` (the last period) and ``tail_rates`` are per planned row.
+    date (1 = first), ``sd`` its spread and ``quantiles`` the quantile values. ``lo``/``hi``
+    bound the rows of the block when it is *local* (every row it feeds lies wholly inside it,
+    so sums can be taken over ``hi - lo + 1`` rows and are final); otherwise ``lo = 0`` and
+    ``hi = n - 1``. The arrays may be read-only views of the forecast's columns.
     """
 
     row: NDArray[np.int64]
     k: Array
     mean: Array
     sd: Array
-    offsets: tuple[Array, ...]
-    levels: tuple[float, ...]
-    step: int
-    n: int
-    kmax: Array
+    quantiles: tuple[Array, ...]
+    lo: int
+    hi: int
+
+    def total(self, values: Array, out: Array) -> None:
+        """Add the sum of ``values`` per row into ``out`` (exact: a row's values are summed
+        in forecast order, as one ``bincount`` over every forecast row would)."""
+        if self.lo == 0 and self.hi == out.shape[0] - 1:
+            out += np.bincount(self.row, weights=values, minlength=out.shape[0])
+            return
+        local = np.bincount(self.row - self.lo, weights=values, minlength=self.hi - self.lo + 1)
+        out[self.lo : self.hi + 1] += local
+
+
+class ForecastArrays:
+    """Forecast rows attached to planned rows, produced block by block on demand.
+
+    The forecast is never copied into arrays of its full length (21 million rows for a million
+    SKUs): each pass (:func:`interval_sums`, the tail rates) walks blocks of about
+    :data:`BLOCK_ROWS` forecast rows that stay in cache, reading views of the forecast's
+    columns. Blocks follow run boundaries; when every planned row is fed by one run and runs
+    come in row order (a forecast sorted like the rows) each block's sums are final, else one
+    block covers the whole forecast.
+
+    ``kmax`` (each row's last period) is per planned row; ``row``, ``k``, ``mean``, ``sd``,
+    ``quantiles`` and ``offsets`` give the flat arrays (built only when asked for).
+    """
+
+    def __init__(
+        self,
+        make: Callable[[int, int, int, int, int, int], Block],
+        bounds: list[tuple[int, int, int, int, int, int]],
+        *,
+        levels: tuple[float, ...],
+        step: int,
+        n: int,
+        kmax: Array,
+    ) -> None:
+        self._make = make
+        self._bounds = bounds
+        self.levels = levels
+        self.step = step
+        self.n = n
+        self.kmax = kmax
+
+    def blocks(self) -> Iterator[Block]:
+        """The blocks, computed afresh (cheap next to keeping them all in memory)."""
+        for bound in self._bounds:
+            block = self._make(*bound)
+            if block.row.size:
+                yield block
+
+    @functools.cached_property
+    def _flat(self) -> Block:
+        parts = list(self.blocks())
+        if not parts:
+            empty = np.zeros(0)
+            return Block(np.zeros(0, dtype=np.int64), empty, empty, empty, (), 0, self.n - 1)
+        width = len(parts[0].quantiles)
+        return Block(
+            np.concatenate([b.row for b in parts]),
+            np.concatenate([b.k for b in parts]),
+            np.concatenate([b.mean for b in parts]),
+            np.concatenate([b.sd for b in parts]),
+            tuple(np.concatenate([b.quantiles[j] for b in parts]) for j in range(width)),
+            0,
+            self.n - 1,
+        )
+
+    @property
+    def row(self) -> NDArray[np.int64]:
+        return self._flat.row
+
+    @property
+    def k(self) -> Array:
+        return self._flat.k
+
+    @property
+    def mean(self) -> Array:
+        return self._flat.mean
+
+    @property
+    def sd(self) -> Array:
+        return self._flat.sd
+
+    @property
+    def quantiles(self) -> tuple[Array, ...]:
+        return self._flat.quantiles
+
+    @property
+    def offsets(self) -> tuple[Array, ...]:
+        """Quantile values minus the mean, one array per level."""
+        return tuple(q - self.mean for q in self.quantiles)
 
     @functools.cached_property
     def tail_rates(self) -> tuple[Array, Array, Array]:
         """Per-day mean, variance and spread of each row's last ``TAIL_DAYS`` of forecast,
         summed over the locations that feed the row (computed only when some interval
         reaches past the forecast)."""
-        tail = self.k > self.kmax[self.row] - max(TAIL_DAYS // self.step, 1)
-        # the rate is a sum over locations, so divide by the distinct tail periods of the
-        # row, not by its tail forecast rows (one per location and period): counting rows
-        # divided the rate by the number of locations feeding the row
-        k = self.k[tail].astype(np.int64)
-        span = int(k.max()) + 1 if k.size else 1
-        pairs = np.unique(self.row[tail] * span + k)
-        periods = np.bincount(pairs // span, minlength=self.n)
+        last = self.kmax - max(TAIL_DAYS // self.step, 1)
+        periods = np.zeros(self.n, dtype=np.int64)
+        sums = np.zeros((3, self.n))
+        for b in self.blocks():
+            tail = b.k > last[b.row]
+            # the rate is a sum over locations, so divide by the distinct tail periods of
+            # the row, not by its tail forecast rows (one per location and period): counting
+            # rows divided the rate by the number of locations feeding the row
+            k = b.k[tail].astype(np.int64)
+            span = int(k.max()) + 1 if k.size else 1
+            pairs = np.unique(b.row[tail] * span + k)
+            periods += np.bincount(pairs // span, minlength=self.n)
+            b.total(b.mean * tail, sums[0])
+            b.total(b.sd**2 * tail, sums[1])
+            b.total(b.sd * tail, sums[2])
         per_day = np.where(periods > 0, 1 / np.maximum(periods * self.step, 1e-12), 0.0)
-
-        def total(values: Array) -> Array:
-            return np.asarray(
-                np.bincount(self.row, weights=values, minlength=self.n) * per_day,
-                dtype=np.float64,
-            )
-
-        return total(self.mean * tail), total(self.sd**2 * tail), total(self.sd * tail)
+        return sums[0] * per_day, sums[1] * per_day, sums[2] * per_day
 
 
 @dataclass(frozen=True)
@@ -109,46 +204,53 @@ class IntervalSums:
     extended_days: Array
 
 
-@dataclass(frozen=True)
 class Runs:
-    """Consecutive forecast rows that share a key: a run id per row and one key row per run.
+    """Consecutive forecast rows that share a key: one key row per run and where runs start.
 
     A forecast sorted by key (as ``scot forecast`` writes it) has one run per key, so joins
     touch one row per key instead of one per forecast row; an unsorted forecast still works,
-    with more runs.
+    with more runs. ``run`` (the run id of every forecast row) is built only when asked for.
     """
 
-    run: NDArray[np.int64]
-    keys: pl.DataFrame
-    starts: NDArray[np.int64]
+    def __init__(self, keys: pl.DataFrame, starts: NDArray[np.int64], rows: int) -> None:
+        self.keys = keys
+        self.starts = starts
+        self.rows = rows
+
+    @property
+    def lengths(self) -> NDArray[np.int64]:
+        """Forecast rows per run."""
+        return np.diff(self.starts, append=self.rows)
+
+    @functools.cached_property
+    def run(self) -> NDArray[np.int64]:
+        """Run id of every forecast row."""
+        return np.repeat(np.arange(self.starts.size, dtype=np.int64), self.lengths)
 
 
 def key_runs(forecast: pl.DataFrame, keys: list[str]) -> Runs:
-    """Run ids of ``forecast`` over ``keys`` and the key of each run."""
-    expr = pl.col(keys[0]) if len(keys) == 1 else pl.struct(keys)
-    ids = forecast.select(expr.rle_id().alias("_run")).get_column("_run").to_numpy()
-    run = ids.astype(np.int64)
-    starts = np.flatnonzero(np.diff(run, prepend=-1))  # rle ids step by one at each new run
-    return Runs(run, forecast.select(keys)[starts], starts)
-
-
-def attach(
-    forecast: pl.DataFrame, runs: Runs, rows: pl.DataFrame, *, keys: list[str], as_of: object
-) -> ForecastArrays:
-    """Attach each forecast row to its planned row (a join of runs, not rows) and flatten."""
-    qcols = quantile_columns(forecast)
-    step = period_days(forecast)
-    z = norm_ppf(np.array([q for q, _ in qcols])) if qcols else np.array([])
-    spread_ok = len(qcols) >= 2 and z[-1] > z[0]
-    # count demand is at least as variable as Poisson: quantiles of lumpy forecasts (mean
-    # above p90) understate the spread, so the variance is floored at the mean
-    floor = pl.col("mean").clip(lower_bound=0).sqrt()
-    sd_expr = (
-        pl.max_horizontal((pl.col(qcols[-1][1]) - pl.col(qcols[0][1])) / float(z[-1] - z[0]), floor)
-        if spread_ok
-        else floor
+    """The runs of ``forecast`` over ``keys`` and the key of each run."""
+    n = forecast.height
+    frame = forecast.select(keys)
+    if n == 0:
+        return Runs(frame, np.zeros(0, dtype=np.int64), 0)
+    # a run starts where any key differs from the row above (nulls equal nulls, as rle_id)
+    above, below = frame.slice(0, n - 1), frame.slice(1)
+    change = functools.reduce(
+        operator.or_, (below.get_column(k).ne_missing(above.get_column(k)) for k in keys)
     )
-    to_row = (
+    starts = np.empty(int(change.sum()) + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = change.arg_true().to_numpy()
+    starts[1:] += 1
+    return Runs(frame[starts], starts, n)
+
+
+def _run_rows(runs: Runs, rows: pl.DataFrame, keys: list[str]) -> NDArray[np.int64]:
+    """The row of ``rows`` each run feeds (-1 for none)."""
+    if runs.keys.equals(rows.select(keys)):
+        return np.arange(rows.height, dtype=np.int64)
+    return (
         runs.keys.with_row_index("_run")
         .join(rows.select(keys).with_row_index("_row"), on=keys, how="left")
         .sort("_run")
@@ -157,41 +259,135 @@ def attach(
         .to_numpy()
         .astype(np.int64)
     )
-    f = forecast.select(
-        ((pl.col("date") - pl.lit(as_of)).dt.total_days() / step).ceil().cast(pl.Float64),
-        pl.col("mean").cast(pl.Float64),
-        sd_expr.clip(lower_bound=0).cast(pl.Float64).alias("_sd"),
-        *[(pl.col(n) - pl.col("mean")).cast(pl.Float64).alias(n) for _, n in qcols],
+
+
+#: Forecast rows per block (about a megabyte per float column: the passes stay in cache).
+BLOCK_ROWS = 1 << 17
+
+
+class _Column:
+    """A forecast column read block by block: slices of one numpy view when the column is a
+    single chunk (no copy at all), else small per-block copies of the polars slice."""
+
+    def __init__(self, series: pl.Series) -> None:
+        self.series = series
+        self.whole = series.to_numpy() if series.n_chunks() == 1 else None
+
+    def take(self, start: int, stop: int) -> NDArray[Any]:
+        if self.whole is not None:
+            return self.whole[start:stop]
+        return self.series.slice(start, stop - start).to_numpy()
+
+
+def _period_column(forecast: pl.DataFrame, as_of: object, step: int) -> tuple[_Column, float, int]:
+    """``(column, offset, step)`` giving the period index ``k = ceil((column - offset) / step)``:
+    the date's day number when it is a date, else ``k`` itself (offset 0, step 1)."""
+    date = forecast.get_column("date")
+    if date.dtype == pl.Date and isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime):
+        return _Column(date.to_physical()), float((as_of - EPOCH).days), step
+    k = forecast.select(
+        ((pl.col("date") - pl.lit(as_of)).dt.total_days() / step).ceil().cast(pl.Float64)
     )
-    row = to_row[runs.run]
-    k = f.to_series(0).to_numpy()
+    return _Column(k.to_series()), 0.0, 1
+
+
+def _block_bounds(
+    starts: NDArray[np.int64], rows: int, to_row: NDArray[np.int64], n: int
+) -> list[tuple[int, int, int, int, int, int]]:
+    """``(first run, end run, first forecast row, end forecast row, lo, hi)`` per block.
+
+    Local blocks (many, cut at run starts) when the mapped runs feed strictly increasing
+    rows: every row then has all its forecast rows in one block. Else one block of all.
+    """
+    mapped = to_row[to_row >= 0]
+    runs = starts.size
+    if runs == 0 or mapped.size == 0 or not bool(np.all(mapped[1:] > mapped[:-1])):
+        return [(0, runs, 0, rows, 0, n - 1)]
+    cuts = np.unique(np.searchsorted(starts, np.arange(0, rows, BLOCK_ROWS)))
+    ends = np.append(cuts[1:], runs)
+    # rows fed by a block: after the last row fed before it, up to the last row it feeds
+    last_row = np.maximum.accumulate(np.where(to_row >= 0, to_row, -1))
+    out = []
+    for r0, r1 in zip(cuts.tolist(), ends.tolist(), strict=True):
+        hi = int(last_row[r1 - 1])
+        before = int(last_row[r0 - 1]) if r0 > 0 else -1
+        if hi <= before:
+            continue  # no mapped run in this block
+        stop = int(starts[r1]) if r1 < runs else rows
+        out.append((r0, r1, int(starts[r0]), stop, before + 1, hi))
+    return out
+
+
+def attach(
+    forecast: pl.DataFrame,
+    runs: Runs,
+    rows: pl.DataFrame,
+    *,
+    keys: list[str],
+    as_of: object,
+    run_rows: NDArray[np.int64] | None = None,
+) -> ForecastArrays:
+    """Attach each forecast row to its planned row (a join of runs, not rows), in blocks.
+
+    ``run_rows`` (the row of ``rows`` each run feeds, -1 for none) skips the join when the
+    caller already knows it.
+    """
+    qcols = quantile_columns(forecast)
+    step = period_days(forecast)
+    z = norm_ppf(np.array([q for q, _ in qcols])) if qcols else np.array([])
+    spread_ok = len(qcols) >= 2 and z[-1] > z[0]
+    inv_dz = 1.0 / float(z[-1] - z[0]) if spread_ok else 1.0
+    to_row = _run_rows(runs, rows, keys) if run_rows is None else run_rows
+    lengths = runs.lengths
+    period, offset, divide = _period_column(forecast, as_of, step)
+    mean_col = _Column(forecast.get_column("mean").cast(pl.Float64))
+    q_cols = [_Column(forecast.get_column(c).cast(pl.Float64)) for _, c in qcols]
+    n = rows.height
+
+    def periods(start: int, stop: int) -> Array:
+        k: Array = np.subtract(period.take(start, stop), offset, dtype=np.float64)
+        if divide != 1:
+            k /= divide
+            np.ceil(k, out=k)
+        return k
+
+    def make(r0: int, r1: int, start: int, stop: int, lo: int, hi: int) -> Block:
+        row = np.repeat(to_row[r0:r1], lengths[r0:r1])
+        k = periods(start, stop)
+        mean = np.asarray(mean_col.take(start, stop), dtype=np.float64)
+        quantiles = [np.asarray(c.take(start, stop), dtype=np.float64) for c in q_cols]
+        # count demand is at least as variable as Poisson: quantiles of lumpy forecasts
+        # (mean above p90) understate the spread, so the variance is floored at the mean
+        # (nulls are skipped as in a horizontal max)
+        floor = np.maximum(mean, 0.0)
+        np.sqrt(floor, out=floor)
+        if spread_ok:
+            sd = quantiles[-1] - quantiles[0]
+            sd *= inv_dz  # as polars divides by a scalar (bit for bit)
+            np.fmax(sd, floor, out=sd)
+        else:
+            sd = floor
+        np.maximum(sd, 0.0, out=sd)
+        # drop forecast rows that feed no planned row or fall on or before the as-of date
+        if not (bool((to_row[r0:r1] >= 0).all()) and k.size and k.min() >= 1):
+            keep = (row >= 0) & (k >= 1)
+            row, k, mean, sd = row[keep], k[keep], mean[keep], sd[keep]
+            quantiles = [q[keep] for q in quantiles]
+        return Block(row, k, mean, sd, tuple(quantiles), lo, hi)
+
     # latest period per planned row: a max per run (runs are contiguous), then per row
-    kmax = np.zeros(rows.height)
-    run_max = np.maximum.reduceat(k, runs.starts) if k.size else np.zeros(0)
-    mapped = to_row >= 0
-    np.maximum.at(kmax, to_row[mapped], run_max[mapped])
+    kmax = np.zeros(n)
+    bounds = _block_bounds(runs.starts, runs.rows, to_row, n)
+    for r0, r1, start, stop, _, _ in bounds:
+        k = periods(start, stop)
+        if k.size == 0:
+            continue
+        run_max = np.maximum.reduceat(k, runs.starts[r0:r1] - start)
+        mapped = to_row[r0:r1] >= 0
+        np.maximum.at(kmax, to_row[r0:r1][mapped], run_max[mapped])
     np.maximum(kmax, 0.0, out=kmax)
-    keep = (row >= 0) & (k >= 1)
-    everything = bool(keep.all())
-
-    def column(i: int) -> Array:
-        values = np.asarray(f.to_series(i).to_numpy(), dtype=np.float64)
-        return values if everything else values[keep]
-
-    if not everything:
-        row, k = row[keep], k[keep]
-    mean, sd = column(1), column(2)
-    offsets = tuple(column(3 + j) for j in range(len(qcols)))
     return ForecastArrays(
-        row=row,
-        k=k,
-        mean=mean,
-        sd=sd,
-        offsets=offsets,
-        levels=tuple(q for q, _ in qcols),
-        step=step,
-        n=rows.height,
-        kmax=kmax,
+        make, bounds, levels=tuple(q for q, _ in qcols), step=step, n=n, kmax=kmax
     )
 
 
@@ -204,25 +400,30 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
     (mean and variance only).
     """
     days = np.asarray(days, dtype=np.float64)  # integer lead times must not break the in-place ops
-    w = days[fa.row]
-    w -= (fa.k - 1) * fa.step
-    w /= fa.step
-    np.clip(w, 0.0, 1.0, out=w)
     n = fa.n
-
-    def total(values: Array) -> Array:
-        return np.asarray(np.bincount(fa.row, weights=values, minlength=n), dtype=np.float64)
-
-    mean = total(w * fa.mean)
-    wsd = w * fa.sd
-    spread = total(wsd)
-    np.square(wsd, out=wsd)
-    var = total(wsd)
-    offsets = (
-        np.column_stack([total(w * o) for o in fa.offsets])
-        if shape and fa.offsets
-        else np.zeros((n, 0))
-    )
+    width = len(fa.levels) if shape else 0
+    mean, spread, var = np.zeros(n), np.zeros(n), np.zeros(n)
+    cols = np.zeros((width, n))
+    for b in fa.blocks():
+        buf = np.subtract(b.k, 1.0)
+        w = days[b.row]
+        if fa.step != 1:  # (multiplying and dividing by 1 changes nothing)
+            buf *= fa.step
+            w -= buf
+            w /= fa.step
+        else:
+            w -= buf
+        np.clip(w, 0.0, 1.0, out=w)
+        b.total(np.multiply(w, b.mean, out=buf), mean)
+        np.multiply(w, b.sd, out=buf)
+        b.total(buf, spread)
+        np.square(buf, out=buf)
+        b.total(buf, var)
+        for j in range(width):
+            np.subtract(b.quantiles[j], b.mean, out=buf)
+            buf *= w
+            b.total(buf, cols[j])
+    offsets = cols.T.copy() if width else np.zeros((n, 0))
     extended = np.maximum(days - fa.kmax * fa.step, 0.0)
     if extended.any():
         tail_mean, tail_var, tail_spread = fa.tail_rates
@@ -233,11 +434,12 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
         grown = spread
     with np.errstate(divide="ignore", invalid="ignore"):
         grow = np.where(spread > 0, grown / spread, 0.0)
+    offsets *= grow[:, None]
     return IntervalSums(
         mean=mean,
         var=var,
         spread=grown,
-        offsets=np.asarray(offsets * grow[:, None], dtype=np.float64),
+        offsets=offsets,
         extended_days=extended,
     )
 

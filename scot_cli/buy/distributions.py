@@ -18,7 +18,7 @@ distribution ``cdf(y)`` and the first-order loss function ``loss(y) = E[(D - y)^
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -48,7 +48,13 @@ def norm_ppf(u: Array | float) -> Array:
 
 def norm_pdf(z: Array) -> Array:
     """Standard normal density."""
-    return np.asarray(np.exp(-0.5 * np.square(z)) / np.sqrt(2 * np.pi), dtype=np.float64)
+    out = np.square(z, dtype=np.float64)
+    if not isinstance(out, np.ndarray):  # a scalar
+        return np.asarray(np.exp(-0.5 * out) / np.sqrt(2 * np.pi), dtype=np.float64)
+    out *= -0.5  # in place: one array instead of three, the same values
+    np.exp(out, out=out)
+    out /= np.sqrt(2 * np.pi)
+    return out
 
 
 def std_normal_loss(z: Array) -> Array:
@@ -186,10 +192,13 @@ class QuantileShaped:
     z: Array
     x: Array
     name: str = "empirical"
+    #: ``E[D]`` per row when already known (it is the loss at 0, a full pass to compute).
+    known_mean: Array | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
-    def _segments(self) -> tuple[Array, Array, Array]:
-        """Segment bounds ``a < b`` in z, start value ``xa`` and slope ``s`` (rows x segments)."""
+    def _segments(self) -> tuple[Array, Array, tuple[Array, Array, Array]]:
+        """Segment bounds ``a < b`` in z, start value ``xa``, start score ``za`` (one per
+        segment) and slope ``s`` (rows x segments)."""
         z, x = self.z, self.x
         inner = np.diff(x, axis=1) / np.diff(z)
         slopes = np.concatenate([inner[:, :1], inner, inner[:, -1:]], axis=1)
@@ -197,7 +206,13 @@ class QuantileShaped:
         b = np.concatenate([z, [np.inf]])
         xa = np.concatenate([x[:, :1], x], axis=1)
         za = np.concatenate([z[:1], z])
-        return a, b, np.stack([xa, za[None, :].repeat(x.shape[0], 0), slopes], axis=0)
+        return a, b, (xa, za, slopes)
+
+    @functools.cached_property
+    def _intercepts(self) -> Array:
+        """``xa - s za`` per row and segment (the loss integrand's constant part)."""
+        _, _, (xa, za, s) = self._segments
+        return np.asarray(xa - s * za, dtype=np.float64)
 
     def _g(self, zq: Array) -> Array:
         """Evaluate ``g`` at one normal score per row."""
@@ -210,6 +225,8 @@ class QuantileShaped:
 
     @property
     def mean(self) -> Array:
+        if self.known_mean is not None:
+            return self.known_mean
         return self.loss(np.zeros(self.x.shape[0]))
 
     @property
@@ -222,29 +239,48 @@ class QuantileShaped:
         zq = norm_ppf(np.broadcast_to(u, (self.x.shape[0],)))
         return np.asarray(np.maximum(self._g(zq), 0.0), dtype=np.float64)
 
+    def _roots(self, y: Array, flat_below: NDArray[np.bool_]) -> Array:
+        """Score where each segment's line reaches ``y`` (rows x segments); flat segments get
+        ``-inf`` where ``flat_below`` and ``+inf`` elsewhere. (In place, to spare memory.)"""
+        _, _, (xa, za, s) = self._segments
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            zy = np.subtract(y, xa)
+            zy /= s
+            zy += za
+        flat = ~(s > 0)
+        np.copyto(zy, np.inf, where=flat)
+        np.copyto(zy, -np.inf, where=flat & flat_below)
+        return zy
+
     def cdf(self, y: Array) -> Array:
         """``P(D <= y)``: invert ``g`` segment by segment (flat segments jump)."""
-        a, b, (xa, za, s) = self._segments
+        a, b, (xa, _, _) = self._segments
         y = np.broadcast_to(y, (self.x.shape[0],))[:, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            zy = np.where(s > 0, za + (y - xa) / s, np.where(y >= xa, np.inf, -np.inf))
-        inside = np.clip(zy, a, b)
+        zy = self._roots(y, ~(y >= xa))
+        applies = zy >= a
+        inside = np.clip(zy, a, b, out=zy)
         # the largest z with g(z) <= y is the largest clipped root over segments where it applies
-        reach = np.where(zy >= a, inside, -np.inf).max(axis=1)
-        out = norm_cdf(reach)
-        return np.asarray(np.where(y[:, 0] < 0, 0.0, out), dtype=np.float64)
+        inside[~applies] = -np.inf
+        out = norm_cdf(inside.max(axis=1))
+        out[y[:, 0] < 0] = 0.0
+        return out
 
     def loss(self, y: Array) -> Array:
         """``E[(D - y)^+]`` for ``y >= 0``: a sum of closed-form segment integrals."""
-        a, b, (xa, za, s) = self._segments
+        a, b, (xa, _, s) = self._segments
         y = np.maximum(np.broadcast_to(y, (self.x.shape[0],)), 0.0)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            zy = np.where(s > 0, za + (y - xa) / s, np.where(xa > y, -np.inf, np.inf))
-        c = np.clip(zy, a, b)
+        c = np.clip(self._roots(y, xa > y), a, b)
         # integral over [c, b] of (xa + s (z - za) - y) phi(z) dz
-        phi_c = np.where(np.isfinite(c), norm_pdf(np.where(np.isfinite(c), c, 0)), 0.0)
+        finite = np.isfinite(c)
+        phi_c = norm_pdf(np.where(finite, c, 0))
+        phi_c[~finite] = 0.0
         phi_b = np.where(np.isfinite(b), norm_pdf(np.where(np.isfinite(b), b, 0)), 0.0)
-        mass = norm_cdf(b) - norm_cdf(c)
-        part = (xa - s * za - y) * mass + s * (phi_c - phi_b)
-        part = np.where(mass > 0, part, 0.0)
+        mass = norm_cdf(c)
+        np.subtract(norm_cdf(b), mass, out=mass)
+        part = np.subtract(self._intercepts, y)
+        part *= mass
+        phi_c -= phi_b
+        phi_c *= s
+        part += phi_c
+        part[~(mass > 0)] = 0.0
         return np.asarray(np.maximum(part.sum(axis=1), 0.0), dtype=np.float64)

@@ -7,6 +7,7 @@ SKU.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from .policies import (
     rq_exact,
     rq_levels,
 )
+from .registry import DISTRIBUTIONS, POLICIES
 
 #: Below this mean, a flat forecast is modelled as Poisson by the auto demand model.
 POISSON_BELOW = 30.0
@@ -41,11 +43,17 @@ class Interval:
     knots: Array | None = None
     z: Array | None = None
 
+    @functools.cached_property
+    def shaped_mean(self) -> Array:
+        """Mean of the quantile-shaped demand of every row (needs ``knots``)."""
+        assert self.knots is not None and self.z is not None
+        return QuantileShaped(self.z, self.knots).mean
+
     def dist(self, kind: str, idx: Index) -> Distribution:
         if kind == "poisson":
             return Poisson(self.mean[idx])
         if kind == "empirical" and self.knots is not None and self.z is not None:
-            return QuantileShaped(self.z, self.knots[idx])
+            return QuantileShaped(self.z, self.knots[idx], known_mean=self.shaped_mean[idx])
         return Normal(self.mean[idx], self.sd[idx])
 
 
@@ -75,7 +83,7 @@ class Rows:
     def n(self) -> int:
         return int(self.h.size)
 
-    @property
+    @functools.cached_property
     def lam(self) -> Array:
         """Mean demand per day over the protection interval."""
         days = self.extras["protection_days"]
@@ -83,7 +91,43 @@ class Rows:
             return np.where(days > 0, self.protection.mean / days, 0.0)
 
 
-def choose_kind(rows: Rows, requested: str) -> NDArray[np.str_]:
+class Labels:
+    """One name per row, held as small integer codes into a vocabulary.
+
+    A million numpy strings are slow to build, compare and hand to polars; codes are not.
+    """
+
+    def __init__(self, codes: NDArray[np.uint8], vocab: Sequence[str]) -> None:
+        self.codes = codes
+        self.vocab = tuple(vocab)
+
+    @classmethod
+    def full(cls, n: int, name: str, vocab: Sequence[str]) -> Labels:
+        """Every row ``name``."""
+        return cls(np.full(n, list(vocab).index(name), dtype=np.uint8), vocab)
+
+    def code(self, name: str) -> int:
+        return self.vocab.index(name)
+
+    def is_(self, name: str) -> NDArray[np.bool_]:
+        """Rows labelled ``name``."""
+        return np.asarray(self.codes == self.code(name))
+
+    def any_of(self, names: Sequence[str]) -> NDArray[np.bool_]:
+        """Rows labelled with any of ``names``."""
+        return np.isin(self.codes, [self.code(n) for n in names])
+
+    def column(self, name: str) -> pl.Series:
+        """A polars string column of the labels (a gather on a tiny series)."""
+        return pl.Series(name, list(self.vocab), dtype=pl.String).gather(self.codes)
+
+
+#: Vocabularies of the policy and demand-model labels.
+POLICY_NAMES = tuple(POLICIES)
+KIND_NAMES = tuple(DISTRIBUTIONS)
+
+
+def choose_kind(rows: Rows, requested: str) -> Labels:
     """Demand model per row: the requested one, or the auto rule.
 
     auto: empirical when the quantile shape has spread and its own mean agrees with the
@@ -91,25 +135,30 @@ def choose_kind(rows: Rows, requested: str) -> NDArray[np.str_]:
     their upper quantile fail this), else Poisson below a mean of 30, else normal.
     """
     if requested != "auto":
-        return np.full(rows.n, requested).astype(np.str_)
+        return Labels.full(rows.n, requested, KIND_NAMES)
     iv = rows.protection
     consistent = np.zeros(rows.n, dtype=bool)
     if iv.knots is not None and iv.z is not None and iv.knots.shape[1] >= 2:
-        shaped = QuantileShaped(iv.z, iv.knots)
         has_spread = iv.knots[:, -1] > iv.knots[:, 0]
-        consistent = has_spread & (np.abs(shaped.mean - iv.mean) <= 0.1 * iv.sd + 1e-9)
-    return np.where(
-        consistent, "empirical", np.where(iv.mean < POISSON_BELOW, "poisson", "normal")
-    ).astype(np.str_)
+        consistent = has_spread & (np.abs(iv.shaped_mean - iv.mean) <= 0.1 * iv.sd + 1e-9)
+    code = KIND_NAMES.index
+    codes = np.where(
+        consistent,
+        code("empirical"),
+        np.where(iv.mean < POISSON_BELOW, code("poisson"), code("normal")),
+    )
+    return Labels(codes.astype(np.uint8), KIND_NAMES)
 
 
-def choose_policy(rows: Rows, requested: str) -> NDArray[np.str_]:
+def choose_policy(rows: Rows, requested: str) -> Labels:
     """Policy per row: the requested one, or auto (ss when batching pays, else base_stock)."""
     if requested != "auto":
-        return np.full(rows.n, requested).astype(np.str_)
+        return Labels.full(rows.n, requested, POLICY_NAMES)
     eoq = eoq_quantity(rows.K, rows.h, rows.lam)
     batching = eoq > BATCHING_RATIO * rows.lam * rows.review
-    return np.where(batching, "ss", "base_stock").astype(np.str_)
+    code = POLICY_NAMES.index
+    codes = np.where(batching, code("ss"), code("base_stock"))
+    return Labels(codes.astype(np.uint8), POLICY_NAMES)
 
 
 def _target_level(dist: Distribution, target: Array, cycle_demand: Array, fill: bool) -> Array:
@@ -215,38 +264,29 @@ NORMAL_ONLY = ("rq", "rq_eil")
 
 @dataclass(frozen=True)
 class LevelTable:
-    """Levels for every row plus the shortage cost used and the demand model name."""
+    """Levels for every row plus the shortage cost used and the demand model of each row."""
 
     levels: Levels
     p_used: Array
-    kind: NDArray[np.str_]
-
-
-def str_column(name: str, values: NDArray[np.str_], vocab: Sequence[str]) -> pl.Series:
-    """A polars string column from a numpy string array with few distinct values.
-
-    Converting a million numpy strings one by one is slow; codes against ``vocab`` and a
-    gather on a tiny series are not.
-    """
-    codes = np.zeros(values.size, dtype=np.uint32)
-    for i, word in enumerate(vocab):
-        codes[values == word] = i
-    return pl.Series(name, list(vocab), dtype=pl.String).gather(codes)
+    kind: Labels
 
 
 def compute_levels(
     rows: Rows,
-    policy: NDArray[np.str_],
-    kind: NDArray[np.str_],
+    policy: Labels,
+    kind: Labels,
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> LevelTable:
     """Levels for all rows, one vectorised call per (policy, demand model) group."""
-    kind = np.where(np.isin(policy, NORMAL_ONLY), "normal", kind).astype(np.str_)
+    normal = kind.code("normal")
+    kind = Labels(
+        np.where(policy.any_of(NORMAL_ONLY), normal, kind.codes).astype(np.uint8), kind.vocab
+    )
     out = {name: np.full(rows.n, np.nan) for name in Levels.__dataclass_fields__}
     p_used = np.full(rows.n, np.nan)
-    by_policy = {name: policy == name for name in _SOLVERS}
-    by_kind = {name: kind == name for name in ("normal", "poisson", "empirical")}
+    by_policy = {name: policy.is_(name) for name in _SOLVERS}
+    by_kind = {name: kind.is_(name) for name in ("normal", "poisson", "empirical")}
     masks = {(pol, knd): pm & km for pol, pm in by_policy.items() for knd, km in by_kind.items()}
     groups = [key for key, mask in masks.items() if mask.any()]
     done = 0

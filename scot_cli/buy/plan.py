@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError, UsageError
 
@@ -32,12 +33,12 @@ from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
 from .distributions import norm_ppf
 from .levels import (
     Interval,
+    Labels,
     LevelTable,
     Rows,
     choose_kind,
     choose_policy,
     compute_levels,
-    str_column,
 )
 from .policies import order_quantity
 from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS
@@ -146,20 +147,47 @@ def plan_buy(
     mapped = _map_locations(forecast, nodes, lanes)
     keys = KEYS if nodes is not None else ["sku"]
     runs = key_runs(mapped, keys)
-    position = _position(inventory, by_node=nodes is not None)
-    rows = (
-        _universe(runs.keys, items, lanes)
-        .join(position, on=KEYS, how="left", maintain_order="left")
-        .with_row_index("_idx")
-    )
+    rows = _with_position(
+        _universe(runs.keys, items, lanes), inventory, by_node=nodes is not None
+    ).with_row_index("_idx")
     planned = rows.filter(pl.col("reason").is_null()).with_columns(
         pl.col("position").fill_null(0.0)
     )
     if planned.height == 0:
         return _assemble(rows, None, as_of)
-    fa = attach(mapped, runs, planned, keys=keys, as_of=as_of)
+    # each run's planned row: a binary search when the rows allow it, else a join in attach
+    run_rows = None
+    skus = planned.get_column("sku")
+    run_skus = runs.keys.get_column("sku")
+    if keys == ["sku"] and run_skus.dtype == pl.String and _strictly_increasing(skus):
+        run_rows = lookup(skus, run_skus)
+    fa = attach(mapped, runs, planned, keys=keys, as_of=as_of, run_rows=run_rows)
     result = _plan_rows(fa, planned, o, progress)
+    del fa
     return _assemble(rows, result, as_of)
+
+
+def _strictly_increasing(s: pl.Series) -> bool:
+    """True for a string series without nulls whose values strictly increase (sorted, unique)."""
+    if s.dtype != pl.String or s.null_count():
+        return False
+    return s.len() < 2 or bool((s.slice(1) > s.slice(0, s.len() - 1)).all())
+
+
+def lookup(keys: pl.Series, values: pl.Series) -> NDArray[np.int64]:
+    """Index of each of ``values`` in ``keys`` (strictly increasing strings), -1 when absent.
+
+    A binary search per value instead of a hash join: several times faster on a million
+    string keys, and free when the two series are equal (one sorted key list everywhere).
+    """
+    if values.equals(keys):
+        return np.arange(keys.len(), dtype=np.int64)
+    if keys.len() == 0:
+        return np.full(values.len(), -1, dtype=np.int64)
+    where = keys.search_sorted(values, side="left").to_numpy().astype(np.int64)
+    np.minimum(where, keys.len() - 1, out=where)
+    hit = (keys.gather(where) == values).fill_null(False).to_numpy()
+    return np.where(hit, where, -1)
 
 
 def _default_as_of(forecast: pl.DataFrame) -> dt.date:
@@ -203,19 +231,24 @@ def _universe(
     run_keys: pl.DataFrame, items: pl.DataFrame, lanes: pl.DataFrame | None
 ) -> pl.DataFrame:
     """Every (sku, node) to report, with item data and a reason when it cannot be planned."""
-    fkeys = run_keys.unique()
-    if "node" not in fkeys.columns:
-        fkeys = fkeys.with_columns(pl.lit(ALL).alias("node"))
     items = items.with_columns(
         pl.lit(None, dtype=pl.Float64).alias(c)
         for c in ("service_level", "stockout_cost")
         if c not in items.columns
     )
-    merged = (
-        fkeys.with_columns(pl.lit(True).alias("_forecast"))
-        .join(items.with_columns(pl.lit(True).alias("_item")), on="sku", how="full", coalesce=True)
-        .with_columns(pl.col("node").fill_null(ALL))
-    )
+    merged = _sorted_merge(run_keys, items)
+    presorted = merged is not None
+    if merged is None:
+        fkeys = run_keys.unique()
+        if "node" not in fkeys.columns:
+            fkeys = fkeys.with_columns(pl.lit(ALL).alias("node"))
+        merged = (
+            fkeys.with_columns(pl.lit(True).alias("_forecast"))
+            .join(
+                items.with_columns(pl.lit(True).alias("_item")), on="sku", how="full", coalesce=True
+            )
+            .with_columns(pl.col("node").fill_null(ALL))
+        )
     merged = _lead_times(merged, lanes).with_columns(
         pl.when(pl.col("_item").is_null())
         .then(pl.lit("sku is not in items.parquet; add it to items to plan it"))
@@ -224,7 +257,35 @@ def _universe(
         .otherwise(_bad_item_reason())
         .alias("reason")
     )
-    return merged.drop("_forecast", "_item").sort(KEYS)
+    merged = merged.drop("_forecast", "_item")
+    return merged if presorted else merged.sort(KEYS)
+
+
+def _sorted_merge(run_keys: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame | None:
+    """The universe without a join, sorted, when forecast skus (one run each, no network) and
+    item skus are both strictly increasing and every forecast sku is an item; else None."""
+    if run_keys.columns != ["sku"]:
+        return None
+    fsku, isku = run_keys.get_column("sku"), items.get_column("sku")
+    if not (_strictly_increasing(fsku) and _strictly_increasing(isku)):
+        return None
+    if fsku.equals(isku):
+        has_forecast = pl.lit(True)
+    else:
+        where = lookup(isku, fsku)
+        if (where < 0).any():
+            return None  # a forecast sku that is not an item: the full join reports it
+        flags = np.zeros(items.height, dtype=bool)
+        flags[where] = True
+        has_forecast = pl.when(pl.lit(pl.Series(flags))).then(True)  # null without, as a join
+    rest = [c for c in items.columns if c != "sku"]
+    return items.select(
+        "sku",
+        pl.lit(ALL).alias("node"),
+        has_forecast.alias("_forecast"),
+        *rest,
+        pl.lit(True).alias("_item"),
+    )
 
 
 def _lead_times(rows: pl.DataFrame, lanes: pl.DataFrame | None) -> pl.DataFrame:
@@ -275,15 +336,31 @@ def _bad_item_reason() -> pl.Expr:
     )
 
 
-def _position(inventory: pl.DataFrame, *, by_node: bool) -> pl.DataFrame:
-    """Inventory position (on hand + in transit) per sku and node (summed to ALL)."""
+def _with_position(rows: pl.DataFrame, inventory: pl.DataFrame, *, by_node: bool) -> pl.DataFrame:
+    """Add ``position`` (on hand + in transit) per sku and node, summed to ALL without a
+    network; null where the inventory has no row."""
     transit = (
         pl.col("in_transit").fill_null(0.0) if "in_transit" in inventory.columns else pl.lit(0.0)
     )
-    inv = inventory.with_columns((pl.col("on_hand") + transit).alias("position"))
-    if not by_node:
-        inv = inv.with_columns(pl.lit(ALL).alias("node"))
-    return inv.group_by(KEYS).agg(pl.col("position").sum())
+    stock = pl.col("on_hand") + transit
+    sku = rows.get_column("sku")
+    if by_node or not _strictly_increasing(sku) or inventory.get_column("sku").dtype != pl.String:
+        inv = inventory.with_columns(stock.alias("position"))
+        if not by_node:
+            inv = inv.with_columns(pl.lit(ALL).alias("node"))
+        position = inv.group_by(KEYS).agg(pl.col("position").sum())
+        return rows.join(position, on=KEYS, how="left", maintain_order="left")
+    # one row per sku: sum the inventory rows into their sku by binary search, not group + join
+    where = lookup(sku, inventory.get_column("sku"))
+    found = where >= 0
+    values = inventory.select(stock.fill_null(0.0)).to_series().to_numpy()
+    if not found.all():
+        where, values = where[found], values[found]
+    total = np.bincount(where, weights=values, minlength=rows.height)
+    held = np.bincount(where, minlength=rows.height) > 0
+    return rows.with_columns(
+        pl.Series("position", total, dtype=pl.Float64).set(pl.Series(~held), None)
+    )
 
 
 def _plan_rows(
@@ -386,6 +463,16 @@ def _guard(frame: pl.DataFrame) -> pl.DataFrame:
     other non-finite figure becomes null."""
     bad = pl.any_horizontal(~pl.col(c).is_finite() for c in LEVEL_COLUMNS)
     numeric = [c for c, t in frame.schema.items() if t == pl.Float64]
+    # one cheap pass first: usually every level is finite and only a few columns hold a
+    # NaN or infinity, so only those are rewritten
+    found = frame.select(
+        bad.any().alias("_bad"), *[(~pl.col(c).is_finite()).any().alias(c) for c in numeric]
+    ).row(0, named=True)
+    if not found.pop("_bad"):
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias("level_reason"),
+            *[pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in numeric if found[c]],
+        ).with_columns(pl.col("raw_qty").fill_null(0.0))
     return frame.with_columns(
         pl.when(bad)
         .then(pl.lit("no finite policy levels for this sku; check its costs and forecast"))
@@ -395,22 +482,22 @@ def _guard(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _levels_frame(
-    planned: pl.DataFrame, rows: Rows, policy: np.ndarray, table: LevelTable, raw: np.ndarray
+    planned: pl.DataFrame, rows: Rows, policy: Labels, table: LevelTable, raw: np.ndarray
 ) -> pl.DataFrame:
     lv = table.levels
     days = rows.extras["protection_days"]
     mean = rows.protection.mean
     sd = rows.protection.sd
     if rows.horizon is not None and rows.horizon_days is not None:
-        nv = policy == "newsvendor"
+        nv = policy.is_("newsvendor")
         days = np.where(nv, rows.horizon_days, days)
         mean = np.where(nv, rows.horizon.mean, mean)
         sd = np.where(nv, rows.horizon.sd, sd)
-    continuous = np.isin(policy, ("rq", "rq_eil"))
+    continuous = policy.any_of(("rq", "rq_eil"))
     lead_mean = np.where(continuous, rows.lead.mean, mean)
     return planned.select("_idx").with_columns(
-        str_column("policy", policy, list(POLICIES)),
-        str_column("distribution", table.kind, list(DISTRIBUTIONS)),
+        policy.column("policy"),
+        table.kind.column("distribution"),
         pl.Series("protection_days", np.where(continuous, rows.extras["lead_days"], days)),
         pl.Series("demand_mean", np.where(continuous, rows.lead.mean, mean)),
         pl.Series("demand_sd", np.where(continuous, rows.lead.sd, sd)),
@@ -440,8 +527,7 @@ def _constrain(
     """Cut orders to fit the budget and/or storage limit (see ``constrained.allocate``)."""
     position = planned.get_column("position").to_numpy()
     raw = frame.get_column("raw_qty").to_numpy()
-    policy = frame.get_column("policy").to_numpy()
-    nv = policy == "newsvendor"
+    nv = (frame.get_column("policy") == "newsvendor").to_numpy()
     over = np.where(
         nv,
         rows.overage if rows.overage is not None else 0.0,

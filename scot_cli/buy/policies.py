@@ -10,6 +10,7 @@ Theory* (2nd ed.): ``h`` holding cost per unit per period, ``p`` shortage cost p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -195,15 +196,23 @@ def rq_levels(
     )
 
 
-def order_quantity(policy: np.ndarray, position: Array, levels: Levels) -> Array:
-    """Units to order now (before rounding) for each row's policy and inventory position."""
+def order_quantity(policy: Any, position: Array, levels: Levels) -> Array:
+    """Units to order now (before rounding) for each row's policy and inventory position.
+
+    ``policy`` holds the policy name of each row: a numpy string array, or anything with
+    an ``is_(name)`` row mask (:class:`scot_cli.buy.levels.Labels`).
+    """
+
+    def rows_of(name: str) -> np.ndarray:
+        return policy.is_(name) if hasattr(policy, "is_") else np.asarray(policy == name)
+
     r, big_s, q = levels.reorder_point, levels.order_up_to, levels.batch
     up_to = np.maximum(big_s - position, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         batches = np.where(q > 0, np.floor((r - position) / q) + 1, 0.0) * q
     trigger = position <= r
     return np.select(
-        [policy == "base_stock", policy == "newsvendor", policy == "rq", policy == "rq_eil"],
+        [rows_of("base_stock"), rows_of("newsvendor"), rows_of("rq"), rows_of("rq_eil")],
         [up_to, up_to, np.where(trigger, batches, 0.0), np.where(trigger, batches, 0.0)],
         default=np.where(trigger, up_to, 0.0),
     )

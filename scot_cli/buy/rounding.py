@@ -42,6 +42,14 @@ def round_orders(
     >>> q.tolist(), how.tolist()
     ([0.0, 12.0, 12.0], ['none', 'case_pack', 'moq+case_pack'])
     """
+    qty, codes = round_order_codes(raw, case_pack=case_pack, moq=moq, down=down)
+    return qty, np.array(ROUNDINGS)[codes].astype(np.str_)
+
+
+def round_order_codes(
+    raw: Array, *, case_pack: Array, moq: Array, down: bool = False
+) -> tuple[Array, NDArray[np.uint8]]:
+    """:func:`round_orders` with the rounding label as a code into :data:`ROUNDINGS`."""
     pack = np.maximum(case_pack.astype(np.float64), 1.0)
     raw = np.maximum(raw, 0.0)
     # a hair of tolerance so that 12.0000000001 units of a 6-pack is two cases, not three
@@ -55,9 +63,8 @@ def round_orders(
         qty = np.where((raw > 0) & (qty == 0), np.maximum(pack, moq_packs), qty)
     changed_pack = np.abs(packed - raw) > 1e-9
     moq_hit = below & ~np.bool_(down)
-    label = np.where(
-        moq_hit & changed_pack,
-        "moq+case_pack",
-        np.where(moq_hit, "moq", np.where(changed_pack & (raw > 0), "case_pack", "none")),
-    )
-    return qty, label.astype(np.str_)
+    # none 0, case_pack 1, moq 2, moq+case_pack 3 (the order of ROUNDINGS)
+    codes = np.where(changed_pack & (raw > 0), 1, 0).astype(np.uint8)
+    codes[moq_hit] = 2
+    codes[moq_hit & changed_pack] = 3
+    return qty, codes
