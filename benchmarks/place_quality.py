@@ -16,8 +16,7 @@ Each run appends to ``bench-data/place_quality.jsonl``; the section shows the la
 network. Run:
 
     .venv/bin/python benchmarks/place_quality.py --skus 300
-    flock /tmp/scot-bench.lock .venv/bin/python benchmarks/place_quality.py \
-        --skus 10000 --skip-fixtures
+    .venv/bin/python benchmarks/place_quality.py --skus 10000 --skip-fixtures
 """
 
 from __future__ import annotations
