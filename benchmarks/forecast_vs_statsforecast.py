@@ -574,7 +574,7 @@ def memory_section() -> str:
         "array; the global model's cumulative sums are taken in place; history without "
         "events is not copied. The peak is now the validation of one partition's rows (its "
         "duplicate-key check hashes every row) at about 1.9 GiB, the same from 40,000 to "
-        "100,000 series. Values stay float64: float32 would change every forecast.\n"
+        "160,000 series. Values stay float64: float32 would change every forecast.\n"
     )
 
 
