@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import platform
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "docs" / "benchmarks"
+#: Timed runs of this checkout's benchmarks take turns on this lock, so that two benchmarks
+#: started side by side do not slow each other down.
+LOCK = REPO / "bench-data" / "bench.lock"
+
+
+@contextlib.contextmanager
+def bench_lock() -> Iterator[None]:
+    """Hold the benchmark lock for a timed run (waiting for it is not timed)."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def machine() -> str:

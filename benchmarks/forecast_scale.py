@@ -4,8 +4,8 @@ Runs the CLI on synthetic 2-year daily sets of growing size (the generator of
 forecast_vs_statsforecast.py, written in chunks of 20,000 series) and extrapolates to 1M
 series. The command reads a Parquet file in partitions of ``--batch-size`` series, so beyond
 one partition the peak should stay flat; the estimate fits peak memory = a + b x series over
-the runs of more than one partition. Each timed run holds the lock /tmp/scot-bench.lock (flock) and
-records the load average before and after it.
+the runs of more than one partition. Each timed run holds the benchmark lock
+(``_machine.bench_lock``) and records the load average before and after it.
 Usage: ``python benchmarks/forecast_scale.py [--sizes 10000,40000]``.
 Results go to bench-data/forecast/scale.json and into docs/benchmarks/forecast.md.
 """

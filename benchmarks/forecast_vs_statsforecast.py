@@ -22,8 +22,6 @@ random sample of series, and their full-set time is extrapolated from two sample
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import subprocess
 import sys
@@ -35,14 +33,13 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from _machine import REPO, header, write_section
+from _machine import REPO, bench_lock, header, write_section
 
 DATA = REPO.parent / "shared" / "data" / "forecast" / "carparts_monthly.parquet"
 WORK = REPO / "bench-data" / "forecast"
 #: The slow full-set models last, so that a run stopped early has the cheap ones.
 SF_MODELS = ("AutoETS", "AutoTheta", "IMAPA", "SeasonalNaive", "CrostonOptimized", "TSB")
 SLOW = ("AutoETS", "AutoTheta")
-LOCK = "/tmp/scot-bench.lock"
 QS = (0.1, 0.5, 0.9)
 
 
@@ -114,18 +111,6 @@ def _tree_rss(pid: int) -> float:
         total += next((int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:")), 0)
         stack += [int(k) for k in kids]
     return total / 2**20
-
-
-@contextlib.contextmanager
-def bench_lock() -> Iterator[None]:
-    """Hold the machine's benchmark lock (flock on /tmp/scot-bench.lock); waiting is not
-    timed."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def load_average() -> str:
