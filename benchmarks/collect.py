@@ -7,17 +7,23 @@ from _machine import REPO, RESULTS
 ORDER = ("startup", "forecast", "plan-buy", "place", "promise", "route", "explain")
 
 
-def main() -> None:
+def assemble() -> str:
+    """The page: a header, then each command's section in pipeline order."""
     parts = [
         "# Benchmarks\n",
         "Each section was produced by the script named in its `Command:` line (see "
-        "`benchmarks/`); figures are medians of repeated runs on a shared, noisy 2-core machine. "
+        "`benchmarks/`) on a shared, noisy 2-core machine; each section says how many runs its "
+        "figures come from (medians where runs were repeated) and the load at the time. "
         "`make bench` re-runs them all and rebuilds this page.\n",
     ]
     names = sorted(p.stem for p in RESULTS.glob("*.md"))
     for name in [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]:
         parts.append((RESULTS / f"{name}.md").read_text().strip() + "\n")
-    (REPO / "docs" / "benchmarks.md").write_text("\n".join(parts))
+    return "\n".join(parts)
+
+
+def main() -> None:
+    (REPO / "docs" / "benchmarks.md").write_text(assemble())
 
 
 if __name__ == "__main__":
