@@ -30,20 +30,10 @@ def decide_from_inputs(
     ``receipts`` (optional). Parameters: ``confidence``, ``mode``, ``split`` (defaults as the
     command's).
     """
-    from .core import promise
+    import polars as pl
 
-    return promise(
-        inputs["orders"],
-        inventory=inputs["inventory"],
-        nodes=inputs["nodes"],
-        lanes=inputs["lanes"],
-        calendar=inputs.get("calendar"),
-        receipts=inputs.get("receipts"),
-        confidence=float(params.get("confidence", 0.95)),
-        mode=str(params.get("mode", "snapshot")),
-        split=str(params.get("split", "allow")),
-        progress=progress,
-    )
+    table, _ = decide_for_output(inputs, params, progress=progress)
+    return table.with_columns(pl.col(pl.Enum).cast(pl.String))
 
 
 def decide_for_output(
