@@ -155,6 +155,9 @@ def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) ->
         str(fixtures / "lanes.parquet"),
         "--speed-target",
         "2:0.8",
+        # two weeks, so that the buys plan-buy sends (arriving after a week) are placed too
+        "--days",
+        "14",
         "-o",
         str(out / "placement.parquet"),
         "--coverage-out",
@@ -173,7 +176,8 @@ def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) ->
     )
     return [
         f"{placement['sku'].n_unique()} skus x {placement['node'].n_unique()} FCs, "
-        f"{placement['transfer_in'].sum():,.0f} units transferred",
+        f"{placement['transfer_in'].sum():,.0f} units transferred, "
+        f"{placement['inbound_units'].sum():,.0f} arriving units placed",
         f"1-day coverage {share[1][0]:.0%} -> {share[1][1]:.0%}, "
         f"2-day {share[2][0]:.0%} -> {share[2][1]:.0%}",
         f"{int(cons['binding'].sum())} binding / "
