@@ -165,20 +165,34 @@ class Run:
         are not checked again (:func:`scot_cli.validate.validate`). ``presorted``: ``df`` is
         already in key order (the caller has checked), so it is not sorted again.
         """
-        if table is not None:
-            from scot_cli.validate import validate
-
-            df = validate(table, df, source=f"{self.command} output {table.name}", trusted=trusted)
-            keys = [k for k in table.keys if k in df.columns]
-            if keys and not presorted:
-                df = df.sort(keys, maintain_order=True)
-        prov = json.dumps(self.provenance(extra), sort_keys=True).encode()
-        arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: prov})
+        df = self.prepare(df, table, trusted=trusted, presorted=presorted)
+        arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: self.provenance_bytes(extra)})
         if out is None or out == "-":
             write_stdout_parquet(arrow, meta)
             return
         self._refuse_input_overwrite(out)
         atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
+
+    def prepare(
+        self,
+        df: pl.DataFrame,
+        table: Table | None,
+        *,
+        trusted: bool = False,
+        presorted: bool = False,
+    ) -> pl.DataFrame:
+        """``df`` validated against ``table`` as this command's output, sorted by key."""
+        if table is None:
+            return df
+        from scot_cli.validate import validate
+
+        df = validate(table, df, source=f"{self.command} output {table.name}", trusted=trusted)
+        keys = [k for k in table.keys if k in df.columns]
+        return df if not keys or presorted else df.sort(keys, maintain_order=True)
+
+    def provenance_bytes(self, extra: Mapping[str, Any] | None = None) -> bytes:
+        """The provenance as stored under :data:`PROVENANCE_KEY`."""
+        return json.dumps(self.provenance(extra), sort_keys=True).encode()
 
     def _refuse_input_overwrite(self, out: str) -> None:
         target = Path(out).resolve()
@@ -236,16 +250,21 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def write_stdout_parquet(arrow: pa.Table, meta: Mapping[bytes, bytes] | None = None) -> None:
-    """Write Parquet to stdout; refuse when stdout is a terminal.
-
-    With ``meta`` (from :func:`parquet_arrow`), ``arrow`` is written by :func:`write_parquet`.
-    """
+def refuse_binary_to_terminal() -> None:
+    """Raise the usage error for binary output when stdout is a terminal."""
     if stdout_is_terminal():
         raise UsageError(
             "refusing to write binary Parquet to a terminal; pass -o FILE or pipe into "
             "another command (e.g. '| scot inspect -')"
         )
+
+
+def write_stdout_parquet(arrow: pa.Table, meta: Mapping[bytes, bytes] | None = None) -> None:
+    """Write Parquet to stdout; refuse when stdout is a terminal.
+
+    With ``meta`` (from :func:`parquet_arrow`), ``arrow`` is written by :func:`write_parquet`.
+    """
+    refuse_binary_to_terminal()
     buf = io.BytesIO()
     if meta is None:
         pq.write_table(arrow, buf, compression="zstd")
@@ -459,11 +478,11 @@ def write_stream(
     written.
     """
     to_stdout = out is None or out == "-"
-    if to_stdout and stdout_is_terminal():
-        write_stdout_parquet(pa.table({}))  # refuses with the usual message
-    if not to_stdout:
+    if to_stdout:
+        refuse_binary_to_terminal()
+    else:
         run._refuse_input_overwrite(str(out))
-    prov = json.dumps(run.provenance(extra), sort_keys=True).encode()
+    prov = run.provenance_bytes(extra)
     rows = 0
 
     def write(f: Any) -> None:
@@ -472,13 +491,7 @@ def write_stream(
         schema: pa.Schema | None = None
         try:
             for part in frames:
-                df = part
-                if table is not None:
-                    df = table.validate(df, source=f"{run.command} output {table.name}")
-                    keys = [k for k in table.keys if k in df.columns]
-                    if keys:
-                        df = df.sort(keys, maintain_order=True)
-                arrow = df.to_arrow()
+                arrow = run.prepare(part, table).to_arrow()
                 if schema is None:
                     meta = dict(arrow.schema.metadata or {})
                     meta[PROVENANCE_KEY] = prov
