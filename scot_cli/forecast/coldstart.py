@@ -48,37 +48,14 @@ def apply(
 ) -> pl.DataFrame:
     """Replace short-history series and add unseen items; zero periods before launch."""
     values = ["mean", *(quantile_column(q) for q in quantiles)]
-    short = (
-        panel_keys.with_columns(pl.Series("_obs", observed))
-        .filter(pl.col("_obs") < min_history)
-        .select("sku", "location")
-    )
-    attrs = items.select(
-        "sku",
-        "category",
-        pl.col("brand") if "brand" in items.columns else pl.lit(None, pl.String).alias("brand"),
-    )
+    short = short_series(panel_keys, observed, min_history)
+    attrs = _attrs(items)
     donors = frame.join(short, on=["sku", "location"], how="anti").join(attrs, on="sku")
     unseen = attrs.join(panel_keys.select("sku").unique(), on="sku", how="anti")
     sites = donors.select("category", "location").unique()
-    cold = pl.concat(
-        [
-            short.join(attrs, on="sku"),
-            unseen.join(sites, on="category").select("sku", "location", "category", "brand"),
-            unseen.join(sites, on="category", how="anti")
-            .join(sites.select("location").unique(), how="cross")
-            .select("sku", "location", "category", "brand"),
-        ]
-    )
+    cold = _cold_rows(short, attrs, unseen, sites, sites.select("location").unique())
     if cold.height == 0 or donors.height == 0:
         return _zero_before_launch(frame, items, values)
-    horizons = pl.DataFrame(
-        {
-            "horizon": np.arange(1, len(dates) + 1, dtype=np.int64),
-            "date": pl.Series(list(dates), dtype=pl.Date),
-        }
-    )
-    cold = cold.join(horizons, how="cross")
     levels = [
         (
             ["category", "brand"],
@@ -92,8 +69,50 @@ def apply(
             ).drop("_all"),
         ),
     ]
+    return _cascade(frame, cold, short, levels, items=items, dates=dates, values=values)
+
+
+def _cold_rows(
+    short: pl.DataFrame,
+    attrs: pl.DataFrame,
+    new: pl.DataFrame,
+    sites: pl.DataFrame,
+    locations: pl.DataFrame,
+) -> pl.DataFrame:
+    """``sku, location, category, brand`` of every series to fill: the ``short`` ones, and
+    ``new`` skus at each of their category's donor ``sites`` (at every donor location when
+    the category has none)."""
+    return pl.concat(
+        [
+            short.join(attrs, on="sku"),
+            new.join(sites, on="category").select("sku", "location", "category", "brand"),
+            new.join(sites, on="category", how="anti")
+            .join(locations, how="cross")
+            .select("sku", "location", "category", "brand"),
+        ]
+    )
+
+
+def _cascade(
+    frame: pl.DataFrame,
+    cold: pl.DataFrame,
+    short: pl.DataFrame,
+    levels: list[tuple[list[str], pl.DataFrame]],
+    *,
+    items: pl.DataFrame,
+    dates: Sequence[dt.date],
+    values: list[str],
+) -> pl.DataFrame:
+    """Fill each cold series and horizon from the first level of peer means that has it,
+    replace the short series in ``frame`` and zero periods before launch."""
+    horizons = pl.DataFrame(
+        {
+            "horizon": np.arange(1, len(dates) + 1, dtype=np.int64),
+            "date": pl.Series(list(dates), dtype=pl.Date),
+        }
+    )
+    rest = cold.join(horizons, how="cross")
     filled = []
-    rest = cold
     for by, means in levels:
         hit = rest.join(means, on=[*by, "location", "horizon"], how="inner")
         filled.append(hit.select(frame.columns))
@@ -199,31 +218,8 @@ def fill(
     values = ["mean", *(quantile_column(q) for q in quantiles)]
     attrs = _attrs(items)
     new = attrs.filter(pl.col("sku").is_in(unseen.implode()))
-    cold = pl.concat(
-        [
-            short.join(attrs, on="sku"),
-            new.join(sites, on="category").select("sku", "location", "category", "brand"),
-            new.join(sites, on="category", how="anti")
-            .join(sites.select("location").unique(maintain_order=True), how="cross")
-            .select("sku", "location", "category", "brand"),
-        ]
-    )
+    locations = sites.select("location").unique(maintain_order=True)
+    cold = _cold_rows(short, attrs, new, sites, locations)
     if cold.height == 0 or sites.height == 0:
         return _zero_before_launch(frame, items, values)
-    horizons = pl.DataFrame(
-        {
-            "horizon": np.arange(1, len(dates) + 1, dtype=np.int64),
-            "date": pl.Series(list(dates), dtype=pl.Date),
-        }
-    )
-    rest = cold.join(horizons, how="cross")
-    filled = []
-    for by, means in levels:
-        hit = rest.join(means, on=[*by, "location", "horizon"], how="inner")
-        filled.append(hit.select(frame.columns))
-        rest = rest.join(
-            hit.select("sku", "location", "horizon"), on=["sku", "location", "horizon"], how="anti"
-        )
-    keep = frame.join(short, on=["sku", "location"], how="anti")
-    out = pl.concat([keep, *filled], how="vertical_relaxed")
-    return _zero_before_launch(out, items, values)
+    return _cascade(frame, cold, short, levels, items=items, dates=dates, values=values)
