@@ -27,7 +27,7 @@ def _peer_means(
     donors: pl.DataFrame, by: list[str], values: list[str], basis: str, least: int = MIN_PEERS
 ) -> pl.DataFrame:
     grouped = donors.group_by([*by, "location", "horizon"]).agg(
-        *(pl.col(v).mean() for v in values), pl.col("sku").n_unique().alias("_peers")
+        *(pl.col(v).sort().mean() for v in values), pl.col("sku").n_unique().alias("_peers")
     )
     return (
         grouped.filter(pl.col("_peers") >= least)
@@ -163,7 +163,7 @@ def donor_sums(
     values = ["mean", *(quantile_column(q) for q in quantiles)]
     donors = frame.join(short, on=["sku", "location"], how="anti").join(_attrs(items), on="sku")
     return donors.group_by("category", "brand", "location", "horizon").agg(
-        *(pl.col(v).sum() for v in values),
+        *(pl.col(v).sort().sum() for v in values),
         pl.len().alias("_rows"),
         pl.col("sku").n_unique().alias("_peers"),
     )
@@ -180,7 +180,7 @@ def peer_levels(
 
     def level(by: list[str], basis: str, least: int) -> pl.DataFrame:
         grouped = total.group_by([*by, "location", "horizon"], maintain_order=True).agg(
-            *(pl.col(v).sum() for v in values), pl.col("_rows").sum(), pl.col("_peers").sum()
+            *(pl.col(v).sort().sum() for v in values), pl.col("_rows").sum(), pl.col("_peers").sum()
         )
         return (
             grouped.filter(pl.col("_peers") >= least)

@@ -182,16 +182,22 @@ def lift_sums(
         )
         .filter(pl.col("obs").is_not_nan() & pl.col("base").is_not_nan())
     )
-    names = frame.group_by("event").agg(pl.col("obs").sum(), pl.col("base").sum())
+    names = frame.group_by("event").agg(_sorted_sum("obs"), _sorted_sum("base"))
     by_cat = (
         frame.filter(pl.col("category").is_not_null())
         .group_by("event", "category")
-        .agg(pl.col("obs").sum(), pl.col("base").sum())
+        .agg(_sorted_sum("obs"), _sorted_sum("base"))
     )
     names = names.with_columns(pl.lit(None, pl.String).alias("category"))
     return pl.concat([names.select(list(SUMS_SCHEMA)), by_cat.select(list(SUMS_SCHEMA))]).cast(
         SUMS_SCHEMA
     )
+
+
+def _sorted_sum(name: str) -> pl.Expr:
+    """Sum of a group's values in sorted order: the same bits whatever order the rows of a
+    group arrive in (a parallel group-by does not fix that order)."""
+    return pl.col(name).sort().sum()
 
 
 def merge_lift_sums(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -201,7 +207,7 @@ def merge_lift_sums(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return (
         pl.concat(parts)
         .group_by("event", "category", maintain_order=True)
-        .agg(pl.col("obs").sum(), pl.col("base").sum())
+        .agg(_sorted_sum("obs"), _sorted_sum("base"))
     )
 
 
@@ -248,7 +254,7 @@ def cell_lifts(
     frame = cells.with_columns(cat.alias("category"))
     by_name = lifts.filter(pl.col("category").is_null()).select("event", pl.col("lift").alias("_n"))
     by_cat = lifts.filter(pl.col("category").is_not_null())
-    cat_mean = by_cat.group_by("category").agg(pl.col("lift").mean().alias("_c"))
+    cat_mean = by_cat.group_by("category").agg(pl.col("lift").sort().mean().alias("_c"))
     overall = by_name["_n"].mean() if by_name.height else None
     frame = (
         frame.join(

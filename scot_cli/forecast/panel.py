@@ -139,7 +139,7 @@ def _periods(sales: pl.DataFrame, freq: str, edges: Bounds | None = None) -> pl.
         first, last = edges.first, edges.last
     frame = sales.with_columns(pl.col("date").dt.truncate(trunc).alias("date"), ok.alias("_ok"))
     agg = [
-        pl.col("units").filter(pl.col("_ok")).sum().alias("_sum"),
+        pl.col("units").filter(pl.col("_ok")).sort().sum().alias("_sum"),
         pl.col("_ok").sum().alias("_n_ok"),
         pl.len().alias("_n"),
     ]
