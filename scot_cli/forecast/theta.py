@@ -1,0 +1,364 @@
+"""The Theta method and its optimised and dynamic forms, vectorised over a panel.
+
+Theta (Assimakopoulos & Nikolopoulos 2000) combines the linear trend of a series with
+simple exponential smoothing of its "theta line"; Hyndman & Billah (2003) showed it equals
+SES with a drift of half the trend's slope. Fiorucci, Pellegrini, Louzada, Petropoulos &
+Koehler (2016, *IJF* 32(4), "Models for optimising the theta method and their relationship
+to state space models") write it as a state space model with one-step forecast
+
+    mu_t = l_{t-1} + (1 - 1/theta) [A_{t-1} (1-alpha)^{t-1} + B_{t-1} (1 - (1-alpha)^t) / alpha]
+    l_t  = alpha y_t + (1 - alpha) l_{t-1}
+
+with ``A, B`` the intercept and slope of the least-squares line through the history: fixed
+at the whole sample's in the static models (STM: theta = 2; OTM: theta fitted), updated
+every period in the dynamic ones (DSTM, DOTM). Per series the model with the least
+in-sample one-step squared error is kept, as statsforecast's ``AutoTheta`` does.
+
+Fitting. For a given ``alpha`` the level ``l_t`` is linear in ``l_0`` and ``mu_t`` is
+linear in ``(l_0, c)`` with ``c = 1 - 1/theta``, so the least-squares ``l_0`` and ``c``
+(``theta >= 1``, i.e. ``0 <= c < 1``) have a closed form from a few running sums; only
+``alpha`` in ``[0.1, 0.99]`` (Fiorucci et al.'s bounds) is searched, on a grid shared by
+all series then twice on a finer local grid per series. The first :data:`BURN_IN` errors
+are left out of the fit as in Fiorucci et al.'s code. Time ``t`` counts periods since a
+series' first observation; an unobserved period leaves the level unchanged (the line and
+its drift go on).
+
+Seasonality: a series the 90% autocorrelation test finds seasonal is divided by its
+classical multiplicative seasonal indices before the fit and its forecasts multiplied back
+(:mod:`scot_cli.forecast.seasonality`), both from the history before each origin only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scot_cli.forecast import seasonality
+
+Array = NDArray[np.float64]
+
+#: The four models ``theta`` chooses from (Fiorucci et al. 2016, section 3).
+MODELS = ("STM", "OTM", "DSTM", "DOTM")
+#: Bounds of the smoothing parameter (Fiorucci et al. 2016; statsforecast).
+ALPHA_MIN, ALPHA_MAX = 0.1, 0.99
+#: Largest theta (statsforecast's bound), i.e. ``c = 1 - 1/theta`` below 1.
+THETA_MAX = 1e10
+#: One-step errors left out of the fit at the start of each series.
+BURN_IN = 3
+#: Coarse alpha grid, denser where SES usually settles.
+ALPHA_GRID = (0.1, 0.13, 0.17, 0.22, 0.28, 0.35, 0.43, 0.52, 0.62, 0.72, 0.82, 0.9, 0.95, 0.99)
+#: Rounds of local refinement and points per round.
+REFINE_ROUNDS, REFINE_POINTS = 2, 3
+#: Fewest fitted errors before theta itself is fitted (else the STM value, theta = 2).
+MIN_FREE = 3
+#: Series per block: bounds the working memory whatever the catalogue size.
+BLOCK = 4096
+
+_STATIC = np.array([True, True, False, False])
+_FREE = np.array([False, True, False, True])
+_C_MAX = 1.0 - 1.0 / THETA_MAX
+
+
+@dataclass(frozen=True)
+class ThetaFit:
+    """A Theta fit of ``n`` series at one origin (arrays of shape ``(n,)`` unless noted).
+
+    Attributes
+    ----------
+    model
+        Index into :data:`MODELS` (-1: too short to fit, the mean of the history is used).
+    alpha, theta
+        Smoothing parameter and theta coefficient.
+    mse
+        In-sample mean squared one-step error of the seasonally adjusted series.
+    mean
+        ``(n, H)`` point forecasts, seasonal indices applied.
+    indices
+        ``(n, season)`` seasonal indices by column phase (1 when not seasonal).
+    """
+
+    model: NDArray[np.int64]
+    alpha: Array
+    theta: Array
+    mse: Array
+    mean: Array
+    indices: Array
+
+
+def _ols_sums(z: Array, tt: Array) -> tuple[Array, ...]:
+    """Running sums over the observed periods ``0..t`` of 1, t, t^2, y, t y (each (n, T))."""
+    obs = ~np.isnan(z)
+    w = obs.astype(np.float64)
+    zf = np.where(obs, z, 0.0)
+    return tuple(np.cumsum(a, axis=1) for a in (w, w * tt, w * tt * tt, zf, zf * tt))
+
+
+def _ols(sw: Array, st: Array, stt: Array, sy: Array, sty: Array) -> tuple[Array, Array]:
+    """Intercept ``A`` and slope ``B`` of the least-squares line from its sums (``B = 0``
+    with fewer than two points, ``A = 0`` with none)."""
+    den = sw * stt - st * st
+    ok = den > 1e-9 * np.maximum(sw * stt, 1e-300)
+    b = np.where(ok, (sw * sty - st * sy) / np.where(ok, den, 1.0), 0.0)
+    a = np.where(sw > 0, (sy - b * st) / np.maximum(sw, 1e-300), 0.0)
+    return a, b
+
+
+def _pass(z: Array, tt: Array, dyn: tuple[Array, Array], alpha: Array) -> dict[str, Array]:
+    """One run over time for every series and every candidate ``alpha`` (``(n, J)``).
+
+    With ``r_t`` the one-step error of SES started at 0, ``p_t = (1-alpha)^k`` the weight
+    of ``l_0`` in the level after ``k`` observations, and ``v_t = t - Q_{t-1}`` (``Q`` is
+    SES of the time index started at 0, so ``v_t = (1 - (1-alpha)^t) / alpha`` without
+    gaps), the one-step error is ``r - l_0 p - c (A p + B v)`` (static) or
+    ``r - l_0 p - c g`` with ``g = A_{t-1} p + B_{t-1} v`` (dynamic). Returns the sums of
+    products of ``r, p, v, g`` over the fitted periods and the end states ``L, P, Q``.
+    """
+    n, big_t = z.shape
+    shape = alpha.shape
+    level = np.zeros(shape)
+    weight = np.ones(shape)
+    qsum = np.zeros(shape)
+    seen = np.zeros((n, 1))
+    names = ("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg")
+    acc = {k: np.zeros(shape) for k in names}
+    a_dyn, b_dyn = dyn
+    for t in range(big_t):
+        yt = z[:, t : t + 1]
+        obs = ~np.isnan(yt)
+        if not obs.any():
+            continue
+        of = obs.astype(np.float64)
+        r = np.where(obs, yt, 0.0) - level
+        v = tt[:, t : t + 1] - qsum
+        g = a_dyn[:, t : t + 1] * weight + b_dyn[:, t : t + 1] * v
+        m = of * (seen >= BURN_IN)
+        rm, pm, vm, gm = r * m, weight * m, v * m, g * m
+        acc["rr"] += rm * rm
+        acc["rp"] += rm * pm
+        acc["rv"] += rm * vm
+        acc["pp"] += pm * pm
+        acc["pv"] += pm * vm
+        acc["vv"] += vm * vm
+        acc["rg"] += rm * gm
+        acc["pg"] += pm * gm
+        acc["gg"] += gm * gm
+        step = alpha * of
+        level += step * r
+        weight -= step * weight
+        qsum += step * v
+        seen += of
+    acc.update(level=level, weight=weight, qsum=qsum)
+    return acc
+
+
+def _solve(
+    s: dict[str, Array], a: Array, b: Array, static: bool, free: bool, count: Array
+) -> tuple[Array, Array, Array]:
+    """Least-squares ``l_0`` and ``c`` (free in ``[0, C_MAX]`` or 1/2) and the SSE."""
+    if static:
+        rw = a * s["rp"] + b * s["rv"]
+        pw = a * s["pp"] + b * s["pv"]
+        ww = a * a * s["pp"] + 2 * a * b * s["pv"] + b * b * s["vv"]
+    else:
+        rw, pw, ww = s["rg"], s["pg"], s["gg"]
+    pp = s["pp"] + 1e-12 * (s["pp"] + ww) + 1e-300
+    c = np.full(pp.shape, 0.5)
+    if free:
+        det = pp * ww - pw * pw
+        ok = (det > 1e-10 * pp * ww) & (count >= MIN_FREE)
+        c_ls = (pp * rw - pw * s["rp"]) / np.where(ok, det, 1.0)
+        c = np.where(ok, np.clip(c_ls, 0.0, _C_MAX), 0.5)
+    l0 = (s["rp"] - c * pw) / pp
+    sse = s["rr"] - 2 * l0 * s["rp"] - 2 * c * rw + l0 * l0 * pp + 2 * l0 * c * pw + c * c * ww
+    return l0, c, np.maximum(sse, 0.0)
+
+
+def _take(x: Array, i: NDArray[np.intp]) -> Array:
+    """``x[..., i]`` along the last axis, one index per leading position."""
+    out: Array = np.take_along_axis(x, i[..., None], axis=-1)[..., 0]
+    return out
+
+
+def _solve_models(
+    s: dict[str, Array], a: Array, b: Array, count: Array, shared: bool
+) -> tuple[Array, Array, Array]:
+    """``l_0``, ``c`` and SSE ``(n, 4, J)`` of every model; ``shared``: the sums ``(n, J)``
+    serve all models, else they are ``(n, 4, J)`` and model ``m`` reads slice ``m``."""
+    out = [
+        _solve(
+            s if shared else {k: x[:, m] for k, x in s.items()},
+            a,
+            b,
+            bool(_STATIC[m]),
+            bool(_FREE[m]),
+            count,
+        )
+        for m in range(len(MODELS))
+    ]
+    l0, c, sse = (np.stack([o[i] for o in out], axis=1) for i in range(3))
+    return l0, c, sse
+
+
+def _search(z: Array, tt: Array, count: Array) -> tuple[Array, Array, Array, Array]:
+    """Per series and model (``(n, 4)``): best ``alpha``, ``l_0``, ``c`` and SSE.
+
+    The grid :data:`ALPHA_GRID` first (one pass serves all four models), then
+    :data:`REFINE_ROUNDS` rounds of :data:`REFINE_POINTS` points around each model's best.
+    """
+    n = z.shape[0]
+    sums = _ols_sums(z, tt)
+    a_end, b_end = _ols(*(x[:, -1:] for x in sums))
+    dyn = _ols(*(np.concatenate([np.zeros((n, 1)), x[:, :-1]], axis=1) for x in sums))
+    cnt = count[:, None]
+    grid = np.asarray(ALPHA_GRID)
+    s = _pass(z, tt, dyn, np.broadcast_to(grid, (n, grid.size)))
+    l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=True)
+    best = np.argmin(sse, axis=2)
+    alpha = grid[best]
+    b_l0, b_c, b_sse = _take(l0, best), _take(c, best), _take(sse, best)
+    lo = grid[np.maximum(best - 1, 0)]
+    hi = grid[np.minimum(best + 1, grid.size - 1)]
+    frac = np.arange(1, REFINE_POINTS + 1) / (REFINE_POINTS + 1)
+    for _ in range(REFINE_ROUNDS):
+        cand = lo[..., None] + (hi - lo)[..., None] * frac  # (n, 4, k)
+        s = _pass(z, tt, dyn, cand.reshape(n, -1))
+        s = {k: x.reshape(cand.shape) for k, x in s.items()}
+        l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=False)
+        i = np.argmin(sse, axis=2)
+        better = _take(sse, i) < b_sse
+        alpha = np.where(better, _take(cand, i), alpha)
+        b_l0 = np.where(better, _take(l0, i), b_l0)
+        b_c = np.where(better, _take(c, i), b_c)
+        b_sse = np.where(better, _take(sse, i), b_sse)
+        step = (hi - lo) / (REFINE_POINTS + 1)
+        lo, hi = np.maximum(alpha - step, ALPHA_MIN), np.minimum(alpha + step, ALPHA_MAX)
+    return alpha, b_l0, b_c, b_sse
+
+
+def _time(z: Array) -> tuple[Array, NDArray[np.int64]]:
+    """Time index ``t`` (1 at each series' first observation) and the launch column."""
+    obs = ~np.isnan(z)
+    launch = np.where(obs.any(axis=1), np.argmax(obs, axis=1), z.shape[1])
+    return np.arange(z.shape[1])[None, :] - launch[:, None] + 1.0, launch
+
+
+def _forecast(z: Array, alpha: Array, l0: Array, c: Array, horizon: int) -> Array:
+    """``(n, H)`` Theta forecasts from the end of ``z`` for given parameters ``(n,)``:
+    ``l_n + c [A_n (1-alpha)^n + B_n (h - 1 + (1 - (1-alpha)^{n+1}) / alpha)]``
+    (Fiorucci et al. 2016, eq. for the forecast function; gaps handled as in :func:`_pass`).
+    """
+    tt, launch = _time(z)
+    a_end, b_end = _ols(*(x[:, -1] for x in _ols_sums(z, tt)))
+    end = _pass(z, tt, (np.zeros_like(z), np.zeros_like(z)), alpha[:, None])
+    level = end["level"][:, 0] + l0 * end["weight"][:, 0]
+    v_next = z.shape[1] - launch + 1.0 - end["qsum"][:, 0]
+    h = np.arange(horizon)[None, :]
+    out: Array = level[:, None] + c[:, None] * (
+        a_end[:, None] * end["weight"] + b_end[:, None] * (h + v_next[:, None])
+    )
+    return out
+
+
+def theta_fixed(
+    y: Array, *, horizon: int, alpha: Array | float, theta: Array | float, initial: Array | float
+) -> Array:
+    """``(n, H)`` forecasts of the static Theta model with given parameters, no seasonal
+    adjustment: smoothing ``alpha``, coefficient ``theta`` (2 = the original method of
+    Assimakopoulos & Nikolopoulos 2000) and initial level ``l_0`` (``initial``; the theta
+    line's SES then starts at ``theta * l_0``)."""
+    n = y.shape[0]
+    par = [np.broadcast_to(np.asarray(p, dtype=np.float64), (n,)) for p in (alpha, theta, initial)]
+    return _forecast(y, par[0], par[2], 1.0 - 1.0 / par[1], horizon)
+
+
+def _fit_block(z: Array, horizon: int) -> tuple[Array, Array, Array, Array, NDArray[np.int64]]:
+    """Theta on a seasonally adjusted block ``z (n, T)``: forecasts ``(n, H)`` from its end,
+    and per series the chosen model's alpha, theta, MSE and index."""
+    n = z.shape[0]
+    obs = ~np.isnan(z)
+    count_all = obs.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        scale = np.where(obs, np.abs(z), 0.0).sum(axis=1) / np.maximum(count_all, 1)
+    scale = np.where(scale > 0, scale, 1.0)
+    zs = z / scale[:, None]
+    fitted = np.maximum(count_all - BURN_IN, 0).astype(np.float64)
+    alpha, l0, c, sse = _search(zs, _time(zs)[0], fitted)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = sse / np.maximum(fitted, 1)[:, None]
+    choice = np.argmin(mse, axis=1)
+    rows = np.arange(n)
+    al, cc = alpha[rows, choice], c[rows, choice]
+    fc = _forecast(zs, al, l0[rows, choice], cc, horizon)
+    mean_obs = np.where(obs, zs, 0.0).sum(axis=1) / np.maximum(count_all, 1)
+    short = fitted < 1
+    fc = np.where(short[:, None], mean_obs[:, None], fc) * scale[:, None]
+    model = np.where(short, -1, choice).astype(np.int64)
+    theta_val = 1.0 / np.maximum(1.0 - cc, 1.0 / THETA_MAX)
+    sig2 = mse[rows, choice] * scale**2
+    sig2 = np.where((fitted < MIN_FREE) | ~np.isfinite(sig2), _spread(z) ** 2, sig2)
+    return fc, al, theta_val, sig2, model
+
+
+def _spread(z: Array) -> Array:
+    """Standard deviation of the observed values (0 with fewer than two)."""
+    obs = ~np.isnan(z)
+    cnt = obs.sum(axis=1)
+    mean = np.where(obs, z, 0.0).sum(axis=1) / np.maximum(cnt, 1)
+    var = np.where(obs, (z - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    out: Array = np.sqrt(var / np.maximum(cnt - 1, 1))
+    return out
+
+
+def fit(y: Array, *, horizon: int, season: int) -> ThetaFit:
+    """Theta fitted on the whole history ``y (n, T)``; forecasts for columns ``T..T+H-1``."""
+    n, big_t = y.shape
+    if big_t == 0:
+        zero = np.zeros(n)
+        return ThetaFit(
+            model=np.full(n, -1),
+            alpha=zero,
+            theta=zero,
+            mse=zero,
+            mean=np.zeros((n, horizon)),
+            indices=np.ones((n, max(season, 1))),
+        )
+    indices = seasonality.seasonal_indices(y, season) if season > 1 else np.ones((n, 1))
+    z = seasonality.deseasonalise(y, indices)
+    parts = [_fit_block(z[i : i + BLOCK], horizon) for i in range(0, n, BLOCK)]
+    fc, al, th, mse, model = (np.concatenate([p[k] for p in parts]) for k in range(5))
+    fc = np.nan_to_num(seasonality.reseasonalise(fc, indices, big_t), nan=0.0)
+    return ThetaFit(
+        model=model.astype(np.int64), alpha=al, theta=th, mse=mse, mean=fc, indices=indices
+    )
+
+
+def theta(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
+    """Point forecasts ``(len(cutoffs), n, horizon)``; origin ``c`` sees ``y[:, :c]`` only.
+
+    Per series the best of STM, OTM, DSTM and DOTM by in-sample mean squared error
+    (Fiorucci et al. 2016; statsforecast ``AutoTheta``), after classical multiplicative
+    seasonal adjustment where the 90% autocorrelation test says seasonal.
+    """
+    if y.shape[0] == 0:
+        return np.zeros((len(cutoffs), 0, horizon))
+    return np.stack([fit(y[:, :c], horizon=horizon, season=season).mean for c in cutoffs])
+
+
+def theta_variance(y: Array, *, horizon: int, season: int) -> Array:
+    """``(n, horizon)`` variance of the forecast errors at the end of ``y``.
+
+    SES's ``sigma^2 (1 + (h - 1) alpha^2)`` (Hyndman et al. 2008, *Forecasting with
+    Exponential Smoothing*, Table 6.1, ETS(A,N,N)); Theta is SES with a fixed drift
+    (Hyndman & Billah 2003), which adds no variance. ``sigma^2`` is the in-sample one-step
+    mean squared error of the seasonally adjusted series; the variance is scaled by the
+    square of each period's seasonal index.
+    """
+    f = fit(y, horizon=horizon, season=season)
+    h = np.arange(horizon)[None, :]
+    var = f.mse[:, None] * (1.0 + h * f.alpha[:, None] ** 2)
+    idx = seasonality.column_indices(f.indices, y.shape[1], y.shape[1] + horizon)
+    out: Array = np.nan_to_num(var * idx**2, nan=0.0)
+    return out
