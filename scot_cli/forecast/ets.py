@@ -1,0 +1,418 @@
+"""ETS state-space exponential smoothing: the family fitted by likelihood, chosen by AICc.
+
+Hyndman, Koehler, Ord & Snyder, *Forecasting with Exponential Smoothing: the State Space
+Approach* (2008), "HKOS" below; Hyndman & Athanasopoulos, *FPP3*, ch. 8. Error A/M, trend
+N/A/Ad, season N/A/M, the admissible set of R ``forecast::ets`` (no multiplicative trend, no
+additive error with multiplicative season; multiplicative components only for strictly
+positive series; seasonal models only with ``season > 1`` and two whole seasons of history).
+
+Fit: per series and model, Nelder-Mead on the likelihood over the smoothing parameters
+(usual bounds: ``1e-4 < alpha < 1``, ``beta < alpha``, ``gamma < 1 - alpha``,
+``0.8 <= phi <= 0.98``) and the initial level and slope; the initial seasonal states are
+the HKOS sec. 2.6.1 heuristic (classical decomposition of the first seasons), not
+optimised. All series are fitted at once by a compiled kernel
+(:mod:`scot_cli.forecast.ets_kernel`).
+
+Backtests: :func:`ets` fits once on the history up to the first origin and once on the
+whole history. Every backtest origin reuses the first fit (parameters and model choice,
+which saw no period after the first origin) and runs its states forward to that origin, so
+a backtest never uses the future and costs one extra fit, not one per origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+ERRORS = ("A", "M")
+TRENDS = ("N", "A", "Ad")
+SEASONS = ("N", "A", "M")
+#: The admissible models as ``error,trend,season`` codes (HKOS Table 2.1 less the unstable
+#: additive-error/multiplicative-season and multiplicative-trend classes).
+MODELS = (
+    "A,N,N",
+    "A,A,N",
+    "A,Ad,N",
+    "A,N,A",
+    "A,A,A",
+    "A,Ad,A",
+    "M,N,N",
+    "M,A,N",
+    "M,Ad,N",
+    "M,N,A",
+    "M,A,A",
+    "M,Ad,A",
+    "M,N,M",
+    "M,A,M",
+    "M,Ad,M",
+)
+#: Likelihood evaluations allowed per model and free parameter.
+EVALS_PER_PARAM = 60
+#: Fewest observations for any model; shorter series get the last value.
+MIN_OBS = 4
+
+
+@dataclass(frozen=True)
+class EtsFit:
+    """Fitted ETS model of each of ``n`` series, with its states at period ``end``.
+
+    Attributes
+    ----------
+    model
+        ``(n,)`` chosen ``error,trend,season`` codes, e.g. ``"M,Ad,M"``. Series with too
+        little data or a constant history carry ``"A,N,N"`` with ``alpha`` near 1 (their
+        last value) and ``fallback`` set.
+    error, trend, season
+        ``(n,)`` integer codes: error 0 A, 1 M; trend 0 N, 1 A, 2 Ad; season 0 N, 1 A, 2 M.
+    params
+        ``(n, 4)`` ``alpha, beta, gamma, phi`` (``beta = gamma = 0`` and ``phi = 1`` where
+        the component is absent).
+    initial
+        ``(n, 2)`` initial level and slope, before the first observation.
+    initial_season
+        ``(n, m)`` initial seasonal states by phase ``t % m``.
+    level, slope
+        ``(n,)`` states after period ``end - 1``.
+    seasonal
+        ``(n, m)`` seasonal states by phase: step ``h`` ahead uses ``(end + h - 1) % m``.
+    sigma2
+        ``(n,)`` innovation variance: ``SSE / (nobs - parameters)``, relative errors for
+        multiplicative error.
+    aicc
+        ``(n,)`` AICc of the chosen model (``inf`` for the fallback).
+    nobs
+        ``(n,)`` observed periods the fit used.
+    fallback
+        ``(n,)`` True where no ETS model was fitted.
+    m, end
+        Season length and the number of periods of history the states have seen.
+    """
+
+    model: NDArray[np.str_]
+    error: IntArray
+    trend: IntArray
+    season: IntArray
+    params: Array
+    initial: Array
+    initial_season: Array
+    level: Array
+    slope: Array
+    seasonal: Array
+    sigma2: Array
+    aicc: Array
+    nobs: IntArray
+    fallback: NDArray[np.bool_]
+    m: int
+    end: int
+
+
+def _codes(models: Sequence[str]) -> IntArray:
+    rows = []
+    for name in models:
+        if name not in MODELS:
+            raise ValueError(f"unknown ETS model {name!r}: use one of {', '.join(MODELS)}")
+        e, t, s = name.split(",")
+        rows.append((ERRORS.index(e), TRENDS.index(t), SEASONS.index(s)))
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def n_params(trend: IntArray, season: IntArray, m: int) -> IntArray:
+    """Estimated parameters as counted by R ``forecast::ets``: alpha and the initial level,
+    beta and the initial slope, phi, gamma and ``m - 1`` free initial seasonal states."""
+    out: IntArray = 2 + 2 * (trend > 0) + (trend == 2) + np.where(season > 0, m, 0)
+    return out.astype(np.int64)
+
+
+def _history(y: Array) -> tuple[IntArray, IntArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per series: observed periods, span from the first observation, strictly positive,
+    constant."""
+    obs = ~np.isnan(y)
+    nobs = obs.sum(axis=1)
+    first = np.where(obs.any(axis=1), obs.argmax(axis=1), y.shape[1])
+    lo = np.where(obs, y, np.inf).min(axis=1)
+    hi = np.where(obs, y, -np.inf).max(axis=1)
+    return nobs, y.shape[1] - first, lo > 0, (nobs > 0) & (lo == hi)
+
+
+def _allowed(y: Array, m: int, codes: IntArray) -> tuple[NDArray[np.bool_], IntArray]:
+    """``(n, K)`` which models each series may use, and the observed counts."""
+    nobs, span, positive, constant = _history(y)
+    err, trend, season = codes[:, 0], codes[:, 1], codes[:, 2]
+    k = n_params(trend, season, m) + 1
+    ok = nobs[:, None] >= np.maximum(k + 2, MIN_OBS)[None, :]
+    ok &= ~constant[:, None]
+    mult = (err == 1) | (season == 2)
+    ok &= ~mult[None, :] | positive[:, None]
+    seasonal_ok = (m > 1) & (span >= 2 * m)
+    ok &= (season == 0)[None, :] | seasonal_ok[:, None]
+    return ok, nobs
+
+
+def _last(y: Array) -> Array:
+    obs = ~np.isnan(y)
+    idx = np.where(obs, np.arange(y.shape[1]), -1).max(axis=1)
+    return np.where(idx >= 0, y[np.arange(y.shape[0]), np.maximum(idx, 0)], 0.0)
+
+
+def _first(y: Array) -> Array:
+    obs = ~np.isnan(y)
+    idx = np.where(obs.any(axis=1), obs.argmax(axis=1), 0)
+    return np.nan_to_num(y[np.arange(y.shape[0]), idx])
+
+
+def _naive_sigma2(y: Array) -> Array:
+    d = np.diff(y, axis=1)
+    ok = ~np.isnan(d)
+    out: Array = np.where(ok, d * d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
+    return out
+
+
+def ets_fit(
+    y: Array, *, season: int, models: Sequence[str] | None = None, max_evals: int | None = None
+) -> EtsFit:
+    """Fit the ETS family to every row of ``y`` and keep each series' least-AICc model.
+
+    Parameters
+    ----------
+    y
+        ``(n, T)`` history, ``NaN`` = unobserved (skipped: states move by their forecast).
+    season
+        Season length ``m``; ``<= 1`` allows non-seasonal models only.
+    models
+        Candidate codes (default :data:`MODELS`), e.g. ``["A,A,N"]`` to force one model.
+    max_evals
+        Likelihood evaluations per model and free parameter (default
+        :data:`EVALS_PER_PARAM`).
+
+    Returns
+    -------
+    EtsFit
+        Model, parameters and states at the end of ``y``.
+    """
+    from scot_cli.forecast import ets_kernel as kern
+
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    m = max(int(season), 1)
+    codes = _codes(MODELS if models is None else models)
+    allowed, nobs = _allowed(y, m, codes)
+    evals = max_evals or EVALS_PER_PARAM
+    par, seas0, lik, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals)
+    k = n_params(codes[:, 1], codes[:, 2], m)[None, :] + 1
+    nn = nobs[:, None].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        aicc = lik + 2 * k + 2 * k * (k + 1) / (nn - k - 1)
+    aicc = np.where(np.isfinite(aicc) & allowed, aicc, np.inf)
+    best = np.argmin(aicc, axis=1)
+    rows = np.arange(y.shape[0])
+    fallback = ~np.isfinite(aicc[rows, best])
+    chosen = np.where(fallback[:, None], 0, codes[best])
+    p = par[rows, best]
+    p = np.where(fallback[:, None], np.array([kern.UPPER, 0.0, 0.0, 1.0, 0.0, 0.0])[None, :], p)
+    p[:, 4] = np.where(fallback, _first(y), p[:, 4])
+    s0 = np.where(fallback[:, None], 0.0, seas0[rows, best])
+    dof = nobs - n_params(chosen[:, 1], chosen[:, 2], m)
+    sig = np.where(fallback, _naive_sigma2(y), sse[rows, best] / np.maximum(dof, 1))
+    names = np.asarray([",".join(v) for v in _names(chosen)], dtype=np.str_)
+    fit = EtsFit(
+        model=names,
+        error=chosen[:, 0].astype(np.int64),
+        trend=chosen[:, 1].astype(np.int64),
+        season=chosen[:, 2].astype(np.int64),
+        params=np.ascontiguousarray(p[:, :4]),
+        initial=np.ascontiguousarray(p[:, 4:]),
+        initial_season=np.ascontiguousarray(s0),
+        level=p[:, 4].copy(),
+        slope=p[:, 5].copy(),
+        seasonal=s0.copy(),
+        sigma2=np.where(np.isfinite(sig), sig, 0.0),
+        aicc=aicc[rows, best],
+        nobs=nobs.astype(np.int64),
+        fallback=fallback,
+        m=m,
+        end=0,
+    )
+    return advance(fit, y, y.shape[1])
+
+
+def _names(codes: IntArray) -> list[tuple[str, str, str]]:
+    return [(ERRORS[e], TRENDS[t], SEASONS[s]) for e, t, s in codes.tolist()]
+
+
+def advance(fit: EtsFit, y: Array, end: int) -> EtsFit:
+    """The same models and parameters with their states run over ``y[:, :end]`` from the
+    start. A series whose run leaves its model's domain (a multiplicative forecast at or
+    below zero on data after the fit) falls back to its last value."""
+    from scot_cli.forecast import ets_kernel as kern
+
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    par = np.ascontiguousarray(np.concatenate([fit.params, fit.initial], axis=1))
+    states, seas, ok = kern.states_at(
+        y, end, fit.m, fit.error, fit.trend, fit.season, par, fit.initial_season
+    )
+    bad = ~ok & ~fit.fallback
+    last = _last(y[:, :end])
+    if bad.any():
+        states[bad] = np.stack([last[bad], np.zeros(bad.sum())], axis=1)
+        seas[bad] = 0.0
+    zero = np.zeros_like(fit.error)
+    return replace(
+        fit,
+        level=np.where(fit.fallback, last, states[:, 0]),
+        slope=np.where(bad | fit.fallback, 0.0, states[:, 1]),
+        seasonal=seas,
+        model=np.where(bad, "A,N,N", fit.model),
+        error=np.where(bad, zero, fit.error),
+        trend=np.where(bad, zero, fit.trend),
+        season=np.where(bad, zero, fit.season),
+        fallback=fit.fallback | bad,
+        end=end,
+    )
+
+
+def _damp_sums(fit: EtsFit, horizon: int) -> Array:
+    """``(n, H)`` slope multiplier of step ``h``: ``h`` (A), ``phi + ... + phi^h`` (Ad),
+    0 (N)."""
+    h = np.arange(1, horizon + 1)
+    phi = fit.params[:, 3:4]
+    damped = np.cumsum(phi ** h[None, :], axis=1)
+    return np.where(
+        fit.trend[:, None] == 2, damped, np.where(fit.trend[:, None] == 1, h[None, :], 0.0)
+    )
+
+
+def _season_ahead(fit: EtsFit, horizon: int) -> Array:
+    phases = (fit.end + np.arange(horizon)) % fit.m
+    return fit.seasonal[:, phases]
+
+
+def point_forecast(fit: EtsFit, horizon: int) -> Array:
+    """``(n, H)`` point forecasts ``(l + b_h b) + s`` or ``(l + b_h b) s`` (HKOS Table 2.2)."""
+    trend = fit.level[:, None] + _damp_sums(fit, horizon) * fit.slope[:, None]
+    s = _season_ahead(fit, horizon)
+    kind = fit.season[:, None]
+    return np.where(kind == 2, trend * s, np.where(kind == 1, trend + s, trend))
+
+
+def ets(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
+    """Point forecasts ``(len(cutoffs), n, horizon)`` of each series' least-AICc ETS model.
+
+    Fitted once on ``y[:, :min(cutoffs)]`` (used for every origin before the last) and once
+    on ``y[:, :max(cutoffs)]``; see the module docstring.
+    """
+    return ets_forecast_fit(y, horizon=horizon, season=season, cutoffs=cutoffs)[0]
+
+
+def ets_forecast_fit(
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]
+) -> tuple[Array, EtsFit]:
+    """:func:`ets` and the fit at the last origin (for :func:`ets_variance`), in one pass."""
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    cuts = sorted(set(cutoffs))
+    fits = {cuts[0]: ets_fit(y[:, : cuts[0]], season=season)}
+    if cuts[-1] != cuts[0]:
+        fits[cuts[-1]] = ets_fit(y[:, : cuts[-1]], season=season)
+    out = np.empty((len(cutoffs), y.shape[0], horizon))
+    for i, c in enumerate(cutoffs):
+        fit = fits[c] if c in fits else advance(fits[cuts[0]], y, c)
+        out[i] = point_forecast(fit, horizon)
+    return out, fits[cuts[-1]]
+
+
+def ets_variance(fit: EtsFit, horizon: int) -> Array:
+    """``(n, H)`` forecast variance of each series' model ``h = 1..H`` steps ahead.
+
+    Additive error (HKOS class 1): ``sigma2 (1 + sum_{j<h} c_j^2)``, ``c_j = alpha +
+    beta b_j + gamma [j mod m = 0]`` (HKOS Table 6.1; eq. 6.5). Multiplicative error with
+    no or additive season (class 2): ``(1 + sigma2) theta_h - mu_h^2`` with ``theta_h =
+    mu_h^2 + sigma2 sum_{j<h} c_j^2 theta_{h-j}`` (HKOS sec. 6.3). Multiplicative error
+    and season (class 3): the HKOS sec. 6.4 approximation (level-trend and seasonal states
+    independent), by its Kronecker-product recursion.
+    """
+    mu = point_forecast(fit, horizon)
+    h = np.arange(1, horizon + 1)
+    p = fit.params
+    c = (
+        p[:, 0:1]
+        + p[:, 1:2] * _damp_sums(fit, horizon)
+        + p[:, 2:3] * (h[None, :] % fit.m == 0) * (fit.season[:, None] > 0)
+    )
+    s2 = fit.sigma2[:, None]
+    c2 = c[:, :-1] ** 2
+    class1 = s2 * (1 + np.concatenate([np.zeros((c.shape[0], 1)), np.cumsum(c2, 1)], axis=1))
+    theta = np.empty_like(mu)
+    theta[:, 0] = mu[:, 0] ** 2
+    for j in range(1, horizon):  # over steps ahead, not series
+        theta[:, j] = mu[:, j] ** 2 + s2[:, 0] * (c2[:, :j] * theta[:, j - 1 :: -1][:, :j]).sum(1)
+    class2 = (1 + s2) * theta - mu**2
+    out = np.where(fit.error[:, None] == 1, class2, class1)
+    three = (fit.error == 1) & (fit.season == 2)
+    if three.any():
+        out[three] = _class3(fit, three, horizon)
+    return np.maximum(out, 0.0)
+
+
+def _kron(a: Array, b: Array) -> Array:
+    n, i, j = a.shape
+    _, k, q = b.shape
+    out: Array = np.einsum("nij,nkl->nikjl", a, b).reshape(n, i * k, j * q)
+    return out
+
+
+def _class3(fit: EtsFit, rows: NDArray[np.bool_], horizon: int) -> Array:
+    """Class 3 variance (HKOS sec. 6.4) for the selected rows, vectorised over series.
+
+    States: ``x1 = (l, b)`` and the seasonal vector ``x2`` (most recent first);
+    ``M_h = E[x1 x2']`` and ``V_h`` its vec's covariance follow the recursion of HKOS
+    eq. 6.20-6.21 (as in R ``forecast:::class3``), with the damped trend entering
+    through ``phi``.
+    """
+    m = fit.m
+    n = int(rows.sum())
+    a, b, g, phi = (fit.params[rows, i] for i in range(4))
+    tr = fit.trend[rows]
+    phi = np.where(tr == 0, 0.0, phi)
+    b = np.where(tr == 0, 0.0, b)
+    s2 = fit.sigma2[rows]
+    f1 = np.zeros((n, 2, 2))
+    f1[:, 0, 0] = 1.0
+    f1[:, 0, 1] = phi
+    f1[:, 1, 1] = phi
+    g1 = np.zeros((n, 2, 2))
+    g1[:, 0, 0], g1[:, 0, 1], g1[:, 1, 0], g1[:, 1, 1] = a, a * phi, b, b * phi
+    h1 = np.stack([np.ones(n), phi], axis=1)
+    f2 = np.zeros((n, m, m))
+    f2[:, 0, m - 1] = 1.0
+    f2[:, np.arange(1, m), np.arange(m - 1)] = 1.0
+    g2 = np.zeros((n, m, m))
+    g2[:, 0, m - 1] = g
+    # seasonal states most recent first: phase (end - 1 - j) % m
+    x2 = fit.seasonal[rows][:, (fit.end - 1 - np.arange(m)) % m]
+    x1 = np.stack([fit.level[rows], np.where(tr == 0, 0.0, fit.slope[rows])], axis=1)
+    mh = x1[:, :, None] * x2[:, None, :]
+    vh = np.zeros((n, 2 * m, 2 * m))
+    f21, g21 = _kron(f2, f1), _kron(g2, g1)
+    kk = _kron(g2, f1) + _kron(f2, g1)
+    h21 = np.zeros((n, 2 * m))
+    h21[:, 2 * (m - 1)], h21[:, 2 * (m - 1) + 1] = 1.0, phi
+    out = np.empty((n, horizon))
+    tt = np.transpose
+    for i in range(horizon):  # over steps ahead, not series
+        mu = np.einsum("ni,nij,nj->n", h1, mh, np.eye(m)[m - 1][None, :].repeat(n, 0))
+        out[:, i] = (1 + s2) * np.einsum("ni,nij,nj->n", h21, vh, h21) + s2 * mu**2
+        vec = tt(mh, (0, 2, 1)).reshape(n, 2 * m)
+        outer = vec[:, :, None] * vec[:, None, :]
+        ss = s2[:, None, None]
+        vh = f21 @ vh @ tt(f21, (0, 2, 1)) + ss * (
+            f21 @ vh @ tt(g21, (0, 2, 1))
+            + g21 @ vh @ tt(f21, (0, 2, 1))
+            + kk @ (vh + outer) @ tt(kk, (0, 2, 1))
+            + ss * (g21 @ (3 * vh + 2 * outer) @ tt(g21, (0, 2, 1)))
+        )
+        mh = f1 @ mh @ tt(f2, (0, 2, 1)) + ss * (g1 @ mh @ tt(g2, (0, 2, 1)))
+    return out

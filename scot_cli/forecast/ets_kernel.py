@@ -1,0 +1,408 @@
+"""Compiled kernels of the ETS family: filter, heuristic initial states, Nelder-Mead fit.
+
+Imported only from inside :mod:`scot_cli.forecast.ets` functions, so that numba (and its
+compile cache) is loaded by the first ETS fit, never by ``scot --help``. One fit is a loop
+over series (``prange``) of a loop over candidate models; each model's likelihood is
+minimised by Nelder-Mead over smoothing parameters and the initial level and slope, in an
+unconstrained space mapped onto the usual bounds (Hyndman et al. 2008, sec. 5.2).
+
+Model codes: error 0 = A, 1 = M; trend 0 = N, 1 = A, 2 = Ad; season 0 = N, 1 = A, 2 = M.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Parameter bounds (Hyndman et al. 2008, sec. 5.2; R forecast::ets "usual" bounds).
+LOWER = 1e-4
+UPPER = 0.9999
+PHI_LO = 0.8
+PHI_HI = 0.98
+#: Returned for a parameter set whose one-step forecasts leave the model's domain.
+BAD = 1e300
+#: Tolerance of the Nelder-Mead simplex spread in likelihood units.
+FTOL = 1e-4
+
+
+@numba.njit(cache=True)
+def _sig(u: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-u)))
+
+
+@numba.njit(cache=True)
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
+
+
+@numba.njit(cache=True)
+def unpack(u, trend, season, start):  # type: ignore[no-untyped-def]
+    """Parameters ``(alpha, beta, gamma, phi, l0, b0)`` from the free vector ``u``.
+
+    ``start`` holds the heuristic ``(l0, b0, scale)``; the level and slope move in units of
+    the series' scale so one simplex fits series of any size.
+    """
+    k = 0
+    alpha = LOWER + (UPPER - LOWER) * _sig(u[k])
+    k += 1
+    beta = 0.0
+    phi = 1.0
+    if trend > 0:
+        beta = LOWER + (alpha - LOWER) * _sig(u[k])
+        k += 1
+    gamma = 0.0
+    if season > 0:
+        gamma = LOWER + max(1.0 - alpha - LOWER, 0.0) * _sig(u[k])
+        k += 1
+    if trend == 2:
+        phi = PHI_LO + (PHI_HI - PHI_LO) * _sig(u[k])
+        k += 1
+    level = start[0] + start[2] * u[k]
+    k += 1
+    slope = 0.0
+    if trend > 0:
+        slope = start[1] + 0.1 * start[2] * u[k]
+    return alpha, beta, gamma, phi, level, slope
+
+
+@numba.njit(cache=True)
+def n_free(trend, season):  # type: ignore[no-untyped-def]
+    """Number of free (optimised) parameters."""
+    return 2 + (2 if trend > 0 else 0) + (1 if season > 0 else 0) + (1 if trend == 2 else 0)
+
+
+@numba.njit(cache=True)
+def u_start(trend, season):  # type: ignore[no-untyped-def]
+    """Starting point: alpha 0.2, beta 0.1 alpha, gamma 0.05 (1 - alpha), phi 0.97 (near the
+    starting values of R forecast::ets), heuristic initial states."""
+    u = np.zeros(n_free(trend, season))
+    k = 0
+    u[k] = _logit((0.2 - LOWER) / (UPPER - LOWER))
+    k += 1
+    if trend > 0:
+        u[k] = _logit(0.1)
+        k += 1
+    if season > 0:
+        u[k] = _logit(0.05)
+        k += 1
+    if trend == 2:
+        u[k] = _logit((0.97 - PHI_LO) / (PHI_HI - PHI_LO))
+    return u
+
+
+@numba.njit(cache=True)
+def run(y, t0, c, m, err, trend, season, par, seas, state):  # type: ignore[no-untyped-def]
+    """One pass of the model over ``y[t0:c]``; returns ``(lik, sse, nobs)``.
+
+    ``par`` = ``(alpha, beta, gamma, phi, l0, b0)``; ``seas`` (length ``m``, indexed by the
+    period's phase ``t % m``) is updated in place; ``state`` receives the final level and
+    slope. ``lik`` is ``n log(sum e^2) + 2 sum log|yhat|`` (the last term for multiplicative
+    error only), ``-2 log L`` up to a constant (Hyndman et al. 2008, eq. 5.3). Unobserved
+    periods move the states by their forecast with no correction.
+    """
+    alpha, beta, gamma, phi, level, slope = par[0], par[1], par[2], par[3], par[4], par[5]
+    sse = 0.0
+    logf = 0.0
+    nobs = 0
+    for t in range(t0, c):
+        lt = level + phi * slope if trend > 0 else level
+        p = t % m
+        sp = seas[p] if season > 0 else 0.0
+        yt = y[t]
+        if np.isnan(yt):
+            level = lt
+            slope = phi * slope
+            continue
+        if season == 2:
+            if sp <= 1e-10 or lt <= 1e-10:
+                return BAD, BAD, nobs
+            yhat = lt * sp
+            q = yt / sp
+        else:
+            yhat = lt + sp
+            q = yt - sp
+        if err == 1:
+            if yhat <= 1e-10:
+                return BAD, BAD, nobs
+            e = (yt - yhat) / yhat
+            logf += np.log(yhat)
+        else:
+            e = yt - yhat
+        sse += e * e
+        nobs += 1
+        new_level = lt + alpha * (q - lt)
+        if trend > 0:
+            slope = phi * slope + (beta / alpha) * (new_level - level - phi * slope)
+        if season == 1:
+            seas[p] = sp + gamma * (yt - lt - sp)
+        elif season == 2:
+            seas[p] = sp + gamma * (yt / lt - sp)
+        level = new_level
+    state[0] = level
+    state[1] = slope
+    if nobs == 0:
+        return BAD, BAD, nobs
+    lik = nobs * np.log(max(sse, 1e-300)) + 2.0 * logf
+    return lik, sse, nobs
+
+
+@numba.njit(cache=True)
+def _fill(x):  # type: ignore[no-untyped-def]
+    """Forward- then backward-filled copy (heuristic initialisation only)."""
+    out = x.copy()
+    last = np.nan
+    for i in range(out.size):
+        if np.isnan(out[i]):
+            out[i] = last
+        else:
+            last = out[i]
+    last = np.nan
+    for i in range(out.size - 1, -1, -1):
+        if np.isnan(out[i]):
+            out[i] = last
+        else:
+            last = out[i]
+    return out
+
+
+@numba.njit(cache=True)
+def init_season(x, t0, m, mult):  # type: ignore[no-untyped-def]
+    """Seasonal indices by phase from a classical decomposition of the whole seasons of the
+    history: centred 2 x m moving average, detrended values averaged by phase and
+    normalised to sum 0 (additive) or mean 1 (multiplicative). Hyndman et al. 2008,
+    sec. 2.6.1 use the first few years; all of them (as statsforecast's ``initstate``)
+    give a steadier start for seasonal states that are not re-optimised."""
+    k = x.size // m
+    w = k * m
+    z = _fill(x[:w])
+    h = m // 2
+    tot = np.zeros(m)
+    cnt = np.zeros(m)
+    for i in range(h, w - h):
+        if m % 2 == 0:
+            ma = 0.5 * z[i - h] + 0.5 * z[i + h]
+            for j in range(i - h + 1, i + h):
+                ma += z[j]
+        else:
+            ma = 0.0
+            for j in range(i - h, i + h + 1):
+                ma += z[j]
+        ma /= m
+        if np.isnan(x[i]):
+            continue
+        p = (t0 + i) % m
+        if mult:
+            if ma <= 0:
+                continue
+            tot[p] += x[i] / ma
+        else:
+            tot[p] += x[i] - ma
+        cnt[p] += 1
+    s = np.empty(m)
+    for p in range(m):
+        s[p] = tot[p] / cnt[p] if cnt[p] > 0 else (1.0 if mult else 0.0)
+    if mult:
+        for p in range(m):
+            s[p] = max(s[p], 1e-2)
+        s /= s.mean()
+    else:
+        s -= s.mean()
+    return s
+
+
+@numba.njit(cache=True)
+def init_level(x, t0, m, trend, season, seas):  # type: ignore[no-untyped-def]
+    """Initial level and slope: least-squares line through the first ``max(10, 2m)``
+    seasonally adjusted observations (intercept at the period before the first one);
+    the plain mean when there is no trend. Hyndman et al. 2008, sec. 2.6.1."""
+    maxn = min(max(10, 2 * m), x.size)
+    sx = 0.0
+    sy = 0.0
+    sxx = 0.0
+    sxy = 0.0
+    n = 0
+    for i in range(maxn):
+        if np.isnan(x[i]):
+            continue
+        v = x[i]
+        p = (t0 + i) % m
+        if season == 1:
+            v -= seas[p]
+        elif season == 2:
+            v /= seas[p]
+        ti = i + 1.0
+        sx += ti
+        sy += v
+        sxx += ti * ti
+        sxy += ti * v
+        n += 1
+    if n == 0:
+        return 0.0, 0.0
+    if trend == 0 or n < 2:
+        return sy / n, 0.0
+    den = n * sxx - sx * sx
+    slope = (n * sxy - sx * sy) / den if den > 0 else 0.0
+    return (sy - slope * sx) / n, slope
+
+
+@numba.njit(cache=True)
+def _objective(u, y, t0, c, m, err, trend, season, start, seas0, par, seas, state):  # type: ignore[no-untyped-def]
+    a, b, g, ph, lv, sl = unpack(u, trend, season, start)
+    par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, lv, sl
+    seas[:] = seas0
+    return run(y, t0, c, m, err, trend, season, par, seas, state)[0]
+
+
+@numba.njit(cache=True)
+def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval):  # type: ignore[no-untyped-def]
+    """Minimise the likelihood from ``u0`` (standard coefficients 1, 2, 0.5, 0.5; initial
+    steps of 0.5 in the free space). Returns the best free vector and its value."""
+    d = u0.size
+    par = np.zeros(6)
+    seas = np.empty(m)
+    state = np.zeros(2)
+    pts = np.empty((d + 1, d))
+    val = np.empty(d + 1)
+    for i in range(d + 1):
+        pts[i] = u0
+        if i > 0:
+            pts[i, i - 1] += 0.5
+        val[i] = _objective(pts[i], y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
+    evals = d + 1
+    cen = np.empty(d)
+    while evals < max_eval:
+        order = np.argsort(val)
+        pts = pts[order]
+        val = val[order]
+        if val[d] - val[0] <= FTOL * (1.0 + abs(val[0])) and val[d] < BAD:
+            break
+        cen[:] = 0.0
+        for i in range(d):
+            cen += pts[i]
+        cen /= d
+        xr = cen + (cen - pts[d])
+        fr = _objective(xr, y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
+        evals += 1
+        if fr < val[0]:
+            xe = cen + 2.0 * (cen - pts[d])
+            fe = _objective(xe, y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
+            evals += 1
+            if fe < fr:
+                pts[d], val[d] = xe, fe
+            else:
+                pts[d], val[d] = xr, fr
+        elif fr < val[d - 1]:
+            pts[d], val[d] = xr, fr
+        else:
+            xc = cen + 0.5 * ((xr if fr < val[d] else pts[d]) - cen)
+            fc = _objective(xc, y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
+            evals += 1
+            if fc < min(fr, val[d]):
+                pts[d], val[d] = xc, fc
+            else:
+                for i in range(1, d + 1):
+                    pts[i] = pts[0] + 0.5 * (pts[i] - pts[0])
+                    val[i] = _objective(
+                        pts[i], y, t0, c, m, err, trend, season, start, seas0, par, seas, state
+                    )
+                evals += d
+    best = np.argmin(val)
+    return pts[best].copy(), val[best]
+
+
+@numba.njit(cache=True, parallel=True)
+def fit_panel(y, c, m, models, allowed, max_eval):  # type: ignore[no-untyped-def]
+    """Fit every allowed model (rows of ``models``: error, trend, season) of every series
+    on ``y[:, :c]``.
+
+    ``max_eval`` likelihood evaluations per free parameter. Returns ``par (n, K, 6)``,
+    ``seas0 (n, K, m)`` initial seasonal states, ``lik (n, K)`` (``inf`` where not
+    fitted) and ``sse (n, K)``.
+    """
+    n = y.shape[0]
+    big_k = models.shape[0]
+    par_out = np.zeros((n, big_k, 6))
+    seas_out = np.zeros((n, big_k, m))
+    lik_out = np.full((n, big_k), np.inf)
+    sse_out = np.full((n, big_k), np.inf)
+    for i in numba.prange(n):
+        row = y[i]
+        t0 = 0
+        while t0 < c and np.isnan(row[t0]):
+            t0 += 1
+        if t0 >= c:
+            continue
+        x = row[t0:c]
+        scale = 0.0
+        cnt = 0
+        prev = np.nan
+        for v in x:
+            if not np.isnan(v):
+                if not np.isnan(prev):
+                    scale += abs(v - prev)
+                    cnt += 1
+                prev = v
+        scale = scale / cnt if cnt > 0 and scale > 0 else max(abs(prev), 1.0)
+        par = np.zeros(6)
+        state = np.zeros(2)
+        start = np.zeros(3)
+        seas = np.empty(m)
+        for k in range(big_k):
+            if not allowed[i, k]:
+                continue
+            err, trend, season = models[k, 0], models[k, 1], models[k, 2]
+            if season > 0:
+                seas0 = init_season(x, t0, m, season == 2)
+            else:
+                seas0 = np.ones(m) if err == 1 else np.zeros(m)
+            lv, sl = init_level(x, t0, m, trend, season, seas0)
+            start[0], start[1], start[2] = lv, sl, scale
+            u, val = nelder_mead(
+                u_start(trend, season),
+                row,
+                t0,
+                c,
+                m,
+                err,
+                trend,
+                season,
+                start,
+                seas0,
+                max_eval * n_free(trend, season),
+            )
+            if not val < BAD:
+                continue
+            a, b, g, ph, l0, b0 = unpack(u, trend, season, start)
+            par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, l0, b0
+            seas[:] = seas0
+            lik, sse, _ = run(row, t0, c, m, err, trend, season, par, seas, state)
+            par_out[i, k] = par
+            seas_out[i, k] = seas0
+            lik_out[i, k] = lik
+            sse_out[i, k] = sse
+    return par_out, seas_out, lik_out, sse_out
+
+
+@numba.njit(cache=True, parallel=True)
+def states_at(y, c, m, err, trend, season, par, seas0):  # type: ignore[no-untyped-def]
+    """Final ``(level, slope)`` ``(n, 2)`` and seasonal states ``(n, m)`` after running each
+    series' chosen model (codes ``err/trend/season (n,)``) over ``y[:, :c]``, and whether
+    the run stayed in the model's domain ``(n,)``."""
+    n = y.shape[0]
+    lvl = np.zeros((n, 2))
+    ok = np.zeros(n, dtype=np.bool_)
+    seas = seas0.copy()
+    for i in numba.prange(n):
+        row = y[i]
+        t0 = 0
+        while t0 < c and np.isnan(row[t0]):
+            t0 += 1
+        state = np.zeros(2)
+        state[0] = par[i, 4]
+        state[1] = par[i, 5]
+        if t0 < c:
+            lik = run(row, t0, c, m, err[i], trend[i], season[i], par[i], seas[i], state)[0]
+            ok[i] = lik < BAD
+        lvl[i] = state
+    return lvl, seas, ok
