@@ -13,7 +13,9 @@ certifies the prefix of choices the earlier pending units cannot have changed:
   earlier uncertain units (counted at their full quantity, whatever FC they end at).
 
 Uncertain units choose again next round against the grown state. The first pending unit is always
-final, so the rounds end; each round is a few vectorised passes over the window, and the window
+final or split (its choice was made against exactly the state it meets; an order naming a sku on
+two lines asks for both quantities at once), so every round decides a unit and the rounds are
+at most twice the lines; each round is a few vectorised passes over the window, and the window
 doubles while most of it is certified and halves when little is. The result equals the
 one-at-a-time loop (:func:`scot_cli.promise.reference.sequential_commit` checks it in tests).
 """
@@ -25,7 +27,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Choice, Lines, State, Tables, choose, unit_lines
+from .engine import (
+    Choice,
+    Lines,
+    State,
+    Tables,
+    choose,
+    exclusive_group_cumsum,
+    need_before,
+    unit_lines,
+)
 from .supply import NEVER
 
 MIN_WINDOW = 2048
@@ -61,20 +72,6 @@ class Decided:
         self.avail[ln] = ch.avail[pos]
 
 
-def exclusive_group_cumsum(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` of the earlier elements with the same key (in array order)."""
-    order = np.argsort(keys, kind="stable")
-    k, v = keys[order], values[order]
-    total = np.cumsum(v)
-    new = np.ones(len(k), dtype=bool)
-    new[1:] = k[1:] != k[:-1]
-    base = np.maximum.accumulate(np.where(new, np.arange(len(k)), 0))
-    before = total - v - (total[base] - v[base])
-    out: np.ndarray = np.empty_like(before)
-    out[order] = before
-    return out
-
-
 def _uncertain(
     tables: Tables,
     state: State,
@@ -108,7 +105,8 @@ def _uncertain(
     bounded = has & np.isfinite(cap)
     bad |= bounded & (shipped + cap_before + qty_u > cap + 1e-9)
     n_sku = int(lines.sku.max()) + 2 if lines.n else 1
-    while True:
+    # ``bad`` only grows, so it settles within one pass per unit
+    for _ in range(len(starts) + 1):
         worst = np.cumsum(np.where(bad, qty_u, 0.0)) - np.where(bad, qty_u, 0.0)
         first_bad = np.full(n_sku, np.iinfo(np.int64).max)
         np.minimum.at(first_bad, lines.sku[ln[bad[seg]]], ln[bad[seg]])
@@ -118,6 +116,7 @@ def _uncertain(
         if (grown == bad).all():
             return bad, stock_before
         bad = grown
+    raise RuntimeError("commit: the uncertain set did not settle (a bug)")
 
 
 def _reason_may_change(
@@ -158,7 +157,8 @@ def _choose_reusing(
     if idx.size:
         ln, seg = unit_lines(starts[idx], counts[idx])
         sf = lines.sku[ln] * n_f + fc[idx][seg]
-        short = supply.supply_by(sf, ship[idx][seg]) + 1e-9 < state.committed[sf] + lines.qty[ln]
+        need = state.committed[sf] + lines.qty[ln] + need_before(lines, ln, counts[idx][seg])
+        short = supply.supply_by(sf, ship[idx][seg]) + 1e-9 < need
         qty_u = np.bincount(seg, weights=lines.qty[ln], minlength=idx.size)
         full = state.shipped[fc[idx], ship[idx]] + qty_u > grid.capacity[fc[idx]] + 1e-9
         full |= np.bincount(seg, weights=short, minlength=idx.size) > 0
@@ -207,6 +207,10 @@ def commit_units(
         split_now = one_box & (ch.fc < 0) & (w_counts > 1)
         bad, before = _uncertain(tables, state, lines, w_starts, w_counts, ch, split_now)
         final = ~bad
+        if not final.any() and not split_now.any():
+            # every round finalises or splits a unit, which bounds the rounds by twice the
+            # lines; a round doing neither would repeat forever
+            raise RuntimeError("commit: a round decided no unit (a bug)")
         ln, seg = unit_lines(w_starts, w_counts)
         keep = final[seg]
         out.record(ln[keep], seg[keep], ch, np.flatnonzero(keep))

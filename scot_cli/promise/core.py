@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from .commit import Decided, commit_units
-from .engine import Choice, Lines, State, Tables, choose_fast, unit_lines
+from .engine import Choice, Lines, State, Tables, choose_fast, order_sku_before, unit_lines
 from .grid import PAD_DAYS, Grid, build_grid, class_tables, codes, epoch_days
 from .output import assemble
 from .registry import MODES, SPLITS
@@ -77,7 +78,10 @@ def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndar
     if seq.height > 1:
         new[1:] = (oid.slice(1) != oid.slice(0, seq.height - 1)).to_numpy()
     order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
-    return Lines(codes(seq["sku"], skus), seq["qty"].to_numpy(), dest, day, hour, cid, order_start)
+    qty = seq["qty"].to_numpy()
+    return Lines(
+        codes(seq["sku"], skus), qty, dest, day, hour, cid, order_start, np.zeros(qty.size)
+    )
 
 
 def _snapshot(
@@ -280,6 +284,7 @@ def prepare(
         np.zeros((len(skus) + 1) * len(grid.fcs)), np.zeros((len(grid.fcs), grid.horizon))
     )
     if one_box:
+        lines = dataclasses.replace(lines, unit_before=order_sku_before(lines))
         starts, counts = lines.order_start[:-1], np.diff(lines.order_start)
     else:
         starts, counts = np.arange(lines.n), np.ones(lines.n, dtype=np.int64)

@@ -32,6 +32,9 @@ class Lines:
     hour: np.ndarray
     cid: np.ndarray
     order_start: np.ndarray
+    #: Units of the line's sku on earlier lines of its order: what a one-box unit (a whole
+    #: order) has already asked of the same (sku, FC) before this line. Zero for lone lines.
+    unit_before: np.ndarray
 
     @property
     def n(self) -> int:
@@ -65,6 +68,42 @@ class Choice:
     level: np.ndarray
     avail: np.ndarray
     release: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def exclusive_group_cumsum(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` of the earlier elements with the same key (in array order)."""
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    total = np.cumsum(v)
+    new = np.ones(len(k), dtype=bool)
+    new[1:] = k[1:] != k[:-1]
+    base = np.maximum.accumulate(np.where(new, np.arange(len(k)), 0))
+    before = total - v - (total[base] - v[base])
+    out: np.ndarray = np.empty_like(before)
+    out[order] = before
+    return out
+
+
+def order_sku_before(lines: Lines) -> np.ndarray:
+    """Per line, the quantity of the same sku on earlier lines of its order.
+
+    An order naming a sku on two lines needs both quantities from the FC that ships the box.
+    """
+    counts = np.diff(lines.order_start)
+    order = np.repeat(np.arange(counts.size), counts)
+    multi = np.repeat(counts > 1, counts)
+    out = np.zeros(lines.n)
+    if multi.any():
+        n_sku = int(lines.sku.max()) + 1
+        key = order[multi] * n_sku + lines.sku[multi]
+        out[multi] = exclusive_group_cumsum(key, lines.qty[multi])
+    return out
+
+
+def need_before(lines: Lines, ln: np.ndarray, unit_count: np.ndarray) -> np.ndarray:
+    """Per line ``ln`` of a unit of ``unit_count`` lines, what its unit asks of the line's
+    (sku, FC) before it: the earlier lines of the same sku when the unit is a whole order."""
+    return np.where(unit_count > 1, lines.unit_before[ln], 0.0)
 
 
 def unit_lines(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +155,10 @@ def choose(
             act_pos, act_seg = unit_lines(first_pos[active], counts[active])
         act_lines = ln[act_pos]
         sf = lines.sku[act_lines] * n_f + (f if single else f[act_seg])
-        avail = tables.supply.available_day(sf, state.committed[sf] + lines.qty[act_lines])
+        need = state.committed[sf] + lines.qty[act_lines]
+        if not single:
+            need += need_before(lines, act_lines, counts[active][act_seg])
+        avail = tables.supply.available_day(sf, need)
         unit_avail = avail if single else _seg_reduce(avail, counts[active], np.maximum)
         release = np.maximum(
             day[active] + (hour[active] >= grid.cutoff[f]) + grid.proc[f], unit_avail

@@ -33,14 +33,12 @@ def _option(
     grid = tables.grid
     n_f, n_g = len(grid.fcs), len(grid.dests)
     first = rows[0]
-    avails = [
-        _avail(
-            tables,
-            int(lines.sku[i]) * n_f + f,
-            float(state.committed[int(lines.sku[i]) * n_f + f] + lines.qty[i]),
-        )
-        for i in rows
-    ]
+    asked: dict[int, float] = {}  # what earlier lines of the unit ask of each (sku, FC)
+    avails = []
+    for i in rows:
+        sf = int(lines.sku[i]) * n_f + f
+        asked[sf] = asked.get(sf, 0.0) + float(lines.qty[i])
+        avails.append(_avail(tables, sf, float(state.committed[sf]) + asked[sf]))
     base = int(lines.day[first]) + int(lines.hour[first] >= grid.cutoff[f]) + int(grid.proc[f])
     release = max([base, *avails])
     if max(avails) >= NEVER:

@@ -1,0 +1,201 @@
+"""Odd but valid inputs a nightly run meets: each test is a regression of issue 11's table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scot_cli.promise import promise
+from scot_cli.promise.commit import commit_units
+from scot_cli.promise.core import prepare, sequence
+from scot_cli.promise.reference import sequential_commit
+from scot_cli.schema import INVENTORY, LANES, NODES, ORDERS
+
+START = dt.datetime(2026, 11, 2, 9)
+FCS = ("FC1", "FC2")
+SKUS = ("K0", "K1")
+
+
+def _nodes(caps: list[float | None]) -> pl.DataFrame:
+    rows = [
+        {"node": f, "kind": "fc", "daily_capacity": c, "cutoff_hour": 14, "processing_days": 0}
+        for f, c in zip(FCS, caps, strict=True)
+    ] + [{"node": "R1", "kind": "region", "daily_capacity": None}]
+    df = pl.DataFrame(rows, schema_overrides={"daily_capacity": pl.Float64}).with_columns(
+        region=pl.lit("R1"), storage_capacity=pl.lit(None, pl.Float64), lat=0.0, lon=0.0
+    )
+    return NODES.validate(df, source="nodes")
+
+
+def _lanes(fcs: tuple[str, ...] = FCS) -> pl.DataFrame:
+    df = pl.DataFrame(
+        {
+            "origin": list(fcs),
+            "destination": ["R1"] * len(fcs),
+            "mode": ["ground"] * len(fcs),
+            "transit_days": [1.0 + i for i in range(len(fcs))],
+            "transit_sd": [0.0] * len(fcs),
+            "cost_per_unit": [1.0] * len(fcs),
+            "truck_capacity": [10.0] * len(fcs),
+            "cost_per_truck": [1.0] * len(fcs),
+            "departure_hour": [18] * len(fcs),
+        }
+    )
+    return LANES.validate(df, source="lanes")
+
+
+def _orders(rows: list[tuple[str, int, str, float, int]]) -> pl.DataFrame:
+    df = pl.DataFrame(
+        [
+            {
+                "order_id": o,
+                "line": ln,
+                "sku": s,
+                "qty": q,
+                "destination": "R1",
+                "order_time": START + dt.timedelta(hours=h),
+            }
+            for o, ln, s, q, h in rows
+        ]
+    )
+    return ORDERS.validate(df, source="orders")
+
+
+def _inventory(on_hand: dict[tuple[str, str], float]) -> pl.DataFrame:
+    df = pl.DataFrame(
+        [{"sku": s, "node": f, "on_hand": q} for (s, f), q in on_hand.items()],
+        schema={"sku": pl.String, "node": pl.String, "on_hand": pl.Float64},
+    )
+    return INVENTORY.validate(df, source="inventory")
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail, instead of hanging, when the block runs longer than ``seconds``."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# --- row 1: promise --mode commit --split avoid, one sku on two lines of an order ----------
+
+
+def test_commit_one_box_order_naming_a_sku_twice_returns_and_counts_both_lines() -> None:
+    """Issue 11 row 1: FC1 holds 1 unit of K0; order O1 asks 1 + 1 on two lines (it hung)."""
+    with deadline(10):
+        out = promise(
+            _orders([("O1", 1, "K0", 1.0, 0), ("O1", 2, "K0", 1.0, 0)]),
+            inventory=_inventory({("K0", "FC1"): 1.0}),
+            nodes=_nodes([None, None]),
+            lanes=_lanes(),
+            mode="commit",
+            split="avoid",
+        ).sort("line")
+    # no FC holds both units, so the order splits: the first line takes the unit
+    assert out["status"].to_list() == ["promised", "unavailable"]
+    assert out["reason"].to_list() == ["split", "no_stock"]
+
+
+@pytest.mark.parametrize("mode", ["snapshot", "commit"])
+def test_one_box_counts_a_sku_named_twice_against_one_fc(mode: str) -> None:
+    """FC1 holds 1 unit, FC2 holds 2: the box of 1 + 1 units of K0 can only ship from FC2."""
+    with deadline(10):
+        out = promise(
+            _orders([("O1", 1, "K0", 1.0, 0), ("O1", 2, "K0", 1.0, 0)]),
+            inventory=_inventory({("K0", "FC1"): 1.0, ("K0", "FC2"): 2.0}),
+            nodes=_nodes([None, None]),
+            lanes=_lanes(),
+            mode=mode,
+            split="avoid",
+        )
+    assert out["ship_node"].to_list() == ["FC2", "FC2"]
+    assert out["reason"].null_count() == 2
+
+
+@st.composite
+def _dup_instances(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    caps = [draw(st.sampled_from([None, 1.0, 2.0, 3.0])) for _ in FCS]
+    stock = {(s, f): float(draw(st.integers(0, 3))) for s in SKUS for f in FCS}
+    rows = []
+    for o in range(draw(st.integers(1, 8))):
+        hour = draw(st.integers(0, 30))
+        skus = draw(st.lists(st.sampled_from(SKUS), min_size=1, max_size=4))
+        rows += [
+            (f"O{o}", i, s, float(draw(st.integers(1, 2))), hour)
+            for i, s in enumerate(skus, start=1)
+        ]
+    return _nodes(caps), _inventory(stock), _orders(rows)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_dup_instances(), st.booleans())
+def test_commit_ends_within_its_round_bound_and_equals_the_loop(
+    case: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], one_box: bool
+) -> None:
+    """Random small cases where orders repeat skus: commit mode finishes within twice the
+    lines in rounds (each round decides or splits a unit) and matches the one-at-a-time loop."""
+    nodes, inventory, orders = case
+    seq = sequence(orders)
+    decided = []
+    for decide in ("vectorised", "loop"):
+        p = prepare(
+            seq,
+            inventory=inventory,
+            nodes=nodes,
+            lanes=_lanes(),
+            calendar=None,
+            receipts=None,
+            confidence=0.9,
+            one_box=one_box,
+        )
+        if decide == "loop":
+            decided.append(
+                sequential_commit(p.tables, p.state, p.lines, p.starts, p.counts, one_box=one_box)
+            )
+            continue
+        rounds: list[int] = []
+
+        def count(
+            done: int, total: int, rounds: list[int] = rounds, bound: int = 2 * p.lines.n
+        ) -> None:
+            rounds.append(done)
+            if len(rounds) > bound:
+                raise AssertionError(f"commit took more than {bound} rounds")
+
+        decided.append(
+            commit_units(
+                p.tables, p.state, p.lines, p.starts, p.counts, one_box=one_box, progress=count
+            )
+        )
+        assert rounds and rounds[-1] == p.lines.n
+    fast, slow = decided
+    np.testing.assert_array_equal(fast.fc, slow.fc)
+    has = fast.fc >= 0
+    np.testing.assert_array_equal(fast.ship[has], slow.ship[has])
+    np.testing.assert_array_equal(fast.split, slow.split)
+    # stock is never promised twice: what each (sku, FC) gives is at most what it holds
+    fcs = np.array((*p.tables.grid.fcs, ""))
+    taken = (
+        seq.with_columns(node=pl.Series(fcs[fast.fc]))
+        .filter(pl.Series(has))
+        .group_by("sku", "node")
+        .agg(pl.col("qty").sum())
+        .join(inventory, on=["sku", "node"], how="left")
+    )
+    assert (taken["qty"] <= taken["on_hand"].fill_null(0) + 1e-9).all()
