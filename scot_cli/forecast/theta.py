@@ -115,43 +115,14 @@ def _pass(z: Array, tt: Array, dyn: tuple[Array, Array], alpha: Array) -> dict[s
     gaps), the one-step error is ``r - l_0 p - c (A p + B v)`` (static) or
     ``r - l_0 p - c g`` with ``g = A_{t-1} p + B_{t-1} v`` (dynamic). Returns the sums of
     products of ``r, p, v, g`` over the fitted periods and the end states ``L, P, Q``.
+    Compiled (:mod:`scot_cli.forecast.theta_kernel`): the array form of this recursion
+    spends most of its time in numpy's per-call overhead on a few hundred series.
     """
-    n, big_t = z.shape
-    shape = alpha.shape
-    level = np.zeros(shape)
-    weight = np.ones(shape)
-    qsum = np.zeros(shape)
-    seen = np.zeros((n, 1))
-    names = ("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg")
-    acc = {k: np.zeros(shape) for k in names}
-    a_dyn, b_dyn = dyn
-    for t in range(big_t):
-        yt = z[:, t : t + 1]
-        obs = ~np.isnan(yt)
-        if not obs.any():
-            continue
-        of = obs.astype(np.float64)
-        r = np.where(obs, yt, 0.0) - level
-        v = tt[:, t : t + 1] - qsum
-        g = a_dyn[:, t : t + 1] * weight + b_dyn[:, t : t + 1] * v
-        m = of * (seen >= BURN_IN)
-        rm, pm, vm, gm = r * m, weight * m, v * m, g * m
-        acc["rr"] += rm * rm
-        acc["rp"] += rm * pm
-        acc["rv"] += rm * vm
-        acc["pp"] += pm * pm
-        acc["pv"] += pm * vm
-        acc["vv"] += vm * vm
-        acc["rg"] += rm * gm
-        acc["pg"] += pm * gm
-        acc["gg"] += gm * gm
-        step = alpha * of
-        level += step * r
-        weight -= step * weight
-        qsum += step * v
-        seen += of
-    acc.update(level=level, weight=weight, qsum=qsum)
-    return acc
+    from scot_cli.forecast import theta_kernel
+
+    c = np.ascontiguousarray
+    out = theta_kernel.sums(c(z), c(tt), c(dyn[0]), c(dyn[1]), c(alpha, dtype=np.float64), BURN_IN)
+    return {name: out[..., k] for k, name in enumerate(theta_kernel.NAMES)}
 
 
 def _solve(

@@ -182,3 +182,32 @@ def test_close_to_statsforecast_autotheta_on_m1() -> None:
             rel.append(np.abs(f.mean[0] - sf).mean() / np.abs(x).mean())
     assert max(rel) < 0.05
     assert np.median(rel) < 0.002
+
+
+def _one_step_errors(x: np.ndarray, alpha: float, c: float, l0: float) -> np.ndarray:
+    """Fiorucci et al. (2016) static model run period by period: ``mu_t = l_{t-1} +
+    c [A (1-alpha)^{t-1} + B (1 - (1-alpha)^t) / alpha]``, ``A, B`` of the whole sample."""
+    t = np.arange(1, x.size + 1)
+    b, a = np.polyfit(t, x, 1)
+    level, err = l0, []
+    for k in range(x.size):
+        mu = level + c * (a * (1 - alpha) ** k + b * (1 - (1 - alpha) ** (k + 1)) / alpha)
+        err.append(x[k] - mu)
+        level = alpha * x[k] + (1 - alpha) * level
+    return np.asarray(err)
+
+
+def test_fit_error_is_the_one_step_error_of_the_fitted_model() -> None:
+    """The in-sample MSE behind the choice equals that of the model run period by period
+    with the fitted alpha and theta and the best initial level (the errors are linear in
+    it), the first three errors left out as in Fiorucci et al.'s code."""
+    y = np.stack([_trend_noise(30, seed=s) for s in range(4)])
+    f = fit(y, horizon=1, season=1)
+    static = [i for i in range(4) if MODELS[f.model[i]] in ("STM", "OTM")]
+    assert static
+    for i in static:
+        al, c = f.alpha[i], 1 - 1 / f.theta[i]
+        e0 = _one_step_errors(y[i], al, c, 0.0)[3:]
+        d = _one_step_errors(y[i], al, c, 1.0)[3:] - e0
+        e = e0 - (e0 @ d) / (d @ d) * d
+        np.testing.assert_allclose(f.mse[i], (e @ e) / e.size, rtol=1e-8)

@@ -1,0 +1,71 @@
+"""Compiled kernel of the Theta fit: the running sums of one pass over time.
+
+Imported only from inside :mod:`scot_cli.forecast.theta` functions, so that numba (and its
+compile cache) is loaded by the first Theta fit, never by ``scot --help``. Serial on
+purpose: on two busy cores a parallel loop over series measured slower (thread hand-offs
+per call), and a caller may already run partitions in parallel.
+
+For SES started at 0: ``r`` is its one-step error, ``p = (1-alpha)^k`` the weight the
+initial level keeps after ``k`` observations, ``v = t - Q`` with ``Q`` the SES of the time
+index, and ``g = A_{t-1} p + B_{t-1} v`` with the least-squares line ``A, B`` of the
+periods before ``t`` (the dynamic models' drift). The sums of their products over the
+fitted periods (all observed ones after the first ``burn_in``) and the end states ``level``
+(``r``'s SES), ``weight`` (``p``) and ``qsum`` (``Q``) are all a Theta fit needs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Order of the sums in the output's last axis.
+NAMES = ("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg", "level", "weight", "qsum")
+
+
+@numba.njit(cache=True)
+def sums(z, tt, a_dyn, b_dyn, alpha, burn_in):  # type: ignore[no-untyped-def]
+    """``(n, J, 12)`` sums and end states (:data:`NAMES`) for ``alpha (n, J)``.
+
+    The candidates are the inner loop: their recursions are independent, so the compiler
+    interleaves them instead of waiting on one level update after another.
+    """
+    n, big_t = z.shape
+    n_alpha = alpha.shape[1]
+    out = np.zeros((n, n_alpha, len(NAMES)))
+    acc = np.zeros((len(NAMES), n_alpha))
+    for i in range(n):
+        acc[:] = 0.0
+        acc[10] = 1.0
+        a = alpha[i]
+        seen = 0
+        for t in range(big_t):
+            y = z[i, t]
+            if np.isnan(y):
+                continue
+            ti = tt[i, t]
+            ad = a_dyn[i, t]
+            bd = b_dyn[i, t]
+            fit = seen >= burn_in
+            for j in range(n_alpha):
+                level = acc[9, j]
+                weight = acc[10, j]
+                qsum = acc[11, j]
+                r = y - level
+                v = ti - qsum
+                if fit:
+                    g = ad * weight + bd * v
+                    acc[0, j] += r * r
+                    acc[1, j] += r * weight
+                    acc[2, j] += r * v
+                    acc[3, j] += weight * weight
+                    acc[4, j] += weight * v
+                    acc[5, j] += v * v
+                    acc[6, j] += r * g
+                    acc[7, j] += weight * g
+                    acc[8, j] += g * g
+                acc[9, j] = level + a[j] * r
+                acc[10, j] = weight - a[j] * weight
+                acc[11, j] = qsum + a[j] * v
+            seen += 1
+        out[i] = acc.T
+    return out
