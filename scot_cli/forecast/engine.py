@@ -1,9 +1,19 @@
-"""Forecasting core over arrays: backtest origins, per-series choice, conformal quantiles.
+"""Forecasting core over arrays: demand classes, backtest origins, per-series choice,
+conformal quantiles.
 
 Every model is run once over the history with snapshots at the backtest origins and at the
-end. ``auto`` averages per series the candidates with the least backtest squared error
-(scaled by the series' own variability). Quantiles come from the forecast's own backtest
-errors as ratio scores (split-conformal, Vovk et al. 2005), never from a normal assumption.
+end. ``auto`` first sorts the series into demand classes (Syntetos, Boylan & Croston 2005):
+intermittent and lumpy series choose among the intermittent-demand methods and the simple
+baselines; smooth and erratic series among ETS, Theta, their combination and the seasonal
+baselines, with the season lengths kept only for series that test seasonal. Within its
+candidates, each series averages the few with the least backtest squared error (scaled by
+the series' own variability).
+
+Quantiles come from the forecast's own backtest errors (split-conformal, Vovk et al. 2005),
+never from a normal assumption: ratio scores for intermittent and lumpy series (a zero sale
+scores 0), and for smooth and erratic series errors scaled by the series' one-step
+variability and by a per-horizon-step spread, calibrated per step, so that the intervals
+widen with the horizon as the backtest errors do.
 """
 
 from __future__ import annotations
@@ -17,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from scot_cli.forecast.registry import MODELS
+from scot_cli.forecast.metrics import demand_class
+from scot_cli.forecast.registry import MODELS, SMOOTH_CLASSES
 
 Array = NDArray[np.float64]
 ModelFn = Callable[..., Array]
@@ -25,10 +36,36 @@ Progress = Callable[[int, int], None] | None
 
 #: Default number of backtest origins used inside a forecast (selection and calibration).
 DEFAULT_WINDOWS = 4
-#: Models combined per series by ``auto``.
-TOP_K = 5
+#: Models combined per series by ``auto``, by demand group.
+TOP_K = {"intermittent": 5, "smooth": 2}
 #: Scores behind a series' own quantile before it outweighs the quantile of all series.
 SHRINK = 40.0
+#: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
+STEP_SHRINK = 200.0
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Score quantiles pooled over many series, that each series' quantiles lean on.
+
+    Attributes
+    ----------
+    ratio
+        ``(Q,)`` ratio-score quantiles (intermittent and lumpy series).
+    spread
+        ``(H,)`` typical absolute scaled backtest error per horizon step, non-decreasing
+        (smooth and erratic series).
+    steps
+        ``(H, Q)`` quantiles of the standardised scores per horizon step, shrunk towards
+        ``overall``.
+    overall
+        ``(Q,)`` quantiles of the standardised scores over all steps.
+    """
+
+    ratio: Array | None = None
+    spread: Array | None = None
+    steps: Array | None = None
+    overall: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -44,14 +81,14 @@ class Fit:
     model
         ``(n,)`` name of the model behind each series.
     common
-        ``(Q,)`` score quantiles pooled over the series that the conformal quantiles were
-        shrunk towards (:func:`conformal`); None when there was no backtest.
+        The pooled score quantiles the conformal quantiles leaned on (:class:`Pooled`);
+        None when there was no backtest.
     """
 
     mean: Array
     quantiles: Array
     model: NDArray[np.str_]
-    common: Array | None = None
+    common: Pooled | None = None
 
 
 def model_fn(name: str) -> ModelFn:
@@ -61,9 +98,14 @@ def model_fn(name: str) -> ModelFn:
     return fn
 
 
-def candidates() -> list[str]:
-    """Models ``auto`` chooses from, in registry order."""
-    return [name for name, spec in MODELS.items() if spec.candidate]
+def candidates(group: str | None = None) -> list[str]:
+    """Models ``auto`` chooses from (for one demand group: ``smooth`` or ``intermittent``),
+    in registry order."""
+    return [
+        name
+        for name, spec in MODELS.items()
+        if spec.groups and (group is None or group in spec.groups)
+    ]
 
 
 def origins(n_periods: int, *, horizon: int, season: int, windows: int) -> list[int]:
@@ -84,10 +126,28 @@ def run_model(
     cutoffs: Sequence[int],
     extra: dict[str, object] | None = None,
 ) -> Array:
-    """Point forecasts ``(len(cutoffs), n, horizon)`` of one model, non-negative."""
+    """Point forecasts ``(len(cutoffs), n, horizon)`` of one model, non-negative. A model
+    that cannot forecast a series (``NaN``, e.g. too short a history) gives the naive
+    forecast there."""
     kwargs = dict(extra or {}) if name == "global" else {}
     out = model_fn(name)(y, horizon=horizon, season=season, cutoffs=cutoffs, **kwargs)
-    return np.maximum(np.nan_to_num(out, nan=0.0), 0.0)
+    if np.isnan(out).any():
+        fallback = model_fn("naive")(y, horizon=horizon, season=season, cutoffs=cutoffs)
+        out = np.where(np.isnan(out), fallback, out)
+    return np.maximum(out, 0.0)
+
+
+def combination(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
+    """Equal-weight mean of the ETS and Theta forecasts (see ``ets_theta`` in the registry).
+
+    Combining ETS, Theta and ARIMA is the benchmark the M3 and M4 competitions found hard to
+    beat (Makridakis, Spiliotis & Assimakopoulos 2020, IJF 36(1)); ARIMA is left out here
+    for its cost.
+    """
+    parts = MODELS["ets_theta"].parts
+    runs = [run_model(p, y, horizon=horizon, season=season, cutoffs=cutoffs) for p in parts]
+    out: Array = np.mean(runs, axis=0)
+    return out
 
 
 def actuals(y: Array, cuts: Sequence[int], horizon: int) -> Array:
@@ -158,6 +218,68 @@ def conformal_common(
     return np.sort(np.maximum(mean[:, :, None] * sq[:, None, :], 0.0), axis=2), common
 
 
+def stepwise_conformal(
+    y: Array,
+    mean: Array,
+    backtest: Array,
+    actual: Array,
+    quantiles: Sequence[float],
+    common: Pooled | None = None,
+) -> tuple[Array, Pooled | None]:
+    """Quantiles ``(n, H, Q)`` that widen with the horizon, from scaled backtest errors.
+
+    A backtest error is divided by the series' root mean squared one-step change ``s`` (so
+    series of any size compare) and by the step's spread ``d_h``: the median absolute
+    scaled error at step ``h`` over all series and origins, made non-decreasing in ``h``
+    (an error cannot be expected to shrink further ahead). The standardised scores
+    ``z = (actual - forecast) / (s d_h)`` give per-step quantiles pooled over the series
+    (shrunk towards all steps' quantile by ``m / (m + STEP_SHRINK)`` for ``m`` scores) plus
+    a per-series shift (the series' own quantile over its scores minus the pooled one,
+    shrunk by ``k / (k + SHRINK)``). The forecast quantile is ``mean + s d_h z_q``.
+    Split-conformal (Vovk, Gammerman & Shafer 2005) with a normalised score, as in
+    Lei et al. (2018), *Distribution-free predictive inference for regression*, JASA
+    113(523), section 5.2; ``common`` replaces the pooled parts (a partitioned run pools
+    once, over a sample of the catalogue).
+    """
+    n, horizon = mean.shape
+    q = np.asarray(quantiles)
+    if backtest.shape[0] == 0 or n == 0:
+        return np.repeat(mean[:, :, None], q.size, 2), common
+    s = np.sqrt(scale(y))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices fall back below
+        err = (actual - backtest) / s[None, :, None]  # (K, n, H)
+        if common is None or common.spread is None:
+            spread = np.nanmedian(np.abs(err), axis=(0, 1))
+            spread = np.nan_to_num(spread, nan=1.0)
+            spread = np.maximum.accumulate(np.where(spread > 0, spread, np.nan))
+            spread = np.nan_to_num(spread, nan=1.0)
+        else:
+            spread = common.spread
+        z = err / spread[None, None, :]
+        if common is None or common.steps is None or common.overall is None:
+            flat = z[~np.isnan(z)]
+            overall = np.quantile(flat, q) if flat.size else np.zeros(q.size)
+            per_step = np.nanquantile(z.reshape(-1, horizon), q, axis=0).T  # (H, Q)
+            m = (~np.isnan(z)).sum(axis=(0, 1))[:, None]
+            wm = m / (m + STEP_SHRINK)
+            steps = np.where(
+                np.isnan(per_step), overall[None, :], wm * per_step + (1 - wm) * overall
+            )
+        else:
+            overall, steps = common.overall, common.steps
+        pooled = np.moveaxis(z, 1, 0).reshape(n, -1)
+        own = np.nanquantile(pooled, q, axis=1).T  # (n, Q)
+    k = (~np.isnan(pooled)).sum(axis=1)[:, None]
+    w = k / (k + SHRINK)
+    shift = np.where(np.isnan(own), 0.0, w * (own - overall[None, :]))  # (n, Q)
+    zq = steps[None, :, :] + shift[:, None, :]  # (n, H, Q)
+    width = (s[:, None] * spread[None, :])[:, :, None]
+    out = np.sort(np.maximum(mean[:, :, None] + width * zq, 0.0), axis=2)
+    used = Pooled(spread=spread, steps=steps, overall=overall)
+    return out, used
+
+
 def fit_models(
     y: Array,
     names: Sequence[str],
@@ -195,9 +317,9 @@ def backtest_error(y: Array, stacked: Array, cuts: Sequence[int]) -> Array:
 
 
 def combine(
-    y: Array, stacked: Array, cuts: Sequence[int], names: Sequence[str]
+    y: Array, stacked: Array, cuts: Sequence[int], names: Sequence[str], top_k: int = 5
 ) -> tuple[Array, NDArray[np.str_]]:
-    """Equal-weight mean of each series' :data:`TOP_K` models with the least backtest error.
+    """Equal-weight mean of each series' ``top_k`` models with the least backtest error.
 
     Combining a few well-performing forecasts beats picking one on noisy backtests (Bates &
     Granger 1969; Petropoulos & Svetunkov's M4 entry; measured in docs/benchmarks.md).
@@ -208,11 +330,79 @@ def combine(
         return stacked[0], np.asarray([names[0]] * n)
     err = backtest_error(y, stacked, cuts)
     rank = np.argsort(np.argsort(err, axis=0, kind="stable"), axis=0, kind="stable")
-    weight = (rank < TOP_K).astype(np.float64)
+    weight = (rank < top_k).astype(np.float64)
     weight /= weight.sum(axis=0, keepdims=True)
     comb = np.einsum("mn,mknh->knh", weight, stacked)
     best = np.asarray(names, dtype=np.str_)[np.argmin(err, axis=0)]
     return comb, best
+
+
+@dataclass(frozen=True)
+class Group:
+    """Series forecast together by ``auto``: their rows, candidates and season length."""
+
+    name: str
+    rows: NDArray[np.intp]
+    models: list[str]
+    season: int
+
+
+def groups(y: Array, *, season: int, model: str) -> list[Group]:
+    """Demand groups of the rows of ``y``: for ``auto``, intermittent and lumpy series with
+    the intermittent candidates, and smooth and erratic series with the smooth candidates,
+    split by the per-series seasonality test (season length 1 where it fails); for one
+    model, all rows with it."""
+    n = y.shape[0]
+    if model != "auto":
+        return [Group("all", np.arange(n), [model], season)]
+    from scot_cli.forecast.seasonality import seasonal_test
+
+    smooth = np.isin(demand_class(y), SMOOTH_CLASSES)
+    seasonal = seasonal_test(y, season)
+    out = [Group("intermittent", np.flatnonzero(~smooth), candidates("intermittent"), season)]
+    smooth_models = candidates("smooth")
+    out.append(Group("smooth", np.flatnonzero(smooth & seasonal), smooth_models, season))
+    if season > 1:
+        out.append(Group("smooth", np.flatnonzero(smooth & ~seasonal), smooth_models, 1))
+    return [g for g in out if g.rows.size]
+
+
+def _runs(models: Sequence[str]) -> list[str]:
+    """The models to run for ``models``: each but the combinations, plus their parts."""
+    names = [m for m in models if not MODELS[m].parts]
+    for c in models:  # a combination needs its parts run, whether candidates or not
+        names += [p for p in MODELS[c].parts if p not in names]
+    return names
+
+
+def _run_group(
+    y: Array,
+    g: Group,
+    cuts: Sequence[int],
+    *,
+    horizon: int,
+    progress: Progress,
+    extra: dict[str, object] | None,
+) -> tuple[Array, NDArray[np.str_]]:
+    """``(K+1, rows, H)`` combined forecasts of one group and the best model per row."""
+    sub = y[g.rows]
+    names = _runs(g.models)
+    combos = [m for m in g.models if MODELS[m].parts]
+    every = [*cuts, y.shape[1]]
+    stacked = np.empty((len(g.models), len(every), g.rows.size, horizon))
+    runs: dict[str, Array] = {}
+    for i, name in enumerate(names):  # filled in place: no second copy of every forecast
+        fc = run_model(name, sub, horizon=horizon, season=g.season, cutoffs=every, extra=extra)
+        if name in g.models:
+            stacked[g.models.index(name)] = fc
+        if any(name in MODELS[c].parts for c in combos):
+            runs[name] = fc
+        if progress is not None:
+            progress(i + 1, len(names))
+    for c in combos:
+        stacked[g.models.index(c)] = np.mean([runs[p] for p in MODELS[c].parts], axis=0)
+    del runs
+    return combine(sub, stacked, cuts, g.models, TOP_K.get(g.name, 5))
 
 
 def forecast_arrays(
@@ -225,7 +415,7 @@ def forecast_arrays(
     windows: int = DEFAULT_WINDOWS,
     progress: Progress = None,
     extra: dict[str, object] | None = None,
-    common: Array | None = None,
+    common: Pooled | None = None,
 ) -> Fit:
     """Forecast every row of ``y`` (``NaN`` = unobserved) ``horizon`` periods ahead.
 
@@ -235,26 +425,86 @@ def forecast_arrays(
         ``(n, T)`` history, already divided by past event lifts.
     model
         A name from :data:`scot_cli.forecast.registry.MODELS`; ``auto`` combines each
-        series' best candidates (:func:`combine`) and labels rows ``auto:<best>``.
+        series' best candidates of its demand group (:func:`groups`, :func:`combine`) and
+        labels rows ``auto:<best>``.
     windows
         Backtest origins for the choice and the conformal quantiles.
     extra
         Keyword arguments for the global model.
     common
-        Pooled score quantiles for :func:`conformal` (default: pooled over these rows).
+        Pooled score quantiles for the conformal quantiles (default: pooled over these rows).
     """
-    names = candidates() if model == "auto" else [model]
+    n = y.shape[0]
     cuts = origins(y.shape[1], horizon=horizon, season=season, windows=windows)
-    stacked = np.empty((len(names), len(cuts) + 1, y.shape[0], horizon))  # (M, K+1, n, H)
-    for i, name in enumerate(names):  # filled in place: no second copy of every forecast
-        stacked[i] = run_model(
-            name, y, horizon=horizon, season=season, cutoffs=[*cuts, y.shape[1]], extra=extra
-        )
+    parts = groups(y, season=season, model=model)
+    fc = np.empty((len(cuts) + 1, n, horizon))
+    best = np.empty(n, dtype="<U40")
+    done = 0
+    total = sum(len(_runs(g.models)) for g in parts)
+    for g in parts:
+        step = None
         if progress is not None:
-            progress(i + 1, len(names))
-    comb, best = combine(y, stacked, cuts, names)
-    del stacked
+
+            def step(i: int, of: int, done: int = done) -> None:
+                progress(done + i, total)
+
+        comb, pick = _run_group(y, g, cuts, horizon=horizon, progress=step, extra=extra)
+        fc[:, g.rows], best[g.rows] = comb, pick
+        done += len(_runs(g.models))
     label = np.char.add("auto:", best) if model == "auto" else best
-    mean = comb[-1]
-    quant, used = conformal_common(y, mean, comb[:-1], actuals(y, cuts, horizon), quantiles, common)
+    mean = fc[-1]
+    quant, used = quantile_forecast(y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common)
     return Fit(mean=mean, quantiles=quant, model=label, common=used)
+
+
+def quantile_forecast(
+    y: Array,
+    mean: Array,
+    backtest: Array,
+    actual: Array,
+    quantiles: Sequence[float],
+    common: Pooled | None = None,
+) -> tuple[Array, Pooled | None]:
+    """Quantiles by demand class: ratio scores (:func:`conformal`) for intermittent and lumpy
+    series, step-wise scaled scores (:func:`stepwise_conformal`) for smooth and erratic."""
+    n = mean.shape[0]
+    quant = np.empty((n, mean.shape[1], len(quantiles)))
+    if backtest.shape[0] == 0:
+        quant[:] = mean[:, :, None]
+        return quant, common
+    smooth = np.isin(demand_class(y), SMOOTH_CLASSES)
+    if common is not None:  # pooled on a sample: what it lacked comes from no data here
+        common = _completed(common, mean.shape[1], quantiles)
+    rows = np.flatnonzero(~smooth)
+    ratio = common.ratio if common is not None else None
+    if rows.size:
+        quant[rows], ratio = conformal_common(
+            y[rows], mean[rows], backtest[:, rows], actual[:, rows], quantiles, ratio
+        )
+    rows = np.flatnonzero(smooth)
+    scaled = common
+    if rows.size:
+        quant[rows], scaled = stepwise_conformal(
+            y[rows], mean[rows], backtest[:, rows], actual[:, rows], quantiles, common
+        )
+    return quant, Pooled(
+        ratio=ratio,
+        spread=scaled.spread if scaled is not None else None,
+        steps=scaled.steps if scaled is not None else None,
+        overall=scaled.overall if scaled is not None else None,
+    )
+
+
+def _completed(common: Pooled, horizon: int, quantiles: Sequence[float]) -> Pooled:
+    """``common`` with the parts its sample could not pool (no series of that kind) set to
+    fixed values: ratio quantiles 1 (the point forecast), a flat step spread and standard
+    normal quantiles; so that a row never depends on the partition it fell in."""
+    from statistics import NormalDist
+
+    normal = np.array([NormalDist().inv_cdf(q) for q in quantiles])
+    return Pooled(
+        ratio=common.ratio if common.ratio is not None else np.ones(len(quantiles)),
+        spread=common.spread if common.spread is not None else np.ones(horizon),
+        steps=common.steps if common.steps is not None else np.tile(normal, (horizon, 1)),
+        overall=common.overall if common.overall is not None else normal,
+    )

@@ -108,9 +108,14 @@ def metrics_frame(
     values: dict[str, Array],
     quantiles: Sequence[float],
     classes: NDArray[np.str_],
+    families: NDArray[np.str_] | None = None,
 ) -> pl.DataFrame:
-    """Long rows ``level, sku, location, demand_class, model, metric, quantile, value,
-    n_series`` at series level, per demand class and overall (means of finite values)."""
+    """Long rows ``level, sku, location, demand_class, family, model, metric, quantile,
+    value, n_series`` at series level, per demand class, per model family (the family of
+    the model behind each series, ``families``; the model's own when not given) and overall
+    (means of finite values)."""
+    if families is None:
+        families = np.full(keys.height, model, dtype=np.str_)
     specs: list[tuple[str, str, float | None]] = [
         ("rmsse", "rmsse", None),
         ("mase", "mase", None),
@@ -124,6 +129,7 @@ def metrics_frame(
             keys.with_columns(
                 pl.lit("series").alias("level"),
                 pl.Series("demand_class", classes),
+                pl.Series("family", families, dtype=pl.String),
                 pl.lit(model).alias("model"),
                 pl.lit(metric).alias("metric"),
                 pl.lit(q, pl.Float64).alias("quantile"),
@@ -134,19 +140,28 @@ def metrics_frame(
     series = pl.concat(frames)
     agg = [pl.col("value").mean(), pl.col("value").count().cast(pl.Int64).alias("n_series")]
     by = ["model", "metric", "quantile"]
+    every = pl.lit("all").alias
     per_class = (
-        series.group_by(["demand_class", *by]).agg(agg).with_columns(pl.lit("class").alias("level"))
+        series.group_by(["demand_class", *by])
+        .agg(agg)
+        .with_columns(pl.lit("class").alias("level"), every("family"))
+    )
+    per_family = (
+        series.group_by(["family", *by])
+        .agg(agg)
+        .with_columns(pl.lit("family").alias("level"), every("demand_class"))
     )
     overall = (
         series.group_by(by)
         .agg(agg)
-        .with_columns(pl.lit("overall").alias("level"), pl.lit("all").alias("demand_class"))
+        .with_columns(pl.lit("overall").alias("level"), every("demand_class"), every("family"))
     )
     cols = [
         "level",
         "sku",
         "location",
         "demand_class",
+        "family",
         "model",
         "metric",
         "quantile",
@@ -157,7 +172,8 @@ def metrics_frame(
     return pl.concat(
         [
             series.select(cols),
-            per_class.with_columns(none).select(cols),
-            overall.with_columns(none).select(cols),
+            per_class.with_columns(none).select(cols).sort(cols[:-2], nulls_last=True),
+            per_family.with_columns(none).select(cols).sort(cols[:-2], nulls_last=True),
+            overall.with_columns(none).select(cols).sort(cols[:-2], nulls_last=True),
         ]
     )

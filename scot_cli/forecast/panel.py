@@ -22,7 +22,11 @@ FREQS: dict[str, tuple[int, str, int]] = {
     "D": (7, "1d", 14),
     "W": (52, "1w", 8),
     "M": (12, "1mo", 6),
+    "Q": (4, "1q", 4),
+    "Y": (1, "1y", 3),
 }
+#: Months per period of the calendar frequencies.
+MONTHS = {"M": 1, "Q": 3, "Y": 12}
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -38,11 +42,15 @@ class Panel:
     start
         First period of the grid.
     freq
-        ``"D"``, ``"W"`` or ``"M"``.
+        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
     y
         ``(n, T)`` demand; ``NaN`` where unobserved.
     event_cells
         Past event occurrences: ``(row, period, event name)`` from the sales ``event`` column.
+    last
+        ``(n,)`` last period of each row that has a sales row (``-1``: none).
+    offset
+        ``(n,)`` periods each row was moved later by :func:`own_end` (None: not moved).
     """
 
     keys: pl.DataFrame
@@ -50,6 +58,8 @@ class Panel:
     freq: str
     y: NDArray[np.float64]
     event_cells: pl.DataFrame
+    last: NDArray[np.int64] | None = None
+    offset: NDArray[np.int64] | None = None
 
     @property
     def season(self) -> int:
@@ -63,6 +73,16 @@ class Panel:
         """Period start dates of periods ``first .. first + count - 1``."""
         return [shift(self.start, self.freq, first + i) for i in range(count)]
 
+    def row_dates(self, first: int, count: int) -> NDArray[np.datetime64]:
+        """``(n, count)`` dates of periods ``first .. first + count - 1`` of each row, on
+        the row's own calendar (periods earlier by its :attr:`offset`)."""
+        n = self.y.shape[0]
+        offset = self.offset if self.offset is not None else np.zeros(n, dtype=np.int64)
+        out = np.empty((n, count), dtype="datetime64[D]")
+        for d in np.unique(offset):  # distinct offsets, not rows
+            out[offset == d] = np.array(self.dates(first - int(d), count), dtype="datetime64[D]")
+        return out
+
 
 def shift(start: dt.date, freq: str, periods: int) -> dt.date:
     """``start`` moved by ``periods`` periods of ``freq``."""
@@ -70,14 +90,15 @@ def shift(start: dt.date, freq: str, periods: int) -> dt.date:
         return start + dt.timedelta(days=periods)
     if freq == "W":
         return start + dt.timedelta(weeks=periods)
-    months = start.year * 12 + start.month - 1 + periods
+    months = start.year * 12 + start.month - 1 + periods * MONTHS[freq]
     return dt.date(months // 12, months % 12 + 1, 1)
 
 
 def period_index(dates: pl.Expr, start: dt.date, freq: str) -> pl.Expr:
     """Period number of (already truncated) ``dates`` counted from ``start``."""
-    if freq == "M":
-        return (dates.dt.year() * 12 + dates.dt.month()) - (start.year * 12 + start.month)
+    if freq in MONTHS:
+        months = (dates.dt.year() * 12 + dates.dt.month()) - (start.year * 12 + start.month)
+        return months // MONTHS[freq]
     days = (dates - pl.lit(start)).dt.total_days()
     return days // 7 if freq == "W" else days
 
@@ -85,12 +106,14 @@ def period_index(dates: pl.Expr, start: dt.date, freq: str) -> pl.Expr:
 @dataclass(frozen=True)
 class Bounds:
     """What the grid of every series depends on beyond its own rows: the first and last
-    date of the whole sales table and whether all its dates are period starts. A partition
-    of a catalogue is built on the catalogue's bounds, so that its rows match a whole run."""
+    date of the whole sales table, whether all its dates are period starts and whether all
+    are month starts (monthly rows: each covers its whole month). A partition of a catalogue
+    is built on the catalogue's bounds, so that its rows match a whole run."""
 
     first: dt.date
     last: dt.date
     whole: bool
+    months: bool = False
 
     def grid(self, freq: str) -> tuple[dt.date, dt.date]:
         """First and last period start."""
@@ -115,13 +138,18 @@ def bounds(sales: pl.LazyFrame, freq: str) -> Bounds | None:
             pl.col("date").min().alias("first"),
             pl.col("date").max().alias("last"),
             (pl.lit(True) if freq == "D" else on_grid.all()).alias("whole"),
+            _month_starts().alias("months"),
         )
         .collect(engine="streaming")
         .row(0)
     )
     if not isinstance(row[0], dt.date) or not isinstance(row[1], dt.date):
         return None
-    return Bounds(row[0], row[1], bool(row[2]))
+    return Bounds(row[0], row[1], bool(row[2]), bool(row[3]))
+
+
+def _month_starts() -> pl.Expr:
+    return (pl.col("date") == pl.col("date").dt.truncate("1mo")).all()
 
 
 def _periods(sales: pl.DataFrame, freq: str, edges: Bounds | None = None) -> pl.DataFrame:
@@ -135,8 +163,11 @@ def _periods(sales: pl.DataFrame, freq: str, edges: Bounds | None = None) -> pl.
     trunc = FREQS[freq][1]
     if edges is None:
         first, last = sales["date"].min(), sales["date"].max()
+        months = bool(sales.select(_month_starts()).item())
     else:
-        first, last = edges.first, edges.last
+        first, last, months = edges.first, edges.last, edges.months
+    if months and freq in ("Q", "Y") and isinstance(last, dt.date):
+        last = shift(last, "M", 1) - dt.timedelta(days=1)  # a monthly row covers its month
     frame = sales.with_columns(pl.col("date").dt.truncate(trunc).alias("date"), ok.alias("_ok"))
     agg = [
         pl.col("units").filter(pl.col("_ok")).sort().sum().alias("_sum"),
@@ -146,7 +177,7 @@ def _periods(sales: pl.DataFrame, freq: str, edges: Bounds | None = None) -> pl.
     if "event" in frame.columns:
         agg.append(pl.col("event").drop_nulls().first().alias("event"))
     out = frame.group_by("sku", "location", "date").agg(agg)
-    end = pl.col("date").dt.offset_by("1w" if freq == "W" else "1mo") - pl.duration(days=1)
+    end = pl.col("date").dt.offset_by(FREQS[freq][1]) - pl.duration(days=1)
     length = (end - pl.col("date")).dt.total_days() + 1
     covered = (
         pl.min_horizontal(end, pl.lit(last)) - pl.max_horizontal(pl.col("date"), pl.lit(first))
@@ -173,7 +204,8 @@ def build_panel(sales: pl.DataFrame, *, freq: str = "D", edges: Bounds | None = 
         Rows of the sales table (``sku, location, date, units`` and optionally ``in_stock``
         and ``event``).
     freq
-        Period length: ``"D"`` day, ``"W"`` week (Monday start), ``"M"`` month.
+        Period length: ``"D"`` day, ``"W"`` week (Monday start), ``"M"`` month, ``"Q"``
+        quarter (January, April, July, October starts), ``"Y"`` calendar year.
     edges
         Bounds of the whole table when ``sales`` is a partition of it (default: its own).
     """
@@ -196,6 +228,12 @@ def build_panel(sales: pl.DataFrame, *, freq: str = "D", edges: Bounds | None = 
     rows, cols = per["_row"].to_numpy(), per["_t"].to_numpy()
     first = np.full(keys.height, n_periods, dtype=np.int64)
     np.minimum.at(first, rows, cols)
+    last = np.full(keys.height, -1, dtype=np.int64)
+    np.maximum.at(last, rows, cols)
+    check_grid(
+        {"series": keys.height, "periods": n_periods},
+        cause=f"sales: column date spans {start} .. {end}",
+    )
     y = np.zeros((keys.height, n_periods))
     y[np.arange(n_periods)[None, :] < first[:, None]] = np.nan
     y[rows, cols] = per["units"].to_numpy()  # null -> nan
@@ -204,7 +242,30 @@ def build_panel(sales: pl.DataFrame, *, freq: str = "D", edges: Bounds | None = 
         cells = per.filter(pl.col("event").is_not_null()).select(
             pl.col("_row").cast(pl.UInt32), pl.col("_t").cast(pl.Int64), "event"
         )
-    return Panel(keys=keys, start=start, freq=freq, y=y, event_cells=cells)
+    return Panel(keys=keys, start=start, freq=freq, y=y, event_cells=cells, last=last)
+
+
+def own_end(panel: Panel) -> Panel:
+    """``panel`` with every row moved later so that its last sales row falls on the grid's
+    last period (``--align own-end``): a series whose records stop early is forecast from
+    its own last period instead of reading the missing tail as zero sales. The periods
+    before a moved row's history are unobserved (``NaN``); :attr:`Panel.offset` records the
+    move so that forecasts get the row's own dates."""
+    n, big_t = panel.y.shape
+    last = panel.last if panel.last is not None else np.full(n, big_t - 1, dtype=np.int64)
+    offset = np.where(last >= 0, big_t - 1 - last, 0).astype(np.int64)
+    src = np.arange(big_t)[None, :] - offset[:, None]
+    y = np.take_along_axis(panel.y, np.maximum(src, 0), axis=1)
+    y[src < 0] = np.nan
+    return Panel(
+        keys=panel.keys,
+        start=panel.start,
+        freq=panel.freq,
+        y=y,
+        event_cells=panel.event_cells,
+        last=last + offset,
+        offset=offset,
+    )
 
 
 def _sorted_by_key(frame: pl.DataFrame) -> pl.DataFrame:

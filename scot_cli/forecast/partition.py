@@ -31,16 +31,17 @@ import polars as pl
 from scot_cli.errors import InputDataError
 from scot_cli.forecast import coldstart, global_model
 from scot_cli.forecast.api import Array, Prepared, Progress, _fit, _lifted, prepare, to_frame
-from scot_cli.forecast.engine import Fit, origins
+from scot_cli.forecast.engine import Fit, Pooled, origins
 from scot_cli.forecast.events import (
     LIFTS_SCHEMA,
+    events_before,
     learn_lifts,
     lift_matrix,
     lift_sums,
     lifts_from_sums,
     merge_lift_sums,
 )
-from scot_cli.forecast.panel import Bounds, bounds
+from scot_cli.forecast.panel import FREQS, Bounds, bounds
 
 #: Series per partition unless told otherwise: the model stage's batch, about 1.5 GiB.
 DEFAULT_BATCH_SERIES = 20_000
@@ -74,25 +75,36 @@ class MemorySpill:
             yield self._frames.pop(0)
 
 
+#: Share of series ending before the table's last period above which a run warns.
+EARLY_SHARE = 0.1
+
+
 @dataclass(frozen=True)
 class Catalogue:
-    """What every partition needs to know of the whole sales table."""
+    """What every partition needs to know of the whole sales table; ``early`` counts the
+    series whose last row falls in an earlier period than the table's last."""
 
     keys: pl.DataFrame
     edges: Bounds
     has_events: bool
+    early: int = 0
 
 
 def catalogue(sales: pl.LazyFrame, *, freq: str) -> Catalogue:
-    """Series keys (sorted), date bounds and whether the sales tag events, from a scan."""
-    keys = sales.select(KEYS).unique().sort(KEYS).collect(engine="streaming")
+    """Series keys (sorted), date bounds, whether the sales tag events and how many series
+    end early, from a scan."""
+    ends = sales.group_by(KEYS).agg(pl.col("date").max()).collect(engine="streaming")
+    keys = ends.select(KEYS).sort(KEYS)
     edges = bounds(sales, freq)
     if keys.height == 0 or edges is None:
         raise InputDataError("sales: no rows; a forecast needs some history")
+    trunc = FREQS[freq][1]
+    last = pl.lit(edges.last).dt.truncate(trunc)
+    early = int(ends.select((pl.col("date").dt.truncate(trunc) < last).sum()).item())
     has_events = "event" in sales.collect_schema().names() and bool(
         sales.select(pl.col("event").is_not_null().any()).collect(engine="streaming").item()
     )
-    return Catalogue(keys, edges, has_events)
+    return Catalogue(keys, edges, has_events, early)
 
 
 def partitions(keys: pl.DataFrame, batch_size: int | None) -> list[pl.Series]:
@@ -125,7 +137,7 @@ class _Trained:
     """What the sample hands to every partition."""
 
     coef: tuple[Array, Array] | None
-    common: Array | None
+    common: Pooled | None
     keys: pl.DataFrame
     fit: Fit
 
@@ -145,6 +157,8 @@ def forecast_partitions(
     batch_size: int | None = DEFAULT_BATCH_SERIES,
     progress: Progress = None,
     spill: Spill | None = None,
+    align: str = "grid",
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Forecast frames, one per partition of skus in sku order, each sorted by key.
 
@@ -161,8 +175,22 @@ def forecast_partitions(
     spill
         Holds partition forecasts until the cold-start peer means are known (with ``items``
         and more than one partition); in memory by default.
+    align
+        ``"grid"`` or ``"own-end"`` (:func:`scot_cli.forecast.api.prepare`).
+    warn
+        Called with a message when more than :data:`EARLY_SHARE` of the series end before
+        the table's last period and ``align`` is ``"grid"``.
     """
     cat = catalogue(sales, freq=freq)
+    n_series = cat.keys.height
+    if warn is not None and align == "grid" and cat.early > EARLY_SHARE * n_series:
+        warn(
+            f"sales: {cat.early:,} of {n_series:,} series have no row in the last period "
+            f"({cat.edges.last}); their missing tail counts as zero sales. If their records "
+            "stop rather than their sales, forecast each from its own end with --align own-end"
+        )
+    if warn is not None and (note := events_before(events, cat.edges.first)):
+        warn(note)
     run = _Run(
         cat=cat,
         parts=partitions(cat.keys, batch_size),
@@ -176,6 +204,7 @@ def forecast_partitions(
         windows=windows,
         seed=seed,
         progress=progress,
+        align=align,
     )
     frames = run.frames()
     if items is None or len(run.parts) == 1:
@@ -198,6 +227,7 @@ class _Run:
     windows: int
     seed: int
     progress: Progress = None
+    align: str = "grid"
     done: int = 0
     dates: list[dt.date] = field(default_factory=list)
 
@@ -212,6 +242,7 @@ class _Run:
             items=self.items,
             events=self.events,
             edges=self.cat.edges,
+            align=self.align,
         )
 
     def lifts(self, single: Prepared | None) -> pl.DataFrame:
@@ -244,7 +275,7 @@ class _Run:
         lifts: pl.DataFrame,
         rows: np.ndarray | None,
         coef: tuple[Array, Array] | None,
-        common: Array | None,
+        common: Pooled | None,
     ) -> Fit:
         """Forecast ``rows`` of ``prep`` (all when None) with the global model's ``coef``
         and the pooled score quantile ``common`` (learned on these rows when None)."""

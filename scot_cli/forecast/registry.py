@@ -7,58 +7,123 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Demand classes (Syntetos-Boylan) forecast as smooth by ``auto``; the others (intermittent,
+#: lumpy) are forecast with the intermittent-demand candidates.
+SMOOTH_CLASSES = ("smooth", "erratic")
+
+_INT = ("intermittent",)
+_SMO = ("smooth",)
+_BOTH = ("intermittent", "smooth")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A forecasting model: what it is, where its function lives, and whether ``auto`` may
-    choose it (``sba`` is Croston times a constant, so it adds nothing to a combination)."""
+    """A forecasting model: what it is, where its function lives, its family (for reports),
+    the demand groups among which ``auto`` may choose it (``smooth``: smooth and erratic
+    series; ``intermittent``: intermittent and lumpy ones; none: never chosen by ``auto``)
+    and, for a combination, the models it averages."""
 
     description: str
     target: str
-    candidate: bool = True
+    family: str
+    groups: tuple[str, ...] = _INT
+    parts: tuple[str, ...] = ()
 
 
 MODELS: dict[str, ModelSpec] = {
     "auto": ModelSpec(
-        "per-series choice among the candidates below by rolling-origin backtest (default)",
+        "per series: demand class first (smooth, erratic, intermittent, lumpy by ADI and "
+        "CV2), then the candidates of that class combined by rolling-origin backtest "
+        "(default)",
         "scot_cli.forecast.engine:forecast_arrays",
-        False,
+        "auto",
+        (),
+    ),
+    "ets": ModelSpec(
+        "exponential smoothing state-space family (error A/M, trend N/A/damped, season "
+        "N/A/M), chosen per series by AICc",
+        "scot_cli.forecast.ets:ets",
+        "ets",
+        _SMO,
+    ),
+    "theta": ModelSpec(
+        "optimised Theta method, seasonally adjusted when the series tests seasonal",
+        "scot_cli.forecast.theta:theta",
+        "theta",
+        _SMO,
+    ),
+    "ets_theta": ModelSpec(
+        "mean of the ets and theta forecasts",
+        "scot_cli.forecast.engine:combination",
+        "combination",
+        _SMO,
+        ("ets", "theta"),
     ),
     "global": ModelSpec(
         "one model across all series: direct multi-horizon regression on "
         "scaled lags, rolling means, season phase and events",
         "scot_cli.forecast.global_model:global_model",
+        "global",
     ),
-    "naive": ModelSpec("last observed value", "scot_cli.forecast.local:naive"),
-    "seasonal_naive": ModelSpec("value one season ago", "scot_cli.forecast.local:seasonal_naive"),
-    "window_mean": ModelSpec("mean of the recent window", "scot_cli.forecast.local:window_mean"),
+    "naive": ModelSpec("last observed value", "scot_cli.forecast.local:naive", "baseline", _INT),
+    "seasonal_naive": ModelSpec(
+        "value one season ago", "scot_cli.forecast.local:seasonal_naive", "baseline", _BOTH
+    ),
+    "window_mean": ModelSpec(
+        "mean of the recent window", "scot_cli.forecast.local:window_mean", "baseline"
+    ),
     "seasonal_mean": ModelSpec(
-        "recent level times shrunk seasonal profile", "scot_cli.forecast.local:seasonal_mean"
+        "recent level times shrunk seasonal profile",
+        "scot_cli.forecast.local:seasonal_mean",
+        "baseline",
     ),
     "ses": ModelSpec(
-        "exponential smoothing ETS(A,N,N), alpha fitted", "scot_cli.forecast.local:ses"
+        "exponential smoothing ETS(A,N,N), alpha fitted", "scot_cli.forecast.local:ses", "ets"
     ),
     "holt_winters": ModelSpec(
         "seasonal exponential smoothing ETS(A,N,A), alpha and gamma fitted",
         "scot_cli.forecast.local:holt_winters",
+        "ets",
     ),
     "croston": ModelSpec(
-        "Croston size over interval, alpha fitted", "scot_cli.forecast.local:croston"
+        "Croston size over interval, alpha fitted",
+        "scot_cli.forecast.local:croston",
+        "intermittent",
     ),
     "sba": ModelSpec(
-        "Syntetos-Boylan bias-corrected Croston", "scot_cli.forecast.local:sba", False
+        "Syntetos-Boylan bias-corrected Croston (never chosen by auto: Croston times a "
+        "constant adds nothing to a combination)",
+        "scot_cli.forecast.local:sba",
+        "intermittent",
+        (),
     ),
     "tsb": ModelSpec(
-        "Teunter-Syntetos-Babai probability times size", "scot_cli.forecast.local:tsb"
+        "Teunter-Syntetos-Babai probability times size",
+        "scot_cli.forecast.local:tsb",
+        "intermittent",
     ),
     "adida": ModelSpec(
-        "SES on demand aggregated over the mean interval", "scot_cli.forecast.local:adida"
+        "SES on demand aggregated over the mean interval",
+        "scot_cli.forecast.local:adida",
+        "intermittent",
     ),
     "imapa": ModelSpec(
-        "mean of aggregated SES over levels 1..mean interval", "scot_cli.forecast.local:imapa"
+        "mean of aggregated SES over levels 1..mean interval",
+        "scot_cli.forecast.local:imapa",
+        "intermittent",
     ),
-    "zero": ModelSpec("all-zero forecast", "scot_cli.forecast.local:zero"),
+    "zero": ModelSpec("all-zero forecast", "scot_cli.forecast.local:zero", "intermittent"),
 }
+
+
+def family(label: str) -> str:
+    """Model family of an output ``model`` label (``auto:ets`` -> ``ets``,
+    ``cold_start:...`` -> ``cold_start``)."""
+    name = label.removeprefix("auto:")
+    if name.startswith("cold_start"):
+        return "cold_start"
+    spec = MODELS.get(name)
+    return spec.family if spec is not None else name
 
 
 def help_text() -> str:

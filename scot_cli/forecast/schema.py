@@ -38,9 +38,15 @@ FORECAST = Table(
 
 METRICS = Table(
     "forecast_metrics",
-    "Rolling-origin backtest metrics per series and overall, by model and demand class.",
+    "Rolling-origin backtest metrics per series, per demand class, per model family and "
+    "overall, by model.",
     (
-        _c("level", S, "aggregation level", choices=("series", "class", "overall")),
+        _c(
+            "level",
+            S,
+            "aggregation level: series, demand class, model family or overall",
+            choices=("series", "class", "family", "overall"),
+        ),
         _c("sku", S, "sku (null above series level)", nullable=True),
         _c("location", S, "location (null above series level)", nullable=True),
         _c(
@@ -48,6 +54,13 @@ METRICS = Table(
             S,
             "smooth, erratic, intermittent or lumpy (ADI/CV2); 'all' overall",
             choices=("smooth", "erratic", "intermittent", "lumpy", "all"),
+        ),
+        _c(
+            "family",
+            S,
+            "family of the model behind the series at the last origin (ets, theta, "
+            "combination, intermittent, baseline, global, ...); 'all' above series level "
+            "except on family rows",
         ),
         _c("model", S, "model evaluated"),
         _c(
@@ -67,7 +80,7 @@ METRICS = Table(
         _c("value", F, "metric value (mean over series above series level)", nullable=True),
         _c("n_series", I, "series behind the value", min=0),
     ),
-    keys=("level", "sku", "location", "demand_class", "model", "metric", "quantile"),
+    keys=("level", "sku", "location", "demand_class", "family", "model", "metric", "quantile"),
 )
 
 TABLES = (FORECAST, METRICS)

@@ -153,7 +153,14 @@ def test_weekly_forecast_with_items_and_events(tmp_path: Path) -> None:
             ["-H", "3", "--quantiles", "a,b"],
             "scot: error: --quantiles: expected comma-separated numbers, got 'a,b'\n",
         ),
-        (["-H", "3", "--freq", "Y"], "scot: error: --freq: must be one of D, W, M, got 'Y'\n"),
+        (
+            ["-H", "3", "--freq", "H"],
+            "scot: error: --freq: must be one of D, W, M, Q, Y, got 'H'\n",
+        ),
+        (
+            ["-H", "3", "--align", "left"],
+            "scot: error: --align: must be one of grid, own-end, got 'left'\n",
+        ),
     ],
 )
 def test_bad_options_exit_2_with_one_line(sales_file: Path, args: list[str], message: str) -> None:

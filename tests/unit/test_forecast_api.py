@@ -168,11 +168,11 @@ def test_all_zero_series_is_forecast_as_zero() -> None:
         ),
         (
             {"model": "prophet"},
-            "--model: unknown model 'prophet' (known: auto, global, naive, "
-            "seasonal_naive, window_mean, seasonal_mean, ses, holt_winters, croston, sba, tsb, "
-            "adida, imapa, zero)",
+            "--model: unknown model 'prophet' (known: auto, ets, theta, ets_theta, global, "
+            "naive, seasonal_naive, window_mean, seasonal_mean, ses, holt_winters, croston, "
+            "sba, tsb, adida, imapa, zero)",
         ),
-        ({"freq": "Q"}, "--freq: must be one of D, W, M, got 'Q'"),
+        ({"freq": "H"}, "--freq: must be one of D, W, M, Q, Y, got 'H'"),
     ],
 )
 def test_bad_options_are_usage_errors(kw: dict[str, object], message: str) -> None:
