@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint types unit schemas bench clean
+.PHONY: install demo test lint types unit slow fuzz schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,15 @@ unit: install
 	$(BIN)/pytest -n 2
 
 test: lint types unit
+
+slow: install
+	$(BIN)/pytest -n 2 -m slow
+
+# The long fuzz profile: prints its summary line, writes docs/benchmarks/fuzz.md and
+# rebuilds docs/benchmarks.md (also when cases fail, so that the page shows them).
+fuzz: install
+	SCOT_FUZZ_REPORT=docs/benchmarks/fuzz.md $(BIN)/pytest -m fuzz -s tests/fuzz; \
+	status=$$?; $(BIN)/python benchmarks/collect.py; exit $$status
 
 schemas: install
 	$(BIN)/python -m scot_cli.schema > docs/schemas.md

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _machine import REPO, RESULTS
 
-ORDER = ("startup", "forecast", "plan-buy", "place", "promise", "route", "explain")
+ORDER = ("startup", "forecast", "plan-buy", "place", "promise", "route", "explain", "fuzz")
 
 
 def assemble() -> str:
