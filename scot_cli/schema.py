@@ -60,6 +60,10 @@ class Table:
     keys: tuple[str, ...] = ()
     notes: str = ""
     defaults: dict[str, object] = field(default_factory=dict)
+    #: Date columns whose values may spread over at most ``MAX_SPAN_DAYS`` (100 years).
+    spans: tuple[str, ...] = ()
+    #: ``(start, end)`` date columns: ``end`` on or after ``start``, within ``MAX_EVENT_DAYS``.
+    intervals: tuple[tuple[str, str], ...] = ()
 
     @property
     def required(self) -> list[str]:
@@ -115,6 +119,7 @@ SALES = Table(
     ),
     keys=("sku", "location", "date"),
     defaults={"location": "ALL"},
+    spans=("date",),
 )
 
 ITEMS = Table(
@@ -186,6 +191,8 @@ EVENTS = Table(
             min=0,
         ),
     ),
+    spans=("start",),
+    intervals=(("start", "end"),),
 )
 
 NODES = Table(
@@ -244,6 +251,7 @@ INVENTORY = Table(
         _c("eta", D, "expected arrival of the in-transit units", required=False, nullable=True),
     ),
     keys=("sku", "node"),
+    spans=("eta",),
 )
 
 ORDERS = Table(
@@ -258,6 +266,7 @@ ORDERS = Table(
         _c("order_time", DT, "when the order was placed"),
     ),
     keys=("order_id", "line"),
+    spans=("order_time",),
 )
 
 CALENDAR = Table(
@@ -270,6 +279,7 @@ CALENDAR = Table(
         _c("delivery", B, "false when nothing is delivered at the node that day"),
     ),
     keys=("node", "date"),
+    spans=("date",),
 )
 
 INPUT_TABLES = (SALES, ITEMS, EVENTS, NODES, LANES, INVENTORY, ORDERS, CALENDAR)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
 
 import polars as pl
 
@@ -93,6 +95,13 @@ def validate(table: Table, df: pl.DataFrame, *, source: str, trusted: bool = Fal
     if not trusted:
         _check_keys(table, df, source)
     _check_values(table, df, source)
+    if not trusted:
+        for column in table.spans:
+            check_span(df, column, keys=table.keys, source=source)
+        for start, end in table.intervals:
+            check_interval(
+                df, start, end, keys=table.keys or (table.columns[0].name,), source=source
+            )
     return df
 
 
@@ -151,7 +160,7 @@ def _value_checks(table: Table, df: pl.DataFrame) -> list[tuple[str, pl.Expr, st
                 (col.name, ~values.is_in(list(col.choices)), f"not one of {', '.join(col.choices)}")
             )
         if col.dtype == "f64":
-            checks.append((col.name, c.is_nan(), "(NaN)"))
+            checks.append((col.name, ~c.is_finite(), "(not a finite number)"))
     return checks
 
 
@@ -209,3 +218,116 @@ def check_nodes(
     known = nodes.get_column("node").to_list()
     for column in NODE_COLUMNS.get(table.name, ()):
         check_references(df, column, known, source=source, known_source=nodes_source)
+
+
+#: Most days the dates of one table may spread over (100 years): wider is a date typo
+#: (9999-12-31, 2999 for 2029), and every dense date axis is at most this long.
+MAX_SPAN_DAYS = 36_525
+#: Most days one event may last (start to end, inclusive).
+MAX_EVENT_DAYS = 366
+#: Most cells one dense grid (dates x nodes x skus ...) may hold: 2^28, 2 GiB of float64.
+MAX_GRID_CELLS = 1 << 28
+
+
+def check_span(
+    df: pl.DataFrame,
+    column: str,
+    *,
+    keys: Sequence[str],
+    source: str,
+    limit: int = MAX_SPAN_DAYS,
+    what: str = "its dates",
+) -> None:
+    """Raise when the dates of ``df[column]`` spread over ``limit`` days or more.
+
+    The culprit is the extreme date farther from the median (a typo sits far from the rest);
+    the message names it with its key and the dates accepted around the others.
+
+    Raises
+    ------
+    InputDataError
+        Naming ``source``, the column, the culprit's key and the accepted date range.
+    """
+    if column not in df.columns or df.height == 0:
+        return
+    days = df.get_column(column).cast(pl.Date).to_physical().cast(pl.Int64)
+    if days.null_count() == days.len():
+        return
+    stats = pl.DataFrame({"d": days}).select(
+        pl.col("d").min().alias("lo"), pl.col("d").max().alias("hi"), pl.col("d").median()
+    )
+    lo, hi, median = stats.row(0)
+    if hi - lo < limit:
+        return
+    late = hi - median >= median - lo
+    culprit, other = (hi, lo) if late else (lo, hi)
+    first, last = (lo, lo + limit - 1) if late else (hi - limit + 1, hi)
+    row = df.filter(days == culprit).row(0, named=True)
+    where = [k for k in keys if k in df.columns and k != column]
+    key = f" {_fmt_key(row, where)}" if where else ""
+    raise InputDataError(
+        f"{source}: column {column}{key}: {_date(culprit)} is {abs(culprit - other):,} days "
+        f"from {_date(other)}, but {what} may span at most {limit:,} days; accepted dates "
+        f"{_date(first)} .. {_date(last)}; fix the date"
+    )
+
+
+def check_interval(
+    df: pl.DataFrame,
+    start: str,
+    end: str,
+    *,
+    keys: Sequence[str],
+    source: str,
+    limit: int = MAX_EVENT_DAYS,
+) -> None:
+    """Raise when a row's ``end`` is before its ``start`` or ``limit`` days or more after it.
+
+    Raises
+    ------
+    InputDataError
+        Naming ``source``, the column ``end``, the row's key and the accepted end dates.
+    """
+    if start not in df.columns or end not in df.columns or df.height == 0:
+        return
+    length = (pl.col(end) - pl.col(start)).dt.total_days()
+    bad = df.filter((length < 0) | (length >= limit))
+    if bad.height == 0:
+        return
+    row = bad.row(0, named=True)
+    where = [k for k in keys if k in df.columns]
+    first = row[start]
+    last = first + dt.timedelta(days=limit - 1)
+    raise InputDataError(
+        f"{source}: column {end} {_fmt_key(row, where)}: {row[end]} is not within "
+        f"{limit:,} days on or after {start} {first}; accepted dates {first} .. {last}; "
+        "fix the date"
+    )
+
+
+def check_grid(shape: Mapping[str, int], *, cause: str, limit: int = MAX_GRID_CELLS) -> None:
+    """Raise before allocating a dense grid of ``shape`` (axis name -> length) over ``limit``.
+
+    ``cause`` names the input that made it large, e.g. ``"orders: column order_time spans
+    2026-11-02 .. 2099-01-01"``.
+
+    Raises
+    ------
+    InputDataError
+        Naming the cause, the axes and the limit (see docs/architecture.md).
+    """
+    cells = math.prod(max(int(n), 0) for n in shape.values())
+    if cells <= limit:
+        return
+    dims = " x ".join(f"{int(n):,} {name}" for name, n in shape.items())
+    raise InputDataError(
+        f"{cause}: that makes a grid of {dims} = {cells:,} cells, over the {limit:,} "
+        "one run may hold; check the input for a typo or split the run"
+    )
+
+
+def _date(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=day)
+
+
+EPOCH = dt.date(1970, 1, 1)

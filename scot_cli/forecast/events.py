@@ -17,6 +17,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from scot_cli.forecast.panel import FREQS, period_index
+from scot_cli.validate import check_grid
 
 Array = NDArray[np.float64]
 
@@ -85,6 +86,11 @@ def _table_cells(
         *(pl.lit(None, pl.String).alias(c) for c in ("sku", "category") if c not in events.columns),
         *([] if "lift" in events.columns else [pl.lit(None, pl.Float64).alias("lift")]),
     )
+    # days before the history carry no demand to learn from, and a negative period index
+    # would wrap round to the end of the history: they are left out (see events_before)
+    ev = ev.filter(pl.col("end") >= start).with_columns(
+        pl.max_horizontal("start", pl.lit(start)).alias("start")
+    )
     days = ev.with_columns(pl.date_ranges("start", "end").alias("day")).explode("day")
     days = days.filter(pl.col("day").is_not_null()).with_columns(
         period_index(pl.col("day").dt.truncate(FREQS[freq][1]), start, freq).alias("_t")
@@ -98,6 +104,10 @@ def _table_cells(
         )
     else:
         rows = rows.with_columns(pl.lit(None, pl.String).alias("_cat"))
+    check_grid(
+        {"event cells": _cell_count(ev, rows)},
+        cause="events: the events' days from the history's start on, times their series",
+    )
     by_sku = days.filter(pl.col("sku").is_not_null()).join(rows, on="sku")
     scoped = days.filter(pl.col("sku").is_null())
     by_cat = scoped.filter(pl.col("category").is_not_null()).join(
@@ -106,6 +116,50 @@ def _table_cells(
     by_all = scoped.filter(pl.col("category").is_null()).drop("sku").join(rows, how="cross")
     cols = ["_row", "_t", "event", "planned"]
     return pl.concat([f.select(cols).cast(CELL_SCHEMA) for f in (by_sku, by_cat, by_all)])
+
+
+def _cell_count(events: pl.DataFrame, rows: pl.DataFrame) -> int:
+    """Cells the events make before overlaps are merged: each event's days times the
+    series it applies to (its sku's, its category's or all), counted without building them."""
+    if events.height == 0:
+        return 0
+    ev = events.select(
+        "sku", "category", ((pl.col("end") - pl.col("start")).dt.total_days() + 1).alias("n")
+    )
+    per_sku = rows.group_by("sku").len("m")
+    per_cat = rows.filter(pl.col("_cat").is_not_null()).group_by("_cat").len("m")
+    parts = [
+        ev.filter(pl.col("sku").is_not_null()).join(per_sku, on="sku"),
+        ev.filter(pl.col("sku").is_null() & pl.col("category").is_not_null()).join(
+            per_cat, left_on="category", right_on="_cat"
+        ),
+        ev.filter(pl.col("sku").is_null() & pl.col("category").is_null()).with_columns(
+            pl.lit(rows.height, pl.UInt32).alias("m")
+        ),
+    ]
+    return sum(
+        int(p.select((pl.col("n").cast(pl.Int64) * pl.col("m").cast(pl.Int64)).sum()).item() or 0)
+        for p in parts
+    )
+
+
+def events_before(events: pl.DataFrame | None, first: dt.date) -> str | None:
+    """A warning when some events end before the sales history starts on ``first``.
+
+    Such events (a standing calendar next to a rolling window of sales) teach no lift: their
+    days are left out. Events still to come keep their planned or learned lifts.
+    """
+    if events is None or events.height == 0:
+        return None
+    old = events.filter(pl.col("end") < first)
+    if old.height == 0:
+        return None
+    names = old["event"].unique(maintain_order=True).to_list()
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    return (
+        f"events: {old.height:,} event(s) end before the sales history starts ({first}; "
+        f"{shown}); they are ignored for learning lifts"
+    )
 
 
 def _baseline(y: Array, season: int, busy: NDArray[np.bool_]) -> Array:
@@ -160,7 +214,7 @@ def lift_sums(
     the summed observed and baseline demand of its past cells. Sums of disjoint sets of series
     add up, so a partitioned run learns the lifts of the whole catalogue
     (:func:`merge_lift_sums`)."""
-    past = cells.filter(pl.col("_t") < y.shape[1])
+    past = cells.filter(pl.col("_t").is_between(0, y.shape[1], closed="left"))
     if past.height == 0:
         return pl.DataFrame(schema=SUMS_SCHEMA)
     rows, ts = past["_row"].to_numpy(), past["_t"].to_numpy()

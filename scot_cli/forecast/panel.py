@@ -17,6 +17,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from scot_cli.validate import check_grid
+
 #: Frequency -> (season length, polars truncation, minimum history for an own forecast).
 FREQS: dict[str, tuple[int, str, int]] = {
     "D": (7, "1d", 14),

@@ -199,3 +199,51 @@ def test_commit_ends_within_its_round_bound_and_equals_the_loop(
         .join(inventory, on=["sku", "node"], how="left")
     )
     assert (taken["qty"] <= taken["on_hand"].fill_null(0) + 1e-9).all()
+
+
+# --- row 2: events older than the sales history -------------------------------------------
+
+
+def _old_and_new_events(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The fixture's events plus the same events a year and two years earlier (before the
+    sales history starts), and the fixture's events alone."""
+    earlier = [
+        events.with_columns(
+            pl.col("start").dt.offset_by(f"-{y}y"), pl.col("end").dt.offset_by(f"-{y}y")
+        )
+        for y in (1, 2)
+    ]
+    return pl.concat([*earlier, events]), events
+
+
+def test_events_before_the_history_teach_nothing_and_do_not_wrap(
+    small_tables: dict[str, pl.DataFrame],
+) -> None:
+    """Issue 11 row 2: a rolling window of sales and a standing calendar of events. Events
+    before the first sale are ignored (they raised IndexError or, within reach, wrapped round
+    onto the last days of the history); the planned one ahead still lifts the forecast."""
+    from scot_cli.forecast.api import forecast
+
+    sales = small_tables["sales"]
+    full, window = _old_and_new_events(small_tables["events"])
+    notes: list[str] = []
+    opts = {"horizon": 35, "model": "naive", "items": small_tables["items"]}
+    got = forecast(sales, events=full, warn=notes.append, **opts)  # type: ignore[arg-type]
+    want = forecast(sales, events=window, **opts)  # type: ignore[arg-type]
+    assert got.equals(want)
+    assert any("4 event(s) end before the sales history starts" in n for n in notes), notes
+    plain = forecast(sales, **opts)  # type: ignore[arg-type]
+    black_friday = pl.col("date").is_between(dt.date(2026, 11, 27), dt.date(2026, 11, 30))
+    assert (got.filter(black_friday)["mean"] != plain.filter(black_friday)["mean"]).any()
+
+
+def test_lift_sums_ignore_cells_before_the_history() -> None:
+    """A cell at a negative period is outside the history: numpy would read it from the end."""
+    from scot_cli.forecast.events import CELL_SCHEMA, lift_sums
+
+    y = np.ones((1, 30))
+    y[0, -1] = 50.0  # the last day, where period -1 would wrap to
+    cells = pl.DataFrame(
+        {"_row": [0], "_t": [-1], "event": ["old"], "planned": [None]}, schema=CELL_SCHEMA
+    )
+    assert lift_sums(y, cells, season=7).height == 0
