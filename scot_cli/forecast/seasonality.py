@@ -103,20 +103,23 @@ def seasonal_indices(y: Array, season: int) -> Array:
         return ones
     with np.errstate(invalid="ignore"):
         positive = np.where(np.isnan(y), np.inf, y).min(axis=1) > 0
-    use = seasonal_test(y, season) & positive
-    trend = centred_moving_average(y, season)
+    rows = np.flatnonzero(positive)
+    rows = rows[seasonal_test(y[rows], season)]
+    sub = y[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = y / trend
+        ratio = sub / centred_moving_average(sub, season)
     ok = ~np.isnan(ratio)
-    pad = (-big_t) % season
-    ratio = np.pad(np.where(ok, ratio, 0.0), ((0, 0), (0, pad))).reshape(n, -1, season)
-    cnt = np.pad(ok, ((0, 0), (0, pad))).reshape(n, -1, season).sum(axis=1)
+    shape = (rows.size, (big_t + season - 1) // season, season)
+    pad = ((0, 0), (0, shape[1] * season - big_t))
+    ratio = np.pad(np.where(ok, ratio, 0.0), pad).reshape(shape)
+    cnt = np.pad(ok, pad).reshape(shape).sum(axis=1)
     avg = ratio.sum(axis=1) / np.maximum(cnt, 1)
     mean = avg.mean(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         idx = avg / np.where(mean > 0, mean, 1.0)
-    use &= (cnt > 0).all(axis=1) & (idx >= MIN_INDEX).all(axis=1)
-    return np.where(use[:, None], idx, ones)
+    good = (cnt > 0).all(axis=1) & (idx >= MIN_INDEX).all(axis=1)
+    ones[rows[good]] = idx[good]
+    return ones
 
 
 def column_indices(indices: Array, start: int, stop: int) -> Array:

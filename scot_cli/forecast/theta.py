@@ -88,17 +88,22 @@ class ThetaFit:
     indices: Array
 
 
-def _ols_sums(z: Array, tt: Array) -> tuple[Array, ...]:
-    """Running sums over the observed periods ``0..t`` of 1, t, t^2, y, t y (each (n, T))."""
+def _launch(z: Array) -> NDArray[np.int64]:
+    """Column of each series' first observation (``T`` when it has none)."""
     obs = ~np.isnan(z)
-    w = obs.astype(np.float64)
+    out: NDArray[np.int64] = np.where(obs.any(axis=1), np.argmax(obs, axis=1), z.shape[1])
+    return out
+
+
+def _line(z: Array, launch: NDArray[np.int64]) -> tuple[Array, Array]:
+    """Intercept ``A`` and slope ``B`` ``(n,)`` of the least-squares line through the
+    observed values against ``t`` (1 at launch); ``B = 0`` with fewer than two points."""
+    obs = ~np.isnan(z)
+    t = np.arange(z.shape[1])[None, :] - launch[:, None] + 1.0
+    w = np.where(obs, 1.0, 0.0)
     zf = np.where(obs, z, 0.0)
-    return tuple(np.cumsum(a, axis=1) for a in (w, w * tt, w * tt * tt, zf, zf * tt))
-
-
-def _ols(sw: Array, st: Array, stt: Array, sy: Array, sty: Array) -> tuple[Array, Array]:
-    """Intercept ``A`` and slope ``B`` of the least-squares line from its sums (``B = 0``
-    with fewer than two points, ``A = 0`` with none)."""
+    sw, st, stt = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+    sy, sty = zf.sum(axis=1), (zf * t).sum(axis=1)
     den = sw * stt - st * st
     ok = den > 1e-9 * np.maximum(sw * stt, 1e-300)
     b = np.where(ok, (sw * sty - st * sy) / np.where(ok, den, 1.0), 0.0)
@@ -106,7 +111,7 @@ def _ols(sw: Array, st: Array, stt: Array, sy: Array, sty: Array) -> tuple[Array
     return a, b
 
 
-def _pass(z: Array, tt: Array, dyn: tuple[Array, Array], alpha: Array) -> dict[str, Array]:
+def _pass(z: Array, launch: NDArray[np.int64], alpha: Array) -> dict[str, Array]:
     """One run over time for every series and every candidate ``alpha`` (``(n, J)``).
 
     With ``r_t`` the one-step error of SES started at 0, ``p_t = (1-alpha)^k`` the weight
@@ -121,7 +126,7 @@ def _pass(z: Array, tt: Array, dyn: tuple[Array, Array], alpha: Array) -> dict[s
     from scot_cli.forecast import theta_kernel
 
     c = np.ascontiguousarray
-    out = theta_kernel.sums(c(z), c(tt), c(dyn[0]), c(dyn[1]), c(alpha, dtype=np.float64), BURN_IN)
+    out = theta_kernel.sums(c(z), c(launch, dtype=np.int64), c(alpha, dtype=np.float64), BURN_IN)
     return {name: out[..., k] for k, name in enumerate(theta_kernel.NAMES)}
 
 
@@ -173,19 +178,17 @@ def _solve_models(
     return l0, c, sse
 
 
-def _search(z: Array, tt: Array, count: Array) -> tuple[Array, Array, Array, Array]:
+def _search(z: Array, launch: NDArray[np.int64], count: Array) -> tuple[Array, Array, Array, Array]:
     """Per series and model (``(n, 4)``): best ``alpha``, ``l_0``, ``c`` and SSE.
 
     The grid :data:`ALPHA_GRID` first (one pass serves all four models), then
     :data:`REFINE_ROUNDS` rounds of :data:`REFINE_POINTS` points around each model's best.
     """
     n = z.shape[0]
-    sums = _ols_sums(z, tt)
-    a_end, b_end = _ols(*(x[:, -1:] for x in sums))
-    dyn = _ols(*(np.concatenate([np.zeros((n, 1)), x[:, :-1]], axis=1) for x in sums))
+    a_end, b_end = (x[:, None] for x in _line(z, launch))
     cnt = count[:, None]
     grid = np.asarray(ALPHA_GRID)
-    s = _pass(z, tt, dyn, np.broadcast_to(grid, (n, grid.size)))
+    s = _pass(z, launch, np.broadcast_to(grid, (n, grid.size)))
     l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=True)
     best = np.argmin(sse, axis=2)
     alpha = grid[best]
@@ -195,7 +198,7 @@ def _search(z: Array, tt: Array, count: Array) -> tuple[Array, Array, Array, Arr
     frac = np.arange(1, REFINE_POINTS + 1) / (REFINE_POINTS + 1)
     for _ in range(REFINE_ROUNDS):
         cand = lo[..., None] + (hi - lo)[..., None] * frac  # (n, 4, k)
-        s = _pass(z, tt, dyn, cand.reshape(n, -1))
+        s = _pass(z, launch, cand.reshape(n, -1))
         s = {k: x.reshape(cand.shape) for k, x in s.items()}
         l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=False)
         i = np.argmin(sse, axis=2)
@@ -209,21 +212,14 @@ def _search(z: Array, tt: Array, count: Array) -> tuple[Array, Array, Array, Arr
     return alpha, b_l0, b_c, b_sse
 
 
-def _time(z: Array) -> tuple[Array, NDArray[np.int64]]:
-    """Time index ``t`` (1 at each series' first observation) and the launch column."""
-    obs = ~np.isnan(z)
-    launch = np.where(obs.any(axis=1), np.argmax(obs, axis=1), z.shape[1])
-    return np.arange(z.shape[1])[None, :] - launch[:, None] + 1.0, launch
-
-
 def _forecast(z: Array, alpha: Array, l0: Array, c: Array, horizon: int) -> Array:
     """``(n, H)`` Theta forecasts from the end of ``z`` for given parameters ``(n,)``:
     ``l_n + c [A_n (1-alpha)^n + B_n (h - 1 + (1 - (1-alpha)^{n+1}) / alpha)]``
     (Fiorucci et al. 2016, eq. for the forecast function; gaps handled as in :func:`_pass`).
     """
-    tt, launch = _time(z)
-    a_end, b_end = _ols(*(x[:, -1] for x in _ols_sums(z, tt)))
-    end = _pass(z, tt, (np.zeros_like(z), np.zeros_like(z)), alpha[:, None])
+    launch = _launch(z)
+    a_end, b_end = _line(z, launch)
+    end = _pass(z, launch, alpha[:, None])
     level = end["level"][:, 0] + l0 * end["weight"][:, 0]
     v_next = z.shape[1] - launch + 1.0 - end["qsum"][:, 0]
     h = np.arange(horizon)[None, :]
@@ -256,7 +252,7 @@ def _fit_block(z: Array, horizon: int) -> tuple[Array, Array, Array, Array, NDAr
     scale = np.where(scale > 0, scale, 1.0)
     zs = z / scale[:, None]
     fitted = np.maximum(count_all - BURN_IN, 0).astype(np.float64)
-    alpha, l0, c, sse = _search(zs, _time(zs)[0], fitted)
+    alpha, l0, c, sse = _search(zs, _launch(zs), fitted)
     with np.errstate(invalid="ignore", divide="ignore"):
         mse = sse / np.maximum(fitted, 1)[:, None]
     choice = np.argmin(mse, axis=1)

@@ -23,8 +23,19 @@ NAMES = ("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg", "level", "weight"
 
 
 @numba.njit(cache=True)
-def sums(z, tt, a_dyn, b_dyn, alpha, burn_in):  # type: ignore[no-untyped-def]
-    """``(n, J, 12)`` sums and end states (:data:`NAMES`) for ``alpha (n, J)``.
+def line(sw, st, stt, sy, sty):  # type: ignore[no-untyped-def]
+    """Intercept and slope of the least-squares line from the sums over its points of 1,
+    t, t^2, y and t y (slope 0 with fewer than two points, intercept 0 with none)."""
+    den = sw * stt - st * st
+    b = (sw * sty - st * sy) / den if den > 1e-9 * max(sw * stt, 1e-300) else 0.0
+    a = (sy - b * st) / sw if sw > 0 else 0.0
+    return a, b
+
+
+@numba.njit(cache=True)
+def sums(z, launch, alpha, burn_in):  # type: ignore[no-untyped-def]
+    """``(n, J, 12)`` sums and end states (:data:`NAMES`) for ``alpha (n, J)``; time ``t``
+    is 1 at column ``launch[i]``.
 
     The candidates are the inner loop: their recursions are independent, so the compiler
     interleaves them instead of waiting on one level update after another.
@@ -38,13 +49,13 @@ def sums(z, tt, a_dyn, b_dyn, alpha, burn_in):  # type: ignore[no-untyped-def]
         acc[10] = 1.0
         a = alpha[i]
         seen = 0
+        sw = st = stt = sy = sty = 0.0
         for t in range(big_t):
             y = z[i, t]
             if np.isnan(y):
                 continue
-            ti = tt[i, t]
-            ad = a_dyn[i, t]
-            bd = b_dyn[i, t]
+            ti = t - launch[i] + 1.0
+            ad, bd = line(sw, st, stt, sy, sty)
             fit = seen >= burn_in
             for j in range(n_alpha):
                 level = acc[9, j]
@@ -67,5 +78,10 @@ def sums(z, tt, a_dyn, b_dyn, alpha, burn_in):  # type: ignore[no-untyped-def]
                 acc[10, j] = weight - a[j] * weight
                 acc[11, j] = qsum + a[j] * v
             seen += 1
+            sw += 1.0
+            st += ti
+            stt += ti * ti
+            sy += y
+            sty += ti * y
         out[i] = acc.T
     return out
