@@ -1,4 +1,5 @@
-"""What every command shares: stderr console, progress, help text, default subcommands."""
+"""What every command shares: consoles, progress, help text, output options, default
+subcommands."""
 
 from __future__ import annotations
 
@@ -30,6 +31,23 @@ STATE = State()
 def console() -> Console:
     """A console on stderr; rich honours NO_COLOR and plain output when not a terminal."""
     return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+class _StdoutConsole(Console):
+    """A console on stdout for tables a person reads (inspect, sql, demo, explain).
+
+    rich answers a closed stdout by exiting 1; ``scot ... | head`` is no failure, so the
+    error goes up to the entry point, which ends quietly with exit 0.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def stdout_console(*, stderr: bool = False) -> Console:
+    """A console for a report: stdout (stderr when ``stderr``), ``NO_COLOR`` honoured."""
+    return _StdoutConsole(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
 
 
 def info(message: str) -> None:
@@ -74,6 +92,36 @@ def epilog(example: str, tables: Sequence[Table] = (), *, more: str = "") -> str
     parts.append(f"Example:\n\n  {example}")
     # typer renders help through rich markup: escape brackets so "[weekdays]" stays visible.
     return "\n\n".join(parts).replace("[", "\\[")
+
+
+def output_option(*decls: str, help: str, stdout: bool = False) -> Any:
+    """An output file option, checked as it is parsed, before any work: its folder exists
+    and it is not a folder; ``-`` (and no value, when ``stdout``) means stdout, refused on
+    a terminal for binary output."""
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        from scot_cli.io import check_output
+
+        if not ctx.resilient_parsing:
+            path = None if value is None else str(value)
+            check_output(path, option=param.opts[0] if param.opts else "-o", stdout=stdout)
+        return value
+
+    return typer.Option(None, *decls, help=help, callback=check)
+
+
+def folder_option(default: Any, *decls: str, help: str) -> Any:
+    """An output folder option (created when missing), refused at parse time when it names
+    a file."""
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        from scot_cli.io import check_output_folder
+
+        if not ctx.resilient_parsing and value is not None:
+            check_output_folder(str(value), option=param.opts[0] if param.opts else "--out")
+        return value
+
+    return typer.Option(default, *decls, help=help, callback=check)
 
 
 def parse_floats(text: str, *, option: str) -> list[float]:

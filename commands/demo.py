@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from scot_cli.errors import ScotError
 
-from ._common import STATE, epilog
+from ._common import STATE, epilog, folder_option, stdout_console
 
 #: Pipeline steps in order; each command module defines ``demo_step(fixtures, out, invoke)``.
 STEPS = ("forecast", "plan_buy", "place", "promise", "route", "explain")
@@ -36,7 +35,7 @@ def invoke(args: list[str]) -> None:
 
 
 def demo(
-    out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Folder for the outputs."),
+    out: Path = folder_option(Path("out/demo"), "--out", "-o", help="Folder for the outputs."),
     fixtures: Path = typer.Option(
         None,
         "--fixtures",
@@ -50,7 +49,7 @@ def demo(
     if src is None:
         src = out / "fixtures"
         invoke(["fixtures", "--out", str(src)])
-    con = Console()
+    con = stdout_console()
     con.print(f"[bold]scot demo[/]: inputs {src}, outputs {out}")
     table = RichTable("step", "seconds", "summary", title="pipeline", title_justify="left")
     for name in STEPS:

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from scot_cli.errors import InputDataError, ScotError, UsageError
 from scot_cli.explain.drivers import BY_CHOICES, COMMANDS, FORMATS
 
-from ._common import epilog, progress
+from ._common import epilog, output_option, progress, stdout_console
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,15 +41,15 @@ def explain(
         None, "--metric", "-m", help="Output column to explain (repeatable; default: main ones)."
     ),
     top: int = typer.Option(10, "--top", min=1, help="Top movers listed in the report."),
-    out: str = typer.Option(
-        None, "-o", "--output", help="Write the attribution table (Parquet) here; - for stdout."
+    out: str = output_option(
+        "-o", "--output", help="Write the attribution table (Parquet) here; - for stdout."
     ),
     fmt: Format = typer.Option("table", "--format", "-f", help="Report format."),
-    report: Path = typer.Option(
-        None, "--report", help="Write the report to this file (Markdown unless --format)."
+    report: Path = output_option(
+        "--report", help="Write the report to this file (Markdown unless --format)."
     ),
-    flags_out: str = typer.Option(
-        None, "--flags-out", help="Write the data-quality flags table (Parquet) here."
+    flags_out: str = output_option(
+        "--flags-out", help="Write the data-quality flags table (Parquet) here."
     ),
     before_input: list[str] = typer.Option(
         None, "--before-input", help="ROLE=PATH: the file BEFORE's run read as ROLE."
@@ -141,7 +140,7 @@ def _render(fmt: str, report: Report, table: pl.DataFrame) -> str:
 
 
 def _emit(report: Report, table: pl.DataFrame, fmt: str, *, to_stderr: bool) -> None:
-    con = Console(stderr=to_stderr)
+    con = stdout_console(stderr=to_stderr)
     if fmt != "table":
         text = _render(fmt, report, table)
         con.print(text, markup=False, highlight=False, end="", soft_wrap=True)
@@ -184,12 +183,15 @@ def _overrides(items: list[str] | None) -> dict[str, str]:
 
 
 def _read_output(run: Run, path: str, label: str) -> tuple[pl.DataFrame, dict[str, Any]]:
+    from scot_cli.explain.provenance import check_params, check_provenance
     from scot_cli.io import read_metadata
 
     if path == "-":
         raise UsageError(f"{label.upper()} must be a file: explain reads its provenance twice")
     frame = run.read(path, None, role=label)
-    return frame, read_metadata(path)
+    meta = check_provenance(read_metadata(path), source=path)
+    check_params(str(meta.get("command") or ""), meta.get("params", {}), source=path)
+    return frame, meta
 
 
 def _locate(recorded: str, run_path: str, sha256: str | None) -> tuple[Path | None, bool]:
@@ -234,7 +236,7 @@ def _load_run(
             f"--{label}-input {unknown[0]}=...: {path} has no input with that role "
             f"(roles: {', '.join(sorted(known))})"
         )
-    inputs = {}
+    inputs, sources = {}, {}
     for item in meta.get("inputs", []):
         role, recorded = item["role"], item["path"]
         given = overrides.get(role)
@@ -249,7 +251,8 @@ def _load_run(
             what = "came from stdin" if recorded == "-" else f"{recorded} is no longer on disk"
             raise InputDataError(f"{path}: its {role} input {what}; {hint}")
         inputs[role] = run.read(str(where), tables.get(role), role=f"{label}.{role}")
-    return RunData(path, meta["command"], meta.get("params", {}), inputs, output)
+        sources[role] = str(where)
+    return RunData(path, meta["command"], meta.get("params", {}), inputs, output, sources)
 
 
 def _explain_one(
@@ -265,7 +268,7 @@ def _explain_one(
     lines = explain_decision(
         str(meta["command"]), rows, meta, constraints=_sibling_constraints(path, meta)
     )
-    con = Console()
+    con = stdout_console()
     for line in [*lines, *([note] if note else [])]:
         con.print(line, markup=False, highlight=False)
 

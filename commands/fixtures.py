@@ -7,14 +7,18 @@ from pathlib import Path
 
 import typer
 
-from ._common import epilog, info
+from ._common import epilog, folder_option, info
 
 
 def fixtures(
-    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the tables into."),
-    skus: int = typer.Option(80, "--skus", min=2, help="Number of SKUs (about 5% are new)."),
-    days: int = typer.Option(730, "--days", min=28, help="Days of sales history."),
-    orders: int = typer.Option(1200, "--orders", min=1, help="Orders on the day after history."),
+    out: Path = folder_option(..., "--out", "-o", help="Folder to write the tables into."),
+    skus: int = typer.Option(
+        80, "--skus", min=4, max=1_000_000, help="Number of SKUs (about 5% are new)."
+    ),
+    days: int = typer.Option(730, "--days", min=28, max=3_660, help="Days of sales history."),
+    orders: int = typer.Option(
+        1200, "--orders", min=1, max=10_000_000, help="Orders on the day after history."
+    ),
     seed: int = typer.Option(7, "--seed", help="Random seed."),
     end: str = typer.Option("2026-10-31", "--end", help="Last day of sales history."),
 ) -> None:

@@ -6,10 +6,9 @@ import json
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
-from ._common import epilog
+from ._common import epilog, stdout_console, warn
 
 if TYPE_CHECKING:
     import polars as pl
@@ -17,22 +16,27 @@ if TYPE_CHECKING:
 
 def inspect(
     path: str = typer.Argument(..., help="Parquet or Arrow IPC file, or - for stdin."),
-    head: int = typer.Option(5, "--head", "-n", help="Rows of the head to show."),
+    head: int = typer.Option(5, "--head", "-n", min=0, help="Rows of the head to show."),
 ) -> None:
     """Show a file's schema, row count, head, column summary and provenance."""
+    from scot_cli.errors import InputDataError
     from scot_cli.inspection import column_summary
     from scot_cli.io import parse_frame, provenance_of, read_input_bytes
 
     data = read_input_bytes(path)
     df = parse_frame(data, name="<stdin>" if path == "-" else path)
-    out = Console()
+    out = stdout_console()
     out.print(
         f"[bold]{'<stdin>' if path == '-' else path}[/]: {df.height:,} rows, {df.width} columns"
     )
     out.print(_rich(column_summary(df), "columns"))
     if head > 0:
         out.print(_rich(df.head(head), f"head({head})"))
-    prov = provenance_of(data, name=path)
+    try:
+        prov = provenance_of(data, name=path)
+    except InputDataError as exc:
+        warn(exc.message)
+        return
     if prov:
         out.print("[bold]provenance[/]")
         out.print(json.dumps(prov, indent=2, sort_keys=True), markup=False, highlight=False)

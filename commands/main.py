@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import math
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
+from typer._click import exceptions as click_exc
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from scot_cli import __version__
-from scot_cli.errors import EXIT_RUNTIME, ScotError
+from scot_cli.errors import EXIT_OK, EXIT_RUNTIME, ScotError, UsageError
 
-from ._common import STATE, console
+from ._common import STATE, DefaultGroup, console
 
 #: Command modules in help order; each defines ``register(app)``.
 COMMAND_MODULES = (
@@ -34,10 +39,51 @@ COMMAND_MODULES = (
 
 
 class ScotGroup(TyperGroup):
-    """Top-level group: turns scot errors into one stderr line and an exit code."""
+    """Top-level group: turns every error into one stderr line and a documented exit code.
+
+    Command errors (:class:`ScotError`) keep their code; the parser's own errors (a missing
+    or mistyped option) become one ``scot: error:`` line with exit 2; a closed stdout
+    (``scot ... | head``) ends quietly with exit 0.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for command in _leaf_commands(self):
+            _guard_numbers(command)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = functools.partial(super().main, args, prog_name, complete_var, **extra)
+        if not standalone_mode:
+            return run(standalone_mode=False)
+        piped = _stdout_identity() != _devnull_identity()
+        try:
+            code = run(standalone_mode=False)
+        except click_exc.NoArgsIsHelpError:
+            code = 2  # the help is already printed
+        except click_exc.ClickException as exc:
+            console().print(f"scot: error: {usage_line(exc)}", markup=False, soft_wrap=True)
+            code = exc.exit_code
+        except typer.Abort:
+            console().print("scot: error: aborted", markup=False)
+            code = EXIT_RUNTIME
+        except SystemExit as exc:
+            # rich's answer to a closed stdout (help or a table piped into head): it points
+            # stdout at the null device and exits 1; a closed reader is not a failure here.
+            if exc.code == EXIT_RUNTIME and piped and _stdout_identity() == _devnull_identity():
+                code = EXIT_OK
+            else:
+                raise
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -65,6 +111,95 @@ class ScotGroup(TyperGroup):
             raise typer.Exit(EXIT_RUNTIME) from exc
 
 
+def usage_line(exc: click_exc.ClickException) -> str:
+    """One line for a parser error: the command, what is wrong with which option, the fix."""
+    ctx = getattr(exc, "ctx", None)
+    path = _command_path(ctx)
+    where = path.removeprefix("scot").strip()
+    if isinstance(exc, click_exc.MissingParameter) and exc.param is not None:
+        param = exc.param
+        what = (
+            f"missing option {' / '.join(param.opts)}"
+            if param.param_type_name == "option"
+            else f"missing argument {str(param.name).upper()}"
+        )
+        described = str(getattr(param, "help", "") or "").strip().rstrip(".")
+        message = f"{what} ({described})" if described else what
+        fix = f"add it (see '{path} --help')"
+    else:
+        message = exc.format_message().strip().rstrip(".").replace("Value error, ", "")
+        message = " ".join(message.split())
+        fix = f"see '{path} --help'"
+    prefix = f"{where}: " if where else ""
+    return f"{prefix}{message}; {fix}"
+
+
+def _command_path(ctx: Any) -> str:
+    """The command path a user typed: ``scot forecast``, not the hidden ``scot forecast run``."""
+    if ctx is None:
+        return "scot"
+    parent = ctx.parent
+    if (
+        parent is not None
+        and isinstance(parent.command, DefaultGroup)
+        and ctx.info_name == parent.command.default_command
+    ):
+        return str(parent.command_path)
+    return str(ctx.command_path)
+
+
+def _leaf_commands(group: Any) -> Iterator[Any]:
+    for command in group.commands.values():
+        if hasattr(command, "commands"):
+            yield from _leaf_commands(command)
+        else:
+            yield command
+
+
+#: Largest ``--seed`` (the random generators of every command take 32-bit seeds).
+MAX_SEED = 2**32 - 1
+
+
+def _guard_numbers(command: Any) -> None:
+    """Refuse NaN and infinite values of every numeric option, and a ``--seed`` outside
+    0..MAX_SEED, before the command runs.
+
+    Ranges are declared on each option (``min=``/``max=``) or checked first thing in the
+    command; the parser lets ``nan`` and ``inf`` through a float option, and no option of
+    scot means them.
+    """
+    callback = command.callback
+    if callback is None or getattr(callback, "_scot_guarded", False):
+        return
+    flags = {p.name: max(p.opts, key=len) if p.opts else str(p.name) for p in command.params}
+
+    @functools.wraps(callback)
+    def guarded(**kwargs: Any) -> Any:
+        for name, value in kwargs.items():
+            flag = flags.get(name, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise UsageError(f"{flag}: expected a finite number, got {value}")
+            if name == "seed" and isinstance(value, int) and not 0 <= value <= MAX_SEED:
+                raise UsageError(f"{flag}: expected an integer from 0 to {MAX_SEED}, got {value}")
+        return callback(**kwargs)
+
+    guarded._scot_guarded = True  # type: ignore[attr-defined]
+    command.callback = guarded
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _devnull_identity() -> tuple[int, int]:
+    st = os.stat(os.devnull)
+    return st.st_dev, st.st_ino
+
+
 def _silence_stdout() -> None:
     """After a closed pipe (``scot ... | head``), send further output to /dev/null."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -90,7 +225,10 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"scot {__version__}")
+        try:
+            typer.echo(f"scot {__version__}")
+        except BrokenPipeError:
+            _silence_stdout()
         raise typer.Exit()
 
 
@@ -122,10 +260,47 @@ def _register() -> None:
 _register()
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived: unwind (removing temporary files) and die of the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> Callable[[], None]:
+    """Turn SIGTERM and SIGINT into :class:`Interrupted`; returns a function restoring the
+    previous handlers."""
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+    return restore
+
+
+def die_of(signum: int) -> None:
+    """Remove live temporaries, then end the process by ``signum`` with its default action,
+    so that the caller sees the signal (exit status 128 + signum in a shell)."""
+    from scot_cli.io import remove_live_temps
+
+    remove_live_temps()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    install_signal_handlers()
     try:
         app()
     except BrokenPipeError:
         _silence_stdout()
         sys.exit(0)
+    except Interrupted as exc:
+        die_of(exc.signum)

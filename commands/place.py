@@ -11,7 +11,7 @@ import typer
 from scot_cli.errors import UsageError
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
 
-from ._common import epilog, info, progress, warn
+from ._common import epilog, info, output_option, progress, warn
 
 EXAMPLE = (
     "scot place out/forecast.parquet --items fixtures/items.parquet "
@@ -43,7 +43,7 @@ def place(
         help="Scarce skus: receive buys by equal days of cover, no transfers.",
     ),
     solver: str = typer.Option("highs", "--solver", help=SOLVER_HELP),
-    period_days: int = typer.Option(7, "--days", min=1, help="Planning period in days."),
+    period_days: int = typer.Option(7, "--days", min=1, max=3_660, help="Planning period in days."),
     transfer_cost: float = typer.Option(
         0.5, "--transfer-cost", min=0.0, help="Cost per unit moved between FCs."
     ),
@@ -60,12 +60,12 @@ def place(
         help="0: one LP over all skus; N: solve in batches of N skus coordinated by shadow "
         "prices (for thousands of skus; see docs/commands/place.md).",
     ),
-    out: str | None = typer.Option(
-        None, "-o", "--output", help="Placement Parquet (default stdout)."
+    out: str | None = output_option(
+        "-o", "--output", help="Placement Parquet (default stdout).", stdout=True
     ),
-    coverage_out: str | None = typer.Option(None, "--coverage-out", help="Coverage Parquet."),
-    constraints_out: str | None = typer.Option(
-        None, "--constraints-out", help="Constraints Parquet (shadow prices)."
+    coverage_out: str | None = output_option("--coverage-out", help="Coverage Parquet."),
+    constraints_out: str | None = output_option(
+        "--constraints-out", help="Constraints Parquet (shadow prices)."
     ),
 ) -> None:
     """Target units per sku and FC, the transfers to reach them, coverage and shadow prices."""

@@ -13,7 +13,7 @@ import typer
 from scot_cli.errors import UsageError
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
 
-from ._common import epilog, info, progress
+from ._common import epilog, info, output_option, progress
 
 EXAMPLE = (
     "scot plan-buy forecast.parquet --items fixtures/items.parquet "
@@ -46,8 +46,8 @@ AS_OF_OPT = typer.Option(
 )
 BUDGET_OPT = typer.Option(None, "--budget", help="Limit on total purchase spend (unit_cost).")
 STORAGE_OPT = typer.Option(None, "--storage", help="Limit on total volume after ordering.")
-OUT_OPT = typer.Option(None, "-o", "--output", help="Orders Parquet file (default stdout).")
-POLICY_OUT_OPT = typer.Option(None, "--policy-out", help="Write the policy table here too.")
+OUT_OPT = output_option("-o", "--output", help="Orders Parquet file (default stdout).", stdout=True)
+POLICY_OUT_OPT = output_option("--policy-out", help="Write the policy table here too.")
 
 
 def plan_buy(

@@ -14,7 +14,7 @@ from scot_cli.promise.registry import MODES, SPLITS, choices_help
 from scot_cli.promise.schema import RECEIPTS
 from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
 
-from ._common import epilog, info, progress
+from ._common import epilog, info, output_option, progress
 
 Mode = StrEnum("Mode", {m: m for m in MODES})  # type: ignore[misc]
 Split = StrEnum("Split", {s: s for s in SPLITS})  # type: ignore[misc]
@@ -42,7 +42,9 @@ def run(
     ),
     mode: Mode = typer.Option("snapshot", "--mode", help=choices_help(MODES)),
     split: Split = typer.Option("allow", "--split", help=choices_help(SPLITS)),
-    out: str = typer.Option(None, "-o", "--output", help="Promises file (default: stdout)."),
+    out: str = output_option(
+        "-o", "--output", help="Promises file (default: stdout).", stdout=True
+    ),
 ) -> None:
     """Promise a delivery date per order line, met with the given confidence."""
     from scot_cli.io import Run

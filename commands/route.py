@@ -11,7 +11,7 @@ import typer
 from scot_cli.errors import UsageError
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES, ORDERS
 
-from ._common import default_group, epilog, info, progress, warn
+from ._common import default_group, epilog, info, output_option, progress, warn
 
 EXAMPLE = (
     "scot route out/promises.parquet --inventory fixtures/inventory.parquet "
@@ -22,7 +22,7 @@ LAST_MILE_EXAMPLE = (
     "scot route last-mile stops.parquet --stations fixtures/nodes.parquet --vehicles 8 "
     "--capacity 120 --time-limit 5 -o routes.parquet"
 )
-SEED_OPT = typer.Option(0, "--seed", help="Random seed (local search, last-mile search).")
+SEED_OPT = typer.Option(0, "--seed", min=0, help="Random seed (local search, last-mile search).")
 TIME_OPT = typer.Option(30.0, "--time-limit", help="Seconds for the solver and local search.")
 
 
@@ -54,12 +54,15 @@ def run_route(
         "when the promise still holds and trucks fill better.",
     ),
     mip_max_options: int = typer.Option(
-        60_000, "--mip-max-options", help="auto: largest batch (options) for the MIP."
+        60_000,
+        "--mip-max-options",
+        min=0,
+        help="auto: largest batch (options) for the MIP (0: never the MIP).",
     ),
-    out: str | None = typer.Option(
-        None, "-o", "--output", help="Shipments Parquet (default stdout)."
+    out: str | None = output_option(
+        "-o", "--output", help="Shipments Parquet (default stdout).", stdout=True
     ),
-    trucks_out: str | None = typer.Option(None, "--trucks-out", help="Trucks Parquet."),
+    trucks_out: str | None = output_option("--trucks-out", help="Trucks Parquet."),
 ) -> None:
     """Choose FC, path, departures and truck for every promised line; report late and unshipped
     lines with the reason."""
@@ -167,13 +170,17 @@ def run_last_mile(
     stations: str = typer.Option(
         ..., "--stations", help="Nodes table with the stations' coordinates."
     ),
-    vehicles: int = typer.Option(10, "--vehicles", help="Vehicles available per station."),
+    vehicles: int = typer.Option(
+        10, "--vehicles", max=10_000, help="Vehicles available per station."
+    ),
     capacity: float = typer.Option(100.0, "--capacity", help="Volume one vehicle carries."),
     speed: float = typer.Option(40.0, "--speed", help="Average speed in km/h."),
     shift: float = typer.Option(600.0, "--shift", help="Minutes a vehicle may be out."),
     time_limit: float = typer.Option(5.0, "--time-limit", help="Seconds of search per station."),
     seed: int = SEED_OPT,
-    out: str | None = typer.Option(None, "-o", "--output", help="Routes Parquet (default stdout)."),
+    out: str | None = output_option(
+        "-o", "--output", help="Routes Parquet (default stdout).", stdout=True
+    ),
 ) -> None:
     """Build vehicle routes from each delivery station (CVRP, VRPTW with PyVRP)."""
     from scot_cli.io import Run

@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-from rich.console import Console
 
-from ._common import epilog
+from ._common import epilog, stdout_console
 from .inspect_cmd import _rich
 
 
@@ -29,16 +28,17 @@ def sql(
     out: str = typer.Option(None, "-o", "--output", help="Write the result to this file."),
 ) -> None:
     """Run a DuckDB query over Parquet files."""
-    from scot_cli.io import sql_query, stdout_is_terminal, write_frame_as
+    from scot_cli.io import check_output, sql_query, stdout_is_terminal, write_frame_as
 
-    df = sql_query(query)
     chosen = fmt.value if fmt else ("table" if out is None and stdout_is_terminal() else "csv")
+    if chosen == "table" and out is not None:
+        chosen = "csv"
+    to_file = out is not None and out != "-"
+    check_output(out if to_file else None, option="-o", stdout=chosen == "parquet")
+    df = sql_query(query)
     if chosen == "table":
-        if out is not None:
-            chosen = "csv"
-        else:
-            Console().print(_rich(df, f"{df.height:,} rows"))
-            return
+        stdout_console().print(_rich(df, f"{df.height:,} rows"))
+        return
     write_frame_as(df, out, chosen)
 
 

@@ -8,6 +8,7 @@ binary to a terminal or over one of the run's inputs.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import datetime as dt
@@ -15,6 +16,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import socket
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -93,7 +96,21 @@ def provenance_of(data: bytes, *, name: str) -> dict[str, Any]:
     except Exception as exc:
         raise InputDataError(f"{name}: cannot be read as Parquet ({exc})") from exc
     raw = meta.get(PROVENANCE_KEY)
-    return dict(json.loads(raw)) if raw else {}
+    if not raw:
+        return {}
+    try:
+        prov = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputDataError(
+            f"{name}: its scot provenance (Parquet metadata key 'scot') is not valid JSON "
+            f"({exc}); rerun the command that wrote the file"
+        ) from exc
+    if not isinstance(prov, dict):
+        raise InputDataError(
+            f"{name}: its scot provenance (Parquet metadata key 'scot') is not a JSON object; "
+            "rerun the command that wrote the file"
+        )
+    return prov
 
 
 @dataclass
@@ -215,22 +232,143 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+#: Suffix of every temporary file scot makes; never ``.parquet``, so that a glob over a
+#: folder's outputs (``'dir/*.parquet'``) never sees half-written or spilled data.
+TEMP_SUFFIX = ".scot-tmp"
+_TEMP_NAME = re.compile(r"^\.(?P<stem>.*)\.(?P<host>[0-9a-f]{6})-(?P<pid>\d+)\.[^.]+\.scot-tmp$")
+_LIVE_TEMPS: set[str] = set()
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def make_temp(folder: Path | None, stem: str) -> Path:
+    """Create an empty temporary file ``.<stem>.<host>-<pid>.<random>.scot-tmp`` in ``folder``
+    (the system's temporary folder when None), after removing the stale temporaries that
+    dead scot processes of this machine left there; it is removed at exit or on SIGTERM or
+    SIGINT (see :func:`remove_live_temps`) unless :func:`forget_temp` is called first."""
+    remove_stale_temps(folder)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{stem}.{_host_tag()}-{os.getpid()}.", suffix=TEMP_SUFFIX, dir=folder
+    )
+    os.close(fd)
+    _LIVE_TEMPS.add(name)
+    return Path(name)
+
+
+def forget_temp(path: Path) -> None:
+    """``path`` was renamed into place or removed: no longer ours to clean."""
+    _LIVE_TEMPS.discard(str(path))
+
+
+def remove_live_temps() -> None:
+    """Remove this process's temporary files (at exit, or when a signal ends the run)."""
+    for name in list(_LIVE_TEMPS):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        _LIVE_TEMPS.discard(name)
+
+
+atexit.register(remove_live_temps)
+
+
+def remove_stale_temps(folder: Path | None) -> list[Path]:
+    """Remove the temporaries in ``folder`` whose process (on this machine) has ended, as a
+    ``kill -9`` or a power cut leaves them; returns the paths removed."""
+    where = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    host, removed = _host_tag(), list[Path]()
+    try:
+        entries = list(os.scandir(where))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if m is None or m["host"] != host or _alive(int(m["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def check_output(path: str | None, *, option: str, stdout: bool = False) -> None:
+    """Refuse an output before any work: a folder, a missing or unwritable folder, or binary
+    output to a terminal (``-``, or no path when ``stdout``).
+
+    Raises
+    ------
+    UsageError
+        Naming the option and what to do.
+    """
+    if path is None or path == "-":
+        if stdout or path == "-":
+            refuse_binary_to_terminal()
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(
+            f"{option} {path}: is a folder; give a file name, e.g. {p / 'out.parquet'}"
+        )
+    folder = p.parent
+    if not folder.exists():
+        raise UsageError(
+            f"{option} {path}: folder {folder} does not exist; create it first (mkdir -p {folder})"
+        )
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot write into folder {folder} (permission denied)")
+
+
+def check_output_folder(path: str, *, option: str) -> None:
+    """Refuse an output folder that is a file, or that cannot be created, before any work."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{option} {path}: is a file; give a folder (it is created when missing)")
+    parent = next((a for a in p.absolute().parents if a.exists()), None)
+    if not p.exists() and parent is not None and not parent.is_dir():
+        raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+
+
 def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, fsync, then rename over it."""
+    """Call ``write(file)`` on a temporary file beside ``path``, fsync, then rename over it.
+
+    The temporary's name never matches ``*.parquet`` (:func:`make_temp`); it is removed when
+    the write fails or the run is interrupted, so ``path`` is either the previous file or the
+    complete new one.
+    """
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.exists():
         raise UsageError(f"{path}: folder {folder} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name")
+    tmp = make_temp(folder, path.name)
     try:
+        fd = os.open(tmp, os.O_WRONLY)
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        forget_temp(tmp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        forget_temp(tmp)
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -516,13 +654,11 @@ def write_stream(
 
 class SpillFile:
     """Frames set aside on disk and read back in order, one Parquet row group each; the
-    temporary file lives in ``folder`` (the system's temporary folder when None) and is
-    removed on exit."""
+    temporary file (:func:`make_temp`, not named ``*.parquet``) lives in ``folder`` (the
+    system's temporary folder when None) and is removed on exit."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        fd, name = tempfile.mkstemp(prefix=".scot-spill.", suffix=".parquet", dir=folder)
-        os.close(fd)
-        self.path = Path(name)
+        self.path = make_temp(folder, "spill")
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
 
@@ -533,6 +669,7 @@ class SpillFile:
         self.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        forget_temp(self.path)
 
     def close(self) -> None:
         if self._writer is not None:

@@ -55,6 +55,8 @@ class RunData:
     params: Mapping[str, Any]
     inputs: Mapping[str, pl.DataFrame]
     output: pl.DataFrame | None = None
+    #: Input role -> the file it was read from (for error messages).
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def scenario(self) -> Scenario:
         return Scenario(dict(self.inputs), dict(self.params))
@@ -107,6 +109,28 @@ def check_comparable(
             f"{', '.join(COMMANDS)}"
         )
     return spec
+
+
+def check_same_columns(before: RunData, after: RunData) -> None:
+    """Both runs' inputs of a role have the same columns (a mix of the two runs takes some
+    rows from each, so a column only one side has cannot be compared).
+
+    Raises
+    ------
+    InputDataError
+        Naming the file that lacks a column the other run's file has.
+    """
+    for role in sorted(set(before.inputs) & set(after.inputs)):
+        for this, other in ((after, before), (before, after)):
+            missing = [c for c in other.inputs[role].columns if c not in this.inputs[role]]
+            if missing:
+                name = this.sources.get(role, f"{this.name}'s {role} input")
+                theirs = other.sources.get(role, f"{other.name}'s {role} input")
+                raise InputDataError(
+                    f"{name}: {role} lacks column {', '.join(repr(c) for c in missing)} "
+                    f"that {theirs} has; explain compares inputs with the same columns: add "
+                    "it (null where unknown) or drop it from the other file"
+                )
 
 
 def decision_function(spec: CommandSpec) -> Decide:
@@ -240,6 +264,7 @@ def explain_runs(
         before_name=before.name,
         after_name=after.name,
     )
+    check_same_columns(before, after)
     decide = decide or decision_function(spec)
     unit = spec.separable_by(before.params, after.params) if partition else None
     probe = decide(sample_units(before.inputs, unit), before.params)

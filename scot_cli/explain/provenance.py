@@ -1,0 +1,173 @@
+"""Provenance read back from an output: its shape, and the recorded parameters explain re-runs.
+
+An output's provenance is data like any input: a file copied by hand, edited by a script or
+written by another version can carry a provenance explain cannot use. Every problem is an
+:class:`InputDataError` naming the file and what to do, raised before any decision is re-run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, get_args, get_type_hints
+
+from scot_cli.errors import InputDataError, ScotError
+
+_REWRITE = "rerun the command that wrote it to rewrite its provenance"
+
+
+def check_provenance(meta: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    """``meta`` (as :func:`scot_cli.io.read_metadata` gives it) with its shape checked.
+
+    Raises
+    ------
+    InputDataError
+        When ``command`` is not a string, ``params`` not an object, or ``inputs`` not a list
+        of objects with string ``role`` and ``path``.
+    """
+    command = meta.get("command")
+    if command is not None and not isinstance(command, str):
+        raise InputDataError(f"{source}: provenance 'command' is not a string; {_REWRITE}")
+    params = meta.get("params", {})
+    if not isinstance(params, dict):
+        raise InputDataError(f"{source}: provenance 'params' is not an object; {_REWRITE}")
+    inputs = meta.get("inputs", [])
+    if not isinstance(inputs, list) or not all(_is_input(i) for i in inputs):
+        raise InputDataError(
+            f"{source}: provenance 'inputs' is not a list of {{role, path, sha256}}; {_REWRITE}"
+        )
+    return dict(meta)
+
+
+def _is_input(item: object) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("role"), str)
+        and isinstance(item.get("path"), str)
+        and isinstance(item.get("sha256", ""), str | None)
+    )
+
+
+def check_params(command: str, params: Mapping[str, Any], *, source: str) -> None:
+    """Check the parameters recorded in ``source`` as the command itself checks its options.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file and the parameter, when explain could not re-run the decision.
+    """
+    check = _CHECKS.get(command)
+    if check is None:
+        return
+    try:
+        check(params)
+    except ScotError as exc:
+        raise InputDataError(
+            f"{source}: recorded parameters are not valid ({exc.message}); {_REWRITE}"
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise InputDataError(
+            f"{source}: recorded parameters are not valid ({exc}); {_REWRITE}"
+        ) from exc
+
+
+def _typed(params: Mapping[str, Any], types: Mapping[str, Any]) -> None:
+    """Each known parameter has its declared type (an int where a float is expected is
+    fine; a date is recorded as text; None where the type allows it); numbers are finite.
+
+    ``types``: parameter -> type, or a ``X | None`` union."""
+    for name, hint in types.items():
+        if name not in params:
+            continue
+        value, allowed = params[name], set(get_args(hint)) or {hint}
+        if value is None and type(None) in allowed:
+            continue
+        if bool in allowed:
+            ok = isinstance(value, bool)
+        elif int in allowed or float in allowed:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and (float in allowed or isinstance(value, int)) and math.isfinite(value)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            wanted = " or ".join(sorted(t.__name__ for t in allowed if t is not type(None)))
+            raise ValueError(f"{name}={value!r}: expected {wanted}")
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    """Parameter -> type of an options dataclass's fields."""
+    return dict(get_type_hints(cls))
+
+
+def _default_types(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: type(v) for k, v in defaults.items() if v is not None}
+
+
+def _at_least(params: Mapping[str, Any], bounds: Mapping[str, float], *, strict: bool) -> None:
+    for name, low in bounds.items():
+        value = params.get(name)
+        if value is not None and (value <= low if strict else value < low):
+            raise ValueError(f"{name}={value!r}: must be {'above' if strict else 'at least'} {low}")
+
+
+def _choice(params: Mapping[str, Any], name: str, choices: Mapping[str, Any]) -> None:
+    value = params.get(name)
+    if value is not None and value not in choices:
+        raise ValueError(f"{name}={value!r}: not one of {', '.join(choices)}")
+
+
+def _buy(params: Mapping[str, Any]) -> None:
+    from scot_cli.buy import BuyOptions, check_options
+
+    _typed(params, _field_types(BuyOptions))
+    check_options(BuyOptions.from_params(params))
+
+
+def _place(params: Mapping[str, Any]) -> None:
+    from scot_cli.place import DEFAULTS, SOLVERS, parse_speed_target
+
+    _typed(params, _default_types(DEFAULTS))
+    _choice(params, "solver", SOLVERS)
+    _at_least(params, {"period_days": 1, "batch_size": 0}, strict=False)
+    _at_least(params, {"transfer_cost": 0, "late_penalty": 0, "speed_penalty": 0}, strict=False)
+    speed = params.get("speed_target")
+    if speed is not None and not isinstance(speed, str):
+        raise ValueError(f"speed_target={speed!r}: expected DAYS:SHARE such as 1:0.8")
+    parse_speed_target(speed)
+
+
+def _promise(params: Mapping[str, Any]) -> None:
+    from scot_cli.promise.registry import MODES, SPLITS
+
+    _typed(params, {"confidence": float, "mode": str, "split": str})
+    _choice(params, "mode", MODES)
+    _choice(params, "split", SPLITS)
+    confidence = params.get("confidence", 0.95)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence!r}: must be strictly between 0 and 1")
+
+
+def _route(params: Mapping[str, Any]) -> None:
+    from scot_cli.route.assign import RouteOptions
+    from scot_cli.route.registry import METHODS
+
+    _typed(params, _field_types(RouteOptions))
+    _choice(params, "method", METHODS)
+    _at_least(params, {"time_limit": 0}, strict=True)
+    _at_least(
+        params,
+        {"split_cost": 0, "late_cost": 0, "unshipped_cost": 0, "min_fill": 0, "seed": 0},
+        strict=False,
+    )
+    _at_least(params, {"mip_max_options": 0, "paths_per_fc": 1}, strict=False)
+    if params.get("min_fill", 0) > 1:
+        raise ValueError(f"min_fill={params['min_fill']!r}: must be between 0 and 1")
+
+
+#: Command (as recorded) -> check of its recorded parameters.
+_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "plan-buy": _buy,
+    "place": _place,
+    "promise": _promise,
+    "route": _route,
+}

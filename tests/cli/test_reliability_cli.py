@@ -1,0 +1,605 @@
+"""Unattended runs (issue 11): usage errors, outputs checked before any work, temporary files,
+signals, closed pipes and explain on damaged provenance.
+
+Most tests drive the CLI in-process; signals and closed pipes need a real process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import scot_cli.io
+from conftest import run_scot, scot_exe
+from scot_cli.commands.main import app
+
+runner = CliRunner()
+MISSING = "missing-input.parquet"
+TERMINAL = (
+    "scot: error: refusing to write binary Parquet to a terminal; pass -o FILE or pipe into "
+    "another command (e.g. '| scot inspect -')\n"
+)
+
+
+def _leaves() -> Iterator[tuple[list[str], Any]]:
+    """(words typed after ``scot``, click command) of every command, the default ones by
+    their group's name (``scot forecast``, not ``scot forecast run``)."""
+
+    def walk(group: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
+        for name, cmd in group.commands.items():
+            if hasattr(cmd, "commands"):
+                yield from walk(cmd, [*path, name])
+            elif name == getattr(group, "default_command", None):
+                yield path, cmd
+            else:
+                yield [*path, name], cmd
+
+    yield from walk(typer.main.get_command(app), [])
+
+
+def _hints(cmd: Any) -> dict[str, Any]:
+    callback = cmd.callback
+    return typing.get_type_hints(getattr(callback, "__wrapped__", callback))
+
+
+def _required(cmd: Any) -> list[str]:
+    """Values for the required parameters: a missing file, or 7 for a number. A check that
+    happens before any work answers before the missing file is noticed (exit 3)."""
+    hints, args = _hints(cmd), []
+    for p in cmd.params:
+        if p.required:
+            value = "7" if hints.get(p.name) is int else MISSING
+            args += [value] if p.param_type_name == "argument" else [p.opts[0], value]
+    return args
+
+
+def _numeric_options() -> list[tuple[list[str], str]]:
+    found = []
+    for path, cmd in _leaves():
+        hints = _hints(cmd)
+        for p in cmd.params:
+            if p.param_type_name == "option" and hints.get(p.name) in (
+                int,
+                float,
+                int | None,
+                float | None,
+            ):
+                found.append(([*path, *_required(cmd)], max(p.opts, key=len)))
+    return found
+
+
+def _file_outputs() -> list[tuple[list[str], str]]:
+    """Every option naming an output file (``-o``, ``--*-out``, ``--report``)."""
+    found = []
+    for path, cmd in _leaves():
+        for p in cmd.params:
+            name = str(p.name)
+            if p.param_type_name != "option" or not (
+                name in ("out", "report") or name.endswith("_out")
+            ):
+                continue
+            if _hints(cmd).get(p.name) is Path and name == "out":
+                continue  # an output folder (fixtures, demo)
+            found.append(([*path, *_required(cmd)], p.opts[0]))
+    return found
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("scot: error: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# Row 4: an output into a missing folder, or onto a folder, is refused before any work.
+
+
+def test_every_command_has_file_outputs_listed() -> None:
+    commands = {" ".join(path[:2]) for path, _ in _file_outputs()}
+    for name in ("forecast", "plan-buy", "place", "promise", "route", "explain", "sql"):
+        assert any(c.startswith(name) for c in commands), name
+
+
+@pytest.mark.parametrize(("args", "flag"), _file_outputs(), ids=str)
+def test_output_in_missing_folder_is_refused_before_any_work(
+    args: list[str], flag: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "nodir" / "x.parquet"
+    result = runner.invoke(app, [*args, flag, str(target)])
+    assert result.exit_code == 2, result.stderr
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: {flag} {target}: folder {target.parent} does not exist; create it "
+        f"first (mkdir -p {target.parent})"
+    )
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(("args", "flag"), _file_outputs(), ids=str)
+def test_output_onto_a_folder_is_refused_before_any_work(
+    args: list[str], flag: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, [*args, flag, str(tmp_path)])
+    assert result.exit_code == 2, result.stderr
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: {flag} {tmp_path}: is a folder; give a file name, e.g. "
+        f"{tmp_path / 'out.parquet'}"
+    )
+
+
+def test_sql_output_in_missing_folder_is_refused_before_the_query(tmp_path: Path) -> None:
+    target = tmp_path / "nodir" / "x.parquet"
+    query = f"select * from '{tmp_path / MISSING}'"  # the query itself would fail (exit 3)
+    result = runner.invoke(app, ["sql", query, "-f", "parquet", "-o", str(target)])
+    assert result.exit_code == 2
+    assert "folder" in _one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize("command", ["fixtures", "demo"])
+def test_output_folder_that_is_a_file_is_refused(command: str, tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    target.write_text("not a folder")
+    result = runner.invoke(app, [command, "--out", str(target)])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: --out {target}: is a file; give a folder (it is created when missing)"
+    )
+
+
+# Row 5: binary output to a terminal is refused before any work.
+
+STDOUT_COMMANDS = [
+    ["forecast", MISSING, "-H", "7"],
+    ["forecast", "evaluate", MISSING, "-H", "7"],
+    ["plan-buy", MISSING, "--items", MISSING, "--inventory", MISSING],
+    [
+        "place",
+        MISSING,
+        "--items",
+        MISSING,
+        "--inventory",
+        MISSING,
+        "--nodes",
+        MISSING,
+        "--lanes",
+        MISSING,
+    ],
+    ["promise", MISSING, "--inventory", MISSING, "--nodes", MISSING, "--lanes", MISSING],
+    ["route", MISSING, "--inventory", MISSING, "--nodes", MISSING, "--lanes", MISSING],
+    ["route", "last-mile", MISSING, "--stations", MISSING],
+    ["explain", MISSING, MISSING, "-o", "-"],
+    ["sql", f"select * from '{MISSING}'", "-f", "parquet"],
+]
+
+
+@pytest.mark.parametrize("args", STDOUT_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_binary_to_terminal_is_refused_before_any_work(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scot_cli.io, "stdout_is_terminal", lambda: True)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == TERMINAL
+
+
+# Row 6: temporary files never match *.parquet; stale ones are cleaned; signals remove them.
+
+TEMP = re.compile(r"^\.(?P<stem>.+)\.[0-9a-f]{6}-(?P<pid>\d+)\.[^.]+\.scot-tmp$")
+
+
+def test_atomic_write_temporary_is_not_parquet_and_goes(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def write(f: Any) -> None:
+        seen.extend(p.name for p in tmp_path.iterdir())
+        f.write(b"data")
+
+    scot_cli.io.atomic_write(tmp_path / "out.parquet", write)
+    assert len(seen) == 1
+    m = TEMP.match(seen[0])
+    assert m is not None and m["stem"] == "out.parquet" and int(m["pid"]) == os.getpid()
+    assert not seen[0].endswith(".parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
+
+
+def test_spill_file_is_not_parquet_and_goes(tmp_path: Path) -> None:
+    with scot_cli.io.SpillFile(tmp_path) as spill:
+        spill.put(pl.DataFrame({"x": [1, 2]}))
+        names = [p.name for p in tmp_path.iterdir()]
+        assert len(names) == 1 and TEMP.match(names[0]) and not names[0].endswith(".parquet")
+        assert [f["x"].to_list() for f in spill.frames()] == [[1, 2]]
+    assert list(tmp_path.iterdir()) == []
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], stdout=-1, check=True
+    )
+    return int(proc.stdout)
+
+
+def test_later_run_removes_stale_temporaries_of_dead_processes(tmp_path: Path) -> None:
+    host = scot_cli.io._host_tag()
+    other = "000000" if host != "000000" else "111111"
+    stale = tmp_path / f".x.parquet.{host}-{_dead_pid()}.abcd1234.scot-tmp"
+    live = tmp_path / f".y.parquet.{host}-{os.getppid()}.abcd1234.scot-tmp"
+    foreign = tmp_path / f".z.parquet.{other}-{_dead_pid()}.abcd1234.scot-tmp"
+    for p in (stale, live, foreign):
+        p.write_bytes(b"")
+    out = tmp_path / "one.parquet"
+    result = runner.invoke(app, ["sql", "select 1 as x", "-f", "parquet", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert not stale.exists()
+    assert live.exists() and foreign.exists()  # a live writer's, another machine's
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import polars as pl
+    import scot_cli.io as io
+
+    def slow_write(*args, **kwargs):
+        sink = args[1]
+        sink.write(b"PAR1 half written")
+        sink.flush()
+        print("writing", file=sys.stderr, flush=True)
+        time.sleep(120)
+
+    def slow_forecast(*args, **kwargs):
+        kwargs["spill"].put(pl.DataFrame({"x": [1.0]}))
+        print("writing", file=sys.stderr, flush=True)
+        time.sleep(120)
+        yield from ()
+
+    io.write_parquet = slow_write
+    import scot_cli.forecast.partition as partition
+    partition.forecast_partitions = slow_forecast
+    from scot_cli.commands.main import main
+    sys.argv = ["scot", *sys.argv[1:]]
+    main()
+    """
+)
+
+
+def _start_blocked(args: list[str]) -> subprocess.Popen[bytes]:
+    """The real entry point, blocked half-way through writing its first table."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if b"writing" in line or not line:
+            break
+    assert proc.poll() is None, "the child ended before writing"
+    return proc
+
+
+def _previous_output(folder: Path) -> bytes:
+    folder.mkdir(exist_ok=True)
+    pl.DataFrame({"sku": ["A"], "units": [1.0]}).write_parquet(folder / "sales.parquet")
+    return (folder / "sales.parquet").read_bytes()
+
+
+def _count_parquet_rows(folder: Path) -> int:
+    query = f"select count(*) as n from '{folder}/*.parquet'"
+    result = runner.invoke(app, ["sql", query, "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    return int(result.stdout.splitlines()[1])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_write_removes_the_temporary(sig: int, tmp_path: Path) -> None:
+    out = tmp_path / "f"
+    before = _previous_output(out)
+    proc = _start_blocked(["fixtures", "--out", str(out), "--skus", "4", "--days", "28"])
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == -sig
+    assert (out / "sales.parquet").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["sales.parquet"]
+
+
+def test_sigterm_during_forecast_removes_the_spill(small_dir: Path, tmp_path: Path) -> None:
+    proc = _start_blocked(
+        [
+            "forecast",
+            str(small_dir / "sales.parquet"),
+            "-H",
+            "7",
+            "-o",
+            str(tmp_path / "fc.parquet"),
+        ]
+    )
+    assert any(TEMP.match(p.name) for p in tmp_path.iterdir())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == -signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_kill_9_keeps_previous_output_and_the_next_run_cleans_up(tmp_path: Path) -> None:
+    out = tmp_path / "f"
+    before = _previous_output(out)
+    proc = _start_blocked(["fixtures", "--out", str(out), "--skus", "4", "--days", "28"])
+    proc.kill()
+    proc.wait(timeout=60)
+    assert (out / "sales.parquet").read_bytes() == before
+    left = [p.name for p in out.iterdir() if p.name != "sales.parquet"]
+    assert len(left) == 1 and TEMP.match(left[0])
+    assert _count_parquet_rows(out) == 1  # the half-written temporary is not globbed
+    result = runner.invoke(
+        app, ["sql", "select 2 as x", "-f", "parquet", "-o", str(out / "y.parquet")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["sales.parquet", "y.parquet"]
+
+
+# Row 11: explain on damaged provenance or a mismatched input file: exit 3, one line.
+
+
+@pytest.fixture(scope="module")
+def policy_run(tmp_path_factory: pytest.TempPathFactory, small_dir: Path) -> Path:
+    folder = tmp_path_factory.mktemp("explain")
+    fc, policy = folder / "fc.parquet", folder / "policy.parquet"
+    d = str(small_dir)
+    for args in (
+        ["forecast", f"{d}/sales.parquet", "-H", "14", "--model", "seasonal_naive", "-o", str(fc)],
+        [
+            "plan-buy",
+            str(fc),
+            "--items",
+            f"{d}/items.parquet",
+            "--inventory",
+            f"{d}/inventory.parquet",
+            "-o",
+            str(folder / "orders.parquet"),
+            "--policy-out",
+            str(policy),
+        ],
+    ):
+        result = runner.invoke(app, ["--quiet", *args])
+        assert result.exit_code == 0, result.stderr
+    return policy
+
+
+def _with_provenance(src: Path, dst: Path, raw: bytes) -> Path:
+    table = pq.read_table(src)
+    meta = dict(table.schema.metadata or {})
+    meta[b"scot"] = raw
+    pq.write_table(table.replace_schema_metadata(meta), dst)
+    return dst
+
+
+def _edited(src: Path, dst: Path, **changes: Any) -> Path:
+    prov = json.loads(pq.read_schema(src).metadata[b"scot"])
+    for key, value in changes.items():
+        if key == "params" and isinstance(value, dict):
+            prov["params"].update(value)
+        else:
+            prov[key] = value
+    return _with_provenance(src, dst, json.dumps(prov).encode())
+
+
+def _explain(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["explain", *args])
+    return result.exit_code, result.stderr
+
+
+def test_explain_corrupt_provenance_json(policy_run: Path, tmp_path: Path) -> None:
+    bad = _with_provenance(policy_run, tmp_path / "bad.parquet", b'{"command": "plan-bu')
+    for args in ([str(policy_run), str(bad)], [str(bad), "--sku", "X"]):
+        code, err = _explain(*args)
+        assert code == 3
+        assert _one_error_line(err).startswith(
+            f"scot: error: {bad}: its scot provenance (Parquet metadata key 'scot') is not "
+            "valid JSON ("
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"params": {"review_days": -3}}, "--review-days: must be positive, got -3"),
+        ({"params": {"service_level": "abc"}}, "service_level='abc': expected float"),
+        ({"params": {"policy": "magic"}}, "--policy"),
+        ({"params": "x"}, "provenance 'params' is not an object"),
+        ({"inputs": "x"}, "provenance 'inputs' is not a list"),
+        ({"inputs": [{"role": 1}]}, "provenance 'inputs' is not a list"),
+    ],
+    ids=["range", "type", "choice", "params", "inputs", "input-item"],
+)
+def test_explain_bad_recorded_parameters(
+    policy_run: Path, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    bad = _edited(policy_run, tmp_path / "bad.parquet", **change)
+    code, err = _explain(str(policy_run), str(bad))
+    assert code == 3
+    line = _one_error_line(err)
+    assert line.startswith(f"scot: error: {bad}: ")
+    assert message in line
+
+
+def test_explain_after_input_lacking_a_column(
+    policy_run: Path, small_dir: Path, tmp_path: Path
+) -> None:
+    items = pl.read_parquet(small_dir / "items.parquet")
+    optional = next(c for c in ("brand", "launch_date", "service_level") if c in items.columns)
+    lacking = tmp_path / "items.parquet"
+    items.drop(optional).write_parquet(lacking)
+    code, err = _explain(str(policy_run), str(policy_run), "--after-input", f"items={lacking}")
+    assert code == 3
+    assert _one_error_line(err).startswith(
+        f"scot: error: {lacking}: items lacks column '{optional}' that "
+    )
+
+
+def test_explain_after_input_lacking_a_required_column(
+    policy_run: Path, small_dir: Path, tmp_path: Path
+) -> None:
+    lacking = tmp_path / "items.parquet"
+    pl.read_parquet(small_dir / "items.parquet").drop("unit_cost").write_parquet(lacking)
+    code, err = _explain(str(policy_run), str(policy_run), "--after-input", f"items={lacking}")
+    assert code == 3
+    assert "missing required column 'unit_cost'" in _one_error_line(err)
+
+
+def test_inspect_shows_a_file_with_corrupt_provenance(policy_run: Path, tmp_path: Path) -> None:
+    bad = _with_provenance(policy_run, tmp_path / "bad.parquet", b"[1, 2")
+    result = runner.invoke(app, ["inspect", str(bad)])
+    assert result.exit_code == 0
+    assert "rows" in result.stdout
+    assert result.stderr.startswith(f"scot: warning: {bad}: its scot provenance")
+
+
+# Row 13: every numeric option is range-checked before any work.
+
+
+def test_mip_max_options_negative_is_a_usage_error() -> None:
+    result = runner.invoke(
+        app,
+        [
+            *["route", MISSING, "--inventory", MISSING, "--nodes", MISSING, "--lanes", MISSING],
+            *["--mip-max-options", "-1"],
+        ],
+    )
+    assert result.exit_code == 2
+    assert "'--mip-max-options'" in _one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+@pytest.mark.parametrize(("args", "flag"), _numeric_options(), ids=str)
+def test_every_numeric_option_refuses_nonsense(args: list[str], flag: str, value: str) -> None:
+    result = runner.invoke(app, [*args, flag, value])
+    assert result.exit_code == 2, result.stderr
+    line = _one_error_line(result.stderr)
+    short = [o for o in (flag, flag.lstrip("-")) if o in line]
+    assert short or "must be positive" in line, line
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_seed_outside_32_bits_is_refused(seed: str) -> None:
+    result = runner.invoke(app, ["forecast", MISSING, "-H", "7", "--seed", seed])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: --seed: expected an integer from 0 to {2**32 - 1}, got {seed}"
+    )
+
+
+# Row 14: a closed stdout (``| head``) ends quietly with exit 0.
+
+
+def _closed_stdout(*args: str) -> tuple[int, bytes]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    proc = subprocess.Popen(
+        [*scot_exe(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first write, as after `| head -0`
+    err = proc.stderr.read()
+    return proc.wait(timeout=120), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["forecast", "--help"], ["route", "last-mile", "--help"], ["--version"]],
+    ids=" ".join,
+)
+def test_help_into_closed_pipe(args: list[str]) -> None:
+    assert _closed_stdout(*args) == (0, b"")
+
+
+def test_inspect_into_closed_pipe(small_dir: Path) -> None:
+    assert _closed_stdout("inspect", str(small_dir / "sales.parquet")) == (0, b"")
+
+
+def test_sql_table_into_closed_pipe() -> None:
+    assert _closed_stdout("sql", "select 1 as x", "-f", "table") == (0, b"")
+
+
+def test_demo_into_closed_pipe(small_dir: Path, tmp_path: Path) -> None:
+    code, err = _closed_stdout(
+        "--quiet", "demo", "--fixtures", str(small_dir), "--out", str(tmp_path)
+    )
+    assert (code, err) == (0, b"")
+
+
+def test_head_reads_a_line_and_the_run_still_succeeds(small_dir: Path) -> None:
+    shell = (
+        f"set -o pipefail; {' '.join(scot_exe())} inspect {small_dir / 'sales.parquet'} | head -1"
+    )
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b""
+    assert proc.stdout.count(b"\n") == 1
+
+
+# Row 15: a missing or mistyped option is one line naming the option and the fix.
+
+
+def test_missing_required_option_names_it_and_the_fix() -> None:
+    result = runner.invoke(app, ["forecast", MISSING])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: forecast: missing option --horizon / -H (Periods ahead to forecast "
+        "(>= 1)); add it (see 'scot forecast --help')\n"
+    )
+
+
+def test_bad_value_names_the_option() -> None:
+    result = runner.invoke(app, ["explain", "--top", "-1", MISSING, MISSING])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: explain: Invalid value for '--top': Input should be greater than or "
+        "equal to 1; see 'scot explain --help'\n"
+    )
+
+
+def test_bad_choice_lists_the_choices() -> None:
+    result = runner.invoke(app, ["explain", "--by", "bogus", MISSING, MISSING])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: explain: Invalid value for '--by': 'bogus' is not one of 'sku', "
+        "'category', 'node', 'order'; see 'scot explain --help'\n"
+    )
+
+
+def test_unknown_command_is_one_line() -> None:
+    result = runner.invoke(app, ["forcast"])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr).startswith("scot: error: No such command 'forcast'")
+
+
+@pytest.mark.parametrize(("path", "cmd"), list(_leaves()), ids=str)
+def test_every_command_usage_error_is_one_line(path: list[str], cmd: Any) -> None:
+    result = runner.invoke(app, [*path, *_required(cmd), "--no-such-option"])
+    assert result.exit_code == 2
+    line = _one_error_line(result.stderr)
+    assert "No such option: --no-such-option" in line
+    assert line.endswith(f"see 'scot {' '.join(path)} --help'")
+    assert " run " not in line and "run'" not in line  # the hidden default subcommand
+
+
+def test_missing_argument_in_a_real_process() -> None:
+    res = run_scot("route", "last-mile")
+    assert res.returncode == 2
+    assert res.stderr.decode() == (
+        "scot: error: route last-mile: missing argument STOPS (Stops to deliver (Parquet), "
+        "or - ); add it (see 'scot route last-mile --help')\n"
+    )
