@@ -241,7 +241,9 @@ def theta_fixed(
     return _forecast(y, par[0], par[2], 1.0 - 1.0 / par[1], horizon)
 
 
-def _fit_block(z: Array, horizon: int) -> tuple[Array, Array, Array, Array, NDArray[np.int64]]:
+def _fit_block(
+    z: Array, horizon: int, allowed: NDArray[np.bool_]
+) -> tuple[Array, Array, Array, Array, NDArray[np.int64]]:
     """Theta on a seasonally adjusted block ``z (n, T)``: forecasts ``(n, H)`` from its end,
     and per series the chosen model's alpha, theta, MSE and index."""
     n = z.shape[0]
@@ -255,7 +257,7 @@ def _fit_block(z: Array, horizon: int) -> tuple[Array, Array, Array, Array, NDAr
     alpha, l0, c, sse = _search(zs, _launch(zs), fitted)
     with np.errstate(invalid="ignore", divide="ignore"):
         mse = sse / np.maximum(fitted, 1)[:, None]
-    choice = np.argmin(mse, axis=1)
+    choice = np.argmin(np.where(allowed[None, :], mse, np.inf), axis=1)
     rows = np.arange(n)
     al, cc = alpha[rows, choice], c[rows, choice]
     fc = _forecast(zs, al, l0[rows, choice], cc, horizon)
@@ -279,8 +281,15 @@ def _spread(z: Array) -> Array:
     return out
 
 
-def fit(y: Array, *, horizon: int, season: int) -> ThetaFit:
-    """Theta fitted on the whole history ``y (n, T)``; forecasts for columns ``T..T+H-1``."""
+def fit(y: Array, *, horizon: int, season: int, models: Sequence[str] = MODELS) -> ThetaFit:
+    """Theta fitted on the whole history ``y (n, T)``; forecasts for columns ``T..T+H-1``.
+
+    ``models``: the subset of :data:`MODELS` to choose from (by in-sample MSE).
+    """
+    unknown = set(models) - set(MODELS)
+    if unknown or not models:
+        raise ValueError(f"models must be a non-empty subset of {MODELS}, got {list(models)}")
+    allowed = np.isin(np.asarray(MODELS), list(models))
     n, big_t = y.shape
     if big_t == 0:
         zero = np.zeros(n)
@@ -294,7 +303,7 @@ def fit(y: Array, *, horizon: int, season: int) -> ThetaFit:
         )
     indices = seasonality.seasonal_indices(y, season) if season > 1 else np.ones((n, 1))
     z = seasonality.deseasonalise(y, indices)
-    parts = [_fit_block(z[i : i + BLOCK], horizon) for i in range(0, n, BLOCK)]
+    parts = [_fit_block(z[i : i + BLOCK], horizon, allowed) for i in range(0, n, BLOCK)]
     fc, al, th, mse, model = (np.concatenate([p[k] for p in parts]) for k in range(5))
     fc = np.nan_to_num(seasonality.reseasonalise(fc, indices, big_t), nan=0.0)
     return ThetaFit(
@@ -302,7 +311,14 @@ def fit(y: Array, *, horizon: int, season: int) -> ThetaFit:
     )
 
 
-def theta(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
+def theta(
+    y: Array,
+    *,
+    horizon: int,
+    season: int,
+    cutoffs: Sequence[int],
+    models: Sequence[str] = MODELS,
+) -> Array:
     """Point forecasts ``(len(cutoffs), n, horizon)``; origin ``c`` sees ``y[:, :c]`` only.
 
     Per series the best of STM, OTM, DSTM and DOTM by in-sample mean squared error
@@ -311,7 +327,9 @@ def theta(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Arr
     """
     if y.shape[0] == 0:
         return np.zeros((len(cutoffs), 0, horizon))
-    return np.stack([fit(y[:, :c], horizon=horizon, season=season).mean for c in cutoffs])
+    return np.stack(
+        [fit(y[:, :c], horizon=horizon, season=season, models=models).mean for c in cutoffs]
+    )
 
 
 def theta_variance(y: Array, *, horizon: int, season: int) -> Array:

