@@ -78,6 +78,8 @@ class ThetaFit:
         ``(n, H)`` point forecasts, seasonal indices applied.
     indices
         ``(n, season)`` seasonal indices by column phase (1 when not seasonal).
+    variance
+        ``(n, H)`` forecast error variance (:func:`theta_variance`).
     """
 
     model: NDArray[np.int64]
@@ -86,6 +88,7 @@ class ThetaFit:
     mse: Array
     mean: Array
     indices: Array
+    variance: Array
 
 
 def _launch(z: Array) -> NDArray[np.int64]:
@@ -300,14 +303,23 @@ def fit(y: Array, *, horizon: int, season: int, models: Sequence[str] = MODELS) 
             mse=zero,
             mean=np.zeros((n, horizon)),
             indices=np.ones((n, max(season, 1))),
+            variance=np.zeros((n, horizon)),
         )
     indices = seasonality.seasonal_indices(y, season) if season > 1 else np.ones((n, 1))
     z = seasonality.deseasonalise(y, indices)
     parts = [_fit_block(z[i : i + BLOCK], horizon, allowed) for i in range(0, n, BLOCK)]
     fc, al, th, mse, model = (np.concatenate([p[k] for p in parts]) for k in range(5))
     fc = np.nan_to_num(seasonality.reseasonalise(fc, indices, big_t), nan=0.0)
+    var = mse[:, None] * (1.0 + np.arange(horizon)[None, :] * al[:, None] ** 2)
+    var = np.nan_to_num(seasonality.reseasonalise(var, indices**2, big_t), nan=0.0)
     return ThetaFit(
-        model=model.astype(np.int64), alpha=al, theta=th, mse=mse, mean=fc, indices=indices
+        model=model.astype(np.int64),
+        alpha=al,
+        theta=th,
+        mse=mse,
+        mean=fc,
+        indices=indices,
+        variance=var,
     )
 
 
@@ -341,9 +353,4 @@ def theta_variance(y: Array, *, horizon: int, season: int) -> Array:
     mean squared error of the seasonally adjusted series; the variance is scaled by the
     square of each period's seasonal index.
     """
-    f = fit(y, horizon=horizon, season=season)
-    h = np.arange(horizon)[None, :]
-    var = f.mse[:, None] * (1.0 + h * f.alpha[:, None] ** 2)
-    idx = seasonality.column_indices(f.indices, y.shape[1], y.shape[1] + horizon)
-    out: Array = np.nan_to_num(var * idx**2, nan=0.0)
-    return out
+    return fit(y, horizon=horizon, season=season).variance
