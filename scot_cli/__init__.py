@@ -13,9 +13,13 @@ stays fast.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:  # one source of truth: the installed distribution's metadata (pyproject.toml)
+    __version__ = version("scot")
+except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+    __version__ = "0+unknown"
 
 #: Public name -> "module:attribute" that defines it.
 _EXPORTS: dict[str, str] = {
@@ -24,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "fc_paths": "scot_cli.network:fc_paths",
     "fastest_paths": "scot_cli.network:fastest_paths",
     "cheapest_paths": "scot_cli.network:cheapest_paths",
+    "ScotError": "scot_cli.errors:ScotError",
     "Run": "scot_cli.io:Run",
     "read_metadata": "scot_cli.io:read_metadata",
     "sql_query": "scot_cli.io:sql_query",
