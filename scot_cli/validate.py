@@ -220,6 +220,38 @@ def check_nodes(
         check_references(df, column, known, source=source, known_source=nodes_source)
 
 
+def check_network(
+    nodes: pl.DataFrame,
+    tables: Mapping[str, pl.DataFrame | None],
+    *,
+    sources: Mapping[str, str] | None = None,
+) -> None:
+    """The node references ``scot check TABLE --nodes`` makes, for every table of a run.
+
+    ``tables`` maps an input table's name (``lanes``, ``inventory``, ``orders``,
+    ``calendar``) to its frame (None: absent); ``sources`` names their files (default: the
+    table names). Place, plan-buy with a network, promise and route call it before any work.
+
+    Raises
+    ------
+    InputDataError
+        On the first node not in ``nodes``, naming the table, column and node.
+    """
+    from scot_cli.schema import INPUT_TABLES
+
+    declared = {t.name: t for t in INPUT_TABLES}
+    names = dict(sources or {})
+    for name, df in tables.items():
+        if df is not None:
+            check_nodes(
+                declared[name],
+                df,
+                nodes,
+                source=names.get(name, name),
+                nodes_source=names.get("nodes", "nodes"),
+            )
+
+
 #: Most days the dates of one table may spread over (100 years): wider is a date typo
 #: (9999-12-31, 2999 for 2029), and every dense date axis is at most this long.
 MAX_SPAN_DAYS = 36_525
@@ -305,8 +337,9 @@ def check_interval(
     )
 
 
-def check_grid(shape: Mapping[str, int], *, cause: str, limit: int = MAX_GRID_CELLS) -> None:
-    """Raise before allocating a dense grid of ``shape`` (axis name -> length) over ``limit``.
+def check_grid(shape: Mapping[str, int], *, cause: str, limit: int | None = None) -> None:
+    """Raise before allocating a dense grid of ``shape`` (axis name -> length) over ``limit``
+    (default :data:`MAX_GRID_CELLS`).
 
     ``cause`` names the input that made it large, e.g. ``"orders: column order_time spans
     2026-11-02 .. 2099-01-01"``.
@@ -316,14 +349,20 @@ def check_grid(shape: Mapping[str, int], *, cause: str, limit: int = MAX_GRID_CE
     InputDataError
         Naming the cause, the axes and the limit (see docs/architecture.md).
     """
+    limit = MAX_GRID_CELLS if limit is None else limit
     cells = math.prod(max(int(n), 0) for n in shape.values())
     if cells <= limit:
         return
-    dims = " x ".join(f"{int(n):,} {name}" for name, n in shape.items())
+    dims = " x ".join(f"{fmt_count(n)} {name}" for name, n in shape.items())
     raise InputDataError(
-        f"{cause}: that makes a grid of {dims} = {cells:,} cells, over the {limit:,} "
+        f"{cause}: that makes a grid of {dims} = {fmt_count(cells)} cells, over the {limit:,} "
         "one run may hold; check the input for a typo or split the run"
     )
+
+
+def fmt_count(n: int) -> str:
+    """``n`` with thousands separators, or in short scientific form when astronomically large."""
+    return f"{int(n):,}" if abs(n) < 10**15 else f"{float(n):.3g}"
 
 
 def _date(day: int) -> dt.date:

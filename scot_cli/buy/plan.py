@@ -26,6 +26,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError, UsageError
+from scot_cli.validate import check_network
 
 from .assemble import build_outputs
 from .constrained import allocate, normal_fit
@@ -143,6 +144,8 @@ def plan_buy(
     check_options(o)
     if (nodes is None) != (lanes is None):
         raise UsageError("--network and --lanes go together; pass both or neither")
+    if nodes is not None:
+        check_network(nodes, {"lanes": lanes, "inventory": inventory})
     as_of = o.as_of or _default_as_of(forecast)
     mapped = _map_locations(forecast, nodes, lanes)
     keys = KEYS if nodes is not None else ["sku"]

@@ -19,6 +19,7 @@ from scot_cli.place.model import SOLVERS, Settings
 from scot_cli.place.plan import COST_PARTS, Plan, before, solve
 from scot_cli.place.problem import PlaceProblem, build_problem
 from scot_cli.place.report import constraints_frame, coverage_frame, placement_frame
+from scot_cli.validate import check_network
 
 __all__ = [
     "COST_PARTS",
@@ -140,6 +141,7 @@ def place(
     """
     if solver not in SOLVERS:
         raise UsageError(f"--solver: unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
+    check_network(nodes, {"lanes": lanes, "inventory": inventory})
     prob = build_problem(
         forecast=forecast,
         items=items,

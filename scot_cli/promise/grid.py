@@ -21,6 +21,7 @@ probability, then the lower unit cost.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -28,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from scot_cli.network import PATH_SEP, fc_paths
+from scot_cli.validate import check_grid, fmt_count
 
 #: Days added after the last release day so that pickup gaps and full days can roll forward.
 PAD_DAYS = 28
@@ -74,6 +76,10 @@ class Grid:
         ok = r < t_max
         out[ok] = self.arg[pg[ok], np.maximum(r[ok], 0)]
         return out
+
+
+def _date(day: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
 def epoch_days(dates: pl.Series) -> np.ndarray:
@@ -203,6 +209,14 @@ def build_grid(
     z = z_value(confidence)
     span = int(np.ceil(mu.max() + z * sd.max())) if paths.height else 0
     n_d = n_t + max(span, 0) + PAD_DAYS
+    cause = f"orders: {n_t:,} ship days from the first order day {_date(day0)}"
+    check_grid({"paths": paths.height, "ship days": n_t}, cause=cause)
+    if paths.height:
+        slow = paths["path"][int(np.argmax(mu + z * sd))]
+        check_grid(
+            {"destinations": n_g, "delivery days": n_d},
+            cause=f"lanes: path {slow} takes {fmt_count(span)} days at this confidence",
+        )
     deliver_next = _next_true(_calendar_mask(calendar, dests, "delivery", day0, n_d))
     pickup = _calendar_mask(calendar, fcs, "pickup", day0, n_t)
     weekday = (day0 + np.arange(n_t) + _EPOCH_WEEKDAY) % 7
@@ -255,6 +269,10 @@ def _best_per_pair(key: np.ndarray, pg: np.ndarray, n_pairs: int) -> np.ndarray:
     slot = np.empty_like(pg)
     slot[order] = np.arange(len(pg)) - first
     n_slots = int(slot.max()) + 1
+    check_grid(
+        {"FC-destination pairs": n_pairs, "paths per pair": n_slots, "ship days": n_t},
+        cause="lanes: the paths between each FC and destination",
+    )
     dense = np.full((n_pairs, n_slots, n_t), np.inf)
     dense[pg, slot] = key
     ids = np.full((n_pairs, n_slots), -1, dtype=np.int64)
@@ -291,6 +309,10 @@ def class_tables(grid: Grid, *, n_days: int) -> tuple[np.ndarray, np.ndarray, np
     """
     cuts = np.unique(grid.cutoff[grid.cutoff < _NO_CUTOFF])
     n_c, n_g, n_f = len(cuts) + 1, len(grid.dests), len(grid.fcs)
+    check_grid(
+        {"order days": n_days, "cut-off classes": n_c, "destinations": n_g, "FCs": n_f},
+        cause=f"orders: column order_time spans {n_days:,} days from {_date(grid.day0)}",
+    )
     hours = np.concatenate([[-1.0], cuts])
     after = (grid.cutoff[None, :] <= hours[:, None]).astype(np.int64)
     release = np.arange(n_days)[:, None, None] + after[None, :, :] + grid.proc[None, None, :]

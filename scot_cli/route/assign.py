@@ -22,6 +22,7 @@ from scot_cli.route import model as m
 from scot_cli.route.baseline import myopic_options
 from scot_cli.route.options import line_options, no_option_reason, path_schedules
 from scot_cli.route.trucks import pack_trucks, shipments_table, slot_table, trucks_table
+from scot_cli.validate import check_network
 
 ProgressFn = Callable[[int, int], None]
 
@@ -408,6 +409,7 @@ def route_lines(
     summary with the objective, the lower bound and the gap.
     """
     opt = options or RouteOptions()
+    check_network(nodes, {"lanes": lanes, "inventory": inventory})
     lines = prepare_lines(promises, items)
     ready = sorted(d for d in lines["ready"].unique().to_list() if d is not None)
     schedules = path_schedules(

@@ -1,0 +1,195 @@
+"""Odd inputs through the commands: exit codes and the one error line (issue 11's table)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner, Result
+
+from conftest import parquet_bytes
+from scot_cli.commands.main import app
+
+runner = CliRunner()
+
+
+def _forecast(sales: pl.DataFrame, *, days: int = 14) -> pl.DataFrame:
+    """A flat forecast per sku and region: the last 28 days' mean, with p10/p50/p90."""
+    last = sales["date"].max()
+    assert isinstance(last, dt.date)
+    level = (
+        sales.filter(pl.col("date") > last - dt.timedelta(days=28))
+        .group_by("sku", "location")
+        .agg(pl.col("units").mean().fill_null(0.0).alias("mean"))
+    )
+    steps = pl.DataFrame({"horizon": list(range(1, days + 1))})
+    return (
+        level.join(steps, how="cross")
+        .with_columns(
+            (pl.lit(last) + pl.duration(days=pl.col("horizon"))).cast(pl.Date).alias("date"),
+            (pl.col("mean") * 0.4).alias("p10"),
+            pl.col("mean").alias("p50"),
+            (pl.col("mean") * 1.8 + 1.0).alias("p90"),
+            pl.lit("test").alias("model"),
+        )
+        .sort("sku", "location", "date")
+    )
+
+
+@pytest.fixture(scope="module")
+def forecast_file(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("reliability") / "forecast.parquet"
+    _forecast(pl.read_parquet(small_dir / "sales.parquet")).write_parquet(path)
+    return path
+
+
+def _write(df: pl.DataFrame, folder: Path, name: str) -> str:
+    path = folder / name
+    df.write_parquet(path)
+    return str(path)
+
+
+def _first_row(
+    df: pl.DataFrame, column: str, value: object, dtype: pl.DataType | None = None
+) -> pl.DataFrame:
+    first = pl.int_range(pl.len()) == 0
+    return df.with_columns(
+        pl.when(first).then(pl.lit(value, dtype)).otherwise(pl.col(column)).alias(column)
+    )
+
+
+def _error(result: Result) -> str:
+    stderr = result.stderr
+    lines = [ln for ln in stderr.splitlines() if ln.startswith("scot: error:")]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# --- row 3: a date typo is refused on read, before any large allocation -------------------
+
+
+def test_event_ending_in_year_9999_is_refused_with_the_accepted_dates(
+    small_dir: Path, tmp_path: Path
+) -> None:
+    events = pl.read_parquet(small_dir / "events.parquet")
+    bad = _write(_first_row(events, "end", dt.date(9999, 12, 31)), tmp_path, "events.parquet")
+    result = runner.invoke(
+        app, ["forecast", str(small_dir / "sales.parquet"), "-H", "7", "--events", bad]
+    )
+    assert result.exit_code == 3
+    start = events["start"][0]
+    assert _error(result) == (
+        f"scot: error: {bad}: column end event={events['event'][0]!r}: 9999-12-31 is not "
+        f"within 366 days on or after start {start}; accepted dates {start} .. "
+        f"{start + dt.timedelta(days=365)}; fix the date"
+    )
+
+
+def test_order_in_year_9999_is_refused_in_commit_mode(small_dir: Path, tmp_path: Path) -> None:
+    orders = pl.read_parquet(small_dir / "orders.parquet").sort("order_time")
+    bad = _write(
+        _first_row(orders.reverse(), "order_time", dt.datetime(9999, 12, 31)),
+        tmp_path,
+        "orders.parquet",
+    )
+    args = ["promise", bad, "--mode", "commit"]
+    for role in ("inventory", "nodes", "lanes"):
+        args += [f"--{role}", str(small_dir / f"{role}.parquet")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    first = orders["order_time"][0].date()
+    assert f"{bad}: column order_time order_id=" in _error(result)
+    assert "9999-12-31 is 2,9" in _error(result)
+    assert f"accepted dates {first} .. {first + dt.timedelta(days=36_524)}" in _error(result)
+
+
+def test_sale_in_year_2999_is_refused_by_evaluate(small_dir: Path, tmp_path: Path) -> None:
+    sales = pl.read_parquet(small_dir / "sales.parquet")
+    bad = _write(_first_row(sales, "date", dt.date(2999, 12, 31)), tmp_path, "sales.parquet")
+    result = runner.invoke(app, ["forecast", "evaluate", bad, "-H", "7"])
+    assert result.exit_code == 3
+    assert "column date sku=" in _error(result)
+    assert "2999-12-31 is " in _error(result) and "may span at most 36,525 days" in _error(result)
+
+
+# --- row 7: inf is refused wherever NaN is ------------------------------------------------
+
+
+def test_infinite_transit_sd_is_an_input_error(small_dir: Path, tmp_path: Path) -> None:
+    lanes = pl.read_parquet(small_dir / "lanes.parquet")
+    bad = _write(_first_row(lanes, "transit_sd", float("inf")), tmp_path, "lanes.parquet")
+    args = ["promise", str(small_dir / "orders.parquet"), "--lanes", bad]
+    for role in ("inventory", "nodes"):
+        args += [f"--{role}", str(small_dir / f"{role}.parquet")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    row = lanes.row(0, named=True)
+    assert _error(result) == (
+        f"scot: error: {bad}: column 'transit_sd' has value inf (not a finite number), first "
+        f"at origin={row['origin']!r}, destination={row['destination']!r}, mode={row['mode']!r}"
+    )
+
+
+# --- row 10: nodes named in lanes or inventory must exist -----------------------------------
+
+
+def _unknown_node(small_dir: Path, tmp_path: Path, table: str) -> dict[str, str]:
+    """The small set's paths with one row of ``table`` moved to node 'FC-NOWHERE'."""
+    paths = {t: str(small_dir / f"{t}.parquet") for t in ("items", "inventory", "nodes", "lanes")}
+    df = pl.read_parquet(small_dir / f"{table}.parquet")
+    column = "origin" if table == "lanes" else "node"
+    paths[table] = _write(_first_row(df, column, "FC-NOWHERE"), tmp_path, f"{table}.parquet")
+    return paths
+
+
+@pytest.mark.parametrize("table", ["lanes", "inventory"])
+def test_place_refuses_a_node_missing_from_nodes(
+    small_dir: Path, tmp_path: Path, forecast_file: Path, table: str
+) -> None:
+    p = _unknown_node(small_dir, tmp_path, table)
+    args = ["place", str(forecast_file)]
+    for role in ("items", "inventory", "nodes", "lanes"):
+        args += [f"--{role}", p[role]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    column = "origin" if table == "lanes" else "node"
+    assert _error(result).startswith(
+        f"scot: error: {table}: node 'FC-NOWHERE' in column {column} is not in nodes (known: "
+    )
+
+
+@pytest.mark.parametrize("table", ["lanes", "inventory"])
+def test_plan_buy_network_refuses_a_node_missing_from_nodes(
+    small_dir: Path, tmp_path: Path, forecast_file: Path, table: str
+) -> None:
+    p = _unknown_node(small_dir, tmp_path, table)
+    args = ["plan-buy", str(forecast_file), "--network", p["nodes"], "--lanes", p["lanes"]]
+    args += ["--items", p["items"], "--inventory", p["inventory"]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    assert "node 'FC-NOWHERE' in column" in _error(result)
+
+
+@pytest.mark.parametrize("table", ["lanes", "inventory"])
+def test_route_refuses_a_node_missing_from_nodes(
+    small_dir: Path, tmp_path: Path, table: str
+) -> None:
+    p = _unknown_node(small_dir, tmp_path, table)
+    orders = pl.read_parquet(small_dir / "orders.parquet")
+    day = pl.col("order_time").dt.date()
+    promises = orders.with_columns(
+        day.alias("ship_date"),
+        (day + pl.duration(days=3)).alias("promise_date"),
+        pl.lit("promised").alias("status"),
+    ).drop("order_time")
+    args = ["route", "-", "--time-limit", "5"]
+    for role in ("items", "inventory", "nodes", "lanes"):
+        args += [f"--{role}", p[role]]
+    result = runner.invoke(app, args, input=parquet_bytes(promises))
+    assert result.exit_code == 3
+    assert "node 'FC-NOWHERE' in column" in _error(result)
+    assert io.BytesIO(result.stdout_bytes).getvalue() == b""
