@@ -11,7 +11,8 @@ Declarations are plain Python (no polars import) so that ``scot --help`` stays f
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,27 @@ class Table:
         from scot_cli.validate import validate
 
         return validate(self, df, source=source)
+
+
+_QUANTILE_NAME = re.compile(r"^p(\d{1,2})$")
+
+
+def quantile_columns(columns: Iterable[str]) -> list[tuple[float, str]]:
+    """The quantile columns among ``columns`` as ``(level, name)``, sorted by level.
+
+    The contract: ``p`` and the level in whole percent, one or two digits (``p10``, ``p5``
+    and ``p05`` are 0.1, 0.05, 0.05); ``p0`` is not a quantile. Every command that reads
+    quantile columns parses them here.
+
+    >>> quantile_columns(["mean", "p05", "p50", "p95", "p100", "price"])
+    [(0.05, 'p05'), (0.5, 'p50'), (0.95, 'p95')]
+    """
+    found = []
+    for name in columns:
+        m = _QUANTILE_NAME.match(name)
+        if m and int(m.group(1)) > 0:
+            found.append((int(m.group(1)) / 100, name))
+    return sorted(found)
 
 
 def _c(name: str, dtype: str, description: str, **kw: object) -> Column:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,22 +31,19 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from scot_cli.schema import quantile_columns as schema_quantile_columns
+
 from .distributions import Array, norm_ppf
 
-QUANTILE_COLUMN = re.compile(r"^p(\d{1,2})$")
 #: Days at the end of the forecast whose average rate extends a short forecast.
 TAIL_DAYS = 7
 EPOCH = dt.date(1970, 1, 1)
 
 
 def quantile_columns(forecast: pl.DataFrame) -> list[tuple[float, str]]:
-    """The ``pNN`` columns of a forecast as ``(level, name)``, sorted by level."""
-    found = []
-    for name in forecast.columns:
-        m = QUANTILE_COLUMN.match(name)
-        if m and 0 < int(m.group(1)) < 100:
-            found.append((int(m.group(1)) / 100, name))
-    return sorted(found)
+    """The ``pNN`` columns of a forecast as ``(level, name)``, sorted by level
+    (:func:`scot_cli.schema.quantile_columns`)."""
+    return schema_quantile_columns(forecast.columns)
 
 
 def period_days(forecast: pl.DataFrame) -> int:

@@ -8,7 +8,6 @@ FC -> region arcs with their delivery days. The model modules only see these arr
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -16,9 +15,9 @@ import polars as pl
 
 from scot_cli.errors import InputDataError
 from scot_cli.network import fc_paths
+from scot_cli.schema import quantile_columns
 
 #: Quantile columns of the forecast (``p10``, ``p90``, ...).
-_QUANTILE = re.compile(r"^p(\d{1,2})$")
 
 
 @dataclass(frozen=True)
@@ -120,14 +119,13 @@ def period_demand(forecast: pl.DataFrame, *, days: int) -> pl.DataFrame:
 
     last = forecast["date"].min() + _days(days - 1)  # type: ignore[operator]
     window = forecast.filter(pl.col("date") <= pl.lit(last))
-    levels = sorted(
-        int(m.group(1)) for c in forecast.columns if (m := _QUANTILE.match(c)) is not None
-    )
-    lo = [q for q in levels if q < 50]
-    hi = [q for q in levels if q > 50]
+    levels = quantile_columns(forecast.columns)
+    lo = [(q, name) for q, name in levels if q < 0.5]
+    hi = [(q, name) for q, name in levels if q > 0.5]
     if lo and hi:
-        span = float(ndtri(hi[-1] / 100) - ndtri(lo[0] / 100))
-        var = ((pl.col(f"p{hi[-1]}") - pl.col(f"p{lo[0]}")) / span) ** 2
+        (q_lo, name_lo), (q_hi, name_hi) = lo[0], hi[-1]
+        span = float(ndtri(q_hi) - ndtri(q_lo))
+        var = ((pl.col(name_hi) - pl.col(name_lo)) / span) ** 2
     else:
         var = pl.col("mean")
     return (

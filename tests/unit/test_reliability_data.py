@@ -247,3 +247,37 @@ def test_lift_sums_ignore_cells_before_the_history() -> None:
         {"_row": [0], "_t": [-1], "event": ["old"], "planned": [None]}, schema=CELL_SCHEMA
     )
     assert lift_sums(y, cells, season=7).height == 0
+
+
+# --- row 12: quantile columns are read by one parser (p05 is 0.05) ------------------------
+
+
+def test_quantile_columns_read_zero_padded_names() -> None:
+    from scot_cli.schema import quantile_columns
+
+    cols = ["sku", "p95", "mean", "p05", "p50", "p0", "p100", "price"]
+    assert quantile_columns(cols) == [(0.05, "p05"), (0.5, "p50"), (0.95, "p95")]
+
+
+def test_place_reads_the_spread_from_p05_and_p95() -> None:
+    """Issue 11 row 12: ``p05``/``p95`` raised ColumnNotFoundError 'p5'. For normal demand
+    with mean 10 and sd 2 per day, p05/p95 are 10 -/+ 1.6449 x 2, so the spread is back to 2
+    a day (sqrt 2 x 2 over two independent days)."""
+    from scipy.special import ndtri
+
+    from scot_cli.place.problem import period_demand
+
+    z = float(ndtri(0.95))
+    fc = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["R1", "R1"],
+            "date": [dt.date(2026, 11, 2), dt.date(2026, 11, 3)],
+            "mean": [10.0, 10.0],
+            "p05": [10 - 2 * z] * 2,
+            "p95": [10 + 2 * z] * 2,
+        }
+    )
+    out = period_demand(fc, days=2)
+    assert out["mu"].to_list() == [20.0]
+    assert out["sd"][0] == pytest.approx(2 * np.sqrt(2), rel=1e-12)
