@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from scot_cli.validate import polars_schema
+
 from .levels import Labels
 from .rounding import ROUNDINGS, round_order_codes
 from .schema import BUY_ORDERS, BUY_POLICY
@@ -39,6 +41,17 @@ def build_outputs(
             frame = frame.join(result, on="_idx", how="left", maintain_order="left")
         if "level_reason" in frame.columns:
             frame = frame.with_columns(pl.coalesce("reason", "level_reason").alias("reason"))
+    else:
+        # nothing planned (no items, or every row unplanned): the levels are all null
+        frame = frame.with_columns(
+            pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in {
+                **polars_schema(BUY_POLICY),
+                "constrained": pl.Boolean(),
+                "binding_constraint": pl.String(),
+            }.items()
+            if name not in frame.columns
+        )
     # round down only when a limit binds, so that rounding never breaks it
     binding = result is not None and result["binding_constraint"].drop_nulls().len() > 0
     frame = _rounded(frame, down=binding)

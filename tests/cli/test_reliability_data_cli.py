@@ -193,3 +193,71 @@ def test_route_refuses_a_node_missing_from_nodes(
     assert result.exit_code == 3
     assert "node 'FC-NOWHERE' in column" in _error(result)
     assert io.BytesIO(result.stdout_bytes).getvalue() == b""
+
+
+# --- row 9: empty and one-row inputs give a plan or one error line, never a crash -----------
+
+
+def _command(name: str, small_dir: Path, forecast: Path, promises: Path) -> list[str]:
+    """The command line of ``name`` on the small set (``TABLE`` placeholders by role)."""
+    role = {t: str(small_dir / f"{t}.parquet") for t in ("items", "inventory", "nodes", "lanes")}
+    role.update(
+        orders=str(small_dir / "orders.parquet"), forecast=str(forecast), promises=str(promises)
+    )
+    lines = {
+        "plan-buy rq": ["plan-buy", "forecast", "--items", "items", "--inventory", "inventory",
+                        "--policy", "rq"],
+        "plan-buy network": ["plan-buy", "forecast", "--items", "items", "--inventory",
+                             "inventory", "--network", "nodes", "--lanes", "lanes",
+                             "--budget", "5000"],
+        "place": ["place", "forecast", "--items", "items", "--inventory", "inventory",
+                  "--nodes", "nodes", "--lanes", "lanes"],
+        "promise commit": ["promise", "orders", "--inventory", "inventory", "--nodes", "nodes",
+                           "--lanes", "lanes", "--mode", "commit", "--split", "avoid"],
+        "route": ["route", "promises", "--inventory", "inventory", "--nodes", "nodes",
+                  "--lanes", "lanes", "--items", "items", "--time-limit", "2"],
+    }  # fmt: skip
+    return [role.get(a, a) for a in lines[name]]
+
+
+TABLE_OF = {
+    "plan-buy rq": ("forecast", "items", "inventory"),
+    "plan-buy network": ("forecast", "items", "inventory", "nodes", "lanes"),
+    "place": ("forecast", "items", "inventory", "nodes", "lanes"),
+    "promise commit": ("orders", "inventory", "nodes", "lanes"),
+    "route": ("promises", "inventory", "nodes", "lanes", "items"),
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "table"), [(c, t) for c, tables in TABLE_OF.items() for t in tables]
+)
+@pytest.mark.parametrize("rows", [0, 1])
+def test_empty_and_one_row_inputs(
+    small_dir: Path, forecast_file: Path, tmp_path: Path, command: str, table: str, rows: int
+) -> None:
+    """Issue 11 row 9 (0-row items with --policy rq raised ColumnNotFoundError): every table
+    of every decision command cut to no rows or one row gives exit 0 with a valid output,
+    or one error line with exit 3 (input) or 4 (infeasible)."""
+    promises = tmp_path / "promises.parquet"
+    orders = pl.read_parquet(small_dir / "orders.parquet")
+    day = pl.col("order_time").dt.date()
+    orders.with_columns(
+        day.alias("ship_date"),
+        (day + pl.duration(days=3)).alias("promise_date"),
+        pl.lit("promised").alias("status"),
+    ).drop("order_time").write_parquet(promises)
+    args = _command(command, small_dir, forecast_file, promises)
+    source = {"forecast": forecast_file, "promises": promises}.get(
+        table, small_dir / f"{table}.parquet"
+    )
+    cut = _write(pl.read_parquet(source).head(rows), tmp_path, f"cut_{table}.parquet")
+    args = [cut if a == str(source) else a for a in args]
+    out = tmp_path / "out.parquet"
+    result = runner.invoke(app, [*args, "-o", str(out)])
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.exit_code in (0, 3, 4), result.stderr
+    if result.exit_code:
+        _error(result)
+    else:
+        pl.read_parquet(out)
