@@ -86,27 +86,50 @@ def allocate(
             f"{float(unit_volume @ position):,.1f} volume units, more than the limit; "
             "raise --storage or plan without it"
         )
-    y = cp.Variable(n)
-    t = cp.Variable(n)
-    ty, tv, ts = _tangents(dist, over, under)
-    cons = [y >= position, y <= upper]
+    # rows with nothing to buy keep their position and stay out of the program: a huge
+    # position (1e300 on hand) would otherwise wreck its scaling
+    free = np.flatnonzero(upper > position)
+    level = position.astype(np.float64)
+    if free.size == 0:
+        return Allocation(level=level, cut=np.zeros(n, dtype=bool), binding=None, shadow_price=None)
+    fixed_volume = float(np.delete(unit_volume, free) @ np.delete(position, free))
+    pos, up = position[free], upper[free]
+    y = cp.Variable(free.size)
+    t = cp.Variable(free.size)
+    over, under, mu, sigma = (
+        np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))[free]
+        for a in (over, under, dist.mu, dist.sigma)
+    )
+    ty, tv, ts = _tangents(Normal(mu, sigma), over, under)
+    cons = [y >= pos, y <= up]
     cons += [t >= tv[:, k] + cp.multiply(ts[:, k], y - ty[:, k]) for k in range(ty.shape[1])]
     limits: dict[str, Any] = {}
     if budget is not None:
-        limits["budget"] = unit_cost @ (y - position) <= budget
+        limits["budget"] = unit_cost[free] @ (y - pos) <= budget
     if storage is not None:
-        limits["storage"] = unit_volume @ y <= storage
+        limits["storage"] = unit_volume[free] @ y <= storage - fixed_volume
     problem = cp.Problem(cp.Minimize(cp.sum(t)), cons + list(limits.values()))
     from scot_cli.quiet import native_stdout_silenced
 
-    with native_stdout_silenced():
-        problem.solve(solver=solver.upper())
+    try:
+        with native_stdout_silenced():
+            problem.solve(solver=solver.upper())
+    except (cp.error.SolverError, ValueError) as exc:
+        raise InfeasibleError(
+            f"constrained buying: solver {solver} found no solution ({_first_line(exc)}); "
+            "look for extreme costs, volumes or stock in the inputs, or plan without the limit"
+        ) from exc
     if y.value is None or problem.status not in ("optimal", "optimal_inaccurate"):
         raise InfeasibleError(f"constrained buying: solver {solver} reports {problem.status}")
-    level = np.clip(np.asarray(y.value, dtype=np.float64), position, upper)
+    level[free] = np.clip(np.asarray(y.value, dtype=np.float64), pos, up)
     binding, price = _binding(limits)
     cut = level < upper - 1e-6 * np.maximum(upper, 1.0)
     return Allocation(level=level, cut=cut, binding=binding, shadow_price=price)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
 
 
 def _binding(limits: dict[str, Any]) -> tuple[str | None, float | None]:

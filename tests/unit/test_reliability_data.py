@@ -281,3 +281,50 @@ def test_place_reads_the_spread_from_p05_and_p95() -> None:
     out = period_demand(fc, days=2)
     assert out["mu"].to_list() == [20.0]
     assert out["sd"][0] == pytest.approx(2 * np.sqrt(2), rel=1e-12)
+
+
+# --- row 8: extreme stock and solver failures in constrained buying -----------------------
+
+
+def _allocate(position: list[float], budget: float) -> np.ndarray:
+    from scot_cli.buy.constrained import allocate, normal_fit
+
+    n = len(position)
+    pos = np.array(position)
+    out = allocate(
+        normal_fit(np.full(n, 20.0), np.full(n, 5.0)),
+        position=pos,
+        unconstrained=np.maximum(pos, 30.0),
+        over=np.full(n, 1.0),
+        under=np.full(n, 9.0),
+        unit_cost=np.full(n, 2.0),
+        unit_volume=np.full(n, 1.0),
+        budget=budget,
+    )
+    return out.level
+
+
+def test_a_huge_position_stays_out_of_the_budget_program() -> None:
+    """Issue 11 row 8: on_hand = 1e300 with --budget made HiGHS return no solution ('Cannot
+    unpack invalid solution', exit 1). A row with nothing to buy keeps its position and the
+    other rows share the budget as if it were absent."""
+    with_huge = _allocate([0.0, 1e300, 5.0], budget=30.0)
+    without = _allocate([0.0, 5.0], budget=30.0)
+    assert with_huge[1] == 1e300
+    np.testing.assert_allclose(with_huge[[0, 2]], without, rtol=1e-9)
+    assert 2.0 * (with_huge[[0, 2]] - [0.0, 5.0]).sum() <= 30.0 + 1e-6
+
+
+def test_a_solver_failure_is_an_infeasible_exit_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cvxpy
+
+    from scot_cli.errors import InfeasibleError
+
+    def fail(self: object, *args: object, **kwargs: object) -> None:
+        raise cvxpy.error.SolverError("Solver 'HIGHS' failed.")
+
+    monkeypatch.setattr(cvxpy.Problem, "solve", fail)
+    with pytest.raises(InfeasibleError, match="solver highs found no solution"):
+        _allocate([0.0, 5.0], budget=30.0)
