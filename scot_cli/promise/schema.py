@@ -82,6 +82,10 @@ RECEIPTS = Table(
         ),
         _c("qty", F, "units arriving", min=0),
     ),
+    # one row per sku, node and day, as plan-buy writes them: a repeated row is a file
+    # appended twice, and counting it twice would promise stock that never arrives
+    keys=("sku", "node", "arrival_date"),
+    spans=("arrival_date",),
 )
 
 TABLES = (PROMISES,)

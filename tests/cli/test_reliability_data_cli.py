@@ -261,3 +261,23 @@ def test_empty_and_one_row_inputs(
         _error(result)
     else:
         pl.read_parquet(out)
+
+
+# --- row 13: a receipt repeated in --receipts --------------------------------------------
+
+
+def test_duplicate_receipts_are_an_input_error(small_dir: Path, tmp_path: Path) -> None:
+    """Issue 11 row 13: the same receipt twice was counted twice (exit 0)."""
+    receipt = pl.DataFrame(
+        {"sku": ["SKU-00001"], "node": ["FC-EWR"], "arrival_date": [dt.date(2026, 11, 9)]}
+    ).with_columns(qty=pl.lit(40.0))
+    bad = _write(pl.concat([receipt, receipt]), tmp_path, "receipts.parquet")
+    args = ["promise", str(small_dir / "orders.parquet"), "--receipts", bad]
+    for role in ("inventory", "nodes", "lanes"):
+        args += [f"--{role}", str(small_dir / f"{role}.parquet")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    assert _error(result) == (
+        f"scot: error: {bad}: duplicate key (sku, node, arrival_date) at sku='SKU-00001', "
+        "node='FC-EWR', arrival_date=datetime.date(2026, 11, 9); each key must appear once"
+    )
