@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from scot_cli.errors import UsageError
+from scot_cli.errors import InfeasibleError, UsageError
 from scot_cli.place.decompose import before_batched, solve_batched
 from scot_cli.place.model import SOLVERS, Settings
 from scot_cli.place.plan import COST_PARTS, Plan, before, solve
@@ -28,6 +28,7 @@ __all__ = [
     "PlaceResult",
     "Settings",
     "build_problem",
+    "check_servable",
     "decide_from_inputs",
     "parse_speed_target",
     "place",
@@ -65,6 +66,34 @@ class PlaceResult:
             .select("constraint", "node")
             .rows(),
         }
+
+
+def check_servable(prob: PlaceProblem) -> None:
+    """Raise :class:`InfeasibleError` when demand is forecast but no unit can serve any of it.
+
+    A unit serves demand when its sku has stock or arriving buys, may be held at some FC,
+    and that FC reaches a region with demand for the sku. A plan that serves some demand
+    stays a plan (its unmet parts are reported in the constraints output).
+    """
+    import numpy as np
+
+    if prob.mu.size == 0 or not (prob.mu > 0).any():
+        return
+    reach = np.zeros((len(prob.fcs), len(prob.regions)), dtype=bool)
+    reach[prob.arc_fc, prob.arc_region] = True
+    wanted = (prob.mu > 0).astype(np.int64) @ reach.T.astype(np.int64) > 0
+    stocked = (prob.current.sum(axis=1) + prob.arriving) > 0
+    if (stocked[:, None] & prob.eligible & wanted).any():
+        return
+    if not stocked.any():
+        why = "no sku has stock on hand, in transit or arriving (--supply)"
+    elif not reach.any():
+        why = "no lane path leads from an FC to a region"
+    else:
+        why = "no FC holding a sku reaches a region with demand for it"
+    raise InfeasibleError(
+        f"place: nothing can be placed: {why}; check --inventory, --supply and --lanes"
+    )
 
 
 def parse_speed_target(text: str | None) -> tuple[int, float] | None:
@@ -152,6 +181,7 @@ def place(
         period_days=period_days,
         transfer_cost=transfer_cost,
     )
+    check_servable(prob)
     settings = Settings(
         speed_days=speed_target[0] if speed_target else None,
         speed_share=speed_target[1] if speed_target else 0.0,

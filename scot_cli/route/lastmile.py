@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from scot_cli.errors import InfeasibleError
 from scot_cli.route.options import haversine_km
 
 ProgressFn = Callable[[int, int], None]
@@ -275,6 +276,13 @@ def plan_last_mile(
             progress(k, stations)
     routes = (pl.concat(parts) if parts else pl.DataFrame(schema=_ROUTE_SCHEMA)).sort("stop_id")
     routed = routes.filter(pl.col("status") == "routed")
+    if routes.height and routed.height == 0:
+        first = routes.row(0, named=True)
+        raise InfeasibleError(
+            f"route last-mile: none of the {routes.height:,} stops can be served (first: "
+            f"{first['stop_id']!r}, {first['reason']}); check --capacity, --vehicles, "
+            "--shift and the stops' time windows"
+        )
     per_vehicle = routed.group_by("vehicle").agg(pl.col("route_distance").first())
     summary = {
         "stops": routes.height,

@@ -281,3 +281,95 @@ def test_duplicate_receipts_are_an_input_error(small_dir: Path, tmp_path: Path) 
         f"scot: error: {bad}: duplicate key (sku, node, arrival_date) at sku='SKU-00001', "
         "node='FC-EWR', arrival_date=datetime.date(2026, 11, 9); each key must appear once"
     )
+
+
+# --- row 16: nothing feasible at all is exit 4; a partial plan stays exit 0 ------------------
+
+
+def _stops(demand: list[float]) -> pl.DataFrame:
+    n = len(demand)
+    return pl.DataFrame(
+        {
+            "stop_id": [f"S{i:02d}" for i in range(n)],
+            "station": ["DS-NE"] * n,
+            "lat": [40.76 + 0.01 * i for i in range(n)],
+            "lon": [-73.96] * n,
+            "demand": demand,
+        }
+    )
+
+
+def _last_mile(small_dir: Path, stops: pl.DataFrame) -> Result:
+    args = ["route", "last-mile", "-", "--stations", str(small_dir / "nodes.parquet")]
+    args += ["--vehicles", "2", "--capacity", "10", "--time-limit", "0.5"]
+    return runner.invoke(app, args, input=parquet_bytes(stops))
+
+
+def test_last_mile_with_no_servable_stop_is_infeasible(small_dir: Path) -> None:
+    """Issue 11 row 16: every stop above the vehicle capacity was exit 0."""
+    result = _last_mile(small_dir, _stops([25.0, 30.0]))
+    assert result.exit_code == 4
+    assert _error(result) == (
+        "scot: error: route last-mile: none of the 2 stops can be served (first: 'S00', "
+        "demand above vehicle capacity); check --capacity, --vehicles, --shift and the "
+        "stops' time windows"
+    )
+    assert result.stdout_bytes == b""
+
+
+def test_last_mile_partial_plan_stays_exit_0_with_reasons(small_dir: Path) -> None:
+    result = _last_mile(small_dir, _stops([25.0, 3.0]))
+    assert result.exit_code == 0, result.stderr
+    routes = pl.read_parquet(io.BytesIO(result.stdout_bytes)).sort("stop_id")
+    assert routes["status"].to_list() == ["unassigned", "routed"]
+    assert routes["reason"].to_list() == ["demand above vehicle capacity", None]
+    assert "1 stop(s) unassigned; see the reason column" in result.stderr
+
+
+def _place(small_dir: Path, forecast: Path, **files: str) -> Result:
+    args = ["place", str(forecast)]
+    for role in ("items", "inventory", "nodes", "lanes"):
+        args += [f"--{role}", files.get(role, str(small_dir / f"{role}.parquet"))]
+    return runner.invoke(app, args)
+
+
+def test_place_with_no_stock_anywhere_is_infeasible(
+    small_dir: Path, tmp_path: Path, forecast_file: Path
+) -> None:
+    inventory = pl.read_parquet(small_dir / "inventory.parquet").with_columns(
+        on_hand=0.0, in_transit=None
+    )
+    result = _place(
+        small_dir, forecast_file, inventory=_write(inventory, tmp_path, "inventory.parquet")
+    )
+    assert result.exit_code == 4
+    assert _error(result) == (
+        "scot: error: place: nothing can be placed: no sku has stock on hand, in transit or "
+        "arriving (--supply); check --inventory, --supply and --lanes"
+    )
+
+
+def test_place_with_no_path_from_an_fc_is_infeasible(
+    small_dir: Path, tmp_path: Path, forecast_file: Path
+) -> None:
+    nodes = pl.read_parquet(small_dir / "nodes.parquet")
+    fcs = nodes.filter(pl.col("kind") == "fc")["node"].implode()
+    lanes = pl.read_parquet(small_dir / "lanes.parquet").filter(~pl.col("origin").is_in(fcs))
+    result = _place(small_dir, forecast_file, lanes=_write(lanes, tmp_path, "lanes.parquet"))
+    assert result.exit_code == 4
+    assert "no lane path leads from an FC to a region" in _error(result)
+
+
+def test_place_with_stock_for_one_sku_is_a_plan(
+    small_dir: Path, tmp_path: Path, forecast_file: Path
+) -> None:
+    inventory = pl.read_parquet(small_dir / "inventory.parquet")
+    first = inventory["sku"].min()
+    inventory = inventory.with_columns(
+        pl.when(pl.col("sku") == first).then(pl.col("on_hand")).otherwise(0.0).alias("on_hand"),
+        in_transit=None,
+    )
+    result = _place(
+        small_dir, forecast_file, inventory=_write(inventory, tmp_path, "inventory.parquet")
+    )
+    assert result.exit_code == 0, result.stderr
