@@ -6,11 +6,12 @@ N/A/Ad, season N/A/M, the admissible set of R ``forecast::ets`` (no multiplicati
 additive error with multiplicative season; multiplicative components only for strictly
 positive series; seasonal models only with ``season > 1`` and two whole seasons of history).
 
-Fit: per series and model, Nelder-Mead on the likelihood over the smoothing parameters
-(usual bounds: ``1e-4 < alpha < 1``, ``beta < alpha``, ``gamma < 1 - alpha``,
-``0.8 <= phi <= 0.98``) and the initial level and slope; the initial seasonal states are
-the HKOS sec. 2.6.1 heuristic (classical decomposition of the first seasons), not
-optimised. All series are fitted at once by a compiled kernel
+Fit: per series and model, maximum likelihood over the smoothing parameters (usual bounds:
+``1e-4 < alpha < 1``, ``beta < alpha``, ``gamma < 1 - alpha``, ``0.8 <= phi <= 0.98``) and
+all initial states: Nelder-Mead on the parameters and the initial level and slope,
+alternating with Gauss-Newton steps on the initial level, slope and seasonal states,
+started from the HKOS sec. 2.6.1 heuristic (classical decomposition, a line through the
+first seasonally adjusted values). All series are fitted at once by a compiled kernel
 (:mod:`scot_cli.forecast.ets_kernel`).
 
 Backtests: :func:`ets` fits once on the history up to the first origin and once on the
@@ -54,6 +55,8 @@ MODELS = (
 )
 #: Likelihood evaluations allowed per model and free parameter.
 EVALS_PER_PARAM = 60
+#: Rounds of (Gauss-Newton step on the initial states, short simplex) after the first.
+ROUNDS = 3
 #: Fewest observations for any model; shorter series get the last value.
 MIN_OBS = 4
 
@@ -174,7 +177,12 @@ def _naive_sigma2(y: Array) -> Array:
 
 
 def ets_fit(
-    y: Array, *, season: int, models: Sequence[str] | None = None, max_evals: int | None = None
+    y: Array,
+    *,
+    season: int,
+    models: Sequence[str] | None = None,
+    max_evals: int | None = None,
+    rounds: int = ROUNDS,
 ) -> EtsFit:
     """Fit the ETS family to every row of ``y`` and keep each series' least-AICc model.
 
@@ -189,6 +197,8 @@ def ets_fit(
     max_evals
         Likelihood evaluations per model and free parameter (default
         :data:`EVALS_PER_PARAM`).
+    rounds
+        Gauss-Newton steps on the initial states, each followed by a short simplex.
 
     Returns
     -------
@@ -202,7 +212,7 @@ def ets_fit(
     codes = _codes(MODELS if models is None else models)
     allowed, nobs = _allowed(y, m, codes)
     evals = max_evals or EVALS_PER_PARAM
-    par, seas0, lik, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals)
+    par, seas0, lik, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
     k = n_params(codes[:, 1], codes[:, 2], m)[None, :] + 1
     nn = nobs[:, None].astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,10 +1,12 @@
-"""Compiled kernels of the ETS family: filter, heuristic initial states, Nelder-Mead fit.
+"""Compiled kernels of the ETS family: filter, heuristic initial states, likelihood fit.
 
 Imported only from inside :mod:`scot_cli.forecast.ets` functions, so that numba (and its
-compile cache) is loaded by the first ETS fit, never by ``scot --help``. One fit is a loop
-over series (``prange``) of a loop over candidate models; each model's likelihood is
-minimised by Nelder-Mead over smoothing parameters and the initial level and slope, in an
-unconstrained space mapped onto the usual bounds (Hyndman et al. 2008, sec. 5.2).
+compile cache) is loaded by the first ETS fit, never by ``scot --help``. A fit is a loop
+over series (``prange``: the series are independent, so the result does not depend on the
+threads) of a loop over candidate models. Each model's likelihood is minimised by
+Nelder-Mead over the smoothing parameters and the initial level and slope, in an
+unconstrained space mapped onto the usual bounds (Hyndman et al. 2008, sec. 5.2),
+alternating with Gauss-Newton steps on all initial states (level, slope, seasons).
 
 Model codes: error 0 = A, 1 = M; trend 0 = N, 1 = A, 2 = Ad; season 0 = N, 1 = A, 2 = M.
 """
@@ -104,15 +106,17 @@ def run(y, t0, c, m, err, trend, season, par, seas, state):  # type: ignore[no-u
     alpha, beta, gamma, phi, level, slope = par[0], par[1], par[2], par[3], par[4], par[5]
     sse = 0.0
     logf = 0.0
+    prod = 1.0  # product of forecasts, logged in batches: a log per step costs a step
     nobs = 0
+    p = t0 % m
     for t in range(t0, c):
         lt = level + phi * slope if trend > 0 else level
-        p = t % m
         sp = seas[p] if season > 0 else 0.0
         yt = y[t]
         if np.isnan(yt):
             level = lt
             slope = phi * slope
+            p = p + 1 if p + 1 < m else 0
             continue
         if season == 2:
             if sp <= 1e-10 or lt <= 1e-10:
@@ -126,7 +130,10 @@ def run(y, t0, c, m, err, trend, season, par, seas, state):  # type: ignore[no-u
             if yhat <= 1e-10:
                 return BAD, BAD, nobs
             e = (yt - yhat) / yhat
-            logf += np.log(yhat)
+            prod *= yhat
+            if prod > 1e150 or prod < 1e-150:
+                logf += np.log(prod)
+                prod = 1.0
         else:
             e = yt - yhat
         sse += e * e
@@ -139,6 +146,8 @@ def run(y, t0, c, m, err, trend, season, par, seas, state):  # type: ignore[no-u
         elif season == 2:
             seas[p] = sp + gamma * (yt / lt - sp)
         level = new_level
+        p = p + 1 if p + 1 < m else 0
+    logf += np.log(prod)
     state[0] = level
     state[1] = slope
     if nobs == 0:
@@ -255,9 +264,9 @@ def _objective(u, y, t0, c, m, err, trend, season, start, seas0, par, seas, stat
 
 
 @numba.njit(cache=True)
-def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval):  # type: ignore[no-untyped-def]
+def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval, step):  # type: ignore[no-untyped-def]
     """Minimise the likelihood from ``u0`` (standard coefficients 1, 2, 0.5, 0.5; initial
-    steps of 0.5 in the free space). Returns the best free vector and its value."""
+    steps of ``step`` in the free space). Returns the best free vector and its value."""
     d = u0.size
     par = np.zeros(6)
     seas = np.empty(m)
@@ -267,7 +276,7 @@ def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval):  #
     for i in range(d + 1):
         pts[i] = u0
         if i > 0:
-            pts[i, i - 1] += 0.5
+            pts[i, i - 1] += step
         val[i] = _objective(pts[i], y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
     evals = d + 1
     cen = np.empty(d)
@@ -311,12 +320,170 @@ def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval):  #
     return pts[best].copy(), val[best]
 
 
+@numba.njit(cache=True)
+def refine_states(y, t0, c, m, err, trend, season, par, seas0, lik0):  # type: ignore[no-untyped-def]
+    """One Gauss-Newton step, with step halving, on the initial states ``(l0, b0, s0)``
+    (``par[4:6]`` and ``seas0``, updated in place when the likelihood improves).
+
+    The derivatives of every state with respect to the initial ones run forward with the
+    recursion (a tangent pass), so all initial states are estimated by likelihood as in
+    R ``forecast::ets``, at the cost of a few likelihood evaluations instead of an
+    ``m + 6``-dimensional simplex. Returns the (possibly improved) value.
+    """
+    ib = 1 if trend > 0 else 0  # index of b0 among the free initial states
+    i_s = 1 + ib  # index of the first seasonal one
+    k = i_s + (m if season > 0 else 0)
+    alpha, beta, gamma, phi = par[0], par[1], par[2], par[3]
+    level, slope = par[4], par[5]
+    seas = seas0.copy()
+    dl = np.zeros(k)
+    db = np.zeros(k)
+    ds = np.zeros((m, k))
+    dlt = np.zeros(k)
+    dy = np.zeros(k)
+    dq = np.zeros(k)
+    dl[0] = 1.0
+    if trend > 0:
+        db[ib] = 1.0
+    if season > 0:
+        for j in range(m):
+            ds[j, i_s + j] = 1.0
+    hess = np.zeros((k, k))
+    jte = np.zeros(k)
+    glog = np.zeros(k)
+    sse = 0.0
+    nobs = 0
+    p = t0 % m
+    for t in range(t0, c):
+        if trend > 0:
+            lt = level + phi * slope
+            for j in range(k):
+                dlt[j] = dl[j] + phi * db[j]
+        else:
+            lt = level
+            dlt[:] = dl
+        yt = y[t]
+        if np.isnan(yt):
+            level = lt
+            dl[:] = dlt
+            slope = phi * slope
+            for j in range(k):
+                db[j] *= phi
+            p = p + 1 if p + 1 < m else 0
+            continue
+        sp = seas[p] if season > 0 else 0.0
+        if season == 2:
+            if sp <= 1e-10 or lt <= 1e-10:
+                return lik0
+            yhat = lt * sp
+            q = yt / sp
+            for j in range(k):
+                dy[j] = sp * dlt[j] + lt * ds[p, j]
+                dq[j] = -yt / (sp * sp) * ds[p, j]
+        elif season == 1:
+            yhat = lt + sp
+            q = yt - sp
+            for j in range(k):
+                dy[j] = dlt[j] + ds[p, j]
+                dq[j] = -ds[p, j]
+        else:
+            yhat = lt
+            q = yt
+            dy[:] = dlt
+            dq[:] = 0.0
+        if err == 1:
+            if yhat <= 1e-10:
+                return lik0
+            e = (yt - yhat) / yhat
+            scale = -yt / (yhat * yhat)
+            for j in range(k):
+                glog[j] += dy[j] / yhat
+        else:
+            e = yt - yhat
+            scale = -1.0
+        sse += e * e
+        nobs += 1
+        for j in range(k):
+            dj = scale * dy[j]
+            jte[j] += e * dj
+            for i in range(j + 1):
+                hess[i, j] += scale * dy[i] * dj
+        new_level = lt + alpha * (q - lt)
+        if trend > 0:
+            slope = phi * slope + (beta / alpha) * (new_level - lt)
+        for j in range(k):
+            dnew = dlt[j] + alpha * (dq[j] - dlt[j])
+            if trend > 0:
+                db[j] = phi * db[j] + (beta / alpha) * (dnew - dlt[j])
+            if season == 1:
+                ds[p, j] += gamma * (-dlt[j] - ds[p, j])
+            elif season == 2:
+                ds[p, j] += gamma * (-yt / (lt * lt) * dlt[j] - ds[p, j])
+            dl[j] = dnew
+        if season == 1:
+            seas[p] = sp + gamma * (yt - lt - sp)
+        elif season == 2:
+            seas[p] = sp + gamma * (yt / lt - sp)
+        level = new_level
+        p = p + 1 if p + 1 < m else 0
+    if nobs == 0 or sse <= 0:
+        return lik0
+    w = 2.0 * nobs / sse
+    ridge = 0.0
+    for j in range(k):
+        ridge += hess[j, j]
+    ridge = 1e-8 * w * ridge / k + 1e-300
+    grad = w * jte + 2.0 * glog
+    for j in range(k):
+        for i in range(j):
+            hess[j, i] = hess[i, j]
+    hess *= w
+    for j in range(k):
+        hess[j, j] += ridge
+    delta = -np.linalg.solve(hess, grad)
+    trial = par.copy()
+    seas_t = seas0.copy()
+    work = np.empty(m)
+    state = np.zeros(2)
+    size = 1.0
+    for _ in range(4):
+        trial[4] = par[4] + size * delta[0]
+        if trend > 0:
+            trial[5] = par[5] + size * delta[ib]
+        if season > 0:
+            for j in range(m):
+                seas_t[j] = seas0[j] + size * delta[i_s + j]
+        work[:] = seas_t
+        lik = run(y, t0, c, m, err, trend, season, trial, work, state)[0]
+        if lik < lik0:
+            par[4], par[5] = trial[4], trial[5]
+            seas0[:] = seas_t
+            return lik
+        size *= 0.5
+    return lik0
+
+
+@numba.njit(cache=True)
+def _gn(u, y, t0, c, m, err, trend, season, start, seas0, par, val):  # type: ignore[no-untyped-def]
+    """:func:`refine_states` at the parameters ``u``; re-centres ``start`` on the new initial
+    level and slope (their offsets in ``u`` become 0). Returns the new value."""
+    a, b, g, ph, l0, b0 = unpack(u, trend, season, start)
+    par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, l0, b0
+    new = refine_states(y, t0, c, m, err, trend, season, par, seas0, val)
+    start[0], start[1] = par[4], par[5]
+    u[n_free(trend, season) - (2 if trend > 0 else 1) :] = 0.0
+    return new
+
+
 @numba.njit(cache=True, parallel=True)
-def fit_panel(y, c, m, models, allowed, max_eval):  # type: ignore[no-untyped-def]
+def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-untyped-def]
     """Fit every allowed model (rows of ``models``: error, trend, season) of every series
     on ``y[:, :c]``.
 
-    ``max_eval`` likelihood evaluations per free parameter. Returns ``par (n, K, 6)``,
+    Per model: a Gauss-Newton step on the initial states at the starting parameters, a
+    simplex of ``max_eval`` likelihood evaluations per free parameter, then up to
+    ``rounds`` of (Gauss-Newton step, short simplex) while they improve, and a last
+    Gauss-Newton step. Returns ``par (n, K, 6)``,
     ``seas0 (n, K, m)`` initial seasonal states, ``lik (n, K)`` (``inf`` where not
     fitted) and ``sse (n, K)``.
     """
@@ -358,21 +525,21 @@ def fit_panel(y, c, m, models, allowed, max_eval):  # type: ignore[no-untyped-de
                 seas0 = np.ones(m) if err == 1 else np.zeros(m)
             lv, sl = init_level(x, t0, m, trend, season, seas0)
             start[0], start[1], start[2] = lv, sl, scale
-            u, val = nelder_mead(
-                u_start(trend, season),
-                row,
-                t0,
-                c,
-                m,
-                err,
-                trend,
-                season,
-                start,
-                seas0,
-                max_eval * n_free(trend, season),
-            )
+            u = u_start(trend, season)
+            budget = max_eval * n_free(trend, season)
+            val = _objective(u, row, t0, c, m, err, trend, season, start, seas0, par, seas, state)
+            if val < BAD:
+                val = _gn(u, row, t0, c, m, err, trend, season, start, seas0, par, val)
+            u, val = nelder_mead(u, row, t0, c, m, err, trend, season, start, seas0, budget, 0.5)
             if not val < BAD:
                 continue
+            for r in range(rounds + 1):
+                new = _gn(u, row, t0, c, m, err, trend, season, start, seas0, par, val)
+                if r == rounds or not new < val - FTOL * (1.0 + abs(val)):
+                    break
+                u, val = nelder_mead(
+                    u, row, t0, c, m, err, trend, season, start, seas0, budget // 2, 0.2
+                )
             a, b, g, ph, l0, b0 = unpack(u, trend, season, start)
             par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, l0, b0
             seas[:] = seas0
@@ -384,7 +551,7 @@ def fit_panel(y, c, m, models, allowed, max_eval):  # type: ignore[no-untyped-de
     return par_out, seas_out, lik_out, sse_out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def states_at(y, c, m, err, trend, season, par, seas0):  # type: ignore[no-untyped-def]
     """Final ``(level, slope)`` ``(n, 2)`` and seasonal states ``(n, m)`` after running each
     series' chosen model (codes ``err/trend/season (n,)``) over ``y[:, :c]``, and whether
@@ -393,7 +560,7 @@ def states_at(y, c, m, err, trend, season, par, seas0):  # type: ignore[no-untyp
     lvl = np.zeros((n, 2))
     ok = np.zeros(n, dtype=np.bool_)
     seas = seas0.copy()
-    for i in numba.prange(n):
+    for i in range(n):
         row = y[i]
         t0 = 0
         while t0 < c and np.isnan(row[t0]):
