@@ -13,7 +13,7 @@ from ._common import epilog, folder_option, info
 def fixtures(
     out: Path = folder_option(..., "--out", "-o", help="Folder to write the tables into."),
     skus: int = typer.Option(
-        80, "--skus", min=4, max=1_000_000, help="Number of SKUs (about 5% are new)."
+        80, "--skus", min=2, max=1_000_000, help="Number of SKUs (about 5% are new)."
     ),
     days: int = typer.Option(730, "--days", min=28, max=3_660, help="Days of sales history."),
     orders: int = typer.Option(

@@ -263,7 +263,8 @@ def items_frame(spec: FixtureSpec, rng: np.random.Generator) -> pl.DataFrame:
     case_pack = rng.choice(np.array([1, 4, 6, 12, 24]), n)
     moq = np.where(rng.random(n) < 0.4, case_pack * rng.integers(2, 10, n), 0)
     volume = np.array([0.6, 1.2, 0.8, 0.15, 0.3, 0.08])[cat_idx] * rng.lognormal(0, 0.3, n)
-    n_new = max(2, round(0.05 * n))
+    # at least one sku keeps a history, so that a tiny set still has sales
+    n_new = min(max(2, round(0.05 * n)), n - 1)
     launch: list[dt.date | None] = [None] * (n - n_new)
     launch += [spec.end + dt.timedelta(days=int(d)) for d in rng.integers(-3, 10, n_new)]
     return pl.DataFrame(
@@ -476,7 +477,7 @@ def orders_frame(
         .sort("sku")
     )
     weights = pop["w"].to_numpy() / pop["w"].sum()
-    n_lines = np.minimum(rng.geometric(0.6, spec.orders), 4)
+    n_lines = np.minimum(rng.geometric(0.6, spec.orders), min(4, pop.height))
     region_p = np.array([r[3] for r in REGIONS])
     dest = rng.choice(len(REGIONS), spec.orders, p=region_p / region_p.sum())
     day = dt.datetime.combine(spec.end + dt.timedelta(days=1), dt.time())

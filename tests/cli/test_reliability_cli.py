@@ -603,3 +603,16 @@ def test_missing_argument_in_a_real_process() -> None:
         "scot: error: route last-mile: missing argument STOPS (Stops to deliver (Parquet), "
         "or - ); add it (see 'scot route last-mile --help')\n"
     )
+
+
+@pytest.mark.parametrize("skus", ["2", "3"])
+def test_smallest_fixture_sets_are_valid(skus: str, tmp_path: Path) -> None:
+    """--skus accepts 2; two or three skus made an empty sales table or too few skus for
+    an order's lines (exit 1)."""
+    out = tmp_path / "f"
+    result = runner.invoke(app, ["fixtures", "--out", str(out), "--skus", skus, "--days", "28"])
+    assert result.exit_code == 0, result.stderr
+    for table in ("sales", "orders", "items"):
+        check = runner.invoke(app, ["check", table, str(out / f"{table}.parquet")])
+        assert check.exit_code == 0, check.stderr
+    assert pl.read_parquet(out / "sales.parquet").height > 0
