@@ -107,6 +107,7 @@ def output_option(*decls: str, help: str, stdout: bool = False) -> Any:
             check_output(path, option=param.opts[0] if param.opts else "-o", stdout=stdout)
         return value
 
+    check.scot_output = True  # type: ignore[attr-defined]  # found by the entry point's guard
     return typer.Option(None, *decls, help=help, callback=check)
 
 

@@ -10,6 +10,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -161,8 +162,9 @@ MAX_SEED = 2**32 - 1
 
 
 def _guard_numbers(command: Any) -> None:
-    """Refuse NaN and infinite values of every numeric option, and a ``--seed`` outside
-    0..MAX_SEED, before the command runs.
+    """Check what every command shares before it runs: NaN and infinite values of every
+    numeric option, a ``--seed`` outside 0..MAX_SEED, and an output file that is one of the
+    run's input files or another output of it.
 
     Ranges are declared on each option (``min=``/``max=``) or checked first thing in the
     command; the parser lets ``nan`` and ``inf`` through a float option, and no option of
@@ -172,6 +174,7 @@ def _guard_numbers(command: Any) -> None:
     if callback is None or getattr(callback, "_scot_guarded", False):
         return
     flags = {p.name: max(p.opts, key=len) if p.opts else str(p.name) for p in command.params}
+    outputs = [p.name for p in command.params if getattr(p.callback, "scot_output", False)]
 
     @functools.wraps(callback)
     def guarded(**kwargs: Any) -> Any:
@@ -181,10 +184,61 @@ def _guard_numbers(command: Any) -> None:
                 raise UsageError(f"{flag}: expected a finite number, got {value}")
             if name == "seed" and isinstance(value, int) and not 0 <= value <= MAX_SEED:
                 raise UsageError(f"{flag}: expected an integer from 0 to {MAX_SEED}, got {value}")
+        _check_distinct_files(kwargs, outputs, flags)
         return callback(**kwargs)
 
     guarded._scot_guarded = True  # type: ignore[attr-defined]
     command.callback = guarded
+
+
+def _check_distinct_files(
+    kwargs: dict[str, Any], outputs: list[str], flags: dict[str, str]
+) -> None:
+    """An output may not be one of the run's input files (it would be overwritten) nor
+    another of its outputs (one would overwrite the other)."""
+    written: list[tuple[str, Path]] = []
+    for name in outputs:
+        value = kwargs.get(name)
+        if value is None or str(value) == "-":
+            continue
+        out = Path(str(value))
+        for other, earlier in written:
+            if _same_path(out, earlier):
+                raise UsageError(
+                    f"{flags[name]} {value}: also given to {flags[other]}; write each output "
+                    "to its own file"
+                )
+        written.append((name, out))
+        if not out.exists():
+            continue
+        for name_in, given in kwargs.items():
+            if name_in in outputs:
+                continue
+            for path in _paths(given):
+                if path.exists() and _same_path(path, out):
+                    raise UsageError(
+                        f"{flags[name]} {value}: is an input of this run "
+                        f"({flags.get(name_in, name_in)}); write the output elsewhere"
+                    )
+
+
+def _paths(value: Any) -> list[Path]:
+    """The file paths an option value names (``ROLE=PATH`` items give their path)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    found = []
+    for item in items:
+        if isinstance(item, Path):
+            found.append(item)
+        elif isinstance(item, str) and item not in ("", "-"):
+            found.append(Path(item.partition("=")[2] or item) if "=" in item else Path(item))
+    return found
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 def _stdout_identity() -> tuple[int, int] | None:

@@ -616,3 +616,28 @@ def test_smallest_fixture_sets_are_valid(skus: str, tmp_path: Path) -> None:
         check = runner.invoke(app, ["check", table, str(out / f"{table}.parquet")])
         assert check.exit_code == 0, check.stderr
     assert pl.read_parquet(out / "sales.parquet").height > 0
+
+
+def test_output_over_an_input_is_refused_before_any_work(small_dir: Path, tmp_path: Path) -> None:
+    sales = tmp_path / "sales.parquet"
+    sales.write_bytes((small_dir / "sales.parquet").read_bytes())
+    before = sales.read_bytes()
+    args = ["plan-buy", str(sales), "--items", MISSING, "--inventory", MISSING, "-o", str(sales)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: --output {sales}: is an input of this run (forecast); write the "
+        "output elsewhere"
+    )
+    assert sales.read_bytes() == before
+
+
+def test_two_outputs_to_one_file_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "x.parquet"
+    args = ["plan-buy", MISSING, "--items", MISSING, "--inventory", MISSING]
+    result = runner.invoke(app, [*args, "-o", str(out), "--policy-out", str(out)])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: --policy-out {out}: also given to --output; write each output to its "
+        "own file"
+    )
