@@ -103,6 +103,17 @@ class ScotGroup(TyperGroup):
         except Exception as exc:
             if STATE.debug:
                 raise
+            from scot_cli.io import storage_failure
+
+            reason = storage_failure(exc)
+            if reason:
+                where = getattr(exc, "filename", None) or "output"
+                console().print(
+                    f"scot: error: {where}: cannot write ({reason}); free space or write elsewhere",
+                    markup=False,
+                    soft_wrap=True,
+                )
+                raise typer.Exit(EXIT_RUNTIME) from exc
             console().print(
                 f"scot: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
                 "the traceback)",

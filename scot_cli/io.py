@@ -12,6 +12,7 @@ import atexit
 import base64
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import io
 import json
@@ -30,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scot_cli import __version__
-from scot_cli.errors import InputDataError, UsageError
+from scot_cli.errors import InputDataError, ScotError, UsageError
 from scot_cli.schema import Table
 
 PROVENANCE_KEY = b"scot"
@@ -365,10 +366,16 @@ def atomic_write(path: Path, write: Any) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         forget_temp(tmp)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         forget_temp(tmp)
+        reason = storage_failure(exc)
+        if reason:
+            raise ScotError(
+                f"{path}: cannot write ({reason}); the previous file is unchanged; free space "
+                "or write elsewhere"
+            ) from exc
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -376,6 +383,22 @@ def atomic_write(path: Path, write: Any) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """What went wrong when ``exc`` is the storage refusing a write (disk or quota full, a
+    read-only file system, an I/O error), else None. pyarrow reports these without an errno,
+    by message only."""
+    if not isinstance(exc, OSError):
+        return None
+    if exc.errno in _STORAGE_ERRNOS:
+        return os.strerror(exc.errno)
+    text = str(exc)
+    known = (os.strerror(e) for e in _STORAGE_ERRNOS)
+    return next((m for m in known if m in text), None)
 
 
 def _umask() -> int:

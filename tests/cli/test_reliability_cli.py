@@ -25,6 +25,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import scot_cli.errors
 import scot_cli.io
 from conftest import run_scot, scot_exe
 from scot_cli.commands.main import app
@@ -640,4 +641,42 @@ def test_two_outputs_to_one_file_are_refused(tmp_path: Path) -> None:
     assert _one_error_line(result.stderr) == (
         f"scot: error: --policy-out {out}: also given to --output; write each output to its "
         "own file"
+    )
+
+
+def test_disk_full_during_a_write_is_one_line_and_keeps_the_previous_file(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out.parquet"
+    target.write_bytes(b"previous")
+
+    def full(f: Any) -> None:
+        f.write(b"PAR1 part")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(scot_cli.errors.ScotError) as info:
+        scot_cli.io.atomic_write(target, full)
+    assert info.value.exit_code == 1
+    assert info.value.message == (
+        f"{target}: cannot write (No space left on device); the previous file is unchanged; "
+        "free space or write elsewhere"
+    )
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_stdout_on_a_full_disk_is_one_line() -> None:
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [*scot_exe(), "sql", "select 1 as x", "-f", "parquet"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        "scot: error: output: cannot write (No space left on device); free space or write "
+        "elsewhere\n"
     )
