@@ -28,13 +28,20 @@ def sql(
     out: str = typer.Option(None, "-o", "--output", help="Write the result to this file."),
 ) -> None:
     """Run a DuckDB query over Parquet files."""
-    from scot_cli.io import check_output, sql_query, stdout_is_terminal, write_frame_as
+    from scot_cli.io import (
+        check_output,
+        refuse_query_overwrite,
+        sql_query,
+        stdout_is_terminal,
+        write_frame_as,
+    )
 
     chosen = fmt.value if fmt else ("table" if out is None and stdout_is_terminal() else "csv")
     if chosen == "table" and out is not None:
         chosen = "csv"
     to_file = out is not None and out != "-"
     check_output(out if to_file else None, option="-o", stdout=chosen == "parquet")
+    refuse_query_overwrite(query, out)
     df = sql_query(query)
     if chosen == "table":
         stdout_console().print(_rich(df, f"{df.height:,} rows"))

@@ -525,6 +525,29 @@ def write_text_file(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
+def refuse_query_overwrite(query: str, out: str | None) -> None:
+    """Refuse ``out`` when it is one of the files ``query`` reads (a quoted path or glob).
+
+    Raises
+    ------
+    UsageError
+        Naming the output and the quoted path that reads it.
+    """
+    import glob
+
+    if out is None or out == "-" or not Path(out).exists():
+        return
+    target = Path(out).resolve()
+    for quoted in re.findall(r"'((?:[^']|'')*)'", query):
+        text = quoted.replace("''", "'")
+        for name in glob.glob(text) if glob.has_magic(text) else [text]:
+            if Path(name).exists() and Path(name).resolve() == target:
+                raise UsageError(
+                    f"-o {out}: is an input of this run (the query reads '{text}'); write "
+                    "the output elsewhere"
+                )
+
+
 def sql_query(query: str) -> pl.DataFrame:
     """Run ``query`` in an in-memory DuckDB (which reads Parquet paths directly)."""
     import duckdb

@@ -680,3 +680,21 @@ def test_stdout_on_a_full_disk_is_one_line() -> None:
         "scot: error: output: cannot write (No space left on device); free space or write "
         "elsewhere\n"
     )
+
+
+@pytest.mark.parametrize("quoted", ["sales.parquet", "*.parquet"])
+def test_sql_output_over_a_file_the_query_reads_is_refused(
+    quoted: str, small_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sales = tmp_path / "sales.parquet"
+    sales.write_bytes((small_dir / "sales.parquet").read_bytes())
+    before = sales.read_bytes()
+    query = f"select * from '{quoted}' limit 5"
+    result = runner.invoke(app, ["sql", query, "-f", "parquet", "-o", "sales.parquet"])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: -o sales.parquet: is an input of this run (the query reads "
+        f"'{quoted}'); write the output elsewhere"
+    )
+    assert sales.read_bytes() == before
