@@ -57,6 +57,9 @@ MODELS = (
 EVALS_PER_PARAM = 60
 #: Rounds of (Gauss-Newton step on the initial states, short simplex) after the first.
 ROUNDS = 3
+#: Longest season with seasonal models (R ``forecast::ets``'s limit: ``m + 2`` initial
+#: states per model stop being estimable from a few seasons beyond it).
+MAX_SEASON = 24
 #: Fewest observations for any model; shorter series get the last value.
 MIN_OBS = 4
 
@@ -127,7 +130,8 @@ def _codes(models: Sequence[str]) -> IntArray:
 
 def n_params(trend: IntArray, season: IntArray, m: int) -> IntArray:
     """Estimated parameters as counted by R ``forecast::ets``: alpha and the initial level,
-    beta and the initial slope, phi, gamma and ``m - 1`` free initial seasonal states."""
+    beta and the initial slope, phi, gamma and ``m - 1`` free initial seasonal states
+    (the array form of :func:`scot_cli.forecast.ets_kernel.n_params`)."""
     out: IntArray = 2 + 2 * (trend > 0) + (trend == 2) + np.where(season > 0, m, 0)
     return out.astype(np.int64)
 
@@ -137,9 +141,9 @@ def _history(y: Array) -> tuple[IntArray, IntArray, NDArray[np.bool_], NDArray[n
     constant."""
     obs = ~np.isnan(y)
     nobs = obs.sum(axis=1)
-    first = np.where(obs.any(axis=1), obs.argmax(axis=1), y.shape[1])
-    lo = np.where(obs, y, np.inf).min(axis=1)
-    hi = np.where(obs, y, -np.inf).max(axis=1)
+    first = np.argmax(np.c_[obs, np.ones((y.shape[0], 1), dtype=bool)], axis=1)
+    lo = np.where(obs, y, np.inf).min(axis=1, initial=np.inf)
+    hi = np.where(obs, y, -np.inf).max(axis=1, initial=-np.inf)
     return nobs, y.shape[1] - first, lo > 0, (nobs > 0) & (lo == hi)
 
 
@@ -152,21 +156,22 @@ def _allowed(y: Array, m: int, codes: IntArray) -> tuple[NDArray[np.bool_], IntA
     ok &= ~constant[:, None]
     mult = (err == 1) | (season == 2)
     ok &= ~mult[None, :] | positive[:, None]
-    seasonal_ok = (m > 1) & (span >= 2 * m)
+    seasonal_ok = (1 < m <= MAX_SEASON) & (span >= 2 * m)
     ok &= (season == 0)[None, :] | seasonal_ok[:, None]
     return ok, nobs
 
 
 def _last(y: Array) -> Array:
-    obs = ~np.isnan(y)
-    idx = np.where(obs, np.arange(y.shape[1]), -1).max(axis=1)
-    return np.where(idx >= 0, y[np.arange(y.shape[0]), np.maximum(idx, 0)], 0.0)
+    """Last observed value of each row (0 for a row with none)."""
+    z = np.c_[np.zeros((y.shape[0], 1)), y]
+    idx = np.where(~np.isnan(z), np.arange(z.shape[1]), 0).max(axis=1)
+    out: Array = z[np.arange(z.shape[0]), idx]
+    return out
 
 
 def _first(y: Array) -> Array:
-    obs = ~np.isnan(y)
-    idx = np.where(obs.any(axis=1), obs.argmax(axis=1), 0)
-    return np.nan_to_num(y[np.arange(y.shape[0]), idx])
+    """First observed value of each row (0 for a row with none)."""
+    return _last(y[:, ::-1])
 
 
 def _naive_sigma2(y: Array) -> Array:
@@ -191,7 +196,8 @@ def ets_fit(
     y
         ``(n, T)`` history, ``NaN`` = unobserved (skipped: states move by their forecast).
     season
-        Season length ``m``; ``<= 1`` allows non-seasonal models only.
+        Season length ``m``; ``<= 1`` or above :data:`MAX_SEASON` allows non-seasonal
+        models only, as does a history shorter than two seasons.
     models
         Candidate codes (default :data:`MODELS`), e.g. ``["A,A,N"]`` to force one model.
     max_evals
@@ -212,22 +218,14 @@ def ets_fit(
     codes = _codes(MODELS if models is None else models)
     allowed, nobs = _allowed(y, m, codes)
     evals = max_evals or EVALS_PER_PARAM
-    par, seas0, lik, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
-    k = n_params(codes[:, 1], codes[:, 2], m)[None, :] + 1
-    nn = nobs[:, None].astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        aicc = lik + 2 * k + 2 * k * (k + 1) / (nn - k - 1)
-    aicc = np.where(np.isfinite(aicc) & allowed, aicc, np.inf)
-    best = np.argmin(aicc, axis=1)
-    rows = np.arange(y.shape[0])
-    fallback = ~np.isfinite(aicc[rows, best])
-    chosen = np.where(fallback[:, None], 0, codes[best])
-    p = par[rows, best]
+    best, p, s0, aicc, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
+    fallback = best < 0
+    chosen = np.where(fallback[:, None], 0, codes[np.maximum(best, 0)])
     p = np.where(fallback[:, None], np.array([kern.UPPER, 0.0, 0.0, 1.0, 0.0, 0.0])[None, :], p)
     p[:, 4] = np.where(fallback, _first(y), p[:, 4])
-    s0 = np.where(fallback[:, None], 0.0, seas0[rows, best])
+    s0 = np.where(fallback[:, None], 0.0, s0)
     dof = nobs - n_params(chosen[:, 1], chosen[:, 2], m)
-    sig = np.where(fallback, _naive_sigma2(y), sse[rows, best] / np.maximum(dof, 1))
+    sig = np.where(fallback, _naive_sigma2(y), sse / np.maximum(dof, 1))
     names = np.asarray([",".join(v) for v in _names(chosen)], dtype=np.str_)
     fit = EtsFit(
         model=names,
@@ -241,7 +239,7 @@ def ets_fit(
         slope=p[:, 5].copy(),
         seasonal=s0.copy(),
         sigma2=np.where(np.isfinite(sig), sig, 0.0),
-        aicc=aicc[rows, best],
+        aicc=aicc,
         nobs=nobs.astype(np.int64),
         fallback=fallback,
         m=m,

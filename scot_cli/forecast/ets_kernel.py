@@ -69,6 +69,13 @@ def unpack(u, trend, season, start):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
+def n_params(trend, season, m):  # type: ignore[no-untyped-def]
+    """Estimated parameters as counted by R ``forecast::ets``: alpha and the initial level,
+    beta and the initial slope, phi, gamma and ``m - 1`` free initial seasonal states."""
+    return 2 + (2 if trend > 0 else 0) + (1 if trend == 2 else 0) + (m if season > 0 else 0)
+
+
+@numba.njit(cache=True)
 def n_free(trend, season):  # type: ignore[no-untyped-def]
     """Number of free (optimised) parameters."""
     return 2 + (2 if trend > 0 else 0) + (1 if season > 0 else 0) + (1 if trend == 2 else 0)
@@ -483,16 +490,20 @@ def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-un
     Per model: a Gauss-Newton step on the initial states at the starting parameters, a
     simplex of ``max_eval`` likelihood evaluations per free parameter, then up to
     ``rounds`` of (Gauss-Newton step, short simplex) while they improve, and a last
-    Gauss-Newton step. Returns ``par (n, K, 6)``,
-    ``seas0 (n, K, m)`` initial seasonal states, ``lik (n, K)`` (``inf`` where not
-    fitted) and ``sse (n, K)``.
+    Gauss-Newton step. Each series keeps its least-AICc model (``k`` = :func:`n_params`
+    + 1 for the variance; ``nobs`` observations, ``nobs >= k + 2`` where allowed):
+    ``AICc = lik + 2k + 2k(k + 1) / (nobs - k - 1)`` (Hyndman et al. 2008, sec. 7.1).
+
+    Returns ``best (n,)`` model row (-1 where none fitted), ``par (n, 6)``, ``seas0 (n, m)``
+    initial seasonal states, ``aicc (n,)`` and ``sse (n,)``.
     """
     n = y.shape[0]
     big_k = models.shape[0]
-    par_out = np.zeros((n, big_k, 6))
-    seas_out = np.zeros((n, big_k, m))
-    lik_out = np.full((n, big_k), np.inf)
-    sse_out = np.full((n, big_k), np.inf)
+    best_out = np.full(n, -1, dtype=np.int64)
+    par_out = np.zeros((n, 6))
+    seas_out = np.zeros((n, m))
+    aicc_out = np.full(n, np.inf)
+    sse_out = np.full(n, np.inf)
     for i in numba.prange(n):
         row = y[i]
         t0 = 0
@@ -543,12 +554,18 @@ def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-un
             a, b, g, ph, l0, b0 = unpack(u, trend, season, start)
             par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, l0, b0
             seas[:] = seas0
-            lik, sse, _ = run(row, t0, c, m, err, trend, season, par, seas, state)
-            par_out[i, k] = par
-            seas_out[i, k] = seas0
-            lik_out[i, k] = lik
-            sse_out[i, k] = sse
-    return par_out, seas_out, lik_out, sse_out
+            lik, sse, nobs = run(row, t0, c, m, err, trend, season, par, seas, state)
+            if not lik < BAD:
+                continue
+            npar = n_params(trend, season, m) + 1
+            aicc = lik + 2.0 * npar + 2.0 * npar * (npar + 1) / (nobs - npar - 1)
+            if aicc < aicc_out[i]:
+                best_out[i] = k
+                par_out[i] = par
+                seas_out[i] = seas0
+                aicc_out[i] = aicc
+                sse_out[i] = sse
+    return best_out, par_out, seas_out, aicc_out, sse_out
 
 
 @numba.njit(cache=True)

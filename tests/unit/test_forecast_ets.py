@@ -230,3 +230,27 @@ def test_same_model_and_close_forecasts_as_statsforecast_air_passengers() -> Non
     ours = point_forecast(ets_fit(AIR[None, :], season=12, models=["M,A,M"]), 12)[0]
     theirs = sfm.AutoETS(season_length=12, model="MAM").fit(AIR).predict(12)["mean"]
     np.testing.assert_allclose(ours, theirs, rtol=0.05)
+
+
+def test_odd_panels_give_finite_deterministic_forecasts() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.lognormal(3, 1, (30, 60)) * rng.choice([1e-6, 1.0, 1e6], (30, 1))
+    y[rng.random(y.shape) < 0.2] = np.nan
+    y[:5] = np.where(rng.random((5, 60)) < 0.5, 0.0, y[:5])  # zeros: additive models only
+    y[5:8] -= np.nanmedian(y[5:8], axis=1, keepdims=True)  # negative values
+    y[8, :55] = np.nan  # launched late
+    cuts = [0, 20, 40, 60]
+    a, fit = ets_forecast_fit(y, horizon=13, season=12, cutoffs=cuts)
+    b = ets(y, horizon=13, season=12, cutoffs=cuts)
+    assert np.isfinite(a).all() and np.isfinite(ets_variance(fit, 13)).all()
+    np.testing.assert_array_equal(a, b)
+    assert not any(name.startswith("M") for name in fit.model[:8])
+
+
+def test_no_history_and_long_seasons() -> None:
+    out, fit = ets_forecast_fit(np.zeros((2, 0)), horizon=3, season=4, cutoffs=[0])
+    np.testing.assert_array_equal(out, 0.0)
+    assert fit.fallback.all()
+    t = np.arange(300)
+    y = (50 + 10 * np.sin(2 * np.pi * t / 52))[None, :]
+    assert ets_fit(y, season=52).model[0].endswith(",N")  # m > 24: R's limit
