@@ -96,6 +96,7 @@ def validate(table: Table, df: pl.DataFrame, *, source: str, trusted: bool = Fal
         _check_keys(table, df, source)
     _check_values(table, df, source)
     if not trusted:
+        _check_dates(table, df, source)
         for column in table.spans:
             check_span(df, column, keys=table.keys, source=source)
         for start, end in table.intervals:
@@ -255,10 +256,31 @@ def check_network(
 #: Most days the dates of one table may spread over (100 years): wider is a date typo
 #: (9999-12-31, 2999 for 2029), and every dense date axis is at most this long.
 MAX_SPAN_DAYS = 36_525
+#: Dates accepted in any input: far past or future dates are typos (9999-12-31 as "never"),
+#: and date arithmetic on them overflows.
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 #: Most days one event may last (start to end, inclusive).
 MAX_EVENT_DAYS = 366
 #: Most cells one dense grid (dates x nodes x skus ...) may hold: 2^28, 2 GiB of float64.
 MAX_GRID_CELLS = 1 << 28
+
+
+def _check_dates(table: Table, df: pl.DataFrame, source: str) -> None:
+    cols = [c.name for c in table.columns if c.dtype in ("date", "datetime") and c.name in df]
+    if not cols or df.height == 0:
+        return
+    day = {c: pl.col(c).cast(pl.Date) for c in cols}
+    outside = {c: (day[c] < DATE_MIN) | (day[c] > DATE_MAX) for c in cols}
+    found = df.select(outside[c].fill_null(False).any().alias(c) for c in cols).row(0)
+    for name, failed in zip(cols, found, strict=True):
+        if failed:
+            row = df.filter(outside[name].fill_null(False)).row(0, named=True)
+            keys = [k for k in table.keys if k in df.columns and k != name]
+            where = f" {_fmt_key(row, keys)}" if keys else ""
+            raise InputDataError(
+                f"{source}: column {name}{where}: {row[name]} is outside the accepted dates "
+                f"{DATE_MIN} .. {DATE_MAX}; fix the date"
+            )
 
 
 def check_span(
