@@ -98,22 +98,6 @@ def _launch(z: Array) -> NDArray[np.int64]:
     return out
 
 
-def _line(z: Array, launch: NDArray[np.int64]) -> tuple[Array, Array]:
-    """Intercept ``A`` and slope ``B`` ``(n,)`` of the least-squares line through the
-    observed values against ``t`` (1 at launch); ``B = 0`` with fewer than two points."""
-    obs = ~np.isnan(z)
-    t = np.arange(z.shape[1])[None, :] - launch[:, None] + 1.0
-    w = np.where(obs, 1.0, 0.0)
-    zf = np.where(obs, z, 0.0)
-    sw, st, stt = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
-    sy, sty = zf.sum(axis=1), (zf * t).sum(axis=1)
-    den = sw * stt - st * st
-    ok = den > 1e-9 * np.maximum(sw * stt, 1e-300)
-    b = np.where(ok, (sw * sty - st * sy) / np.where(ok, den, 1.0), 0.0)
-    a = np.where(sw > 0, (sy - b * st) / np.maximum(sw, 1e-300), 0.0)
-    return a, b
-
-
 def _pass(z: Array, launch: NDArray[np.int64], alpha: Array) -> dict[str, Array]:
     """One run over time for every series and every candidate ``alpha`` (``(n, J)``).
 
@@ -122,7 +106,8 @@ def _pass(z: Array, launch: NDArray[np.int64], alpha: Array) -> dict[str, Array]
     SES of the time index started at 0, so ``v_t = (1 - (1-alpha)^t) / alpha`` without
     gaps), the one-step error is ``r - l_0 p - c (A p + B v)`` (static) or
     ``r - l_0 p - c g`` with ``g = A_{t-1} p + B_{t-1} v`` (dynamic). Returns the sums of
-    products of ``r, p, v, g`` over the fitted periods and the end states ``L, P, Q``.
+    products of ``r, p, v, g`` over the fitted periods, the end states ``L, P, Q`` and the
+    line ``A, B`` through the whole history (``a_end, b_end``).
     Compiled (:mod:`scot_cli.forecast.theta_kernel`): the array form of this recursion
     spends most of its time in numpy's per-call overhead on a few hundred series.
     """
@@ -188,10 +173,10 @@ def _search(z: Array, launch: NDArray[np.int64], count: Array) -> tuple[Array, A
     :data:`REFINE_ROUNDS` rounds of :data:`REFINE_POINTS` points around each model's best.
     """
     n = z.shape[0]
-    a_end, b_end = (x[:, None] for x in _line(z, launch))
     cnt = count[:, None]
     grid = np.asarray(ALPHA_GRID)
     s = _pass(z, launch, np.broadcast_to(grid, (n, grid.size)))
+    a_end, b_end = s["a_end"][:, :1], s["b_end"][:, :1]
     l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=True)
     best = np.argmin(sse, axis=2)
     alpha = grid[best]
@@ -221,8 +206,8 @@ def _forecast(z: Array, alpha: Array, l0: Array, c: Array, horizon: int) -> Arra
     (Fiorucci et al. 2016, eq. for the forecast function; gaps handled as in :func:`_pass`).
     """
     launch = _launch(z)
-    a_end, b_end = _line(z, launch)
     end = _pass(z, launch, alpha[:, None])
+    a_end, b_end = end["a_end"][:, 0], end["b_end"][:, 0]
     level = end["level"][:, 0] + l0 * end["weight"][:, 0]
     v_next = z.shape[1] - launch + 1.0 - end["qsum"][:, 0]
     h = np.arange(horizon)[None, :]

@@ -19,7 +19,10 @@ import numba
 import numpy as np
 
 #: Order of the sums in the output's last axis.
-NAMES = ("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg", "level", "weight", "qsum")
+NAMES = (
+    *("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg"),
+    *("level", "weight", "qsum", "a_end", "b_end"),
+)
 
 
 @numba.njit(cache=True)
@@ -34,8 +37,9 @@ def line(sw, st, stt, sy, sty):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True)
 def sums(z, launch, alpha, burn_in):  # type: ignore[no-untyped-def]
-    """``(n, J, 12)`` sums and end states (:data:`NAMES`) for ``alpha (n, J)``; time ``t``
-    is 1 at column ``launch[i]``.
+    """``(n, J, 14)`` sums and end states (:data:`NAMES`) for ``alpha (n, J)``; time ``t``
+    is 1 at column ``launch[i]``. ``a_end, b_end`` (the same for every ``alpha``) are the
+    least-squares line through all observed periods.
 
     The candidates are the inner loop: their recursions are independent, so the compiler
     interleaves them instead of waiting on one level update after another.
@@ -83,5 +87,6 @@ def sums(z, launch, alpha, burn_in):  # type: ignore[no-untyped-def]
             stt += ti * ti
             sy += y
             sty += ti * y
+        acc[12], acc[13] = line(sw, st, stt, sy, sty)
         out[i] = acc.T
     return out
