@@ -48,6 +48,17 @@ def test_linear_trend_extrapolated_exactly() -> None:
     np.testing.assert_allclose(got, 3.0 + 2.0 * np.arange(30, 35), rtol=1e-6)
 
 
+def test_unobserved_periods_skipped_and_the_line_carried_over() -> None:
+    """Gaps (inside and at the end) leave the level unchanged while time goes on, so an
+    exact line with holes is still forecast on the line, from the last column on."""
+    line = 5.0 + 1.5 * np.arange(40, dtype=np.float64)
+    y = line.copy()
+    y[[7, 8, 9, 20, 37, 38, 39]] = np.nan
+    y = np.concatenate([np.full(6, np.nan), y])[None]
+    got = theta(y, horizon=4, season=1, cutoffs=[46])[0, 0]
+    np.testing.assert_allclose(got, 5.0 + 1.5 * np.arange(40, 44), rtol=1e-6)
+
+
 def test_constant_and_zero_series_recovered_exactly() -> None:
     y = np.stack([np.full(36, 7.5), np.zeros(36), np.full(36, 1e6)])
     got = theta(y, horizon=8, season=12, cutoffs=[12, 36])
