@@ -72,8 +72,10 @@ class ThetaFit:
         Index into :data:`MODELS` (-1: too short to fit, the mean of the history is used).
     alpha, theta
         Smoothing parameter and theta coefficient.
-    mse
-        In-sample mean squared one-step error of the seasonally adjusted series.
+    sigma2
+        Variance of the one-step errors of the seasonally adjusted series: their sum of
+        squares over the fitted errors less the fitted parameters (the spread of the
+        history for series too short to fit).
     mean
         ``(n, H)`` point forecasts, seasonal indices applied.
     indices
@@ -85,7 +87,7 @@ class ThetaFit:
     model: NDArray[np.int64]
     alpha: Array
     theta: Array
-    mse: Array
+    sigma2: Array
     mean: Array
     indices: Array
     variance: Array
@@ -254,7 +256,8 @@ def _fit_block(
     fc = np.where(short[:, None], mean_obs[:, None], fc) * scale[:, None]
     model = np.where(short, -1, choice).astype(np.int64)
     theta_val = 1.0 / np.maximum(1.0 - cc, 1.0 / THETA_MAX)
-    sig2 = mse[rows, choice] * scale**2
+    n_par = 2.0 + _FREE[choice]  # alpha and l_0, and theta where fitted
+    sig2 = sse[rows, choice] / np.maximum(fitted - n_par, 1.0) * scale**2
     sig2 = np.where((fitted < MIN_FREE) | ~np.isfinite(sig2), _spread(z) ** 2, sig2)
     return fc, al, theta_val, sig2, model
 
@@ -285,7 +288,7 @@ def fit(y: Array, *, horizon: int, season: int, models: Sequence[str] = MODELS) 
             model=np.full(n, -1),
             alpha=zero,
             theta=zero,
-            mse=zero,
+            sigma2=zero,
             mean=np.zeros((n, horizon)),
             indices=np.ones((n, max(season, 1))),
             variance=np.zeros((n, horizon)),
@@ -293,15 +296,15 @@ def fit(y: Array, *, horizon: int, season: int, models: Sequence[str] = MODELS) 
     indices = seasonality.seasonal_indices(y, season) if season > 1 else np.ones((n, 1))
     z = seasonality.deseasonalise(y, indices)
     parts = [_fit_block(z[i : i + BLOCK], horizon, allowed) for i in range(0, n, BLOCK)]
-    fc, al, th, mse, model = (np.concatenate([p[k] for p in parts]) for k in range(5))
+    fc, al, th, sig2, model = (np.concatenate([p[k] for p in parts]) for k in range(5))
     fc = np.nan_to_num(seasonality.reseasonalise(fc, indices, big_t), nan=0.0)
-    var = mse[:, None] * (1.0 + np.arange(horizon)[None, :] * al[:, None] ** 2)
+    var = sig2[:, None] * (1.0 + np.arange(horizon)[None, :] * al[:, None] ** 2)
     var = np.nan_to_num(seasonality.reseasonalise(var, indices**2, big_t), nan=0.0)
     return ThetaFit(
         model=model.astype(np.int64),
         alpha=al,
         theta=th,
-        mse=mse,
+        sigma2=sig2,
         mean=fc,
         indices=indices,
         variance=var,
@@ -334,8 +337,8 @@ def theta_variance(y: Array, *, horizon: int, season: int) -> Array:
 
     SES's ``sigma^2 (1 + (h - 1) alpha^2)`` (Hyndman et al. 2008, *Forecasting with
     Exponential Smoothing*, Table 6.1, ETS(A,N,N)); Theta is SES with a fixed drift
-    (Hyndman & Billah 2003), which adds no variance. ``sigma^2`` is the in-sample one-step
-    mean squared error of the seasonally adjusted series; the variance is scaled by the
-    square of each period's seasonal index.
+    (Hyndman & Billah 2003), which adds no variance. ``sigma^2`` is
+    :attr:`ThetaFit.sigma2`; the variance is scaled by the square of each period's
+    seasonal index.
     """
     return fit(y, horizon=horizon, season=season).variance

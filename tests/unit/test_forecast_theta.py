@@ -209,19 +209,20 @@ def _one_step_errors(x: np.ndarray, alpha: float, c: float, l0: float) -> np.nda
 
 
 def test_fit_error_is_the_one_step_error_of_the_fitted_model() -> None:
-    """The in-sample MSE behind the choice equals that of the model run period by period
-    with the fitted alpha and theta and the best initial level (the errors are linear in
-    it), the first three errors left out as in Fiorucci et al.'s code."""
+    """The error variance equals that of the model run period by period with the fitted
+    alpha and theta and the best initial level (the errors are linear in it), the first
+    three errors left out as in Fiorucci et al.'s code, over the errors less the three
+    fitted parameters (alpha, theta, l_0)."""
     y = np.stack([_trend_noise(30, seed=s) for s in range(4)])
     f = fit(y, horizon=1, season=1)
-    static = [i for i in range(4) if MODELS[f.model[i]] in ("STM", "OTM")]
+    static = [i for i in range(4) if MODELS[f.model[i]] == "OTM"]
     assert static
     for i in static:
         al, c = f.alpha[i], 1 - 1 / f.theta[i]
         e0 = _one_step_errors(y[i], al, c, 0.0)[3:]
         d = _one_step_errors(y[i], al, c, 1.0)[3:] - e0
         e = e0 - (e0 @ d) / (d @ d) * d
-        np.testing.assert_allclose(f.mse[i], (e @ e) / e.size, rtol=1e-8)
+        np.testing.assert_allclose(f.sigma2[i], (e @ e) / (e.size - 3), rtol=1e-8)
 
 
 @pytest.mark.slow
