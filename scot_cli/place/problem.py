@@ -16,6 +16,7 @@ import polars as pl
 from scot_cli.errors import InputDataError
 from scot_cli.network import fc_paths
 from scot_cli.schema import quantile_columns
+from scot_cli.validate import check_grid
 
 #: Quantile columns of the forecast (``p10``, ``p90``, ...).
 
@@ -220,6 +221,10 @@ def build_problem(
     fc_ix = {f: i for i, f in enumerate(fc_ids)}
     reg_ix = {r: i for i, r in enumerate(regions)}
     shape = (len(skus), len(fc_ids))
+    check_grid(
+        {"skus": len(skus), "FCs and regions": len(fc_ids) + len(regions)},
+        cause="forecast and inventory: the skus to place",
+    )
     mu = _dense(demand, "sku", "location", "mu", sku_ix, reg_ix, (len(skus), len(regions)))
     sd = _dense(demand, "sku", "location", "sd", sku_ix, reg_ix, (len(skus), len(regions)))
     current = _dense(_current(inventory, end), "sku", "node", "units", sku_ix, fc_ix, shape)

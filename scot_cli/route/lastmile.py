@@ -21,6 +21,7 @@ import polars as pl
 
 from scot_cli.errors import InfeasibleError
 from scot_cli.route.options import haversine_km
+from scot_cli.validate import check_grid
 
 ProgressFn = Callable[[int, int], None]
 #: Volume and time are scaled to integers for the solver.
@@ -140,6 +141,11 @@ def solve_vrp(
 def _matrices(
     depot: tuple[float, float], stops: pl.DataFrame, opt: LastMileOptions
 ) -> tuple[np.ndarray, np.ndarray]:
+    n = stops.height + 1
+    check_grid(
+        {"distance rows (stops and depot)": n, "columns": n},
+        cause=f"stops: station {stops['station'][0]!r} has {stops.height:,} stops",
+    )
     lat = np.concatenate([[depot[0]], stops["lat"].to_numpy()])
     lon = np.concatenate([[depot[1]], stops["lon"].to_numpy()])
     km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])

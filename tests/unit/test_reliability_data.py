@@ -328,3 +328,66 @@ def test_a_solver_failure_is_an_infeasible_exit_not_a_crash(
     monkeypatch.setattr(cvxpy.Problem, "solve", fail)
     with pytest.raises(InfeasibleError, match="solver highs found no solution"):
         _allocate([0.0, 5.0], budget=30.0)
+
+
+# --- row 3: the grid guard says which input made a grid large, before allocating ------------
+
+
+def test_check_grid_names_the_cause_and_the_axes() -> None:
+    from scot_cli.errors import InputDataError
+    from scot_cli.validate import MAX_GRID_CELLS, check_grid
+
+    check_grid({"series": 1 << 14, "periods": 1 << 14}, cause="sales")  # exactly the limit
+    with pytest.raises(InputDataError) as err:
+        check_grid({"series": 3, "periods": 10**300}, cause="sales: column date spans x .. y")
+    assert err.value.message == (
+        "sales: column date spans x .. y: that makes a grid of 3 series x 1e+300 periods = "
+        f"3e+300 cells, over the {MAX_GRID_CELLS:,} one run may hold; check the input for a "
+        "typo or split the run"
+    )
+
+
+def test_a_lane_taking_forever_is_refused_before_the_promise_grid() -> None:
+    """transit_days = 1e300 would size the delivery-day axis of the promise grid."""
+    from scot_cli.errors import InputDataError
+
+    lanes = _lanes().with_columns(pl.lit(1e300).alias("transit_days"))
+    with pytest.raises(InputDataError, match=r"^lanes: path FC\d>R1 takes 1e\+300 days"):
+        promise(
+            _orders([("O1", 1, "K0", 1.0, 0)]),
+            inventory=_inventory({("K0", "FC1"): 1.0}),
+            nodes=_nodes([None, None]),
+            lanes=lanes,
+        )
+
+
+def test_the_forecast_panel_is_sized_before_it_is_allocated(
+    monkeypatch: pytest.MonkeyPatch, small_tables: dict[str, pl.DataFrame]
+) -> None:
+    """With the limit lowered below the small set's panel, the forecast stops with the cause
+    (the dates the sales span) instead of allocating."""
+    from scot_cli import validate
+    from scot_cli.errors import InputDataError
+    from scot_cli.forecast.api import forecast
+
+    monkeypatch.setattr(validate, "MAX_GRID_CELLS", 1000)
+    with pytest.raises(InputDataError, match=r"^sales: column date spans 2026-07-04 \.\. "):
+        forecast(small_tables["sales"], horizon=7, model="naive")
+
+
+def test_event_cells_are_sized_before_they_are_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scot_cli import validate
+    from scot_cli.errors import InputDataError
+    from scot_cli.forecast.events import event_cells
+
+    keys = pl.DataFrame({"sku": ["A", "B"], "location": ["ALL", "ALL"]})
+    events = pl.DataFrame(
+        {"event": ["x"], "start": [dt.date(2026, 1, 1)], "end": [dt.date(2026, 12, 31)]}
+    )
+    cells = event_cells(keys, start=dt.date(2026, 1, 1), freq="D", events=events, categories=None)
+    assert cells.height == 2 * 365
+    monkeypatch.setattr(validate, "MAX_GRID_CELLS", 2 * 365 - 1)
+    with pytest.raises(InputDataError, match="that makes a grid of 730 event cells"):
+        event_cells(keys, start=dt.date(2026, 1, 1), freq="D", events=events, categories=None)
