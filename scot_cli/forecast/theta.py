@@ -12,7 +12,9 @@ to state space models") write it as a state space model with one-step forecast
 with ``A, B`` the intercept and slope of the least-squares line through the history: fixed
 at the whole sample's in the static models (STM: theta = 2; OTM: theta fitted), updated
 every period in the dynamic ones (DSTM, DOTM). Per series the model with the least
-in-sample one-step squared error is kept, as statsforecast's ``AutoTheta`` does.
+in-sample one-step squared error is kept, as statsforecast's ``AutoTheta`` does; STM and
+DSTM are nested in OTM and DOTM (theta = 2 is one of the thetas searched), so they are
+only fitted when asked for without their optimised form.
 
 Fitting. For a given ``alpha`` the level ``l_t`` is linear in ``l_0`` and ``mu_t`` is
 linear in ``(l_0, c)`` with ``c = 1 - 1/theta``, so the least-squares ``l_0`` and ``c``
@@ -149,29 +151,41 @@ def _take(x: Array, i: NDArray[np.intp]) -> Array:
 
 
 def _solve_models(
-    s: dict[str, Array], a: Array, b: Array, count: Array, shared: bool
+    s: dict[str, Array], a: Array, b: Array, count: Array, models: Sequence[int], shared: bool
 ) -> tuple[Array, Array, Array]:
-    """``l_0``, ``c`` and SSE ``(n, 4, J)`` of every model; ``shared``: the sums ``(n, J)``
-    serve all models, else they are ``(n, 4, J)`` and model ``m`` reads slice ``m``."""
+    """``l_0``, ``c`` and SSE ``(n, M, J)`` of the ``models`` (indices into :data:`MODELS`);
+    ``shared``: the sums ``(n, J)`` serve all of them, else they are ``(n, M, J)`` and the
+    ``i``-th model reads slice ``i``."""
     out = [
         _solve(
-            s if shared else {k: x[:, m] for k, x in s.items()},
+            s if shared else {k: x[:, i] for k, x in s.items()},
             a,
             b,
             bool(_STATIC[m]),
             bool(_FREE[m]),
             count,
         )
-        for m in range(len(MODELS))
+        for i, m in enumerate(models)
     ]
     l0, c, sse = (np.stack([o[i] for o in out], axis=1) for i in range(3))
     return l0, c, sse
 
 
-def _search(z: Array, launch: NDArray[np.int64], count: Array) -> tuple[Array, Array, Array, Array]:
-    """Per series and model (``(n, 4)``): best ``alpha``, ``l_0``, ``c`` and SSE.
+def contenders(models: Sequence[str]) -> list[int]:
+    """Indices into :data:`MODELS` of the ``models`` that can win on in-sample MSE: STM
+    and DSTM (theta = 2) are nested in OTM and DOTM (theta >= 1 fitted, the same alpha
+    bounds), so they are left out when their optimised form is allowed."""
+    nested = {"STM": "OTM", "DSTM": "DOTM"}
+    return [i for i, m in enumerate(MODELS) if m in models and nested.get(m) not in models]
 
-    The grid :data:`ALPHA_GRID` first (one pass serves all four models), then
+
+def _search(
+    z: Array, launch: NDArray[np.int64], count: Array, models: Sequence[int]
+) -> tuple[Array, Array, Array, Array]:
+    """Per series and model (``(n, M)``, ``models`` indices into :data:`MODELS`): best
+    ``alpha``, ``l_0``, ``c`` and SSE.
+
+    The grid :data:`ALPHA_GRID` first (one pass serves all models), then
     :data:`REFINE_ROUNDS` rounds of :data:`REFINE_POINTS` points around each model's best.
     """
     n = z.shape[0]
@@ -179,7 +193,7 @@ def _search(z: Array, launch: NDArray[np.int64], count: Array) -> tuple[Array, A
     grid = np.asarray(ALPHA_GRID)
     s = _pass(z, launch, np.broadcast_to(grid, (n, grid.size)))
     a_end, b_end = s["a_end"][:, :1], s["b_end"][:, :1]
-    l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=True)
+    l0, c, sse = _solve_models(s, a_end, b_end, cnt, models, shared=True)
     best = np.argmin(sse, axis=2)
     alpha = grid[best]
     b_l0, b_c, b_sse = _take(l0, best), _take(c, best), _take(sse, best)
@@ -187,10 +201,10 @@ def _search(z: Array, launch: NDArray[np.int64], count: Array) -> tuple[Array, A
     hi = grid[np.minimum(best + 1, grid.size - 1)]
     frac = np.arange(1, REFINE_POINTS + 1) / (REFINE_POINTS + 1)
     for _ in range(REFINE_ROUNDS):
-        cand = lo[..., None] + (hi - lo)[..., None] * frac  # (n, 4, k)
+        cand = lo[..., None] + (hi - lo)[..., None] * frac  # (n, M, k)
         s = _pass(z, launch, cand.reshape(n, -1))
         s = {k: x.reshape(cand.shape) for k, x in s.items()}
-        l0, c, sse = _solve_models(s, a_end, b_end, cnt, shared=False)
+        l0, c, sse = _solve_models(s, a_end, b_end, cnt, models, shared=False)
         i = np.argmin(sse, axis=2)
         better = _take(sse, i) < b_sse
         alpha = np.where(better, _take(cand, i), alpha)
@@ -232,7 +246,7 @@ def theta_fixed(
 
 
 def _fit_block(
-    z: Array, horizon: int, allowed: NDArray[np.bool_]
+    z: Array, horizon: int, models: Sequence[int]
 ) -> tuple[Array, Array, Array, Array, NDArray[np.int64]]:
     """Theta on a seasonally adjusted block ``z (n, T)``: forecasts ``(n, H)`` from its end,
     and per series the chosen model's alpha, theta, MSE and index."""
@@ -244,20 +258,19 @@ def _fit_block(
     scale = np.where(scale > 0, scale, 1.0)
     zs = z / scale[:, None]
     fitted = np.maximum(count_all - BURN_IN, 0).astype(np.float64)
-    alpha, l0, c, sse = _search(zs, _launch(zs), fitted)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mse = sse / np.maximum(fitted, 1)[:, None]
-    choice = np.argmin(np.where(allowed[None, :], mse, np.inf), axis=1)
+    alpha, l0, c, sse = _search(zs, _launch(zs), fitted, models)
+    pick = np.argmin(sse, axis=1)  # the same fitted errors for every model
     rows = np.arange(n)
-    al, cc = alpha[rows, choice], c[rows, choice]
-    fc = _forecast(zs, al, l0[rows, choice], cc, horizon)
+    al, cc = alpha[rows, pick], c[rows, pick]
+    fc = _forecast(zs, al, l0[rows, pick], cc, horizon)
+    choice = np.asarray(models)[pick]
     mean_obs = np.where(obs, zs, 0.0).sum(axis=1) / np.maximum(count_all, 1)
     short = fitted < 1
     fc = np.where(short[:, None], mean_obs[:, None], fc) * scale[:, None]
     model = np.where(short, -1, choice).astype(np.int64)
     theta_val = 1.0 / np.maximum(1.0 - cc, 1.0 / THETA_MAX)
     n_par = 2.0 + _FREE[choice]  # alpha and l_0, and theta where fitted
-    sig2 = sse[rows, choice] / np.maximum(fitted - n_par, 1.0) * scale**2
+    sig2 = sse[rows, pick] / np.maximum(fitted - n_par, 1.0) * scale**2
     sig2 = np.where((fitted < MIN_FREE) | ~np.isfinite(sig2), _spread(z) ** 2, sig2)
     return fc, al, theta_val, sig2, model
 
@@ -280,7 +293,7 @@ def fit(y: Array, *, horizon: int, season: int, models: Sequence[str] = MODELS) 
     unknown = set(models) - set(MODELS)
     if unknown or not models:
         raise ValueError(f"models must be a non-empty subset of {MODELS}, got {list(models)}")
-    allowed = np.isin(np.asarray(MODELS), list(models))
+    keep = contenders(models)
     n, big_t = y.shape
     if big_t == 0:
         zero = np.zeros(n)
@@ -295,7 +308,7 @@ def fit(y: Array, *, horizon: int, season: int, models: Sequence[str] = MODELS) 
         )
     indices = seasonality.seasonal_indices(y, season) if season > 1 else np.ones((n, 1))
     z = seasonality.deseasonalise(y, indices)
-    parts = [_fit_block(z[i : i + BLOCK], horizon, allowed) for i in range(0, n, BLOCK)]
+    parts = [_fit_block(z[i : i + BLOCK], horizon, keep) for i in range(0, n, BLOCK)]
     fc, al, th, sig2, model = (np.concatenate([p[k] for p in parts]) for k in range(5))
     fc = np.nan_to_num(seasonality.reseasonalise(fc, indices, big_t), nan=0.0)
     var = sig2[:, None] * (1.0 + np.arange(horizon)[None, :] * al[:, None] ** 2)
