@@ -249,7 +249,7 @@ def _fit_block(
     z: Array, horizon: int, models: Sequence[int]
 ) -> tuple[Array, Array, Array, Array, NDArray[np.int64]]:
     """Theta on a seasonally adjusted block ``z (n, T)``: forecasts ``(n, H)`` from its end,
-    and per series the chosen model's alpha, theta, MSE and index."""
+    and per series the chosen model's alpha, theta, error variance (``sigma2``) and index."""
     n = z.shape[0]
     obs = ~np.isnan(z)
     count_all = obs.sum(axis=1)
