@@ -46,6 +46,9 @@ class Column:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] | None = None
+    #: A regular expression every value must match whole, and its rule in words.
+    pattern: str | None = None
+    pattern_rule: str = ""
 
     def dtype_name(self) -> str:
         return self.dtype
@@ -256,7 +259,14 @@ LANES = Table(
         _c("truck_capacity", F, "volume one truck (or air container) carries", min=0),
         _c("cost_per_truck", F, "fixed cost per truck dispatched", min=0),
         _c("departure_hour", I, "hour of the day the scheduled departure leaves", min=0, max=23),
-        _c("weekdays", S, "seven 0/1 flags, Monday first: days the lane departs", required=False),
+        _c(
+            "weekdays",
+            S,
+            "seven 0/1 flags, Monday first: days the lane departs",
+            required=False,
+            pattern="|".join(f"[01]{{{i}}}1[01]{{{6 - i}}}" for i in range(7)),
+            pattern_rule="seven 0/1 flags with at least one 1",
+        ),
     ),
     keys=("origin", "destination", "mode"),
     defaults={"weekdays": "1111111"},
@@ -357,6 +367,8 @@ def _rule(c: Column) -> str:
         parts.append(f"<= {c.max:g}")
     if c.choices:
         parts.append(" / ".join(c.choices))
+    if c.pattern_rule:
+        parts.append(c.pattern_rule)
     return ", ".join(parts)
 
 

@@ -162,6 +162,11 @@ def _value_checks(table: Table, df: pl.DataFrame) -> list[tuple[str, pl.Expr, st
             )
         if col.dtype == "f64":
             checks.append((col.name, ~c.is_finite(), "(not a finite number)"))
+        if col.pattern is not None:
+            whole = f"^(?:{col.pattern})$"
+            checks.append(
+                (col.name, ~c.cast(pl.String).str.contains(whole), f"(not {col.pattern_rule})")
+            )
     return checks
 
 

@@ -463,3 +463,23 @@ def test_events_heavy_forecast_is_identical_across_runs_and_threads(
     assert frames[0].height >= 21 * sales.select("sku", "location").n_unique()
     for other in frames[1:]:
         assert other.equals(frames[0])
+
+
+# --- lane weekdays: route and promise read them alike, so their format is checked -----------
+
+
+@pytest.mark.parametrize("weekdays", ["1", "0000000", "11111110", "1x11111"])
+def test_lane_weekdays_must_be_seven_flags_with_a_departure(
+    small_dir: Path, tmp_path: Path, weekdays: str
+) -> None:
+    """'0000000' meant never in promise and every day in route; '1' raised IndexError."""
+    lanes = pl.read_parquet(small_dir / "lanes.parquet")
+    bad = _write(_first_row(lanes, "weekdays", weekdays), tmp_path, "lanes.parquet")
+    result = runner.invoke(app, ["check", "lanes", bad])
+    assert result.exit_code == 3
+    row = lanes.row(0, named=True)
+    assert _error(result) == (
+        f"scot: error: {bad}: column 'weekdays' has value {weekdays!r} (not seven 0/1 flags "
+        f"with at least one 1), first at origin={row['origin']!r}, "
+        f"destination={row['destination']!r}, mode={row['mode']!r}"
+    )
