@@ -745,6 +745,9 @@ def main() -> None:
     parser.add_argument("--ets-sample", type=int, default=1000)
     parser.add_argument("--only", default="", help="data sets by name prefix, comma-separated")
     parser.add_argument(
+        "--models", default="", help="only these statsforecast models (comma-separated)"
+    )
+    parser.add_argument(
         "--sf-only",
         action="store_true",
         help="only run the statsforecast models (kept for later runs on the same data)",
@@ -781,7 +784,7 @@ def main() -> None:
             freq=freq,
             season=season,
             scot_extra=extra,
-            models=models,
+            models=tuple(m for m in models if not args.models or m in args.models.split(",")),
             sample=args.ets_sample if big else None,
             save=None if args.sf_only else save,
             sf_only=args.sf_only,

@@ -37,11 +37,15 @@ Progress = Callable[[int, int], None] | None
 #: Default number of backtest origins used inside a forecast (selection and calibration).
 DEFAULT_WINDOWS = 4
 #: Models combined per series by ``auto``, by demand group.
-TOP_K = {"intermittent": 5, "smooth": 2}
+TOP_K = {"intermittent": 5, "smooth": 3}
 #: Scores behind a series' own quantile before it outweighs the quantile of all series.
 SHRINK = 40.0
 #: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
 STEP_SHRINK = 200.0
+#: Gauss-Newton rounds of the ETS fit inside ``auto`` and the engine (one instead of the
+#: fit's default three: the AICc and forecasts barely move and the fit takes half the time;
+#: measured on the development data in docs/benchmarks/forecast.md).
+ETS_ROUNDS = 1
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,43 @@ def run_model(
     return np.maximum(out, 0.0)
 
 
+def run_with_variance(
+    name: str, y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]
+) -> tuple[Array, Array | None]:
+    """:func:`run_model` and, for the models that have one (ETS's analytical variance,
+    Theta's SES variance), the ``(n, H)`` forecast variance at the last origin; None for
+    the others."""
+    if name == "ets":
+        out, var = _ets(y, horizon=horizon, season=season, cutoffs=cutoffs)
+    elif name == "theta":
+        from scot_cli.forecast.theta import fit
+
+        fits = [fit(y[:, :c], horizon=horizon, season=season) for c in cutoffs]
+        out, var = np.stack([f.mean for f in fits]), fits[-1].variance
+    else:
+        return run_model(name, y, horizon=horizon, season=season, cutoffs=cutoffs), None
+    if np.isnan(out).any():
+        fallback = model_fn("naive")(y, horizon=horizon, season=season, cutoffs=cutoffs)
+        out = np.where(np.isnan(out), fallback, out)
+    return np.maximum(out, 0.0), var
+
+
+def _ets(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> tuple[Array, Array]:
+    """ETS forecasts ``(len(cutoffs), n, H)`` and the variance at the last origin, fitted as
+    :func:`scot_cli.forecast.ets.ets` does (once on the history up to the first origin, run
+    forward to the others, once on the whole) with :data:`ETS_ROUNDS` rounds."""
+    from scot_cli.forecast import ets
+
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    cuts = sorted(set(cutoffs))
+    fits = {c: ets.ets_fit(y[:, :c], season=season, rounds=ETS_ROUNDS) for c in {cuts[0], cuts[-1]}}
+    out = np.empty((len(cutoffs), y.shape[0], horizon))
+    for i, c in enumerate(cutoffs):
+        fit = fits[c] if c in fits else ets.advance(fits[cuts[0]], y, c)
+        out[i] = ets.point_forecast(fit, horizon)
+    return out, ets.ets_variance(fits[cuts[-1]], horizon)
+
+
 def combination(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
     """Equal-weight mean of the ETS and Theta forecasts (see ``ets_theta`` in the registry).
 
@@ -225,42 +266,46 @@ def stepwise_conformal(
     actual: Array,
     quantiles: Sequence[float],
     common: Pooled | None = None,
+    sd: Array | None = None,
 ) -> tuple[Array, Pooled | None]:
-    """Quantiles ``(n, H, Q)`` that widen with the horizon, from scaled backtest errors.
+    """Quantiles ``(n, H, Q)`` that widen with the horizon, from standardised backtest errors.
 
-    A backtest error is divided by the series' root mean squared one-step change ``s`` (so
-    series of any size compare) and by the step's spread ``d_h``: the median absolute
-    scaled error at step ``h`` over all series and origins, made non-decreasing in ``h``
-    (an error cannot be expected to shrink further ahead). The standardised scores
-    ``z = (actual - forecast) / (s d_h)`` give per-step quantiles pooled over the series
-    (shrunk towards all steps' quantile by ``m / (m + STEP_SHRINK)`` for ``m`` scores) plus
-    a per-series shift (the series' own quantile over its scores minus the pooled one,
-    shrunk by ``k / (k + SHRINK)``). The forecast quantile is ``mean + s d_h z_q``.
-    Split-conformal (Vovk, Gammerman & Shafer 2005) with a normalised score, as in
-    Lei et al. (2018), *Distribution-free predictive inference for regression*, JASA
-    113(523), section 5.2; ``common`` replaces the pooled parts (a partitioned run pools
-    once, over a sample of the catalogue).
+    Each backtest error is divided by the forecast's standard deviation at its horizon
+    step: the model's own (``sd``, e.g. ETS's analytical variance) where given, else the
+    series' root mean squared one-step change times the step's spread ``d_h`` (the robust
+    standard deviation, 1.4826 times the median absolute scaled error, of step ``h`` over
+    all series and origins, made non-decreasing in ``h``). The scores' quantiles are taken
+    per step over all series, shrunk towards all steps' by ``m / (m + STEP_SHRINK)`` for
+    ``m`` scores, and centred on their median (the point forecast is the median: a
+    backtest's bias is not carried into the future). The forecast quantile is
+    ``mean + sd_h z_q``. Split-conformal (Vovk, Gammerman & Shafer 2005) with a normalised
+    score, as in Lei et al. (2018), *Distribution-free predictive inference for regression*,
+    JASA 113(523), section 5.2; ``common`` replaces the pooled parts (a partitioned run
+    pools once, over a sample of the catalogue).
     """
     n, horizon = mean.shape
     q = np.asarray(quantiles)
     if backtest.shape[0] == 0 or n == 0:
         return np.repeat(mean[:, :, None], q.size, 2), common
     s = np.sqrt(scale(y))
+    own = np.isfinite(sd) & (sd > 0) if sd is not None else np.zeros((n, horizon), dtype=bool)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices fall back below
-        err = (actual - backtest) / s[None, :, None]  # (K, n, H)
         if common is None or common.spread is None:
-            spread = np.nanmedian(np.abs(err), axis=(0, 1))
-            spread = np.nan_to_num(spread, nan=1.0)
-            spread = np.maximum.accumulate(np.where(spread > 0, spread, np.nan))
-            spread = np.nan_to_num(spread, nan=1.0)
+            err = (actual - backtest) / s[None, :, None]  # (K, n, H)
+            spread = 1.4826 * np.nanmedian(np.abs(err), axis=(0, 1))
+            spread = np.where(np.isfinite(spread) & (spread > 0), spread, np.nan)
+            spread = np.nan_to_num(np.fmax.accumulate(spread), nan=1.0)
+            del err
         else:
             spread = common.spread
-        z = err / spread[None, None, :]
+        width = np.where(own, sd if sd is not None else 1.0, s[:, None] * spread[None, :])
+        z = (actual - backtest) / width[None]
         if common is None or common.steps is None or common.overall is None:
             flat = z[~np.isnan(z)]
-            overall = np.quantile(flat, q) if flat.size else np.zeros(q.size)
+            overall = np.quantile(flat, q) - np.quantile(flat, 0.5) if flat.size else 0.0 * q
             per_step = np.nanquantile(z.reshape(-1, horizon), q, axis=0).T  # (H, Q)
+            per_step -= np.nanquantile(z.reshape(-1, horizon), 0.5, axis=0)[:, None]
             m = (~np.isnan(z)).sum(axis=(0, 1))[:, None]
             wm = m / (m + STEP_SHRINK)
             steps = np.where(
@@ -268,16 +313,8 @@ def stepwise_conformal(
             )
         else:
             overall, steps = common.overall, common.steps
-        pooled = np.moveaxis(z, 1, 0).reshape(n, -1)
-        own = np.nanquantile(pooled, q, axis=1).T  # (n, Q)
-    k = (~np.isnan(pooled)).sum(axis=1)[:, None]
-    w = k / (k + SHRINK)
-    shift = np.where(np.isnan(own), 0.0, w * (own - overall[None, :]))  # (n, Q)
-    zq = steps[None, :, :] + shift[:, None, :]  # (n, H, Q)
-    width = (s[:, None] * spread[None, :])[:, :, None]
-    out = np.sort(np.maximum(mean[:, :, None] + width * zq, 0.0), axis=2)
-    used = Pooled(spread=spread, steps=steps, overall=overall)
-    return out, used
+    out = np.sort(np.maximum(mean[:, :, None] + width[:, :, None] * steps[None], 0.0), axis=2)
+    return out, Pooled(spread=spread, steps=steps, overall=overall)
 
 
 def fit_models(
@@ -345,25 +382,34 @@ class Group:
     rows: NDArray[np.intp]
     models: list[str]
     season: int
+    full_season: int
+
+    def season_of(self, model: str) -> int:
+        """Season length for ``model``: the frequency's for models that decide seasonality
+        themselves, the group's otherwise."""
+        return self.full_season if MODELS[model].own_season else self.season
 
 
 def groups(y: Array, *, season: int, model: str) -> list[Group]:
     """Demand groups of the rows of ``y``: for ``auto``, intermittent and lumpy series with
     the intermittent candidates, and smooth and erratic series with the smooth candidates,
-    split by the per-series seasonality test (season length 1 where it fails); for one
-    model, all rows with it."""
+    split by the per-series seasonality test (season length 1 where it fails, except for
+    the models that decide seasonality themselves); for one model, all rows with it."""
     n = y.shape[0]
     if model != "auto":
-        return [Group("all", np.arange(n), [model], season)]
+        return [Group("all", np.arange(n), [model], season, season)]
     from scot_cli.forecast.seasonality import seasonal_test
 
     smooth = np.isin(demand_class(y), SMOOTH_CLASSES)
     seasonal = seasonal_test(y, season)
-    out = [Group("intermittent", np.flatnonzero(~smooth), candidates("intermittent"), season)]
+    rows = np.flatnonzero(~smooth)
+    out = [Group("intermittent", rows, candidates("intermittent"), season, season)]
     smooth_models = candidates("smooth")
-    out.append(Group("smooth", np.flatnonzero(smooth & seasonal), smooth_models, season))
+    rows = np.flatnonzero(smooth & seasonal)
+    out.append(Group("smooth", rows, smooth_models, season, season))
     if season > 1:
-        out.append(Group("smooth", np.flatnonzero(smooth & ~seasonal), smooth_models, 1))
+        rows = np.flatnonzero(smooth & ~seasonal)
+        out.append(Group("smooth", rows, smooth_models, 1, season))
     return [g for g in out if g.rows.size]
 
 
@@ -383,16 +429,25 @@ def _run_group(
     horizon: int,
     progress: Progress,
     extra: dict[str, object] | None,
-) -> tuple[Array, NDArray[np.str_]]:
-    """``(K+1, rows, H)`` combined forecasts of one group and the best model per row."""
+) -> tuple[Array, NDArray[np.str_], Array | None]:
+    """``(K+1, rows, H)`` combined forecasts of one group, the best model per row and the
+    forecast standard deviation ``(rows, H)`` where the group's models give variances (the
+    mean of their standard deviations; None when none does)."""
     sub = y[g.rows]
     names = _runs(g.models)
     combos = [m for m in g.models if MODELS[m].parts]
     every = [*cuts, y.shape[1]]
     stacked = np.empty((len(g.models), len(every), g.rows.size, horizon))
     runs: dict[str, Array] = {}
+    sds: list[Array] = []
     for i, name in enumerate(names):  # filled in place: no second copy of every forecast
-        fc = run_model(name, sub, horizon=horizon, season=g.season, cutoffs=every, extra=extra)
+        season = g.season_of(name)
+        if name == "global":
+            fc = run_model(name, sub, horizon=horizon, season=season, cutoffs=every, extra=extra)
+        else:
+            fc, var = run_with_variance(name, sub, horizon=horizon, season=season, cutoffs=every)
+            if var is not None:
+                sds.append(np.sqrt(np.maximum(var, 0.0)))
         if name in g.models:
             stacked[g.models.index(name)] = fc
         if any(name in MODELS[c].parts for c in combos):
@@ -402,7 +457,8 @@ def _run_group(
     for c in combos:
         stacked[g.models.index(c)] = np.mean([runs[p] for p in MODELS[c].parts], axis=0)
     del runs
-    return combine(sub, stacked, cuts, g.models, TOP_K.get(g.name, 5))
+    comb, best = combine(sub, stacked, cuts, g.models, TOP_K.get(g.name, 5))
+    return comb, best, np.mean(sds, axis=0) if sds else None
 
 
 def forecast_arrays(
@@ -439,6 +495,7 @@ def forecast_arrays(
     parts = groups(y, season=season, model=model)
     fc = np.empty((len(cuts) + 1, n, horizon))
     best = np.empty(n, dtype="<U40")
+    sd = np.full((n, horizon), np.nan)
     done = 0
     total = sum(len(_runs(g.models)) for g in parts)
     for g in parts:
@@ -448,12 +505,16 @@ def forecast_arrays(
             def step(i: int, of: int, done: int = done) -> None:
                 progress(done + i, total)
 
-        comb, pick = _run_group(y, g, cuts, horizon=horizon, progress=step, extra=extra)
+        comb, pick, dev = _run_group(y, g, cuts, horizon=horizon, progress=step, extra=extra)
         fc[:, g.rows], best[g.rows] = comb, pick
+        if dev is not None:
+            sd[g.rows] = dev
         done += len(_runs(g.models))
     label = np.char.add("auto:", best) if model == "auto" else best
     mean = fc[-1]
-    quant, used = quantile_forecast(y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common)
+    quant, used = quantile_forecast(
+        y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common, sd
+    )
     return Fit(mean=mean, quantiles=quant, model=label, common=used)
 
 
@@ -464,9 +525,11 @@ def quantile_forecast(
     actual: Array,
     quantiles: Sequence[float],
     common: Pooled | None = None,
+    sd: Array | None = None,
 ) -> tuple[Array, Pooled | None]:
     """Quantiles by demand class: ratio scores (:func:`conformal`) for intermittent and lumpy
-    series, step-wise scaled scores (:func:`stepwise_conformal`) for smooth and erratic."""
+    series, step-wise standardised scores (:func:`stepwise_conformal`, with the models'
+    standard deviations ``sd`` where finite) for smooth and erratic."""
     n = mean.shape[0]
     quant = np.empty((n, mean.shape[1], len(quantiles)))
     if backtest.shape[0] == 0:
@@ -485,7 +548,13 @@ def quantile_forecast(
     scaled = common
     if rows.size:
         quant[rows], scaled = stepwise_conformal(
-            y[rows], mean[rows], backtest[:, rows], actual[:, rows], quantiles, common
+            y[rows],
+            mean[rows],
+            backtest[:, rows],
+            actual[:, rows],
+            quantiles,
+            common,
+            sd[rows] if sd is not None else None,
         )
     return quant, Pooled(
         ratio=ratio,

@@ -20,14 +20,17 @@ _BOTH = ("intermittent", "smooth")
 class ModelSpec:
     """A forecasting model: what it is, where its function lives, its family (for reports),
     the demand groups among which ``auto`` may choose it (``smooth``: smooth and erratic
-    series; ``intermittent``: intermittent and lumpy ones; none: never chosen by ``auto``)
-    and, for a combination, the models it averages."""
+    series; ``intermittent``: intermittent and lumpy ones; none: never chosen by ``auto``),
+    for a combination the models it averages, and whether it decides itself whether a
+    series is seasonal (``own_season``: ETS by AICc, Theta by its test; ``auto`` gives the
+    others a season only where the series tests seasonal)."""
 
     description: str
     target: str
     family: str
     groups: tuple[str, ...] = _INT
     parts: tuple[str, ...] = ()
+    own_season: bool = False
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -45,12 +48,14 @@ MODELS: dict[str, ModelSpec] = {
         "scot_cli.forecast.ets:ets",
         "ets",
         _SMO,
+        own_season=True,
     ),
     "theta": ModelSpec(
         "optimised Theta method, seasonally adjusted when the series tests seasonal",
         "scot_cli.forecast.theta:theta",
         "theta",
         _SMO,
+        own_season=True,
     ),
     "ets_theta": ModelSpec(
         "mean of the ets and theta forecasts",
@@ -58,6 +63,7 @@ MODELS: dict[str, ModelSpec] = {
         "combination",
         _SMO,
         ("ets", "theta"),
+        own_season=True,
     ),
     "global": ModelSpec(
         "one model across all series: direct multi-horizon regression on "

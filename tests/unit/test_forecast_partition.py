@@ -28,12 +28,14 @@ def _run(tables: dict[str, pl.DataFrame], batch_size: int | None, **kw: object) 
 
 
 def _assert_same_rows(a: pl.DataFrame, b: pl.DataFrame) -> None:
-    """Same keys, labels and dates; numbers equal up to the order of floating-point sums."""
+    """Same keys, labels and dates; numbers equal up to the order of floating-point sums
+    (event lifts summed per partition differ in the last bits, and the ETS likelihood
+    search carries a difference of 1e-14 in the data to about 1e-9 in its forecasts)."""
     floats = [c for c, t in a.schema.items() if t == pl.Float64]
     assert a.columns == b.columns
     assert a.drop(floats).equals(b.drop(floats))
     for c in floats:
-        np.testing.assert_allclose(a[c].to_numpy(), b[c].to_numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(a[c].to_numpy(), b[c].to_numpy(), rtol=1e-8, atol=1e-8)
 
 
 @pytest.mark.parametrize("batch_size", [5, 23])
