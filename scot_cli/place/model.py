@@ -389,10 +389,18 @@ def solve_lp(
         opts = {"output_flag": False}
         if time_limit is not None:
             opts["time_limit"] = float(time_limit)
-    with native_stdout_silenced():
-        problem.solve(  # type: ignore[no-untyped-call]
-            solver=SOLVERS[solver][0], **opts
-        )
+    try:
+        with native_stdout_silenced():
+            problem.solve(  # type: ignore[no-untyped-call]
+                solver=SOLVERS[solver][0], **opts
+            )
+    except (cp.error.SolverError, ValueError) as exc:
+        # ValueError: cvxpy cannot unpack a solution the solver returned without one
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InfeasibleError(
+            f"placement LP: solver {solver} found no solution ({said}); look for extreme "
+            "costs, volumes or stock in the inputs, or try --solver clarabel"
+        ) from exc
     if progress is not None:
         progress(3, 3)
     if problem.status not in ("optimal", "optimal_inaccurate", "user_limit") or v.value is None:

@@ -224,7 +224,8 @@ def solve_model(
         with warnings.catch_warnings(), native_stdout_silenced():
             warnings.simplefilter("ignore")
             prob.solve(solver=cp.HIGHS, **opts)  # type: ignore[no-untyped-call]
-    except cp.error.SolverError:
+    except (cp.error.SolverError, ValueError):
+        # ValueError: cvxpy cannot unpack a solution HiGHS returned without one (status unknown)
         return None, math.inf, -math.inf, "solver_error"
     info = prob.solver_stats.extra_stats if prob.solver_stats else None
     value = float(prob.value) if prob.value is not None and np.isfinite(prob.value) else math.inf

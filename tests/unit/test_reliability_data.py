@@ -391,3 +391,39 @@ def test_event_cells_are_sized_before_they_are_built(
     monkeypatch.setattr(validate, "MAX_GRID_CELLS", 2 * 365 - 1)
     with pytest.raises(InputDataError, match="that makes a grid of 730 event cells"):
         event_cells(keys, start=dt.date(2026, 1, 1), freq="D", events=events, categories=None)
+
+
+def test_a_placement_solver_failure_is_an_infeasible_exit(
+    monkeypatch: pytest.MonkeyPatch, small_tables: dict[str, pl.DataFrame]
+) -> None:
+    """cvxpy raises ValueError ('Cannot unpack invalid solution') when HiGHS returns no
+    solution; place reports it as exit 4 with a hint instead of a crash."""
+    import cvxpy
+
+    from scot_cli.errors import InfeasibleError
+    from scot_cli.place import place
+
+    sales = small_tables["sales"]
+    last = sales["date"].max()
+    assert isinstance(last, dt.date)
+    forecast = (
+        sales.group_by("sku", "location")
+        .agg(pl.col("units").mean().fill_null(0.0).alias("mean"))
+        .join(pl.DataFrame({"h": list(range(1, 8))}), how="cross")
+        .with_columns((pl.lit(last) + pl.duration(days=pl.col("h"))).cast(pl.Date).alias("date"))
+        .drop("h")
+    )
+
+    def fail(self: object, *args: object, **kwargs: object) -> None:
+        raise ValueError("Cannot unpack invalid solution: Solution(status=UNKNOWN)")
+
+    monkeypatch.setattr(cvxpy.Problem, "solve", fail)
+    t = small_tables
+    with pytest.raises(InfeasibleError, match=r"^placement LP: solver highs found no solution"):
+        place(
+            forecast=forecast,
+            items=t["items"],
+            inventory=t["inventory"],
+            nodes=t["nodes"],
+            lanes=t["lanes"],
+        )
