@@ -610,7 +610,8 @@ def frame_mutation(draw: st.DrawFn, t: Table) -> Mutation:
         new = draw(st.sampled_from([col.name.upper(), f" {col.name}", f"{col.name}_x", "é"]))
         return Mutation(kind, col.name, new)
     if kind == "extra":
-        return Mutation(kind, draw(st.sampled_from(["extra", "🙂", "", "__index_level_0__"])))
+        names = ["extra", "🙂", "", "__index_level_0__", "p05", "p95", "p5", "P50"]
+        return Mutation(kind, draw(st.sampled_from(names)))
     if kind == "dtype":
         return Mutation(kind, col.name, draw(st.sampled_from(DTYPES)))
     where = draw(st.sampled_from(["all", "first", "row"]))
@@ -863,6 +864,8 @@ def expected_codes(spec: Spec, case: Case) -> frozenset[int]:
     if case.output in {"missing_folder", "folder", "same_as_input"}:
         return frozenset({2})
     m = case.mutation
+    if m is None and case.stdin and spec.family == "explain":
+        return frozenset({2})  # explain reads a run's provenance from its file
     if m is None:
         return frozenset({0})
     if m.kind in {"truncate", "empty_file", "garbage", "csv", "missing"}:
@@ -1393,7 +1396,7 @@ def report_markdown(
         c["cases"] += 1
         for f in set(o.failures):
             c[f] += 1
-        c[f"exit {o.code}"] += 1
+        c[f"code {o.code}"] += 1
     rows = [
         "| command | cases | exit 0 | exit 2 | exit 3 | exit 4 | failing cases | failures |",
         "|---|---|---|---|---|---|---|---|",
@@ -1403,8 +1406,8 @@ def report_markdown(
         kinds = ", ".join(f"{label} {c[key]}" for key, label in CATEGORIES if c.get(key))
         nfail = sum(1 for o in ran if o.case.spec == name and o.failures)
         rows.append(
-            f"| {name} | {c['cases']} | {c['exit 0']} | {c['exit 2']} | {c['exit 3']} | "
-            f"{c['exit 4']} | {nfail} | {kinds or '-'} |"
+            f"| {name} | {c['cases']} | {c['code 0']} | {c['code 2']} | {c['code 3']} | "
+            f"{c['code 4']} | {nfail} | {kinds or '-'} |"
         )
     times = sorted(o.seconds for o in ran)
     median = times[len(times) // 2] if times else 0.0
