@@ -101,6 +101,10 @@ class ScotGroup(TyperGroup):
             # The parser's own errors (bad option values, exit 2) and explicit exits.
             raise
         except Exception as exc:
+            signalled = _interruption(exc)
+            if signalled is not None:
+                # a signal handled inside a native call (numba, a solver) comes back wrapped
+                raise signalled from None
             if STATE.debug:
                 raise
             from scot_cli.io import storage_failure
@@ -121,6 +125,18 @@ class ScotGroup(TyperGroup):
                 soft_wrap=True,
             )
             raise typer.Exit(EXIT_RUNTIME) from exc
+
+
+def _interruption(exc: BaseException) -> Interrupted | None:
+    """The :class:`Interrupted` that ``exc`` was raised from, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, Interrupted):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def usage_line(exc: click_exc.ClickException) -> str:

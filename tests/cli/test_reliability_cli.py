@@ -698,3 +698,22 @@ def test_sql_output_over_a_file_the_query_reads_is_refused(
         f"'{quoted}'); write the output elsewhere"
     )
     assert sales.read_bytes() == before
+
+
+def test_signal_inside_a_native_call_still_ends_by_the_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A handler's exception raised inside a numba function comes back as SystemError
+    ("returned a result with an exception set"); it is a signal, not an internal error."""
+    from scot_cli.commands.main import Interrupted
+
+    def native(query: str) -> None:
+        try:
+            raise Interrupted(signal.SIGTERM)
+        except Interrupted as exc:
+            raise SystemError("fit_panel returned a result with an exception set") from exc
+
+    monkeypatch.setattr(scot_cli.io, "sql_query", native)
+    with pytest.raises(Interrupted) as info:
+        runner.invoke(app, ["sql", "select 1", "-f", "csv"])
+    assert info.value.signum == signal.SIGTERM
