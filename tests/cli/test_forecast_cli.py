@@ -218,3 +218,34 @@ def test_evaluate_with_too_short_history_exit_3(tmp_path: Path) -> None:
         "scot: error: sales: 10 periods of history cannot hold 3 fold(s) "
         "of 7 periods; lower --folds or --horizon\n"
     )
+
+
+def test_quarterly_forecast_and_series_ending_early(tmp_path: Path) -> None:
+    """Monthly rows summed into quarters; B's records stop two quarters early: a warning
+    with the count on the grid, B forecast from its own end with --align own-end."""
+    months = [dt.date(2022 + m // 12, m % 12 + 1, 1) for m in range(36)]
+    sales = pl.DataFrame(
+        {
+            "sku": ["A"] * 36 + ["B"] * 30,
+            "location": "ALL",
+            "date": months + months[:30],
+            "units": [10.0] * 36 + [4.0] * 30,
+        }
+    )
+    path, out = tmp_path / "sales.parquet", tmp_path / "fc.parquet"
+    sales.write_parquet(path)
+    grid = runner.invoke(
+        app, ["forecast", str(path), "-H", "2", "--freq", "Q", "-m", "naive", "-o", str(out)]
+    )
+    assert grid.exit_code == 0, grid.stderr
+    assert "1 of 2 series have no row in the last period" in grid.stderr
+    df = pl.read_parquet(out).filter(pl.col("sku") == "A")
+    assert df["date"].to_list() == [dt.date(2025, 1, 1), dt.date(2025, 4, 1)]
+    assert df["mean"].to_list() == [30.0, 30.0]
+    args = ["forecast", str(path), "-H", "1", "--freq", "Q", "-m", "naive"]
+    own = runner.invoke(app, [*args, "--align", "own-end", "-o", str(out)])
+    assert own.exit_code == 0, own.stderr
+    assert "no row in the last period" not in own.stderr
+    b = pl.read_parquet(out).filter(pl.col("sku") == "B")
+    assert b["date"].to_list() == [dt.date(2024, 7, 1)] and b["mean"].to_list() == [12.0]
+    assert read_metadata(str(out))["params"]["align"] == "own-end"
