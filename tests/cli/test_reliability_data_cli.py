@@ -46,6 +46,20 @@ def forecast_file(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return path
 
 
+def _promises(small_dir: Path) -> pl.DataFrame:
+    """The small set's orders, shipped on the order day and promised three days later."""
+    day = pl.col("order_time").dt.date()
+    return (
+        pl.read_parquet(small_dir / "orders.parquet")
+        .with_columns(
+            day.alias("ship_date"),
+            (day + pl.duration(days=3)).alias("promise_date"),
+            pl.lit("promised").alias("status"),
+        )
+        .drop("order_time")
+    )
+
+
 def _write(df: pl.DataFrame, folder: Path, name: str) -> str:
     path = folder / name
     df.write_parquet(path)
@@ -155,9 +169,16 @@ def test_sale_far_in_the_future_is_refused_by_evaluate(
 # --- row 7: inf is refused wherever NaN is ------------------------------------------------
 
 
-def test_infinite_transit_sd_is_an_input_error(small_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("column", "what"),
+    [("transit_sd", "above its maximum 365"), ("cost_per_unit", "(not a finite number)")],
+)
+def test_infinite_lane_values_are_an_input_error(
+    small_dir: Path, tmp_path: Path, column: str, what: str
+) -> None:
+    """Issue 11 row 7: transit_sd = inf raised OverflowError in promise (exit 1)."""
     lanes = pl.read_parquet(small_dir / "lanes.parquet")
-    bad = _write(_first_row(lanes, "transit_sd", float("inf")), tmp_path, "lanes.parquet")
+    bad = _write(_first_row(lanes, column, float("inf")), tmp_path, "lanes.parquet")
     args = ["promise", str(small_dir / "orders.parquet"), "--lanes", bad]
     for role in ("inventory", "nodes"):
         args += [f"--{role}", str(small_dir / f"{role}.parquet")]
@@ -165,7 +186,7 @@ def test_infinite_transit_sd_is_an_input_error(small_dir: Path, tmp_path: Path) 
     assert result.exit_code == 3
     row = lanes.row(0, named=True)
     assert _error(result) == (
-        f"scot: error: {bad}: column 'transit_sd' has value inf (not a finite number), first "
+        f"scot: error: {bad}: column {column!r} has value inf {what}, first "
         f"at origin={row['origin']!r}, destination={row['destination']!r}, mode={row['mode']!r}"
     )
 
@@ -215,13 +236,7 @@ def test_route_refuses_a_node_missing_from_nodes(
     small_dir: Path, tmp_path: Path, table: str
 ) -> None:
     p = _unknown_node(small_dir, tmp_path, table)
-    orders = pl.read_parquet(small_dir / "orders.parquet")
-    day = pl.col("order_time").dt.date()
-    promises = orders.with_columns(
-        day.alias("ship_date"),
-        (day + pl.duration(days=3)).alias("promise_date"),
-        pl.lit("promised").alias("status"),
-    ).drop("order_time")
+    promises = _promises(small_dir)
     args = ["route", "-", "--time-limit", "5"]
     for role in ("items", "inventory", "nodes", "lanes"):
         args += [f"--{role}", p[role]]
@@ -276,13 +291,7 @@ def test_empty_and_one_row_inputs(
     of every decision command cut to no rows or one row gives exit 0 with a valid output,
     or one error line with exit 3 (input) or 4 (infeasible)."""
     promises = tmp_path / "promises.parquet"
-    orders = pl.read_parquet(small_dir / "orders.parquet")
-    day = pl.col("order_time").dt.date()
-    orders.with_columns(
-        day.alias("ship_date"),
-        (day + pl.duration(days=3)).alias("promise_date"),
-        pl.lit("promised").alias("status"),
-    ).drop("order_time").write_parquet(promises)
+    _promises(small_dir).write_parquet(promises)
     args = _command(command, small_dir, forecast_file, promises)
     source = {"forecast": forecast_file, "promises": promises}.get(
         table, small_dir / f"{table}.parquet"
@@ -482,4 +491,24 @@ def test_lane_weekdays_must_be_seven_flags_with_a_departure(
         f"scot: error: {bad}: column 'weekdays' has value {weekdays!r} (not seven 0/1 flags "
         f"with at least one 1), first at origin={row['origin']!r}, "
         f"destination={row['destination']!r}, mode={row['mode']!r}"
+    )
+
+
+@pytest.mark.parametrize("column", ["transit_days", "transit_sd"])
+@pytest.mark.parametrize("command", ["promise", "place", "route"])
+def test_a_lane_of_1e300_days_is_an_input_error(
+    small_dir: Path, tmp_path: Path, forecast_file: Path, column: str, command: str
+) -> None:
+    """It overflowed converting days to integers (exit 1) in promise, place and route."""
+    lanes = pl.read_parquet(small_dir / "lanes.parquet")
+    bad = _write(_first_row(lanes, column, 1e300), tmp_path, "lanes.parquet")
+    first = {"promise": str(small_dir / "orders.parquet"), "place": str(forecast_file)}
+    args = [command, first.get(command, "-"), "--lanes", bad]
+    for role in ("inventory", "nodes", "items"):
+        if not (command == "promise" and role == "items"):
+            args += [f"--{role}", str(small_dir / f"{role}.parquet")]
+    result = runner.invoke(app, args, input=parquet_bytes(_promises(small_dir)))
+    assert result.exit_code == 3
+    assert _error(result).startswith(
+        f"scot: error: {bad}: column {column!r} has value 1e+300 above its maximum 365"
     )
