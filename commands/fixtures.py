@@ -9,6 +9,11 @@ import typer
 
 from ._common import epilog, folder_option, info
 
+#: Range of ``--end``: up to ten years of history before it, and the orders, launches,
+#: calendar and events after it, stay within the dates every table accepts (1900 to 2199).
+EARLIEST_END = dt.date(1911, 1, 1)
+LATEST_END = dt.date(2199, 6, 30)
+
 
 def fixtures(
     out: Path = folder_option(..., "--out", "-o", help="Folder to write the tables into."),
@@ -32,6 +37,11 @@ def fixtures(
         end_date = dt.date.fromisoformat(end)
     except ValueError as exc:
         raise UsageError(f"--end: expected a date like 2026-10-31, got {end!r}") from exc
+    if not EARLIEST_END <= end_date <= LATEST_END:
+        raise UsageError(
+            f"--end: expected a date from {EARLIEST_END} to {LATEST_END} (the history, events "
+            f"and orders around it must be real dates), got {end}"
+        )
     spec = FixtureSpec(skus=skus, days=days, seed=seed, end=end_date, orders=orders)
     frames = generate(spec)
     run = Run(

@@ -42,7 +42,7 @@ def sql(
     to_file = out is not None and out != "-"
     check_output(out if to_file else None, option="-o", stdout=chosen == "parquet")
     refuse_query_overwrite(query, out)
-    df = sql_query(query)
+    df = sql_query(query, fmt=chosen)
     if chosen == "table":
         stdout_console().print(_rich(df, f"{df.height:,} rows"))
         return

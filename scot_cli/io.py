@@ -548,20 +548,62 @@ def refuse_query_overwrite(query: str, out: str | None) -> None:
                 )
 
 
-def sql_query(query: str) -> pl.DataFrame:
-    """Run ``query`` in an in-memory DuckDB (which reads Parquet paths directly)."""
+#: DuckDB types polars cannot hold: their values are given as text.
+_AS_TEXT = ("INTERVAL", "UNION", "VARINT", "BIGNUM")
+#: Binary types JSON and text formats cannot hold.
+_BINARY = ("BLOB", "BIT")
+#: Nested types (and ``X[]`` lists) a text format (csv, a printed table) cannot show.
+_NESTED = ("STRUCT", "MAP")
+
+
+def sql_query(query: str, *, fmt: str = "parquet") -> pl.DataFrame:
+    """Run ``query`` in an in-memory DuckDB (which reads Parquet paths directly).
+
+    Columns of types polars cannot hold (intervals, unions, big integers) come back as text;
+    so do binary columns unless ``fmt`` is parquet, and nested ones when it is csv or table.
+
+    Raises
+    ------
+    UsageError
+        When the query gives no result (empty, or not a SELECT).
+    InputDataError
+        When DuckDB refuses the query or a file it reads.
+    """
     import duckdb
 
     try:
         con = duckdb.connect()
         try:
-            result: pl.DataFrame = con.sql(query).pl()
-            return result
+            rel = con.sql(query)
+            if rel is None:
+                raise UsageError(
+                    "sql: the query gives no result (empty, or not a SELECT); give a SELECT"
+                )
+            return _as_frame(rel, fmt=fmt)
         finally:
             con.close()
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]
         raise InputDataError(f"sql: {msg}") from exc
+
+
+def _as_frame(rel: Any, *, fmt: str) -> pl.DataFrame:
+    def shown_as_text(kind: str) -> bool:
+        if kind.startswith(_AS_TEXT) or (fmt != "parquet" and kind.startswith(_BINARY)):
+            return True
+        return fmt in ("csv", "table") and (kind.endswith("]") or kind.startswith(_NESTED))
+
+    kinds = [str(t) for t in rel.types]
+    if any(shown_as_text(k) for k in kinds):
+        cols = [c.replace('"', '""') for c in rel.columns]
+        rel = rel.project(
+            ", ".join(
+                f'CAST("{c}" AS VARCHAR) AS "{c}"' if shown_as_text(k) else f'"{c}"'
+                for c, k in zip(cols, kinds, strict=True)
+            )
+        )
+    result: pl.DataFrame = rel.pl()
+    return result
 
 
 # Streamed inputs and outputs: a catalogue read in partitions and written as it is forecast,

@@ -717,3 +717,56 @@ def test_signal_inside_a_native_call_still_ends_by_the_signal(
     with pytest.raises(Interrupted) as info:
         runner.invoke(app, ["sql", "select 1", "-f", "csv"])
     assert info.value.signum == signal.SIGTERM
+
+
+@pytest.mark.parametrize("end", ["9999-12-01", "0001-12-31", "1900-06-01", "2199-12-01"])
+def test_fixtures_end_date_is_range_checked(end: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fixtures", "--out", str(tmp_path / "f"), "--end", end])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        "scot: error: --end: expected a date from 1911-01-01 to 2199-06-30 (the history, "
+        f"events and orders around it must be real dates), got {end}"
+    )
+    assert not (tmp_path / "f").exists()
+
+
+@pytest.mark.parametrize("end", ["1911-01-01", "2199-06-30"])
+def test_fixtures_end_date_extremes_work(end: str, tmp_path: Path) -> None:
+    args = ["fixtures", "--out", str(tmp_path), "--skus", "4", "--days", "3660", "--end", end]
+    result = runner.invoke(app, [*args, "--orders", "5"])
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt", "expected"),
+    [
+        ("select interval 1 day as i", "csv", "i\n1 day\n"),
+        ("select [1, 2] as l, {'a': 1} as s", "csv", "l,s\n\"[1, 2]\",{'a': 1}\n"),
+        ("select '\\xAA'::BLOB as b", "json", '{"b":"\\\\xAA"}\n'),
+        ("select [1, 2] as l", "json", '{"l":[1,2]}\n'),
+    ],
+)
+def test_sql_types_polars_cannot_hold_come_back_as_text(
+    query: str, fmt: str, expected: str
+) -> None:
+    result = runner.invoke(app, ["sql", query, "-f", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected
+
+
+def test_sql_interval_to_parquet(tmp_path: Path) -> None:
+    out = tmp_path / "q.parquet"
+    result = runner.invoke(
+        app, ["sql", "select interval 1 day as i", "-f", "parquet", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_parquet(out)["i"].to_list() == ["1 day"]
+
+
+@pytest.mark.parametrize("query", ["", "  ;"])
+def test_sql_empty_query_is_a_usage_error(query: str) -> None:
+    result = runner.invoke(app, ["sql", query, "-f", "csv"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "scot: error: sql: the query gives no result (empty, or not a SELECT); give a SELECT\n"
+    )
