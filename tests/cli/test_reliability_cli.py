@@ -707,7 +707,7 @@ def test_signal_inside_a_native_call_still_ends_by_the_signal(
     ("returned a result with an exception set"); it is a signal, not an internal error."""
     from scot_cli.commands.main import Interrupted
 
-    def native(query: str) -> None:
+    def native(query: str, **_options: Any) -> None:
         try:
             raise Interrupted(signal.SIGTERM)
         except Interrupted as exc:
