@@ -23,6 +23,8 @@ class State:
 
     quiet: bool = False
     debug: bool = False
+    #: A command run inside another (the demo's steps): its errors go up to the caller.
+    nested: bool = False
 
 
 STATE = State()

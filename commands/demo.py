@@ -24,12 +24,20 @@ def bundled_fixtures() -> Path | None:
 
 
 def invoke(args: list[str]) -> None:
-    """Run one ``scot`` command in this process; raise when it fails."""
+    """Run one ``scot`` command in this process; its error, if any, is raised with the
+    step named and the step's exit code."""
     from .main import app
 
     command = typer.main.get_command(app)
     flags = ["--quiet"] + (["--debug"] if STATE.debug else [])
-    code = command.main(args=[*flags, *args], prog_name="scot", standalone_mode=False)
+    STATE.nested = True
+    try:
+        code = command.main(args=[*flags, *args], prog_name="scot", standalone_mode=False)
+    except ScotError as exc:
+        failed = type(exc)(f"demo step 'scot {args[0]}': {exc.message}")
+        raise failed from exc
+    finally:
+        STATE.nested = False
     if isinstance(code, int) and code != 0:
         raise ScotError(f"demo step 'scot {' '.join(args)}' exited with code {code}")
 
@@ -44,6 +52,8 @@ def demo(
     ),
 ) -> None:
     """Run forecast, plan-buy, place, promise, route and explain on the fixtures."""
+    if fixtures is not None:
+        _check_fixtures(fixtures)
     out.mkdir(parents=True, exist_ok=True)
     src = fixtures or bundled_fixtures()
     if src is None:
@@ -55,6 +65,23 @@ def demo(
     for name in STEPS:
         _run_step(name, src, out, table)
     con.print(table)
+
+
+def _check_fixtures(folder: Path) -> None:
+    """Every input table is in ``folder``, before any step runs."""
+    from scot_cli.errors import InputDataError
+    from scot_cli.schema import INPUT_TABLES
+
+    if not folder.is_dir():
+        raise InputDataError(
+            f"--fixtures {folder}: no such folder; create one with scot fixtures --out {folder}"
+        )
+    missing = [t.name for t in INPUT_TABLES if not (folder / f"{t.name}.parquet").is_file()]
+    if missing:
+        raise InputDataError(
+            f"--fixtures {folder}: has no {', '.join(m + '.parquet' for m in missing)}; "
+            f"create the tables with scot fixtures --out {folder}"
+        )
 
 
 def _run_step(name: str, src: Path, out: Path, table: RichTable) -> None:

@@ -90,6 +90,8 @@ class ScotGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScotError as exc:
+            if STATE.nested:
+                raise
             if STATE.debug:
                 traceback.print_exc()
             console().print(f"scot: error: {exc.message}", markup=False, soft_wrap=True)

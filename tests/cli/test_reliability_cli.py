@@ -770,3 +770,34 @@ def test_sql_empty_query_is_a_usage_error(query: str) -> None:
     assert result.stderr == (
         "scot: error: sql: the query gives no result (empty, or not a SELECT); give a SELECT\n"
     )
+
+
+def test_demo_checks_its_fixtures_folder_first(small_dir: Path, tmp_path: Path) -> None:
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for f in small_dir.glob("*.parquet"):
+        if f.name != "lanes.parquet":
+            (partial / f.name).write_bytes(f.read_bytes())
+    result = runner.invoke(app, ["demo", "--fixtures", str(partial), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: --fixtures {partial}: has no lanes.parquet; create the tables with "
+        f"scot fixtures --out {partial}"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_demo_step_error_is_one_line_with_the_step_exit_code(
+    small_dir: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in small_dir.glob("*.parquet"):
+        (bad / f.name).write_bytes(f.read_bytes())
+    pl.read_parquet(small_dir / "sales.parquet").drop("units").write_parquet(bad / "sales.parquet")
+    result = runner.invoke(app, ["demo", "--fixtures", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert _one_error_line(result.stderr).startswith(
+        f"scot: error: demo step 'scot forecast': {bad / 'sales.parquet'}: missing required "
+        "column 'units'"
+    )
