@@ -56,7 +56,7 @@ MODELS = (
 #: Likelihood evaluations allowed per model and free parameter.
 EVALS_PER_PARAM = 60
 #: Rounds of (Gauss-Newton step on the initial states, short simplex) after the first.
-ROUNDS = 3
+ROUNDS = 1
 #: Longest season with seasonal models (R ``forecast::ets``'s limit: ``m + 2`` initial
 #: states per model stop being estimable from a few seasons beyond it).
 MAX_SEASON = 24
@@ -317,14 +317,15 @@ def ets(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array
 
 
 def ets_forecast_fit(
-    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], rounds: int = ROUNDS
 ) -> tuple[Array, EtsFit]:
-    """:func:`ets` and the fit at the last origin (for :func:`ets_variance`), in one pass."""
+    """:func:`ets` and the fit at the last origin (for :func:`ets_variance`), in one pass;
+    ``rounds`` as in :func:`ets_fit`."""
     y = np.ascontiguousarray(y, dtype=np.float64)
     cuts = sorted(set(cutoffs))
-    fits = {cuts[0]: ets_fit(y[:, : cuts[0]], season=season)}
+    fits = {cuts[0]: ets_fit(y[:, : cuts[0]], season=season, rounds=rounds)}
     if cuts[-1] != cuts[0]:
-        fits[cuts[-1]] = ets_fit(y[:, : cuts[-1]], season=season)
+        fits[cuts[-1]] = ets_fit(y[:, : cuts[-1]], season=season, rounds=rounds)
     out = np.empty((len(cutoffs), y.shape[0], horizon))
     for i, c in enumerate(cutoffs):
         fit = fits[c] if c in fits else advance(fits[cuts[0]], y, c)
