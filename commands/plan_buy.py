@@ -40,7 +40,9 @@ DEFAULT_LEVEL_OPT = typer.Option(
     "--default-service-level",
     help="Target for items with neither service_level nor stockout_cost.",
 )
-REVIEW_OPT = typer.Option(7.0, "--review-days", help="Review period in days (> 0).")
+REVIEW_OPT = typer.Option(
+    7.0, "--review-days", max=3_660.0, help="Review period in days (> 0, ten years at most)."
+)
 AS_OF_OPT = typer.Option(
     None, "--as-of", help="Order date YYYY-MM-DD (default: the day before the forecast starts)."
 )
@@ -106,12 +108,19 @@ def plan_buy(
 
 
 def _date(text: str | None) -> dt.date | None:
+    from scot_cli.validate import DATE_MAX, DATE_MIN
+
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from exc
+    # a year of room for arrivals after the order date, inside the dates every table accepts
+    latest = DATE_MAX.replace(year=DATE_MAX.year - 1)
+    if not DATE_MIN <= day <= latest:
+        raise UsageError(f"--as-of: expected a date from {DATE_MIN} to {latest}, got {text}")
+    return day
 
 
 def _summary(orders: Any, policy: Any) -> str:

@@ -801,3 +801,13 @@ def test_demo_step_error_is_one_line_with_the_step_exit_code(
         f"scot: error: demo step 'scot forecast': {bad / 'sales.parquet'}: missing required "
         "column 'units'"
     )
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01"])
+def test_plan_buy_as_of_is_range_checked_first(as_of: str) -> None:
+    args = ["plan-buy", MISSING, "--items", MISSING, "--inventory", MISSING, "--as-of", as_of]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: --as-of: expected a date from 1900-01-01 to 2198-12-31, got {as_of}"
+    )
