@@ -177,7 +177,8 @@ def _first(y: Array) -> Array:
 def _naive_sigma2(y: Array) -> Array:
     d = np.diff(y, axis=1)
     ok = ~np.isnan(d)
-    out: Array = np.where(ok, d * d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out: Array = np.where(ok, d * d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
     return out
 
 
@@ -238,7 +239,7 @@ def ets_fit(
         level=p[:, 4].copy(),
         slope=p[:, 5].copy(),
         seasonal=s0.copy(),
-        sigma2=np.where(np.isfinite(sig), sig, 0.0),
+        sigma2=np.where(np.isfinite(sig), sig, np.finfo(np.float64).max),
         aicc=aicc,
         nobs=nobs.astype(np.int64),
         fallback=fallback,
@@ -304,7 +305,11 @@ def point_forecast(fit: EtsFit, horizon: int) -> Array:
     trend = fit.level[:, None] + _damp_sums(fit, horizon) * fit.slope[:, None]
     s = _season_ahead(fit, horizon)
     kind = fit.season[:, None]
-    return np.where(kind == 2, trend * s, np.where(kind == 1, trend + s, trend))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where(kind == 2, trend * s, np.where(kind == 1, trend + s, trend))
+    # only data near the float range overflows; the level is the honest fallback there
+    level = np.where(np.isfinite(fit.level), fit.level, 0.0)[:, None]
+    return np.where(np.isfinite(out), out, level)
 
 
 def ets(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
@@ -343,6 +348,13 @@ def ets_variance(fit: EtsFit, horizon: int) -> Array:
     and season (class 3): the HKOS sec. 6.4 approximation (level-trend and seasonal states
     independent), by its Kronecker-product recursion.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _variance(fit, horizon)
+    # data near the float range overflows the recursions: an unbounded variance, not NaN
+    return np.where(np.isfinite(out), np.maximum(out, 0.0), np.finfo(np.float64).max)
+
+
+def _variance(fit: EtsFit, horizon: int) -> Array:
     mu = point_forecast(fit, horizon)
     h = np.arange(1, horizon + 1)
     p = fit.params
@@ -363,7 +375,7 @@ def ets_variance(fit: EtsFit, horizon: int) -> Array:
     three = (fit.error == 1) & (fit.season == 2)
     if three.any():
         out[three] = _class3(fit, three, horizon)
-    return np.maximum(out, 0.0)
+    return out
 
 
 def _kron(a: Array, b: Array) -> Array:

@@ -328,6 +328,28 @@ def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval, ste
 
 
 @numba.njit(cache=True)
+def _solve_spd(a, b):  # type: ignore[no-untyped-def]
+    """``a^-1 b`` for a symmetric positive definite ``a`` by Cholesky (NaN when ``a`` is not
+    positive definite or not finite: the caller then keeps its states)."""
+    k = b.size
+    low = np.zeros((k, k))
+    for j in range(k):
+        d = a[j, j] - np.dot(low[j, :j], low[j, :j])
+        if not d > 0:
+            return np.full(k, np.nan)
+        low[j, j] = np.sqrt(d)
+        for i in range(j + 1, k):
+            low[i, j] = (a[i, j] - np.dot(low[i, :j], low[j, :j])) / low[j, j]
+    z = np.empty(k)
+    for i in range(k):
+        z[i] = (b[i] - np.dot(low[i, :i], z[:i])) / low[i, i]
+    x = np.empty(k)
+    for i in range(k - 1, -1, -1):
+        x[i] = (z[i] - np.dot(low[i + 1 :, i], x[i + 1 :])) / low[i, i]
+    return x
+
+
+@numba.njit(cache=True)
 def refine_states(y, t0, c, m, err, trend, season, par, seas0, lik0):  # type: ignore[no-untyped-def]
     """One Gauss-Newton step, with step halving, on the initial states ``(l0, b0, s0)``
     (``par[4:6]`` and ``seas0``, updated in place when the likelihood improves).
@@ -447,7 +469,9 @@ def refine_states(y, t0, c, m, err, trend, season, par, seas0, lik0):  # type: i
     hess *= w
     for j in range(k):
         hess[j, j] += ridge
-    delta = -np.linalg.solve(hess, grad)
+    delta = _solve_spd(hess, -grad)
+    if not np.isfinite(delta).all():
+        return lik0
     trial = par.copy()
     seas_t = seas0.copy()
     work = np.empty(m)

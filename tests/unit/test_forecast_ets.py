@@ -239,6 +239,7 @@ def test_odd_panels_give_finite_deterministic_forecasts() -> None:
     y[:5] = np.where(rng.random((5, 60)) < 0.5, 0.0, y[:5])  # zeros: additive models only
     y[5:8] -= np.nanmedian(y[5:8], axis=1, keepdims=True)  # negative values
     y[8, :55] = np.nan  # launched late
+    y[9] = np.where(rng.random(60) < 0.5, 1e-300, 1e300)  # overflows every recursion
     cuts = [0, 20, 40, 60]
     a, fit = ets_forecast_fit(y, horizon=13, season=12, cutoffs=cuts)
     b = ets(y, horizon=13, season=12, cutoffs=cuts)
