@@ -255,3 +255,24 @@ def test_no_history_and_long_seasons() -> None:
     t = np.arange(300)
     y = (50 + 10 * np.sin(2 * np.pi * t / 52))[None, :]
     assert ets_fit(y, season=52).model[0].endswith(",N")  # m > 24: R's limit
+
+
+@pytest.mark.parametrize(
+    ("model", "par"),
+    [
+        ("A,A,N", (0.5, 0.2, 0.0, 1.0)),
+        ("M,Ad,A", (0.3, 0.1, 0.1, 0.9)),
+        ("M,N,M", (0.4, 0.0, 0.2, 1.0)),
+        ("M,Ad,M", (0.3, 0.1, 0.1, 0.9)),
+    ],
+)
+def test_variance_matches_simulation_other_classes(
+    model: str, par: tuple[float, float, float, float]
+) -> None:
+    """HKOS ch. 6 (classes 1-3, damped variants) against 40,000 simulated paths."""
+    mult = model.startswith("M")
+    seas = np.array([0.8, 1.2, 1.1, 0.9]) if model.endswith("M") else np.array([-8.0, 9, 4, -5])
+    slope = 0.0 if ",N," in model else 2.0
+    fit = _fit(model, 4, par, 100.0, slope, seas, 0.05**2 if mult else 9.0)
+    sim = _simulate(fit, 10, 40_000, 4)
+    np.testing.assert_allclose(sim.var(axis=0), ets_variance(fit, 10)[0], rtol=0.05)
