@@ -23,7 +23,11 @@ LAST_MILE_EXAMPLE = (
     "--capacity 120 --time-limit 5 -o routes.parquet"
 )
 SEED_OPT = typer.Option(0, "--seed", min=0, help="Random seed (local search, last-mile search).")
-TIME_OPT = typer.Option(30.0, "--time-limit", help="Seconds for the solver and local search.")
+#: Longest search a run may ask for (a day); a larger limit is a typo, not a plan.
+MAX_SECONDS = 86_400.0
+TIME_OPT = typer.Option(
+    30.0, "--time-limit", max=MAX_SECONDS, help="Seconds for the solver and local search."
+)
 
 
 def run_route(
@@ -173,10 +177,18 @@ def run_last_mile(
     vehicles: int = typer.Option(
         10, "--vehicles", max=10_000, help="Vehicles available per station."
     ),
-    capacity: float = typer.Option(100.0, "--capacity", help="Volume one vehicle carries."),
-    speed: float = typer.Option(40.0, "--speed", help="Average speed in km/h."),
-    shift: float = typer.Option(600.0, "--shift", help="Minutes a vehicle may be out."),
-    time_limit: float = typer.Option(5.0, "--time-limit", help="Seconds of search per station."),
+    capacity: float = typer.Option(
+        100.0, "--capacity", max=1e9, help="Volume one vehicle carries."
+    ),
+    speed: float = typer.Option(
+        40.0, "--speed", max=1_000.0, help="Average speed in km/h (at least 0.1)."
+    ),
+    shift: float = typer.Option(
+        600.0, "--shift", max=10_080.0, help="Minutes a vehicle may be out (a week at most)."
+    ),
+    time_limit: float = typer.Option(
+        5.0, "--time-limit", max=MAX_SECONDS, help="Seconds of search per station."
+    ),
     seed: int = SEED_OPT,
     out: str | None = output_option(
         "-o", "--output", help="Routes Parquet (default stdout).", stdout=True
@@ -191,6 +203,8 @@ def run_last_mile(
         raise UsageError(
             "--vehicles, --capacity, --speed, --shift and --time-limit must be positive"
         )
+    if speed < 0.1:
+        raise UsageError(f"--speed: must be at least 0.1 km/h, got {speed:g}")
     opt = LastMileOptions(
         vehicles=vehicles,
         capacity=capacity,

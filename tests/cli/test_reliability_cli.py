@@ -811,3 +811,28 @@ def test_plan_buy_as_of_is_range_checked_first(as_of: str) -> None:
     assert _one_error_line(result.stderr) == (
         f"scot: error: --as-of: expected a date from 1900-01-01 to 2198-12-31, got {as_of}"
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--speed", "1e-300"),
+        ("--shift", "1e300"),
+        ("--capacity", "1e300"),
+        ("--time-limit", "1e300"),
+    ],
+)
+def test_last_mile_extremes_are_refused_first(option: str, value: str) -> None:
+    """A speed near zero made NaN durations; a huge shift or capacity overflowed the
+    integer model; a huge time limit searched without end."""
+    args = ["route", "last-mile", MISSING, "--stations", MISSING, option, value]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert option in _one_error_line(result.stderr)
+
+
+def test_route_time_limit_is_at_most_a_day() -> None:
+    args = ["route", MISSING, "--inventory", MISSING, "--nodes", MISSING, "--lanes", MISSING]
+    result = runner.invoke(app, [*args, "--time-limit", "86401"])
+    assert result.exit_code == 2
+    assert "'--time-limit'" in _one_error_line(result.stderr)
