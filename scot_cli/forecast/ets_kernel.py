@@ -345,7 +345,10 @@ def _solve_spd(a, b):  # type: ignore[no-untyped-def]
         z[i] = (b[i] - np.dot(low[i, :i], z[:i])) / low[i, i]
     x = np.empty(k)
     for i in range(k - 1, -1, -1):
-        x[i] = (z[i] - np.dot(low[i + 1 :, i], x[i + 1 :])) / low[i, i]
+        acc = z[i]
+        for j in range(i + 1, k):
+            acc -= low[j, i] * x[j]
+        x[i] = acc / low[i, i]
     return x
 
 
@@ -522,63 +525,31 @@ def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-un
     initial seasonal states, ``aicc (n,)`` and ``sse (n,)``.
     """
     n = y.shape[0]
-    big_k = models.shape[0]
     best_out = np.full(n, -1, dtype=np.int64)
     par_out = np.zeros((n, 6))
     seas_out = np.zeros((n, m))
     aicc_out = np.full(n, np.inf)
     sse_out = np.full(n, np.inf)
     for i in numba.prange(n):
-        row = y[i]
-        t0 = 0
-        while t0 < c and np.isnan(row[t0]):
-            t0 += 1
+        t0 = first_obs(y[i], c)
         if t0 >= c:
             continue
-        x = row[t0:c]
-        scale = 0.0
-        cnt = 0
-        prev = np.nan
-        for v in x:
-            if not np.isnan(v):
-                if not np.isnan(prev):
-                    scale += abs(v - prev)
-                    cnt += 1
-                prev = v
-        scale = scale / cnt if cnt > 0 and scale > 0 else max(abs(prev), 1.0)
+        x = y[i, t0:c]
+        inits = np.zeros((3, m))  # initial seasonal states by season code: N, A, M
+        inits[1] = init_season(x, t0, m, False)
+        inits[2] = 1.0
+        if x.size >= 2 * m and np.nanmin(x) > 0:
+            inits[2] = init_season(x, t0, m, True)
+        scale = step_scale(x)
         par = np.zeros(6)
-        state = np.zeros(2)
-        start = np.zeros(3)
-        seas = np.empty(m)
-        for k in range(big_k):
+        for k in range(models.shape[0]):
             if not allowed[i, k]:
                 continue
             err, trend, season = models[k, 0], models[k, 1], models[k, 2]
-            if season > 0:
-                seas0 = init_season(x, t0, m, season == 2)
-            else:
-                seas0 = np.ones(m) if err == 1 else np.zeros(m)
-            lv, sl = init_level(x, t0, m, trend, season, seas0)
-            start[0], start[1], start[2] = lv, sl, scale
-            u = u_start(trend, season)
-            budget = max_eval * n_free(trend, season)
-            val = _objective(u, row, t0, c, m, err, trend, season, start, seas0, par, seas, state)
-            if val < BAD:
-                val = _gn(u, row, t0, c, m, err, trend, season, start, seas0, par, val)
-            u, val = nelder_mead(u, row, t0, c, m, err, trend, season, start, seas0, budget, 0.5)
-            if not val < BAD:
-                continue
-            for r in range(rounds + 1):
-                new = _gn(u, row, t0, c, m, err, trend, season, start, seas0, par, val)
-                if r == rounds or not new < val - FTOL * (1.0 + abs(val)):
-                    break
-                u, val = nelder_mead(
-                    u, row, t0, c, m, err, trend, season, start, seas0, budget // 2, 0.2
-                )
-            a, b, g, ph, l0, b0 = unpack(u, trend, season, start)
-            par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, l0, b0
-            seas[:] = seas0
-            lik, sse, nobs = run(row, t0, c, m, err, trend, season, par, seas, state)
+            seas0 = inits[season].copy()
+            lik, sse, nobs = fit_model(
+                y[i], t0, c, m, err, trend, season, seas0, scale, max_eval, rounds, par
+            )
             if not lik < BAD:
                 continue
             npar = n_params(trend, season, m) + 1
@@ -593,6 +564,59 @@ def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-un
 
 
 @numba.njit(cache=True)
+def first_obs(row, c):  # type: ignore[no-untyped-def]
+    """Index of the first observed period before ``c`` (``c`` when there is none)."""
+    t0 = 0
+    while t0 < c and np.isnan(row[t0]):
+        t0 += 1
+    return t0
+
+
+@numba.njit(cache=True)
+def step_scale(x):  # type: ignore[no-untyped-def]
+    """Mean absolute one-step change of the observed values (their last absolute value,
+    at least 1, when they do not change): the unit of the level and slope moves."""
+    total = 0.0
+    cnt = 0
+    prev = np.nan
+    for v in x:
+        if not np.isnan(v):
+            if not np.isnan(prev):
+                total += abs(v - prev)
+                cnt += 1
+            prev = v
+    return total / cnt if cnt > 0 and total > 0 else max(abs(prev), 1.0)
+
+
+@numba.njit(cache=True)
+def fit_model(row, t0, c, m, err, trend, season, seas0, scale, max_eval, rounds, par):  # type: ignore[no-untyped-def]
+    """Fit one model to one series (see :func:`fit_panel`); ``seas0`` (heuristic initial
+    seasonal states in) and ``par`` receive the estimates. Returns ``(lik, sse, nobs)``."""
+    x = row[t0:c]
+    lv, sl = init_level(x, t0, m, trend, season, seas0)
+    start = np.array([lv, sl, scale])
+    seas = np.empty(m)
+    state = np.zeros(2)
+    u = u_start(trend, season)
+    budget = max_eval * n_free(trend, season)
+    val = _objective(u, row, t0, c, m, err, trend, season, start, seas0, par, seas, state)
+    if val < BAD:
+        val = _gn(u, row, t0, c, m, err, trend, season, start, seas0, par, val)
+    u, val = nelder_mead(u, row, t0, c, m, err, trend, season, start, seas0, budget, 0.5)
+    if not val < BAD:
+        return BAD, BAD, 0
+    for r in range(rounds + 1):
+        new = _gn(u, row, t0, c, m, err, trend, season, start, seas0, par, val)
+        if r == rounds or not new < val - FTOL * (1.0 + abs(val)):
+            break
+        u, val = nelder_mead(u, row, t0, c, m, err, trend, season, start, seas0, budget // 2, 0.2)
+    a, b, g, ph, l0, b0 = unpack(u, trend, season, start)
+    par[0], par[1], par[2], par[3], par[4], par[5] = a, b, g, ph, l0, b0
+    seas[:] = seas0
+    return run(row, t0, c, m, err, trend, season, par, seas, state)
+
+
+@numba.njit(cache=True)
 def states_at(y, c, m, err, trend, season, par, seas0):  # type: ignore[no-untyped-def]
     """Final ``(level, slope)`` ``(n, 2)`` and seasonal states ``(n, m)`` after running each
     series' chosen model (codes ``err/trend/season (n,)``) over ``y[:, :c]``, and whether
@@ -603,9 +627,7 @@ def states_at(y, c, m, err, trend, season, par, seas0):  # type: ignore[no-untyp
     seas = seas0.copy()
     for i in range(n):
         row = y[i]
-        t0 = 0
-        while t0 < c and np.isnan(row[t0]):
-            t0 += 1
+        t0 = first_obs(row, c)
         state = np.zeros(2)
         state[0] = par[i, 4]
         state[1] = par[i, 5]
