@@ -188,12 +188,14 @@ def _leaf_commands(group: Any) -> Iterator[Any]:
 
 #: Largest ``--seed`` (the random generators of every command take 32-bit seeds).
 MAX_SEED = 2**32 - 1
+#: Largest integer option (what a 64-bit integer holds).
+MAX_INT = 2**63 - 1
 
 
 def _guard_numbers(command: Any) -> None:
     """Check what every command shares before it runs: NaN and infinite values of every
-    numeric option, a ``--seed`` outside 0..MAX_SEED, and an output file that is one of the
-    run's input files or another output of it.
+    numeric option, integers beyond 64 bits, a ``--seed`` outside 0..MAX_SEED, and an output
+    file that is one of the run's input files or another output of it.
 
     Ranges are declared on each option (``min=``/``max=``) or checked first thing in the
     command; the parser lets ``nan`` and ``inf`` through a float option, and no option of
@@ -213,6 +215,8 @@ def _guard_numbers(command: Any) -> None:
                 raise UsageError(f"{flag}: expected a finite number, got {value}")
             if name == "seed" and isinstance(value, int) and not 0 <= value <= MAX_SEED:
                 raise UsageError(f"{flag}: expected an integer from 0 to {MAX_SEED}, got {value}")
+            if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+                raise UsageError(f"{flag}: expected an integer of at most 2^63-1, got {value}")
         _check_distinct_files(kwargs, outputs, flags)
         return callback(**kwargs)
 

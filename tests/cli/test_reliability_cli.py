@@ -836,3 +836,16 @@ def test_route_time_limit_is_at_most_a_day() -> None:
     result = runner.invoke(app, [*args, "--time-limit", "86401"])
     assert result.exit_code == 2
     assert "'--time-limit'" in _one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["explain", MISSING, MISSING, "--top"], ["inspect", MISSING, "--head"]],
+    ids=["explain", "inspect"],
+)
+def test_integers_beyond_64_bits_are_refused(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, str(10**21)])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == (
+        f"scot: error: {args[-1]}: expected an integer of at most 2^63-1, got {10**21}"
+    )
