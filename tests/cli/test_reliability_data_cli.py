@@ -512,3 +512,19 @@ def test_a_lane_of_1e300_days_is_an_input_error(
     assert _error(result).startswith(
         f"scot: error: {bad}: column {column!r} has value 1e+300 above its maximum 365"
     )
+
+
+def test_a_vendor_lead_time_past_year_9999_is_an_input_error(
+    small_dir: Path, tmp_path: Path, forecast_file: Path
+) -> None:
+    """lead_time_days = 1e15 put the arrival date in year 227160 (ValueError, exit 1)."""
+    items = pl.read_parquet(small_dir / "items.parquet")
+    bad = _write(_first_row(items, "lead_time_days", 1e15), tmp_path, "items.parquet")
+    args = ["plan-buy", str(forecast_file), "--items", bad]
+    args += ["--inventory", str(small_dir / "inventory.parquet")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    assert _error(result) == (
+        f"scot: error: {bad}: column 'lead_time_days' has value 1000000000000000.0 above its "
+        f"maximum 3650, first at sku={items['sku'][0]!r}"
+    )
