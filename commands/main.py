@@ -50,7 +50,7 @@ class ScotGroup(TyperGroup):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for command in _leaf_commands(self):
-            _guard_numbers(command)
+            _guard_options(command)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
@@ -72,7 +72,7 @@ class ScotGroup(TyperGroup):
         except click_exc.NoArgsIsHelpError:
             code = 2  # the help is already printed
         except click_exc.ClickException as exc:
-            console().print(f"scot: error: {usage_line(exc)}", markup=False, soft_wrap=True)
+            _error_line(f"scot: error: {usage_line(exc)}")
             code = exc.exit_code
         except typer.Abort:
             console().print("scot: error: aborted", markup=False)
@@ -94,7 +94,7 @@ class ScotGroup(TyperGroup):
                 raise
             if STATE.debug:
                 traceback.print_exc()
-            console().print(f"scot: error: {exc.message}", markup=False, soft_wrap=True)
+            _error_line(f"scot: error: {exc.message}")
             raise typer.Exit(exc.exit_code) from exc
         except BrokenPipeError as exc:
             _silence_stdout()
@@ -109,24 +109,26 @@ class ScotGroup(TyperGroup):
                 raise signalled from None
             if STATE.debug:
                 raise
-            from scot_cli.io import storage_failure
-
-            reason = storage_failure(exc)
-            if reason:
-                where = getattr(exc, "filename", None) or "output"
-                console().print(
-                    f"scot: error: {where}: cannot write ({reason}); free space or write elsewhere",
-                    markup=False,
-                    soft_wrap=True,
-                )
-                raise typer.Exit(EXIT_RUNTIME) from exc
-            console().print(
-                f"scot: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
-                "the traceback)",
-                markup=False,
-                soft_wrap=True,
-            )
+            _error_line(_unexpected(exc))
             raise typer.Exit(EXIT_RUNTIME) from exc
+
+
+def _unexpected(exc: Exception) -> str:
+    """The line for an exception no command raised on purpose: a full disk, or a bug."""
+    from scot_cli.io import storage_failure
+
+    reason = storage_failure(exc)
+    if reason:
+        where = getattr(exc, "filename", None) or "output"
+        return f"scot: error: {where}: cannot write ({reason}); free space or write elsewhere"
+    return (
+        f"scot: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+    )
+
+
+def _error_line(text: str) -> None:
+    """``text`` on stderr as one line (messages from libraries may hold line breaks)."""
+    console().print(" ".join(text.split()), markup=False, soft_wrap=True)
 
 
 def _interruption(exc: BaseException) -> Interrupted | None:
@@ -192,7 +194,7 @@ MAX_SEED = 2**32 - 1
 MAX_INT = 2**63 - 1
 
 
-def _guard_numbers(command: Any) -> None:
+def _guard_options(command: Any) -> None:
     """Check what every command shares before it runs: NaN and infinite values of every
     numeric option, integers beyond 64 bits, a ``--seed`` outside 0..MAX_SEED, and an output
     file that is one of the run's input files or another output of it.

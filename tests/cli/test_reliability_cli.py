@@ -849,3 +849,18 @@ def test_integers_beyond_64_bits_are_refused(args: list[str]) -> None:
     assert _one_error_line(result.stderr) == (
         f"scot: error: {args[-1]}: expected an integer of at most 2^63-1, got {10**21}"
     )
+
+
+def test_an_unexpected_error_with_line_breaks_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(query: str, **_options: Any) -> None:
+        raise RuntimeError("datatype map cannot be written\n\nConsider using JSON")
+
+    monkeypatch.setattr(scot_cli.io, "sql_query", broken)
+    result = runner.invoke(app, ["sql", "select 1", "-f", "csv"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "scot: internal error: RuntimeError: datatype map cannot be written Consider using "
+        "JSON (rerun with --debug for the traceback)\n"
+    )
