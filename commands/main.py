@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ class ScotGroup(TyperGroup):
             return run(standalone_mode=False)
         piped = _stdout_identity() != _devnull_identity()
         try:
-            code = run(standalone_mode=False)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                code = run(standalone_mode=False)
         except click_exc.NoArgsIsHelpError:
             code = 2  # the help is already printed
         except click_exc.ClickException as exc:
@@ -124,6 +127,20 @@ def _unexpected(exc: Exception) -> str:
     return (
         f"scot: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
     )
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning (numpy's overflow, say) as one ``scot: warning:`` line; where it
+    came from only with --debug."""
+    where = f" ({filename}:{lineno})" if STATE.debug else ""
+    _error_line(f"scot: warning: {category.__name__}: {message}{where}")
 
 
 def _error_line(text: str) -> None:

@@ -864,3 +864,21 @@ def test_an_unexpected_error_with_line_breaks_is_still_one_line(
         "scot: internal error: RuntimeError: datatype map cannot be written Consider using "
         "JSON (rerun with --debug for the traceback)\n"
     )
+
+
+def test_library_warnings_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    real = scot_cli.io.sql_query
+
+    def noisy(query: str, **options: Any) -> pl.DataFrame:
+        warnings.warn("overflow encountered in multiply", RuntimeWarning, stacklevel=1)
+        return real(query, **options)
+
+    monkeypatch.setattr(scot_cli.io, "sql_query", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        result = runner.invoke(app, ["sql", "select 1 as x", "-f", "csv"])
+    assert result.exit_code == 0
+    assert result.stderr == "scot: warning: RuntimeWarning: overflow encountered in multiply\n"
+    assert result.stdout == "x\n1\n"
