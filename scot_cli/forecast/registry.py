@@ -13,7 +13,6 @@ SMOOTH_CLASSES = ("smooth", "erratic")
 
 _INT = ("intermittent",)
 _SMO = ("smooth",)
-_BOTH = ("intermittent", "smooth")
 
 
 @dataclass(frozen=True)
@@ -22,8 +21,7 @@ class ModelSpec:
     the demand groups among which ``auto`` may choose it (``smooth``: smooth and erratic
     series; ``intermittent``: intermittent and lumpy ones; none: never chosen by ``auto``),
     for a combination the models it averages, and whether it decides itself whether a
-    series is seasonal (``own_season``: ETS by AICc, Theta by its test; ``auto`` gives the
-    others a season only where the series tests seasonal)."""
+    series is seasonal (``own_season``: ETS by AICc, Theta by its test)."""
 
     description: str
     target: str
@@ -36,8 +34,9 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     "auto": ModelSpec(
         "per series: demand class first (smooth, erratic, intermittent, lumpy by ADI and "
-        "CV2), then the candidates of that class combined by rolling-origin backtest "
-        "(default)",
+        "CV2); intermittent and lumpy series average their best intermittent candidates by "
+        "rolling-origin backtest, smooth and erratic series get the ets and theta "
+        "combination (default)",
         "scot_cli.forecast.engine:forecast_arrays",
         "auto",
         (),
@@ -73,7 +72,7 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "naive": ModelSpec("last observed value", "scot_cli.forecast.local:naive", "baseline", _INT),
     "seasonal_naive": ModelSpec(
-        "value one season ago", "scot_cli.forecast.local:seasonal_naive", "baseline", _BOTH
+        "value one season ago", "scot_cli.forecast.local:seasonal_naive", "baseline"
     ),
     "window_mean": ModelSpec(
         "mean of the recent window", "scot_cli.forecast.local:window_mean", "baseline"
