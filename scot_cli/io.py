@@ -686,8 +686,29 @@ def scan_input(run: Run, path: str, table: Table, *, role: str, key: str) -> Sca
     nulls = lazy.filter(pl.col(key).is_null())
     if nulls.select(pl.len()).collect(engine="streaming").item():
         table.validate(nulls.collect(), source=path)
+    _check_extreme_dates(lazy, table, path, empty.schema)
     run.sources.append(Source(role, path, hash_file(path)))
     return ScannedInput(path, table, lazy, key)
+
+
+def _check_extreme_dates(
+    lazy: pl.LazyFrame, table: Table, path: str, schema: Mapping[str, Any]
+) -> None:
+    """Validate the rows holding each date column's first and last date, so that a date
+    typo (6958 for 2026) is refused before any partition is read, as :meth:`Run.read` does."""
+    dates = [
+        c for c, t in schema.items() if t in (pl.Date, pl.Datetime) or isinstance(t, pl.Datetime)
+    ]
+    if not dates:
+        return
+    ends = [
+        lazy.filter(pl.col(c) == bound).head(1)
+        for c in dates
+        for bound in (pl.col(c).min(), pl.col(c).max())
+    ]
+    rows = pl.concat(ends).collect(engine="streaming").unique(maintain_order=True)
+    if rows.height:
+        table.validate(rows, source=path)
 
 
 def write_stream(

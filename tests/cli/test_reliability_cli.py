@@ -6,6 +6,7 @@ Most tests drive the CLI in-process; signals and closed pipes need a real proces
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -882,3 +883,22 @@ def test_library_warnings_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0
     assert result.stderr == "scot: warning: RuntimeWarning: overflow encountered in multiply\n"
     assert result.stdout == "x\n1\n"
+
+
+def test_streamed_forecast_refuses_a_date_typo_before_any_warning(
+    small_dir: Path, tmp_path: Path
+) -> None:
+    """A Parquet sales file is read in partitions; its extreme dates are checked when it is
+    opened, before the events are compared with the history (which warned first)."""
+    sales = pl.read_parquet(small_dir / "sales.parquet")
+    typo = sales.with_columns(pl.lit(dt.date(6958, 5, 26)).alias("date"))
+    path = tmp_path / "sales.parquet"
+    typo.write_parquet(path)
+    args = ["forecast", str(path), "--events", str(small_dir / "events.parquet"), "-H", "7"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "fc.parquet")])
+    assert result.exit_code == 3
+    line = _one_error_line(result.stderr)
+    assert line.startswith(f"scot: error: {path}: column date ")
+    assert line.endswith(
+        "6958-05-26 is outside the accepted dates 1900-01-01 .. 2199-12-31; fix the date"
+    )
