@@ -1469,6 +1469,13 @@ def report_markdown(
         *rows,
         "",
     ]
+    lines += [
+        "Reproduce a case from the lines `pytest -m fuzz` prints on failure (each gives the "
+        "command line and the change); the fault tests (kill -9, SIGTERM and SIGINT during "
+        "writes, racing writers, closed pipes, a full disk) are in `tests/fault` (`make test` "
+        "runs the quick ones, `make slow` the rest).",
+        "",
+    ]
     if fails:
         lines += [f"Failing cases ({len(fails)}), grouped:", ""]
         groups: dict[str, list[Outcome]] = {}
