@@ -7,6 +7,7 @@ written by another version can carry a provenance explain cannot use. Every prob
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, get_args, get_type_hints
@@ -110,6 +111,15 @@ def _at_least(params: Mapping[str, Any], bounds: Mapping[str, float], *, strict:
             raise ValueError(f"{name}={value!r}: must be {'above' if strict else 'at least'} {low}")
 
 
+def _within_dates(name: str, day: dt.date) -> None:
+    """A recorded date leaves a year of room inside the dates every table accepts."""
+    from scot_cli.validate import DATE_MAX, DATE_MIN
+
+    latest = DATE_MAX.replace(year=DATE_MAX.year - 1)
+    if not DATE_MIN <= day <= latest:
+        raise ValueError(f"{name}={day}: outside {DATE_MIN} .. {latest}")
+
+
 def _choice(params: Mapping[str, Any], name: str, choices: Mapping[str, Any]) -> None:
     value = params.get(name)
     if value is not None and value not in choices:
@@ -120,7 +130,10 @@ def _buy(params: Mapping[str, Any]) -> None:
     from scot_cli.buy import BuyOptions, check_options
 
     _typed(params, _field_types(BuyOptions))
-    check_options(BuyOptions.from_params(params))
+    options = BuyOptions.from_params(params)
+    check_options(options)
+    if options.as_of is not None:
+        _within_dates("as_of", options.as_of)
 
 
 def _place(params: Mapping[str, Any]) -> None:

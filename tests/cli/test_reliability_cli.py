@@ -902,3 +902,46 @@ def test_streamed_forecast_refuses_a_date_typo_before_any_warning(
     assert line.endswith(
         "6958-05-26 is outside the accepted dates 1900-01-01 .. 2199-12-31; fix the date"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "params", "message"),
+    [
+        ("route", {"time_limit": -1}, "time_limit=-1: must be above 0"),
+        ("route", {"method": "x"}, "method='x': not one of auto, mip, lp-round, myopic"),
+        ("route", {"hold": "yes"}, "hold='yes': expected bool"),
+        ("route", {"seed": 1.5}, "seed=1.5: expected int"),
+        ("promise", {"mode": "x"}, "mode='x': not one of snapshot, commit"),
+        ("promise", {"confidence": 1}, "confidence=1: must be strictly between 0 and 1"),
+        ("place", {"speed_target": 5}, "speed_target=5: expected DAYS:SHARE such as 1:0.8"),
+        ("place", {"period_days": 1.5}, "period_days=1.5: expected int"),
+        ("place", {"solver": "x"}, "solver='x': not one of highs, clarabel, scs"),
+        ("plan-buy", {"review_days": float("nan")}, "review_days=nan: expected float"),
+        ("plan-buy", {"as_of": "9999-12-31"}, "as_of=9999-12-31: outside 1900-01-01 .."),
+    ],
+)
+def test_recorded_parameters_are_checked_like_options(
+    command: str, params: dict[str, Any], message: str
+) -> None:
+    from scot_cli.explain.provenance import check_params
+
+    with pytest.raises(scot_cli.errors.InputDataError) as info:
+        check_params(command, params, source="run.parquet")
+    assert info.value.message.startswith(
+        f"run.parquet: recorded parameters are not valid ({message}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "params"),
+    [
+        ("route", {}),
+        ("place", {"speed_target": "1:0.8", "period_days": 7, "transfer_cost": 1}),
+        ("plan-buy", {"as_of": "2026-01-01", "budget": None, "review_days": 7}),
+        ("promise", {"confidence": 0.9, "mode": "commit", "split": "avoid"}),
+    ],
+)
+def test_recorded_parameters_of_real_runs_pass(command: str, params: dict[str, Any]) -> None:
+    from scot_cli.explain.provenance import check_params
+
+    check_params(command, params, source="run.parquet")
