@@ -91,6 +91,15 @@ class ScotGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
+            return self._invoke(ctx)
+        except MemoryError:
+            pass  # leaving the handler lets the failed work's memory go before printing
+        sys.stderr.write(OUT_OF_MEMORY)
+        sys.stderr.flush()
+        raise typer.Exit(EXIT_RUNTIME)
+
+    def _invoke(self, ctx: Any) -> Any:
+        try:
             return super().invoke(ctx)
         except ScotError as exc:
             if STATE.nested:
@@ -102,8 +111,9 @@ class ScotGroup(TyperGroup):
         except BrokenPipeError as exc:
             _silence_stdout()
             raise typer.Exit(0) from exc
-        except (typer.Exit, typer.Abort, TyperException):
-            # The parser's own errors (bad option values, exit 2) and explicit exits.
+        except (typer.Exit, typer.Abort, TyperException, MemoryError):
+            # The parser's own errors (bad option values, exit 2), explicit exits, and a
+            # failed allocation (reported by invoke once its memory is freed).
             raise
         except Exception as exc:
             signalled = _interruption(exc)
@@ -205,6 +215,11 @@ def _leaf_commands(group: Any) -> Iterator[Any]:
             yield command
 
 
+#: Printed when memory runs out: built in advance, as formatting could fail too.
+OUT_OF_MEMORY = (
+    "scot: error: out of memory; split the input (fewer skus or dates), lower the options that "
+    "size the work (--batch-size, --horizon), or use a machine with more memory\n"
+)
 #: Largest ``--seed`` (the random generators of every command take 32-bit seeds).
 MAX_SEED = 2**32 - 1
 #: Largest integer option (what a 64-bit integer holds).

@@ -582,6 +582,8 @@ def sql_query(query: str, *, fmt: str = "parquet") -> pl.DataFrame:
             return _as_frame(rel, fmt=fmt)
         finally:
             con.close()
+    except duckdb.OutOfMemoryException as exc:
+        raise MemoryError(str(exc)) from exc
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]
         raise InputDataError(f"sql: {msg}") from exc

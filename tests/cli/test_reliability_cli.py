@@ -945,3 +945,16 @@ def test_recorded_parameters_of_real_runs_pass(command: str, params: dict[str, A
     from scot_cli.explain.provenance import check_params
 
     check_params(command, params, source="run.parquet")
+
+
+def test_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def huge(query: str, **_options: Any) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(scot_cli.io, "sql_query", huge)
+    result = runner.invoke(app, ["sql", "select 1", "-f", "csv"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "scot: error: out of memory; split the input (fewer skus or dates), lower the options "
+        "that size the work (--batch-size, --horizon), or use a machine with more memory\n"
+    )
