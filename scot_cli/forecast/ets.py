@@ -12,7 +12,7 @@ all initial states: Nelder-Mead on the parameters and the initial level and slop
 alternating with Gauss-Newton steps on the initial level, slope and seasonal states,
 started from the HKOS sec. 2.6.1 heuristic (classical decomposition, a line through the
 first seasonally adjusted values). All series are fitted at once by a compiled kernel
-(:mod:`scot_cli.forecast.ets_fit_kernel`).
+(:mod:`scot_cli.forecast.ets_kernel`).
 
 Backtests: :func:`ets` fits once on the history up to the first origin and once on the
 whole history. Every backtest origin reuses the first fit (parameters and model choice,
@@ -212,7 +212,6 @@ def ets_fit(
     EtsFit
         Model, parameters and states at the end of ``y``.
     """
-    from scot_cli.forecast import ets_fit_kernel as fitk
     from scot_cli.forecast import ets_kernel as kern
 
     y = np.ascontiguousarray(y, dtype=np.float64)
@@ -220,7 +219,7 @@ def ets_fit(
     codes = _codes(MODELS if models is None else models)
     allowed, nobs = _allowed(y, m, codes)
     evals = max_evals or EVALS_PER_PARAM
-    best, p, s0, aicc, sse = fitk.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
+    best, p, s0, aicc, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
     fallback = best < 0
     chosen = np.where(fallback[:, None], 0, codes[np.maximum(best, 0)])
     p = np.where(fallback[:, None], np.array([kern.UPPER, 0.0, 0.0, 1.0, 0.0, 0.0])[None, :], p)

