@@ -264,6 +264,9 @@ MAX_SPAN_DAYS = 36_525
 #: Dates accepted in any input: far past or future dates are typos (9999-12-31 as "never"),
 #: and date arithmetic on them overflows.
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+#: Most periods a forecast may look ahead (ten years of days): each period is a model fit
+#: (the global model's direct strategy) and a column of every series' forecast.
+MAX_HORIZON = 3_660
 #: Most days one event may last (start to end, inclusive).
 MAX_EVENT_DAYS = 366
 #: Most cells one dense grid (dates x nodes x skus ...) may hold: 2^28, 2 GiB of float64.

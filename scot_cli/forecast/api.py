@@ -18,6 +18,7 @@ from scot_cli.forecast.metrics import demand_class, fold_terms, metrics_frame, s
 from scot_cli.forecast.panel import FREQS, Bounds, Panel, build_panel, own_end
 from scot_cli.forecast.registry import MODELS, family
 from scot_cli.forecast.schema import DEFAULT_QUANTILES, quantile_column
+from scot_cli.validate import MAX_HORIZON
 
 Array = NDArray[np.float64]
 Progress = Callable[[int, int], None] | None
@@ -52,6 +53,8 @@ def check_options(
         raise UsageError(f"--align: must be one of {', '.join(ALIGNS)}, got {align!r}")
     if horizon < 1:
         raise UsageError(f"--horizon: must be a whole number of periods >= 1, got {horizon}")
+    if horizon > MAX_HORIZON:
+        raise UsageError(f"--horizon: at most {MAX_HORIZON:,} periods, got {horizon:,}")
     if folds < 1:
         raise UsageError(f"--folds: must be >= 1, got {folds}")
     if freq not in FREQS:

@@ -528,3 +528,11 @@ def test_a_vendor_lead_time_past_year_9999_is_an_input_error(
         f"scot: error: {bad}: column 'lead_time_days' has value 1000000000000000.0 above its "
         f"maximum 3650, first at sku={items['sku'][0]!r}"
     )
+
+
+@pytest.mark.parametrize("command", [[], ["evaluate"]])
+def test_a_horizon_beyond_the_limit_is_refused_before_reading(command: list[str]) -> None:
+    """-H 100000000 grew memory until the kernel stepped in (a fit per period ahead)."""
+    result = runner.invoke(app, ["forecast", *command, "missing.parquet", "-H", "100000000"])
+    assert result.exit_code == 2
+    assert _error(result) == "scot: error: --horizon: at most 3,660 periods, got 100,000,000"
