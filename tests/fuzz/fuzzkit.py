@@ -1517,7 +1517,15 @@ def git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, check=False
     )
-    return done.stdout.decode().strip() or "unknown"
+    head = done.stdout.decode().strip() or "unknown"
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    changed = len(status.stdout.decode().splitlines())
+    return f"{head} (+{changed} tracked files changed in the tree)" if changed else head
 
 
 def dump(outcomes: Sequence[Outcome], path: Path) -> None:
