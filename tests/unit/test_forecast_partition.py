@@ -164,3 +164,20 @@ def test_spill_file_gives_back_its_frames_in_order(tmp_path: Path) -> None:
         back = list(spill.frames())
     assert [f.to_dicts() for f in back] == [f.to_dicts() for f in frames]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_own_end_partitions_equal_one_frame(small_tables: dict[str, pl.DataFrame]) -> None:
+    """Series cut short (their last 20 days dropped) are moved to the grid's end the same
+    way in every partition, events with them."""
+    sales = small_tables["sales"]
+    short = sales["sku"].unique().sort().head(6).implode()
+    last = sales["date"].max()
+    assert last is not None
+    cut = sales.filter(
+        ~pl.col("sku").is_in(short) | (pl.col("date") <= pl.lit(last).dt.offset_by("-20d"))
+    )
+    tables = {**small_tables, "sales": cut}
+    whole = _run(tables, None, align="own-end")
+    _assert_same_rows(whole, _run(tables, 5, align="own-end"))
+    moved = whole.filter(pl.col("sku").is_in(short) & (pl.col("horizon") == 1))
+    assert moved.height and (moved["date"] < last).all()
