@@ -21,6 +21,7 @@ import re
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,12 +286,28 @@ def remove_stale_temps(folder: Path | None) -> list[Path]:
         return removed
     for entry in entries:
         m = _TEMP_NAME.match(entry.name)
-        if m is None or m["host"] != host or _alive(int(m["pid"])):
+        if m is None:
+            if not _LEGACY_TEMP.match(entry.name) or not _older_than(entry, LEGACY_AGE):
+                continue
+        elif m["host"] != host or _alive(int(m["pid"])):
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
             removed.append(Path(entry.path))
     return removed
+
+
+#: Temporaries of scot versions before the ``.scot-tmp`` names (the spill file matched
+#: ``*.parquet``); they carry no process id, so only old ones are removed.
+_LEGACY_TEMP = re.compile(r"^\.(scot-spill\.[a-z0-9_]{8}\.parquet|.+\.parquet\.[a-z0-9_]{8}\.tmp)$")
+LEGACY_AGE = 86_400.0
+
+
+def _older_than(entry: os.DirEntry[str], seconds: float) -> bool:
+    try:
+        return time.time() - entry.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:

@@ -958,3 +958,18 @@ def test_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         "scot: error: out of memory; split the input (fewer skus or dates), lower the options "
         "that size the work (--batch-size, --horizon), or use a machine with more memory\n"
     )
+
+
+def test_old_versions_day_old_temporaries_are_removed(tmp_path: Path) -> None:
+    """Versions before the .scot-tmp names left .scot-spill.XXXXXXXX.parquet (globbed as
+    output) and .NAME.parquet.XXXXXXXX.tmp; without a process id only day-old ones go."""
+    old_spill = tmp_path / ".scot-spill.ab12cd34.parquet"
+    old_tmp = tmp_path / ".out.parquet.zz9yy8xx.tmp"
+    recent = tmp_path / ".scot-spill.qwertyui.parquet"
+    for p in (old_spill, old_tmp, recent):
+        p.write_bytes(b"")
+    day_ago = time.time() - 2 * 86_400
+    for p in (old_spill, old_tmp):
+        os.utime(p, (day_ago, day_ago))
+    scot_cli.io.atomic_write(tmp_path / "new.parquet", lambda f: f.write(b"x"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [recent.name, "new.parquet"]
