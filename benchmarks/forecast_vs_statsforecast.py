@@ -616,8 +616,10 @@ def _f(row: dict[str, object], key: str) -> float:
 
 
 def _pair(a: float, b: float) -> tuple[str, str]:
-    """Two figures to three decimals, or four when three would show a tie."""
-    digits = 3 if round(a, 3) != round(b, 3) else 4
+    """Two figures to three decimals, or more (up to six) while they would show a tie."""
+    digits = 3
+    while digits < 6 and round(a, digits) == round(b, digits):
+        digits += 1
     return f"{a:.{digits}f}", f"{b:.{digits}f}"
 
 
