@@ -4,15 +4,17 @@ Hyndman, Koehler, Ord & Snyder, *Forecasting with Exponential Smoothing: the Sta
 Approach* (2008), "HKOS" below; Hyndman & Athanasopoulos, *FPP3*, ch. 8. Error A/M, trend
 N/A/Ad, season N/A/M, the admissible set of R ``forecast::ets`` (no multiplicative trend, no
 additive error with multiplicative season; multiplicative components only for strictly
-positive series; seasonal models only with ``season > 1`` and two whole seasons of history).
+positive series; seasonal models only with ``1 < season <= 24`` and two whole seasons of
+history).
 
 Fit: per series and model, maximum likelihood over the smoothing parameters (usual bounds:
 ``1e-4 < alpha < 1``, ``beta < alpha``, ``gamma < 1 - alpha``, ``0.8 <= phi <= 0.98``) and
 all initial states: Nelder-Mead on the parameters and the initial level and slope,
 alternating with Gauss-Newton steps on the initial level, slope and seasonal states,
 started from the HKOS sec. 2.6.1 heuristic (classical decomposition, a line through the
-first seasonally adjusted values). All series are fitted at once by a compiled kernel
-(:mod:`scot_cli.forecast.ets_kernel`).
+first seasonally adjusted values), then each smoothing parameter tried at its bounds
+(where optima often lie and a simplex in a bounded transform stalls). All series are
+fitted at once by a compiled kernel (:mod:`scot_cli.forecast.ets_kernel`).
 
 Backtests: :func:`ets` fits once on the history up to the first origin and once on the
 whole history. Every backtest origin reuses the first fit (parameters and model choice,
