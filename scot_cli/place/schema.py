@@ -23,6 +23,7 @@ FORECAST_IN = Table(
         _c("p90", F, "0.9 quantile (spread of demand)", required=False, nullable=True, min=0),
     ),
     keys=("sku", "location", "date"),
+    spans=("date",),
 )
 
 #: What place reads of ``scot plan-buy`` orders (--supply).
@@ -31,7 +32,12 @@ SUPPLY_IN = Table(
     "Buys arriving at the network (the orders output of scot plan-buy).",
     (
         _c("sku", S, "stock-keeping unit id"),
-        _c("arrival_date", D, "day the buy arrives"),
+        _c(
+            "arrival_date",
+            D,
+            "day the buy arrives (null on plan-buy's unplanned rows: ignored)",
+            nullable=True,
+        ),
         _c("qty", F, "units bought", min=0),
         _c(
             "status",
@@ -41,6 +47,7 @@ SUPPLY_IN = Table(
             nullable=True,
         ),
     ),
+    spans=("arrival_date",),
 )
 
 PLACEMENT = Table(

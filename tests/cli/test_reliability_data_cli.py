@@ -536,3 +536,34 @@ def test_a_horizon_beyond_the_limit_is_refused_before_reading(command: list[str]
     result = runner.invoke(app, ["forecast", *command, "missing.parquet", "-H", "100000000"])
     assert result.exit_code == 2
     assert _error(result) == "scot: error: --horizon: at most 3,660 periods, got 100,000,000"
+
+
+def test_place_reads_plan_buy_orders_with_unplanned_rows_as_supply(
+    small_dir: Path, tmp_path: Path, forecast_file: Path
+) -> None:
+    """plan-buy writes unplanned rows without an arrival date; place refused the file (exit 3,
+    'arrival_date has null values'). They arrive nowhere, so they are ignored."""
+    arriving = pl.DataFrame(
+        {
+            "sku": ["SKU-00001", "SKU-00002"],
+            "arrival_date": [dt.date(2026, 11, 2), None],
+            "qty": [40.0, 0.0],
+            "status": ["order", "unplanned"],
+        },
+        schema_overrides={"arrival_date": pl.Date},
+    )
+    outs = []
+    for k, supply in enumerate((arriving, arriving.head(1))):
+        out = tmp_path / f"placement{k}.parquet"
+        args = ["--supply", _write(supply, tmp_path, f"supply{k}.parquet"), "-o", str(out)]
+        result = runner.invoke(app, [*_place_args(small_dir, forecast_file), *args])
+        assert result.exit_code == 0, result.stderr
+        outs.append(pl.read_parquet(out))
+    assert outs[0].equals(outs[1])
+
+
+def _place_args(small_dir: Path, forecast: Path) -> list[str]:
+    args = ["place", str(forecast)]
+    for role in ("items", "inventory", "nodes", "lanes"):
+        args += [f"--{role}", str(small_dir / f"{role}.parquet")]
+    return args
