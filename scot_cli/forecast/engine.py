@@ -43,9 +43,9 @@ TOP_K = {"intermittent": 5, "smooth": 3}
 SHRINK = 40.0
 #: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
 STEP_SHRINK = 200.0
-#: Gauss-Newton rounds of the ETS fit inside ``auto`` and the engine (one instead of the
-#: fit's default three: the AICc and forecasts barely move and the fit takes half the time;
-#: measured on the development data in docs/benchmarks/forecast.md).
+#: Gauss-Newton rounds of the ETS fit inside ``auto`` and the engine (one: more rounds barely
+#: move the AICc and forecasts and double the fit's time; measured on the development data in
+#: docs/benchmarks/forecast-ets.md).
 ETS_ROUNDS = 1
 
 
@@ -169,14 +169,10 @@ def _ets(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> tupl
     forward to the others, once on the whole) with :data:`ETS_ROUNDS` rounds."""
     from scot_cli.forecast import ets
 
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    cuts = sorted(set(cutoffs))
-    fits = {c: ets.ets_fit(y[:, :c], season=season, rounds=ETS_ROUNDS) for c in {cuts[0], cuts[-1]}}
-    out = np.empty((len(cutoffs), y.shape[0], horizon))
-    for i, c in enumerate(cutoffs):
-        fit = fits[c] if c in fits else ets.advance(fits[cuts[0]], y, c)
-        out[i] = ets.point_forecast(fit, horizon)
-    return out, ets.ets_variance(fits[cuts[-1]], horizon)
+    out, fit = ets.ets_forecast_fit(
+        y, horizon=horizon, season=season, cutoffs=cutoffs, rounds=ETS_ROUNDS
+    )
+    return out, ets.ets_variance(fit, horizon)
 
 
 def combination(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
