@@ -1278,8 +1278,11 @@ def run_case(
     judge(spec, case, outcome, case_dir, before, base_names, inputs)
     if not outcome.failures:
         shutil.rmtree(case_dir, ignore_errors=True)
-    else:
-        outcome.detail = (outcome.detail + f" (case folder {case_dir})").strip()
+        return outcome
+    if keep := os.environ.get("SCOT_FUZZ_KEEP"):
+        # pytest removes old temporary folders; keep the failing case to reproduce it
+        case_dir = Path(shutil.copytree(case_dir, Path(keep) / case_dir.name, symlinks=True))
+    outcome.detail = (outcome.detail + f" (case folder {case_dir})").strip()
     return outcome
 
 

@@ -2,7 +2,8 @@
 
 Environment: ``SCOT_FUZZ_CASES`` (default 1000), ``SCOT_FUZZ_SEED`` (default 0),
 ``SCOT_FUZZ_JOBS`` (default 2), ``SCOT_FUZZ_REPORT`` (write the benchmarks section there),
-``SCOT_FUZZ_FAILURES`` (write the failing cases there, one reproducer a line).
+``SCOT_FUZZ_FAILURES`` (write the failing cases there, one reproducer a line),
+``SCOT_FUZZ_KEEP`` (copy each failing case's folder there).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def test_fuzz_long_profile(tmp_path: Path) -> None:
     outcomes = run_cases(cases, base, tmp_path, timeout=TIMEOUT, jobs=jobs)
     seconds, load_after = time.perf_counter() - start, load_average()
     line = summary_line(outcomes)
-    print(f"\n{line}")
+    print("", *(failure_text(o) for o in outcomes if o.failures), line, sep="\n")
     if report := os.environ.get("SCOT_FUZZ_REPORT"):
         command = "make fuzz" if os.environ.get("MAKELEVEL") else shlex.join(sys.argv)
         Path(report).write_text(
