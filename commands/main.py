@@ -159,7 +159,8 @@ def _error_line(text: str) -> None:
 
 
 def _interruption(exc: BaseException) -> Interrupted | None:
-    """The :class:`Interrupted` that ``exc`` was raised from, if any."""
+    """The :class:`Interrupted` that ``exc`` was raised from, or one for a signal received
+    while a library turned it into its own error (DuckDB's "Query interrupted")."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -167,7 +168,7 @@ def _interruption(exc: BaseException) -> Interrupted | None:
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return None
+    return Interrupted(RECEIVED[-1]) if RECEIVED else None
 
 
 def usage_line(exc: click_exc.ClickException) -> str:
@@ -389,7 +390,12 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+#: Signals received by this process (a library may swallow the exception the handler raised).
+RECEIVED: list[int] = []
+
+
 def _interrupt(signum: int, _frame: Any) -> None:
+    RECEIVED.append(signum)
     raise Interrupted(signum)
 
 

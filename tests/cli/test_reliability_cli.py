@@ -973,3 +973,21 @@ def test_old_versions_day_old_temporaries_are_removed(tmp_path: Path) -> None:
         os.utime(p, (day_ago, day_ago))
     scot_cli.io.atomic_write(tmp_path / "new.parquet", lambda f: f.write(b"x"))
     assert sorted(p.name for p in tmp_path.iterdir()) == [recent.name, "new.parquet"]
+
+
+def test_signal_a_library_turned_into_its_own_error_still_ends_by_the_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DuckDB answers the handler's exception with RuntimeError('Query interrupted')."""
+    import scot_cli.commands.main as entry
+
+    monkeypatch.setattr(entry, "RECEIVED", [])
+
+    def interrupted(query: str, **_options: Any) -> None:
+        entry.RECEIVED.append(signal.SIGTERM)
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(scot_cli.io, "sql_query", interrupted)
+    with pytest.raises(entry.Interrupted) as info:
+        runner.invoke(app, ["sql", "select 1", "-f", "csv"])
+    assert info.value.signum == signal.SIGTERM
