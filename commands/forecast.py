@@ -169,6 +169,7 @@ def _in_memory(
     run, sales_df, items_df, events_df = _read(
         sales, items, events, params, params["seed"], "forecast"
     )
+    notes: list[str] = []
     with progress("forecasting") as bar:
         df = forecast(
             sales_df,
@@ -177,9 +178,10 @@ def _in_memory(
             **_options(params),
             progress=bar,
             batch_size=batch_size,
-            warn=warn,
+            warn=notes.append,
         )
     run.write(df, out, FORECAST, extra={"batch_size": batch_size})
+    _flush(notes)
     return int(df.select("sku", "location").n_unique())
 
 
@@ -200,6 +202,7 @@ def _streamed(
     scanned = scan_input(run, sales, SALES, role="sales", key="sku")
     items_df, events_df = _read_extras(run, scanned.lazy, items, events)
     folder = None if out is None or out == "-" else Path(out).parent
+    notes: list[str] = []
     with SpillFile(folder) as spill, progress("forecasting") as bar:
         frames = forecast_partitions(
             scanned.lazy,
@@ -211,10 +214,18 @@ def _streamed(
             batch_size=batch_size,
             progress=bar,
             spill=spill,
-            warn=warn,
+            warn=notes.append,
         )
         rows = write_stream(run, frames, out, FORECAST, extra={"batch_size": batch_size})
+    _flush(notes)
     return rows // int(params["horizon"])
+
+
+def _flush(notes: list[str]) -> None:
+    """Print the run's warnings once it has succeeded: a partition that fails validation
+    later must leave its error as the only line on stderr."""
+    for note in notes:
+        warn(note)
 
 
 def _options(params: dict[str, Any]) -> dict[str, Any]:

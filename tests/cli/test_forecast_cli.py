@@ -249,3 +249,23 @@ def test_quarterly_forecast_and_series_ending_early(tmp_path: Path) -> None:
     b = pl.read_parquet(out).filter(pl.col("sku") == "B")
     assert b["date"].to_list() == [dt.date(2024, 7, 1)] and b["mean"].to_list() == [12.0]
     assert read_metadata(str(out))["params"]["align"] == "own-end"
+
+
+def test_rejected_sales_leave_one_error_line_and_no_earlier_warning(tmp_path: Path) -> None:
+    """Issue 11 (fuzz F9): an event before the history used to print its warning before the
+    duplicate-key error of a later partition, so stderr had two lines on failure."""
+    sales, events = tmp_path / "dup.parquet", tmp_path / "events.parquet"
+    pl.concat([_sales(), _sales().tail(1)]).write_parquet(sales)
+    old = dt.date(2025, 12, 24)  # before the sales start: ignored for learning, with a warning
+    pl.DataFrame({"event": ["xmas"], "start": [old], "end": [old]}).write_parquet(events)
+    args = ["forecast", str(sales), "-H", "3", "--events", str(events)]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "o.parquet")])
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scot: error:"), result.stderr
+    assert "duplicate key" in lines[0]
+    good = tmp_path / "good.parquet"
+    _sales().write_parquet(good)
+    ok = runner.invoke(app, ["forecast", str(good), "-H", "3", "--events", str(events)])
+    assert ok.exit_code == 0
+    assert "end before the sales history starts" in ok.stderr
