@@ -24,7 +24,8 @@ a backtest never uses the future and costs one extra fit, not one per origin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -184,6 +185,34 @@ def _naive_sigma2(y: Array) -> Array:
     return out
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT back while the compiled kernel runs, then deliver them.
+
+    A Python signal handler that raised inside numba's dispatch of the parallel fit crashed
+    the process (a segmentation fault, measured with SIGTERM 1.7-2.0 s into a forecast) or
+    came back as a SystemError, leaving temporary files behind. Inside this block a signal
+    is only recorded; on leaving it the previous handlers are restored and the first signal
+    recorded is raised again, so the usual clean-up runs as soon as the kernel returns.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set, and only run, in the main thread
+        return
+    got: list[int] = []
+    held = (signal.SIGTERM, signal.SIGINT)
+    previous = {s: signal.signal(s, lambda signum, _frame: got.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if got:
+            signal.raise_signal(got[0])
+
+
 def ets_fit(
     y: Array,
     *,
@@ -221,7 +250,8 @@ def ets_fit(
     codes = _codes(MODELS if models is None else models)
     allowed, nobs = _allowed(y, m, codes)
     evals = max_evals or EVALS_PER_PARAM
-    best, p, s0, aicc, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
+    with signals_deferred():  # a handler raising inside numba's dispatch crashed the process
+        best, p, s0, aicc, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
     fallback = best < 0
     chosen = np.where(fallback[:, None], 0, codes[np.maximum(best, 0)])
     p = np.where(fallback[:, None], np.array([kern.UPPER, 0.0, 0.0, 1.0, 0.0, 0.0])[None, :], p)

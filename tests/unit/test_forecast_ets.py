@@ -302,3 +302,27 @@ def test_non_seasonal_likelihood_matches_statsforecast_on_m1() -> None:
         )
         checked += 1
     assert checked >= 10
+
+
+def test_signal_during_the_fit_is_delivered_after_it() -> None:
+    """Issue 11 fault trials: a handler raising inside numba's dispatch of the fit crashed the
+    process (SIGSEGV) or came back as SystemError; inside the fit a signal is held and
+    raised again, through the previous handler, once the kernel has returned."""
+    import signal
+
+    from scot_cli.forecast.ets import signals_deferred
+
+    seen: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        seen.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with signals_deferred():
+            signal.raise_signal(signal.SIGTERM)
+            assert seen == []  # held while the kernel would run
+        assert seen == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
