@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import subprocess
@@ -65,4 +66,27 @@ def run_scot(
         env=env,
         check=False,
         timeout=600,
+    )
+
+
+def forecast_from_sales(sales: pl.DataFrame, *, days: int = 14) -> pl.DataFrame:
+    """A plain forecast: the last 28 days' mean per sku and region, flat over ``days``."""
+    last = sales["date"].max()
+    assert isinstance(last, dt.date)
+    level = (
+        sales.filter(pl.col("date") > last - dt.timedelta(days=28))
+        .group_by("sku", "location")
+        .agg(pl.col("units").mean().fill_null(0.0).alias("mean"))
+    )
+    steps = pl.DataFrame({"horizon": list(range(1, days + 1))})
+    return (
+        level.join(steps, how="cross")
+        .with_columns(
+            (pl.lit(last) + pl.duration(days=pl.col("horizon"))).cast(pl.Date).alias("date"),
+            (pl.col("mean") * 0.4).alias("p10"),
+            pl.col("mean").alias("p50"),
+            (pl.col("mean") * 1.8 + 1.0).alias("p90"),
+            pl.lit("test").alias("model"),
+        )
+        .sort("sku", "location", "date")
     )

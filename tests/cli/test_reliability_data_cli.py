@@ -10,39 +10,16 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import parquet_bytes
+from conftest import forecast_from_sales, parquet_bytes
 from scot_cli.commands.main import app
 
 runner = CliRunner()
 
 
-def _forecast(sales: pl.DataFrame, *, days: int = 14) -> pl.DataFrame:
-    """A flat forecast per sku and region: the last 28 days' mean, with p10/p50/p90."""
-    last = sales["date"].max()
-    assert isinstance(last, dt.date)
-    level = (
-        sales.filter(pl.col("date") > last - dt.timedelta(days=28))
-        .group_by("sku", "location")
-        .agg(pl.col("units").mean().fill_null(0.0).alias("mean"))
-    )
-    steps = pl.DataFrame({"horizon": list(range(1, days + 1))})
-    return (
-        level.join(steps, how="cross")
-        .with_columns(
-            (pl.lit(last) + pl.duration(days=pl.col("horizon"))).cast(pl.Date).alias("date"),
-            (pl.col("mean") * 0.4).alias("p10"),
-            pl.col("mean").alias("p50"),
-            (pl.col("mean") * 1.8 + 1.0).alias("p90"),
-            pl.lit("test").alias("model"),
-        )
-        .sort("sku", "location", "date")
-    )
-
-
 @pytest.fixture(scope="module")
 def forecast_file(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("reliability") / "forecast.parquet"
-    _forecast(pl.read_parquet(small_dir / "sales.parquet")).write_parquet(path)
+    forecast_from_sales(pl.read_parquet(small_dir / "sales.parquet")).write_parquet(path)
     return path
 
 
