@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table as RichTable
@@ -13,8 +14,11 @@ from scot_cli.errors import ScotError
 
 from ._common import STATE, epilog, folder_option, stdout_console
 
-#: Pipeline steps in order; each command module defines ``demo_step(fixtures, out, invoke)``.
-STEPS = ("forecast", "plan_buy", "place", "promise", "route", "explain")
+#: Pipeline steps in order (command name, step function defined below).
+STEPS = ("forecast", "plan-buy", "place", "promise", "route", "explain")
+
+#: A step: (fixtures folder, output folder, command runner) -> summary lines.
+Step = Callable[[Path, Path, Callable[[list[str]], None]], list[str]]
 
 
 def bundled_fixtures() -> Path | None:
@@ -85,16 +89,336 @@ def _check_fixtures(folder: Path) -> None:
 
 
 def _run_step(name: str, src: Path, out: Path, table: RichTable) -> None:
-    try:
-        mod = importlib.import_module(f"{__package__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.{name}":
-            raise
-        table.add_row(name.replace("_", "-"), "", "not available in this build")
-        return
+    step: Step = globals()[f"{name.replace('-', '_')}_step"]
     start = time.perf_counter()
-    lines = mod.demo_step(src, out, invoke)
-    table.add_row(name.replace("_", "-"), f"{time.perf_counter() - start:.1f}", "\n".join(lines))
+    lines = step(src, out, invoke)
+    table.add_row(name, f"{time.perf_counter() - start:.1f}", "\n".join(lines))
+
+
+# The steps: each runs its command as a user would and summarises the output.
+
+
+def forecast_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Forecast the fixtures' sales 28 days ahead (with items and events) into the demo."""
+    import polars as pl
+
+    target = out / "forecast.parquet"
+    invoke(
+        [
+            "forecast",
+            str(fixtures / "sales.parquet"),
+            "--items",
+            str(fixtures / "items.parquet"),
+            "--events",
+            str(fixtures / "events.parquet"),
+            "--horizon",
+            "28",
+            "-o",
+            str(target),
+        ]
+    )
+    df = pl.read_parquet(target)
+    cold = df.filter(pl.col("model").str.starts_with("cold_start"))["sku"].n_unique()
+    top = df["model"].value_counts(sort=True).head(3)
+    picks = ", ".join(f"{m} {c // 28}" for m, c in top.iter_rows())
+    return [
+        f"forecast: {df.select('sku', 'location').n_unique():,} series x 28 days, "
+        f"{df['mean'].sum():,.0f} units expected",
+        f"models picked per series: {picks}; {cold} new sku(s) by cold start",
+    ]
+
+
+def plan_buy_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Plan purchases from the forecast step's output; summarise the orders."""
+    import polars as pl
+
+    invoke(
+        [
+            "plan-buy",
+            str(out / "forecast.parquet"),
+            "--items",
+            str(fixtures / "items.parquet"),
+            "--inventory",
+            str(fixtures / "inventory.parquet"),
+            "-o",
+            str(out / "orders.parquet"),
+            "--policy-out",
+            str(out / "policy.parquet"),
+        ]
+    )
+    orders = pl.read_parquet(out / "orders.parquet")
+    policy = pl.read_parquet(out / "policy.parquet")
+    items = pl.read_parquet(fixtures / "items.parquet").select("sku", "unit_cost")
+    placed = orders.filter(pl.col("status") == "order").join(items, on="sku", how="left")
+    spend = float((placed["qty"] * placed["unit_cost"]).sum())
+    planned = policy.filter(pl.col("status") != "unplanned")
+    by_policy = planned.group_by("policy").len().sort("policy")
+    mix = ", ".join(f"{p} {n}" for p, n in by_policy.iter_rows())
+    return [
+        f"{placed.height} purchase orders, {placed['qty'].sum():,.0f} units, spend {spend:,.0f}",
+        f"policies: {mix}; {orders.height - planned.height} skus unplanned",
+        f"expected fill rate {planned['fill_rate'].fill_null(0.0).to_numpy().mean():.1%} "
+        "(mean over skus)",
+    ]
+
+
+def place_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Place the demo's forecast over the fixture network (uses out/orders.parquet if there)."""
+    import polars as pl
+
+    args = [
+        "place",
+        str(out / "forecast.parquet"),
+        "--items",
+        str(fixtures / "items.parquet"),
+        "--inventory",
+        str(fixtures / "inventory.parquet"),
+        "--nodes",
+        str(fixtures / "nodes.parquet"),
+        "--lanes",
+        str(fixtures / "lanes.parquet"),
+        "--speed-target",
+        "2:0.8",
+        # two weeks, so that the buys plan-buy sends (arriving after a week) are placed too
+        "--days",
+        "14",
+        "-o",
+        str(out / "placement.parquet"),
+        "--coverage-out",
+        str(out / "coverage.parquet"),
+        "--constraints-out",
+        str(out / "constraints.parquet"),
+    ]
+    if (out / "orders.parquet").exists():
+        args += ["--supply", str(out / "orders.parquet")]
+    invoke(args)
+    placement = pl.read_parquet(out / "placement.parquet")
+    cov = pl.read_parquet(out / "coverage.parquet").filter(pl.col("region") == "ALL")
+    cons = pl.read_parquet(out / "constraints.parquet")
+    share = dict(
+        zip(cov["days"], zip(cov["share_before"], cov["share_after"], strict=True), strict=True)
+    )
+    return [
+        f"{placement['sku'].n_unique()} skus x {placement['node'].n_unique()} FCs, "
+        f"{placement['transfer_in'].sum():,.0f} units transferred, "
+        f"{placement['inbound_units'].sum():,.0f} arriving units placed",
+        f"1-day coverage {share[1][0]:.0%} -> {share[1][1]:.0%}, "
+        f"2-day {share[2][0]:.0%} -> {share[2][1]:.0%}",
+        f"{int(cons['binding'].sum())} binding / "
+        f"{int(cons['status'].is_in(['violated', 'unreachable']).sum())} unmet constraints",
+    ]
+
+
+def promise_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Promise the fixtures' orders in snapshot and commit modes; keep the commit output."""
+    import polars as pl
+
+    base = [
+        str(fixtures / "orders.parquet"),
+        "--inventory",
+        str(fixtures / "inventory.parquet"),
+        "--nodes",
+        str(fixtures / "nodes.parquet"),
+        "--lanes",
+        str(fixtures / "lanes.parquet"),
+        "--calendar",
+        str(fixtures / "calendar.parquet"),
+    ]
+    if (out / "orders.parquet").exists():
+        base += ["--receipts", str(out / "orders.parquet")]
+    lines = []
+    for mode, path in (
+        ("snapshot", out / "promises_snapshot.parquet"),
+        ("commit", out / "promises.parquet"),
+    ):
+        invoke(["promise", *base, "--mode", mode, "-o", str(path)])
+        df = pl.read_parquet(path)
+        ok = df.filter(pl.col("status") != "unavailable")
+        days = ok.select(pl.col("promise_days").median().fill_null(0)).item()
+        lines.append(
+            f"{mode}: {ok.height:,}/{df.height:,} lines promised, median {days:g} days, "
+            f"{(df['status'] == 'backorder').sum():,} backorders"
+        )
+    return lines
+
+
+def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Route the promise step's lines (or the orders promised at ship + 3 days without it),
+    then route the vans of the busiest delivery station."""
+    import polars as pl
+
+    promises = out / "promises.parquet"
+    if not promises.exists():
+        promises = out / "route-promises.parquet"
+        _fallback_promises(fixtures, promises)
+    ships, trucks = out / "shipments.parquet", out / "trucks.parquet"
+    nodes = str(fixtures / "nodes.parquet")
+    invoke(
+        [
+            "route",
+            str(promises),
+            "--inventory",
+            str(fixtures / "inventory.parquet"),
+            "--nodes",
+            nodes,
+            "--lanes",
+            str(fixtures / "lanes.parquet"),
+            "--items",
+            str(fixtures / "items.parquet"),
+            "--time-limit",
+            "8",
+            "-o",
+            str(ships),
+            "--trucks-out",
+            str(trucks),
+        ]
+    )
+    s, t = pl.read_parquet(ships), pl.read_parquet(trucks)
+    stops = out / "stops.parquet"
+    _demo_stops(s, pl.read_parquet(nodes)).write_parquet(stops)
+    invoke(
+        [
+            "route",
+            "last-mile",
+            str(stops),
+            "--stations",
+            nodes,
+            "--vehicles",
+            "12",
+            "--capacity",
+            "40",
+            "--time-limit",
+            "1",
+            "-o",
+            str(out / "routes.parquet"),
+        ]
+    )
+    r = pl.read_parquet(out / "routes.parquet")
+    status = dict(s["status"].value_counts().iter_rows())
+    fill = float(t.select(pl.col("fill").mean()).item() or 0.0)
+    return [
+        f"route: {s.height:,} lines: {status.get('on_time', 0):,} on time, "
+        f"{status.get('late', 0):,} late, {status.get('unshipped', 0):,} unshipped",
+        f"{t.height} trucks, mean fill {fill:.2f}, {int(t['under_min_fill'].sum())} under the "
+        f"minimum fill; shipping cost {float(s['cost'].sum()):,.0f}",
+        f"last mile {r['station'][0]}: {int((r['status'] == 'routed').sum())}/{r.height} stops "
+        f"on {r['vehicle'].n_unique() - int(r['vehicle'].null_count() > 0)} vans",
+    ]
+
+
+def _demo_stops(ships: Any, nodes: Any) -> Any:
+    """One stop per order of the busiest station's region, placed around the region centre
+    (seeded), with the order's volume as demand and a morning or afternoon window."""
+    import numpy as np
+    import polars as pl
+
+    routed = ships.filter(pl.col("path").is_not_null()).with_columns(
+        pl.col("path").str.split(">").list.get(-2).alias("station")
+    )
+    station = routed["station"].value_counts(sort=True)["station"][0]
+    orders = (
+        routed.filter(pl.col("station") == station)
+        .group_by("order_id", "destination")
+        .agg(pl.col("volume").sum().alias("demand"))
+        .sort("order_id")
+    )
+    centre = nodes.filter(pl.col("node") == orders["destination"][0]).row(0, named=True)
+    rng = np.random.default_rng(0)
+    n = orders.height
+    afternoon = rng.random(n) < 0.5
+    return orders.select(
+        pl.col("order_id").alias("stop_id"),
+        pl.lit(station).alias("station"),
+        pl.Series("lat", centre["lat"] + rng.normal(0, 0.08, n)),
+        pl.Series("lon", centre["lon"] + rng.normal(0, 0.08, n)),
+        "demand",
+        pl.Series("tw_early", np.where(afternoon, 240.0, 0.0)),
+        pl.Series("tw_late", np.where(afternoon, 540.0, 300.0)),
+        pl.lit(3.0).alias("service_time"),
+    )
+
+
+def _fallback_promises(fixtures: Path, target: Path) -> None:
+    """Promises when the promise step has not run: ship the order day, deliver 3 days later."""
+    import polars as pl
+
+    orders = pl.read_parquet(fixtures / "orders.parquet")
+    day = pl.col("order_time").dt.date()
+    orders.with_columns(
+        day.alias("ship_date"), (day + pl.duration(days=3)).alias("promise_date")
+    ).drop("order_time").write_parquet(target)
+
+
+def explain_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """A changed scenario (a vendor's lead time up, part of the forecast down), explained.
+
+    Writes into ``out/scenario/``: items with one vendor's lead time doubled, the
+    forecast with a fifth of the skus' demand cut by 40%, plan-buy's orders and
+    policy on them, and the explain report (``explain.md``) and table.
+    """
+    import polars as pl
+
+    if not (out / "policy.parquet").exists() or not (out / "forecast.parquet").exists():
+        return ["skipped: needs the forecast and plan-buy steps' outputs"]
+    scen = out / "scenario"
+    scen.mkdir(parents=True, exist_ok=True)
+    items = pl.read_parquet(fixtures / "items.parquet")
+    vendor = items["vendor"].sort()[0]
+    later = pl.when(pl.col("vendor") == vendor).then(pl.col("lead_time_days") * 2)
+    items.with_columns(
+        later.otherwise(pl.col("lead_time_days")).alias("lead_time_days")
+    ).write_parquet(scen / "items.parquet")
+    fc = pl.read_parquet(out / "forecast.parquet")
+    cut = pl.col("sku").hash(7) % 5 == 0
+    scaled = [
+        pl.when(cut).then(pl.col(c) * 0.6).otherwise(pl.col(c)).alias(c)
+        for c in _quantile_columns(fc)
+    ]
+    fc.with_columns(scaled).write_parquet(scen / "forecast.parquet")
+    invoke(
+        [
+            "plan-buy",
+            str(scen / "forecast.parquet"),
+            "--items",
+            str(scen / "items.parquet"),
+            "--inventory",
+            str(fixtures / "inventory.parquet"),
+            "-o",
+            str(scen / "orders.parquet"),
+            "--policy-out",
+            str(scen / "policy.parquet"),
+        ]
+    )
+    args = ["explain", str(out / "policy.parquet"), str(scen / "policy.parquet")]
+    try:
+        invoke([*args, "-o", str(scen / "explain.parquet"), "--report", str(scen / "explain.md")])
+    except ScotError as exc:
+        return [f"explain failed: {exc.message}"]
+    lines = _demo_summary(pl.read_parquet(scen / "explain.parquet"), vendor)
+    return [*lines, f"report: {scen / 'explain.md'}"]
+
+
+def _quantile_columns(fc: Any) -> list[str]:
+    return [c for c in fc.columns if c == "mean" or (c.startswith("p") and c[1:].isdigit())]
+
+
+def _demo_summary(table: Any, vendor: str) -> list[str]:
+    import polars as pl
+
+    total = table.filter(pl.col("subject") == "(all)")
+    lines = [f"scenario: vendor {vendor} lead time x2, 1 in 5 skus' forecast -40%"]
+    present = set(total["metric"])
+    for metric in [m for m in ("qty", "raw_qty", "safety_stock") if m in present][:2]:
+        rows = total.filter(pl.col("metric") == metric).sort(
+            pl.col("contribution").abs(), descending=True
+        )
+        head = rows.row(0, named=True)
+        parts = ", ".join(
+            f"{d} {c:+,.0f}" for d, c in rows.select("driver", "contribution").head(3).iter_rows()
+        )
+        change = f"{head['before']:,.0f} -> {head['after']:,.0f} ({head['delta']:+,.0f})"
+        lines.append(f"{metric}: {change} = {parts}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table as RichTable
 
-from scot_cli.errors import InputDataError, ScotError, UsageError
+from scot_cli.errors import InputDataError, UsageError
 from scot_cli.explain.drivers import BY_CHOICES, COMMANDS, FORMATS
 
 from ._common import epilog, output_option, progress, stdout_console
@@ -320,78 +319,6 @@ def _sibling_constraints(path: str, meta: dict[str, Any]) -> pl.DataFrame | None
     other = read_metadata(str(sibling))
     same = all(other.get(k) == meta.get(k) for k in ("command", "created", "inputs", "params"))
     return pl.read_parquet(sibling) if same else None
-
-
-def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """A changed scenario (a vendor's lead time up, part of the forecast down), explained.
-
-    Writes into ``out/scenario/``: items with one vendor's lead time doubled, the
-    forecast with a fifth of the skus' demand cut by 40%, plan-buy's orders and
-    policy on them, and the explain report (``explain.md``) and table.
-    """
-    import polars as pl
-
-    if not (out / "policy.parquet").exists() or not (out / "forecast.parquet").exists():
-        return ["skipped: needs the forecast and plan-buy steps' outputs"]
-    scen = out / "scenario"
-    scen.mkdir(parents=True, exist_ok=True)
-    items = pl.read_parquet(fixtures / "items.parquet")
-    vendor = items["vendor"].sort()[0]
-    later = pl.when(pl.col("vendor") == vendor).then(pl.col("lead_time_days") * 2)
-    items.with_columns(
-        later.otherwise(pl.col("lead_time_days")).alias("lead_time_days")
-    ).write_parquet(scen / "items.parquet")
-    fc = pl.read_parquet(out / "forecast.parquet")
-    cut = pl.col("sku").hash(7) % 5 == 0
-    scaled = [
-        pl.when(cut).then(pl.col(c) * 0.6).otherwise(pl.col(c)).alias(c)
-        for c in _quantile_columns(fc)
-    ]
-    fc.with_columns(scaled).write_parquet(scen / "forecast.parquet")
-    invoke(
-        [
-            "plan-buy",
-            str(scen / "forecast.parquet"),
-            "--items",
-            str(scen / "items.parquet"),
-            "--inventory",
-            str(fixtures / "inventory.parquet"),
-            "-o",
-            str(scen / "orders.parquet"),
-            "--policy-out",
-            str(scen / "policy.parquet"),
-        ]
-    )
-    args = ["explain", str(out / "policy.parquet"), str(scen / "policy.parquet")]
-    try:
-        invoke([*args, "-o", str(scen / "explain.parquet"), "--report", str(scen / "explain.md")])
-    except ScotError as exc:
-        return [f"explain failed: {exc.message}"]
-    lines = _demo_summary(pl.read_parquet(scen / "explain.parquet"), vendor)
-    return [*lines, f"report: {scen / 'explain.md'}"]
-
-
-def _quantile_columns(fc: pl.DataFrame) -> list[str]:
-    return [c for c in fc.columns if c == "mean" or (c.startswith("p") and c[1:].isdigit())]
-
-
-def _demo_summary(table: pl.DataFrame, vendor: str) -> list[str]:
-    import polars as pl
-
-    total = table.filter(pl.col("subject") == "(all)")
-    lines = [f"scenario: vendor {vendor} lead time x2, 1 in 5 skus' forecast -40%"]
-    present = set(total["metric"])
-    for metric in [m for m in ("qty", "raw_qty", "safety_stock") if m in present][:2]:
-        rows = total.filter(pl.col("metric") == metric).sort(
-            pl.col("contribution").abs(), descending=True
-        )
-        head = rows.row(0, named=True)
-        parts = ", ".join(
-            f"{d} {c:+,.0f}" for d, c in rows.select("driver", "contribution").head(3).iter_rows()
-        )
-        change = f"{head['before']:,.0f} -> {head['after']:,.0f} ({head['delta']:+,.0f})"
-        lines.append(f"{metric}: {change} = {parts}")
-    return lines
 
 
 def register(app: typer.Typer) -> None:

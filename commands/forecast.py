@@ -308,33 +308,3 @@ def register(app: typer.Typer) -> None:
             name, help=(fn.__doc__ or "").strip(), epilog=epilog(example, tables, more=models)
         )(fn)
     app.add_typer(sub, name="forecast")
-
-
-def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """Forecast the fixtures' sales 28 days ahead (with items and events) into the demo."""
-    import polars as pl
-
-    target = out / "forecast.parquet"
-    invoke(
-        [
-            "forecast",
-            str(fixtures / "sales.parquet"),
-            "--items",
-            str(fixtures / "items.parquet"),
-            "--events",
-            str(fixtures / "events.parquet"),
-            "--horizon",
-            "28",
-            "-o",
-            str(target),
-        ]
-    )
-    df = pl.read_parquet(target)
-    cold = df.filter(pl.col("model").str.starts_with("cold_start"))["sku"].n_unique()
-    top = df["model"].value_counts(sort=True).head(3)
-    picks = ", ".join(f"{m} {c // 28}" for m, c in top.iter_rows())
-    return [
-        f"forecast: {df.select('sku', 'location').n_unique():,} series x 28 days, "
-        f"{df['mean'].sum():,.0f} units expected",
-        f"models picked per series: {picks}; {cold} new sku(s) by cold start",
-    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -136,53 +134,6 @@ def _report(result: Any) -> None:
             f"{bad.height} constraint(s) cannot be met and are kept as penalised slack: "
             f"{names}{more}; see the constraints output"
         )
-
-
-def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """Place the demo's forecast over the fixture network (uses out/orders.parquet if there)."""
-    import polars as pl
-
-    args = [
-        "place",
-        str(out / "forecast.parquet"),
-        "--items",
-        str(fixtures / "items.parquet"),
-        "--inventory",
-        str(fixtures / "inventory.parquet"),
-        "--nodes",
-        str(fixtures / "nodes.parquet"),
-        "--lanes",
-        str(fixtures / "lanes.parquet"),
-        "--speed-target",
-        "2:0.8",
-        # two weeks, so that the buys plan-buy sends (arriving after a week) are placed too
-        "--days",
-        "14",
-        "-o",
-        str(out / "placement.parquet"),
-        "--coverage-out",
-        str(out / "coverage.parquet"),
-        "--constraints-out",
-        str(out / "constraints.parquet"),
-    ]
-    if (out / "orders.parquet").exists():
-        args += ["--supply", str(out / "orders.parquet")]
-    invoke(args)
-    placement = pl.read_parquet(out / "placement.parquet")
-    cov = pl.read_parquet(out / "coverage.parquet").filter(pl.col("region") == "ALL")
-    cons = pl.read_parquet(out / "constraints.parquet")
-    share = dict(
-        zip(cov["days"], zip(cov["share_before"], cov["share_after"], strict=True), strict=True)
-    )
-    return [
-        f"{placement['sku'].n_unique()} skus x {placement['node'].n_unique()} FCs, "
-        f"{placement['transfer_in'].sum():,.0f} units transferred, "
-        f"{placement['inbound_units'].sum():,.0f} arriving units placed",
-        f"1-day coverage {share[1][0]:.0%} -> {share[1][1]:.0%}, "
-        f"2-day {share[2][0]:.0%} -> {share[2][1]:.0%}",
-        f"{int(cons['binding'].sum())} binding / "
-        f"{int(cons['status'].is_in(['violated', 'unreachable']).sum())} unmet constraints",
-    ]
 
 
 def register(app: typer.Typer) -> None:

@@ -137,40 +137,6 @@ def _summary(orders: Any, policy: Any) -> str:
     return line
 
 
-def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """Plan purchases from the forecast step's output; summarise the orders."""
-    import polars as pl
-
-    invoke(
-        [
-            "plan-buy",
-            str(out / "forecast.parquet"),
-            "--items",
-            str(fixtures / "items.parquet"),
-            "--inventory",
-            str(fixtures / "inventory.parquet"),
-            "-o",
-            str(out / "orders.parquet"),
-            "--policy-out",
-            str(out / "policy.parquet"),
-        ]
-    )
-    orders = pl.read_parquet(out / "orders.parquet")
-    policy = pl.read_parquet(out / "policy.parquet")
-    items = pl.read_parquet(fixtures / "items.parquet").select("sku", "unit_cost")
-    placed = orders.filter(pl.col("status") == "order").join(items, on="sku", how="left")
-    spend = float((placed["qty"] * placed["unit_cost"]).sum())
-    planned = policy.filter(pl.col("status") != "unplanned")
-    by_policy = planned.group_by("policy").len().sort("policy")
-    mix = ", ".join(f"{p} {n}" for p, n in by_policy.iter_rows())
-    return [
-        f"{placed.height} purchase orders, {placed['qty'].sum():,.0f} units, spend {spend:,.0f}",
-        f"policies: {mix}; {orders.height - planned.height} skus unplanned",
-        f"expected fill rate {planned['fill_rate'].fill_null(0.0).to_numpy().mean():.1%} "
-        "(mean over skus)",
-    ]
-
-
 def _choice_options(fn: Callable[..., None]) -> None:
     """Give the registry-backed options their choices and help (the registry is imported
     only when commands register, and is plain data)."""

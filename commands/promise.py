@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -88,39 +87,6 @@ def _check_nodes(inputs: Mapping[str, Any], paths: dict[str, str]) -> None:
         df = inputs[role]
         assert isinstance(df, pl.DataFrame)
         check_nodes(table, df, nodes, source=paths[role], nodes_source=paths["nodes"])
-
-
-def demo_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """Promise the fixtures' orders in snapshot and commit modes; keep the commit output."""
-    import polars as pl
-
-    base = [
-        str(fixtures / "orders.parquet"),
-        "--inventory",
-        str(fixtures / "inventory.parquet"),
-        "--nodes",
-        str(fixtures / "nodes.parquet"),
-        "--lanes",
-        str(fixtures / "lanes.parquet"),
-        "--calendar",
-        str(fixtures / "calendar.parquet"),
-    ]
-    if (out / "orders.parquet").exists():
-        base += ["--receipts", str(out / "orders.parquet")]
-    lines = []
-    for mode, path in (
-        ("snapshot", out / "promises_snapshot.parquet"),
-        ("commit", out / "promises.parquet"),
-    ):
-        invoke(["promise", *base, "--mode", mode, "-o", str(path)])
-        df = pl.read_parquet(path)
-        ok = df.filter(pl.col("status") != "unavailable")
-        days = ok.select(pl.col("promise_days").median().fill_null(0)).item()
-        lines.append(
-            f"{mode}: {ok.height:,}/{df.height:,} lines promised, median {days:g} days, "
-            f"{(df['status'] == 'backorder').sum():,} backorders"
-        )
-    return lines
 
 
 def register(app: typer.Typer) -> None:

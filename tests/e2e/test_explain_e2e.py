@@ -147,8 +147,8 @@ def test_one_decision_from_policy(scenario: Path) -> None:
 
 
 def test_demo_step_explains_a_changed_scenario(scenario: Path, small_dir: Path) -> None:
+    from scot_cli.commands.demo import explain_step as demo_step
     from scot_cli.commands.demo import invoke
-    from scot_cli.commands.explain import demo_step
 
     lines = demo_step(small_dir, scenario, invoke)
     assert lines[0].startswith("scenario: vendor ")

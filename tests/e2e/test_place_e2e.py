@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_scot, scot_exe
 from scot_cli.commands.demo import invoke
-from scot_cli.commands.place import demo_step
+from scot_cli.commands.demo import place_step as demo_step
 
 
 @pytest.fixture(scope="module")
