@@ -29,6 +29,16 @@ class State:
 
 STATE = State()
 
+#: Renamed options, kept one release as hidden aliases: command path -> {old: new}.
+#: A command module registers its own with :func:`renamed`.
+RENAMED: dict[str, dict[str, str]] = {}
+
+
+def renamed(command: str, mapping: dict[str, str]) -> None:
+    """Accept the old option names of ``command`` (``"plan-buy"``, ``"route last-mile"``)
+    for one release: they are rewritten to the new names with a deprecation warning."""
+    RENAMED.setdefault(command, {}).update(mapping)
+
 
 def console() -> Console:
     """A console on stderr; rich honours NO_COLOR and plain output when not a terminal."""
@@ -92,8 +102,7 @@ def epilog(example: str, tables: Sequence[Table] = (), *, more: str = "") -> str
     if more:
         parts.append(more)
     parts.append(f"Example:\n\n  {example}")
-    # typer renders help through rich markup: escape brackets so "[weekdays]" stays visible.
-    return "\n\n".join(parts).replace("[", "\\[")
+    return "\n\n".join(parts)
 
 
 def output_option(*decls: str, help: str, stdout: bool = False) -> Any:
@@ -162,4 +171,69 @@ def default_group(name: str, help_text: str) -> typer.Typer:
     """A typer sub-app whose default command is ``run``."""
     return typer.Typer(
         name=name, help=help_text, cls=DefaultGroup, no_args_is_help=False, add_completion=False
+    )
+
+
+# Options every command declares the same way: one name per input, one help text.
+
+#: Input table -> help text of its option (``--nodes``, ``--lanes``, ...).
+TABLE_HELP: dict[str, str] = {
+    "items": "Item master Parquet (lead times, costs, service levels).",
+    "inventory": "Stock per sku and node Parquet.",
+    "nodes": "Network nodes Parquet (FCs, stations, regions).",
+    "lanes": "Lanes Parquet (transit, cost, trucks, schedules).",
+    "receipts": "Open purchase orders Parquet (scot plan-buy's output): sku, arrival_date, qty.",
+    "calendar": "Node calendar Parquet (closed days, capacity changes).",
+    "events": "Events Parquet (promotions, holidays) for event lifts.",
+    "orders": "Customer order lines Parquet.",
+}
+
+
+def table_option(table: str, *, required: bool = False, help: str | None = None) -> Any:
+    """The option of an input table, named after it (``--nodes``) in every command."""
+    text = help or TABLE_HELP[table]
+    return typer.Option(... if required else None, f"--{table}", help=text)
+
+
+def seed_option(help: str = "Random seed (same seed, same output).") -> Any:
+    """``--seed``: 0 by default, checked to 0..2^32-1 by the entry point."""
+    return typer.Option(0, "--seed", min=0, help=help)
+
+
+def time_limit_option(default: float, help: str = "Seconds for the solver.") -> Any:
+    """``--time-limit`` in seconds (at most a day)."""
+    return typer.Option(default, "--time-limit", min=0.0, max=86_400.0, help=help)
+
+
+def choice_option(registry: Any, default: str | None, *decls: str, help: str) -> Any:
+    """An option choosing one name of a :class:`scot_cli.registry.Registry`: its names are
+    the metavar, its descriptions are in ``--help-models`` (the value is checked by the
+    options object, which names the field)."""
+    metavar = registry.synopsis() if len(registry) <= 6 else "NAME"
+    more = "" if len(registry) <= 6 else f" One of {', '.join(registry)}."
+    return typer.Option(default, *decls, metavar=metavar, help=f"{help}{more} See --help-models.")
+
+
+def help_models_option(*registries: Any) -> Any:
+    """``--help-models``: print each registry's choices with their descriptions and exit."""
+
+    def show(value: bool) -> None:
+        if not value:
+            return
+        con = stdout_console()
+        for i, registry in enumerate(registries):
+            if i:
+                con.print()
+            con.print(f"--{registry.field.replace('_', '-')}:", markup=False)
+            for line in registry.describe().splitlines():
+                con.print(f"  {line}", markup=False, soft_wrap=True)
+        raise typer.Exit()
+
+    return typer.Option(
+        False,
+        "--help-models",
+        callback=show,
+        is_eager=True,
+        expose_value=False,
+        help="Describe every model, policy or method choice and exit.",
     )

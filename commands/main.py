@@ -21,8 +21,9 @@ from typer.exceptions import TyperException
 
 from scot_cli import __version__
 from scot_cli.errors import EXIT_OK, EXIT_RUNTIME, ScotError, UsageError
+from scot_cli.options import OptionError
 
-from ._common import STATE, DefaultGroup, console
+from ._common import RENAMED, STATE, DefaultGroup, console, warn
 
 #: Command modules in help order; each defines ``register(app)``.
 COMMAND_MODULES = (
@@ -32,7 +33,10 @@ COMMAND_MODULES = (
     "place",
     "promise",
     "route",
+    "simulate",
     "explain",
+    "plot",
+    "report",
     "demo",
     "check",
     "inspect_cmd",
@@ -64,6 +68,7 @@ class ScotGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        args = normalise_args(self, list(sys.argv[1:] if args is None else args))
         run = functools.partial(super().main, args, prog_name, complete_var, **extra)
         if not standalone_mode:
             return run(standalone_mode=False)
@@ -83,7 +88,9 @@ class ScotGroup(TyperGroup):
         except SystemExit as exc:
             # rich's answer to a closed stdout (help or a table piped into head): it points
             # stdout at the null device and exits 1; a closed reader is not a failure here.
-            if exc.code == EXIT_RUNTIME and piped and _stdout_identity() == _devnull_identity():
+            if exc.code == EXIT_RUNTIME and (
+                (piped and _stdout_identity() == _devnull_identity()) or _click_saw_epipe()
+            ):
                 code = EXIT_OK
             else:
                 raise
@@ -124,6 +131,68 @@ class ScotGroup(TyperGroup):
                 raise
             _error_line(_unexpected(exc))
             raise typer.Exit(EXIT_RUNTIME) from exc
+
+
+#: Global options, accepted after the subcommand too (``scot forecast ... -q``).
+GLOBAL_FLAGS = ("-q", "--quiet", "--debug")
+
+
+def normalise_args(group: Any, args: list[str]) -> list[str]:
+    """The command line as the parser wants it: global flags given after the subcommand
+    moved before it, and renamed options (kept one release as hidden aliases) replaced by
+    their new names with a deprecation warning."""
+    path, leaf, start = _find_command(group, args)
+    if leaf is None:
+        return args
+    renamed = RENAMED.get(" ".join(path), {})
+    takes_value = {
+        opt
+        for p in leaf.params
+        if getattr(p, "param_type_name", "") == "option" and not getattr(p, "is_flag", False)
+        for opt in p.opts
+    }
+    front: list[str] = []
+    rest: list[str] = []
+    i = start
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest += args[i:]
+            break
+        name, eq, value = token.partition("=")
+        if name in renamed and name not in takes_value:
+            warn(f"{name} is deprecated and will be removed; use {renamed[name]}")
+            token = renamed[name] + eq + value
+            name = renamed[name]
+        if token in GLOBAL_FLAGS and token not in takes_value:
+            front.append(token)
+            i += 1
+            continue
+        rest.append(token)
+        if name in takes_value and not eq and i + 1 < len(args):
+            rest.append(args[i + 1])
+            i += 1
+        i += 1
+    return [*front, *args[:start], *rest]
+
+
+def _find_command(group: Any, args: list[str]) -> tuple[list[str], Any, int]:
+    """The subcommand path named by ``args``, its leaf command and the index after it."""
+    path: list[str] = []
+    node = group
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 1  # global options before the subcommand
+    while hasattr(node, "commands") and i < len(args) and args[i] in node.commands:
+        path.append(args[i])
+        node = node.commands[args[i]]
+        i += 1
+    if hasattr(node, "commands"):  # a group run by its default subcommand
+        default = getattr(node, "default_command", None)
+        if default is None or default not in node.commands:
+            return path, None, i
+        node = node.commands[default]
+    return path, (node if path else None), i
 
 
 def _unexpected(exc: Exception) -> str:
@@ -240,6 +309,7 @@ def _guard_options(command: Any) -> None:
     if callback is None or getattr(callback, "_scot_guarded", False):
         return
     flags = {p.name: max(p.opts, key=len) if p.opts else str(p.name) for p in command.params}
+    flags.update(getattr(callback, "scot_flags", {}))
     outputs = [p.name for p in command.params if getattr(p.callback, "scot_output", False)]
 
     @functools.wraps(callback)
@@ -253,7 +323,12 @@ def _guard_options(command: Any) -> None:
             if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
                 raise UsageError(f"{flag}: expected an integer of at most 2^63-1, got {value}")
         _check_distinct_files(kwargs, outputs, flags)
-        return callback(**kwargs)
+        try:
+            return callback(**kwargs)
+        except OptionError as exc:
+            # the library names the options field; the user typed a flag
+            flag = flags.get(exc.field) or "--" + exc.field.replace("_", "-")
+            raise UsageError(f"{flag}: {exc.reason}") from exc
 
     guarded._scot_guarded = True  # type: ignore[attr-defined]
     command.callback = guarded
@@ -309,6 +384,14 @@ def _same_path(a: Path, b: Path) -> bool:
         return False
 
 
+def _click_saw_epipe() -> bool:
+    """The parser's answer to a closed stdout while printing help: it wraps stdout in its
+    pacifier and exits 1."""
+    from typer._click.utils import PacifyFlushWrapper
+
+    return isinstance(sys.stdout, PacifyFlushWrapper)
+
+
 def _stdout_identity() -> tuple[int, int] | None:
     try:
         st = os.fstat(sys.stdout.fileno())
@@ -341,6 +424,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
