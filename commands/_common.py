@@ -8,13 +8,17 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from scot_cli.schema import Table
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.table import Table as RichTable
 
 
 @dataclass
@@ -60,6 +64,18 @@ class _StdoutConsole(Console):
 def stdout_console(*, stderr: bool = False) -> Console:
     """A console for a report: stdout (stderr when ``stderr``), ``NO_COLOR`` honoured."""
     return _StdoutConsole(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def rich_table(df: pl.DataFrame, title: str) -> RichTable:
+    """``df`` as a table for a person to read: every value as text, nulls blank."""
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=title, title_justify="left")
+    for c in df.columns:
+        table.add_column(c, overflow="fold")
+    for row in df.iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
 
 
 def info(message: str) -> None:

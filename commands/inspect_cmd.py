@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table as RichTable
 
-from ._common import epilog, stdout_console, warn
-
-if TYPE_CHECKING:
-    import polars as pl
+from ._common import epilog, rich_table, stdout_console, warn
 
 
 def inspect(
@@ -29,9 +24,9 @@ def inspect(
     out.print(
         f"[bold]{'<stdin>' if path == '-' else path}[/]: {df.height:,} rows, {df.width} columns"
     )
-    out.print(_rich(column_summary(df), "columns"))
+    out.print(rich_table(column_summary(df), "columns"))
     if head > 0:
-        out.print(_rich(df.head(head), f"head({head})"))
+        out.print(rich_table(df.head(head), f"head({head})"))
     try:
         prov = provenance_of(data, name=path)
     except InputDataError as exc:
@@ -40,15 +35,6 @@ def inspect(
     if prov:
         out.print("[bold]provenance[/]")
         out.print(json.dumps(prov, indent=2, sort_keys=True), markup=False, highlight=False)
-
-
-def _rich(df: pl.DataFrame, title: str) -> RichTable:
-    t = RichTable(title=title, title_justify="left")
-    for c in df.columns:
-        t.add_column(c, overflow="fold")
-    for row in df.iter_rows():
-        t.add_row(*("" if v is None else str(v) for v in row))
-    return t
 
 
 def register(app: typer.Typer) -> None:

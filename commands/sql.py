@@ -6,8 +6,7 @@ from enum import StrEnum
 
 import typer
 
-from ._common import epilog, stdout_console
-from .inspect_cmd import _rich
+from ._common import epilog, rich_table, stdout_console
 
 
 class Format(StrEnum):
@@ -44,7 +43,7 @@ def sql(
     refuse_query_overwrite(query, out)
     df = sql_query(query, fmt=chosen)
     if chosen == "table":
-        stdout_console().print(_rich(df, f"{df.height:,} rows"))
+        stdout_console().print(rich_table(df, f"{df.height:,} rows"))
         return
     write_frame_as(df, out, chosen)
 

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from scot_cli import __version__
 from scot_cli.errors import InputDataError, ScotError, UsageError
 from scot_cli.schema import Table
+from scot_cli.validate import validate
 
 PROVENANCE_KEY = b"scot"
 _PARQUET_MAGIC = b"PAR1"
@@ -145,7 +146,7 @@ class Run:
         name = _display(path) if path == "-" else path
         df = parse_frame(data, name=name)
         if table is not None:
-            df = table.validate(df, source=name)
+            df = validate(table, df, source=name)
         label = role or (table.name if table else "input")
         self.sources.append(Source(label, path, hashlib.sha256(data).hexdigest()))
         return df
@@ -203,8 +204,6 @@ class Run:
         """``df`` validated against ``table`` as this command's output, sorted by key."""
         if table is None:
             return df
-        from scot_cli.validate import validate
-
         df = validate(table, df, source=f"{self.command} output {table.name}", trusted=trusted)
         keys = [k for k in table.keys if k in df.columns]
         return df if not keys or presorted else df.sort(keys, maintain_order=True)
@@ -677,7 +676,7 @@ class ScannedInput:
         col = pl.col(self.key)
         within = col.is_between(pl.lit(lo), pl.lit(hi)) & col.is_in(values.implode())
         df = self.lazy.filter(within).collect()
-        return self.table.validate(df, source=self.path)
+        return validate(self.table, df, source=self.path)
 
 
 def scan_input(run: Run, path: str, table: Table, *, role: str, key: str) -> ScannedInput:
@@ -697,14 +696,14 @@ def scan_input(run: Run, path: str, table: Table, *, role: str, key: str) -> Sca
         schema = raw.collect_schema()
     except Exception as exc:
         raise InputDataError(f"{path}: cannot be read as Parquet ({exc})") from exc
-    empty = table.validate(pl.DataFrame(schema=schema), source=path)
+    empty = validate(table, pl.DataFrame(schema=schema), source=path)
     declared = [c.name for c in table.columns if c.name in empty.columns]
     lazy = raw.with_columns(
         pl.lit(value).alias(name) for name, value in table.defaults.items() if name not in schema
     ).select(pl.col(c).cast(empty.schema[c]) for c in declared)
     nulls = lazy.filter(pl.col(key).is_null())
     if nulls.select(pl.len()).collect(engine="streaming").item():
-        table.validate(nulls.collect(), source=path)
+        validate(table, nulls.collect(), source=path)
     _check_extreme_dates(lazy, table, path, empty.schema)
     run.sources.append(Source(role, path, hash_file(path)))
     return ScannedInput(path, table, lazy, key)
@@ -727,7 +726,7 @@ def _check_extreme_dates(
     ]
     rows = pl.concat(ends).collect(engine="streaming").unique(maintain_order=True)
     if rows.height:
-        table.validate(rows, source=path)
+        validate(table, rows, source=path)
 
 
 def write_stream(

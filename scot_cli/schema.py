@@ -89,13 +89,10 @@ class Table:
         return f"{self.name}: {', '.join(self.required)}" + (f" {opt}" if opt else "")
 
     def validate(self, df: pl.DataFrame, *, source: str) -> pl.DataFrame:
-        """Check ``df`` against the declaration and return it with canonical dtypes.
+        """Deprecated: call ``scot_cli.validate.validate(table, df, source=...)``.
 
-        Raises
-        ------
-        InputDataError
-            On a missing column, an incompatible dtype, a null or duplicate key,
-            a value out of bounds or outside its allowed choices.
+        The declarations sit below the checks (``scot_cli.validate`` imports this module);
+        this method points back up and goes once no caller uses it.
         """
         from scot_cli.validate import validate
 
@@ -123,8 +120,9 @@ def quantile_columns(columns: Iterable[str]) -> list[tuple[float, str]]:
     return sorted(found)
 
 
-def _c(name: str, dtype: str, description: str, **kw: object) -> Column:
-    return Column(name, dtype, description, **kw)  # type: ignore[arg-type]
+#: Deprecated spelling of :class:`Column`, kept while the command packages' ``schema.py``
+#: move to ``Column``; remove it once none imports it.
+_c = Column
 
 
 #: dtype names used in declarations; scot_cli.validate maps them to polars dtypes.
@@ -134,13 +132,15 @@ SALES = Table(
     "sales",
     "Observed demand history: units sold per sku, location and period.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("location", S, "demand region or node; 'ALL' when absent", required=False),
-        _c("date", D, "period start (day, week start or month start)"),
-        _c("units", F, "units sold; null when unknown", nullable=True, min=0),
-        _c("price", F, "selling price in the period", required=False, nullable=True, min=0),
-        _c("in_stock", B, "false when stock-out censored sales", required=False, nullable=True),
-        _c("event", S, "name of a planned event active that period", required=False, nullable=True),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("location", S, "demand region or node; 'ALL' when absent", required=False),
+        Column("date", D, "period start (day, week start or month start)"),
+        Column("units", F, "units sold; null when unknown", nullable=True, min=0),
+        Column("price", F, "selling price in the period", required=False, nullable=True, min=0),
+        Column("in_stock", B, "false when stock-out censored sales", required=False, nullable=True),
+        Column(
+            "event", S, "name of a planned event active that period", required=False, nullable=True
+        ),
     ),
     keys=("sku", "location", "date"),
     defaults={"location": "ALL"},
@@ -151,12 +151,12 @@ ITEMS = Table(
     "items",
     "Item master: costs, lead times, pack sizes and attributes per sku.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("category", S, "product category"),
-        _c("unit_cost", F, "purchase cost per unit", min=0),
-        _c("price", F, "selling price per unit", min=0),
-        _c("holding_cost_rate", F, "annual holding cost as a fraction of unit_cost", min=0),
-        _c(
+        Column("sku", S, "stock-keeping unit id"),
+        Column("category", S, "product category"),
+        Column("unit_cost", F, "purchase cost per unit", min=0),
+        Column("price", F, "selling price per unit", min=0),
+        Column("holding_cost_rate", F, "annual holding cost as a fraction of unit_cost", min=0),
+        Column(
             "stockout_cost",
             F,
             "cost per unit short; null to use service_level",
@@ -164,7 +164,7 @@ ITEMS = Table(
             nullable=True,
             min=0,
         ),
-        _c(
+        Column(
             "service_level",
             F,
             "target cycle service level in (0,1); null to use stockout_cost",
@@ -173,15 +173,17 @@ ITEMS = Table(
             min=0,
             max=1,
         ),
-        _c("order_cost", F, "fixed cost per purchase order", min=0),
-        _c("lead_time_days", F, "mean vendor lead time in days", min=0, max=3650),
-        _c("lead_time_sd", F, "standard deviation of the lead time in days", min=0, max=3650),
-        _c("moq", I, "minimum order quantity in units (0 for none)", min=0),
-        _c("case_pack", I, "units per case; orders are multiples of it", min=1),
-        _c("vendor", S, "vendor node id"),
-        _c("unit_volume", F, "volume per unit (same unit as storage and truck capacity)", min=0),
-        _c("launch_date", D, "first sale date for new items", required=False, nullable=True),
-        _c(
+        Column("order_cost", F, "fixed cost per purchase order", min=0),
+        Column("lead_time_days", F, "mean vendor lead time in days", min=0, max=3650),
+        Column("lead_time_sd", F, "standard deviation of the lead time in days", min=0, max=3650),
+        Column("moq", I, "minimum order quantity in units (0 for none)", min=0),
+        Column("case_pack", I, "units per case; orders are multiples of it", min=1),
+        Column("vendor", S, "vendor node id"),
+        Column(
+            "unit_volume", F, "volume per unit (same unit as storage and truck capacity)", min=0
+        ),
+        Column("launch_date", D, "first sale date for new items", required=False, nullable=True),
+        Column(
             "brand",
             S,
             "brand, an attribute for cold-start forecasts",
@@ -196,18 +198,18 @@ EVENTS = Table(
     "events",
     "Planned events (promotions, holidays) that lift demand on their dates.",
     (
-        _c("event", S, "event name; the lift is learned from past events of the same name"),
-        _c("start", D, "first day of the event"),
-        _c("end", D, "last day of the event (inclusive)"),
-        _c("sku", S, "sku the event applies to; null for all", required=False, nullable=True),
-        _c(
+        Column("event", S, "event name; the lift is learned from past events of the same name"),
+        Column("start", D, "first day of the event"),
+        Column("end", D, "last day of the event (inclusive)"),
+        Column("sku", S, "sku the event applies to; null for all", required=False, nullable=True),
+        Column(
             "category",
             S,
             "category the event applies to; null for all",
             required=False,
             nullable=True,
         ),
-        _c(
+        Column(
             "lift",
             F,
             "planned multiplicative lift; null to learn it",
@@ -224,14 +226,14 @@ NODES = Table(
     "nodes",
     "Network nodes: vendors, fulfillment centers, sort centers, delivery stations, regions.",
     (
-        _c("node", S, "node id"),
-        _c("kind", S, "node kind", choices=NODE_KINDS),
-        _c("region", S, "region the node sits in"),
-        _c(
+        Column("node", S, "node id"),
+        Column("kind", S, "node kind", choices=NODE_KINDS),
+        Column("region", S, "region the node sits in"),
+        Column(
             "storage_capacity", F, "storage volume (same unit as unit_volume)", nullable=True, min=0
         ),
-        _c("daily_capacity", F, "units the node can process per day", nullable=True, min=0),
-        _c(
+        Column("daily_capacity", F, "units the node can process per day", nullable=True, min=0),
+        Column(
             "cutoff_hour",
             I,
             "orders after this hour ship the next working day",
@@ -239,9 +241,9 @@ NODES = Table(
             min=0,
             max=24,
         ),
-        _c("processing_days", I, "days from order release to ship", nullable=True, min=0),
-        _c("lat", F, "latitude in degrees", min=-90, max=90),
-        _c("lon", F, "longitude in degrees", min=-180, max=180),
+        Column("processing_days", I, "days from order release to ship", nullable=True, min=0),
+        Column("lat", F, "latitude in degrees", min=-90, max=90),
+        Column("lon", F, "longitude in degrees", min=-180, max=180),
     ),
     keys=("node",),
 )
@@ -250,16 +252,18 @@ LANES = Table(
     "lanes",
     "Transport legs between nodes with transit-time spread, costs, trucks and schedule.",
     (
-        _c("origin", S, "node the leg leaves from"),
-        _c("destination", S, "node the leg arrives at"),
-        _c("mode", S, "transport mode", choices=LANE_MODES),
-        _c("transit_days", F, "mean transit time in days", min=0, max=365),
-        _c("transit_sd", F, "standard deviation of the transit time in days", min=0, max=365),
-        _c("cost_per_unit", F, "variable cost per unit shipped", min=0),
-        _c("truck_capacity", F, "volume one truck (or air container) carries", min=0),
-        _c("cost_per_truck", F, "fixed cost per truck dispatched", min=0),
-        _c("departure_hour", I, "hour of the day the scheduled departure leaves", min=0, max=23),
-        _c(
+        Column("origin", S, "node the leg leaves from"),
+        Column("destination", S, "node the leg arrives at"),
+        Column("mode", S, "transport mode", choices=LANE_MODES),
+        Column("transit_days", F, "mean transit time in days", min=0, max=365),
+        Column("transit_sd", F, "standard deviation of the transit time in days", min=0, max=365),
+        Column("cost_per_unit", F, "variable cost per unit shipped", min=0),
+        Column("truck_capacity", F, "volume one truck (or air container) carries", min=0),
+        Column("cost_per_truck", F, "fixed cost per truck dispatched", min=0),
+        Column(
+            "departure_hour", I, "hour of the day the scheduled departure leaves", min=0, max=23
+        ),
+        Column(
             "weekdays",
             S,
             "seven 0/1 flags, Monday first: days the lane departs",
@@ -276,11 +280,13 @@ INVENTORY = Table(
     "inventory",
     "Stock position per sku and node.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("node", S, "node holding the stock"),
-        _c("on_hand", F, "units physically on hand", min=0),
-        _c("in_transit", F, "units on the way to the node", required=False, nullable=True, min=0),
-        _c("eta", D, "expected arrival of the in-transit units", required=False, nullable=True),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("node", S, "node holding the stock"),
+        Column("on_hand", F, "units physically on hand", min=0),
+        Column(
+            "in_transit", F, "units on the way to the node", required=False, nullable=True, min=0
+        ),
+        Column("eta", D, "expected arrival of the in-transit units", required=False, nullable=True),
     ),
     keys=("sku", "node"),
     spans=("eta",),
@@ -290,12 +296,12 @@ ORDERS = Table(
     "orders",
     "Customer order lines to promise and route.",
     (
-        _c("order_id", S, "order id"),
-        _c("line", I, "line number within the order", min=1),
-        _c("sku", S, "stock-keeping unit id"),
-        _c("qty", F, "units ordered", min=0),
-        _c("destination", S, "region (or station) the order is delivered to"),
-        _c("order_time", DT, "when the order was placed"),
+        Column("order_id", S, "order id"),
+        Column("line", I, "line number within the order", min=1),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("qty", F, "units ordered", min=0),
+        Column("destination", S, "region (or station) the order is delivered to"),
+        Column("order_time", DT, "when the order was placed"),
     ),
     keys=("order_id", "line"),
     spans=("order_time",),
@@ -305,10 +311,10 @@ CALENDAR = Table(
     "calendar",
     "Carrier and node calendar: days without pickup or delivery (holidays, weekends).",
     (
-        _c("node", S, "node (FC for pickups, region or station for deliveries)"),
-        _c("date", D, "calendar day"),
-        _c("pickup", B, "false when nothing leaves the node that day"),
-        _c("delivery", B, "false when nothing is delivered at the node that day"),
+        Column("node", S, "node (FC for pickups, region or station for deliveries)"),
+        Column("date", D, "calendar day"),
+        Column("pickup", B, "false when nothing leaves the node that day"),
+        Column("delivery", B, "false when nothing is delivered at the node that day"),
     ),
     keys=("node", "date"),
     spans=("date",),

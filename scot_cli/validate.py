@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import polars as pl
 
 from scot_cli.errors import InputDataError
-from scot_cli.schema import Table
+from scot_cli.schema import INPUT_TABLES, Table
 
 POLARS_DTYPES: dict[str, pl.DataType] = {
     "str": pl.String(),
@@ -243,8 +243,6 @@ def check_network(
     InputDataError
         On the first node not in ``nodes``, naming the table, column and node.
     """
-    from scot_cli.schema import INPUT_TABLES
-
     declared = {t.name: t for t in INPUT_TABLES}
     names = dict(sources or {})
     for name, df in tables.items():
