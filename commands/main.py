@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer._click import exceptions as click_exc
+
+# typer vendors its parser privately and exports none of its exception classes
+from typer._click import exceptions as click_exc  # noqa: PLC2701
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -387,7 +389,7 @@ def _same_path(a: Path, b: Path) -> bool:
 def _click_saw_epipe() -> bool:
     """The parser's answer to a closed stdout while printing help: it wraps stdout in its
     pacifier and exits 1."""
-    from typer._click.utils import PacifyFlushWrapper
+    from typer._click.utils import PacifyFlushWrapper  # noqa: PLC2701
 
     return isinstance(sys.stdout, PacifyFlushWrapper)
 

@@ -69,7 +69,7 @@ def test_registry_is_a_mapping_with_help() -> None:
 
 
 def test_global_flags_after_the_subcommand_and_renamed_options() -> None:
-    from scot_cli.commands._common import RENAMED
+    from scot_cli.commands._common import RENAMED  # noqa: PLC2701  # the commands' shared module
     from scot_cli.commands.main import app, normalise_args
 
     group = typer.main.get_command(app)
