@@ -1,0 +1,355 @@
+"""``simulate``: step a network day by day under scot's decisions and a baseline.
+
+One call runs every scenario (the base and each what-if) x policy x replication on common
+random numbers and returns the daily measures, the KPIs per replication and their
+summary with 95% intervals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from scot_cli.errors import InputDataError
+
+from . import decisions, demand, engine, report, whatif
+from .options import PolicySpec, SimulateOptions
+from .policies import BaselinePolicy, Inputs, ScotPolicy
+from .world import World, build_world
+
+Table = pl.DataFrame | str | Path
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class SimulateSummary:
+    """What a person reads after a run: the size of the run and the headline KPIs."""
+
+    days: int
+    replications: int
+    skus: int
+    scenarios: list[str]
+    policies: list[str]
+    headline: list[tuple[str, str, str, float, float | None, float | None]]
+    warnings: list[str]
+
+    def lines(self) -> list[str]:
+        """One line for the run, one per scenario and policy with its headline KPIs."""
+        out = [
+            f"simulate: {self.skus:,} skus x {self.days} days x {self.replications} "
+            f"replication(s); policies {', '.join(self.policies)}; "
+            f"scenarios {', '.join(self.scenarios)}"
+        ]
+        rows: dict[tuple[str, str], list[str]] = {}
+        for scen, pol, kpi, mean, lo, hi in self.headline:
+            ci = "" if lo is None or hi is None else f" [{_fmt(kpi, lo)}, {_fmt(kpi, hi)}]"
+            rows.setdefault((scen, pol), []).append(f"{kpi} {_fmt(kpi, mean)}{ci}")
+        out += [f"  {s} / {p}: {'; '.join(parts)}" for (s, p), parts in rows.items()]
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def _fmt(kpi: str, value: float) -> str:
+    return (
+        f"{value:.1%}"
+        if kpi.endswith(("rate", "share", "kept", "1day", "2day"))
+        else (f"{value:,.0f}")
+    )
+
+
+@dataclass(frozen=True)
+class SimulateResult:
+    """The outputs of :func:`simulate`: ``daily`` (sim_daily), ``kpis`` (per replication),
+    ``summary_table`` (sim_summary), the typed ``summary`` and the options used."""
+
+    daily: pl.DataFrame
+    kpis: pl.DataFrame
+    summary_table: pl.DataFrame
+    summary: SimulateSummary
+    options: SimulateOptions
+    totals: pl.DataFrame
+
+
+HEADLINE = ("in_stock_rate", "share_1day", "promises_kept", "total_cost")
+
+
+def _frame(value: Table | None, role: str) -> pl.DataFrame | None:
+    """A table given as a frame or a Parquet path, validated like the command does."""
+    if value is None:
+        return None
+    if isinstance(value, pl.DataFrame):
+        return value
+    from scot_cli.io import Run
+    from scot_cli.schema import INPUT_TABLES
+
+    schema = {t.name: t for t in INPUT_TABLES}.get("sales" if role == "actuals" else role)
+    return Run("simulate").read(str(value), schema, role=role)
+
+
+def cells(options: SimulateOptions, *, skus: int, fcs: int, regions: int) -> int:
+    """Simulated state cells a run holds at once: per replication, demand and its draws
+    (days x skus x regions, per scenario), the pipeline (days x skus x FCs) and the daily
+    trace, summed over the replications kept for the summary."""
+    scenarios = 1 + len(options.what_ifs)
+    per_day = skus * (regions * (1 + scenarios) + fcs)
+    return (
+        int(options.days) * per_day
+        + options.replications
+        * scenarios
+        * len(options.policies)
+        * options.days
+        * (fcs + regions)
+        * 20
+    )
+
+
+def simulate(
+    sales: Table,
+    *,
+    items: Table,
+    nodes: Table,
+    lanes: Table,
+    inventory: Table,
+    events: Table | None = None,
+    actuals: Table | None = None,
+    forecast: Table | None = None,
+    options: SimulateOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **option_fields: Any,
+) -> SimulateResult:
+    """Simulate every scenario x policy x replication day by day.
+
+    Parameters
+    ----------
+    sales
+        Sales history (``sku, location, date, units``); the simulation starts the day
+        after its last date.
+    items, nodes, lanes, inventory
+        The network and the stock at the start.
+    events
+        Events for scot's forecast (optional).
+    actuals
+        Held-back actual sales to replay as demand (instead of sampling the forecast).
+    forecast
+        A forecast to sample demand from and plan on (default: scot forecast of ``sales``).
+    options
+        :class:`SimulateOptions`; ``option_fields`` override its fields.
+    progress
+        Called with ``(done, total)`` runs.
+    """
+    o = (options or SimulateOptions()).replace(**option_fields)
+    frames = {
+        name: _frame(value, name)
+        for name, value in (
+            ("sales", sales),
+            ("items", items),
+            ("nodes", nodes),
+            ("lanes", lanes),
+            ("inventory", inventory),
+            ("events", events),
+            ("actuals", actuals),
+        )
+    }
+    sales_f, items_f = _need(frames, "sales"), _need(frames, "items").sort("sku")
+    nodes_f, lanes_f = _need(frames, "nodes"), _need(frames, "lanes")
+    regions = sorted(nodes_f.filter(pl.col("kind") == "region")["node"].to_list())
+    fcs = nodes_f.filter(pl.col("kind") == "fc").height
+    need = cells(o, skus=items_f.height, fcs=fcs, regions=len(regions))
+    if need > o.max_cells:
+        raise InputDataError(
+            f"simulate: {need:,} simulated state cells exceed max_cells {o.max_cells:,}; "
+            "simulate fewer days, replications, what-ifs or skus, or raise the limit"
+        )
+    last = sales_f["date"].max()
+    if not isinstance(last, dt.date):
+        raise InputDataError("sales: no rows; a simulation starts after the sales history")
+    start = last + dt.timedelta(days=1)
+    world = build_world(
+        items=items_f,
+        nodes=nodes_f,
+        lanes=lanes_f,
+        inventory=_need(frames, "inventory"),
+        regions=regions,
+        start=start,
+    )
+    base = whatif.Scenario(name="base", items=items_f, nodes=nodes_f, lanes=lanes_f)
+    scenarios, warnings = [base], []
+    for text in o.what_ifs:
+        scen, warn = whatif.apply(base, text, skus=world.skus, fcs=world.fcs)
+        scenarios.append(scen)
+        warnings += warn
+    horizon = o.days + _lead_span(scenarios, world, o.review_days)
+    fc = _frame(forecast, "forecast")
+    if fc is None:
+        fc = decisions.forecast(
+            sales_f, horizon=horizon, items=items_f, events=frames["events"], seed=o.seed
+        )
+    model = (
+        demand.from_actuals(
+            _need(frames, "actuals"), skus=world.skus, regions=regions, start=start, days=o.days
+        )
+        if frames["actuals"] is not None
+        else demand.from_forecast(fc, skus=world.skus, regions=regions, start=start, days=o.days)
+    )
+    hist = history(sales_f, world, o.moving_average_days)
+    runs: list[report.Run] = []
+    totals: list[dict[str, Any]] = []
+    specs = o.specs()
+    total_runs = o.replications * len(scenarios) * len(specs)
+    reviews = math.ceil(o.days / o.review_days) + 1
+    for r in range(o.replications):
+        st = demand.streams(o.seed, r, days=o.days, shape=world.shape, reviews=reviews)
+        for scen in scenarios:
+            m = (
+                model
+                if scen.demand_factor is None
+                else demand.scaled(model, scen.demand_factor[None, :, None])
+            )
+            draw = demand.sample(m, st.demand)
+            open_fc = np.array([f not in scen.closed for f in world.fcs])
+            w = world if scen is base else _rebuilt(world, scen, frames)
+            for spec in specs:
+                policy = _policy(spec, w, scen, fc, o, sales_f, frames["events"], open_fc, horizon)
+                trace = engine.run(
+                    w,
+                    draw,
+                    st.lead,
+                    st.transit,
+                    policy,
+                    history=hist,
+                    settings=engine.Settings(
+                        review_days=o.review_days,
+                        max_promise_days=o.max_promise_days,
+                        open_fc=open_fc,
+                    ),
+                )
+                trace.violations.extend(getattr(policy, "violations", []))
+                runs.append(report.Run(scen.name, spec.name, r, trace))
+                totals.append(
+                    {"scenario": scen.name, "policy": spec.name, "replication": r, **trace.totals}
+                )
+                if progress is not None:
+                    progress(len(runs), total_runs)
+    per_rep = report.kpi_frame(runs)
+    table = report.summary_frame(per_rep, (scenarios[0].name, specs[0].name))
+    violations = sorted({v for run in runs for v in run.trace.violations})
+    return SimulateResult(
+        daily=report.daily_frame(runs, world),
+        kpis=per_rep,
+        summary_table=table,
+        summary=_summary(o, world, scenarios, specs, table, warnings + violations[:5]),
+        options=o,
+        totals=pl.DataFrame(totals),
+    )
+
+
+def _need(frames: dict[str, pl.DataFrame | None], name: str) -> pl.DataFrame:
+    frame = frames[name]
+    if frame is None:
+        raise InputDataError(f"simulate: the {name} table is required")
+    return frame
+
+
+def _lead_span(scenarios: list[whatif.Scenario], world: World, review_days: int) -> int:
+    """Days of forecast scot needs past the horizon: the longest lead time (3 spreads
+    over its mean) and vendor transit of any scenario, plus two reviews."""
+    worst = 0.0
+    for s in scenarios:
+        lt = (s.items["lead_time_days"] + 3 * s.items["lead_time_sd"].fill_null(0.0)).max()
+        worst = max(worst, float(lt or 0.0))  # type: ignore[arg-type]
+    return math.ceil(worst + float(world.inbound_days.max(initial=0.0))) + 2 * review_days
+
+
+def _rebuilt(world: World, scen: whatif.Scenario, frames: dict[str, Any]) -> World:
+    """The world of a scenario whose items changed (lead times); FCs stay indexed alike so
+    the streams line up, closed FCs are masked by the engine instead."""
+    if scen.items is frames["items"] or scen.items.equals(frames["items"].sort("sku")):
+        return world
+    return build_world(
+        items=scen.items,
+        nodes=frames["nodes"],
+        lanes=frames["lanes"],
+        inventory=frames["inventory"],
+        regions=world.regions,
+        start=world.start,
+    )
+
+
+def _policy(
+    spec: PolicySpec,
+    world: World,
+    scen: whatif.Scenario,
+    fc: pl.DataFrame,
+    o: SimulateOptions,
+    sales: pl.DataFrame,
+    events: pl.DataFrame | None,
+    open_fc: NDArray[np.bool_],
+    horizon: int,
+) -> engine.Policy:
+    if spec.kind == "baseline":
+        return BaselinePolicy(world=world, open_fc=open_fc, weeks=o.baseline_weeks, name=spec.name)
+    fc_s = fc
+    if scen.demand_factor is not None:
+        factor = pl.DataFrame({"sku": world.skus, "_f": scen.demand_factor})
+        cols = [c for c in fc.columns if c == "mean" or (c[0] == "p" and c[1:].isdigit())]
+        fc_s = (
+            fc.join(factor, on="sku", how="left")
+            .with_columns([pl.col(c) * pl.col("_f").fill_null(1.0) for c in cols])
+            .drop("_f")
+        )
+    return ScotPolicy(
+        world=world,
+        inputs=Inputs(
+            items=scen.items, nodes=scen.nodes, lanes=scen.lanes, sales=sales, events=events
+        ),
+        forecast=fc_s,
+        horizon=horizon,
+        review_days=o.review_days,
+        buy=dict(spec.buy),
+        place={**spec.place, **scen.place},
+        reforecast=o.reforecast == "review",
+        seed=o.seed,
+        name=spec.name,
+    )
+
+
+def history(sales: pl.DataFrame, world: World, window: int) -> Array:
+    """The last ``window`` days of sales per day, sku and region before the start."""
+    first = world.start - dt.timedelta(days=window)
+    recent = sales.filter(pl.col("date") >= first)
+    return demand.from_actuals(
+        recent, skus=world.skus, regions=world.regions, start=first, days=window
+    ).mean
+
+
+def _summary(
+    o: SimulateOptions,
+    world: World,
+    scenarios: list[whatif.Scenario],
+    specs: list[PolicySpec],
+    table: pl.DataFrame,
+    warnings: list[str],
+) -> SimulateSummary:
+    head = table.filter(pl.col("kpi").is_in(HEADLINE))
+    return SimulateSummary(
+        days=o.days,
+        replications=o.replications,
+        skus=len(world.skus),
+        scenarios=[s.name for s in scenarios],
+        policies=[s.name for s in specs],
+        headline=[
+            (r["scenario"], r["policy"], r["kpi"], r["mean"], r["ci_low"], r["ci_high"])
+            for r in head.iter_rows(named=True)
+        ],
+        warnings=warnings,
+    )
