@@ -44,11 +44,11 @@ from scot_cli.place.model import (
     LinearProgram,
     LPSolution,
     Prices,
-    Settings,
     build_lp,
     solve_lp,
     speed_regions,
 )
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import Plan, plan_from_solution, proportional_targets, solve
 from scot_cli.place.problem import PlaceProblem, build_problem
 from scot_cli.place.report import COVERAGE_DAYS, within_days
@@ -222,7 +222,7 @@ def highs(lp: LinearProgram) -> np.ndarray:
 
 
 def _fixed(
-    prob: PlaceProblem, settings: Settings, moves: Moves, prices: Prices | None = None
+    prob: PlaceProblem, settings: PlaceOptions, moves: Moves, prices: Prices | None = None
 ) -> tuple[Plan, float]:
     """The allocation LP of ``prob`` with ``moves`` fixed (priced when ``prices``)."""
     lp = build_lp(prob, settings, moves.bounds(), prices)
@@ -233,7 +233,7 @@ def _fixed(
 
 
 def allocate(
-    prob: PlaceProblem, settings: Settings, moves: Moves, *, exact_up_to: int, batch_size: int
+    prob: PlaceProblem, settings: PlaceOptions, moves: Moves, *, exact_up_to: int, batch_size: int
 ) -> Allocation:
     """Optimise the region allocation of fixed ``moves`` under the placement LP's objective.
 
@@ -298,7 +298,7 @@ def allocate(
 
 
 def _lagrangian_constant(
-    prob: PlaceProblem, settings: Settings, prices: Prices, moves: Moves
+    prob: PlaceProblem, settings: PlaceOptions, prices: Prices, moves: Moves
 ) -> float:
     """What the priced batch LPs leave out of the Lagrangian: the priced limits (throughput
     ``-p cap``, speed ``+q need``) and the storage overflow penalty, fixed by the moves."""
@@ -327,7 +327,7 @@ def _storage_use(prob: PlaceProblem, moves: Moves) -> np.ndarray:
 
 
 def score(
-    prob: PlaceProblem, settings: Settings, moves: Moves, flow: np.ndarray, sales: np.ndarray
+    prob: PlaceProblem, settings: PlaceOptions, moves: Moves, flow: np.ndarray, sales: np.ndarray
 ) -> dict[str, float]:
     """Expected cost by part and service of one plan, from its arrays alone.
 
@@ -341,7 +341,7 @@ def score(
     days = settings.speed_days
     late = np.zeros(prob.arc_days.size)
     if days is not None:
-        late = settings.late_penalty * np.maximum(prob.arc_days - days, 0)
+        late = settings.late_cost * np.maximum(prob.arc_days - days, 0)
     store = _storage_use(prob, moves)
     thru = (moves.tin + moves.tout + moves.rec).sum(axis=0)
     np.add.at(thru, prob.arc_fc, by_arc)
@@ -390,7 +390,7 @@ def score(
 
 
 def scot_solve(
-    prob: PlaceProblem, settings: Settings, args: argparse.Namespace
+    prob: PlaceProblem, settings: PlaceOptions, args: argparse.Namespace
 ) -> tuple[Plan, dict[str, float | str]]:
     """scot's plan the way it solves at this size, with its own cost and bound."""
     start = time.perf_counter()
@@ -411,7 +411,7 @@ def scot_solve(
     }
 
 
-def compare(prob: PlaceProblem, settings: Settings, args: argparse.Namespace) -> dict[str, Row]:
+def compare(prob: PlaceProblem, settings: PlaceOptions, args: argparse.Namespace) -> dict[str, Row]:
     """Every plan's moves, allocated and scored the same way, with the FC limits and without.
 
     With the limits lifted, scot also plans for that unlimited network (*scot place, no

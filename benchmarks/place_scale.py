@@ -20,7 +20,8 @@ import numpy as np
 from _machine import REPO, RESULTS, header
 
 from scot_cli.place.decompose import solve_batched
-from scot_cli.place.model import LinearProgram, Settings, build_lp
+from scot_cli.place.model import LinearProgram, build_lp
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import Plan, solve
 from scot_cli.place.problem import PlaceProblem
 
@@ -33,7 +34,7 @@ COMMANDS = (
     "--sizes 3000 --direct-sizes ''",
     "--sizes 10000 --direct-sizes ''",
 )
-SETTINGS = Settings(speed_days=2, speed_share=0.8, late_penalty=0.1, speed_penalty=5.0)
+SETTINGS = PlaceOptions(speed_target=(2, 0.8), late_cost=0.1, speed_penalty=5.0)
 
 
 def network(n_skus: int, *, n_fcs: int = 10, n_regions: int = 50, seed: int = 0) -> PlaceProblem:

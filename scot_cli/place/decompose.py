@@ -26,21 +26,21 @@ from scot_cli.place.fairshare import scarce
 from scot_cli.place.model import (
     LinearProgram,
     Prices,
-    Settings,
     build_lp,
     solve_lp,
     speed_regions,
 )
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import Plan, before, fair_bounds, plan_from_solution, solve
 from scot_cli.place.problem import PlaceProblem
 
 
 def solve_batched(
     prob: PlaceProblem,
-    settings: Settings,
+    options: PlaceOptions,
     *,
     batch_size: int = 200,
-    solver: str = "highs",
+    solver: str | None = None,
     fair_share: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
@@ -48,12 +48,12 @@ def solve_batched(
 
     Parameters
     ----------
-    prob, settings
+    prob, options
         The placement problem and policy.
     batch_size
         Skus per batch (and half the pilot sample); one plain solve when all fit in one.
     solver
-        A key of :data:`scot_cli.place.model.SOLVERS`.
+        A name of :data:`scot_cli.place.registry.SOLVERS` (default ``options.solver``).
     fair_share
         Fix scarce skus' receipts by equal days of cover (as :func:`scot_cli.place.plan.solve`).
     progress
@@ -61,42 +61,42 @@ def solve_batched(
     """
     n_s = len(prob.skus)
     if n_s <= batch_size:
-        return solve(prob, settings, solver=solver, fair_share=fair_share)
+        return solve(prob, options, solver=solver, fair_share=fair_share)
     batches = [np.arange(i, min(i + batch_size, n_s)) for i in range(0, n_s, batch_size)]
     total = 2 * len(batches) + 1
-    prices = pilot_prices(prob, settings, size=2 * batch_size, solver=solver)
+    prices = pilot_prices(prob, options, size=2 * batch_size, solver=solver)
     if progress is not None:
         progress(1, total)
     use, relaxed = [], 0.0
     for i, rows in enumerate(batches):
         sub = replace(prob.take(rows), storage=_inf(prob.storage), throughput=_inf(prob.storage))
         fair = scarce(sub) if fair_share else np.zeros(len(rows), dtype=bool)
-        lp = build_lp(sub, settings, fair_bounds(sub, fair) if fair_share else None, prices)
-        sol = solve_lp(lp, solver=solver)
+        lp = build_lp(sub, options, fair_bounds(sub, fair) if fair_share else None, prices)
+        sol = solve_lp(lp, solver=solver or options.solver)
         relaxed += sol.objective
-        use.append(usage(plan_from_solution(sub, lp, sol, fair), settings))
+        use.append(usage(plan_from_solution(sub, lp, sol, fair), options))
         if progress is not None:
             progress(2 + i, total)
-    shares = allocate(prob, settings, batches, use)
+    shares = allocate(prob, options, batches, use)
     plans = []
     for i, (rows, (store, thru, fast)) in enumerate(zip(batches, shares, strict=True)):
         sub = replace(prob.take(rows), storage=store, throughput=thru, speed_rhs=fast)
-        plans.append(solve(sub, settings, solver=solver, fair_share=fair_share))
+        plans.append(solve(sub, options, solver=solver, fair_share=fair_share))
         if progress is not None:
             progress(2 + len(batches) + i, total)
-    plans = _repair(prob, settings, shares, plans, batches, solver, fair_share)
-    merged = merge(prob, settings, plans, prices)
-    merged.bound = relaxed + _price_constant(prob, settings, prices)
+    plans = _repair(prob, options, shares, plans, batches, solver, fair_share)
+    merged = merge(prob, options, plans, prices)
+    merged.bound = relaxed + _price_constant(prob, options, prices)
     return merged
 
 
 def _repair(
     prob: PlaceProblem,
-    settings: Settings,
+    options: PlaceOptions,
     shares: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
     plans: list[Plan],
     batches: list[np.ndarray],
-    solver: str,
+    solver: str | None,
     fair_share: bool,
 ) -> list[Plan]:
     """Give storage that no batch used to the batches that overflowed theirs, and re-solve them.
@@ -107,7 +107,7 @@ def _repair(
     over = np.zeros((len(plans), len(prob.fcs)))
     for i, plan in enumerate(plans):
         over[i, plan.lp.index["s_store"][0]] = plan.slack["store"]
-    used = np.array([usage(p, settings)[0] for p in plans]).sum(axis=0)
+    used = np.array([usage(p, options)[0] for p in plans]).sum(axis=0)
     finite = np.isfinite(prob.storage)
     spare = np.where(finite, np.maximum(np.where(finite, prob.storage, 0.0) - used, 0.0), 0.0)
     need = over.sum(axis=1)
@@ -118,11 +118,11 @@ def _repair(
         store, thru, fast = shares[i]
         extra = spare * need[i] / need.sum()
         sub = replace(prob.take(batches[i]), storage=store + extra, throughput=thru, speed_rhs=fast)
-        out[i] = solve(sub, settings, solver=solver, fair_share=fair_share)
+        out[i] = solve(sub, options, solver=solver, fair_share=fair_share)
     return out
 
 
-def _price_constant(prob: PlaceProblem, settings: Settings, prices: Prices) -> float:
+def _price_constant(prob: PlaceProblem, options: PlaceOptions, prices: Prices) -> float:
     """Terms of the Lagrangian that the priced batch LPs leave out.
 
     With prices ``p >= 0`` on ``g(x) <= b`` the Lagrangian adds ``p (g(x) - b)``; the batch
@@ -136,18 +136,18 @@ def _price_constant(prob: PlaceProblem, settings: Settings, prices: Prices) -> f
     finite_t = np.isfinite(prob.throughput)
     out = float((prices.storage * (stock - np.where(finite_s, prob.storage, 0.0)))[finite_s].sum())
     out -= float((prices.throughput * np.where(finite_t, prob.throughput, 0.0))[finite_t].sum())
-    if settings.speed_days is not None:
-        out += float((prices.speed * settings.speed_share * prob.mu.sum(axis=0)).sum())
+    if options.speed_days is not None:
+        out += float((prices.speed * options.speed_share * prob.mu.sum(axis=0)).sum())
     return out
 
 
 def before_batched(
-    prob: PlaceProblem, settings: Settings, *, batch_size: int = 200, solver: str = "highs"
+    prob: PlaceProblem, options: PlaceOptions, *, batch_size: int = 200, solver: str | None = None
 ) -> Plan:
     """Today's positions scored batch by batch, each with its demand share of the limits."""
     n_s = len(prob.skus)
     if n_s <= batch_size:
-        return before(prob, settings, solver=solver)
+        return before(prob, options, solver=solver)
     plans = []
     total = max(float(prob.mu.sum()), 1e-12)
     for i in range(0, n_s, batch_size):
@@ -158,15 +158,15 @@ def before_batched(
             sub,
             storage=_inf(prob.storage),
             throughput=prob.throughput * share,
-            speed_rhs=settings.speed_share * sub.mu.sum(axis=0),
+            speed_rhs=options.speed_share * sub.mu.sum(axis=0),
         )
-        plans.append(before(sub, settings, solver=solver))
+        plans.append(before(sub, options, solver=solver))
     zero = Prices(np.zeros(len(prob.fcs)), np.zeros(len(prob.fcs)), np.zeros(len(prob.regions)))
-    return merge(replace(prob, arriving=np.zeros_like(prob.arriving)), settings, plans, zero)
+    return merge(replace(prob, arriving=np.zeros_like(prob.arriving)), options, plans, zero)
 
 
 def pilot_prices(
-    prob: PlaceProblem, settings: Settings, *, size: int, solver: str = "highs"
+    prob: PlaceProblem, options: PlaceOptions, *, size: int, solver: str | None = None
 ) -> Prices:
     """Shadow prices of the shared limits from the full LP on an evenly spaced sku sample."""
     n_s, n_f, n_r = prob.shape
@@ -176,7 +176,7 @@ def pilot_prices(
     vol_share = vol[rows].sum() / max(vol.sum(), 1e-12)
     dem_share = prob.mu[rows].sum() / max(prob.mu.sum(), 1e-12)
     sub = replace(sub, storage=prob.storage * vol_share, throughput=prob.throughput * dem_share)
-    plan = solve(sub, settings, solver=solver)
+    plan = solve(sub, options, solver=solver)
     out = Prices(np.zeros(n_f), np.zeros(n_f), np.zeros(n_r))
     for name, key in (("storage", "s_store"), ("throughput", "s_thru"), ("speed", "s_speed")):
         (ids,) = plan.lp.index[key]
@@ -184,21 +184,21 @@ def pilot_prices(
     return out
 
 
-def usage(plan: Plan, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def usage(plan: Plan, options: PlaceOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(F,) storage volume, (F,) units handled and (R,) fast units of a plan."""
     prob = plan.prob
     store = (prob.volume[:, None] * plan.target).sum(axis=0)
     thru = (plan.tin + plan.tout + plan.rec).sum(axis=0)
     np.add.at(thru, prob.arc_fc, plan.flow.sum(axis=0))
     fast = np.zeros(len(prob.regions))
-    quick = prob.arc_days <= (settings.speed_days if settings.speed_days is not None else -1)
+    quick = prob.arc_days <= (options.speed_days if options.speed_days is not None else -1)
     np.add.at(fast, prob.arc_region[quick], plan.flow[:, quick].sum(axis=0))
     return store, thru, fast
 
 
 def allocate(
     prob: PlaceProblem,
-    settings: Settings,
+    options: PlaceOptions,
     batches: list[np.ndarray],
     use: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -206,7 +206,7 @@ def allocate(
     sizes = np.array([len(b) for b in batches], float)
     store = _split(np.array([u[0] for u in use]), prob.storage, sizes)
     thru = _split(np.array([u[1] for u in use]), prob.throughput, sizes)
-    need = settings.speed_share * prob.mu.sum(axis=0) if settings.speed_days else None
+    need = options.speed_share * prob.mu.sum(axis=0) if options.speed_days else None
     if need is None:
         fast = np.zeros((len(batches), len(prob.regions)))
     else:
@@ -238,10 +238,10 @@ def _share_need(fast: np.ndarray, need: np.ndarray, mu_b: np.ndarray) -> np.ndar
     return out
 
 
-def merge(prob: PlaceProblem, settings: Settings, plans: list[Plan], prices: Prices) -> Plan:
+def merge(prob: PlaceProblem, options: PlaceOptions, plans: list[Plan], prices: Prices) -> Plan:
     """One plan over all skus from the batch plans; shadow prices are the pilot's."""
     cat = np.concatenate
-    lp = _shared_index(prob, settings)
+    lp = _shared_index(prob, options)
     plan = Plan(
         prob,
         cat([p.tin for p in plans]),
@@ -259,29 +259,29 @@ def merge(prob: PlaceProblem, settings: Settings, plans: list[Plan], prices: Pri
         lp,
         cat([p.fair for p in plans]),
     )
-    store, thru, fast = usage(plan, settings)
-    need = settings.speed_share * prob.mu.sum(axis=0)
+    store, thru, fast = usage(plan, options)
+    need = options.speed_share * prob.mu.sum(axis=0)
     plan.slack = {
         "store": np.maximum(store - prob.storage, 0.0)[lp.index["s_store"][0]],
         "thru": np.maximum(thru - prob.throughput, 0.0)[lp.index["s_thru"][0]],
         "speed": np.maximum(need - fast, 0.0)[lp.index["s_speed"][0]],
     }
     costs = {k: sum(p.costs[k] for p in plans) for k in plans[0].costs}
-    costs["penalties"] = settings.overflow_penalty * float(
+    costs["penalties"] = options.overflow_penalty * float(
         plan.slack["store"].sum() + plan.slack["thru"].sum()
-    ) + settings.speed_penalty * float(plan.slack["speed"].sum())
+    ) + options.speed_penalty * float(plan.slack["speed"].sum())
     plan.costs = costs
     return plan
 
 
-def _shared_index(prob: PlaceProblem, settings: Settings) -> LinearProgram:
+def _shared_index(prob: PlaceProblem, options: PlaceOptions) -> LinearProgram:
     """An empty LP that only carries the whole problem's shared-constraint index sets."""
     import scipy.sparse as sp
 
     index: dict[str, tuple[np.ndarray, ...]] = {
         "s_store": (np.flatnonzero(np.isfinite(prob.storage)),),
         "s_thru": (np.flatnonzero(np.isfinite(prob.throughput)),),
-        "s_speed": (speed_regions(prob, settings),),
+        "s_speed": (speed_regions(prob, options),),
     }
     empty = np.zeros(0)
     matrix = sp.csr_matrix((0, 0))

@@ -31,45 +31,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scot_cli.errors import InfeasibleError
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.problem import PlaceProblem
-from scot_cli.place.segments import DEFAULT_LEVELS, segments
+from scot_cli.place.registry import SOLVERS
+from scot_cli.place.segments import segments
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
-
-#: Solvers ``scot place --solver`` accepts: name -> (cvxpy solver name, help text).
-SOLVERS: dict[str, tuple[str, str]] = {
-    "highs": ("HIGHS", "HiGHS dual simplex / IPM (default; exact LP vertex, fastest)"),
-    "clarabel": ("CLARABEL", "Clarabel interior point (accurate duals, slower on big models)"),
-    "scs": ("SCS", "SCS first-order conic solver (approximate; for very large models)"),
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Policy knobs of the LP (costs per unit for the planning period).
-
-    Attributes
-    ----------
-    speed_days, speed_share
-        Speed target: at least ``speed_share`` of each region's expected demand allocated
-        from FCs within ``speed_days`` delivery days (``speed_days = None``: no target).
-    late_penalty
-        Cost per unit per day allocated slower than ``speed_days``.
-    speed_penalty
-        Cost per unit the speed target is missed by (the target's penalised slack).
-    overflow_penalty
-        Cost per unit of storage volume or throughput above capacity (penalised slack).
-    levels
-        Quantile levels of the expected-sales breakpoints.
-    """
-
-    speed_days: int | None = None
-    speed_share: float = 0.0
-    late_penalty: float = 0.1
-    speed_penalty: float = 5.0
-    overflow_penalty: float = 1000.0
-    levels: tuple[float, ...] = DEFAULT_LEVELS
 
 
 @dataclass
@@ -128,7 +96,7 @@ class LPSolution:
 
 def build_lp(
     prob: PlaceProblem,
-    settings: Settings,
+    options: PlaceOptions,
     bounds: Bounds | None = None,
     prices: Prices | None = None,
 ) -> LinearProgram:
@@ -138,7 +106,7 @@ def build_lp(
     priced into the objective instead (their Lagrangian relaxation): the LP separates by sku.
     """
     bounds = bounds or Bounds()
-    widths, gains = segments(prob.mu, prob.sd, levels=settings.levels)
+    widths, gains = segments(prob.mu, prob.sd, levels=options.levels)
     y_s, y_e = np.nonzero(prob.eligible[:, prob.arc_fc] & (prob.mu[:, prob.arc_region] > 0))
     z_s, z_r, z_k = np.nonzero(widths > 1e-9)
     t_s, t_f = np.nonzero(prob.eligible)
@@ -147,7 +115,7 @@ def build_lp(
     sizes = {"y": y_s.size, "z": z_s.size, "tin": t_s.size, "tout": o_s.size, "rec": r_s.size}
     cap_f = np.flatnonzero(np.isfinite(prob.storage) & (prices is None))
     thr_f = np.flatnonzero(np.isfinite(prob.throughput) & (prices is None))
-    spd_r = speed_regions(prob, settings) if prices is None else np.zeros(0, dtype=np.int64)
+    spd_r = speed_regions(prob, options) if prices is None else np.zeros(0, dtype=np.int64)
     sizes |= {"s_store": cap_f.size, "s_thru": thr_f.size, "s_speed": spd_r.size}
     blocks, start = {}, 0
     for name, size in sizes.items():
@@ -164,39 +132,39 @@ def build_lp(
         "s_thru": (thr_f,),
         "s_speed": (spd_r,),
     }
-    c, const = _objective(prob, settings, index, gains, n, blocks)
+    c, const = _objective(prob, options, index, gains, n, blocks)
     if prices is not None:
-        _price(c, prob, settings, index, blocks, prices)
+        _price(c, prob, options, index, blocks, prices)
     lb, ub = _bounds(prob, index, widths, bounds, n, blocks)
     col = {k: np.arange(s.start, s.stop) for k, s in blocks.items()}
-    a_ub, b_ub, rows = _inequalities(prob, settings, index, col, n)
+    a_ub, b_ub, rows = _inequalities(prob, options, index, col, n)
     a_eq, b_eq = _equalities(prob, index, col, n)
     return LinearProgram(
         c, const, a_ub, b_ub, a_eq, b_eq, lb, ub, blocks, index, rows, gains[z_s, z_r, z_k]
     )
 
 
-def speed_regions(prob: PlaceProblem, settings: Settings) -> np.ndarray:
+def speed_regions(prob: PlaceProblem, options: PlaceOptions) -> np.ndarray:
     """Regions with a speed-target row: some need, and an FC within the target days."""
-    if settings.speed_days is None or settings.speed_share <= 0:
+    if options.speed_days is None or options.speed_share <= 0:
         return np.zeros(0, dtype=np.int64)
-    fast = prob.arc_region[prob.arc_days <= settings.speed_days]
-    need = _speed_need(prob, settings) > 0
+    fast = prob.arc_region[prob.arc_days <= options.speed_days]
+    need = _speed_need(prob, options) > 0
     return np.flatnonzero(np.isin(np.arange(len(prob.regions)), fast) & need)
 
 
-def _speed_need(prob: PlaceProblem, settings: Settings) -> np.ndarray:
+def _speed_need(prob: PlaceProblem, options: PlaceOptions) -> np.ndarray:
     """(R,) units each region must get from FCs within the speed target."""
     if prob.speed_rhs is not None:
         return prob.speed_rhs
-    need: np.ndarray = settings.speed_share * prob.mu.sum(axis=0)
+    need: np.ndarray = options.speed_share * prob.mu.sum(axis=0)
     return need
 
 
 def _price(
     c: np.ndarray,
     prob: PlaceProblem,
-    st: Settings,
+    st: PlaceOptions,
     index: dict[str, tuple[np.ndarray, ...]],
     blocks: dict[str, slice],
     prices: Prices,
@@ -213,7 +181,7 @@ def _price(
 
 def _objective(
     prob: PlaceProblem,
-    st: Settings,
+    st: PlaceOptions,
     index: dict[str, tuple[np.ndarray, ...]],
     gains: np.ndarray,
     n: int,
@@ -223,7 +191,7 @@ def _objective(
     y_e = index["y"][1]
     late = np.zeros(prob.arc_days.size)
     if st.speed_days is not None:
-        late = st.late_penalty * np.maximum(prob.arc_days - st.speed_days, 0)
+        late = st.late_cost * np.maximum(prob.arc_days - st.speed_days, 0)
     c[blocks["y"]] = (prob.arc_cost + late)[y_e]
     z_s, z_r, z_k = index["z"]
     c[blocks["z"]] = -prob.lost[z_s, z_r] * gains[z_s, z_r, z_k]
@@ -258,7 +226,7 @@ def _bounds(
 
 def _inequalities(
     prob: PlaceProblem,
-    st: Settings,
+    st: PlaceOptions,
     index: dict[str, tuple[np.ndarray, ...]],
     col: dict[str, np.ndarray],
     n: int,
@@ -399,14 +367,14 @@ def solve_lp(
         said = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise InfeasibleError(
             f"placement LP: solver {solver} found no solution ({said}); look for extreme "
-            "costs, volumes or stock in the inputs, or try --solver clarabel"
+            "costs, volumes or stock in the inputs, or try the clarabel solver"
         ) from exc
     if progress is not None:
         progress(3, 3)
     if problem.status not in ("optimal", "optimal_inaccurate", "user_limit") or v.value is None:
         raise InfeasibleError(
-            f"placement LP is {problem.status}: the fixed moves (--fair-share receipts) "
-            "conflict with the stock balance; rerun without --fair-share"
+            f"placement LP is {problem.status}: the fixed moves (fair-share receipts) "
+            "conflict with the stock balance; rerun without fair share"
         )
     duals = {
         k: (

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from scot_cli.place.fairshare import equal_cover, nearest_demand, scarce
-from scot_cli.place.model import Bounds, LinearProgram, LPSolution, Settings, build_lp, solve_lp
+from scot_cli.place.model import Bounds, LinearProgram, LPSolution, build_lp, solve_lp
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.problem import PlaceProblem
 
 #: Cost components reported in the provenance and the benchmarks.
@@ -45,15 +46,18 @@ class Plan:
 
 def solve(
     prob: PlaceProblem,
-    settings: Settings,
+    options: PlaceOptions,
     *,
-    solver: str = "highs",
+    solver: str | None = None,
     fair_share: bool = False,
     bounds: Bounds | None = None,
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
     """Build and solve the placement LP; with ``fair_share`` fix scarce skus' receipts.
+
+    ``solver`` overrides ``options.solver``; ``fair_share`` is explicit (not
+    ``options.fair_share``) because the batched solve's pilot solves without it.
 
     Under fair share, skus whose supply is short of expected demand receive their arriving
     buys by equal days of cover (:func:`scot_cli.place.fairshare.equal_cover`) and make no
@@ -63,13 +67,13 @@ def solve(
     if fair_share:
         fair = scarce(prob)
         bounds = fair_bounds(prob, fair)
-    lp = build_lp(prob, settings, bounds)
-    sol = solve_lp(lp, solver=solver, time_limit=time_limit, progress=progress)
+    lp = build_lp(prob, options, bounds)
+    sol = solve_lp(lp, solver=solver or options.solver, time_limit=time_limit, progress=progress)
     return plan_from_solution(prob, lp, sol, fair)
 
 
 def evaluate(
-    prob: PlaceProblem, target: np.ndarray, settings: Settings, *, solver: str = "highs"
+    prob: PlaceProblem, target: np.ndarray, options: PlaceOptions, *, solver: str | None = None
 ) -> Plan:
     """Cost and service of fixed targets (S, F): only the region allocation is optimised.
 
@@ -84,16 +88,19 @@ def evaluate(
     )
     tin = np.maximum(gap_in - rec, 0.0)
     fixed = Bounds(tin=(tin, tin), tout=(gap_out, gap_out), rec=(rec, rec))
-    lp = build_lp(prob, settings, fixed)
+    lp = build_lp(prob, options, fixed)
     return plan_from_solution(
-        prob, lp, solve_lp(lp, solver=solver), np.zeros(len(prob.skus), dtype=bool)
+        prob,
+        lp,
+        solve_lp(lp, solver=solver or options.solver),
+        np.zeros(len(prob.skus), dtype=bool),
     )
 
 
-def before(prob: PlaceProblem, settings: Settings, *, solver: str = "highs") -> Plan:
+def before(prob: PlaceProblem, options: PlaceOptions, *, solver: str | None = None) -> Plan:
     """Today's positions: current stock only, no transfers and no arriving buys."""
     still = replace(prob, arriving=np.zeros_like(prob.arriving))
-    return evaluate(still, prob.current, settings, solver=solver)
+    return evaluate(still, prob.current, options, solver=solver)
 
 
 def proportional_targets(prob: PlaceProblem) -> np.ndarray:

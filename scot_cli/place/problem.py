@@ -173,7 +173,7 @@ def build_problem(
     inventory: pl.DataFrame,
     nodes: pl.DataFrame,
     lanes: pl.DataFrame,
-    supply: pl.DataFrame | None = None,
+    receipts: pl.DataFrame | None = None,
     period_days: int = 7,
     transfer_cost: float = 0.5,
 ) -> PlaceProblem:
@@ -186,7 +186,7 @@ def build_problem(
         the planning period.
     items, inventory, nodes, lanes
         Validated input tables (``scot_cli.schema``).
-    supply
+    receipts
         Buys (plan-buy's orders): ``sku, arrival_date, qty`` and optionally ``status``; those
         arriving by the end of the period are received at an FC the plan chooses.
     period_days
@@ -250,7 +250,7 @@ def build_problem(
         volume=item["unit_volume"].to_numpy().astype(float),
         holding=holding,
         current=current,
-        arriving=_arriving(supply, end, sku_ix),
+        arriving=_arriving(receipts, end, sku_ix),
         inbound_cost=_inbound_cost(item, lanes, fc_ids),
         transfer_cost=np.full(shape, float(transfer_cost)),
         eligible=np.ones(shape, dtype=bool),
@@ -323,11 +323,11 @@ def _current(inventory: pl.DataFrame, end: object) -> pl.DataFrame:
     return inventory.select("sku", "node", (pl.col("on_hand") + transit).alias("units"))
 
 
-def _arriving(supply: pl.DataFrame | None, end: object, sku_ix: dict[str, int]) -> np.ndarray:
+def _arriving(receipts: pl.DataFrame | None, end: object, sku_ix: dict[str, int]) -> np.ndarray:
     out = np.zeros(len(sku_ix))
-    if supply is None or supply.height == 0:
+    if receipts is None or receipts.height == 0:
         return out
-    rows = supply.filter(
+    rows = receipts.filter(
         (pl.col("qty") > 0)
         & (pl.col("arrival_date") <= pl.lit(end))
         & pl.col("sku").is_in(list(sku_ix))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from scot_cli.place.model import Settings
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import Plan
 
 #: Delivery-day thresholds of the coverage table.
@@ -104,7 +104,7 @@ def _share(x: float, total: float) -> float:
     return float(min(1.0, max(0.0, x / total))) if total > 1e-12 else 0.0
 
 
-def constraints_frame(plan: Plan, settings: Settings) -> pl.DataFrame:
+def constraints_frame(plan: Plan, options: PlaceOptions) -> pl.DataFrame:
     """Storage, throughput and speed rows with limit, use, shadow price and violation."""
     prob, lp = plan.prob, plan.lp
     target = np.maximum(plan.target, 0.0)
@@ -135,8 +135,8 @@ def constraints_frame(plan: Plan, settings: Settings) -> pl.DataFrame:
             plan.slack["thru"],
         )
     )
-    if settings.speed_days is not None and settings.speed_share > 0:
-        parts.append(_speed_rows(plan, settings))
+    if options.speed_days is not None and options.speed_share > 0:
+        parts.append(_speed_rows(plan, options))
     return (
         pl.concat(parts)
         if parts
@@ -144,10 +144,10 @@ def constraints_frame(plan: Plan, settings: Settings) -> pl.DataFrame:
     )
 
 
-def _speed_rows(plan: Plan, settings: Settings) -> pl.DataFrame:
+def _speed_rows(plan: Plan, options: PlaceOptions) -> pl.DataFrame:
     prob, lp = plan.prob, plan.lp
-    days = int(settings.speed_days or 0)
-    limit = settings.speed_share * prob.mu.sum(axis=0)
+    days = int(options.speed_days or 0)
+    limit = options.speed_share * prob.mu.sum(axis=0)
     fast = np.zeros(len(prob.regions))
     quick = prob.arc_days <= days
     np.add.at(fast, prob.arc_region[quick], plan.flow[:, quick].sum(axis=0))

@@ -26,9 +26,9 @@ FORECAST_IN = Table(
     spans=("date",),
 )
 
-#: What place reads of ``scot plan-buy`` orders (--supply).
-SUPPLY_IN = Table(
-    "supply",
+#: What place reads of ``scot plan-buy`` orders (its ``receipts`` input).
+RECEIPTS_IN = Table(
+    "receipts",
     "Buys arriving at the network (the orders output of scot plan-buy).",
     (
         _c("sku", S, "stock-keeping unit id"),
@@ -49,6 +49,8 @@ SUPPLY_IN = Table(
     ),
     spans=("arrival_date",),
 )
+#: The former name of :data:`RECEIPTS_IN` (the input was called supply).
+SUPPLY_IN = RECEIPTS_IN
 
 PLACEMENT = Table(
     "placement",
@@ -58,7 +60,7 @@ PLACEMENT = Table(
         _c("node", S, "fulfillment center"),
         _c("target_units", F, "units to hold at the FC for the period", min=0),
         _c("current_units", F, "units on hand plus in transit arriving in the period", min=0),
-        _c("inbound_units", F, "arriving buys (--supply) received at this FC", min=0),
+        _c("inbound_units", F, "arriving buys (receipts) received at this FC", min=0),
         _c("transfer_in", F, "units moved in from other FCs", min=0),
         _c("transfer_out", F, "units moved out to other FCs", min=0),
         _c("expected_demand", F, "expected period demand the plan serves from this FC", min=0),
@@ -69,7 +71,7 @@ PLACEMENT = Table(
             nullable=True,
             min=0,
         ),
-        _c("fair_share", B, "true when --fair-share fixed this sku's receipts (scarce supply)"),
+        _c("fair_share", B, "true when fair share fixed this sku's receipts (scarce supply)"),
     ),
     keys=("sku", "node"),
     notes="Per sku: sum(target_units) = sum(current_units) + sum(inbound_units) and "

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Quantile levels of the breakpoints (the last one caps the useful allocation).
-DEFAULT_LEVELS = (0.1, 0.5, 0.9, 0.99)
+from scot_cli.place.options import DEFAULT_LEVELS
 
 
 def expected_sales(a: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:

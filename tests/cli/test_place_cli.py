@@ -102,10 +102,11 @@ def test_reads_the_forecast_from_stdin_and_writes_stdout(
     assert placement.equals(placement.sort("sku", "node"))
 
 
-def test_supply_adds_arriving_buys(small_dir: Path, forecast_file: Path, tmp_path: Path) -> None:
+def _receipts_file(forecast_file: Path, tmp_path: Path) -> tuple[Path, str]:
+    """plan-buy-like orders: 24 units of the first sku inside the period, 500 after it."""
     first = pl.read_parquet(forecast_file)["date"].min()
     assert isinstance(first, dt.date)
-    sku = pl.read_parquet(forecast_file)["sku"].min()
+    sku = str(pl.read_parquet(forecast_file)["sku"].min())
     supply = pl.DataFrame(
         {
             "sku": [sku, sku],
@@ -118,8 +119,15 @@ def test_supply_adds_arriving_buys(small_dir: Path, forecast_file: Path, tmp_pat
     )
     path = tmp_path / "orders.parquet"
     supply.write_parquet(path)
-    result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--supply", str(path)])
+    return path, sku
+
+
+def test_receipts_add_arriving_buys(small_dir: Path, forecast_file: Path, tmp_path: Path) -> None:
+    path, sku = _receipts_file(forecast_file, tmp_path)
+    result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--receipts", str(path)])
     assert result.exit_code == 0, result.stderr
+    prov = json.loads(pq.read_schema(io.BytesIO(result.stdout_bytes)).metadata[b"scot"])
+    assert [s["role"] for s in prov["inputs"]][-1] == "receipts"
     placement = pl.read_parquet(io.BytesIO(result.stdout_bytes))
     mine = placement.filter(sku=sku)
     assert mine["inbound_units"].sum() == pytest.approx(24.0)
@@ -138,7 +146,7 @@ def test_unknown_solver_is_a_usage_error(small_dir: Path, forecast_file: Path) -
     result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), "--solver", "gurobi"])
     assert result.exit_code == 2
     assert result.stderr == (
-        "scot: error: --solver: unknown solver 'gurobi' (known: highs, clarabel, scs)\n"
+        "scot: error: --solver: unknown value 'gurobi' (choose from highs, clarabel, scs)\n"
     )
 
 
@@ -171,11 +179,71 @@ def test_forecast_missing_mean_names_the_column(small_dir: Path) -> None:
     assert "mean" in result.stderr
 
 
-def test_help_lists_the_required_columns() -> None:
+def test_help_is_a_synopsis_with_the_forecast_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
     result = runner.invoke(app, ["place", "--help"])
     assert result.exit_code == 0
-    assert "items: sku, category, unit_cost" in result.stdout
-    assert "Forecast: sku, location (region node), date, mean" in result.stdout
+    assert len(result.stdout.splitlines()) <= 40
+    assert "forecast (sku, location, date, mean [p10] [p90])" in result.stdout
+    for flag in ("--receipts", "--late-cost", "--speed-target", "--solver"):
+        assert flag in result.stdout
+    assert "--supply" not in result.stdout and "--late-penalty" not in result.stdout
+
+
+def test_help_models_describes_the_solvers() -> None:
+    from scot_cli.place import SOLVERS
+
+    result = runner.invoke(app, ["place", "--help-models"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "--solver:"
+    assert [line.split(maxsplit=1) for line in lines[1:]] == [
+        [name, SOLVERS.help(name)] for name in SOLVERS
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "value"),
+    [("--supply", "--receipts", None), ("--late-penalty", "--late-cost", "0.3")],
+)
+def test_renamed_options_still_work_with_a_warning(
+    small_dir: Path, forecast_file: Path, tmp_path: Path, old: str, new: str, value: str | None
+) -> None:
+    if value is None:
+        value = str(_receipts_file(forecast_file, tmp_path)[0])
+    base = _args(small_dir, str(forecast_file))
+    with_old = runner.invoke(app, [*base, old, value])
+    with_new = runner.invoke(app, [*base, new, value])
+    assert with_old.exit_code == 0, with_old.stderr
+    assert f"scot: warning: {old} is deprecated and will be removed; use {new}" in with_old.stderr
+    assert "deprecated" not in with_new.stderr
+    old_frame = pl.read_parquet(io.BytesIO(with_old.stdout_bytes))
+    assert old_frame.equals(pl.read_parquet(io.BytesIO(with_new.stdout_bytes)))
+    prov = json.loads(pq.read_schema(io.BytesIO(with_old.stdout_bytes)).metadata[b"scot"])
+    if new == "--late-cost":
+        assert prov["params"]["late_cost"] == 0.3
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--days", "0", "--days: must be from 1 to 3660, got 0"),
+        ("--transfer-cost", "-1", "--transfer-cost: must be >= 0, got -1"),
+        ("--late-cost", "-0.5", "--late-cost: must be >= 0, got -0.5"),
+        ("--batch-size", "-2", "--batch-size: must be >= 0, got -2"),
+        (
+            "--speed-target",
+            "0:0.5",
+            "--speed-target: days must be >= 1 and share in [0, 1], got 0:0.5",
+        ),
+    ],
+)
+def test_option_errors_name_the_flag(
+    small_dir: Path, forecast_file: Path, flag: str, value: str, message: str
+) -> None:
+    result = runner.invoke(app, [*_args(small_dir, str(forecast_file)), flag, value])
+    assert result.exit_code == 2
+    assert result.stderr == f"scot: error: {message}\n"
 
 
 def test_decide_from_inputs_reproduces_the_command(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scot_cli.place.decompose import before_batched, solve_batched
-from scot_cli.place.model import Settings
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import before, solve
 from scot_cli.place.problem import PlaceProblem
 from scot_cli.place.report import constraints_frame, placement_frame
@@ -47,7 +47,7 @@ def generated(n_skus: int, seed: int = 1) -> PlaceProblem:
 
 def test_batched_solve_is_close_to_the_single_lp() -> None:
     prob = generated(40)
-    settings = Settings(speed_days=2, speed_share=0.6)
+    settings = PlaceOptions(speed_target=(2, 0.6))
     prob.eligible[:, 0] = True
     single = solve(prob, settings)
     batched = solve_batched(prob, settings, batch_size=20)
@@ -59,7 +59,7 @@ def test_batched_solve_is_close_to_the_single_lp() -> None:
 
 def test_batched_plan_conserves_units_and_reports_constraints() -> None:
     prob = generated(45, seed=4)
-    settings = Settings(speed_days=2, speed_share=0.6)
+    settings = PlaceOptions(speed_target=(2, 0.6))
     plan = solve_batched(prob, settings, batch_size=20)
     frame = placement_frame(plan)
     supply = prob.current.sum() + prob.arriving.sum()
@@ -72,13 +72,13 @@ def test_batched_plan_conserves_units_and_reports_constraints() -> None:
 
 def test_one_batch_is_the_plain_solve() -> None:
     prob = generated(10)
-    assert solve_batched(prob, Settings(), batch_size=50).total_cost == pytest.approx(
-        solve(prob, Settings()).total_cost
+    assert solve_batched(prob, PlaceOptions(), batch_size=50).total_cost == pytest.approx(
+        solve(prob, PlaceOptions()).total_cost
     )
 
 
 def test_before_batched_keeps_todays_positions() -> None:
     prob = generated(30, seed=2)
-    base = before_batched(prob, Settings(), batch_size=10)
+    base = before_batched(prob, PlaceOptions(), batch_size=10)
     assert base.target == pytest.approx(prob.current)
-    assert base.sales.sum() == pytest.approx(before(prob, Settings()).sales.sum(), rel=0.05)
+    assert base.sales.sum() == pytest.approx(before(prob, PlaceOptions()).sales.sum(), rel=0.05)

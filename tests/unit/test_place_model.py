@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scot_cli.place.model import Settings
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import before, evaluate, proportional_targets, solve
 from scot_cli.place.problem import PlaceProblem
 from scot_cli.place.report import constraints_frame, placement_frame, within_days
@@ -65,7 +65,7 @@ def test_transportation_winston_powerco_optimum_1020() -> None:
         mu=[[45, 20, 30, 30]],
         cost=[[8, 6, 10, 9], [9, 12, 13, 7], [14, 9, 16, 5]],
     )
-    plan = solve(prob, Settings())
+    plan = solve(prob, PlaceOptions())
     assert plan.costs["shipping"] == pytest.approx(1020.0, abs=1e-6)
     assert plan.costs["shortage"] == pytest.approx(0.0, abs=1e-6)
     assert plan.tin.sum() == pytest.approx(0.0, abs=1e-9)
@@ -73,7 +73,7 @@ def test_transportation_winston_powerco_optimum_1020() -> None:
 
 def test_cheap_transfer_moves_stock_next_to_demand() -> None:
     prob = make_problem(current=[[10, 0]], mu=[[0, 10]], cost=[[5, 5], [5, 1]], transfer_cost=1.0)
-    plan = solve(prob, Settings())
+    plan = solve(prob, PlaceOptions())
     assert plan.target[0] == pytest.approx([0.0, 10.0], abs=1e-6)
     assert plan.costs["moves"] + plan.costs["shipping"] == pytest.approx(20.0, abs=1e-6)
 
@@ -85,10 +85,10 @@ def _speed_case() -> PlaceProblem:
 
 def test_speed_target_that_binds_has_the_cost_gap_as_shadow_price() -> None:
     prob = _speed_case()
-    plan = solve(prob, Settings(speed_days=1, speed_share=0.6, late_penalty=0.0))
+    plan = solve(prob, PlaceOptions(speed_target=(1, 0.6), late_cost=0.0))
     assert plan.costs["shipping"] == pytest.approx(60 * 2 + 40 * 1, abs=1e-6)
     assert within_days(plan, 1)[0] == pytest.approx(60.0, abs=1e-6)
-    row = constraints_frame(plan, Settings(speed_days=1, speed_share=0.6)).row(0, named=True)
+    row = constraints_frame(plan, PlaceOptions(speed_target=(1, 0.6))).row(0, named=True)
     assert row["constraint"] == "speed"
     assert row["binding"] is True
     assert row["status"] == "binding"
@@ -97,8 +97,8 @@ def test_speed_target_that_binds_has_the_cost_gap_as_shadow_price() -> None:
 
 def test_speed_target_that_does_not_bind_is_slack_with_zero_price() -> None:
     prob = _speed_case()
-    unconstrained = solve(prob, Settings())
-    loose = Settings(speed_days=3, speed_share=0.8, late_penalty=0.0)
+    unconstrained = solve(prob, PlaceOptions())
+    loose = PlaceOptions(speed_target=(3, 0.8), late_cost=0.0)
     plan = solve(prob, loose)
     assert plan.costs["shipping"] == pytest.approx(unconstrained.costs["shipping"])
     row = constraints_frame(plan, loose).row(0, named=True)
@@ -108,7 +108,7 @@ def test_speed_target_that_does_not_bind_is_slack_with_zero_price() -> None:
 
 def test_unreachable_speed_target_is_reported_not_infeasible() -> None:
     prob = make_problem(current=[[100]], mu=[[50]], cost=[[1]], days=[[2]])
-    cfg = Settings(speed_days=1, speed_share=0.8)
+    cfg = PlaceOptions(speed_target=(1, 0.8))
     plan = solve(prob, cfg)
     row = constraints_frame(plan, cfg).row(0, named=True)
     assert row["status"] == "unreachable"
@@ -118,7 +118,7 @@ def test_unreachable_speed_target_is_reported_not_infeasible() -> None:
 
 def test_supply_short_of_demand_reports_unmet_at_the_lost_sale_cost() -> None:
     prob = make_problem(current=[[20, 30]], mu=[[40, 40]], cost=[[1, 2], [2, 1]], lost=7.0)
-    plan = solve(prob, Settings())
+    plan = solve(prob, PlaceOptions())
     assert plan.sales.sum() == pytest.approx(50.0)
     assert plan.costs["shortage"] == pytest.approx(30 * 7.0)
     assert plan.costs["shipping"] == pytest.approx(50.0)
@@ -126,7 +126,7 @@ def test_supply_short_of_demand_reports_unmet_at_the_lost_sale_cost() -> None:
 
 def test_storage_short_of_stock_is_a_penalised_violation() -> None:
     prob = make_problem(current=[[30]], mu=[[10]], cost=[[1]], storage=[20.0])
-    cfg = Settings()
+    cfg = PlaceOptions()
     plan = solve(prob, cfg)
     row = constraints_frame(plan, cfg).row(0, named=True)
     assert (row["constraint"], row["status"]) == ("storage", "violated")
@@ -139,7 +139,7 @@ def test_binding_storage_has_a_shadow_price_and_pushes_stock_elsewhere() -> None
     prob = make_problem(
         current=[[0, 0]], mu=[[30]], cost=[[1], [3]], arriving=[30], storage=[10.0, 100.0]
     )
-    cfg = Settings()
+    cfg = PlaceOptions()
     plan = solve(prob, cfg)
     assert plan.target[0] == pytest.approx([10.0, 20.0], abs=1e-6)
     row = constraints_frame(plan, cfg).filter(node="F0").row(0, named=True)
@@ -157,7 +157,7 @@ def test_fair_share_gives_nothing_to_the_overstocked_fc() -> None:
         arriving=[20],
         transfer_cost=0.1,
     )
-    plan = solve(prob, Settings(), fair_share=True)
+    plan = solve(prob, PlaceOptions(), fair_share=True)
     assert plan.fair.tolist() == [True]
     assert plan.rec[0] == pytest.approx([0.0, 20.0], abs=1e-6)
     assert plan.tin.sum() == pytest.approx(0.0, abs=1e-9)
@@ -173,14 +173,14 @@ def test_fair_share_equalises_days_of_cover() -> None:
         cost=[[1, 3, 3], [3, 1, 3], [3, 3, 1]],
         arriving=[30],
     )
-    plan = solve(prob, Settings(), fair_share=True)
+    plan = solve(prob, PlaceOptions(), fair_share=True)
     cover = plan.target[0] / np.array([20, 40, 20])
     assert cover == pytest.approx([0.5, 0.5, 0.5], abs=1e-6)
 
 
 def test_fair_share_leaves_plentiful_skus_to_the_lp() -> None:
     prob = make_problem(current=[[100, 0]], mu=[[5, 5]], cost=[[1, 3], [3, 1]], arriving=[10])
-    plan = solve(prob, Settings(), fair_share=True)
+    plan = solve(prob, PlaceOptions(), fair_share=True)
     assert plan.fair.tolist() == [False]
 
 
@@ -192,7 +192,7 @@ def test_before_keeps_positions_and_placement_is_no_worse() -> None:
         transfer_cost=0.5,
         days=[[1, 3], [3, 1]],
     )
-    cfg = Settings()
+    cfg = PlaceOptions()
     base, plan = before(prob, cfg), solve(prob, cfg)
     assert base.target[0] == pytest.approx([40.0, 0.0])
     assert plan.total_cost <= base.total_cost + 1e-6
@@ -209,7 +209,7 @@ def test_proportional_rule_splits_supply_by_nearest_demand() -> None:
     )
     target = proportional_targets(prob)
     assert target[0] == pytest.approx([20.0, 40.0])
-    plan = evaluate(prob, target, Settings())
+    plan = evaluate(prob, target, PlaceOptions())
     assert plan.target[0] == pytest.approx([20.0, 40.0])
     assert plan.rec[0].sum() == pytest.approx(30.0)
 
@@ -227,7 +227,7 @@ def test_proportional_rule_receives_buys_of_skus_without_demand() -> None:
     assert target[0] == pytest.approx([9.0, 0.0])
     assert target[1] == pytest.approx([3.0, 3.0])
     assert target[2] == pytest.approx([10.0, 20.0])
-    plan = evaluate(prob, target, Settings())
+    plan = evaluate(prob, target, PlaceOptions())
     assert plan.rec.sum(axis=1) == pytest.approx([4.0, 6.0, 0.0])
     assert plan.target == pytest.approx(target)
 
@@ -262,7 +262,7 @@ def problems(draw: st.DrawFn) -> PlaceProblem:
 @settings(max_examples=25, deadline=None)
 @given(prob=problems(), fair=st.booleans(), speed=st.booleans())
 def test_placement_conserves_units(prob: PlaceProblem, fair: bool, speed: bool) -> None:
-    cfg = Settings(speed_days=1, speed_share=0.7) if speed else Settings()
+    cfg = PlaceOptions(speed_target=(1, 0.7)) if speed else PlaceOptions()
     frame = placement_frame(solve(prob, cfg, fair_share=fair))
     per_sku = frame.drop("node", "fair_share").group_by("sku").sum().sort("sku")
     supply = prob.current.sum(axis=1) + prob.arriving

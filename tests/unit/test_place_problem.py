@@ -13,9 +13,10 @@ from test_place_model import make_problem
 
 from scot_cli.errors import InputDataError
 from scot_cli.place.fairshare import equal_cover
-from scot_cli.place.model import SOLVERS, Settings
+from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import solve
 from scot_cli.place.problem import build_problem, period_demand, service_arcs
+from scot_cli.place.registry import SOLVERS
 from scot_cli.place.segments import expected_sales, segments
 
 D0 = dt.date(2026, 11, 1)
@@ -154,7 +155,7 @@ def test_build_problem_counts_arriving_buys_in_the_period() -> None:
         inventory=inventory(),
         nodes=nodes(),
         lanes=lanes(),
-        supply=supply,
+        receipts=supply,
     )
     assert prob.arriving.tolist() == [10.0, 0.0]
 
@@ -224,5 +225,5 @@ def test_other_solvers_agree_with_highs(solver: str) -> None:
         lost=40.0,
         holding=0.1,
     )
-    ref = solve(prob, Settings()).total_cost
-    assert solve(prob, Settings(), solver=solver).total_cost == pytest.approx(ref, rel=2e-3)
+    ref = solve(prob, PlaceOptions()).total_cost
+    assert solve(prob, PlaceOptions(), solver=solver).total_cost == pytest.approx(ref, rel=2e-3)
