@@ -1,0 +1,282 @@
+"""What a picture is drawn from: tables recognised by their columns, kinds of picture, and
+the inputs a scot output's provenance names (a forecast's sales history, a placement's
+nodes).
+
+Plain data and polars: importing this module does not import matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from scot_cli.errors import InputDataError
+from scot_cli.registry import Registry
+
+__all__ = [
+    "KINDS",
+    "ROLES",
+    "Inputs",
+    "Kind",
+    "Table",
+    "gather",
+    "kind_of",
+    "load",
+    "role_of",
+]
+
+#: Table role -> columns that identify it, most specific first (a sales table's columns
+#: are a subset of no other role's; a forecast has ``horizon`` and ``p50``).
+ROLES: dict[str, frozenset[str]] = {
+    "attribution": frozenset({"subject", "metric", "driver", "contribution", "delta"}),
+    "evaluate": frozenset({"level", "metric", "value", "model"}),
+    "forecast": frozenset({"sku", "date", "horizon", "p50"}),
+    "placement": frozenset({"sku", "node", "target_units", "current_units"}),
+    "coverage": frozenset({"region", "days", "share_before", "share_after"}),
+    "constraints": frozenset({"constraint", "node", "limit", "used"}),
+    "promises": frozenset({"order_id", "destination", "promise_days", "on_time_prob"}),
+    "shipments": frozenset({"order_id", "truck_id", "path", "on_time"}),
+    "trucks": frozenset({"truck_id", "origin", "destination", "fill"}),
+    "routes": frozenset({"stop_id", "station", "vehicle", "sequence"}),
+    "stops": frozenset({"stop_id", "station", "lat", "lon"}),
+    "nodes": frozenset({"node", "kind", "lat", "lon"}),
+    "events": frozenset({"event", "start", "end"}),
+    "sales": frozenset({"sku", "date", "units"}),
+    "kpis": frozenset({"policy", "kpi", "mean", "lo", "hi"}),
+    "policy": frozenset({"sku", "policy", "reorder_point", "safety_stock"}),
+    "orders": frozenset({"order_id", "sku", "qty", "order_time"}),
+}
+
+#: What a table is called in messages (role -> words).
+ROLE_WORDS: dict[str, str] = {
+    "attribution": "scot explain's attribution table",
+    "evaluate": "scot forecast evaluate's metrics",
+    "forecast": "scot forecast's quantiles",
+    "placement": "scot place's placement",
+    "coverage": "scot place's coverage table (--coverage-out)",
+    "constraints": "scot place's constraints table (--constraints-out)",
+    "promises": "scot promise's promises",
+    "shipments": "scot route's shipments",
+    "trucks": "scot route's trucks table (--trucks-out)",
+    "routes": "scot route last-mile's routes",
+    "stops": "a stops table",
+    "nodes": "a nodes table",
+    "events": "an events table",
+    "sales": "a sales table",
+    "kpis": "scot simulate's KPI table",
+    "policy": "scot plan-buy's policy table",
+    "orders": "an orders table",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of picture: the tables it draws (one of ``main`` is needed), the tables it
+    adds when given (``extra``), and the commands whose outputs it draws."""
+
+    description: str
+    main: tuple[str, ...]
+    extra: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+
+    def uses(self, role: str) -> bool:
+        return role in self.main or role in self.extra
+
+
+KINDS: Registry[Kind] = Registry(
+    "kind",
+    {
+        "forecast": Kind(
+            "history, p10-p90 fan and p50 per series, event days marked; actuals and "
+            "backtest metrics overlaid when given",
+            main=("forecast",),
+            extra=("sales", "events", "evaluate"),
+            commands=("forecast",),
+        ),
+        "placement": Kind(
+            "FCs and regions on lat/lon: stock and 1-/2-day reach before and after",
+            main=("placement", "coverage"),
+            extra=("placement", "coverage", "nodes"),
+            commands=("place",),
+        ),
+        "promise": Kind(
+            "promised days by region and the on-time probability",
+            main=("promises",),
+            commands=("promise",),
+        ),
+        "route": Kind(
+            "truck fill per lane; last-mile routes on lat/lon per vehicle",
+            main=("trucks", "routes"),
+            extra=("trucks", "routes", "stops", "nodes"),
+            commands=("route", "route last-mile"),
+        ),
+        "explain": Kind(
+            "waterfall of driver contributions to a metric (total or one subject)",
+            main=("attribution",),
+            commands=("explain",),
+        ),
+    },
+)
+
+#: Provenance input role of a scot output -> the table role it is here.
+_PROVENANCE_ROLES = {
+    "sales": "sales",
+    "events": "events",
+    "nodes": "nodes",
+    "stations": "nodes",
+    "stops": "stops",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table: its frame, name for messages, role and scot provenance."""
+
+    frame: pl.DataFrame
+    name: str
+    role: str | None
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    @property
+    def command(self) -> str | None:
+        command = self.provenance.get("command")
+        return command if isinstance(command, str) else None
+
+    def describe(self) -> str:
+        """``written by scot promise`` or the role's words, for messages."""
+        if self.command:
+            return f"an output of scot {self.command}"
+        return ROLE_WORDS.get(self.role or "", "a table scot plot does not know")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The tables of one picture by role, and notes on inputs left out."""
+
+    kind: str
+    tables: Mapping[str, Table]
+    notes: tuple[str, ...] = ()
+
+    def get(self, role: str) -> pl.DataFrame | None:
+        table = self.tables.get(role)
+        return None if table is None else table.frame
+
+    def need(self, role: str) -> pl.DataFrame:
+        table = self.tables.get(role)
+        if table is None:
+            raise InputDataError(f"scot plot {self.kind}: needs {ROLE_WORDS[role]}")
+        return table.frame
+
+    def params(self, role: str) -> Mapping[str, Any]:
+        table = self.tables.get(role)
+        params = table.provenance.get("params") if table else None
+        return params if isinstance(params, Mapping) else {}
+
+
+def role_of(columns: Sequence[str]) -> str | None:
+    """The role of a table with these columns, or None when none fits."""
+    have = set(columns)
+    return next((role for role, cols in ROLES.items() if cols <= have), None)
+
+
+def load(source: pl.DataFrame | str | Path, *, name: str | None = None) -> Table:
+    """A table from a frame or a file (Parquet or Arrow IPC, ``-`` for stdin), with its
+    role and, for a file, its scot provenance."""
+    if isinstance(source, pl.DataFrame):
+        return Table(source, name or "<frame>", role_of(source.columns))
+    from scot_cli.io import parse_frame, provenance_of, read_input_bytes
+
+    path = str(source)
+    data = read_input_bytes(path)
+    label = "<stdin>" if path == "-" else path
+    frame = parse_frame(data, name=label)
+    prov = provenance_of(data, name=label)
+    return Table(frame, label, role_of(frame.columns), prov, None if path == "-" else path)
+
+
+def kind_of(table: Table) -> str:
+    """The kind of picture that draws ``table``: from the command that wrote it, else from
+    its columns.
+
+    Raises
+    ------
+    InputDataError
+        When no kind draws it.
+    """
+    for name, kind in KINDS.items():
+        if table.command in kind.commands and table.role in (*kind.main, *kind.extra):
+            return name
+    for name, kind in KINDS.items():
+        if table.role in kind.main:
+            return name
+    raise InputDataError(
+        f"{table.name}: is {table.describe()}, which scot plot does not draw; "
+        f"it draws outputs of {', '.join(KINDS)}"
+    )
+
+
+def gather(kind: str, tables: Sequence[Table]) -> Inputs:
+    """The inputs of one picture of ``kind``: the given tables by role, plus the inputs
+    their provenance names (when the file is still there, unchanged).
+
+    Raises
+    ------
+    InputDataError
+        A table the kind does not draw (naming the kind that does), or no main table.
+    """
+    spec = KINDS.check(kind)
+    by_role: dict[str, Table] = {}
+    for table in tables:
+        if table.role is None or not spec.uses(table.role) or table.role in by_role:
+            raise InputDataError(_misfit(kind, table, repeated=table.role in by_role))
+        by_role[table.role] = table
+    if not any(role in by_role for role in spec.main):
+        raise InputDataError(_misfit(kind, tables[0]))
+    notes = _follow_provenance(spec, by_role)
+    return Inputs(kind, by_role, tuple(notes))
+
+
+def _misfit(kind: str, table: Table, *, repeated: bool = False) -> str:
+    if repeated:
+        return f"{table.name}: a second {ROLE_WORDS[table.role or '']}; give one"
+    hint = ""
+    try:
+        other = kind_of(table)
+        hint = f"; draw it with scot plot {other} {table.name}" if other != kind else ""
+    except InputDataError:
+        pass
+    wants = " or ".join(ROLE_WORDS[r] for r in KINDS[kind].main)
+    return f"{table.name}: is {table.describe()}, not {wants} (scot plot {kind}){hint}"
+
+
+def _follow_provenance(spec: Kind, by_role: dict[str, Table]) -> list[str]:
+    notes: list[str] = []
+    for table in list(by_role.values()):
+        entries = table.provenance.get("inputs")
+        for entry in entries if isinstance(entries, list) else []:
+            role = _PROVENANCE_ROLES.get(str(entry.get("role")))
+            if role is None or not spec.uses(role) or role in by_role:
+                continue
+            found = _recorded_input(entry)
+            if found is None:
+                notes.append(f"{role}: {entry.get('path')} is gone or changed; not drawn")
+            else:
+                by_role[role] = found
+    return notes
+
+
+def _recorded_input(entry: Mapping[str, Any]) -> Table | None:
+    """The file a provenance entry names, when it still has the recorded hash."""
+    from scot_cli.io import hash_file
+
+    path = str(entry.get("path") or "")
+    if not path or path == "-" or not Path(path).is_file():
+        return None
+    if hash_file(path) != entry.get("sha256"):
+        return None
+    return load(path)
