@@ -3,10 +3,10 @@ conformal quantiles.
 
 Every model is run once over the history with snapshots at the backtest origins and at the
 end. ``auto`` first sorts the series into demand classes (Syntetos, Boylan & Croston 2005):
-intermittent and lumpy series average the few of the intermittent-demand methods and simple
-baselines with the least backtest squared error (scaled by the series' own variability);
-smooth and erratic series get the combination of ETS and Theta, each deciding per series
-whether it is seasonal.
+intermittent and lumpy series get the median of the intermittent-demand methods and simple
+baselines; smooth and erratic series the combination of ETS and Theta, each deciding per
+series whether it is seasonal. Each series is labelled with its candidate of least backtest
+squared error (scaled by the series' own variability).
 
 Quantiles come from the forecast's own backtest errors (split-conformal, Vovk et al. 2005),
 never from a normal assumption: ratio scores for intermittent and lumpy series (a zero sale
@@ -35,10 +35,6 @@ Progress = Callable[[int, int], None] | None
 
 #: Default number of backtest origins used inside a forecast (selection and calibration).
 DEFAULT_WINDOWS = 4
-#: Models combined per series by ``auto``, by demand group. Smooth series average all three
-#: of ETS, Theta and their combination (the combination, weighted towards neither): on the
-#: development data a per-series backtest choice among them did worse than the fixed mix.
-TOP_K = {"intermittent": 5, "smooth": 3}
 #: Scores behind a series' own quantile before it outweighs the quantile of all series.
 SHRINK = 40.0
 #: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
@@ -351,22 +347,25 @@ def backtest_error(y: Array, stacked: Array, cuts: Sequence[int]) -> Array:
 
 
 def combine(
-    y: Array, stacked: Array, cuts: Sequence[int], names: Sequence[str], top_k: int = 5
+    y: Array, stacked: Array, cuts: Sequence[int], names: Sequence[str]
 ) -> tuple[Array, NDArray[np.str_]]:
-    """Equal-weight mean of each series' ``top_k`` models with the least backtest error.
+    """Median of the candidates' forecasts, period by period, and each series' best
+    candidate by backtest error (its label).
 
-    Combining a few well-performing forecasts beats picking one on noisy backtests (Bates &
-    Granger 1969; Petropoulos & Svetunkov's M4 entry; measured in docs/benchmarks.md).
-    Returns the combined ``(K+1, n, H)`` forecasts and the best model's name per series.
+    The median is the robust equal-weight combination (Jose & Winkler 2008, *Simple robust
+    averages of forecasts*, IJF 24(1)): one candidate far off, e.g. a seasonal naive on a
+    sparse series, cannot pull it, and no weight is estimated from a few noisy backtests. On
+    the development data it beat the mean of the five best candidates by backtest error
+    (docs/benchmarks/forecast.md). Returns the combined ``(K+1, n, H)`` forecasts and the
+    best model's name per series.
     """
     n = y.shape[0]
-    if not cuts or len(names) == 1:
+    if len(names) == 1:
         return stacked[0], np.asarray([names[0]] * n)
+    comb: Array = np.median(stacked, axis=0)
+    if not cuts:
+        return comb, np.asarray([names[0]] * n)
     err = backtest_error(y, stacked, cuts)
-    rank = np.argsort(np.argsort(err, axis=0, kind="stable"), axis=0, kind="stable")
-    weight = (rank < top_k).astype(np.float64)
-    weight /= weight.sum(axis=0, keepdims=True)
-    comb = np.einsum("mn,mknh->knh", weight, stacked)
     best = np.asarray(names, dtype=np.str_)[np.argmin(err, axis=0)]
     return comb, best
 
@@ -447,7 +446,7 @@ def _run_group(
     for c in combos:
         stacked[g.models.index(c)] = np.mean([runs[p] for p in MODELS[c].parts], axis=0)
     del runs
-    comb, best = combine(sub, stacked, cuts, g.models, TOP_K.get(g.name, 5))
+    comb, best = combine(sub, stacked, cuts, g.models)
     return comb, best, np.mean(sds, axis=0) if sds else None
 
 
@@ -470,9 +469,9 @@ def forecast_arrays(
     y
         ``(n, T)`` history, already divided by past event lifts.
     model
-        A name from :data:`scot_cli.forecast.registry.MODELS`; ``auto`` combines each
-        series' best candidates of its demand group (:func:`groups`, :func:`combine`) and
-        labels rows ``auto:<best>``.
+        A name from :data:`scot_cli.forecast.registry.MODELS`; ``auto`` combines the
+        candidates of each series' demand group (:func:`groups`, :func:`combine`) and
+        labels rows ``auto:<best>`` after the best of them by backtest.
     windows
         Backtest origins for the choice and the conformal quantiles.
     extra
