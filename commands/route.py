@@ -2,261 +2,171 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
-from scot_cli.errors import UsageError
-from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES, ORDERS
+from scot_cli.route.registry import METHODS
 
-from ._common import default_group, epilog, info, output_option, progress, warn
+from ._common import (
+    choice_option,
+    default_group,
+    epilog,
+    help_models_option,
+    info,
+    output_option,
+    progress,
+    renamed,
+    seed_option,
+    table_option,
+    time_limit_option,
+    warn,
+)
 
 EXAMPLE = (
-    "scot route out/promises.parquet --inventory fixtures/inventory.parquet "
-    "--nodes fixtures/nodes.parquet --lanes fixtures/lanes.parquet "
-    "--items fixtures/items.parquet --hold -o shipments.parquet --trucks-out trucks.parquet"
+    "scot route promises.parquet --inventory fixtures/inventory.parquet "
+    "--nodes fixtures/nodes.parquet --lanes fixtures/lanes.parquet -o shipments.parquet"
 )
 LAST_MILE_EXAMPLE = (
-    "scot route last-mile stops.parquet --stations fixtures/nodes.parquet --vehicles 8 "
-    "--capacity 120 --time-limit 5 -o routes.parquet"
-)
-SEED_OPT = typer.Option(0, "--seed", min=0, help="Random seed (local search, last-mile search).")
-#: Longest search a run may ask for (a day); a larger limit is a typo, not a plan.
-MAX_SECONDS = 86_400.0
-TIME_OPT = typer.Option(
-    30.0, "--time-limit", max=MAX_SECONDS, help="Seconds for the solver and local search."
+    "scot route last-mile stops.parquet --nodes fixtures/nodes.parquet --vehicles 8 "
+    "--capacity 120 -o routes.parquet"
 )
 
 
 def run_route(
     promises: str = typer.Argument(..., help="Promised order lines (scot promise), or - ."),
-    inventory: str = typer.Option(..., "--inventory", help="Stock per sku and node."),
-    nodes: str = typer.Option(..., "--nodes", help="Network nodes."),
-    lanes: str = typer.Option(..., "--lanes", help="Lanes with trucks and schedules."),
-    items: str | None = typer.Option(
-        None, "--items", help="Item master (unit_volume; 1 when absent)."
-    ),
-    orders: str | None = typer.Option(
-        None, "--orders", help="Orders, to join qty and destination when the promises lack them."
-    ),
-    method: str = typer.Option("auto", "--method", "-m", help="Assignment method (below)."),
-    time_limit: float = TIME_OPT,
-    seed: int = SEED_OPT,
-    split_cost: float = typer.Option(
-        2.0, "--split-cost", help="Cost per extra box when an order ships from several FCs."
-    ),
-    late_cost: float = typer.Option(
-        10_000.0, "--late-cost", help="Penalty per unit and day late (high: promises come first)."
-    ),
-    min_fill: float = typer.Option(0.5, "--min-fill", help="Flag trucks filled below this."),
-    hold: bool = typer.Option(
-        False,
-        "--hold",
-        help="Let lines wait for a later departure "
-        "when the promise still holds and trucks fill better.",
-    ),
+    inventory: str = table_option("inventory", required=True, help="Stock per sku and node."),
+    nodes: str = table_option("nodes", required=True, help="Network nodes."),
+    lanes: str = table_option("lanes", required=True, help="Lanes with trucks and schedules."),
+    items: str | None = table_option("items", help="Item master (unit_volume)."),
+    orders: str | None = table_option("orders", help="Orders, for a missing qty, destination."),
+    method: str = choice_option(METHODS, "auto", "--method", help="Assignment method."),
+    time_limit: float = time_limit_option(30.0, help="Solver seconds."),
+    seed: int = seed_option(help="Local search seed."),
+    split_cost: float = typer.Option(2.0, "--split-cost", help="Cost per extra box."),
+    late_cost: float = typer.Option(10_000.0, "--late-cost", help="Cost per unit-day late."),
+    min_fill: float = typer.Option(0.5, "--min-fill", help="Flag trucks below this fill."),
+    hold: bool = typer.Option(False, "--hold", help="Lines may wait for a later departure."),
     mip_max_options: int = typer.Option(
-        60_000,
-        "--mip-max-options",
-        min=0,
-        help="auto: largest batch (options) for the MIP (0: never the MIP).",
+        60_000, "--mip-max-options", min=0, show_default=False, help="auto: MIP up to 60000."
     ),
     out: str | None = output_option(
-        "-o", "--output", help="Shipments Parquet (default stdout).", stdout=True
+        "-o", "--output", help="Shipments (default stdout).", stdout=True
     ),
     trucks_out: str | None = output_option("--trucks-out", help="Trucks Parquet."),
+    _models: bool = help_models_option(METHODS),
 ) -> None:
-    """Choose FC, path, departures and truck for every promised line; report late and unshipped
-    lines with the reason."""
+    """Choose FC, path, departure and truck for every promised line (with reasons)."""
     from scot_cli.io import Run
-    from scot_cli.route.api import attach_orders, options_from_params
-    from scot_cli.route.assign import route_lines
-    from scot_cli.route.registry import METHODS
+    from scot_cli.route.api import attach_orders, check_inputs, route
+    from scot_cli.route.assign import RouteOptions
     from scot_cli.route.schema import PROMISE_LINES, SHIPMENTS, TRUCKS
+    from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES, ORDERS
 
-    if method not in METHODS:
-        raise UsageError(f"--method: unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    _check_ranges(
-        time_limit=time_limit, min_fill=min_fill, split_cost=split_cost, late_cost=late_cost
+    opt = RouteOptions(
+        method=method,
+        time_limit=time_limit,
+        seed=seed,
+        split_cost=split_cost,
+        late_cost=late_cost,
+        min_fill=min_fill,
+        hold=hold,
+        mip_max_options=mip_max_options,
     )
-    params: dict[str, Any] = {
-        "method": method,
-        "time_limit": time_limit,
-        "seed": seed,
-        "split_cost": split_cost,
-        "late_cost": late_cost,
-        "min_fill": min_fill,
-        "hold": hold,
-        "mip_max_options": mip_max_options,
-    }
-    run = Run("route", params=params, seed=seed)
+    run = Run("route", params=opt.params(), seed=seed)
     lines = run.read(promises, PROMISE_LINES, role="promises")
     orders_df = run.read_optional(orders, ORDERS, role="orders")
-    lines = _complete(attach_orders(lines, orders_df), promises)
-    frames = {
-        "inventory": run.read(inventory, INVENTORY, role="inventory"),
-        "nodes": run.read(nodes, NODES, role="nodes"),
-        "lanes": run.read(lanes, LANES, role="lanes"),
-    }
+    inventory_df = run.read(inventory, INVENTORY, role="inventory")
+    nodes_df = run.read(nodes, NODES, role="nodes")
+    lanes_df = run.read(lanes, LANES, role="lanes")
     items_df = run.read_optional(items, ITEMS, role="items")
-    _check_nodes(lines, frames, promises=promises, nodes=nodes, lanes=lanes)
+    names = {"promises": promises, "nodes": nodes, "lanes": lanes}
+    check_inputs(attach_orders(lines, orders_df), nodes=nodes_df, lanes=lanes_df, names=names)
     with progress("routing") as bar:
-        plan = route_lines(
-            lines, **frames, items=items_df, options=options_from_params(params), progress=bar
+        result = route(
+            lines,
+            nodes=nodes_df,
+            lanes=lanes_df,
+            inventory=inventory_df,
+            items=items_df,
+            orders=orders_df,
+            options=opt,
+            progress=bar,
         )
-    s = plan.summary
-    run.write(plan.shipments, out, SHIPMENTS, extra={"summary": s})
+    s = result.summary
+    run.write(result.shipments, out, SHIPMENTS, extra={"summary": s.as_dict()})
     if trucks_out:
-        run.write(plan.trucks, trucks_out, TRUCKS, extra={"summary": s})
-    gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.2f}%"
-    info(
-        f"route: {s['shipped']:,}/{s['lines']:,} lines shipped ({s['on_time']:,} on time, "
-        f"{s['late']:,} late, {s['unshipped']:,} unshipped) on {s['trucks']:,} trucks, mean "
-        f"fill {s['mean_fill']:.2f}; shipping cost {s['shipping_cost']:,.2f}, objective "
-        f"{s['objective']:,.2f} with penalties, bound "
-        f"{s['bound'] if s['bound'] is None else format(s['bound'], ',.2f')}, gap {gap} "
-        f"({s['method']})"
-    )
-    if s["unshipped"] or s["late"]:
-        warn(
-            f"{s['late'] + s['unshipped']} line(s) late or unshipped; see the status and "
-            "reason columns"
-        )
-
-
-def _check_ranges(
-    *, time_limit: float, min_fill: float, split_cost: float, late_cost: float
-) -> None:
-    if time_limit <= 0:
-        raise UsageError(f"--time-limit: must be positive, got {time_limit:g}")
-    if not 0 <= min_fill <= 1:
-        raise UsageError(f"--min-fill: must be between 0 and 1, got {min_fill:g}")
-    for name, value in (("--split-cost", split_cost), ("--late-cost", late_cost)):
-        if value < 0:
-            raise UsageError(f"{name}: must be zero or more, got {value:g}")
-
-
-def _complete(lines: Any, source: str) -> Any:
-    from scot_cli.errors import InputDataError
-
-    missing = [c for c in ("qty", "destination") if c not in lines.columns]
-    if missing:
-        raise InputDataError(
-            f"{source}: missing column {', '.join(repr(c) for c in missing)}; "
-            "pass --orders ORDERS to join it from the orders table"
-        )
-    for col in ("qty", "destination"):
-        nulls = lines.filter(lines[col].is_null())
-        if nulls.height:
-            row = nulls.row(0, named=True)
-            raise InputDataError(
-                f"{source}: line order_id={row['order_id']!r}, "
-                f"line={row['line']} has no {col} (not in --orders either)"
-            )
-    return lines
-
-
-def _check_nodes(
-    lines: Any, frames: dict[str, Any], *, promises: str, nodes: str, lanes: str
-) -> None:
-    from scot_cli.validate import check_references
-
-    known = frames["nodes"]["node"].to_list()
-    check_references(lines, "destination", known, source=promises, known_source=nodes)
-    for col in ("origin", "destination"):
-        check_references(frames["lanes"], col, known, source=lanes, known_source=nodes)
+        run.write(result.trucks, trucks_out, TRUCKS, extra={"summary": s.as_dict()})
+    info(f"route: {s}")
+    if s.unshipped or s.late:
+        warn(f"{s.late + s.unshipped} line(s) late or unshipped; see the status and reason columns")
 
 
 def run_last_mile(
     stops: str = typer.Argument(..., help="Stops to deliver (Parquet), or - ."),
-    stations: str = typer.Option(
-        ..., "--stations", help="Nodes table with the stations' coordinates."
-    ),
+    nodes: str = table_option("nodes", required=True, help="Nodes with the stations' lat, lon."),
     vehicles: int = typer.Option(
         10, "--vehicles", max=10_000, help="Vehicles available per station."
     ),
     capacity: float = typer.Option(
         100.0, "--capacity", max=1e9, help="Volume one vehicle carries."
     ),
-    speed: float = typer.Option(
+    speed_kmh: float = typer.Option(
         40.0, "--speed", max=1_000.0, help="Average speed in km/h (at least 0.1)."
     ),
-    shift: float = typer.Option(
+    shift_minutes: float = typer.Option(
         600.0, "--shift", max=10_080.0, help="Minutes a vehicle may be out (a week at most)."
     ),
-    time_limit: float = typer.Option(
-        5.0, "--time-limit", max=MAX_SECONDS, help="Seconds of search per station."
-    ),
-    seed: int = SEED_OPT,
+    time_limit: float = time_limit_option(5.0, help="Seconds of search per station."),
+    seed: int = seed_option(),
     out: str | None = output_option(
         "-o", "--output", help="Routes Parquet (default stdout).", stdout=True
     ),
 ) -> None:
     """Build vehicle routes from each delivery station (CVRP, VRPTW with PyVRP)."""
     from scot_cli.io import Run
-    from scot_cli.route.lastmile import LastMileOptions, plan_last_mile
+    from scot_cli.route.api import last_mile
+    from scot_cli.route.lastmile import LastMileOptions
     from scot_cli.route.schema import ROUTES, STOPS
+    from scot_cli.schema import NODES
+    from scot_cli.validate import check_references
 
-    if vehicles < 1 or capacity <= 0 or speed <= 0 or shift <= 0 or time_limit <= 0:
-        raise UsageError(
-            "--vehicles, --capacity, --speed, --shift and --time-limit must be positive"
-        )
-    if speed < 0.1:
-        raise UsageError(f"--speed: must be at least 0.1 km/h, got {speed:g}")
     opt = LastMileOptions(
         vehicles=vehicles,
         capacity=capacity,
-        speed_kmh=speed,
-        shift_minutes=shift,
+        speed_kmh=speed_kmh,
+        shift_minutes=shift_minutes,
         time_limit=time_limit,
         seed=seed,
     )
-    run = Run("route last-mile", params=opt.as_params(), seed=seed)
+    run = Run("route last-mile", params=opt.params(), seed=seed)
     stops_df = run.read(stops, STOPS, role="stops")
-    nodes_df = run.read(stations, NODES, role="stations")
-    _check_stations(stops_df, nodes_df, stops=stops, stations=stations)
+    nodes_df = run.read(nodes, NODES, role="nodes")
+    known = nodes_df["node"].to_list()
+    check_references(stops_df, "station", known, source=stops, known_source=nodes, what="station")
     with progress("routing vehicles") as bar:
-        routes, summary = plan_last_mile(stops_df, nodes_df, options=opt, progress=bar)
-    run.write(routes, out, ROUTES, extra={"summary": summary})
-    info(
-        f"route last-mile: {summary['routed']:,}/{summary['stops']:,} stops on "
-        f"{summary['vehicles']:,} vehicles, {summary['distance_km']:,.1f} km"
-    )
-    if summary["unassigned"]:
-        warn(f"{summary['unassigned']} stop(s) unassigned; see the reason column")
-
-
-def _check_stations(stops_df: Any, nodes: Any, *, stops: str, stations: str) -> None:
-    from scot_cli.validate import check_references
-
-    known = nodes["node"].to_list()
-    check_references(
-        stops_df, "station", known, source=stops, known_source=stations, what="station"
-    )
+        result = last_mile(stops_df, nodes=nodes_df, options=opt, progress=bar)
+    run.write(result.routes, out, ROUTES, extra={"summary": result.summary.as_dict()})
+    info(f"route last-mile: {result.summary}")
+    if result.summary.unassigned:
+        warn(f"{result.summary.unassigned} stop(s) unassigned; see the reason column")
 
 
 def register(app: typer.Typer) -> None:
-    from scot_cli.route.registry import METHODS
     from scot_cli.route.schema import PROMISE_LINES, STOPS
 
-    methods = (
-        "The promises also need qty and destination (scot promise writes them; else pass "
-        "--orders); status other than promised (backorder, unavailable) does not ship today."
-        "\n\nMethods (--method):\n\n" + "\n\n".join(f"  {k}: {v}" for k, v in METHODS.items())
-    )
     sub = default_group(
         "route", "Fulfilment assignment and trucks; 'last-mile' builds vehicle routes."
     )
     sub.command(
         "run",
         help=(run_route.__doc__ or "").strip(),
-        epilog=epilog(
-            EXAMPLE, [PROMISE_LINES, INVENTORY, NODES, LANES, ITEMS, ORDERS], more=methods
-        ),
+        epilog=epilog(EXAMPLE, [PROMISE_LINES]),
     )(run_route)
     sub.command(
         "last-mile",
         help=(run_last_mile.__doc__ or "").strip(),
-        epilog=epilog(LAST_MILE_EXAMPLE, [STOPS, NODES]),
+        epilog=epilog(LAST_MILE_EXAMPLE, [STOPS]),
     )(run_last_mile)
     app.add_typer(sub, name="route")
+    for path in ("route", "route run"):
+        renamed(path, {"-m": "--method"})
+    renamed("route last-mile", {"--stations": "--nodes"})

@@ -11,16 +11,18 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp  # noqa: TID253 - the route library is imported lazily by the command
 
+from scot_cli.options import Options, at_least, between, positive
 from scot_cli.route import model as m
 from scot_cli.route.baseline import myopic_options
 from scot_cli.route.options import line_options, no_option_reason, path_schedules
+from scot_cli.route.registry import METHODS
 from scot_cli.route.trucks import pack_trucks, shipments_table, slot_table, trucks_table
 from scot_cli.validate import check_network
 
@@ -30,8 +32,8 @@ ProgressFn = Callable[[int, int], None]
 HOLD_DEPARTURES = 2
 
 
-@dataclass(frozen=True)
-class RouteOptions:
+@dataclass(frozen=True, kw_only=True)
+class RouteOptions(Options):
     """Options of the assignment (the command's flags).
 
     Attributes
@@ -71,17 +73,65 @@ class RouteOptions:
     paths_per_fc: int = 2
     seed: int = 0
 
-    def as_params(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def check(self) -> None:
+        METHODS.check(self.method)
+        positive("time_limit", self.time_limit)
+        between("min_fill", self.min_fill, 0.0, 1.0)
+        for name in ("split_cost", "late_cost", "unshipped_cost"):
+            at_least(name, getattr(self, name), 0.0)
+        at_least("mip_max_options", self.mip_max_options, 0)
+        at_least("paths_per_fc", self.paths_per_fc, 1)
+        at_least("seed", self.seed, 0)
 
 
-@dataclass
-class RoutePlan:
-    """Result of :func:`route_lines`: shipments, trucks and a summary of the solve."""
+@dataclass(frozen=True)
+class RouteSummary:
+    """Headline figures of a fulfilment plan.
+
+    ``bound`` and ``gap`` are None when no lower bound was found (the myopic rule, or a
+    relaxation cut by the time limit); objective and bound include the lateness and
+    unshipped penalties of lines that had a choice.
+    """
+
+    method: str
+    solver_status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    shipping_cost: float
+    lines: int
+    shipped: int
+    on_time: int
+    late: int
+    unshipped: int
+    on_time_share: float
+    boxes_per_order: float
+    trucks: int
+    mean_fill: float
+    under_min_fill: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures by name (the run's provenance records them)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        bound = "no bound" if self.bound is None else f"bound {self.bound:,.2f}"
+        gap = "" if self.gap is None else f", gap {100 * self.gap:.2f}%"
+        return (
+            f"{self.shipped:,}/{self.lines:,} lines shipped ({self.on_time:,} on time, "
+            f"{self.late:,} late, {self.unshipped:,} unshipped) on {self.trucks:,} trucks, "
+            f"mean fill {self.mean_fill:.2f}; shipping cost {self.shipping_cost:,.2f}, "
+            f"objective {self.objective:,.2f} with penalties, {bound}{gap} ({self.method})"
+        )
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """Result of :func:`scot_cli.route.route`: shipments, trucks and the summary."""
 
     shipments: pl.DataFrame
     trucks: pl.DataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: RouteSummary
 
 
 def prepare_lines(promises: pl.DataFrame, items: pl.DataFrame | None) -> pl.DataFrame:
@@ -249,7 +299,7 @@ def relaxation(
     from scot_cli.route.relax import group_frames
 
     glines, gopts, line_goi, line_pos = group_frames(lines, opts)
-    gopt = RouteOptions(**{**opt.as_params(), "split_cost": 0.0})
+    gopt = opt.replace(split_cost=0.0)
     return Relaxation(build_instance(glines, gopts, slots, stock, nodes, gopt), line_goi, line_pos)
 
 
@@ -401,7 +451,7 @@ def route_lines(
     items: pl.DataFrame | None = None,
     options: RouteOptions | None = None,
     progress: ProgressFn | None = None,
-) -> RoutePlan:
+) -> RouteResult:
     """Choose FC, path, departures and trucks for every promised line.
 
     ``promises`` needs ``order_id``, ``line``, ``sku``, ``qty``, ``destination``,
@@ -454,7 +504,7 @@ def assemble(
     schedules: pl.DataFrame,
     stock: pl.DataFrame,
     opt: RouteOptions,
-) -> RoutePlan:
+) -> RouteResult:
     """Pack trucks and build the output tables and the summary of a solution."""
     chosen = _chosen(opts, sol.assign)
     packed = pack_trucks(_legs(lines, chosen), slots)
@@ -464,12 +514,12 @@ def assemble(
     )
     reasons = _reasons(lines, opts, sol.assign, no_opt, inst)
     shipments = shipments_table(lines, chosen, packed, trucks, reasons)
-    return RoutePlan(shipments, trucks, summarise(shipments, trucks, sol, inst))
+    return RouteResult(shipments, trucks, summarise(shipments, trucks, sol, inst))
 
 
 def summarise(
     shipments: pl.DataFrame, trucks: pl.DataFrame, sol: m.Solution, inst: m.Instance
-) -> dict[str, Any]:
+) -> RouteSummary:
     """Headline figures: cost, bound and gap, boxes per order, truck fill, on-time share."""
     shipped = shipments.filter(pl.col("ship_node").is_not_null())
     boxes = shipped.select("order_id", "ship_node").unique().height
@@ -481,23 +531,23 @@ def summarise(
     objective = sol.objective + packed_trucks - model_trucks
     finite = math.isfinite(sol.bound)
     gap = max(0.0, (objective - sol.bound) / objective) if finite and objective > 0 else 0.0
-    return {
-        "method": sol.method,
-        "solver_status": sol.status,
-        "objective": round(objective, 4),
-        "bound": round(sol.bound, 4) if finite else None,
-        "gap": round(gap, 6) if finite else None,
-        "shipping_cost": round(float(shipments.select(pl.col("cost").sum()).item()), 2),
-        "lines": shipments.height,
-        "shipped": shipped.height,
-        "on_time": int(shipments["on_time"].fill_null(False).sum()),
-        "late": int((shipments["status"] == "late").sum()),
-        "unshipped": int((shipments["status"] == "unshipped").sum()),
-        "on_time_share": round(
+    return RouteSummary(
+        method=sol.method,
+        solver_status=sol.status,
+        objective=round(objective, 4),
+        bound=round(sol.bound, 4) if finite else None,
+        gap=round(gap, 6) if finite else None,
+        shipping_cost=round(float(shipments.select(pl.col("cost").sum()).item()), 2),
+        lines=shipments.height,
+        shipped=shipped.height,
+        on_time=int(shipments["on_time"].fill_null(False).sum()),
+        late=int((shipments["status"] == "late").sum()),
+        unshipped=int((shipments["status"] == "unshipped").sum()),
+        on_time_share=round(
             float(shipments.select(pl.col("on_time").fill_null(False).mean()).item() or 0.0), 4
         ),
-        "boxes_per_order": round(boxes / orders, 4) if orders else 0.0,
-        "trucks": trucks.height,
-        "mean_fill": round(float(trucks.select(pl.col("fill").mean()).item() or 0.0), 4),
-        "under_min_fill": int(trucks["under_min_fill"].sum()),
-    }
+        boxes_per_order=round(boxes / orders, 4) if orders else 0.0,
+        trucks=trucks.height,
+        mean_fill=round(float(trucks.select(pl.col("fill").mean()).item() or 0.0), 4),
+        under_min_fill=int(trucks["under_min_fill"].sum()),
+    )

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from scot_cli.errors import InfeasibleError
+from scot_cli.options import Options, at_least, positive
 from scot_cli.route.options import haversine_km
 from scot_cli.validate import check_grid
 
@@ -29,9 +30,29 @@ VOLUME_SCALE = 1000
 SECONDS = 60
 
 
-@dataclass(frozen=True)
-class LastMileOptions:
-    """Fleet and search settings of :func:`plan_last_mile` (times in minutes)."""
+#: Slowest average speed accepted, km/h (slower is a typo for a van).
+MIN_SPEED_KMH = 0.1
+
+
+@dataclass(frozen=True, kw_only=True)
+class LastMileOptions(Options):
+    """Fleet and search settings of :func:`scot_cli.route.last_mile` (times in minutes).
+
+    Attributes
+    ----------
+    vehicles
+        Vehicles available per station.
+    capacity
+        Volume one vehicle carries (the stops' ``demand`` unit).
+    speed_kmh
+        Average speed in km/h.
+    shift_minutes
+        Minutes a vehicle may be out, back at the station included.
+    time_limit
+        Seconds of search per station.
+    seed
+        Seed of the search.
+    """
 
     vehicles: int = 10
     capacity: float = 100.0
@@ -40,8 +61,43 @@ class LastMileOptions:
     time_limit: float = 5.0
     seed: int = 0
 
-    def as_params(self) -> dict[str, Any]:
+    def check(self) -> None:
+        at_least("vehicles", self.vehicles, 1)
+        positive("capacity", self.capacity)
+        at_least("speed_kmh", self.speed_kmh, MIN_SPEED_KMH)
+        positive("shift_minutes", self.shift_minutes)
+        positive("time_limit", self.time_limit)
+        at_least("seed", self.seed, 0)
+
+
+@dataclass(frozen=True)
+class LastMileSummary:
+    """Headline figures of the last-mile routes."""
+
+    stops: int
+    routed: int
+    unassigned: int
+    vehicles: int
+    distance_km: float
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures by name (the run's provenance records them)."""
         return asdict(self)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.routed:,}/{self.stops:,} stops on {self.vehicles:,} vehicles, "
+            f"{self.distance_km:,.1f} km"
+        )
+
+
+@dataclass(frozen=True)
+class LastMileResult:
+    """Result of :func:`scot_cli.route.last_mile`: one row per stop and the summary."""
+
+    routes: pl.DataFrame
+    summary: LastMileSummary
 
 
 @dataclass(frozen=True)
@@ -265,8 +321,8 @@ def plan_last_mile(
     *,
     options: LastMileOptions | None = None,
     progress: ProgressFn | None = None,
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Routes for every station's stops: one row per stop and a summary.
+) -> LastMileResult:
+    """Routes for every station's stops (validated frames): one row per stop and a summary.
 
     The loop runs per station (each an independent VRP within ``time_limit`` seconds).
     """
@@ -290,12 +346,12 @@ def plan_last_mile(
             "--shift and the stops' time windows"
         )
     per_vehicle = routed.group_by("vehicle").agg(pl.col("route_distance").first())
-    summary = {
-        "stops": routes.height,
-        "routed": routed.height,
-        "unassigned": routes.height - routed.height,
-        "vehicles": per_vehicle.height,
-        "distance_km": round(float(per_vehicle["route_distance"].sum()), 3),
-        "seconds": round(time.monotonic() - started, 2),
-    }
-    return routes, summary
+    summary = LastMileSummary(
+        stops=routes.height,
+        routed=routed.height,
+        unassigned=routes.height - routed.height,
+        vehicles=per_vehicle.height,
+        distance_km=round(float(per_vehicle["route_distance"].sum()), 3),
+        seconds=round(time.monotonic() - started, 2),
+    )
+    return LastMileResult(routes, summary)

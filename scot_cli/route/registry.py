@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from scot_cli.registry import Registry
+
 #: Assignment methods: name -> one-line description (feeds the CLI choices and help).
-METHODS: dict[str, str] = {
-    "auto": "mip when the batch has at most --mip-max-options options, else lp-round",
-    "mip": "mixed-integer model in cvxpy with HiGHS within the time limit, then local search",
-    "lp-round": "no MIP: grouped LP relaxation (the bound) rounded, slope scaling, local search",
-    "myopic": "baseline rule: nearest FC with stock, fastest path, first departure",
-}
+METHODS: Registry[str] = Registry(
+    "method",
+    {
+        "auto": "mip when the batch has at most mip_max_options options, else lp-round",
+        "mip": "mixed-integer model in cvxpy with HiGHS within the time limit, then local search",
+        "lp-round": "no MIP: grouped LP relaxation (the bound) rounded, slope scaling, local "
+        "search",
+        "myopic": "baseline rule: nearest FC with stock, fastest path, first departure",
+    },
+)

@@ -119,8 +119,7 @@ def test_route_without_qty_says_to_pass_orders(small_dir: Path, promises: pl.Dat
     result = runner.invoke(app, _args(small_dir), input=parquet_bytes(promises.drop("qty")))
     assert result.exit_code == 3
     assert result.stderr == (
-        "scot: error: -: missing column 'qty'; pass --orders ORDERS to "
-        "join it from the orders table\n"
+        "scot: error: -: missing column 'qty'; pass the orders table (--orders) to join it\n"
     )
 
 
@@ -140,7 +139,7 @@ def test_route_unknown_method(small_dir: Path, promises: pl.DataFrame) -> None:
     )
     assert result.exit_code == 2
     assert result.stderr == (
-        "scot: error: --method: unknown method 'magic'; choose one of auto, mip, lp-round, myopic\n"
+        "scot: error: --method: unknown value 'magic' (choose from auto, mip, lp-round, myopic)\n"
     )
 
 
@@ -149,7 +148,7 @@ def test_route_bad_min_fill(small_dir: Path, promises: pl.DataFrame) -> None:
         app, _args(small_dir, "--min-fill", "1.5"), input=parquet_bytes(promises)
     )
     assert result.exit_code == 2
-    assert result.stderr == "scot: error: --min-fill: must be between 0 and 1, got 1.5\n"
+    assert result.stderr == "scot: error: --min-fill: must be from 0 to 1, got 1.5\n"
 
 
 def test_route_help_lists_methods_and_columns() -> None:
@@ -157,6 +156,9 @@ def test_route_help_lists_methods_and_columns() -> None:
     assert result.exit_code == 0
     for text in ("lp-round", "myopic", "promises: order_id, line, sku", "--hold", "--trucks-out"):
         assert text in result.stdout
+    models = runner.invoke(app, ["route", "--help-models"])
+    assert models.exit_code == 0
+    assert "myopic    baseline rule: nearest FC with stock" in models.stdout
 
 
 def _stops(n: int) -> pl.DataFrame:
@@ -179,7 +181,7 @@ def test_last_mile_routes_every_stop(small_dir: Path) -> None:
             "route",
             "last-mile",
             "-",
-            "--stations",
+            "--nodes",
             str(small_dir / "nodes.parquet"),
             "--vehicles",
             "4",
@@ -202,7 +204,7 @@ def test_last_mile_unknown_station(small_dir: Path) -> None:
     stops = _stops(3).with_columns(pl.lit("DS-MOON").alias("station"))
     result = runner.invoke(
         app,
-        ["route", "last-mile", "-", "--stations", str(small_dir / "nodes.parquet")],
+        ["route", "last-mile", "-", "--nodes", str(small_dir / "nodes.parquet")],
         input=parquet_bytes(stops),
     )
     assert result.exit_code == 3
@@ -218,7 +220,7 @@ def test_last_mile_bad_vehicles(small_dir: Path) -> None:
             "route",
             "last-mile",
             "-",
-            "--stations",
+            "--nodes",
             str(small_dir / "nodes.parquet"),
             "--vehicles",
             "0",
@@ -226,9 +228,7 @@ def test_last_mile_bad_vehicles(small_dir: Path) -> None:
         input=parquet_bytes(_stops(3)),
     )
     assert result.exit_code == 2
-    assert result.stderr == (
-        "scot: error: --vehicles, --capacity, --speed, --shift and --time-limit must be positive\n"
-    )
+    assert result.stderr == "scot: error: --vehicles: must be >= 1, got 0\n"
 
 
 def test_decide_from_inputs_reproduces_the_command(
@@ -248,3 +248,54 @@ def test_decide_from_inputs_reproduces_the_command(
     again = decide_from_inputs(inputs, prov["params"])
     written = pl.read_parquet(out)
     assert again.select(written.columns).equals(written)
+
+
+def test_old_option_names_still_work_with_a_warning(
+    small_dir: Path, promises: pl.DataFrame
+) -> None:
+    """``-m`` (now --method) and last-mile's ``--stations`` (now --nodes) are kept one release."""
+    result = runner.invoke(app, _args(small_dir, "-m", "myopic"), input=parquet_bytes(promises))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(
+        "scot: warning: -m is deprecated and will be removed; use --method\n"
+    )
+    assert "(myopic)" in result.stderr
+    stations = [
+        "route",
+        "last-mile",
+        "-",
+        "--stations",
+        str(small_dir / "nodes.parquet"),
+        "--time-limit",
+        "0.2",
+    ]
+    done = runner.invoke(app, stations, input=parquet_bytes(_stops(4)))
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr.startswith(
+        "scot: warning: --stations is deprecated and will be removed; use --nodes\n"
+    )
+
+
+def test_last_mile_option_errors_name_the_flag(small_dir: Path) -> None:
+    """``speed_kmh`` is the field, ``--speed`` the flag the user typed."""
+    args = ["route", "last-mile", "-", "--nodes", str(small_dir / "nodes.parquet")]
+    result = runner.invoke(app, [*args, "--speed", "0.05"], input=parquet_bytes(_stops(3)))
+    assert result.exit_code == 2
+    assert result.stderr == "scot: error: --speed: must be >= 0.1, got 0.05\n"
+
+
+def test_summary_without_a_bound_says_so(small_dir: Path, promises: pl.DataFrame) -> None:
+    result = runner.invoke(
+        app, _args(small_dir, "--method", "myopic"), input=parquet_bytes(promises)
+    )
+    assert result.exit_code == 0, result.stderr
+    line = result.stderr.splitlines()[0]
+    assert line.endswith(", no bound (myopic)") and "None" not in line
+
+
+@pytest.mark.parametrize("command", [["route"], ["route", "last-mile"]])
+def test_help_fits_in_40_lines(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) <= 40

@@ -101,7 +101,7 @@ def test_last_mile_from_a_station(small_dir: Path, tmp_path: Path) -> None:
         "route",
         "last-mile",
         str(stops),
-        "--stations",
+        "--nodes",
         str(small_dir / "nodes.parquet"),
         "--vehicles",
         "5",

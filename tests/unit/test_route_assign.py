@@ -345,7 +345,7 @@ def test_hold_waits_for_a_later_departure_that_still_keeps_the_promise() -> None
     )
     assert held.trucks.height < plain.trucks.height
     assert held.shipments["on_time"].all()
-    assert held.summary["objective"] < plain.summary["objective"]
+    assert held.summary.objective < plain.summary.objective
 
 
 def test_reasons_no_stock_and_no_lane_fast_enough() -> None:
@@ -416,8 +416,8 @@ def test_optimiser_never_worse_than_myopic_on_consolidation() -> None:
         lanes=lanes,
         options=RouteOptions(method="mip", time_limit=5),
     )
-    assert best.summary["objective"] <= base.summary["objective"] + 1e-6
-    assert best.summary["bound"] <= best.summary["objective"] + 1e-6
+    assert best.summary.objective <= base.summary.objective + 1e-6
+    assert best.summary.bound <= best.summary.objective + 1e-6
 
 
 def test_in_transit_stock_counts_once_it_has_arrived() -> None:

@@ -65,13 +65,14 @@ def test_unreachable_and_overfull_stops_are_reported() -> None:
         pl.Series("lat", [40.01, 40.02, 40.03, 40.04, 45.0, 40.01]),
         pl.Series("tw_late", [600.0, 600.0, 600.0, 600.0, 60.0, 600.0]),
     )
-    routes, summary = plan_last_mile(
+    result = plan_last_mile(
         stops, NODES, options=LastMileOptions(vehicles=1, capacity=12.0, time_limit=0.5)
     )
+    routes, summary = result.routes, result.summary
     why = dict(zip(routes["stop_id"], routes["reason"], strict=True))
     assert why["S004"] == "time window unreachable"
     assert why["S005"] == "demand above vehicle capacity"
-    assert summary["routed"] == 2 and summary["unassigned"] == 4
+    assert summary.routed == 2 and summary.unassigned == 4
     assert (
         sorted(r for s, r in why.items() if s < "S004" and r)
         == ["not enough vehicles within the shift"] * 2
@@ -82,9 +83,9 @@ def test_unreachable_and_overfull_stops_are_reported() -> None:
 @given(n=st.integers(1, 25), seed=st.integers(0, 100), cap=st.sampled_from([15.0, 40.0]))
 def test_routes_respect_capacity_and_cover_every_stop_once(n: int, seed: int, cap: float) -> None:
     stops = stops_frame(n, np.random.default_rng(seed))
-    routes, _ = plan_last_mile(
+    routes = plan_last_mile(
         stops, NODES, options=LastMileOptions(vehicles=30, capacity=cap, time_limit=0.2, seed=seed)
-    )
+    ).routes
     assert sorted(routes["stop_id"]) == sorted(stops["stop_id"])
     routed = routes.filter(pl.col("status") == "routed")
     first = routed.filter(pl.col("sequence") == 1)
