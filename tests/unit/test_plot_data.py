@@ -192,4 +192,4 @@ def test_route_paths_start_and_end_at_the_station_in_sequence_order() -> None:
     )
     paths = route_paths(routes, stops, depot=(0.5, 5.0))
     assert sorted(paths) == ["v1", "v2"]
-    np.testing.assert_allclose(paths["v1"], [[5, 0.5], [20, 2], [10, 1], [5, 0.5]])
+    np.testing.assert_allclose(paths["v1"], np.array([[5.0, 0.5], [20.0, 2.0], [10.0, 1.0], [5.0, 0.5]]))
