@@ -195,6 +195,7 @@ def run(
         world.in_transit.ravel(),
     )
     on_hand = world.on_hand.copy()
+    pipeline = world.in_transit.copy()
     moving = np.zeros_like(on_hand)
     backlog = np.zeros((n_sku, n_reg))
     window = history.shape[0]
@@ -212,6 +213,7 @@ def run(
     for t in range(days):
         got = arrivals[t]
         on_hand += got + moving
+        pipeline -= got
         fcm[t, :, 1] = got.sum(axis=0)
         fcm[t, :, 4] = moving.sum(axis=0)
         received_total += float(got.sum())
@@ -249,11 +251,11 @@ def run(
         fcm[t, :, 2] = shipped.sum(axis=0)
         fcm[t, :, 0] = on_hand.sum(axis=0)
         fcm[t, :, 5] = world.holding_per_day @ on_hand
-        ring = np.roll(ring, -1, axis=0)
-        recent = recent - ring[-1] + new
-        ring[-1] = new
+        oldest = t % window
+        recent += new - ring[oldest]
+        ring[oldest] = new
         if t % s.review_days == 0:
-            pipe = arrivals[t + 1 :].sum(axis=0) + moving
+            pipe = pipeline + moving
             view = View(
                 day=t,
                 date=world.start + dt.timedelta(days=t),
@@ -277,6 +279,7 @@ def run(
             when = np.minimum(t + lead[:, None] + world.inbound_days, days).astype(np.int64)
             kk, ff = np.nonzero(buy)
             np.add.at(arrivals, (when[kk, ff], kk, ff), buy[kk, ff])
+            pipeline += buy
             fcm[t, :, 3] = buy.sum(axis=0)
             bought_total += float(buy.sum())
             if decision.transfer is not None:

@@ -1,0 +1,196 @@
+"""The simulation's day loop: theory, conservation, common random numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from scot_cli.simulate import demand as sim_demand
+from scot_cli.simulate.engine import Decision, Settings, View, run
+from scot_cli.simulate.policies import BaseStockPolicy, round_packs, split_units
+from scot_cli.simulate.report import interval
+from scot_cli.simulate.theory import base_stock_poisson
+from scot_cli.simulate.world import World
+
+
+def tiny_world(
+    *, skus: int = 1, fcs: int = 1, regions: int = 1, lead: float = 4.0, on_hand: float = 0.0
+) -> World:
+    """A network of ``fcs`` FCs one day from each of ``regions`` regions (FC 0 fastest)."""
+    days = np.tile(np.arange(1.0, fcs + 1.0)[:, None] * 0.5, (1, regions))
+    return World(
+        skus=[f"S{k}" for k in range(skus)],
+        fcs=[f"F{f}" for f in range(fcs)],
+        regions=[f"R{g}" for g in range(regions)],
+        start=dt.date(2026, 1, 1),
+        path_days=days,
+        path_sd=np.zeros((fcs, regions)),
+        path_cost=np.ones((fcs, regions)),
+        rank=np.tile(np.arange(fcs), (regions, 1)),
+        unit_cost=np.ones(skus),
+        holding_per_day=np.full(skus, 0.01),
+        lost_unit_cost=np.full(skus, 5.0),
+        lead_mean=np.full(skus, lead),
+        lead_sd=np.zeros(skus),
+        case_pack=np.ones(skus),
+        moq=np.zeros(skus),
+        on_hand=np.full((skus, fcs), on_hand),
+        in_transit=np.zeros((skus, fcs)),
+        transit_day=np.zeros((skus, fcs), dtype=np.int64),
+        inbound_days=np.zeros((skus, fcs)),
+        substitute=np.full(skus, -1, dtype=np.int64),
+    )
+
+
+def poisson_demand(
+    rate: float, days: int, seed: int, shape: tuple[int, int] = (1, 1)
+) -> np.ndarray:
+    model = sim_demand.DemandModel(
+        mean=np.full((days, *shape), rate), var=np.full((days, *shape), rate)
+    )
+    u = np.random.default_rng(seed).random((days, *shape))
+    return sim_demand.sample(model, u)
+
+
+def check_base_stock(level: int, rate: float, lead: int, *, days: int, reps: int) -> None:
+    burn = 50
+    world = tiny_world(lead=float(lead), on_hand=float(level))
+    fills, stocks = [], []
+    for r in range(reps):
+        trace = run(
+            world,
+            poisson_demand(rate, days, seed=r)[:, :, :],
+            np.zeros((days + 1, 1)),
+            np.zeros((days, 1, 1)),
+            BaseStockPolicy(levels=np.array([[float(level)]])),
+            history=np.zeros((7, 1, 1)),
+            settings=Settings(review_days=1, backorder=True),
+        )
+        reg = trace.region[burn:, 0, :]
+        fills.append(reg[:, 1].sum() / reg[:, 0].sum())
+        stocks.append(trace.fc[burn:, 0, 0].mean())
+    theory = base_stock_poisson(level, rate, lead)
+    _, lo, hi = interval(np.array(fills))
+    assert lo <= theory.fill_rate <= hi
+    _, lo, hi = interval(np.array(stocks))
+    assert lo <= theory.on_hand <= hi
+
+
+def test_base_stock_poisson_matches_snyder_shen_ch4() -> None:
+    """Single sku, single FC, Poisson demand, fixed lead time, base stock with backorders:
+    the simulated fill rate and mean on-hand stock hold the analytical values (Snyder &
+    Shen 2019, ch. 4: IL = S - D_L; see scot_cli.simulate.theory) within the 95% interval
+    over the replications."""
+    check_base_stock(12, 2.0, 3, days=200, reps=6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("level", "rate", "lead"), [(25, 5.0, 4), (12, 2.0, 3), (6, 0.5, 7)])
+def test_base_stock_poisson_matches_snyder_shen_ch4_long(
+    level: int, rate: float, lead: int
+) -> None:
+    """The same known answer, 20 replications of 1,500 days (narrower intervals)."""
+    check_base_stock(level, rate, lead, days=1_500, reps=20)
+
+
+def test_theory_fill_rate_rises_with_the_level() -> None:
+    rates = [base_stock_poisson(s, 5.0, 4).fill_rate for s in (15, 20, 25, 30)]
+    assert rates == sorted(rates)
+    assert 0 < rates[0] < rates[-1] < 1
+
+
+class OrderEveryDay:
+    name = "fixed"
+
+    def __init__(self, qty: np.ndarray, transfer: np.ndarray | None = None) -> None:
+        self.qty = qty
+        self.transfer = transfer
+
+    def review(self, view: View) -> Decision:
+        return Decision(buy=self.qty, transfer=self.transfer)
+
+
+@pytest.mark.parametrize("backorder", [False, True])
+def test_units_balance_exactly(backorder: bool) -> None:
+    """Bought = received + in transit; demand = served + lost + backordered; stock moves
+    only by receipts, shipments and transfers (which conserve units)."""
+    world = tiny_world(skus=3, fcs=2, regions=3, lead=5.0, on_hand=4.0)
+    days = 60
+    dem = poisson_demand(1.5, days, seed=3, shape=(3, 3))
+    transfer = np.array([[2.0, -2.0], [-1.0, 1.0], [0.0, 0.0]])
+    trace = run(
+        world,
+        dem,
+        np.random.default_rng(1).standard_normal((days + 1, 3)),
+        np.zeros((days, 2, 3)),
+        OrderEveryDay(np.full((3, 2), 3.0), transfer),
+        history=np.zeros((7, 3, 3)),
+        settings=Settings(review_days=2, backorder=backorder),
+    )
+    t = trace.totals
+    assert t["bought"] == t["received"] + t["in_transit"]
+    assert t["demand"] == t["served"] + t["lost"] + t["backordered"]
+    assert t["start_stock"] + t["received"] - t["shipped"] == t["end_stock"]
+    assert t["demand"] == dem.sum()
+    assert t["in_transit"] > 0
+
+
+def test_a_region_is_served_by_its_fastest_fc_first() -> None:
+    world = tiny_world(fcs=2, on_hand=10.0)
+    dem = np.full((1, 1, 1), 12.0)
+    trace = run(
+        world,
+        dem,
+        np.zeros((2, 1)),
+        np.zeros((1, 2, 1)),
+        OrderEveryDay(np.zeros((1, 2))),
+        history=np.zeros((7, 1, 1)),
+    )
+    assert trace.fc[0, :, 2].tolist() == [10.0, 2.0]
+    assert trace.region[0, 0, 8] == 1  # one split line
+
+
+def test_fcs_beyond_the_promise_limit_lose_the_sale() -> None:
+    world = tiny_world(on_hand=10.0)
+    trace = run(
+        world,
+        np.full((1, 1, 1), 3.0),
+        np.zeros((2, 1)),
+        np.zeros((1, 1, 1)),
+        OrderEveryDay(np.zeros((1, 1))),
+        history=np.zeros((7, 1, 1)),
+        settings=Settings(max_promise_days=0),
+    )
+    assert trace.totals["lost"] == 3.0
+    assert trace.totals["served"] == 0.0
+
+
+def test_common_random_numbers_make_scaled_demand_monotone() -> None:
+    """The same uniforms, demand x1.2: every day's count is at least the base count."""
+    mean = np.full((200, 4, 2), 3.0)
+    model = sim_demand.DemandModel(mean=mean, var=mean * 2.5)
+    u = np.random.default_rng(0).random(mean.shape)
+    base = sim_demand.sample(model, u)
+    more = sim_demand.sample(sim_demand.scaled(model, np.array(1.2)), u)
+    assert (more >= base).all()
+    assert more.sum() > base.sum()
+    assert base.var() > base.mean()  # over-dispersed (negative binomial)
+
+
+def test_streams_depend_on_seed_and_replication_only() -> None:
+    a = sim_demand.streams(7, 1, days=5, shape=(3, 2, 4), reviews=2)
+    b = sim_demand.streams(7, 1, days=5, shape=(3, 2, 4), reviews=2)
+    c = sim_demand.streams(7, 2, days=5, shape=(3, 2, 4), reviews=2)
+    assert np.array_equal(a.demand, b.demand)
+    assert not np.array_equal(a.demand, c.demand)
+    assert a.demand.shape == (5, 3, 4)
+
+
+def test_round_packs_and_split_units() -> None:
+    qty = round_packs(np.array([0.0, 1.0, 13.0]), np.array([6.0, 6.0, 6.0]), np.array([0, 12, 0]))
+    assert qty.tolist() == [0.0, 12.0, 18.0]
+    parts = split_units(np.array([10.0, 7.0]), np.array([[1.0, 2.0], [0.0, 0.0]]))
+    assert parts.sum(axis=1).tolist() == [10.0, 7.0]
+    assert (parts == np.floor(parts)).all()
