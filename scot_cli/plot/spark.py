@@ -40,6 +40,7 @@ def column_sparklines(df: pl.DataFrame, *, width: int = 24) -> list[tuple[str, s
             continue
         line = sparkline(column, width=width)
         if line:
-            finite = column.cast(pl.Float64).filter(column.cast(pl.Float64).is_finite())
-            out.append((name, f"{finite.min():g} {line} {finite.max():g}"))
+            data = column.cast(pl.Float64).to_numpy()
+            data = data[np.isfinite(data)]
+            out.append((name, f"{data.min():g} {line} {data.max():g}"))
     return out
