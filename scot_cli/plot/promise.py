@@ -71,7 +71,7 @@ def draw(inputs: Inputs, options: PlotOptions) -> tuple[Figure, list[str]]:
     right.set_xlim(max(0.0, low - 0.05), 1.0)
     right.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
     right.set_title("on-time probability", loc="left")
-    right.legend(loc="lower right", fontsize=8)
+    right.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncols=2, fontsize=8)
     unpromised = promises.height - int(table["lines"].sum())
     if unpromised:
         fig.text(0.01, 0.0, f"{unpromised:,} lines without a promise date", color=GREY, fontsize=8)
