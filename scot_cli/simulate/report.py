@@ -31,6 +31,10 @@ KPIS: dict[str, str] = {
 }
 
 
+#: KPIs that are shares in [0, 1] (their intervals are clipped to it).
+RATES = frozenset(("in_stock_rate", "share_1day", "share_2day", "promises_kept", "split_share"))
+
+
 @dataclass(frozen=True)
 class Run:
     """One simulated run's trace and labels."""
@@ -152,6 +156,8 @@ def summary_frame(per_rep: pl.DataFrame, reference: tuple[str, str]) -> pl.DataF
         v = g["value"].to_numpy().astype(float)
         d = (g["value"] - g["_ref"]).to_numpy().astype(float)
         mean, lo, hi = interval(v)
+        if str(kpi) in RATES:
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
         dm, dlo, dhi = interval(d)
         rows.append((scen, pol, kpi, order[str(kpi)], g.height, mean, lo, hi, dm, dlo, dhi))
     out = pl.DataFrame(
