@@ -30,7 +30,6 @@ import polars as pl
 
 from scot_cli.errors import InputDataError
 from scot_cli.forecast import coldstart, global_model
-from scot_cli.forecast.api import Array, Prepared, Progress, _fit, _lifted, prepare, to_frame
 from scot_cli.forecast.engine import Fit, Pooled, origins
 from scot_cli.forecast.events import (
     LIFTS_SCHEMA,
@@ -42,6 +41,15 @@ from scot_cli.forecast.events import (
     merge_lift_sums,
 )
 from scot_cli.forecast.panel import FREQS, Bounds, bounds
+from scot_cli.forecast.stages import (
+    Array,
+    Prepared,
+    Progress,
+    fit_rows,
+    lifted,
+    prepare,
+    to_frame,
+)
 
 #: Series per partition unless told otherwise: the model stage's batch, about 1.5 GiB.
 DEFAULT_BATCH_SERIES = 20_000
@@ -169,14 +177,14 @@ def forecast_partitions(
     load
         Reads the validated sales rows of a partition's skus.
     quantiles
-        Checked quantiles (:func:`scot_cli.forecast.api.check_options`).
+        The quantiles to produce (:attr:`scot_cli.forecast.options.ForecastOptions.levels`).
     batch_size
         Series per partition (None: one partition).
     spill
         Holds partition forecasts until the cold-start peer means are known (with ``items``
         and more than one partition); in memory by default.
     align
-        ``"grid"`` or ``"own-end"`` (:func:`scot_cli.forecast.api.prepare`).
+        ``"grid"`` or ``"own-end"`` (:func:`scot_cli.forecast.stages.prepare`).
     warn
         Called with a message when more than :data:`EARLY_SHARE` of the series end before
         the table's last period and ``align`` is ``"grid"``.
@@ -279,10 +287,10 @@ class _Run:
     ) -> Fit:
         """Forecast ``rows`` of ``prep`` (all when None) with the global model's ``coef``
         and the pooled score quantile ``common`` (learned on these rows when None)."""
-        y, cells = _lifted(prep, self.n_periods, lifts)
+        y, cells = lifted(prep, self.n_periods, lifts)
         if rows is not None:
             y = y[rows]
-        fit = _fit(
+        fit = fit_rows(
             y,
             horizon=self.horizon,
             season=prep.panel.season,
@@ -324,7 +332,7 @@ class _Run:
         sample's own forecast."""
         coef = None
         if self.model in ("auto", "global"):
-            y, _ = _lifted(prep, self.n_periods, lifts)
+            y, _ = lifted(prep, self.n_periods, lifts)
             cuts = origins(
                 self.n_periods, horizon=self.horizon, season=prep.panel.season, windows=self.windows
             )

@@ -5,7 +5,7 @@ Plain declarations (no polars import) so that ``scot --help`` stays fast.
 
 from __future__ import annotations
 
-from scot_cli.schema import D, F, I, S, Table, _c
+from scot_cli.schema import ITEMS, Column, D, F, I, S, Table
 
 #: Quantile columns declared by default; other ``pNN`` columns are allowed (``--quantiles``).
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
@@ -16,20 +16,29 @@ def quantile_column(q: float) -> str:
     return f"p{round(100 * q)}"
 
 
+#: The items table as the forecast reads it: only the attributes it uses are required, so
+#: an item master without costs or lead times forecasts too (extra columns are kept).
+ITEMS_IN = Table(
+    "items",
+    "Item attributes the forecast uses: category and brand for cold start, launch dates.",
+    tuple(ITEMS.column(c) for c in ("sku", "category", "brand", "launch_date")),
+    keys=ITEMS.keys,
+)
+
 FORECAST = Table(
     "forecast",
     "Multi-horizon demand forecast per sku, location and period: mean and quantiles.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("location", S, "demand region or node ('ALL' when the sales had none)"),
-        _c("date", D, "forecast period start"),
-        _c("horizon", I, "periods ahead of the last history period (1..H)", min=1),
-        _c("mean", F, "expected demand in the period", min=0),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("location", S, "demand region or node ('ALL' when the sales had none)"),
+        Column("date", D, "forecast period start"),
+        Column("horizon", I, "periods ahead of the last history period (1..H)", min=1),
+        Column("mean", F, "expected demand in the period", min=0),
         *(
-            _c(quantile_column(q), F, f"{q:g} quantile of demand (non-crossing)", min=0)
+            Column(quantile_column(q), F, f"{q:g} quantile of demand (non-crossing)", min=0)
             for q in DEFAULT_QUANTILES
         ),
-        _c("model", S, "model that produced the row (auto names its pick; cold_start:<basis>)"),
+        Column("model", S, "model that produced the row (auto names its pick; cold_start:<basis>)"),
     ),
     keys=("sku", "location", "date"),
     notes="Other quantile columns `pNN` appear when `--quantiles` asks for them; the defaults "
@@ -41,35 +50,35 @@ METRICS = Table(
     "Rolling-origin backtest metrics per series, per demand class, per model family and "
     "overall, by model.",
     (
-        _c(
+        Column(
             "level",
             S,
             "aggregation level: series, demand class, model family or overall",
             choices=("series", "class", "family", "overall"),
         ),
-        _c("sku", S, "sku (null above series level)", nullable=True),
-        _c("location", S, "location (null above series level)", nullable=True),
-        _c(
+        Column("sku", S, "sku (null above series level)", nullable=True),
+        Column("location", S, "location (null above series level)", nullable=True),
+        Column(
             "demand_class",
             S,
             "smooth, erratic, intermittent or lumpy (ADI/CV2); 'all' overall",
             choices=("smooth", "erratic", "intermittent", "lumpy", "all"),
         ),
-        _c(
+        Column(
             "family",
             S,
             "family of the model behind the series at the last origin (ets, theta, "
             "combination, intermittent, baseline, global, ...); 'all' above series level "
             "except on family rows",
         ),
-        _c("model", S, "model evaluated"),
-        _c(
+        Column("model", S, "model evaluated"),
+        Column(
             "metric",
             S,
             "rmsse, spl (scaled pinball), coverage, bias_pct or mase (smooth only)",
             choices=("rmsse", "spl", "coverage", "bias_pct", "mase"),
         ),
-        _c(
+        Column(
             "quantile",
             F,
             "quantile of spl/coverage rows; null otherwise",
@@ -77,12 +86,12 @@ METRICS = Table(
             min=0,
             max=1,
         ),
-        _c("value", F, "metric value (mean over series above series level)", nullable=True),
-        _c("n_series", I, "series behind the value", min=0),
+        Column("value", F, "metric value (mean over series above series level)", nullable=True),
+        Column("n_series", I, "series behind the value", min=0),
     ),
     keys=("level", "sku", "location", "demand_class", "family", "model", "metric", "quantile"),
 )
 
 TABLES = (FORECAST, METRICS)
 
-__all__ = ["DEFAULT_QUANTILES", "FORECAST", "METRICS", "TABLES", "quantile_column"]
+__all__ = ["DEFAULT_QUANTILES", "FORECAST", "ITEMS_IN", "METRICS", "TABLES", "quantile_column"]

@@ -14,6 +14,7 @@ from conftest import parquet_bytes
 from scot_cli.commands.main import app
 from scot_cli.forecast.schema import FORECAST, METRICS
 from scot_cli.io import read_metadata
+from scot_cli.validate import validate
 
 runner = CliRunner()
 START = dt.date(2026, 3, 1)
@@ -50,7 +51,7 @@ def test_forecast_writes_the_declared_table_with_provenance(
     )
     assert result.exit_code == 0, result.stderr
     df = pl.read_parquet(out)
-    FORECAST.validate(df, source="out")
+    validate(FORECAST, df, source="out")
     assert df.height == 14 and "p95" in df.columns
     assert df.sort("sku", "date").equals(df)
     prov = read_metadata(str(out))
@@ -77,7 +78,7 @@ def test_evaluate_writes_metrics(sales_file: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     df = pl.read_parquet(out)
-    METRICS.validate(df, source="out")
+    validate(METRICS, df, source="out")
     assert set(df["model"]) == {"auto", "zero", "seasonal_naive"}
     assert "zero: RMSSE" in result.stderr
 
@@ -139,7 +140,7 @@ def test_weekly_forecast_with_items_and_events(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-H", "0"], "scot: error: --horizon: must be a whole number of periods >= 1, got 0\n"),
+        (["-H", "0"], "scot: error: --horizon: must be >= 1, got 0\n"),
         (
             ["-H", "3", "--quantiles", "0.9,0.1"],
             "scot: error: --quantiles: list them in increasing order without repeats, e.g. "
@@ -155,11 +156,11 @@ def test_weekly_forecast_with_items_and_events(tmp_path: Path) -> None:
         ),
         (
             ["-H", "3", "--freq", "H"],
-            "scot: error: --freq: must be one of D, W, M, Q, Y, got 'H'\n",
+            "scot: error: --freq: unknown value 'H' (choose from D, W, M, Q, Y)\n",
         ),
         (
             ["-H", "3", "--align", "left"],
-            "scot: error: --align: must be one of grid, own-end, got 'left'\n",
+            "scot: error: --align: unknown value 'left' (choose from grid, own-end)\n",
         ),
     ],
 )
@@ -216,7 +217,7 @@ def test_evaluate_with_too_short_history_exit_3(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert result.stderr == (
         "scot: error: sales: 10 periods of history cannot hold 3 fold(s) "
-        "of 7 periods; lower --folds or --horizon\n"
+        "of 7 periods; use fewer folds or a shorter horizon\n"
     )
 
 
@@ -235,14 +236,14 @@ def test_quarterly_forecast_and_series_ending_early(tmp_path: Path) -> None:
     path, out = tmp_path / "sales.parquet", tmp_path / "fc.parquet"
     sales.write_parquet(path)
     grid = runner.invoke(
-        app, ["forecast", str(path), "-H", "2", "--freq", "Q", "-m", "naive", "-o", str(out)]
+        app, ["forecast", str(path), "-H", "2", "--freq", "Q", "--model", "naive", "-o", str(out)]
     )
     assert grid.exit_code == 0, grid.stderr
     assert "1 of 2 series have no row in the last period" in grid.stderr
     df = pl.read_parquet(out).filter(pl.col("sku") == "A")
     assert df["date"].to_list() == [dt.date(2025, 1, 1), dt.date(2025, 4, 1)]
     assert df["mean"].to_list() == [30.0, 30.0]
-    args = ["forecast", str(path), "-H", "1", "--freq", "Q", "-m", "naive"]
+    args = ["forecast", str(path), "-H", "1", "--freq", "Q", "--model", "naive"]
     own = runner.invoke(app, [*args, "--align", "own-end", "-o", str(out)])
     assert own.exit_code == 0, own.stderr
     assert "no row in the last period" not in own.stderr

@@ -16,6 +16,7 @@ from conftest import parquet_bytes
 from scot_cli.commands.main import app
 from scot_cli.forecast.schema import FORECAST
 from scot_cli.io import read_metadata
+from scot_cli.validate import validate
 
 runner = CliRunner()
 START = dt.date(2026, 3, 1)
@@ -42,7 +43,7 @@ def test_streamed_output_is_one_valid_file_with_provenance(tmp_path: Path) -> No
     )
     assert result.exit_code == 0, result.stderr
     assert "forecast: 5 series x 7 periods" in result.stderr
-    df = FORECAST.validate(pl.read_parquet(out), source="out")
+    df = validate(FORECAST, pl.read_parquet(out), source="out")
     assert df.height == 35 and df.equals(df.sort("sku", "location", "date"))
     assert pq.ParquetFile(out).num_row_groups == 3  # one per partition of 2 skus
     prov = read_metadata(str(out))

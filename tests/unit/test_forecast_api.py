@@ -8,11 +8,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scot_cli.errors import InputDataError, UsageError
-from scot_cli.forecast import decide_from_inputs, evaluate, forecast
+from scot_cli.errors import InputDataError
+from scot_cli.forecast import decide_from_inputs, evaluate_forecast, forecast
 from scot_cli.forecast.api import unknown_event_skus
 from scot_cli.forecast.panel import build_panel
 from scot_cli.forecast.schema import FORECAST, METRICS
+from scot_cli.options import OptionError
+from scot_cli.validate import validate
 
 START = dt.date(2026, 1, 1)
 DAYS = 140
@@ -30,13 +32,20 @@ def _sales(skus: dict[str, float], *, days: int = DAYS, location: str = "R1") ->
     )
 
 
+def _fc(sales: pl.DataFrame, **kw: object) -> pl.DataFrame:
+    """The forecast frame of :func:`forecast`."""
+    out = forecast(sales, **kw).forecast  # type: ignore[arg-type]
+    assert out is not None
+    return out
+
+
 def _day(i: int) -> dt.date:
     return START + dt.timedelta(days=i)
 
 
 def test_output_matches_the_declared_schema_and_horizons() -> None:
-    out = forecast(_sales({"A": 4.0, "B": 2.0}), horizon=5, quantiles=[0.05, 0.5, 0.95])
-    FORECAST.validate(out, source="test")
+    out = _fc(_sales({"A": 4.0, "B": 2.0}), horizon=5, quantiles=[0.05, 0.5, 0.95])
+    validate(FORECAST, out, source="test")
     assert out.height == 10
     assert {"p5", "p10", "p50", "p90", "p95"} <= set(out.columns)
     assert out["horizon"].to_list() == [1, 2, 3, 4, 5] * 2
@@ -60,7 +69,7 @@ def test_event_lift_is_learned_from_past_events_of_the_same_name() -> None:
             "end": [_day(31), _day(81), _day(DAYS + 3)],
         }
     )
-    out = forecast(sales, horizon=7, events=events, model="ses")
+    out = _fc(sales, horizon=7, events=events, model="ses")
     a = out.filter(pl.col("sku") == "A").sort("date")["mean"].to_numpy()
     np.testing.assert_allclose(a[[2, 3]], 30.0, rtol=0.02)
     np.testing.assert_allclose(a[[0, 1, 4, 5, 6]], 10.0, rtol=0.02)
@@ -72,7 +81,7 @@ def test_event_tagged_in_the_sales_column_is_learned_too() -> None:
         pl.when(pl.col("date") == _day(50)).then(25.0).otherwise("units").alias("units"),
     )
     events = pl.DataFrame({"event": ["sale"], "start": [_day(DAYS)], "end": [_day(DAYS)]})
-    out = forecast(sales, horizon=2, events=events, model="naive").sort("date")
+    out = _fc(sales, horizon=2, events=events, model="naive").sort("date")
     np.testing.assert_allclose(out["mean"].to_numpy(), [25.0, 10.0], rtol=0.02)
 
 
@@ -80,7 +89,7 @@ def test_planned_lift_overrides_the_learned_one() -> None:
     events = pl.DataFrame(
         {"event": ["new"], "start": [_day(DAYS)], "end": [_day(DAYS)], "lift": [1.5]}
     )
-    out = forecast(_sales({"A": 10.0}), horizon=2, events=events, model="naive").sort("date")
+    out = _fc(_sales({"A": 10.0}), horizon=2, events=events, model="naive").sort("date")
     np.testing.assert_allclose(out["mean"].to_numpy(), [15.0, 10.0])
 
 
@@ -93,7 +102,7 @@ def test_cold_start_uses_the_category_and_respects_launch() -> None:
             "launch_date": [None, None, None, None, None, _day(DAYS + 2)],
         }
     )
-    out = forecast(sales, horizon=4, items=items, model="naive")
+    out = _fc(sales, horizon=4, items=items, model="naive")
     new = out.filter(pl.col("sku") == "NEW")
     assert new["model"].unique().to_list() == ["cold_start:category"]
     np.testing.assert_allclose(new["mean"], 6.0)
@@ -109,7 +118,7 @@ def test_series_with_too_little_history_is_a_cold_start() -> None:
         ]
     )
     items = pl.DataFrame({"sku": ["A", "B", "C", "S"], "category": ["x"] * 4})
-    out = forecast(sales, horizon=2, items=items, model="naive")
+    out = _fc(sales, horizon=2, items=items, model="naive")
     short = out.filter(pl.col("sku") == "S")
     assert short["model"].unique().to_list() == ["cold_start:category"]
     np.testing.assert_allclose(short["mean"], 6.0)
@@ -120,8 +129,8 @@ def test_stock_outs_are_not_read_as_zero_demand() -> None:
     sales = sales.with_columns(
         pl.when(pl.col("in_stock")).then("units").otherwise(0.0).alias("units")
     )
-    censored = forecast(sales, horizon=3, model="window_mean")
-    naive_reading = forecast(sales.drop("in_stock"), horizon=3, model="window_mean")
+    censored = _fc(sales, horizon=3, model="window_mean")
+    naive_reading = _fc(sales.drop("in_stock"), horizon=3, model="window_mean")
     np.testing.assert_allclose(censored["mean"], 10.0)
     assert float(naive_reading["mean"].to_numpy().max()) < 8.0
 
@@ -135,7 +144,7 @@ def test_missing_days_are_zero_and_null_units_are_unobserved() -> None:
     panel = build_panel(sales, freq="D")
     assert np.isnan(panel.y[0, (gone - panel.start).days])
     assert (panel.y[0] == 0).sum() > 60 and (panel.y[0] == 10).sum() > 60
-    out = forecast(sales, horizon=2, model="window_mean")
+    out = _fc(sales, horizon=2, model="window_mean")
     np.testing.assert_allclose(out["mean"], 5.0, atol=0.6)
 
 
@@ -147,39 +156,47 @@ def test_weekly_and_monthly_frequencies_sum_days() -> None:
     monthly = build_panel(sales, freq="M")
     assert monthly.y[0, 0] == 62.0 and monthly.start == dt.date(2026, 1, 1)
     assert monthly.y[0, -1] == pytest.approx(62.0)  # 30 of December's 31 days, scaled
-    out = forecast(sales, horizon=2, freq="W", model="naive")
+    out = _fc(sales, horizon=2, freq="W", model="naive")
     assert out["date"].to_list() == [dt.date(2027, 1, 4), dt.date(2027, 1, 11)]
 
 
 def test_all_zero_series_is_forecast_as_zero() -> None:
-    out = forecast(_sales({"Z": 0.0, "A": 3.0}), horizon=3)
+    out = _fc(_sales({"Z": 0.0, "A": 3.0}), horizon=3)
     z = out.filter(pl.col("sku") == "Z")
     assert z.select(pl.col("mean", "p10", "p50", "p90").max()).row(0) == (0.0, 0.0, 0.0, 0.0)
 
 
 @pytest.mark.parametrize(
-    ("kw", "message"),
+    ("kw", "field", "reason"),
     [
-        ({"horizon": 0}, "--horizon: must be a whole number of periods >= 1, got 0"),
-        ({"quantiles": [0.5, 1.0]}, "--quantiles: each must lie strictly between 0 and 1, got 1"),
+        ({"horizon": 0}, "horizon", "must be >= 1, got 0"),
+        ({"horizon": 5000}, "horizon", "at most 3,660 periods, got 5,000"),
+        ({"quantiles": [0.5, 1.0]}, "quantiles", "each must lie strictly between 0 and 1, got 1"),
         (
             {"quantiles": [0.9, 0.1]},
-            "--quantiles: list them in increasing order without repeats, e.g. 0.1,0.5,0.9",
+            "quantiles",
+            "list them in increasing order without repeats, e.g. 0.1,0.5,0.9",
         ),
+        ({"quantiles": []}, "quantiles", "give at least one quantile, e.g. 0.1,0.5,0.9"),
         (
             {"model": "prophet"},
-            "--model: unknown model 'prophet' (known: auto, ets, theta, ets_theta, global, "
+            "model",
+            "unknown value 'prophet' (choose from auto, ets, theta, ets_theta, global, "
             "naive, seasonal_naive, window_mean, seasonal_mean, ses, holt_winters, croston, "
             "sba, tsb, adida, imapa, zero)",
         ),
-        ({"freq": "H"}, "--freq: must be one of D, W, M, Q, Y, got 'H'"),
+        ({"freq": "H"}, "freq", "unknown value 'H' (choose from D, W, M, Q, Y)"),
+        ({"align": "left"}, "align", "unknown value 'left' (choose from grid, own-end)"),
     ],
 )
-def test_bad_options_are_usage_errors(kw: dict[str, object], message: str) -> None:
+def test_bad_options_are_option_errors_naming_the_field(
+    kw: dict[str, object], field: str, reason: str
+) -> None:
     args: dict[str, object] = {"horizon": 3, **kw}
-    with pytest.raises(UsageError) as err:
+    with pytest.raises(OptionError) as err:
         forecast(_sales({"A": 1.0}), **args)  # type: ignore[arg-type]
-    assert err.value.message == message
+    assert (err.value.field, err.value.reason) == (field, reason)
+    assert err.value.message == f"{field}: {reason}"
 
 
 def test_empty_sales_is_an_input_error() -> None:
@@ -199,8 +216,8 @@ def test_evaluate_lists_zero_and_seasonal_naive_beside_the_model() -> None:
     sales = _sales({"A": 1.0, "B": 1.0}).with_columns(
         pl.Series("units", rng.poisson([[5.0], [0.3]], (2, DAYS)).ravel().astype(float))
     )
-    out = evaluate(sales, horizon=7, folds=2, model="ses")
-    METRICS.validate(out, source="test")
+    out = evaluate_forecast(sales, horizon=7, folds=2, model="ses").metrics
+    validate(METRICS, out, source="test")
     assert set(out["model"]) == {"ses", "zero", "seasonal_naive"}
     classes = dict(
         out.filter(pl.col("level") == "series").select("sku", "demand_class").unique().iter_rows()
@@ -214,7 +231,7 @@ def test_evaluate_lists_zero_and_seasonal_naive_beside_the_model() -> None:
 
 def test_evaluate_needs_enough_history() -> None:
     with pytest.raises(InputDataError, match="cannot hold 3 fold"):
-        evaluate(_sales({"A": 1.0}, days=10), horizon=7, folds=3)
+        evaluate_forecast(_sales({"A": 1.0}, days=10), horizon=7, folds=3)
 
 
 def test_decide_from_inputs_reproduces_forecast() -> None:
@@ -226,14 +243,14 @@ def test_decide_from_inputs_reproduces_forecast() -> None:
         "model": "auto",
         "windows": 4,
     }
-    direct = forecast(sales, horizon=4)
+    direct = _fc(sales, horizon=4)
     again = decide_from_inputs({"sales": sales}, params)
     assert direct.equals(again)
 
 
 def test_progress_counts_fitted_models_to_the_total() -> None:
     calls: list[tuple[int, int]] = []
-    forecast(_sales({"A": 1.0}), horizon=2, progress=lambda d, t: calls.append((d, t)))
+    _fc(_sales({"A": 1.0}), horizon=2, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1][0] == calls[-1][1] and [d for d, _ in calls] == list(range(1, len(calls) + 1))
 
 

@@ -14,17 +14,20 @@ from scot_cli.forecast.partition import forecast_partitions, partitions, sample_
 from scot_cli.forecast.schema import FORECAST
 from scot_cli.io import Run, SpillFile, hash_file, scan_input
 from scot_cli.schema import SALES
+from scot_cli.validate import validate
 
 
 def _run(tables: dict[str, pl.DataFrame], batch_size: int | None, **kw: object) -> pl.DataFrame:
-    return forecast(
+    out = forecast(
         tables["sales"],
         items=tables["items"],
         events=tables["events"],
         horizon=14,
         batch_size=batch_size,
         **kw,  # type: ignore[arg-type]
-    )
+    ).forecast
+    assert out is not None
+    return out
 
 
 def _assert_same_rows(a: pl.DataFrame, b: pl.DataFrame) -> None:
@@ -144,15 +147,9 @@ def test_streamed_partitions_match_the_frame_path(small_dir: Path) -> None:
     assert not spill.path.exists()
     assert len(frames) > 2
     streamed = pl.concat(frames)
-    FORECAST.validate(streamed, source="streamed")
-    expected = forecast(
-        pl.read_parquet(path).with_columns(pl.lit("ALL").alias("location"))
-        if "location" not in pl.read_parquet_schema(path)
-        else pl.read_parquet(path),
-        items=items,
-        events=events,
-        horizon=14,
-    )
+    validate(FORECAST, streamed, source="streamed")
+    expected = forecast(pl.read_parquet(path), items=items, events=events, horizon=14).forecast
+    assert expected is not None
     _assert_same_rows(expected, streamed)
 
 
