@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 
 from conftest import forecast_from_sales
 from scot_cli.errors import InputDataError
 from scot_cli.options import OptionError
-from scot_cli.simulate import SimulateOptions, simulate
+from scot_cli.simulate import SimulateOptions, SimulateResult, simulate
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def tables() -> dict[str, pl.DataFrame]:
     return tb
 
 
-def run(tables: dict[str, pl.DataFrame], **fields: object):  # type: ignore[no-untyped-def]
+def run(tables: dict[str, pl.DataFrame], **fields: Any) -> SimulateResult:
     return simulate(
         tables["sales"],
         items=tables["items"],
