@@ -215,6 +215,7 @@ def _time_library(folder: Path, mode: str, repeat: int) -> tuple[float, pl.DataF
     key); returns it too, with whether it is in key order.
     """
     from scot_cli.promise.core import promise_table
+    from scot_cli.promise.options import PromiseOptions
     from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
 
     specs = {
@@ -236,7 +237,7 @@ def _time_library(folder: Path, mode: str, repeat: int) -> tuple[float, pl.DataF
             nodes=t["nodes"],
             lanes=t["lanes"],
             calendar=t["calendar"],
-            mode=mode,
+            options=PromiseOptions(mode=mode),
         )
         runs.append(time.perf_counter() - start)
     return statistics.median(runs), table, key_ordered

@@ -2,91 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from enum import StrEnum
-from typing import Any
-
 import typer
 
-from scot_cli.errors import UsageError
-from scot_cli.promise.registry import MODES, SPLITS, choices_help
-from scot_cli.promise.schema import RECEIPTS
-from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
+from scot_cli.promise.options import PromiseOptions
+from scot_cli.promise.registry import MODES, SPLITS
 
-from ._common import epilog, info, output_option, progress
-
-Mode = StrEnum("Mode", {m: m for m in MODES})  # type: ignore[misc]
-Split = StrEnum("Split", {s: s for s in SPLITS})  # type: ignore[misc]
+from ._common import (
+    choice_option,
+    epilog,
+    help_models_option,
+    info,
+    output_option,
+    progress,
+    table_option,
+)
 
 EXAMPLE = (
     "scot promise fixtures/orders.parquet --inventory fixtures/inventory.parquet "
     "--nodes fixtures/nodes.parquet --lanes fixtures/lanes.parquet "
-    "--calendar fixtures/calendar.parquet --mode commit -o promises.parquet"
+    "--calendar fixtures/calendar.parquet --mode commit -o out/promises.parquet"
 )
+DEFAULTS = PromiseOptions()
 
 
 def run(
     orders: str = typer.Argument(..., help="Order lines (Parquet), or - for stdin."),
-    inventory: str = typer.Option(..., "--inventory", help="Stock per sku and node."),
-    nodes: str = typer.Option(..., "--nodes", help="Network nodes (FC cut-off, capacity)."),
-    lanes: str = typer.Option(..., "--lanes", help="Lanes; FC -> region paths come from them."),
-    receipts: str = typer.Option(
-        None, "--receipts", help="plan-buy's orders: units arriving at FCs by date."
-    ),
-    calendar: str = typer.Option(
-        None, "--calendar", help="Days without pickup or delivery per node."
-    ),
+    inventory: str = table_option("inventory", required=True, help="Stock per sku and node."),
+    nodes: str = table_option("nodes", required=True, help="Network nodes (FC cut-off, capacity)."),
+    lanes: str = table_option("lanes", required=True, help="Lanes (FC -> region paths)."),
+    receipts: str | None = table_option("receipts", help="Arriving buys (plan-buy's orders)."),
+    calendar: str | None = table_option("calendar", help="Days without pickup or delivery."),
     confidence: float = typer.Option(
-        0.95, "--confidence", help="Probability the promised date is met, in (0, 1)."
+        DEFAULTS.confidence, "--confidence", help="Probability the promised date is met."
     ),
-    mode: Mode = typer.Option("snapshot", "--mode", help=choices_help(MODES)),
-    split: Split = typer.Option("allow", "--split", help=choices_help(SPLITS)),
-    out: str = output_option(
-        "-o", "--output", help="Promises file (default: stdout).", stdout=True
+    mode: str = choice_option(MODES, DEFAULTS.mode, "--mode", help="Promise mode."),
+    split: str = choice_option(SPLITS, DEFAULTS.split, "--split", help="Multi-line orders."),
+    out: str | None = output_option(
+        "-o", "--output", help="Promises Parquet (default stdout).", stdout=True
     ),
+    _models: bool = help_models_option(MODES, SPLITS),
 ) -> None:
     """Promise a delivery date per order line, met with the given confidence."""
     from scot_cli.io import Run
-    from scot_cli.promise import decide_for_output
+    from scot_cli.promise import promise
     from scot_cli.promise.schema import PROMISES
 
-    if not 0 < confidence < 1:
-        raise UsageError(f"--confidence: expected a probability in (0, 1), got {confidence:g}")
-    params = {"confidence": confidence, "mode": mode.value, "split": split.value}
-    run_ = Run("promise", params=params)
-    inputs = {
-        "orders": run_.read(orders, ORDERS, role="orders"),
-        "inventory": run_.read(inventory, INVENTORY, role="inventory"),
-        "nodes": run_.read(nodes, NODES, role="nodes"),
-        "lanes": run_.read(lanes, LANES, role="lanes"),
-    }
-    if calendar is not None:
-        inputs["calendar"] = run_.read(calendar, CALENDAR, role="calendar")
-    if receipts is not None:
-        inputs["receipts"] = run_.read(receipts, RECEIPTS, role="receipts")
-    _check_nodes(inputs, {"orders": orders, "inventory": inventory, "nodes": nodes, "lanes": lanes})
+    options = PromiseOptions(confidence=confidence, mode=mode, split=split)
     with progress("promising") as bar:
-        result, key_ordered = decide_for_output(inputs, params, progress=bar)
+        result = promise(
+            orders,
+            inventory=inventory,
+            nodes=nodes,
+            lanes=lanes,
+            calendar=calendar,
+            receipts=receipts,
+            options=options,
+            progress=bar,
+        )
+    run_ = Run("promise", params=options.params(), sources=list(result.sources))
     # built from the validated orders, whose keys it keeps
-    run_.write(result, out, PROMISES, trusted=True, presorted=key_ordered)
-    counts = result["status"].value_counts()
-    info(
-        f"promised {result.height:,} lines ({mode.value}, split {split.value}): "
-        + ", ".join(f"{s} {n:,}" for s, n in sorted(counts.iter_rows()))
-    )
-
-
-def _check_nodes(inputs: Mapping[str, Any], paths: dict[str, str]) -> None:
-    import polars as pl
-
-    from scot_cli.validate import check_nodes
-
-    nodes = inputs["nodes"]
-    assert isinstance(nodes, pl.DataFrame)
-    for role, table in (("lanes", LANES), ("inventory", INVENTORY), ("orders", ORDERS)):
-        df = inputs[role]
-        assert isinstance(df, pl.DataFrame)
-        check_nodes(table, df, nodes, source=paths[role], nodes_source=paths["nodes"])
+    run_.write(result.table, out, PROMISES, trusted=True, presorted=result.in_key_order)
+    info(str(result.summary))
 
 
 def register(app: typer.Typer) -> None:
@@ -94,5 +70,9 @@ def register(app: typer.Typer) -> None:
         "promise",
         help="Promise delivery dates per order line from stock, receipts, cut-offs, capacity "
         "and lane transit spread.",
-        epilog=epilog(EXAMPLE, [ORDERS, INVENTORY, NODES, LANES, CALENDAR, RECEIPTS]),
+        epilog=epilog(
+            EXAMPLE,
+            more="Inputs: orders (order_id, line, sku, qty, destination, order_time), "
+            "receipts (sku, node, arrival_date, qty); the others as in docs/schemas.md.",
+        ),
     )(run)

@@ -13,8 +13,8 @@ import polars as pl
 from .commit import Decided, commit_units
 from .engine import Choice, Lines, State, Tables, choose_fast, order_sku_before, unit_lines
 from .grid import PAD_DAYS, Grid, build_grid, class_tables, codes, epoch_days
+from .options import PromiseOptions
 from .output import assemble
-from .registry import MODES, SPLITS
 from .supply import build_supply
 
 
@@ -126,7 +126,7 @@ def _record_all(out: Decided, ch: Choice, starts: np.ndarray, counts: np.ndarray
     out.record(ln, seg, ch, np.arange(ln.size))
 
 
-def promise(
+def promise_table(
     orders: pl.DataFrame,
     *,
     inventory: pl.DataFrame,
@@ -134,12 +134,10 @@ def promise(
     lanes: pl.DataFrame,
     calendar: pl.DataFrame | None = None,
     receipts: pl.DataFrame | None = None,
-    confidence: float = 0.95,
-    mode: str = "snapshot",
-    split: str = "allow",
+    options: PromiseOptions,
     progress: Callable[[int, int], None] | None = None,
-) -> pl.DataFrame:
-    """Promise a delivery date for every order line.
+) -> tuple[pl.DataFrame, bool]:
+    """Promise a delivery date for every order line of validated tables.
 
     Parameters
     ----------
@@ -149,61 +147,18 @@ def promise(
         Days without pickup (FC) or delivery (destination); absent nodes work every day.
     receipts
         Purchase orders arriving at FCs (``sku``, ``node``, ``arrival_date``, ``qty``).
-    confidence
-        Probability ``c`` in (0, 1) with which the promised date must be met.
-    mode
-        A key of :data:`MODES`.
-    split
-        A key of :data:`SPLITS`.
+    options
+        Confidence, mode and split policy.
     progress
         Optional ``(done, total)`` callback (commit mode reports per round).
 
     Returns
     -------
-    pl.DataFrame
-        The promises table (:data:`scot_cli.promise.schema.PROMISES`), in sequence order.
-    """
-    table, _ = promise_table(
-        orders,
-        inventory=inventory,
-        nodes=nodes,
-        lanes=lanes,
-        calendar=calendar,
-        receipts=receipts,
-        confidence=confidence,
-        mode=mode,
-        split=split,
-        progress=progress,
-    )
-    return table.with_columns(pl.col(pl.Enum).cast(pl.String))
-
-
-def promise_table(
-    orders: pl.DataFrame,
-    *,
-    inventory: pl.DataFrame,
-    nodes: pl.DataFrame,
-    lanes: pl.DataFrame,
-    calendar: pl.DataFrame | None = None,
-    receipts: pl.DataFrame | None = None,
-    confidence: float = 0.95,
-    mode: str = "snapshot",
-    split: str = "allow",
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[pl.DataFrame, bool]:
-    """:func:`promise` for writing: parameters as there.
-
-    Returns
-    -------
     tuple[pl.DataFrame, bool]
-        The promises table in sequence order, its few-valued string columns as Enum columns
-        (what ``scot promise`` writes as they are), and whether that order is also the
+        The promises table (:data:`scot_cli.promise.schema.PROMISES`) in sequence order, its
+        few-valued string columns as Enum columns, and whether that order is also the
         table's key order (order id, line).
     """
-    if mode not in MODES or split not in SPLITS:
-        raise ValueError(f"mode {mode!r} or split {split!r} unknown; see MODES and SPLITS")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence {confidence!r} is not in (0, 1)")
     seq = sequence(orders)
     if seq.height == 0:
         return assemble_empty(seq), True
@@ -214,10 +169,10 @@ def promise_table(
         lanes=lanes,
         calendar=calendar,
         receipts=receipts,
-        confidence=confidence,
-        one_box=split == "avoid",
+        confidence=options.confidence,
+        one_box=options.split == "avoid",
     )
-    if mode == "commit" and prob.tables.grid.fcs:  # without FCs nothing is consumed
+    if options.mode == "commit" and prob.tables.grid.fcs:  # without FCs nothing is consumed
         dec = commit_units(
             prob.tables,
             prob.state,
@@ -231,7 +186,7 @@ def promise_table(
         dec = _snapshot(
             prob.tables, prob.state, prob.lines, prob.starts, prob.counts, one_box=prob.one_box
         )
-    out = assemble(seq, prob.tables.grid, prob.lines, dec, confidence=confidence)
+    out = assemble(seq, prob.tables.grid, prob.lines, dec, confidence=options.confidence)
     return out, in_order(seq, ("order_id", "line"), strict=True)
 
 

@@ -114,7 +114,7 @@ def assemble(
     """The promises table for ``sorted_orders`` (in sequence order) and their decisions.
 
     The columns with few distinct values (``ship_node``, ``status``, ``reason``, ``path``,
-    ``modes``) are Enum columns; :func:`scot_cli.promise.core.promise` casts them to strings.
+    ``modes``) are Enum columns (written as they are; their categories are the values used).
     """
     path, date, prob = order_dates(grid, lines, dec, confidence=confidence)
     has = dec.fc >= 0

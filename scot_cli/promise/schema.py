@@ -13,7 +13,7 @@ STATUSES = ("promised", "backorder", "unavailable")
 #: Reasons a line carries (null for a plain promise).
 REASONS = {
     "receipt": "backorder: ships once the receipt on waits_for arrives at ship_node",
-    "split": "the order could not ship in one box (--split avoid), so its lines ship apart",
+    "split": "the order could not ship in one box (split avoid), so its lines ship apart",
     "no_stock": "no FC holds the quantity, counting on hand, in transit and receipts",
     "no_path": "no FC with the sku has a path of lanes to the destination",
     "no_ship_day": "no pickup day (with a departing lane) within the planning horizon",
@@ -70,7 +70,7 @@ PROMISES = Table(
 #: The columns of plan-buy's orders output that promise reads as ``--receipts``.
 RECEIPTS = Table(
     "receipts",
-    "Purchase orders arriving at nodes (plan-buy's orders output), read by --receipts.",
+    "Purchase orders arriving at nodes (plan-buy's orders output), promise's receipts input.",
     (
         _c("sku", S, "stock-keeping unit id"),
         _c("node", S, "node the units arrive at"),

@@ -114,12 +114,42 @@ def test_receipts_make_a_backorder(fixture_dir: Path, tmp_path: Path) -> None:
     assert row["waits_for"] == receipts["arrival_date"][0]
 
 
-def test_confidence_outside_zero_one_is_a_usage_error(fixture_dir: Path) -> None:
-    result = runner.invoke(app, _args(fixture_dir, "--confidence", "1.5"))
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--confidence", "1.5", "--confidence: must be strictly between 0 and 1, got 1.5"),
+        ("--confidence", "0", "--confidence: must be strictly between 0 and 1, got 0"),
+        ("--mode", "batch", "--mode: unknown value 'batch' (choose from snapshot, commit)"),
+        ("--split", "never", "--split: unknown value 'never' (choose from allow, avoid)"),
+    ],
+)
+def test_an_option_outside_its_domain_is_a_usage_error_naming_the_flag(
+    fixture_dir: Path, flag: str, value: str, message: str
+) -> None:
+    result = runner.invoke(app, _args(fixture_dir, flag, value))
     assert result.exit_code == 2
-    assert result.stderr == (
-        "scot: error: --confidence: expected a probability in (0, 1), got 1.5\n"
-    )
+    assert result.stderr == f"scot: error: {message}\n"
+
+
+def test_help_is_a_synopsis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(app, ["promise", "--help"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) <= 40
+    assert "--mode snapshot|commit" in result.stdout
+    assert "--split allow|avoid" in result.stdout
+
+
+def test_help_models_describes_modes_and_splits() -> None:
+    from scot_cli.promise import MODES, SPLITS
+
+    result = runner.invoke(app, ["promise", "--help-models"])
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for registry in (MODES, SPLITS):
+        assert f"--{registry.field}:" in text
+        for name in registry:
+            assert f"{name} {registry.help(name)}" in text
 
 
 def test_orders_missing_a_column(fixture_dir: Path, tmp_path: Path) -> None:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from statistics import NormalDist
+from typing import Any
 
 import polars as pl
 import pytest
 
 from scot_cli.promise import promise
 from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
+
+
+def promises(orders: pl.DataFrame, **tables_and_options: Any) -> pl.DataFrame:
+    """The promises frame of one :func:`scot_cli.promise.promise` run."""
+    return promise(orders, **tables_and_options).promises
+
 
 MON = dt.date(2026, 11, 2)
 
@@ -120,7 +127,7 @@ ONE_DAY = lanes([("FC-A", "R-1", 1.0, 0.0)])
 
 
 def test_cutoff_before_ships_today_after_ships_tomorrow() -> None:
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(0, 13)), ("B", 1, "X", 1, at(0, 15))]),
         inventory=stock([("X", "FC-A", 10)]),
         nodes=ONE_FC,
@@ -133,7 +140,7 @@ def test_cutoff_before_ships_today_after_ships_tomorrow() -> None:
 
 
 def test_processing_days_delay_the_ship_day() -> None:
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(0, 9))]),
         inventory=stock([("X", "FC-A", 1)]),
         nodes=nodes({"FC-A": (14, 2, None)}),
@@ -154,7 +161,7 @@ def test_weekend_without_delivery_moves_the_promise_to_monday() -> None:
         ),
         source="calendar",
     )
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(3, 9)), ("B", 1, "X", 1, at(4, 9))]),
         inventory=stock([("X", "FC-A", 5)]),
         nodes=ONE_FC,
@@ -170,7 +177,7 @@ def test_holiday_without_pickup_ships_the_next_day() -> None:
         pl.DataFrame({"node": ["FC-A"], "date": [day(2)], "pickup": [False], "delivery": [False]}),
         source="calendar",
     )
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(2, 9))]),
         inventory=stock([("X", "FC-A", 5)]),
         nodes=ONE_FC,
@@ -181,7 +188,7 @@ def test_holiday_without_pickup_ships_the_next_day() -> None:
 
 
 def test_lane_weekdays_limit_the_departure() -> None:
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(5, 9))]),
         inventory=stock([("X", "FC-A", 5)]),
         nodes=ONE_FC,
@@ -194,7 +201,7 @@ def test_stock_only_from_a_receipt_on_day_three_is_a_backorder() -> None:
     receipts = pl.DataFrame(
         {"sku": ["X"], "node": ["FC-A"], "arrival_date": [day(3)], "qty": [5.0]}
     )
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 2, at(0, 9))]),
         inventory=stock([("X", "FC-A", 0)]),
         nodes=ONE_FC,
@@ -213,7 +220,7 @@ def test_in_transit_with_eta_counts_from_its_eta() -> None:
         ),
         source="inventory",
     )
-    out = promise(orders([("A", 1, "X", 3, at(0, 9))]), inventory=inv, nodes=ONE_FC, lanes=ONE_DAY)
+    out = promises(orders([("A", 1, "X", 3, at(0, 9))]), inventory=inv, nodes=ONE_FC, lanes=ONE_DAY)
     assert out.row(0, named=True)["ship_date"] == day(1)
 
 
@@ -222,11 +229,11 @@ def test_capacity_used_up_moves_the_next_line_to_the_next_day() -> None:
     lines = orders(
         [("A", 1, "X", 1, at(0, 8)), ("B", 1, "X", 1, at(0, 9)), ("C", 1, "X", 1, at(0, 10))]
     )
-    commit = promise(
+    commit = promises(
         lines, inventory=stock([("X", "FC-A", 10)]), nodes=cap2, lanes=ONE_DAY, mode="commit"
     )
     assert commit["ship_date"].to_list() == [day(0), day(0), day(1)]
-    snap = promise(lines, inventory=stock([("X", "FC-A", 10)]), nodes=cap2, lanes=ONE_DAY)
+    snap = promises(lines, inventory=stock([("X", "FC-A", 10)]), nodes=cap2, lanes=ONE_DAY)
     assert snap["ship_date"].to_list() == [day(0)] * 3
 
 
@@ -237,10 +244,10 @@ def test_commit_consumes_stock_snapshot_does_not() -> None:
     lines = orders(
         [("A", 1, "X", 1, at(0, 8)), ("B", 1, "X", 1, at(0, 9)), ("C", 1, "X", 1, at(0, 10))]
     )
-    commit = promise(lines, inventory=inv, nodes=two, lanes=legs, mode="commit")
+    commit = promises(lines, inventory=inv, nodes=two, lanes=legs, mode="commit")
     assert commit["ship_node"].to_list() == ["FC-A", "FC-B", None]
     assert commit["reason"].to_list() == [None, None, "no_stock"]
-    snap = promise(lines, inventory=inv, nodes=two, lanes=legs)
+    snap = promises(lines, inventory=inv, nodes=two, lanes=legs)
     assert snap["ship_node"].to_list() == ["FC-A"] * 3
 
 
@@ -253,7 +260,7 @@ def _split_case() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def test_split_allow_ships_each_line_from_its_best_fc() -> None:
     two, legs, inv = _split_case()
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))]),
         inventory=inv,
         nodes=two,
@@ -266,7 +273,7 @@ def test_split_allow_ships_each_line_from_its_best_fc() -> None:
 
 def test_split_avoid_ships_one_box_from_the_fc_holding_every_line() -> None:
     two, legs, inv = _split_case()
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))]),
         inventory=inv,
         nodes=two,
@@ -281,7 +288,7 @@ def test_split_avoid_splits_when_no_fc_holds_every_line() -> None:
     two, legs, _ = _split_case()
     inv = stock([("X", "FC-A", 5), ("Y", "FC-B", 5)])
     for mode in ("snapshot", "commit"):
-        out = promise(
+        out = promises(
             orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))]),
             inventory=inv,
             nodes=two,
@@ -297,10 +304,10 @@ def test_higher_confidence_gives_a_later_date_with_normal_quantiles() -> None:
     """Transit N(1.5, 0.5): at c=0.5 day s+1 with P = Phi(1); at c=0.95 day s+2, P = Phi(3)."""
     legs = lanes([("FC-A", "R-1", 1.5, 0.5)])
     line = orders([("A", 1, "X", 1, at(0, 9))])
-    low = promise(
+    low = promises(
         line, inventory=stock([("X", "FC-A", 1)]), nodes=ONE_FC, lanes=legs, confidence=0.5
     ).row(0, named=True)
-    high = promise(
+    high = promises(
         line, inventory=stock([("X", "FC-A", 1)]), nodes=ONE_FC, lanes=legs, confidence=0.95
     ).row(0, named=True)
     assert (low["promise_date"], high["promise_date"]) == (day(1), day(2))
@@ -313,7 +320,7 @@ def test_split_order_date_covers_both_shipments_jointly() -> None:
     two = nodes({"FC-A": (14, 0, None), "FC-B": (14, 0, None)})
     legs = lanes([("FC-A", "R-1", 1.0, 0.5), ("FC-B", "R-1", 1.0, 0.5)])
     inv = stock([("X", "FC-A", 5), ("Y", "FC-B", 5)])
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))]),
         inventory=inv,
         nodes=two,
@@ -324,7 +331,7 @@ def test_split_order_date_covers_both_shipments_jointly() -> None:
     # jointly Phi(2)^2 = 0.955 >= 0.9 still holds, so the date stays day 1.
     assert out["promise_date"].to_list() == [day(1), day(1)]
     assert out["on_time_prob"][0] == pytest.approx(NormalDist().cdf(2.0) ** 2)
-    tight = promise(
+    tight = promises(
         orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))]),
         inventory=inv,
         nodes=two,
@@ -338,7 +345,7 @@ def test_split_order_date_covers_both_shipments_jointly() -> None:
 
 def test_unavailable_lines_carry_their_reason() -> None:
     net = nodes({"FC-A": (14, 0, None)}, regions=("R-1", "R-2"))
-    out = promise(
+    out = promises(
         pl.concat(
             [
                 orders([("A", 1, "NOPE", 1, at(0, 9))]),
@@ -357,7 +364,7 @@ def test_unavailable_lines_carry_their_reason() -> None:
 def test_the_fastest_fc_with_stock_wins() -> None:
     two = nodes({"FC-A": (14, 0, None), "FC-B": (14, 0, None)})
     legs = lanes([("FC-A", "R-1", 4.0, 0.0), ("FC-B", "R-1", 2.0, 0.0)])
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 1, at(0, 9))]),
         inventory=stock([("X", "FC-A", 5), ("X", "FC-B", 5)]),
         nodes=two,
@@ -377,7 +384,7 @@ def test_receipts_without_arrival_date_are_ignored() -> None:
         },
         schema_overrides={"arrival_date": pl.Date},
     )
-    out = promise(
+    out = promises(
         orders([("A", 1, "X", 4, at(0, 9))]),
         inventory=stock([("X", "FC-A", 0)]),
         nodes=ONE_FC,
@@ -391,14 +398,15 @@ def test_a_network_without_fcs_or_lanes_promises_nothing() -> None:
     line = orders([("A", 1, "X", 1, at(0, 9)), ("A", 2, "Y", 1, at(0, 9))])
     regions_only = nodes({})
     for mode in ("snapshot", "commit"):
-        out = promise(
+        out = promises(
             line,
-            inventory=stock([("X", "FC-A", 1)]),
+            # inventory may only name known nodes; a region holds the stock
+            inventory=stock([("X", "R-1", 1)]),
             nodes=regions_only,
             lanes=ONE_DAY.head(0),
             mode=mode,
             split="avoid",
         )
         assert out["reason"].to_list() == ["no_path", "no_path"]
-    empty = promise(line.head(0), inventory=stock([("X", "FC-A", 1)]), nodes=ONE_FC, lanes=ONE_DAY)
+    empty = promises(line.head(0), inventory=stock([("X", "FC-A", 1)]), nodes=ONE_FC, lanes=ONE_DAY)
     assert empty.height == 0

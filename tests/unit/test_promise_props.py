@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -17,6 +18,12 @@ from scot_cli.promise.core import prepare, sequence
 from scot_cli.promise.engine import choose, choose_fast
 from scot_cli.promise.reference import sequential_commit
 from scot_cli.schema import INVENTORY, LANES, NODES, ORDERS
+
+
+def promises(orders: pl.DataFrame, **tables_and_options: Any) -> pl.DataFrame:
+    """The promises frame of one :func:`scot_cli.promise.promise` run."""
+    return promise(orders, **tables_and_options).promises
+
 
 FCS = ("FC-A", "FC-B", "FC-C")
 REGIONS = ("R-1", "R-2")
@@ -183,7 +190,7 @@ def test_the_snapshot_short_cut_chooses_as_the_full_search(
 def test_promises_are_consistent(
     tables: dict[str, pl.DataFrame], mode: str, split: str, confidence: float
 ) -> None:
-    out = promise(
+    out = promises(
         tables["orders"],
         inventory=tables["inventory"],
         nodes=tables["nodes"],
