@@ -189,7 +189,7 @@ def whole_process(
         its = run.read(str(paths["items"]), ITEMS, role="items")
         inv = run.read(str(paths["inventory"]), INVENTORY, role="inventory")
         t1 = time.perf_counter()
-        plan = plan_buy(fc, its, inv, options=options)
+        plan = plan_buy(fc, items=its, inventory=inv, options=options)
         t2 = time.perf_counter()
         run.write(plan.policy, str(folder / "policy2.parquet"), BUY_POLICY)
         run.write(plan.orders, str(folder / "orders2.parquet"), BUY_ORDERS)
@@ -208,14 +208,19 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
     res["rss_data"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
     auto = BuyOptions()
-    plan_buy(forecast.head(HORIZON * 100), items.head(100), inventory.head(100), options=auto)
+    plan_buy(
+        forecast.head(HORIZON * 100),
+        items=items.head(100),
+        inventory=inventory.head(100),
+        options=auto,
+    )
     res["load_before"] = os.getloadavg()[0]
     res["auto_wall"], res["auto_cpu"] = _median(
-        lambda: plan_buy(forecast, items, inventory, options=auto), args.repeat
+        lambda: plan_buy(forecast, items=items, inventory=inventory, options=auto), args.repeat
     )
     base = BuyOptions(policy="base_stock", distribution="normal")
     res["base_wall"], res["base_cpu"] = _median(
-        lambda: plan_buy(forecast, items, inventory, options=base), args.repeat
+        lambda: plan_buy(forecast, items=items, inventory=inventory, options=base), args.repeat
     )
     res["load_after"] = os.getloadavg()[0]
     res["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -226,7 +231,7 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
 
     res["sample"] = k
     res["loop_cpu"] = _median(lambda: per_sku_loop(fs, its, inv), 1)[1] * args.skus / k
-    plan = plan_buy(forecast, items, inventory, options=auto)
+    plan = plan_buy(forecast, items=items, inventory=inventory, options=auto)
     res["orders"] = plan.orders.filter(pl.col("status") == "order").height
     if args.cli:
         res.update(whole_process(forecast, items, inventory, args.repeat))

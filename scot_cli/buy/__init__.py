@@ -11,9 +11,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scot_cli.buy.plan import BuyOptions, BuyPlan, check_options, decide_from_inputs, plan_buy
+    from scot_cli.buy.plan import (
+        BuyOptions,
+        BuyPlan,
+        BuyResult,
+        BuySummary,
+        check_options,
+        decide_from_inputs,
+        load_inputs,
+        plan_buy,
+    )
 
-__all__ = ["BuyOptions", "BuyPlan", "check_options", "decide_from_inputs", "plan_buy"]
+__all__ = [
+    "BuyOptions",
+    "BuyPlan",
+    "BuyResult",
+    "BuySummary",
+    "check_options",
+    "decide_from_inputs",
+    "load_inputs",
+    "plan_buy",
+]
 
 
 def __getattr__(name: str) -> Any:

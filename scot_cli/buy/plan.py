@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from scot_cli.errors import InputDataError, UsageError
+from scot_cli.errors import InputDataError
+from scot_cli.options import OptionError, Options, between, positive, probability
 from scot_cli.validate import check_network
 
 from .assemble import build_outputs
@@ -47,11 +49,17 @@ from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS
 ALL = "ALL"
 KEYS = ["sku", "node"]
 ProgressFn = Callable[[int, int], None]
+#: Longest review period (ten years).
+MAX_REVIEW_DAYS = 3_660.0
 
 
-@dataclass(frozen=True)
-class BuyOptions:
-    """Options of ``plan_buy`` (the command's options, recorded as run parameters)."""
+@dataclass(frozen=True, kw_only=True)
+class BuyOptions(Options):
+    """Options of :func:`plan_buy` (the command's options, recorded as run parameters).
+
+    Fields follow the command's flags (``review_days`` is ``--review-days``); each is
+    checked on construction and an error names the field.
+    """
 
     policy: str = "auto"
     distribution: str = "auto"
@@ -64,65 +72,82 @@ class BuyOptions:
     storage: float | None = None
     solver: str = "highs"
 
-    def params(self) -> dict[str, Any]:
-        """JSON-friendly parameters for the run's provenance."""
-        out = asdict(self)
-        out["as_of"] = None if self.as_of is None else self.as_of.isoformat()
-        return out
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> BuyOptions:
-        """Rebuild options from recorded parameters (unknown keys are ignored)."""
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in params.items() if k in known}
-        if isinstance(kw.get("as_of"), str):
-            kw["as_of"] = dt.date.fromisoformat(kw["as_of"])
-        return cls(**kw)
-
-
-@dataclass(frozen=True)
-class BuyPlan:
-    """The two outputs: purchase orders and the policy table."""
-
-    orders: pl.DataFrame
-    policy: pl.DataFrame
+    def check(self) -> None:
+        POLICIES.check(self.policy)
+        DISTRIBUTIONS.check(self.distribution)
+        SERVICE_TYPES.check(self.service_type)
+        SOLVERS.check(self.solver)
+        probability("service_level", self.service_level)
+        probability("default_service_level", self.default_service_level)
+        positive("review_days", self.review_days)
+        between("review_days", self.review_days, 0, MAX_REVIEW_DAYS)
+        positive("budget", self.budget)
+        positive("storage", self.storage)
 
 
 def check_options(o: BuyOptions) -> None:
-    """Raise :class:`UsageError` for an option outside its domain."""
-    _choice("--policy", o.policy, POLICIES)
-    _choice("--distribution", o.distribution, DISTRIBUTIONS)
-    _choice("--service-type", o.service_type, SERVICE_TYPES)
-    _choice("--solver", o.solver, SOLVERS)
-    for name, value in (
-        ("--service-level", o.service_level),
-        ("--default-service-level", o.default_service_level),
-    ):
-        if value is not None and not 0 < value < 1:
-            raise UsageError(f"{name}: must be strictly between 0 and 1, got {value:g}")
-    if o.review_days <= 0:
-        raise UsageError(f"--review-days: must be positive, got {o.review_days:g}")
-    for name, value in (("--budget", o.budget), ("--storage", o.storage)):
-        if value is not None and value <= 0:
-            raise UsageError(f"{name}: must be positive, got {value:g}")
+    """Deprecated: :class:`BuyOptions` checks itself when built (kept for one release)."""
+    o.check()
 
 
-def _choice(option: str, value: str, registry: Mapping[str, str]) -> None:
-    if value not in registry:
-        raise UsageError(f"{option}: unknown value {value!r} (choose from {', '.join(registry)})")
+@dataclass(frozen=True)
+class BuySummary:
+    """What a person reads after a run: counts, units and the binding limit, if any."""
+
+    rows: int
+    orders: int
+    units: float
+    unplanned: int
+    as_of: dt.date
+    binding: str | None = None
+    shadow_price: float | None = None
+
+    def lines(self) -> list[str]:
+        """The summary as text lines (nothing unknown is printed as None)."""
+        line = (
+            f"plan-buy: {self.rows:,} sku rows: {self.orders:,} orders "
+            f"({self.units:,.0f} units), {self.unplanned:,} unplanned; as of {self.as_of}"
+        )
+        if self.binding is not None:
+            line += f"; {self.binding} binds"
+            if self.shadow_price is not None:
+                line += f" (shadow price {self.shadow_price:.4g} per unit)"
+        return [line]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+@dataclass(frozen=True)
+class BuyResult:
+    """The outputs of :func:`plan_buy`: purchase orders, the policy table and a summary."""
+
+    orders: pl.DataFrame
+    policy: pl.DataFrame
+    summary: BuySummary
+
+
+#: The earlier name of :class:`BuyResult`.
+BuyPlan = BuyResult
+
+Table = pl.DataFrame | str | Path
 
 
 def plan_buy(
-    forecast: pl.DataFrame,
-    items: pl.DataFrame,
-    inventory: pl.DataFrame,
+    forecast: Table,
     *,
-    nodes: pl.DataFrame | None = None,
-    lanes: pl.DataFrame | None = None,
+    items: Table,
+    inventory: Table,
+    nodes: Table | None = None,
+    lanes: Table | None = None,
     options: BuyOptions | None = None,
     progress: ProgressFn | None = None,
-) -> BuyPlan:
+    **option_fields: Any,
+) -> BuyResult:
     """Plan purchases for every sku (and node) of ``items`` and ``forecast``.
+
+    Every table is a polars frame or a Parquet path, validated on entry with the checks
+    ``scot plan-buy`` makes (a forecast without ``location`` is one location, ``ALL``).
 
     Parameters
     ----------
@@ -139,13 +164,64 @@ def plan_buy(
         Policy, demand model, service target, review period, as-of date, limits.
     progress
         Called with ``(done, total)`` rows as policy groups finish.
+    **option_fields
+        Fields of :class:`BuyOptions` changed on ``options`` (``policy="ss"``).
+
+    Examples
+    --------
+    >>> result = plan_buy("fixtures/forecast.parquet", items="fixtures/items.parquet",
+    ...                   inventory="fixtures/inventory.parquet", policy="ss")  # doctest: +SKIP
     """
-    o = options or BuyOptions()
-    check_options(o)
+    o = (options or BuyOptions()).replace(**option_fields)
     if (nodes is None) != (lanes is None):
-        raise UsageError("--network and --lanes go together; pass both or neither")
-    if nodes is not None:
-        check_network(nodes, {"lanes": lanes, "inventory": inventory})
+        raise OptionError("nodes", "nodes and lanes go together; pass both or neither")
+    tables = load_inputs(forecast, items=items, inventory=inventory, nodes=nodes, lanes=lanes)
+    return _plan(tables, o, progress)
+
+
+def load_inputs(
+    forecast: Table,
+    *,
+    items: Table,
+    inventory: Table,
+    nodes: Table | None = None,
+    lanes: Table | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The input tables by role, read when given as paths and validated with the command's
+    schema checks; with a network, lanes and inventory must name its nodes."""
+    from scot_cli.forecast.schema import FORECAST
+    from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
+
+    out = {
+        "forecast": _table(forecast, FORECAST, "forecast"),
+        "items": _table(items, ITEMS, "items"),
+        "inventory": _table(inventory, INVENTORY, "inventory"),
+    }
+    if nodes is not None and lanes is not None:
+        out["nodes"] = _table(nodes, NODES, "nodes")
+        out["lanes"] = _table(lanes, LANES, "lanes")
+        check_network(out["nodes"], {"lanes": out["lanes"], "inventory": out["inventory"]})
+    return out
+
+
+def _table(value: Table, table: Any, role: str) -> pl.DataFrame:
+    if isinstance(value, pl.DataFrame):
+        frame, source = value, role
+    else:
+        from scot_cli.io import parse_frame, read_input_bytes
+
+        source = str(value)
+        frame = parse_frame(read_input_bytes(source), name=source)
+    if role == "forecast" and "location" not in frame.columns:
+        frame = frame.with_columns(pl.lit(ALL).alias("location"))
+    return table.validate(frame, source=source)  # type: ignore[no-any-return]
+
+
+def _plan(
+    tables: Mapping[str, pl.DataFrame], o: BuyOptions, progress: ProgressFn | None
+) -> BuyResult:
+    forecast, items, inventory = tables["forecast"], tables["items"], tables["inventory"]
+    nodes, lanes = tables.get("nodes"), tables.get("lanes")
     as_of = o.as_of or _default_as_of(forecast)
     mapped = _map_locations(forecast, nodes, lanes)
     keys = KEYS if nodes is not None else ["sku"]
@@ -225,7 +301,8 @@ def _map_locations(
         known = ", ".join(mapping.get_column("location").sort().head(8).to_list())
         raise InputDataError(
             f"forecast: location {missing[0]!r} is neither a region reachable from an FC nor an "
-            f"FC in the network (known: {known}, ...); forecast per region or drop --network"
+            f"FC in the network (known: {known}, ...); forecast per region or plan without "
+            "the network"
         )
     return out
 
@@ -560,10 +637,26 @@ def _constrain(
     )
 
 
-def _assemble(rows: pl.DataFrame, result: pl.DataFrame | None, as_of: dt.date) -> BuyPlan:
-    """Round, decide status and reason, and build the two output frames."""
+def _assemble(rows: pl.DataFrame, result: pl.DataFrame | None, as_of: dt.date) -> BuyResult:
+    """Round, decide status and reason, and build the two output frames and the summary."""
     orders, policy = build_outputs(rows, result, as_of)
-    return BuyPlan(orders=orders, policy=policy)
+    return BuyResult(orders=orders, policy=policy, summary=_summary(orders, policy, as_of))
+
+
+def _summary(orders: pl.DataFrame, policy: pl.DataFrame, as_of: dt.date) -> BuySummary:
+    status = orders.get_column("status")
+    placed = status == "order"
+    bound = policy.get_column("binding_constraint").drop_nulls()
+    price = policy.get_column("shadow_price").drop_nulls()
+    return BuySummary(
+        rows=orders.height,
+        orders=int(placed.sum()),
+        units=float(orders.get_column("qty").filter(placed).sum() or 0.0),
+        unplanned=int((status == "unplanned").sum()),
+        as_of=as_of,
+        binding=str(bound[0]) if bound.len() else None,
+        shadow_price=float(price[0]) if price.len() else None,
+    )
 
 
 def decide_from_inputs(
@@ -578,8 +671,8 @@ def decide_from_inputs(
     """
     plan = plan_buy(
         inputs["forecast"],
-        inputs["items"],
-        inputs["inventory"],
+        items=inputs["items"],
+        inventory=inputs["inventory"],
         nodes=inputs.get("nodes"),
         lanes=inputs.get("lanes"),
         options=BuyOptions.from_params(params),
@@ -587,4 +680,14 @@ def decide_from_inputs(
     return plan.orders
 
 
-__all__ = ["ALL", "BuyOptions", "BuyPlan", "check_options", "decide_from_inputs", "plan_buy"]
+__all__ = [
+    "ALL",
+    "BuyOptions",
+    "BuyPlan",
+    "BuyResult",
+    "BuySummary",
+    "check_options",
+    "decide_from_inputs",
+    "load_inputs",
+    "plan_buy",
+]

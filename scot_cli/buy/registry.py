@@ -6,45 +6,59 @@ library dispatches on these names and the command builds its choices and help fr
 
 from __future__ import annotations
 
+from scot_cli.registry import Registry
+
 #: Policy name -> help text; feeds ``--policy``.
-POLICIES: dict[str, str] = {
-    "auto": "base_stock, or ss when batching pays (EOQ above 1.5 review periods of demand)",
-    "base_stock": "periodic review order-up-to S: critical fractile of lead-time + review "
-    "demand (newsvendor with lead time; Snyder & Shen 4.3.3)",
-    "ss": "(s,S): s as base_stock, order up to s + EOQ when at or below s (EOQ+SS heuristic)",
-    "rq": "continuous review (r,Q), exact cost minimised for normal lead-time demand "
-    "(Snyder & Shen 5.2)",
-    "rq_eil": "(r,Q) by the expected-inventory-level approximation (Snyder & Shen 5.2.3)",
-    "newsvendor": "one buy covering the whole forecast horizon at the critical fractile "
-    "(underage = stockout_cost or margin, overage = unit_cost)",
-}
+POLICIES: Registry[str] = Registry(
+    "policy",
+    {
+        "auto": "base_stock, or ss when batching pays (EOQ above 1.5 review periods of demand)",
+        "base_stock": "periodic review order-up-to S: critical fractile of lead-time + review "
+        "demand (newsvendor with lead time; Snyder & Shen 4.3.3)",
+        "ss": "(s,S): s as base_stock, order up to s + EOQ when at or below s (EOQ+SS heuristic)",
+        "rq": "continuous review (r,Q), exact cost minimised for normal lead-time demand "
+        "(Snyder & Shen 5.2)",
+        "rq_eil": "(r,Q) by the expected-inventory-level approximation (Snyder & Shen 5.2.3)",
+        "newsvendor": "one buy covering the whole forecast horizon at the critical fractile "
+        "(underage = stockout_cost or margin, overage = unit_cost)",
+    },
+)
 
 #: Demand model name -> help text; feeds ``--distribution``.
-DISTRIBUTIONS: dict[str, str] = {
-    "auto": "empirical when the forecast has quantile spread, poisson for small flat "
-    "forecasts, normal otherwise",
-    "normal": "normal with the summed mean and variance",
-    "poisson": "Poisson with the summed mean (integer demand, ignores lead-time spread)",
-    "empirical": "shape of the forecast quantiles (interpolated in normal scores) "
-    "rescaled to the summed variance",
-}
+DISTRIBUTIONS: Registry[str] = Registry(
+    "distribution",
+    {
+        "auto": "empirical when the forecast has quantile spread, poisson for small flat "
+        "forecasts, normal otherwise",
+        "normal": "normal with the summed mean and variance",
+        "poisson": "Poisson with the summed mean (integer demand, ignores lead-time spread)",
+        "empirical": "shape of the forecast quantiles (interpolated in normal scores) "
+        "rescaled to the summed variance",
+    },
+)
 
 #: Service target type -> help text; feeds ``--service-type``.
-SERVICE_TYPES: dict[str, str] = {
-    "cycle": "cycle service level: probability of no stock-out in a replenishment cycle",
-    "fill": "fill rate: expected fraction of demand served from stock",
-}
+SERVICE_TYPES: Registry[str] = Registry(
+    "service_type",
+    {
+        "cycle": "cycle service level: probability of no stock-out in a replenishment cycle",
+        "fill": "fill rate: expected fraction of demand served from stock",
+    },
+)
 
 #: Solver name -> help text; feeds ``--solver`` (cvxpy solver of the same name, upper case).
-SOLVERS: dict[str, str] = {
-    "highs": "HiGHS linear programming (default)",
-    "clarabel": "Clarabel interior point",
-    "scs": "SCS first-order conic solver (approximate duals)",
-}
+SOLVERS: Registry[str] = Registry(
+    "solver",
+    {
+        "highs": "HiGHS linear programming (default)",
+        "clarabel": "Clarabel interior point",
+        "scs": "SCS first-order conic solver (approximate duals)",
+    },
+)
 
 
-#: Every model of the package -> (library function, what it is). The command's ``--policy``
-#: choices use the first group; all of them are listed in ``scot plan-buy --help``.
+#: Every model of the package -> (library function, what it is): the textbook building
+#: blocks behind the policies, for analysts (docs/commands/plan-buy.md lists them).
 MODELS: dict[str, tuple[str, str]] = {
     "newsvendor": (
         "scot_cli.buy.policies:newsvendor_cost",
@@ -76,13 +90,3 @@ MODELS: dict[str, tuple[str, str]] = {
         "budget / storage allocation LP with shadow price",
     ),
 }
-
-
-def models_help() -> str:
-    """One line per model for the help epilog."""
-    return "\n\n".join(f"  {name}: {text} ({target})" for name, (target, text) in MODELS.items())
-
-
-def choices_help(registry: dict[str, str]) -> str:
-    """``name: text; name: text`` for an option's help."""
-    return "; ".join(f"{name}: {text}" for name, text in registry.items())

@@ -186,9 +186,24 @@ def test_zero_cost_item_is_a_status_row_not_a_crash(
     assert row["reason"] == "unit_cost must be > 0 (it sets the holding cost)"
 
 
-def test_help_lists_input_columns_and_policies() -> None:
-    result = runner.invoke(app, ["plan-buy", "--help"], env={"COLUMNS": "200"})
+def test_help_fits_forty_lines_and_models_are_described_apart() -> None:
+    result = runner.invoke(app, ["plan-buy", "--help"], env={"COLUMNS": "100"})
     assert result.exit_code == 0
-    assert "forecast: sku, location, date, horizon, mean, p10, p50, p90, model" in result.stdout
+    assert len(result.stdout.splitlines()) <= 40
     assert "rq_eil" in result.stdout
+    assert "--nodes" in result.stdout and "--network" not in result.stdout
     assert "scot plan-buy forecast.parquet --items fixtures/items.parquet" in result.stdout
+    models = runner.invoke(app, ["plan-buy", "--help-models"])
+    assert models.exit_code == 0
+    assert "Snyder & Shen 5.2.3" in models.stdout
+    assert "--distribution:" in models.stdout
+
+
+def test_network_is_an_alias_of_nodes_with_a_warning(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    nodes = tmp_path / "nodes.parquet"
+    result = runner.invoke(app, _args(inputs, "--network", str(nodes), "-o", "-"))
+    assert result.exit_code != 0
+    assert "--network is deprecated and will be removed; use --nodes" in result.stderr
+    assert "--nodes" in result.stderr

@@ -98,7 +98,8 @@ def _plan(fc: pl.DataFrame, lead: float, lead_sd: float, policy: str) -> dict[st
         schema_overrides={"stockout_cost": pl.Float64, "service_level": pl.Float64},
     )
     inv = pl.DataFrame({"sku": ["S0"], "node": ["FC1"], "on_hand": [0.0]})
-    plan = plan_buy(fc, items, inv, options=BuyOptions(policy=policy, as_of=AS_OF))
+    fc = fc.with_columns(pl.col("p10").clip(0.0))  # a forecast's quantiles are never negative
+    plan = plan_buy(fc, items=items, inventory=inv, options=BuyOptions(policy=policy, as_of=AS_OF))
     return plan.policy.select(LEVELS).row(0, named=True)
 
 

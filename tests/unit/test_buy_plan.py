@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -13,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scot_cli.buy import BuyOptions, decide_from_inputs, plan_buy
-from scot_cli.errors import InfeasibleError, UsageError
+from scot_cli.errors import InfeasibleError, InputDataError
+from scot_cli.options import OptionError
 
 Z90 = 1.2815515655446004
 START = dt.date(2026, 3, 2)
@@ -77,8 +79,8 @@ def test_base_stock_level_is_the_critical_fractile_of_lead_time_plus_review() ->
     """L = 5, R = 7, N(20, 4^2) per day: S = 240 + 4 sqrt(12) z_0.95, order S - position."""
     plan = plan_buy(
         forecast({"S0": (20.0, 5.0)}),
-        items(),
-        inventory({"S0": 50.0}),
+        items=items(),
+        inventory=inventory({"S0": 50.0}),
         options=BuyOptions(policy="base_stock", distribution="normal"),
     )
     pol = plan.policy.row(0, named=True)
@@ -96,8 +98,8 @@ def test_base_stock_level_is_the_critical_fractile_of_lead_time_plus_review() ->
 def test_demand_is_summed_across_locations_with_variances_not_quantiles() -> None:
     one = plan_buy(
         forecast({"S0": (5.0, 3.0)}, locations=("R1", "R2", "R3", "R4")),
-        items(),
-        inventory({"S0": 0.0}),
+        items=items(),
+        inventory=inventory({"S0": 0.0}),
         options=BuyOptions(policy="base_stock"),
     )
     pol = one.policy.row(0, named=True)
@@ -108,8 +110,8 @@ def test_demand_is_summed_across_locations_with_variances_not_quantiles() -> Non
 def test_lead_time_spread_adds_mean_demand_squared_times_its_variance() -> None:
     plan = plan_buy(
         forecast({"S0": (20.0, 5.0)}),
-        items(lead_time_sd=[2.0]),
-        inventory({"S0": 0.0}),
+        items=items(lead_time_sd=[2.0]),
+        inventory=inventory({"S0": 0.0}),
         options=BuyOptions(policy="base_stock"),
     )
     sd = plan.policy["demand_sd"][0]
@@ -124,7 +126,7 @@ def test_bad_items_and_missing_forecasts_become_status_rows() -> None:
         stockout_cost=[None, None, None, 0.0, None],
     )
     fc = forecast({k: (3.0, 1.0) for k in ("ok", "free", "sure", "nopenalty", "ghost")})
-    plan = plan_buy(fc, it, inventory({"ok": 1.0}))
+    plan = plan_buy(fc, items=it, inventory=inventory({"ok": 1.0}))
     status = dict(zip(plan.orders["sku"], plan.orders["status"], strict=True))
     reason = dict(zip(plan.orders["sku"], plan.orders["reason"], strict=True))
     assert status["ok"] == "order"
@@ -138,21 +140,59 @@ def test_bad_items_and_missing_forecasts_become_status_rows() -> None:
     assert plan.orders.filter(pl.col("status") == "unplanned")["qty"].sum() == 0
 
 
-def test_usage_errors_for_options_outside_their_domain() -> None:
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"service_level": 1.2}, "service_level", "must be strictly between 0 and 1, got 1.2"),
+        ({"policy": "sS"}, "policy", "unknown value 'sS' (choose from auto, base_stock"),
+        ({"budget": -5}, "budget", "must be positive, got -5"),
+        ({"review_days": 0.0}, "review_days", "must be positive, got 0"),
+    ],
+)
+def test_options_outside_their_domain_name_the_field(
+    fields: dict[str, object], field: str, reason: str
+) -> None:
+    with pytest.raises(OptionError) as info:
+        BuyOptions(**fields)  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert info.value.reason.startswith(reason)
     fc, it, inv = forecast({"S0": (1.0, 1.0)}), items(), inventory({"S0": 0.0})
-    with pytest.raises(UsageError, match="--service-level: must be strictly between 0 and 1"):
-        plan_buy(fc, it, inv, options=BuyOptions(service_level=1.2))
-    with pytest.raises(UsageError, match="--policy: unknown value 'sS'"):
-        plan_buy(fc, it, inv, options=BuyOptions(policy="sS"))
-    with pytest.raises(UsageError, match="--budget: must be positive"):
-        plan_buy(fc, it, inv, options=BuyOptions(budget=-5))
+    with pytest.raises(OptionError):
+        plan_buy(fc, items=it, inventory=inv, **fields)  # type: ignore[arg-type]
+
+
+def test_options_round_trip_through_params() -> None:
+    opts = BuyOptions(policy="ss", as_of=dt.date(2026, 5, 1), budget=100.0, review_days=3)
+    params = opts.params()
+    assert params["as_of"] == "2026-05-01"
+    assert BuyOptions.from_params(params) == opts
+
+
+def test_tables_may_be_paths_and_a_forecast_without_location_is_one_location(
+    tmp_path: Path,
+) -> None:
+    fc = forecast({"S0": (20.0, 5.0)})
+    paths = {"items": tmp_path / "items.parquet", "inventory": tmp_path / "inv.parquet"}
+    items().write_parquet(paths["items"])
+    inventory({"S0": 50.0}).write_parquet(paths["inventory"])
+    by_path = plan_buy(fc.drop("location"), items=paths["items"], inventory=str(paths["inventory"]))
+    by_frame = plan_buy(fc, items=items(), inventory=inventory({"S0": 50.0}))
+    assert by_path.orders.equals(by_frame.orders)
+    assert "None" not in str(by_path.summary)
+    assert str(by_path.summary).startswith("plan-buy: 1 sku rows: 1 orders")
+
+
+def test_frames_are_validated_on_entry() -> None:
+    bad = items(lead_time_days=[-1.0])
+    with pytest.raises(InputDataError, match=r"items: column 'lead_time_days' has value -1\.0"):
+        plan_buy(forecast({"S0": (1.0, 1.0)}), items=bad, inventory=inventory({"S0": 0.0}))
 
 
 def test_fill_rate_target_is_met() -> None:
     plan = plan_buy(
         forecast({"S0": (20.0, 6.0)}),
-        items(service_level=[0.98]),
-        inventory({"S0": 0.0}),
+        items=items(service_level=[0.98]),
+        inventory=inventory({"S0": 0.0}),
         options=BuyOptions(policy="base_stock", service_type="fill"),
     )
     assert plan.policy["fill_rate"][0] == pytest.approx(0.98, abs=1e-6)
@@ -171,12 +211,14 @@ def _three() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def test_budget_is_respected_and_reports_a_shadow_price() -> None:
     fc, it, inv = _three()
-    free = plan_buy(fc, it, inv, options=BuyOptions(policy="base_stock"))
+    free = plan_buy(fc, items=it, inventory=inv, options=BuyOptions(policy="base_stock"))
     spend_free = float(
         free.orders.join(it, on="sku").select(pl.col("qty") * pl.col("unit_cost")).sum().item()
     )
     budget = 0.6 * spend_free
-    tight = plan_buy(fc, it, inv, options=BuyOptions(policy="base_stock", budget=budget))
+    tight = plan_buy(
+        fc, items=it, inventory=inv, options=BuyOptions(policy="base_stock", budget=budget)
+    )
     spend = float(
         tight.orders.join(it, on="sku").select(pl.col("qty") * pl.col("unit_cost")).sum().item()
     )
@@ -184,7 +226,9 @@ def test_budget_is_respected_and_reports_a_shadow_price() -> None:
     assert spend >= 0.9 * budget
     assert set(tight.policy["binding_constraint"]) == {"budget"}
     assert tight.policy["shadow_price"][0] > 0
-    loose = plan_buy(fc, it, inv, options=BuyOptions(policy="base_stock", budget=10 * spend_free))
+    loose = plan_buy(
+        fc, items=it, inventory=inv, options=BuyOptions(policy="base_stock", budget=10 * spend_free)
+    )
     assert loose.policy["binding_constraint"].null_count() == 3
     assert loose.orders["qty"].to_list() == free.orders["qty"].to_list()
 
@@ -193,7 +237,10 @@ def test_solvers_agree_on_the_shadow_price() -> None:
     fc, it, inv = _three()
     prices = {
         solver: plan_buy(
-            fc, it, inv, options=BuyOptions(policy="base_stock", budget=3000, solver=solver)
+            fc,
+            items=it,
+            inventory=inv,
+            options=BuyOptions(policy="base_stock", budget=3000, solver=solver),
         ).policy["shadow_price"][0]
         for solver in ("highs", "clarabel", "scs")
     }
@@ -205,7 +252,7 @@ def test_storage_below_the_stock_held_is_infeasible() -> None:
     fc, it, _ = _three()
     inv = inventory({"A": 100.0, "B": 100.0, "C": 100.0})
     with pytest.raises(InfeasibleError, match="--storage 250: the stock already held takes 300"):
-        plan_buy(fc, it, inv, options=BuyOptions(storage=250))
+        plan_buy(fc, items=it, inventory=inv, options=BuyOptions(storage=250))
 
 
 def _network() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -249,7 +296,12 @@ def test_network_buys_per_fastest_fc_with_the_vendor_lane_in_the_lead_time() -> 
     fc = forecast({"S0": (10.0, 4.0)}, locations=("R1", "R2"))
     inv = pl.DataFrame({"sku": ["S0", "S0"], "node": ["FC1", "FC2"], "on_hand": [5.0, 7.0]})
     plan = plan_buy(
-        fc, items(), inv, nodes=nodes, lanes=lanes, options=BuyOptions(policy="base_stock")
+        fc,
+        items=items(),
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=BuyOptions(policy="base_stock"),
     )
     pol = {r["node"]: r for r in plan.policy.iter_rows(named=True)}
     assert set(pol) == {"FC1", "FC2"}
@@ -263,7 +315,7 @@ def test_network_buys_per_fastest_fc_with_the_vendor_lane_in_the_lead_time() -> 
 def test_decide_from_inputs_repeats_the_decision() -> None:
     fc, it, inv = _three()
     opts = BuyOptions(policy="ss", budget=2500)
-    direct = plan_buy(fc, it, inv, options=opts).orders
+    direct = plan_buy(fc, items=it, inventory=inv, options=opts).orders
     again = decide_from_inputs({"forecast": fc, "items": it, "inventory": inv}, opts.params())
     assert again.equals(direct)
 
@@ -295,7 +347,7 @@ def test_quantities_are_non_negative_packs_and_at_least_the_moq(
     )
     inv = inventory({sku: s[3] for sku, s in zip(skus, spec, strict=True)})
     for policy in {s[4] for s in spec}:
-        orders = plan_buy(fc, it, inv, options=BuyOptions(policy=policy)).orders
+        orders = plan_buy(fc, items=it, inventory=inv, options=BuyOptions(policy=policy)).orders
         merged = orders.join(it.select("sku", "case_pack", "moq"), on="sku")
         q = merged["qty"].to_numpy()
         assert (q >= 0).all()
@@ -307,7 +359,9 @@ def test_quantities_are_non_negative_packs_and_at_least_the_moq(
 def test_a_sku_without_expected_demand_orders_nothing(policy: str) -> None:
     fc = forecast({"S0": (0.0, 0.0), "S1": (5.0, 2.0)})
     it = items(sku=["S0", "S1"], order_cost=[30.0, 30.0])
-    plan = plan_buy(fc, it, inventory({"S0": 0.0, "S1": 0.0}), options=BuyOptions(policy=policy))
+    plan = plan_buy(
+        fc, items=it, inventory=inventory({"S0": 0.0, "S1": 0.0}), options=BuyOptions(policy=policy)
+    )
     row = plan.orders.row(0, named=True)
     assert (row["status"], row["qty"]) == ("no_order", 0.0)
     assert plan.orders["status"][1] == "order"
@@ -317,8 +371,8 @@ def test_row_order_of_the_forecast_does_not_matter() -> None:
     fc = forecast({"A": (10.0, 4.0), "B": (8.0, 3.0)}, locations=("R1", "R2"))
     shuffled = fc.sample(fraction=1.0, shuffle=True, seed=5)
     it, inv = items(sku=["A", "B"]), inventory({"A": 3.0, "B": 40.0})
-    a = plan_buy(fc, it, inv).policy
-    b = plan_buy(shuffled, it, inv).policy
+    a = plan_buy(fc, items=it, inventory=inv).policy
+    b = plan_buy(shuffled, items=it, inventory=inv).policy
     assert a.equals(b)
 
 
