@@ -1,7 +1,9 @@
 """``scot explain``: why did a decision change between two runs, and how was one made?
 
-The engine (:mod:`~scot_cli.explain.engine`) evaluates a command's decision on
-every mix of old and new driver groups and attributes each change exactly by
+The public call is :func:`explain` (:mod:`~scot_cli.explain.api`): two runs (output
+paths or :class:`RunData` frames) or one decision, options :class:`ExplainOptions`,
+result :class:`ExplainResult`. The engine (:mod:`~scot_cli.explain.engine`) evaluates
+a command's decision on every mix of old and new driver groups and attributes each change exactly by
 Shapley values; :mod:`~scot_cli.explain.drivers` holds the per-command driver
 maps; :mod:`~scot_cli.explain.single` takes one decision apart in sentences.
 Exports are resolved lazily so that the command's help stays fast.
@@ -13,6 +15,12 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
+    "explain": "scot_cli.explain.api",
+    "ExplainOptions": "scot_cli.explain.api",
+    "ExplainResult": "scot_cli.explain.api",
+    "ExplainSummary": "scot_cli.explain.api",
+    "BY": "scot_cli.explain.drivers",
+    "FORMATS": "scot_cli.explain.drivers",
     "attribute": "scot_cli.explain.engine",
     "Attribution": "scot_cli.explain.engine",
     "shapley": "scot_cli.explain.shapley",
@@ -32,9 +40,14 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BY",
     "COMMANDS",
+    "FORMATS",
     "Attribution",
     "Driver",
+    "ExplainOptions",
+    "ExplainResult",
+    "ExplainSummary",
     "Explanation",
     "RunData",
     "Scenario",
@@ -42,6 +55,7 @@ __all__ = [
     "attribute",
     "build_report",
     "check_comparable",
+    "explain",
     "explain_decision",
     "explain_runs",
     "quality_flags",

@@ -28,8 +28,8 @@ def buy_orders_and_policy(
 
     plan = plan_buy(
         inputs["forecast"],
-        inputs["items"],
-        inputs["inventory"],
+        items=inputs["items"],
+        inventory=inputs["inventory"],
         nodes=inputs.get("nodes"),
         lanes=inputs.get("lanes"),
         options=BuyOptions.from_params(params),

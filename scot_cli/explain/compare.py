@@ -10,10 +10,11 @@ from typing import Any
 import polars as pl
 
 from scot_cli.errors import InputDataError, UsageError
-from scot_cli.explain.drivers import BY_CHOICES, COMMANDS, CommandSpec
+from scot_cli.explain.drivers import BY, COMMANDS, CommandSpec
 from scot_cli.explain.engine import Decide, Progress, attribute
 from scot_cli.explain.flags import quality_flags
 from scot_cli.explain.mixing import Group, Scenario
+from scot_cli.options import OptionError
 from scot_cli.schema import (
     CALENDAR,
     EVENTS,
@@ -165,9 +166,10 @@ def choose_metrics(
     if wanted:
         unknown = [m for m in wanted if m not in numeric]
         if unknown:
-            raise UsageError(
-                f"--metric {unknown[0]}: not a numeric column of {spec.command} output "
-                f"(choose from {', '.join(numeric)})"
+            raise OptionError(
+                "metrics",
+                f"{unknown[0]}: not a numeric column of {spec.command} output "
+                f"(choose from {', '.join(numeric)})",
             )
         return tuple(wanted)
     chosen = tuple(m for m in spec.metrics if m in numeric)
@@ -179,18 +181,15 @@ def subject_expr(
     spec: CommandSpec, frame: pl.DataFrame, by: str, items: pl.DataFrame | None
 ) -> pl.Expr:
     """Expression naming each output row's subject for ``--by``."""
-    if by not in BY_CHOICES:
-        raise UsageError(f"--by {by}: choose one of {', '.join(BY_CHOICES)}")
+    BY.check(by)
     column = spec.subject_column(by, frame.columns)
     if column is None:
-        raise UsageError(
-            f"--by {by}: {spec.command} output has no {by} column; use --by "
-            + " or --by ".join(b for b in spec.subjects if b != by)
-        )
+        others = " or ".join(b for b in spec.subjects if b != by)
+        raise OptionError("by", f"{by}: {spec.command} output has no {by} column; use {others}")
     if by != "category":
         return pl.col(column)
     if items is None or "category" not in items.columns:
-        raise UsageError(f"--by category: the {spec.command} runs did not read an items table")
+        raise OptionError("by", f"category: the {spec.command} runs did not read an items table")
     return pl.col(column).replace_strict(
         items["sku"], items["category"], default="(no category)", return_dtype=pl.String
     )

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from scot_cli.registry import Registry
+
 
 @dataclass(frozen=True)
 class Driver:
@@ -45,11 +47,28 @@ class Split:
     pattern: str = "p[0-9]*"
 
 
-#: Report formats of ``--format``: rich table, Markdown, JSON, CSV of the attribution table.
-FORMATS = ("table", "md", "json", "csv")
+#: Report formats: a table on the terminal, Markdown, JSON, CSV of the attribution table.
+FORMATS: Registry[str] = Registry(
+    "format",
+    {
+        "table": "the report as tables on the terminal",
+        "md": "the report as Markdown",
+        "json": "the report as one JSON document",
+        "csv": "the attribution table as CSV",
+    },
+)
 
-#: ``--by`` choices; ``category`` maps the output's sku through the items table.
-BY_CHOICES = ("sku", "category", "node", "order")
+#: Subjects of an attribution; ``category`` maps the output's sku through the items table.
+BY: Registry[str] = Registry(
+    "by",
+    {
+        "sku": "each sku",
+        "category": "each item category (skus mapped through the items table)",
+        "node": "each node (FC, ship-from node or region)",
+        "order": "each order",
+    },
+)
+BY_CHOICES = tuple(BY)
 
 _FORECAST_LEVEL = Driver(
     "forecast level",
@@ -275,7 +294,7 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             metrics=("cost", "late_days"),
             subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
             description="shipments per order line",
-            tables=MappingProxyType({"promises": "scot_cli.route.schema:PROMISES"}),
+            tables=MappingProxyType({"promises": "scot_cli.route.schema:PROMISE_LINES"}),
         ),
     }
 )

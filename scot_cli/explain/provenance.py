@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, get_args, get_type_hints
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from scot_cli.errors import InputDataError, ScotError
+from scot_cli.options import Options
+
+T = TypeVar("T", bound=Options)
 
 _REWRITE = "rerun the command that wrote it to rewrite its provenance"
 
@@ -73,8 +76,10 @@ def check_params(command: str, params: Mapping[str, Any], *, source: str) -> Non
 
 
 def _typed(params: Mapping[str, Any], types: Mapping[str, Any]) -> None:
-    """Each known parameter has its declared type (an int where a float is expected is
-    fine; a date is recorded as text; None where the type allows it); numbers are finite.
+    """Each known parameter has its declared type where JSON keeps it: a bool for a flag, a
+    finite number for a number (an int where a float is expected is fine), text for a
+    string or a date (recorded as text); None where the type allows it. Other types (tuples,
+    mappings) are left to the options' own checks.
 
     ``types``: parameter -> type, or a ``X | None`` union."""
     for name, hint in types.items():
@@ -88,27 +93,13 @@ def _typed(params: Mapping[str, Any], types: Mapping[str, Any]) -> None:
         elif int in allowed or float in allowed:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             ok = ok and (float in allowed or isinstance(value, int)) and math.isfinite(value)
-        else:
+        elif allowed - {type(None)} <= {str, dt.date}:
             ok = isinstance(value, str)
+        else:
+            continue
         if not ok:
             wanted = " or ".join(sorted(t.__name__ for t in allowed if t is not type(None)))
             raise ValueError(f"{name}={value!r}: expected {wanted}")
-
-
-def _field_types(cls: type) -> dict[str, Any]:
-    """Parameter -> type of an options dataclass's fields."""
-    return dict(get_type_hints(cls))
-
-
-def _default_types(defaults: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: type(v) for k, v in defaults.items() if v is not None}
-
-
-def _at_least(params: Mapping[str, Any], bounds: Mapping[str, float], *, strict: bool) -> None:
-    for name, low in bounds.items():
-        value = params.get(name)
-        if value is not None and (value <= low if strict else value < low):
-            raise ValueError(f"{name}={value!r}: must be {'above' if strict else 'at least'} {low}")
 
 
 def _within_dates(name: str, day: dt.date) -> None:
@@ -120,16 +111,16 @@ def _within_dates(name: str, day: dt.date) -> None:
         raise ValueError(f"{name}={day}: outside {DATE_MIN} .. {latest}")
 
 
-def _choice(params: Mapping[str, Any], name: str, choices: Mapping[str, Any]) -> None:
-    value = params.get(name)
-    if value is not None and value not in choices:
-        raise ValueError(f"{name}={value!r}: not one of {', '.join(choices)}")
+def _rebuild(cls: type[T], params: Mapping[str, Any]) -> T:
+    """The options of a recorded run, rebuilt (and so checked) as the command builds them."""
+    _typed(params, get_type_hints(cls))
+    return cls.from_params(params)
 
 
 def _buy(params: Mapping[str, Any]) -> None:
     from scot_cli.buy import BuyOptions, check_options
 
-    _typed(params, _field_types(BuyOptions))
+    _typed(params, get_type_hints(BuyOptions))
     options = BuyOptions.from_params(params)
     check_options(options)
     if options.as_of is not None:
@@ -137,24 +128,22 @@ def _buy(params: Mapping[str, Any]) -> None:
 
 
 def _place(params: Mapping[str, Any]) -> None:
-    from scot_cli.place import DEFAULTS, SOLVERS, parse_speed_target
+    from scot_cli.place import PlaceOptions
 
-    _typed(params, _default_types(DEFAULTS))
-    _choice(params, "solver", SOLVERS)
-    _at_least(params, {"period_days": 1, "batch_size": 0}, strict=False)
-    _at_least(params, {"transfer_cost": 0, "late_penalty": 0, "speed_penalty": 0}, strict=False)
     speed = params.get("speed_target")
-    if speed is not None and not isinstance(speed, str):
+    if speed is not None and not isinstance(speed, str | list):
         raise ValueError(f"speed_target={speed!r}: expected DAYS:SHARE such as 1:0.8")
-    parse_speed_target(speed)
+    _rebuild(PlaceOptions, params)
 
 
 def _promise(params: Mapping[str, Any]) -> None:
     from scot_cli.promise.registry import MODES, SPLITS
 
     _typed(params, {"confidence": float, "mode": str, "split": str})
-    _choice(params, "mode", MODES)
-    _choice(params, "split", SPLITS)
+    for name, names in (("mode", MODES), ("split", SPLITS)):
+        value = params.get(name)
+        if value is not None and value not in names:
+            raise ValueError(f"{name}={value!r}: not one of {', '.join(names)}")
     confidence = params.get("confidence", 0.95)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence={confidence!r}: must be strictly between 0 and 1")
@@ -162,19 +151,8 @@ def _promise(params: Mapping[str, Any]) -> None:
 
 def _route(params: Mapping[str, Any]) -> None:
     from scot_cli.route.assign import RouteOptions
-    from scot_cli.route.registry import METHODS
 
-    _typed(params, _field_types(RouteOptions))
-    _choice(params, "method", METHODS)
-    _at_least(params, {"time_limit": 0}, strict=True)
-    _at_least(
-        params,
-        {"split_cost": 0, "late_cost": 0, "unshipped_cost": 0, "min_fill": 0, "seed": 0},
-        strict=False,
-    )
-    _at_least(params, {"mip_max_options": 0, "paths_per_fc": 1}, strict=False)
-    if params.get("min_fill", 0) > 1:
-        raise ValueError(f"min_fill={params['min_fill']!r}: must be between 0 and 1")
+    _rebuild(RouteOptions, params)
 
 
 #: Command (as recorded) -> check of its recorded parameters.

@@ -157,13 +157,13 @@ def test_unknown_order(runs: dict[str, Path]) -> None:
 def test_unknown_metric(runs: dict[str, Path]) -> None:
     code, _, err = _explain(str(runs["before"]), str(runs["after"]), "--metric", "qty2")
     assert code == 2
-    assert err.startswith("scot: error: --metric qty2: not a numeric column of promise output")
+    assert err.startswith("scot: error: --metric: qty2: not a numeric column of promise output")
 
 
 def test_by_category_without_items(runs: dict[str, Path]) -> None:
     code, _, err = _explain(str(runs["before"]), str(runs["after"]), "--by", "category")
     assert code == 2
-    assert err == "scot: error: --by category: the promise runs did not read an items table\n"
+    assert err == "scot: error: --by: category: the promise runs did not read an items table\n"
 
 
 def test_no_provenance(runs: dict[str, Path]) -> None:
@@ -234,7 +234,7 @@ def test_override_of_unknown_role(runs: dict[str, Path]) -> None:
     )
     assert code == 2
     assert err.startswith(
-        f"scot: error: --after-input forecast=...: {runs['after']} has no "
+        f"scot: error: --after-input: forecast=...: {runs['after']} has no "
         "input with that role (roles: "
     )
 
@@ -263,3 +263,21 @@ def test_inputs_found_beside_the_output_from_another_folder(
     code, out, err = _explain("work/data/promises.parquet", str(runs["after"]), "--format", "json")
     assert code == 0, err
     assert json.loads(out)["title"].startswith("scot explain: promise")
+
+
+def test_old_short_metric_flag_still_works(runs: dict[str, Path]) -> None:
+    """``-m`` (now --metric) is kept one release as a hidden alias."""
+    args = [str(runs["before"]), str(runs["after"]), "-m", "promise_days", "--format", "json"]
+    result = runner.invoke(app, ["explain", *args])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "scot: warning: -m is deprecated and will be removed; use --metric\n"
+    assert [h["metric"] for h in json.loads(result.stdout)["headline"]] == ["promise_days"]
+
+
+def test_help_fits_in_40_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(app, ["explain", "--help"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) <= 40
+    drivers = runner.invoke(app, ["explain", "--help-models"])
+    assert "  transit times: lane transit time and its spread" in drivers.stdout

@@ -60,7 +60,7 @@ def test_metrics_follow_the_files() -> None:
         "reorder_point",
     )
     assert choose_metrics(BUY, out, ["qty"]) == ("qty",)
-    with pytest.raises(UsageError, match="--metric sku: not a numeric column"):
+    with pytest.raises(UsageError, match="metrics: sku: not a numeric column"):
         choose_metrics(BUY, out, ["sku"])
 
 
@@ -69,7 +69,7 @@ def test_subject_by_category_maps_skus() -> None:
     items = pl.DataFrame({"sku": ["a", "b"], "category": ["toys", "food"]})
     got = out.select(subject_expr(BUY, out, "category", items))["sku"].to_list()
     assert got == ["toys", "food", "(no category)"]
-    with pytest.raises(UsageError, match="--by order: plan-buy output has no order column"):
+    with pytest.raises(UsageError, match="by: order: plan-buy output has no order column"):
         subject_expr(BUY, out, "order", items)
 
 
