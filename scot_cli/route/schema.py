@@ -6,7 +6,7 @@ Plain declarations (no polars import) so ``scot --help`` stays fast.
 
 from __future__ import annotations
 
-from scot_cli.schema import DT, B, D, F, I, S, Table, _c
+from scot_cli.schema import DT, B, Column, D, F, I, S, Table
 
 SHIPMENT_STATUS = ("on_time", "late", "unshipped")
 UNSHIPPED_REASONS = (
@@ -24,15 +24,15 @@ PROMISE_LINES = Table(
     "promises",
     "Promised order lines to fulfil (the output of scot promise).",
     (
-        _c("order_id", S, "order id"),
-        _c("line", I, "line number within the order", min=1),
-        _c("sku", S, "stock-keeping unit id"),
-        _c("ship_date", D, "day the line is released to ship from an FC", nullable=True),
-        _c("promise_date", D, "day the customer was promised delivery", nullable=True),
-        _c("qty", F, "units ordered (else joined from --orders)", required=False, min=0),
-        _c("destination", S, "region node (else joined from --orders)", required=False),
-        _c("ship_node", S, "FC the promise assumed", required=False, nullable=True),
-        _c(
+        Column("order_id", S, "order id"),
+        Column("line", I, "line number within the order", min=1),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("ship_date", D, "day the line is released to ship from an FC", nullable=True),
+        Column("promise_date", D, "day the customer was promised delivery", nullable=True),
+        Column("qty", F, "units ordered (else joined from --orders)", required=False, min=0),
+        Column("destination", S, "region node (else joined from --orders)", required=False),
+        Column("ship_node", S, "FC the promise assumed", required=False, nullable=True),
+        Column(
             "status",
             S,
             "promised, backorder or unavailable; only promised lines ship today",
@@ -47,26 +47,26 @@ STOPS = Table(
     "stops",
     "Last-mile stops: deliveries from a delivery station with demand and time windows.",
     (
-        _c("stop_id", S, "stop id"),
-        _c("station", S, "delivery station node the stop is served from"),
-        _c("lat", F, "latitude in degrees", min=-90, max=90),
-        _c("lon", F, "longitude in degrees", min=-180, max=180),
-        _c("demand", F, "volume delivered (same unit as the vehicle capacity)", min=0),
-        _c(
+        Column("stop_id", S, "stop id"),
+        Column("station", S, "delivery station node the stop is served from"),
+        Column("lat", F, "latitude in degrees", min=-90, max=90),
+        Column("lon", F, "longitude in degrees", min=-180, max=180),
+        Column("demand", F, "volume delivered (same unit as the vehicle capacity)", min=0),
+        Column(
             "tw_early",
             F,
             "earliest service start, minutes after the shift starts",
             required=False,
             min=0,
         ),
-        _c(
+        Column(
             "tw_late",
             F,
             "latest service start, minutes after the shift starts",
             required=False,
             min=0,
         ),
-        _c("service_time", F, "minutes spent at the stop", required=False, min=0),
+        Column("service_time", F, "minutes spent at the stop", required=False, min=0),
     ),
     keys=("stop_id",),
     defaults={"tw_early": 0.0, "tw_late": 1.0e6, "service_time": 0.0},
@@ -77,42 +77,46 @@ SHIPMENTS = Table(
     "One row per order line: ship-from FC, path, leg departures and arrivals, trucks, cost, "
     "and whether the promise is kept.",
     (
-        _c("order_id", S, "order id"),
-        _c("line", I, "line number within the order", min=1),
-        _c("sku", S, "stock-keeping unit id"),
-        _c("qty", F, "units", min=0),
-        _c("volume", F, "qty times the unit volume", min=0),
-        _c("destination", S, "region node delivered to"),
-        _c("ship_node", S, "FC the line ships from; null when unshipped", nullable=True),
-        _c("path", S, "nodes of the path joined by '>'", nullable=True),
-        _c("modes", S, "mode of each leg joined by '>'", nullable=True),
-        _c(
+        Column("order_id", S, "order id"),
+        Column("line", I, "line number within the order", min=1),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("qty", F, "units", min=0),
+        Column("volume", F, "qty times the unit volume", min=0),
+        Column("destination", S, "region node delivered to"),
+        Column("ship_node", S, "FC the line ships from; null when unshipped", nullable=True),
+        Column("path", S, "nodes of the path joined by '>'", nullable=True),
+        Column("modes", S, "mode of each leg joined by '>'", nullable=True),
+        Column(
             "departures",
             S,
             "departure of each leg (ISO, hour precision) joined by '|'",
             nullable=True,
         ),
-        _c(
+        Column(
             "arrivals",
             S,
             "arrival of each leg (ISO, minute precision) joined by '|'",
             nullable=True,
         ),
-        _c("depart", DT, "departure of the first leg from the FC", nullable=True),
-        _c("arrive", DT, "arrival at the destination", nullable=True),
-        _c("truck_id", S, "truck of the first leg (see the trucks table)", nullable=True),
-        _c("truck_ids", S, "truck of each leg joined by '|'", nullable=True),
-        _c("promise_date", D, "promised delivery day", nullable=True),
-        _c("late_days", I, "days the arrival falls after the promise date", nullable=True, min=0),
-        _c(
+        Column("depart", DT, "departure of the first leg from the FC", nullable=True),
+        Column("arrive", DT, "arrival at the destination", nullable=True),
+        Column("truck_id", S, "truck of the first leg (see the trucks table)", nullable=True),
+        Column("truck_ids", S, "truck of each leg joined by '|'", nullable=True),
+        Column("promise_date", D, "promised delivery day", nullable=True),
+        Column(
+            "late_days", I, "days the arrival falls after the promise date", nullable=True, min=0
+        ),
+        Column(
             "on_time",
             B,
             "arrival on or before the promise date; null when unshipped",
             nullable=True,
         ),
-        _c("cost", F, "unit shipping cost plus the line's volume share of its trucks' cost", min=0),
-        _c("status", S, "outcome", choices=SHIPMENT_STATUS),
-        _c(
+        Column(
+            "cost", F, "unit shipping cost plus the line's volume share of its trucks' cost", min=0
+        ),
+        Column("status", S, "outcome", choices=SHIPMENT_STATUS),
+        Column(
             "reason", S, "why a line is late or unshipped", nullable=True, choices=UNSHIPPED_REASONS
         ),
     ),
@@ -123,18 +127,18 @@ TRUCKS = Table(
     "trucks",
     "One row per truck dispatched on a lane departure: load, capacity and fill.",
     (
-        _c("truck_id", S, "lane, departure and truck number"),
-        _c("origin", S, "node the leg leaves from"),
-        _c("destination", S, "node the leg arrives at"),
-        _c("mode", S, "transport mode"),
-        _c("departure", DT, "scheduled departure"),
-        _c("load", F, "volume loaded", min=0),
-        _c("capacity", F, "volume the truck carries", min=0),
-        _c("fill", F, "load / capacity", min=0, max=1),
-        _c("lines", I, "order lines on board", min=0),
-        _c("units", F, "units on board", min=0),
-        _c("cost", F, "cost of dispatching the truck", min=0),
-        _c("under_min_fill", B, "fill below --min-fill"),
+        Column("truck_id", S, "lane, departure and truck number"),
+        Column("origin", S, "node the leg leaves from"),
+        Column("destination", S, "node the leg arrives at"),
+        Column("mode", S, "transport mode"),
+        Column("departure", DT, "scheduled departure"),
+        Column("load", F, "volume loaded", min=0),
+        Column("capacity", F, "volume the truck carries", min=0),
+        Column("fill", F, "load / capacity", min=0, max=1),
+        Column("lines", I, "order lines on board", min=0),
+        Column("units", F, "units on board", min=0),
+        Column("cost", F, "cost of dispatching the truck", min=0),
+        Column("under_min_fill", B, "fill below --min-fill"),
     ),
     keys=("truck_id",),
 )
@@ -144,15 +148,23 @@ ROUTES = Table(
     "Last-mile routes: one row per stop with its vehicle, sequence, arrival and load, or the "
     "reason it is unassigned.",
     (
-        _c("stop_id", S, "stop id"),
-        _c("station", S, "delivery station the vehicle starts from"),
-        _c("vehicle", S, "vehicle id (station and number); null when unassigned", nullable=True),
-        _c("sequence", I, "position of the stop on its route (1 = first)", nullable=True, min=1),
-        _c("arrival", F, "service start, minutes after the shift starts", nullable=True, min=0),
-        _c("load", F, "volume on board when the vehicle arrives at the stop", nullable=True, min=0),
-        _c("route_distance", F, "length of the vehicle's whole route in km", nullable=True, min=0),
-        _c("status", S, "outcome", choices=ROUTE_STATUS),
-        _c("reason", S, "why a stop is unassigned", nullable=True),
+        Column("stop_id", S, "stop id"),
+        Column("station", S, "delivery station the vehicle starts from"),
+        Column(
+            "vehicle", S, "vehicle id (station and number); null when unassigned", nullable=True
+        ),
+        Column(
+            "sequence", I, "position of the stop on its route (1 = first)", nullable=True, min=1
+        ),
+        Column("arrival", F, "service start, minutes after the shift starts", nullable=True, min=0),
+        Column(
+            "load", F, "volume on board when the vehicle arrives at the stop", nullable=True, min=0
+        ),
+        Column(
+            "route_distance", F, "length of the vehicle's whole route in km", nullable=True, min=0
+        ),
+        Column("status", S, "outcome", choices=ROUTE_STATUS),
+        Column("reason", S, "why a stop is unassigned", nullable=True),
     ),
     keys=("stop_id",),
 )
