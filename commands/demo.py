@@ -55,7 +55,8 @@ def demo(
         "freshly generated ones when scot is installed without them).",
     ),
 ) -> None:
-    """Run forecast, plan-buy, place, promise, route and explain on the fixtures."""
+    """Run forecast, plan-buy, place, promise, route and explain on the fixtures; write
+    report.html, a page of their pictures."""
     if fixtures is not None:
         _check_fixtures(fixtures)
     out.mkdir(parents=True, exist_ok=True)
@@ -69,6 +70,8 @@ def demo(
     for name in STEPS:
         _run_step(name, src, out, table)
     con.print(table)
+    invoke(["report", str(out), "-o", str(out / "report.html")])
+    con.print(f"report: {out / 'report.html'}")
 
 
 def _check_fixtures(folder: Path) -> None:
