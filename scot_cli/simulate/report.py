@@ -144,12 +144,19 @@ def interval(values: NDArray[np.float64]) -> tuple[float, float, float]:
 
 def summary_frame(per_rep: pl.DataFrame, reference: tuple[str, str]) -> pl.DataFrame:
     """``sim_summary``: per scenario, policy and KPI the mean over replications with its
-    95% interval, and the paired difference to ``reference`` (scenario, policy) with its
-    interval (same replications, same streams)."""
-    ref = per_rep.filter(
-        (pl.col("scenario") == reference[0]) & (pl.col("policy") == reference[1])
-    ).select("replication", "kpi", pl.col("value").alias("_ref"))
-    joined = per_rep.join(ref, on=["replication", "kpi"], how="left")
+    95% interval, and the paired difference (same replications, same streams) with its
+    interval: in the base scenario ``reference[0]`` to the first policy ``reference[1]``,
+    in a what-if scenario to the same policy in the base scenario."""
+    base, first = reference
+    ref = per_rep.filter(pl.col("scenario") == base).select(
+        pl.col("policy").alias("_ref_policy"), "replication", "kpi", pl.col("value").alias("_ref")
+    )
+    joined = per_rep.with_columns(
+        pl.when(pl.col("scenario") == base)
+        .then(pl.lit(first))
+        .otherwise(pl.col("policy"))
+        .alias("_ref_policy")
+    ).join(ref, on=["_ref_policy", "replication", "kpi"], how="left")
     rows = []
     order = {k: i for i, k in enumerate(KPIS)}
     for (scen, pol, kpi), g in joined.group_by(["scenario", "policy", "kpi"], maintain_order=True):
@@ -159,7 +166,10 @@ def summary_frame(per_rep: pl.DataFrame, reference: tuple[str, str]) -> pl.DataF
         if str(kpi) in RATES:
             lo, hi = max(lo, 0.0), min(hi, 1.0)
         dm, dlo, dhi = interval(d)
-        rows.append((scen, pol, kpi, order[str(kpi)], g.height, mean, lo, hi, dm, dlo, dhi))
+        against = f"{first} ({base})" if scen == base else f"{pol} ({base})"
+        rows.append(
+            (scen, pol, kpi, order[str(kpi)], g.height, mean, lo, hi, dm, dlo, dhi, against)
+        )
     out = pl.DataFrame(
         rows,
         schema=[
@@ -174,6 +184,7 @@ def summary_frame(per_rep: pl.DataFrame, reference: tuple[str, str]) -> pl.DataF
             "diff",
             "diff_low",
             "diff_high",
+            "reference",
         ],
         orient="row",
     )
@@ -181,8 +192,4 @@ def summary_frame(per_rep: pl.DataFrame, reference: tuple[str, str]) -> pl.DataF
         pl.col(c).fill_nan(None)
         for c in ("mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high")
     ]
-    return (
-        out.with_columns(nan_to_null)
-        .with_columns(pl.lit(f"{reference[1]} ({reference[0]})").alias("reference"))
-        .drop("_order")
-    )
+    return out.with_columns(nan_to_null).drop("_order")

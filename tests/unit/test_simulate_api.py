@@ -81,6 +81,8 @@ def test_summary_has_intervals_and_paired_differences(tables: dict[str, pl.DataF
     other = s.filter(pl.col("scenario") == "lead-time=x2")
     assert set(other["kpi"]) >= {"in_stock_rate", "share_1day", "promises_kept", "total_cost"}
     assert other["reference"].unique().to_list() == ["baseline (base)"]
+    lost = s.filter(pl.col("kpi") == "lost_units").sort("scenario")
+    assert lost["diff"][1] == pytest.approx(lost["mean"][1] - lost["mean"][0])
     assert "in_stock_rate" in str(r.summary)
 
 
