@@ -318,6 +318,7 @@ def _policy(
         buy=dict(spec.buy),
         place={**spec.place, **scen.place},
         reforecast=o.reforecast == "review",
+        transfers=spec.transfers,
         seed=o.seed,
         name=spec.name,
     )

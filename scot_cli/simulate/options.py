@@ -75,12 +75,16 @@ class PolicySpec:
         :class:`scot_cli.buy.BuyOptions` fields for scot's plan-buy.
     place
         Place option fields for scot's placement (``speed_target``, ``transfer_cost``...).
+    transfers
+        Whether scot's policy runs place at each review (False: plan-buy only, no
+        transfers between FCs; for catalogues too large to place every review).
     """
 
     name: str
     kind: str
     buy: dict[str, Any] = dataclasses.field(default_factory=dict)
     place: dict[str, Any] = dataclasses.field(default_factory=dict)
+    transfers: bool = True
 
     def __post_init__(self) -> None:
         POLICIES.check(self.kind)
@@ -96,17 +100,19 @@ class PolicySpec:
             POLICIES.check(value)
             return cls(name=value, kind=value)
         kind = str(value.get("policy", value.get("kind", "scot")))
-        unknown = set(value) - {"name", "policy", "kind", "buy", "place"}
+        known = ("name", "policy", "kind", "buy", "place", "transfers")
+        unknown = set(value) - set(known)
         require(
             not unknown,
             "policy",
-            f"unknown key(s) {', '.join(sorted(unknown))} (known: name, policy, buy, place)",
+            f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(known)})",
         )
         return cls(
             name=str(value.get("name", kind)),
             kind=kind,
             buy=dict(value.get("buy", {})),
             place=dict(value.get("place", {})),
+            transfers=bool(value.get("transfers", True)),
         )
 
 

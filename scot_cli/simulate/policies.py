@@ -117,6 +117,7 @@ class ScotPolicy:
     buy: dict[str, Any] = field(default_factory=dict)
     place: dict[str, Any] = field(default_factory=dict)
     reforecast: bool = False
+    transfers: bool = True
     seed: int = 0
     name: str = "scot"
     violations: list[str] = field(default_factory=list)
@@ -135,6 +136,8 @@ class ScotPolicy:
             fields=self.buy,
         )
         buy = self._dense(orders, "qty")
+        if not self.transfers:
+            return Decision(buy=buy)
         try:
             placed = decisions.place(
                 fc,

@@ -1,0 +1,73 @@
+"""Quality of ``scot simulate``: scot's policy against the baseline on the fixtures.
+
+365 simulated days, 5 replications on common random numbers; the KPI means with 95%
+intervals and the paired differences go to bench-data/simulate_quality.json, and
+benchmarks/simulate_report.py writes them into docs/benchmarks/simulate.md. Run:
+
+    .venv/bin/python benchmarks/simulate_quality.py --days 365 --replications 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from _machine import REPO, bench_lock, machine
+
+from scot_cli.simulate import simulate
+
+OUT = REPO / "bench-data" / "simulate_quality.json"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--replications", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    f = REPO / "fixtures"
+    with bench_lock():
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = simulate(
+            f / "sales.parquet",
+            items=f / "items.parquet",
+            nodes=f / "nodes.parquet",
+            lanes=f / "lanes.parquet",
+            inventory=f / "inventory.parquet",
+            events=f / "events.parquet",
+            days=args.days,
+            replications=args.replications,
+            seed=args.seed,
+            policies=("scot", "baseline"),
+        )
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "command": " ".join(shlex.quote(a) for a in ["python", *sys.argv]),
+                "machine": machine(),
+                "date": time.strftime("%Y-%m-%d"),
+                "days": args.days,
+                "replications": args.replications,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "summary": result.summary_table.to_dicts(),
+                "totals": result.totals.to_dicts(),
+            },
+            indent=1,
+        )
+    )
+    print("\n".join(result.summary.lines()))
+    print(f"{wall:.0f} s wall, {cpu:.0f} s CPU -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
