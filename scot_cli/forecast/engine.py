@@ -35,6 +35,11 @@ Progress = Callable[[int, int], None] | None
 
 #: Default number of backtest origins used inside a forecast (selection and calibration).
 DEFAULT_WINDOWS = 4
+#: Members the engine adds to a registered combination, and where their functions live:
+#: the damped-trend ETS joins ETS and Theta (the equal-weight mean of the three; see
+#: :func:`combination`).
+MEMBERS: dict[str, tuple[str, ...]] = {"ets_theta": ("ets", "theta", "ets_damped")}
+MEMBER_TARGETS = {"ets_damped": "scot_cli.forecast.ets:ets_damped"}
 #: Scores behind a series' own quantile before it outweighs the quantile of all series.
 SHRINK = 40.0
 #: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
@@ -93,10 +98,18 @@ class Fit:
 
 
 def model_fn(name: str) -> ModelFn:
-    """The function of a registered model."""
-    module, attr = MODELS[name].target.split(":")
+    """The function of a registered model (or of a combination's :data:`MEMBERS`)."""
+    target = MODELS[name].target if name in MODELS else MEMBER_TARGETS[name]
+    module, attr = target.split(":")
     fn: ModelFn = getattr(importlib.import_module(module), attr)
     return fn
+
+
+def parts(name: str) -> tuple[str, ...]:
+    """The models a combination averages (:data:`MEMBERS` where listed; none for a
+    model that is not a combination)."""
+    spec = MODELS.get(name)
+    return MEMBERS.get(name, spec.parts if spec is not None else ())
 
 
 def candidates(group: str | None = None) -> list[str]:
@@ -139,13 +152,25 @@ def run_model(
 
 
 def run_with_variance(
-    name: str, y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]
+    name: str,
+    y: Array,
+    *,
+    horizon: int,
+    season: int,
+    cutoffs: Sequence[int],
+    memo: dict[str, tuple[Array, Array]] | None = None,
 ) -> tuple[Array, Array | None]:
     """:func:`run_model` and, for the models that have one (ETS's analytical variance,
     Theta's SES variance), the ``(n, H)`` forecast variance at the last origin; None for
-    the others."""
-    if name == "ets":
-        out, var = _ets(y, horizon=horizon, season=season, cutoffs=cutoffs)
+    the others. ``memo`` (for one ``y`` and ``cutoffs``) keeps the damped-trend ETS of the
+    fit that gave the ETS, or the other way round: both come from one fit."""
+    if name in ("ets", "ets_damped"):
+        got = memo if memo is not None and name in memo else None
+        if got is None:
+            got = _ets(y, horizon=horizon, season=season, cutoffs=cutoffs)
+            if memo is not None:
+                memo.update(got)
+        out, var = got[name]
     elif name == "theta":
         from scot_cli.forecast.theta import fit
 
@@ -159,27 +184,33 @@ def run_with_variance(
     return np.maximum(out, 0.0), var
 
 
-def _ets(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> tuple[Array, Array]:
-    """ETS forecasts ``(len(cutoffs), n, H)`` and the variance at the last origin, fitted as
-    :func:`scot_cli.forecast.ets.ets` does (once on the history up to the first origin, run
-    forward to the others, once on the whole) with :data:`ETS_ROUNDS` rounds."""
+def _ets(
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]
+) -> dict[str, tuple[Array, Array]]:
+    """ETS forecasts ``(len(cutoffs), n, H)`` and the variance at the last origin, of the
+    best model overall (``ets``) and the best damped-trend one (``ets_damped``), fitted as
+    :func:`scot_cli.forecast.ets.ets` does (once on the history up to the first origin,
+    run forward to the others, once on the whole) with :data:`ETS_ROUNDS` rounds."""
     from scot_cli.forecast import ets
 
-    out, fit = ets.ets_forecast_fit(
+    got = ets.ets_forecast_fits(
         y, horizon=horizon, season=season, cutoffs=cutoffs, rounds=ETS_ROUNDS
     )
-    return out, ets.ets_variance(fit, horizon)
+    return {name: (out, ets.ets_variance(fit, horizon)) for name, (out, fit) in got.items()}
 
 
 def combination(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
-    """Equal-weight mean of the ETS and Theta forecasts (see ``ets_theta`` in the registry).
+    """Equal-weight mean of the ETS, damped-trend ETS and Theta forecasts (``ets_theta``).
 
-    Combining ETS, Theta and ARIMA is the benchmark the M3 and M4 competitions found hard to
-    beat (Makridakis, Spiliotis & Assimakopoulos 2020, IJF 36(1)); ARIMA is left out here
-    for its cost.
+    Combining a few different, individually sound extrapolations is the benchmark the M3
+    and M4 competitions found hard to beat (Makridakis, Spiliotis & Assimakopoulos 2020,
+    IJF 36(1)); equal weights, as estimated weights rarely beat them (Smith & Wallis 2009,
+    the "forecast combination puzzle"). ARIMA, the third member of the M4 benchmark
+    combination, is left out for its fitting cost; the damped trend takes its place.
     """
-    parts = MODELS["ets_theta"].parts
-    runs = [run_model(p, y, horizon=horizon, season=season, cutoffs=cutoffs) for p in parts]
+    runs = [
+        run_model(p, y, horizon=horizon, season=season, cutoffs=cutoffs) for p in parts("ets_theta")
+    ]
     out: Array = np.mean(runs, axis=0)
     return out
 
@@ -383,7 +414,8 @@ class Group:
     def season_of(self, model: str) -> int:
         """Season length for ``model``: the frequency's for models that decide seasonality
         themselves, the group's otherwise."""
-        return self.full_season if MODELS[model].own_season else self.season
+        own = model in MEMBER_TARGETS or MODELS[model].own_season  # members: ETS by AICc
+        return self.full_season if own else self.season
 
 
 def groups(y: Array, *, season: int, model: str) -> list[Group]:
@@ -404,9 +436,9 @@ def groups(y: Array, *, season: int, model: str) -> list[Group]:
 
 def _runs(models: Sequence[str]) -> list[str]:
     """The models to run for ``models``: each but the combinations, plus their parts."""
-    names = [m for m in models if not MODELS[m].parts]
+    names = [m for m in models if not parts(m)]
     for c in models:  # a combination needs its parts run, whether candidates or not
-        names += [p for p in MODELS[c].parts if p not in names]
+        names += [p for p in parts(c) if p not in names]
     return names
 
 
@@ -419,34 +451,43 @@ def _run_group(
     progress: Progress,
     extra: dict[str, object] | None,
 ) -> tuple[Array, NDArray[np.str_], Array | None]:
-    """``(K+1, rows, H)`` combined forecasts of one group, the best model per row and the
-    forecast standard deviation ``(rows, H)`` where the group's models give variances (the
-    mean of their standard deviations; None when none does)."""
+    """``(K+1, rows, H)`` forecasts of one group, the best model per row and the forecast
+    standard deviation ``(rows, H)`` where the group's models give variances (the mean of
+    their standard deviations; None when none does).
+
+    A group with a combination among its candidates (smooth series: ``ets_theta``) is
+    forecast by it; any other by the median of its candidates (:func:`combine`).
+    """
     sub = y[g.rows]
     names = _runs(g.models)
-    combos = [m for m in g.models if MODELS[m].parts]
+    combos = [m for m in g.models if parts(m)]
     every = [*cuts, y.shape[1]]
     stacked = np.empty((len(g.models), len(every), g.rows.size, horizon))
     runs: dict[str, Array] = {}
     sds: list[Array] = []
+    memo: dict[str, tuple[Array, Array]] = {}
     for i, name in enumerate(names):  # filled in place: no second copy of every forecast
         season = g.season_of(name)
         if name == "global":
             fc = run_model(name, sub, horizon=horizon, season=season, cutoffs=every, extra=extra)
         else:
-            fc, var = run_with_variance(name, sub, horizon=horizon, season=season, cutoffs=every)
+            fc, var = run_with_variance(
+                name, sub, horizon=horizon, season=season, cutoffs=every, memo=memo
+            )
             if var is not None:
                 sds.append(np.sqrt(np.maximum(var, 0.0)))
         if name in g.models:
             stacked[g.models.index(name)] = fc
-        if any(name in MODELS[c].parts for c in combos):
+        if any(name in parts(c) for c in combos):
             runs[name] = fc
         if progress is not None:
             progress(i + 1, len(names))
     for c in combos:
-        stacked[g.models.index(c)] = np.mean([runs[p] for p in MODELS[c].parts], axis=0)
-    del runs
+        stacked[g.models.index(c)] = np.mean([runs[p] for p in parts(c)], axis=0)
+    del runs, memo
     comb, best = combine(sub, stacked, cuts, g.models)
+    if combos:
+        comb = stacked[g.models.index(combos[0])]
     return comb, best, np.mean(sds, axis=0) if sds else None
 
 

@@ -56,6 +56,9 @@ MODELS = (
     "M,A,M",
     "M,Ad,M",
 )
+#: The damped-trend models (the ``ets_damped`` forecast) and the others.
+DAMPED = tuple(c for c in MODELS if c.split(",")[1] == "Ad")
+NOT_DAMPED = tuple(c for c in MODELS if c not in DAMPED)
 #: Likelihood evaluations allowed per model and free parameter.
 EVALS_PER_PARAM = 60
 #: Rounds of (Gauss-Newton step on the initial states, short simplex) after the first.
@@ -243,15 +246,60 @@ def ets_fit(
     EtsFit
         Model, parameters and states at the end of ``y``.
     """
+    chosen = MODELS if models is None else models
+    return ets_fits(y, season=season, families=[chosen], max_evals=max_evals, rounds=rounds)[0]
+
+
+def ets_fits(
+    y: Array,
+    *,
+    season: int,
+    families: Sequence[Sequence[str]],
+    max_evals: int | None = None,
+    rounds: int = ROUNDS,
+) -> list[EtsFit]:
+    """:func:`ets_fit` of each of several disjoint families of models, in one pass over
+    the series (each model is fitted once); e.g. ``[NOT_DAMPED, DAMPED]`` gives the best
+    undamped and the best damped model of each series, and :func:`best_of` of the two is
+    :func:`ets_fit` over all models."""
     from scot_cli.forecast import ets_kernel as kern
 
     y = np.ascontiguousarray(y, dtype=np.float64)
     m = max(int(season), 1)
-    codes = _codes(MODELS if models is None else models)
+    codes = _codes([c for fam in families for c in fam])
+    if len({tuple(r) for r in codes.tolist()}) < codes.shape[0]:
+        raise ValueError("ETS model families must not share a model")
+    family = np.repeat(np.arange(len(families)), [len(f) for f in families]).astype(np.int64)
     allowed, nobs = _allowed(y, m, codes)
     evals = max_evals or EVALS_PER_PARAM
     with signals_deferred():  # a handler raising inside numba's dispatch crashed the process
-        best, p, s0, aicc, sse = kern.fit_panel(y, y.shape[1], m, codes, allowed, evals, rounds)
+        best, p, s0, aicc, sse = kern.fit_panel(
+            y, y.shape[1], m, codes, family, allowed, evals, rounds
+        )
+    return [
+        advance(
+            _assemble(y, m, codes, nobs, best[:, f], p[:, f], s0[:, f], aicc[:, f], sse[:, f]),
+            y,
+            y.shape[1],
+        )
+        for f in range(len(families))
+    ]
+
+
+def _assemble(
+    y: Array,
+    m: int,
+    codes: IntArray,
+    nobs: IntArray,
+    best: IntArray,
+    p: Array,
+    s0: Array,
+    aicc: Array,
+    sse: Array,
+) -> EtsFit:
+    """An :class:`EtsFit` (states not yet run) from the kernel's best model rows."""
+    from scot_cli.forecast import ets_kernel as kern
+
     fallback = best < 0
     chosen = np.where(fallback[:, None], 0, codes[np.maximum(best, 0)])
     p = np.where(fallback[:, None], np.array([kern.UPPER, 0.0, 0.0, 1.0, 0.0, 0.0])[None, :], p)
@@ -260,7 +308,7 @@ def ets_fit(
     dof = nobs - n_params(chosen[:, 1], chosen[:, 2], m)
     sig = np.where(fallback, _naive_sigma2(y), sse / np.maximum(dof, 1))
     names = np.asarray([",".join(v) for v in _names(chosen)], dtype=np.str_)
-    fit = EtsFit(
+    return EtsFit(
         model=names,
         error=chosen[:, 0].astype(np.int64),
         trend=chosen[:, 1].astype(np.int64),
@@ -278,7 +326,34 @@ def ets_fit(
         m=m,
         end=0,
     )
-    return advance(fit, y, y.shape[1])
+
+
+def best_of(fits: Sequence[EtsFit]) -> EtsFit:
+    """Per series, the fit of least AICc among ``fits`` (of the same series and origin;
+    the first where none was fitted)."""
+    aicc = np.stack([f.aicc for f in fits])
+    pick = np.argmin(aicc, axis=0)
+    rows = np.arange(pick.size)
+    fields = {}
+    for name in (
+        "model",
+        "error",
+        "trend",
+        "season",
+        "params",
+        "initial",
+        "initial_season",
+        "level",
+        "slope",
+        "seasonal",
+        "sigma2",
+        "aicc",
+        "nobs",
+        "fallback",
+    ):
+        stacked = np.stack([getattr(f, name) for f in fits])
+        fields[name] = stacked[pick, rows]
+    return replace(fits[0], **fields)
 
 
 def _names(codes: IntArray) -> list[tuple[str, str, str]]:
@@ -358,16 +433,45 @@ def ets_forecast_fit(
 ) -> tuple[Array, EtsFit]:
     """:func:`ets` and the fit at the last origin (for :func:`ets_variance`), in one pass;
     ``rounds`` as in :func:`ets_fit`."""
+    return ets_forecast_fits(y, horizon=horizon, season=season, cutoffs=cutoffs, rounds=rounds)[
+        "ets"
+    ]
+
+
+def ets_damped(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
+    """Point forecasts ``(len(cutoffs), n, horizon)`` of each series' least-AICc
+    damped-trend model (:data:`DAMPED`), fitted as :func:`ets` is.
+
+    The damped trend (Gardner & McKenzie 1985, *Forecasting trends in time series*,
+    Management Science 31(10)) is the member of the M competitions' benchmark combinations
+    (Makridakis et al. 2020, IJF 36(1): SES, Holt and damped) that extrapolates a trend
+    while flattening it, so it tempers both a level-only and a linear-trend forecast.
+    """
+    return ets_forecast_fits(y, horizon=horizon, season=season, cutoffs=cutoffs)["ets_damped"][0]
+
+
+def ets_forecast_fits(
+    y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], rounds: int = ROUNDS
+) -> dict[str, tuple[Array, EtsFit]]:
+    """Forecasts ``(len(cutoffs), n, horizon)`` and the fit at the last origin of each
+    series' least-AICc model over all of :data:`MODELS` (``"ets"``) and over the
+    damped-trend ones (``"ets_damped"``), from one fit of every model per origin fitted."""
     y = np.ascontiguousarray(y, dtype=np.float64)
     cuts = sorted(set(cutoffs))
-    fits = {cuts[0]: ets_fit(y[:, : cuts[0]], season=season, rounds=rounds)}
-    if cuts[-1] != cuts[0]:
-        fits[cuts[-1]] = ets_fit(y[:, : cuts[-1]], season=season, rounds=rounds)
-    out = np.empty((len(cutoffs), y.shape[0], horizon))
-    for i, c in enumerate(cutoffs):
-        fit = fits[c] if c in fits else advance(fits[cuts[0]], y, c)
-        out[i] = point_forecast(fit, horizon)
-    return out, fits[cuts[-1]]
+    fits: dict[int, dict[str, EtsFit]] = {}
+    for c in dict.fromkeys([cuts[0], cuts[-1]]):
+        undamped, damped = ets_fits(
+            y[:, :c], season=season, families=[NOT_DAMPED, DAMPED], rounds=rounds
+        )
+        fits[c] = {"ets": best_of([undamped, damped]), "ets_damped": damped}
+    out: dict[str, tuple[Array, EtsFit]] = {}
+    for name in ("ets", "ets_damped"):
+        fc = np.empty((len(cutoffs), y.shape[0], horizon))
+        for i, c in enumerate(cutoffs):
+            fit = fits[c][name] if c in fits else advance(fits[cuts[0]][name], y, c)
+            fc[i] = point_forecast(fit, horizon)
+        out[name] = (fc, fits[cuts[-1]][name])
+    return out
 
 
 def ets_variance(fit: EtsFit, horizon: int) -> Array:

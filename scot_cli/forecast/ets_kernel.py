@@ -547,26 +547,29 @@ def _gn(u, y, t0, c, m, err, trend, season, start, seas0, par, val):  # type: ig
 
 
 @numba.njit(cache=True, parallel=True)
-def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-untyped-def]
+def fit_panel(y, c, m, models, family, allowed, max_eval, rounds):  # type: ignore[no-untyped-def]
     """Fit every allowed model (rows of ``models``: error, trend, season) of every series
-    on ``y[:, :c]``.
+    on ``y[:, :c]``, keeping each series' best model of each family.
 
     Per model: a Gauss-Newton step on the initial states at the starting parameters, a
     simplex of ``max_eval`` likelihood evaluations per free parameter, then up to
     ``rounds`` of (Gauss-Newton step, short simplex) while they improve, and a last
-    Gauss-Newton step. Each series keeps its least-AICc model (``k`` = :func:`n_params`
-    + 1 for the variance; ``nobs`` observations, ``nobs >= k + 2`` where allowed):
+    Gauss-Newton step. Each series keeps its least-AICc model of each family (``family``:
+    ``(K,)`` the family ``0..F-1`` of each model row; ``k`` = :func:`n_params` + 1 for the
+    variance; ``nobs`` observations, ``nobs >= k + 2`` where allowed):
     ``AICc = lik + 2k + 2k(k + 1) / (nobs - k - 1)`` (Hyndman et al. 2008, sec. 7.1).
 
-    Returns ``best (n,)`` model row (-1 where none fitted), ``par (n, 6)``, ``seas0 (n, m)``
-    initial seasonal states, ``aicc (n,)`` and ``sse (n,)``.
+    Returns, per series and family, ``best (n, F)`` model row (-1 where none fitted),
+    ``par (n, F, 6)``, ``seas0 (n, F, m)`` initial seasonal states, ``aicc (n, F)`` and
+    ``sse (n, F)``.
     """
     n = y.shape[0]
-    best_out = np.full(n, -1, dtype=np.int64)
-    par_out = np.zeros((n, 6))
-    seas_out = np.zeros((n, m))
-    aicc_out = np.full(n, np.inf)
-    sse_out = np.full(n, np.inf)
+    nf = np.max(family) + 1 if family.size else 1
+    best_out = np.full((n, nf), -1, dtype=np.int64)
+    par_out = np.zeros((n, nf, 6))
+    seas_out = np.zeros((n, nf, m))
+    aicc_out = np.full((n, nf), np.inf)
+    sse_out = np.full((n, nf), np.inf)
     for i in numba.prange(n):
         t0 = first_obs(y[i], c)
         if t0 >= c:
@@ -591,12 +594,13 @@ def fit_panel(y, c, m, models, allowed, max_eval, rounds):  # type: ignore[no-un
                 continue
             npar = n_params(trend, season, m) + 1
             aicc = lik + 2.0 * npar + 2.0 * npar * (npar + 1) / (nobs - npar - 1)
-            if aicc < aicc_out[i]:
-                best_out[i] = k
-                par_out[i] = par
-                seas_out[i] = seas0
-                aicc_out[i] = aicc
-                sse_out[i] = sse
+            f = family[k]
+            if aicc < aicc_out[i, f]:
+                best_out[i, f] = k
+                par_out[i, f] = par
+                seas_out[i, f] = seas0
+                aicc_out[i, f] = aicc
+                sse_out[i, f] = sse
     return best_out, par_out, seas_out, aicc_out, sse_out
 
 

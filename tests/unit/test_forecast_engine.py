@@ -15,6 +15,7 @@ from scot_cli.forecast.engine import (
     candidates,
     forecast_arrays,
     groups,
+    parts,
     quantile_forecast,
     stepwise_conformal,
 )
@@ -51,7 +52,7 @@ def test_ets_theta_is_the_mean_of_its_parts() -> None:
     y = 20 + np.cumsum(rng.normal(0, 1, (4, 60)), axis=1)
     fits = {
         m: forecast_arrays(y, horizon=6, season=12, quantiles=[0.5], model=m).mean
-        for m in MODELS["ets_theta"].parts
+        for m in parts("ets_theta")
     }
     both = forecast_arrays(y, horizon=6, season=12, quantiles=[0.5], model="ets_theta").mean
     np.testing.assert_allclose(both, np.mean(list(fits.values()), axis=0))
@@ -110,7 +111,8 @@ def test_quarterly_and_yearly_periods_sum_months() -> None:
     assert q.dates(11, 2) == [dt.date(2022, 10, 1), dt.date(2023, 1, 1)]
     y = build_panel(sales, freq="Y")
     assert y.season == 1 and (y.y == 12.0).all()
-    out = forecast(sales, horizon=2, freq="Q", model="naive")
+    out = forecast(sales, horizon=2, freq="Q", model="naive").forecast
+    assert out is not None
     assert out["date"].to_list() == [dt.date(2023, 1, 1), dt.date(2023, 4, 1)]
     assert out["mean"].to_list() == [3.0, 3.0]
 
@@ -130,8 +132,9 @@ def _two_ends() -> pl.DataFrame:
 
 def test_own_end_forecasts_each_series_from_its_last_period() -> None:
     sales = _two_ends()
-    grid = forecast(sales, horizon=2, freq="M", model="naive")
-    own = forecast(sales, horizon=2, freq="M", model="naive", align="own-end")
+    grid = forecast(sales, horizon=2, freq="M", model="naive").forecast
+    own = forecast(sales, horizon=2, freq="M", model="naive", align="own-end").forecast
+    assert grid is not None and own is not None
     b_grid = grid.filter(pl.col("sku") == "B")
     b_own = own.filter(pl.col("sku") == "B")
     assert b_grid["mean"].to_list() == [0.0, 0.0]  # the missing tail read as zero sales
@@ -185,7 +188,7 @@ def test_evaluate_reports_by_family_with_coverage_per_quantile() -> None:
             "units": np.r_[rng.poisson(20, 120), np.where(np.arange(120) % 6 == 0, 2, 0)],
         }
     ).with_columns(pl.col("units").cast(pl.Float64))
-    out = evaluate(sales, horizon=7, folds=2)
+    out = evaluate(sales, horizon=7, folds=2).metrics
     fam = out.filter((pl.col("level") == "family") & (pl.col("model") == "auto"))
     assert set(fam["family"]) <= {m.family for m in MODELS.values()}
     assert fam.filter(pl.col("metric") == "coverage")["quantile"].sort().to_list() == [

@@ -9,9 +9,14 @@ import numpy as np
 import pytest
 
 from scot_cli.forecast.ets import (
+    DAMPED,
+    NOT_DAMPED,
     EtsFit,
+    best_of,
     ets,
+    ets_damped,
     ets_fit,
+    ets_fits,
     ets_forecast_fit,
     ets_variance,
     point_forecast,
@@ -90,6 +95,52 @@ def test_air_passengers_multiplicative_damped_or_trended() -> None:
     fc = point_forecast(fit, 12)[0]
     assert fc.argmax() in (6, 7)  # July/August peak of 1961
     assert 400 < fc.mean() < 520
+
+
+def test_families_fitted_in_one_pass_equal_their_own_fits() -> None:
+    """The damped and undamped families fitted together give each family's own least-AICc
+    model, and the better of the two is the fit over all models."""
+    rng = np.random.default_rng(11)
+    t = np.arange(72)
+    y = np.vstack(
+        [
+            AIR[:72],
+            50 + 0.8 * t + rng.normal(0, 2, 72),
+            80 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 72),
+        ]
+    )
+    undamped, damped = ets_fits(y, season=12, families=[NOT_DAMPED, DAMPED])
+    alone = ets_fit(y, season=12, models=DAMPED)
+    assert (damped.model == alone.model).all()
+    np.testing.assert_allclose(damped.aicc, alone.aicc, rtol=1e-9)
+    every = ets_fit(y, season=12)
+    both = best_of([undamped, damped])
+    assert (both.model == every.model).all()
+    np.testing.assert_allclose(point_forecast(both, 12), point_forecast(every, 12), rtol=1e-9)
+    with pytest.raises(ValueError, match="share"):
+        ets_fits(y, season=12, families=[DAMPED, ["A,Ad,N"]])
+
+
+def test_damped_air_passengers_is_r_ets_choice() -> None:
+    """R ``forecast::ets(AirPassengers)`` chooses ETS(M,Ad,M), sigma 0.0371 (the R package's
+    printed fit): the best damped model here too."""
+    out = ets_damped(AIR[None, :], horizon=12, season=12, cutoffs=[132, 144])
+    fit = ets_fits(AIR[None, :], season=12, families=[NOT_DAMPED, DAMPED])[1]
+    assert fit.model[0] == "M,Ad,M"
+    assert abs(np.sqrt(fit.sigma2[0]) - 0.0371) < 0.004
+    np.testing.assert_allclose(out[1, 0], point_forecast(fit, 12)[0])
+    assert out[1, 0].argmax() in (6, 7)
+
+
+def test_damped_trend_increments_shrink_by_phi() -> None:
+    """ETS(A,Ad,N): ``y_{T+h} = l + (phi + ... + phi^h) b`` (HKOS Table 2.2), so successive
+    forecast increments shrink by the factor ``phi``."""
+    rng = np.random.default_rng(4)
+    y = (10 + 2.0 * np.arange(50) + rng.normal(0, 1, 50))[None, :]
+    fit = ets_fit(y, season=1, models=["A,Ad,N"])
+    step = np.diff(point_forecast(fit, 10)[0])
+    np.testing.assert_allclose(step[1:] / step[:-1], fit.params[0, 3], rtol=1e-9)
+    assert 0.8 <= fit.params[0, 3] <= 0.98 and step[0] > 0
 
 
 def test_ann_variance_is_hkos_table_6_1() -> None:
