@@ -73,8 +73,7 @@ def place(
     """Target units per sku and FC, the transfers to reach them, coverage and shadow prices."""
     from scot_cli.io import Run
     from scot_cli.place import place as decide
-    from scot_cli.place.schema import CONSTRAINTS, COVERAGE, FORECAST_IN, PLACEMENT, RECEIPTS_IN
-    from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
+    from scot_cli.place.schema import CONSTRAINTS, COVERAGE, PLACEMENT
 
     options = PlaceOptions(
         period_days=period_days,
@@ -86,18 +85,18 @@ def place(
         speed_penalty=speed_penalty,
         batch_size=batch_size,
     )
-    run = Run("place", params=options.params())
     with progress("placing") as bar:
         result = decide(
-            run.read(forecast, FORECAST_IN, role="forecast"),
-            items=run.read(items, ITEMS, role="items"),
-            inventory=run.read(inventory, INVENTORY, role="inventory"),
-            nodes=run.read(nodes, NODES, role="nodes"),
-            lanes=run.read(lanes, LANES, role="lanes"),
-            receipts=run.read_optional(receipts, RECEIPTS_IN, role="receipts"),
+            forecast,
+            items=items,
+            inventory=inventory,
+            nodes=nodes,
+            lanes=lanes,
+            receipts=receipts,
             options=options,
             progress=bar,
         )
+    run = Run("place", params=options.params(), sources=list(result.sources))
     extra: dict[str, Any] = {"summary": result.summary.as_dict()}
     run.write(result.placement, out, PLACEMENT, extra=extra)
     if coverage_out:

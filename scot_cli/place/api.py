@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -28,6 +28,9 @@ from scot_cli.place.report import constraints_frame, coverage_frame, placement_f
 from scot_cli.place.schema import FORECAST_IN, RECEIPTS_IN
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES, Table
 from scot_cli.validate import check_network
+
+if TYPE_CHECKING:
+    from scot_cli.io import Run, Source
 
 __all__ = [
     "COST_PARTS",
@@ -46,6 +49,16 @@ __all__ = [
 
 #: A table argument: a frame, or the path of a Parquet (or Arrow IPC) file.
 TableInput = pl.DataFrame | str | Path
+
+#: Input role -> the table it is validated against.
+_TABLES: dict[str, Table] = {
+    "forecast": FORECAST_IN,
+    "items": ITEMS,
+    "inventory": INVENTORY,
+    "nodes": NODES,
+    "lanes": LANES,
+    "receipts": RECEIPTS_IN,
+}
 
 #: Constraint statuses the summary reports as unmet.
 UNMET = ("violated", "unreachable")
@@ -125,7 +138,8 @@ class PlaceResult:
 
     ``placement`` (key sku, node), ``coverage`` (region, days) and ``constraints``
     (constraint, node) follow :mod:`scot_cli.place.schema`; ``plan`` and ``before`` are the
-    solved placement and today's positions (costs, duals, the LP).
+    solved placement and today's positions (costs, duals, the LP); ``sources`` the files
+    read (role, path, SHA-256) for the tables given as paths, which the command records.
     """
 
     placement: pl.DataFrame
@@ -135,6 +149,7 @@ class PlaceResult:
     before: Plan
     options: PlaceOptions
     summary: PlaceSummary
+    sources: tuple[Source, ...] = ()
 
 
 def check_servable(prob: PlaceProblem) -> None:
@@ -165,14 +180,12 @@ def check_servable(prob: PlaceProblem) -> None:
     )
 
 
-def _table(value: TableInput, table: Table, role: str) -> pl.DataFrame:
-    """A table argument as a validated frame: a frame is checked as the command checks its
-    file, a path is read through :mod:`scot_cli.io`."""
+def _load(value: TableInput, table: Table, role: str, run: Run) -> tuple[pl.DataFrame, str]:
+    """A table argument as a validated frame and the name its errors use: a frame is checked
+    as the command checks its file; a path is read through :mod:`scot_cli.io`."""
     if isinstance(value, pl.DataFrame):
-        return table.validate(value, source=role)
-    from scot_cli.io import Run
-
-    return Run("place").read(str(value), table, role=role)
+        return table.validate(value, source=role), role
+    return run.read(str(value), table, role=role), str(value)
 
 
 def place(
@@ -222,19 +235,32 @@ def place(
     InfeasibleError
         Demand is forecast but nothing can be placed, or the solver found no solution.
     """
+    from scot_cli.io import Run
+
     opts = (options or PlaceOptions()).replace(**option_fields)
-    frames = {
-        "forecast": _table(forecast, FORECAST_IN, "forecast"),
-        "items": _table(items, ITEMS, "items"),
-        "inventory": _table(inventory, INVENTORY, "inventory"),
-        "nodes": _table(nodes, NODES, "nodes"),
-        "lanes": _table(lanes, LANES, "lanes"),
+    run = Run("place")
+    given: dict[str, TableInput | None] = {
+        "forecast": forecast,
+        "items": items,
+        "inventory": inventory,
+        "nodes": nodes,
+        "lanes": lanes,
+        "receipts": receipts,
     }
-    arriving = None if receipts is None else _table(receipts, RECEIPTS_IN, "receipts")
-    check_network(frames["nodes"], {"lanes": frames["lanes"], "inventory": frames["inventory"]})
+    frames: dict[str, pl.DataFrame] = {}
+    names: dict[str, str] = {}
+    for role, value in given.items():
+        if value is not None:
+            frames[role], names[role] = _load(value, _TABLES[role], role, run)
+    checked = {"lanes": frames["lanes"], "inventory": frames["inventory"]}
+    check_network(frames["nodes"], checked, sources=names)
     prob = build_problem(
-        **frames,
-        receipts=arriving,
+        forecast=frames["forecast"],
+        items=frames["items"],
+        inventory=frames["inventory"],
+        nodes=frames["nodes"],
+        lanes=frames["lanes"],
+        receipts=frames.get("receipts"),
         period_days=opts.period_days,
         transfer_cost=opts.transfer_cost,
     )
@@ -255,7 +281,9 @@ def place(
     coverage = coverage_frame(plan, base)
     constraints = constraints_frame(plan, opts)
     summary = _summary(placement, coverage, constraints, plan, base)
-    return PlaceResult(placement, coverage, constraints, plan, base, opts, summary)
+    return PlaceResult(
+        placement, coverage, constraints, plan, base, opts, summary, tuple(run.sources)
+    )
 
 
 def _summary(
