@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint types unit slow fuzz schemas bench clean
+.PHONY: install demo test lint types unit slow fuzz schemas bench clean docs-pictures
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,23 @@ fuzz: install
 
 schemas: install
 	$(BIN)/python -m scot_cli.schema > docs/schemas.md
+
+# The pictures of docs/commands/plot.md, from a fresh demo run (the report's screenshot needs
+# Debian's chromium).
+PICS := docs/pictures
+docs-pictures: install
+	rm -rf out/pictures
+	$(BIN)/scot --quiet demo --out out/pictures > /dev/null
+	$(BIN)/scot plot forecast out/pictures/forecast.parquet --top 2 -o $(PICS)/forecast.png
+	$(BIN)/scot plot placement out/pictures/placement.parquet out/pictures/coverage.parquet -o $(PICS)/placement.png
+	$(BIN)/scot plot promise out/pictures/promises.parquet -o $(PICS)/promise.png
+	$(BIN)/scot plot route out/pictures/trucks.parquet out/pictures/routes.parquet -o $(PICS)/route.png
+	$(BIN)/scot plot explain out/pictures/scenario/explain.parquet -o $(PICS)/explain.png
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--hide-scrollbars --user-data-dir=out/pictures/.chromium --window-size=1200,1800 \
+		--force-device-scale-factor=0.5 --screenshot=$(PICS)/report.png \
+		file://$(CURDIR)/out/pictures/report.html
 
 bench: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
