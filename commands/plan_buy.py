@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from scot_cli.buy.registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS
+from scot_cli.buy.registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS, SPREAD_FLOORS
 from scot_cli.errors import UsageError
 from scot_cli.registry import Registry
 
@@ -58,6 +58,9 @@ def plan_buy(
     lanes: Path | None = table_option("lanes", help="Lanes: regions and vendor legs."),
     policy: str = _choice(POLICIES, "auto", "--policy", help="Inventory policy."),
     distribution: str = _choice(DISTRIBUTIONS, "auto", "--distribution", help="Demand model."),
+    spread_floor: str = _choice(
+        SPREAD_FLOORS, "auto", "--spread-floor", help="When sqrt(mean) floors the spread."
+    ),
     service_level: float | None = LEVEL_OPT,
     service_type: str = _choice(SERVICE_TYPES, "cycle", "--service-type", help="Target kind."),
     default_service_level: float = DEFAULT_LEVEL_OPT,
@@ -68,7 +71,9 @@ def plan_buy(
     solver: str = _choice(SOLVERS, "highs", "--solver", help="LP solver of the limits."),
     out: str | None = OUT_OPT,
     policy_out: str | None = POLICY_OUT_OPT,
-    help_models: bool = help_models_option(POLICIES, DISTRIBUTIONS, SERVICE_TYPES, SOLVERS),
+    help_models: bool = help_models_option(
+        POLICIES, DISTRIBUTIONS, SPREAD_FLOORS, SERVICE_TYPES, SOLVERS
+    ),
 ) -> None:
     """Decide what to buy, how much and when, from quantile forecasts."""
     from scot_cli.buy import BuyOptions
@@ -89,6 +94,7 @@ def plan_buy(
         budget=budget,
         storage=storage,
         solver=solver,
+        spread_floor=spread_floor,
     )
     run = Run("plan-buy", params=options.params())
     read = run.read_optional

@@ -7,8 +7,9 @@ feeds the sku (and node). Uncertainty is summed correctly, not by adding quantil
 
 - means add;
 - variances add (periods and locations taken as independent); a period's spread comes from
-  its outer quantiles, ``sd = (p_hi - p_lo) / (z_hi - z_lo)``, floored at the Poisson
-  ``sqrt(mean)`` (quantiles of lumpy forecasts understate the spread);
+  its outer quantiles, ``sd = (p_hi - p_lo) / (z_hi - z_lo)``; where the forecast gives no
+  spread the Poisson ``sqrt(mean)`` stands in (``spread_floor``: optionally wherever the
+  quantiles give less, for lumpy forecasts whose quantiles understate it);
 - random lead time adds ``d^2 * sd_L^2`` with ``d`` the mean daily demand
   (``Var[D_L] = E[L] Var[D] + E[D]^2 Var[L]``; Snyder & Shen, Section 4.3.3);
 - the quantile *shape* is the comonotone sum of the periods' quantile offsets, rescaled to
@@ -74,6 +75,8 @@ class Block:
     quantiles: tuple[Array, ...]
     lo: int
     hi: int
+    #: Rows whose spread was raised to the Poisson floor (None: the floor is off).
+    floored: NDArray[np.bool_] | None = None
 
     def total(self, values: Array, out: Array) -> None:
         """Add the sum of ``values`` per row into ``out`` (exact: a row's values are summed
@@ -138,6 +141,7 @@ class ForecastArrays:
             tuple(np.concatenate([b.quantiles[j] for b in parts]) for j in range(width)),
             0,
             self.n - 1,
+            None if parts[0].floored is None else np.concatenate([b.floored for b in parts]),
         )
 
     @property
@@ -198,6 +202,8 @@ class IntervalSums:
     spread: Array
     offsets: Array
     extended_days: Array
+    #: Periods inside the interval whose spread the Poisson floor raised.
+    floored: Array | None = None
 
 
 class Runs:
@@ -322,11 +328,15 @@ def attach(
     keys: list[str],
     as_of: object,
     run_rows: NDArray[np.int64] | None = None,
+    spread_floor: str = "auto",
 ) -> ForecastArrays:
     """Attach each forecast row to its planned row (a join of runs, not rows), in blocks.
 
     ``run_rows`` (the row of ``rows`` each run feeds, -1 for none) skips the join when the
-    caller already knows it.
+    caller already knows it. ``spread_floor`` (:data:`scot_cli.buy.registry.SPREAD_FLOORS`)
+    says when a period's spread is raised to the Poisson ``sqrt(mean)``: ``auto`` only where
+    the forecast gives none (no quantile columns, or equal outer quantiles), ``poisson``
+    wherever it is below, ``none`` never.
     """
     qcols = quantile_columns(forecast)
     step = period_days(forecast)
@@ -352,24 +362,14 @@ def attach(
         k = periods(start, stop)
         mean = np.asarray(mean_col.take(start, stop), dtype=np.float64)
         quantiles = [np.asarray(c.take(start, stop), dtype=np.float64) for c in q_cols]
-        # count demand is at least as variable as Poisson: quantiles of lumpy forecasts
-        # (mean above p90) understate the spread, so the variance is floored at the mean
-        # (nulls are skipped as in a horizontal max)
-        floor = np.maximum(mean, 0.0)
-        np.sqrt(floor, out=floor)
-        if spread_ok:
-            sd = quantiles[-1] - quantiles[0]
-            sd *= inv_dz  # as polars divides by a scalar (bit for bit)
-            np.fmax(sd, floor, out=sd)
-        else:
-            sd = floor
-        np.maximum(sd, 0.0, out=sd)
+        sd, floored = _spread(mean, quantiles, spread_ok, inv_dz, spread_floor)
         # drop forecast rows that feed no planned row or fall on or before the as-of date
         if not (bool((to_row[r0:r1] >= 0).all()) and k.size and k.min() >= 1):
             keep = (row >= 0) & (k >= 1)
             row, k, mean, sd = row[keep], k[keep], mean[keep], sd[keep]
             quantiles = [q[keep] for q in quantiles]
-        return Block(row, k, mean, sd, tuple(quantiles), lo, hi)
+            floored = None if floored is None else floored[keep]
+        return Block(row, k, mean, sd, tuple(quantiles), lo, hi, floored)
 
     # latest period per planned row: a max per run (runs are contiguous), then per row
     kmax = np.zeros(n)
@@ -387,11 +387,31 @@ def attach(
     )
 
 
+def _spread(
+    mean: Array, quantiles: list[Array], spread_ok: bool, inv_dz: float, mode: str
+) -> tuple[Array, NDArray[np.bool_] | None]:
+    """Each period's spread ``(p_hi - p_lo) / (z_hi - z_lo)`` and where the Poisson floor
+    ``sqrt(mean)`` raised it (count demand is at least as variable as Poisson)."""
+    if spread_ok:
+        sd = quantiles[-1] - quantiles[0]
+        sd *= inv_dz  # as polars divides by a scalar (bit for bit)
+    else:
+        sd = np.zeros_like(mean)
+    np.maximum(sd, 0.0, out=sd)  # (nulls are skipped as in a horizontal max)
+    if mode == "none":
+        return sd, None
+    floor = np.maximum(mean, 0.0)
+    np.sqrt(floor, out=floor)
+    raise_ = floor > sd if mode == "poisson" else (sd <= 0) & (floor > 0)
+    return np.where(raise_, floor, sd), raise_
+
+
 def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> IntervalSums:
     """Sum the attached forecast over ``days`` days after the as-of date, per planned row.
 
-    A period that is only partly inside counts with its fraction ``w`` (mean and quantile
-    offsets times ``w``, variance times ``w^2``); days beyond the forecast are added at the
+    A period that is only partly inside counts with its fraction ``w``: mean and quantile
+    offsets times ``w``, variance times ``w`` (the part is ``w`` of the period's days, taken
+    as independent like the periods themselves); days beyond the forecast are added at the
     tail rate and reported in ``extended_days``. ``shape=False`` skips the quantile offsets
     (mean and variance only).
     """
@@ -399,6 +419,7 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
     n = fa.n
     width = len(fa.levels) if shape else 0
     mean, spread, var = np.zeros(n), np.zeros(n), np.zeros(n)
+    floored = np.zeros(n)
     cols = np.zeros((width, n))
     for b in fa.blocks():
         buf = np.subtract(b.k, 1.0)
@@ -413,8 +434,12 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
         b.total(np.multiply(w, b.mean, out=buf), mean)
         np.multiply(w, b.sd, out=buf)
         b.total(buf, spread)
-        np.square(buf, out=buf)
+        # a fraction w of a period is w of its independent days: variance times w, not w^2
+        np.square(b.sd, out=buf)
+        buf *= w
         b.total(buf, var)
+        if b.floored is not None and b.floored.any():
+            b.total(np.multiply(w > 0, b.floored, out=buf), floored)
         for j in range(width):
             np.subtract(b.quantiles[j], b.mean, out=buf)
             buf *= w
@@ -437,6 +462,7 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
         spread=grown,
         offsets=offsets,
         extended_days=extended,
+        floored=floored,
     )
 
 

@@ -42,6 +42,8 @@ class Interval:
     sd: Array
     knots: Array | None = None
     z: Array | None = None
+    #: Periods whose spread the Poisson floor raised, per row (None: not counted).
+    floored: Array | None = None
 
     @functools.cached_property
     def shaped_mean(self) -> Array:

@@ -44,7 +44,7 @@ from .levels import (
     compute_levels,
 )
 from .policies import order_quantity
-from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS
+from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS, SPREAD_FLOORS
 
 ALL = "ALL"
 KEYS = ["sku", "node"]
@@ -71,12 +71,14 @@ class BuyOptions(Options):
     budget: float | None = None
     storage: float | None = None
     solver: str = "highs"
+    spread_floor: str = "auto"
 
     def check(self) -> None:
         POLICIES.check(self.policy)
         DISTRIBUTIONS.check(self.distribution)
         SERVICE_TYPES.check(self.service_type)
         SOLVERS.check(self.solver)
+        SPREAD_FLOORS.check(self.spread_floor)
         probability("service_level", self.service_level)
         probability("default_service_level", self.default_service_level)
         positive("review_days", self.review_days)
@@ -240,7 +242,15 @@ def _plan(
     run_skus = runs.keys.get_column("sku")
     if keys == ["sku"] and run_skus.dtype == pl.String and _strictly_increasing(skus):
         run_rows = lookup(skus, run_skus)
-    fa = attach(mapped, runs, planned, keys=keys, as_of=as_of, run_rows=run_rows)
+    fa = attach(
+        mapped,
+        runs,
+        planned,
+        keys=keys,
+        as_of=as_of,
+        run_rows=run_rows,
+        spread_floor=o.spread_floor,
+    )
     result = _plan_rows(fa, planned, o, progress)
     del fa
     return _assemble(rows, result, as_of)
@@ -474,8 +484,9 @@ def _intervals(
             rate = np.where(days > 0, sums.mean / days, 0.0)
     sd = np.sqrt(np.maximum(sums.var + np.square(rate * lead_sd), 0.0))
     if len(fa.levels) < 2 or not shape:
-        return Interval(sums.mean, sd)
-    return Interval(sums.mean, sd, shape_knots(sums, sd), norm_ppf(np.array(fa.levels)))
+        return Interval(sums.mean, sd, floored=sums.floored)
+    knots = shape_knots(sums, sd)
+    return Interval(sums.mean, sd, knots, norm_ppf(np.array(fa.levels)), sums.floored)
 
 
 def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows:
@@ -598,7 +609,21 @@ def _levels_frame(
         pl.lit(False).alias("constrained"),
         pl.lit(None, dtype=pl.String).alias("binding_constraint"),
         pl.lit(None, dtype=pl.Float64).alias("shadow_price"),
+        pl.Series("spread_floored", _floored(rows, policy)),
     )
+
+
+def _floored(rows: Rows, policy: Labels) -> np.ndarray:
+    """Rows whose reported interval has a period the Poisson floor raised."""
+
+    def count(iv: Interval | None) -> np.ndarray:
+        return np.zeros(rows.n) if iv is None or iv.floored is None else iv.floored
+
+    out = count(rows.protection)
+    if rows.horizon is not None:
+        out = np.where(policy.is_("newsvendor"), count(rows.horizon), out)
+    out = np.where(policy.any_of(("rq", "rq_eil")), count(rows.lead), out)
+    return out > 0
 
 
 def _constrain(

@@ -46,6 +46,18 @@ SERVICE_TYPES: Registry[str] = Registry(
     },
 )
 
+#: When a period's spread is raised to the Poisson sqrt(mean); feeds ``--spread-floor``.
+SPREAD_FLOORS: Registry[str] = Registry(
+    "spread_floor",
+    {
+        "auto": "the forecast's own spread; sqrt(mean) only where it gives none (no quantile "
+        "columns, or equal outer quantiles)",
+        "poisson": "at least sqrt(mean) everywhere (count demand is at least as variable as "
+        "Poisson; for lumpy forecasts whose quantiles understate it)",
+        "none": "the forecast's spread as given, even zero",
+    },
+)
+
 #: Solver name -> help text; feeds ``--solver`` (cvxpy solver of the same name, upper case).
 SOLVERS: Registry[str] = Registry(
     "solver",

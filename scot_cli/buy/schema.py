@@ -102,6 +102,12 @@ BUY_POLICY = Table(
             nullable=True,
             min=0,
         ),
+        _c(
+            "spread_floored",
+            B,
+            "true when the Poisson floor sqrt(mean) raised a period's spread (--spread-floor)",
+            nullable=True,
+        ),
         _c("raw_qty", F, "order quantity before pack/MOQ rounding", nullable=True, min=0),
         _c("rounding", S, "rounding applied: none, case_pack, moq, moq+case_pack"),
         _c("constrained", B, "true when a budget or storage limit cut this sku's order"),

@@ -55,16 +55,13 @@ def test_extended_interval_is_forecast_sum_plus_extended_days_times_tail_rate() 
         "R1": [10.0, 11, 12, 13, 14, 15, 16, 17, 18, 19],
         "R2": [4.0, 4, 5, 5, 6, 6, 7, 7, 8, 30],
     }
-    sds = {loc: [5.0] * 10 for loc in means}  # above the sqrt(mean) floor except R2 day 10
+    sds = {loc: [5.0] * 10 for loc in means}  # the forecast's own spread stands (auto)
     mean, var, extended = _sums(_frame(means, sds), 25.0)
     total = sum(sum(ms) for ms in means.values())
     tail_rate = sum(sum(ms[-TAIL_DAYS:]) for ms in means.values()) / TAIL_DAYS
     assert extended == 15.0
     assert mean == pytest.approx(total + 15 * tail_rate, rel=1e-12)
-    var_of = {
-        loc: [max(s, np.sqrt(m)) ** 2 for m, s in zip(means[loc], sds[loc], strict=True)]
-        for loc in means
-    }
+    var_of = {loc: [s**2 for s in sds[loc]] for loc in means}
     tail_var = sum(sum(v[-TAIL_DAYS:]) for v in var_of.values()) / TAIL_DAYS
     assert var == pytest.approx(sum(sum(v) for v in var_of.values()) + 15 * tail_var, rel=1e-12)
 

@@ -95,17 +95,27 @@ def _forecast(days: int, locations: list[str], sd: float) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _sums(fc: pl.DataFrame, days: float) -> IntervalSums:
+def _sums(fc: pl.DataFrame, days: float, floor: str = "auto") -> IntervalSums:
     rows = pl.DataFrame({"sku": ["A"], "node": ["ALL"]})
-    fa = attach(fc, key_runs(fc, ["sku"]), rows, keys=["sku"], as_of=dt.date(2025, 12, 31))
+    fa = attach(
+        fc,
+        key_runs(fc, ["sku"]),
+        rows,
+        keys=["sku"],
+        as_of=dt.date(2025, 12, 31),
+        spread_floor=floor,
+    )
     return interval_sums(fa, np.array([days]))
 
 
 def test_interval_sums_means_and_variances_not_quantiles() -> None:
-    """4 locations x 5.5 days of N(10, 4^2): mean 220, var 4 * (5 * 16 + 0.5^2 * 16)."""
+    """4 locations x 5.5 days of N(10, 4^2): mean 220, var 4 * (5 * 16 + 0.5 * 16).
+
+    Half a day is half of a day's independent demand: its variance counts with w = 0.5,
+    not w^2 = 0.25 (which understated the spread of every partial period)."""
     out = _sums(_forecast(14, ["R1", "R2", "R3", "R4"], 4.0), 5.5)
     assert out.mean[0] == pytest.approx(220.0)
-    assert out.var[0] == pytest.approx(4 * (5 * 16 + 0.25 * 16), rel=1e-6)
+    assert out.var[0] == pytest.approx(4 * (5 * 16 + 0.5 * 16), rel=1e-6)
     sd = np.sqrt(out.var)
     knots = shape_knots(out, sd)
     assert knots[0] == pytest.approx(220 + sd[0] * Z3, rel=1e-6)
@@ -125,3 +135,14 @@ def test_lumpy_quantiles_are_floored_at_poisson_spread() -> None:
     )
     out = _sums(fc, 7.0)
     assert out.var[0] == pytest.approx(7 * 10.0, rel=1e-6)
+    assert out.floored is not None and out.floored[0] == 7
+
+
+@pytest.mark.parametrize(("floor", "var", "floored"), [("auto", 4.0, 0), ("poisson", 10.0, 7)])
+def test_a_forecasts_own_spread_stands_unless_the_poisson_floor_is_asked_for(
+    floor: str, var: float, floored: int
+) -> None:
+    """Mean 10 with sd 2 per day: the floor sqrt(10) would raise it; only 'poisson' does."""
+    out = _sums(_forecast(7, ["R1"], 2.0), 7.0, floor)
+    assert out.var[0] == pytest.approx(7 * var, rel=1e-6)
+    assert out.floored is not None and out.floored[0] == floored
