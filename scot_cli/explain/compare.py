@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from scot_cli.errors import InputDataError, UsageError
-from scot_cli.explain.drivers import BY, COMMANDS, CommandSpec
+from scot_cli.explain.drivers import BY, COMMANDS, CommandSpec, view_for
 from scot_cli.explain.engine import Decide, Progress, attribute
 from scot_cli.explain.flags import quality_flags
 from scot_cli.explain.mixing import Group, Scenario
@@ -264,13 +264,19 @@ def explain_runs(
         after_name=after.name,
     )
     check_same_columns(before, after)
-    decide = decide or decision_function(spec)
+    outputs = [r.output for r in (before, after) if r.output is not None]
+    spec = view_for(spec, [f.columns for f in outputs], metrics or ())
+    keep = _rows_function(spec)
+    of_view = not spec.marker or all(spec.marker in f.columns for f in outputs)
+    files = [keep(f) for f in outputs] if of_view else []
+    decide = decide or _kept(decision_function(spec), keep)
     unit = spec.separable_by(before.params, after.params) if partition else None
     probe = decide(sample_units(before.inputs, unit), before.params)
-    files = [r.output for r in (before, after) if r.output is not None]
     chosen = choose_metrics(spec, probe, metrics, files)
     subject = subject_expr(spec, probe, by, _items(before, after))
-    observed, notes = _observed(spec, probe, chosen, before, after)
+    observed, notes = _observed(spec, probe, chosen, files)
+    if outputs and not files:
+        notes = (_recomputed(spec),)
     keys = role_keys(sorted(set(before.inputs) | set(after.inputs)), spec)
     result = attribute(
         old=before.scenario(),
@@ -281,6 +287,7 @@ def explain_runs(
         subject=lambda _frame: subject,
         metrics=chosen,
         agg=spec.agg,
+        rates=spec.rates,
         splits=spec.splits,
         observed=observed,
         separable=unit,
@@ -302,19 +309,37 @@ def explain_runs(
     )
 
 
+def _rows_function(spec: CommandSpec) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """The spec's selection of the rows explained (every row by default)."""
+    if not spec.rows:
+        return lambda frame: frame
+    module, _, name = spec.rows.partition(":")
+    keep: Callable[[pl.DataFrame], pl.DataFrame] = getattr(importlib.import_module(module), name)
+    return keep
+
+
+def _kept(decide: Decide, keep: Callable[[pl.DataFrame], pl.DataFrame]) -> Decide:
+    return lambda inputs, params: keep(decide(inputs, params))
+
+
 def _observed(
     spec: CommandSpec,
     probe: pl.DataFrame,
     metrics: Sequence[str],
-    before: RunData,
-    after: RunData,
+    files: Sequence[pl.DataFrame],
 ) -> tuple[tuple[pl.DataFrame, pl.DataFrame] | None, tuple[str, ...]]:
-    if before.output is None or after.output is None:
+    if len(files) != 2:
         return None, ()
-    needed = {*metrics, *(c for cols in spec.subjects.values() for c in cols if c in probe)}
-    if all(needed <= set(f.columns) for f in (before.output, after.output)):
-        return (before.output, after.output), ()
-    return None, (
-        f"the files are not {spec.command}'s main output; before and after are the "
-        "decisions re-computed from their recorded inputs",
+    weights = {c for m in metrics if m in spec.rates for c in spec.rates[m].columns()}
+    subjects = {c for cols in spec.subjects.values() for c in cols if c in probe}
+    needed = {*metrics, *weights, *subjects}
+    if all(needed <= set(f.columns) for f in files):
+        return (files[0], files[1]), ()
+    return None, (_recomputed(spec),)
+
+
+def _recomputed(spec: CommandSpec) -> str:
+    return (
+        f"the files are not the {spec.command} output explained ({spec.description}); before "
+        "and after are the decisions re-computed from their recorded inputs"
     )

@@ -9,7 +9,7 @@ come from here without slowing ``scot --help``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -45,6 +45,26 @@ class Split:
     role: str
     bases: tuple[str, ...]
     pattern: str = "p[0-9]*"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A metric that is a rate, aggregated over a subject's rows as a weighted mean with its
+    denominator: ``sum(value * w) / sum(w)``.
+
+    ``weight`` is the column holding each row's denominator (None: every row weighs 1),
+    divided by ``per`` when given (plan-buy's demand over the protection interval, per
+    day). A row whose value is null counts as ``missing`` (a line that lost its promise is
+    not on time: 0); with ``missing`` None it is left out of numerator and denominator.
+    """
+
+    weight: str | None = None
+    per: str | None = None
+    missing: float | None = None
+
+    def columns(self) -> tuple[str, ...]:
+        """The columns the weight reads."""
+        return tuple(c for c in (self.weight, self.per) if c)
 
 
 #: Report formats: a table on the terminal, Markdown, JSON, CSV of the attribution table.
@@ -233,6 +253,16 @@ class CommandSpec:
     decide: str = ""
     #: Roles the command reads with its own table declaration (``module:NAME``).
     tables: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Metrics that are rates (aggregated as a weighted mean, not a sum).
+    rates: MappingProxyType[str, Rate] = field(default_factory=lambda: MappingProxyType({}))
+    #: Other outputs of the same command (place's coverage), explained when the files
+    #: compared hold their ``marker`` column or a metric only they have is asked for.
+    views: tuple[CommandSpec, ...] = ()
+    #: Column that marks a view's files.
+    marker: str = ""
+    #: Function (``module:name``) keeping the rows of a view's output that are explained,
+    #: applied to the re-run decisions and to the files alike.
+    rows: str = ""
 
     def separable_by(self, *params: Mapping[str, Any]) -> str | None:
         """The unit column to partition by, or None when a coupling parameter is set."""
@@ -249,6 +279,33 @@ def _subjects(**kw: tuple[str, ...]) -> MappingProxyType[str, tuple[str, ...]]:
     return MappingProxyType(kw)
 
 
+def _rates(**kw: Rate) -> MappingProxyType[str, Rate]:
+    return MappingProxyType(kw)
+
+
+_PLACE_COVERAGE = CommandSpec(
+    "place",
+    "scot_cli.place",
+    _PLACE_DRIVERS,
+    metrics=("share_after", "share_before"),
+    subjects=_subjects(node=("region",)),
+    description="share of each region's expected demand served within one day",
+    decide="scot_cli.explain.adapters:place_coverage",
+    tables=MappingProxyType(
+        {
+            "forecast": "scot_cli.place.schema:FORECAST_IN",
+            "receipts": "scot_cli.place.schema:RECEIPTS_IN",
+            "supply": "scot_cli.place.schema:RECEIPTS_IN",
+        }
+    ),
+    rates=_rates(
+        share_after=Rate(weight="expected_demand"), share_before=Rate(weight="expected_demand")
+    ),
+    marker="share_after",
+    rows="scot_cli.explain.adapters:one_day_regions",
+)
+
+
 #: Command name (as recorded in provenance) -> how to explain its output.
 COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
     {
@@ -258,6 +315,9 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             _BUY_DRIVERS,
             metrics=("qty", "raw_qty", "safety_stock", "reorder_point"),
             subjects=_subjects(sku=("sku",), node=("node",)),
+            rates=_rates(
+                in_stock_prob=Rate(), fill_rate=Rate(weight="demand_mean", per="protection_days")
+            ),
             description="purchase orders and inventory policy per sku",
             decide="scot_cli.explain.adapters:buy_orders_and_policy",
             separable="sku",
@@ -270,12 +330,8 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             metrics=("target_units", "units", "qty", "cost", "total_cost"),
             subjects=_subjects(sku=("sku",), node=("node", "fc", "location")),
             description="target units per sku and FC",
-            tables=MappingProxyType(
-                {
-                    "forecast": "scot_cli.place.schema:FORECAST_IN",
-                    "supply": "scot_cli.place.schema:SUPPLY_IN",
-                }
-            ),
+            tables=_PLACE_COVERAGE.tables,
+            views=(_PLACE_COVERAGE,),
         ),
         "promise": CommandSpec(
             "promise",
@@ -283,7 +339,8 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             _PROMISE_DRIVERS,
             metrics=("promise_days", "on_time_prob"),
             subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
-            agg=MappingProxyType({"promise_days": "mean", "on_time_prob": "mean"}),
+            agg=MappingProxyType({"promise_days": "mean"}),
+            rates=_rates(on_time_prob=Rate(missing=0.0)),
             description="promise dates per order line",
             tables=MappingProxyType({"receipts": "scot_cli.promise.schema:RECEIPTS"}),
         ),
@@ -303,6 +360,19 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
 def spec_for(command: str) -> CommandSpec | None:
     """The registry entry of ``command``, or None when explain does not know it."""
     return COMMANDS.get(command)
+
+
+def view_for(
+    spec: CommandSpec, files: Sequence[Sequence[str]], metrics: Sequence[str] = ()
+) -> CommandSpec:
+    """The spec of the output compared: a view when every file (its columns) holds the
+    view's marker, or when a metric asked for is one only the view has."""
+    for view in spec.views:
+        marked = bool(files) and all(view.marker in f for f in files)
+        asked = any(m in view.metrics and m not in spec.metrics for m in metrics)
+        if marked or asked:
+            return view
+    return spec
 
 
 def driver_help() -> dict[str, Any]:

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from scot_cli.errors import UsageError
-from scot_cli.explain.drivers import Driver, Split
+from scot_cli.explain.drivers import Driver, Rate, Split
 from scot_cli.explain.mixing import Group, Mixer, Scenario, align_inputs, resolve_groups
 from scot_cli.explain.partition import partitioned_outputs
 from scot_cli.explain.shapley import MAX_PLAYERS, FloatArray, shapley
@@ -91,18 +91,42 @@ class _Values:
             mat[row, idx] = summary[m].fill_null(0.0).to_numpy()
 
 
+def rate_expr(metric: str, rate: Rate) -> pl.Expr:
+    """``sum(value * w) / sum(w)`` over the rows aggregated (0 when no row weighs)."""
+    value = pl.col(metric).cast(pl.Float64)
+    if rate.missing is not None:
+        value = value.fill_null(rate.missing)
+    w = pl.lit(1.0) if rate.weight is None else pl.col(rate.weight).cast(pl.Float64)
+    if rate.per is not None:
+        w = w / pl.col(rate.per).cast(pl.Float64)
+    w = pl.when(value.is_null()).then(0.0).otherwise(w.fill_null(0.0))
+    total = w.sum()
+    return pl.when(total > 0).then((value * w).sum() / total).otherwise(0.0).alias(metric)
+
+
 def summarise(
     frame: pl.DataFrame,
     *,
     subject: SubjectFn,
     metrics: Sequence[str],
     agg: Mapping[str, str],
+    rates: Mapping[str, Rate] | None = None,
 ) -> pl.DataFrame:
-    """Aggregate a decision output to one row per subject plus the :data:`ALL` row."""
+    """Aggregate a decision output to one row per subject plus the :data:`ALL` row.
+
+    A metric is summed, averaged (``agg``) or, when it is one of ``rates``, aggregated as
+    a rate (:func:`rate_expr`), so a subject's in-stock probability stays a probability.
+    """
     bad = sorted(set(agg.values()) - set(AGGREGATIONS))
     if bad:
         raise ValueError(f"aggregation {bad[0]!r} is not one of {', '.join(AGGREGATIONS)}")
-    exprs = [getattr(pl.col(m).cast(pl.Float64), agg.get(m, "sum"))().alias(m) for m in metrics]
+    rates = rates or {}
+    exprs = [
+        rate_expr(m, rates[m])
+        if m in rates
+        else getattr(pl.col(m).cast(pl.Float64), agg.get(m, "sum"))().alias(m)
+        for m in metrics
+    ]
     named = subject(frame).cast(pl.String).fill_null(NO_SUBJECT)
     keyed = frame.with_columns(named.alias("subject"))
     per = keyed.group_by("subject").agg(exprs)
@@ -120,6 +144,7 @@ def attribute(
     subject: SubjectFn,
     metrics: Sequence[str],
     agg: Mapping[str, str] | None = None,
+    rates: Mapping[str, Rate] | None = None,
     splits: Sequence[Split] = (),
     observed: tuple[pl.DataFrame, pl.DataFrame] | None = None,
     separable: str | None = None,
@@ -148,6 +173,9 @@ def attribute(
         Numeric output columns to explain.
     agg
         ``"sum"`` (default) or ``"mean"`` per metric, over a subject's rows.
+    rates
+        Metrics aggregated as rates (weighted means with their denominator); the
+        Shapley split of a rate still adds up to its change exactly.
     splits
         Columns read as base plus spread (forecast level and spread).
     observed
@@ -168,6 +196,8 @@ def attribute(
         The long table and the resolved groups.
     """
     agg = dict(agg or {})
+    rates = dict(rates or {})
+    weights = {c for m in metrics if m in rates for c in rates[m].columns()}
     aligned = align_inputs(old, new, keys)
     groups = resolve_groups(drivers, old, new, keys=keys, splits=splits, aligned=aligned)
     if len(groups) > MAX_PLAYERS:
@@ -185,7 +215,7 @@ def attribute(
         nonlocal calls
         calls += 1
         out = decide(inputs, params)
-        needed = {*metrics, *subject(out).meta.root_names()}
+        needed = {*metrics, *weights, *subject(out).meta.root_names()}
         return out.select(c for c in out.columns if c in needed)
 
     if separable:
@@ -204,10 +234,12 @@ def attribute(
         mixer = Mixer(old, new, groups, keys=keys, splits=splits, aligned=aligned)
         outputs = _all_outputs(mixer, counted, progress)
     for mask, out in outputs:
-        values.put(mask, summarise(out, subject=subject, metrics=metrics, agg=agg))
+        values.put(mask, summarise(out, subject=subject, metrics=metrics, agg=agg, rates=rates))
     obs = None
     if observed is not None:
-        obs = [summarise(f, subject=subject, metrics=metrics, agg=agg) for f in observed]
+        obs = [
+            summarise(f, subject=subject, metrics=metrics, agg=agg, rates=rates) for f in observed
+        ]
         for o in obs:
             values.index.locate(o["subject"])
         values.widen()

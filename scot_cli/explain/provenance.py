@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, get_args, get_type_hints
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from scot_cli.errors import InputDataError, ScotError
 from scot_cli.options import Options
@@ -85,7 +86,8 @@ def _typed(params: Mapping[str, Any], types: Mapping[str, Any]) -> None:
     for name, hint in types.items():
         if name not in params:
             continue
-        value, allowed = params[name], set(get_args(hint)) or {hint}
+        union = get_origin(hint) in (Union, UnionType)
+        value, allowed = params[name], set(get_args(hint)) if union else {hint}
         if value is None and type(None) in allowed:
             continue
         if bool in allowed:

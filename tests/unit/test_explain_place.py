@@ -55,3 +55,39 @@ def test_place_change_adds_up(small_tables: dict[str, pl.DataFrame]) -> None:
         assert row["contribution"] == pytest.approx(row["delta"], abs=1e-9)
     fc_nodes = set(t["nodes"].filter(fcs)["node"])
     assert set(t2["subject"]) - {"(all)"} <= fc_nodes
+
+
+def test_coverage_share_is_explained_as_a_rate(small_tables: dict[str, pl.DataFrame]) -> None:
+    """Issue 15: place's coverage shares could not be explained (``share_after`` was
+    refused); the network's share is the regions' shares weighted by expected demand."""
+    from scot_cli.explain import explain
+    from scot_cli.explain.engine import ALL
+    from scot_cli.place import place
+
+    t = small_tables
+    base = {
+        "forecast": _forecast(t["sales"]),
+        "items": t["items"],
+        "inventory": t["inventory"],
+        "nodes": t["nodes"],
+        "lanes": t["lanes"],
+    }
+    less = base["inventory"].with_columns(pl.col("on_hand") * 0.3)
+    after = {**base, "inventory": less}
+    result = explain(
+        RunData("before", "place", {}, base),
+        RunData("after", "place", {}, after),
+        by="node",
+        metrics=("share_after",),
+    )
+    table = result.attribution
+    assert set(table["metric"]) == {"share_after"}
+    total = table.filter(pl.col("subject") == ALL).row(0, named=True)
+    coverage = place(**after).coverage
+    network = coverage.filter((pl.col("region") == "ALL") & (pl.col("days") == 1))
+    assert total["after"] == pytest.approx(network["share_after"][0], abs=1e-9)
+    assert 0 <= total["before"] <= 1 and 0 <= total["after"] <= 1
+    sums = table.group_by("subject").agg(pl.col("contribution").sum(), pl.col("delta").first())
+    for row in sums.iter_rows(named=True):
+        assert row["contribution"] == pytest.approx(row["delta"], abs=1e-12)
+    assert set(table["subject"]) - {ALL} <= set(coverage["region"])
