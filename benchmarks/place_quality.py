@@ -53,6 +53,7 @@ from scot_cli.place.plan import Plan, plan_from_solution, proportional_targets, 
 from scot_cli.place.problem import PlaceProblem, build_problem
 from scot_cli.place.report import COVERAGE_DAYS, within_days
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
+from scot_cli.validate import validate
 
 BENCH = REPO / "bench-data"
 #: One plan's figures by view: "limits" (FC storage and throughput enforced by the overflow
@@ -102,7 +103,7 @@ def fixtures_problem() -> PlaceProblem | None:
     )
 
     def read(name: str, table: object) -> pl.DataFrame:
-        return table.validate(pl.read_parquet(fx / f"{name}.parquet"), source=name)  # type: ignore[attr-defined,no-any-return]
+        return validate(table, pl.read_parquet(fx / f"{name}.parquet"), source=name)  # type: ignore[arg-type]
 
     return build_problem(
         forecast=pl.read_parquet(forecast),

@@ -217,6 +217,7 @@ def _time_library(folder: Path, mode: str, repeat: int) -> tuple[float, pl.DataF
     from scot_cli.promise.core import promise_table
     from scot_cli.promise.options import PromiseOptions
     from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
+    from scot_cli.validate import validate
 
     specs = {
         "orders": ORDERS,
@@ -226,7 +227,7 @@ def _time_library(folder: Path, mode: str, repeat: int) -> tuple[float, pl.DataF
         "calendar": CALENDAR,
     }
     t = {
-        n: s.validate(pl.read_parquet(folder / f"{n}.parquet"), source=n) for n, s in specs.items()
+        n: validate(s, pl.read_parquet(folder / f"{n}.parquet"), source=n) for n, s in specs.items()
     }
     runs = []
     for _ in range(repeat):

@@ -27,7 +27,7 @@ from scot_cli.place.registry import SOLVERS
 from scot_cli.place.report import constraints_frame, coverage_frame, placement_frame
 from scot_cli.place.schema import FORECAST_IN, RECEIPTS_IN
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES, Table
-from scot_cli.validate import check_network
+from scot_cli.validate import check_network, validate
 
 if TYPE_CHECKING:
     from scot_cli.io import Run, Source
@@ -184,7 +184,7 @@ def _load(value: TableInput, table: Table, role: str, run: Run) -> tuple[pl.Data
     """A table argument as a validated frame and the name its errors use: a frame is checked
     as the command checks its file; a path is read through :mod:`scot_cli.io`."""
     if isinstance(value, pl.DataFrame):
-        return table.validate(value, source=role), role
+        return validate(table, value, source=role), role
     return run.read(str(value), table, role=role), str(value)
 
 

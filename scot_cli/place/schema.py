@@ -5,7 +5,7 @@ Plain declarations (no polars import) so that ``scot --help`` stays fast.
 
 from __future__ import annotations
 
-from scot_cli.schema import B, D, F, I, S, Table, _c
+from scot_cli.schema import B, Column, D, F, I, S, Table
 
 CONSTRAINT_KINDS = ("storage", "throughput", "speed")
 CONSTRAINT_STATUS = ("slack", "binding", "violated", "unreachable")
@@ -15,12 +15,12 @@ FORECAST_IN = Table(
     "forecast",
     "Demand forecast by sku and region node (the output of scot forecast).",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("location", S, "region node id"),
-        _c("date", D, "forecast period start (days)"),
-        _c("mean", F, "expected demand in the period", min=0),
-        _c("p10", F, "0.1 quantile (spread of demand)", required=False, nullable=True, min=0),
-        _c("p90", F, "0.9 quantile (spread of demand)", required=False, nullable=True, min=0),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("location", S, "region node id"),
+        Column("date", D, "forecast period start (days)"),
+        Column("mean", F, "expected demand in the period", min=0),
+        Column("p10", F, "0.1 quantile (spread of demand)", required=False, nullable=True, min=0),
+        Column("p90", F, "0.9 quantile (spread of demand)", required=False, nullable=True, min=0),
     ),
     keys=("sku", "location", "date"),
     spans=("date",),
@@ -31,15 +31,15 @@ RECEIPTS_IN = Table(
     "receipts",
     "Buys arriving at the network (the orders output of scot plan-buy).",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c(
+        Column("sku", S, "stock-keeping unit id"),
+        Column(
             "arrival_date",
             D,
             "day the buy arrives (null on plan-buy's unplanned rows: ignored)",
             nullable=True,
         ),
-        _c("qty", F, "units bought", min=0),
-        _c(
+        Column("qty", F, "units bought", min=0),
+        Column(
             "status",
             S,
             "plan-buy status; skip/cancelled rows are ignored",
@@ -56,22 +56,22 @@ PLACEMENT = Table(
     "placement",
     "Target units of each sku at each FC for the planning period and the moves that reach them.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("node", S, "fulfillment center"),
-        _c("target_units", F, "units to hold at the FC for the period", min=0),
-        _c("current_units", F, "units on hand plus in transit arriving in the period", min=0),
-        _c("inbound_units", F, "arriving buys (receipts) received at this FC", min=0),
-        _c("transfer_in", F, "units moved in from other FCs", min=0),
-        _c("transfer_out", F, "units moved out to other FCs", min=0),
-        _c("expected_demand", F, "expected period demand the plan serves from this FC", min=0),
-        _c(
+        Column("sku", S, "stock-keeping unit id"),
+        Column("node", S, "fulfillment center"),
+        Column("target_units", F, "units to hold at the FC for the period", min=0),
+        Column("current_units", F, "units on hand plus in transit arriving in the period", min=0),
+        Column("inbound_units", F, "arriving buys (receipts) received at this FC", min=0),
+        Column("transfer_in", F, "units moved in from other FCs", min=0),
+        Column("transfer_out", F, "units moved out to other FCs", min=0),
+        Column("expected_demand", F, "expected period demand the plan serves from this FC", min=0),
+        Column(
             "days_of_cover",
             F,
             "target units over expected daily demand served (null when none)",
             nullable=True,
             min=0,
         ),
-        _c("fair_share", B, "true when fair share fixed this sku's receipts (scarce supply)"),
+        Column("fair_share", B, "true when fair share fixed this sku's receipts (scarce supply)"),
     ),
     keys=("sku", "node"),
     notes="Per sku: sum(target_units) = sum(current_units) + sum(inbound_units) and "
@@ -83,11 +83,13 @@ COVERAGE = Table(
     "coverage",
     "Share of each region's expected demand served within 1, 2 and 3 days, before and after.",
     (
-        _c("region", S, "region node, or 'ALL' for the whole network"),
-        _c("days", I, "delivery days (FC processing plus path transit, rounded up)", min=1),
-        _c("expected_demand", F, "expected period demand of the region", min=0),
-        _c("share_before", F, "share served within `days` from today's positions", min=0, max=1),
-        _c("share_after", F, "share served within `days` after the placement", min=0, max=1),
+        Column("region", S, "region node, or 'ALL' for the whole network"),
+        Column("days", I, "delivery days (FC processing plus path transit, rounded up)", min=1),
+        Column("expected_demand", F, "expected period demand of the region", min=0),
+        Column(
+            "share_before", F, "share served within `days` from today's positions", min=0, max=1
+        ),
+        Column("share_after", F, "share served within `days` after the placement", min=0, max=1),
     ),
     keys=("region", "days"),
     notes="'Before' routes expected demand from current stock only (no transfers, no arriving "
@@ -98,15 +100,17 @@ CONSTRAINTS = Table(
     "constraints",
     "Shared constraints of the placement LP with shadow prices, slack and violations.",
     (
-        _c("constraint", S, "constraint family", choices=CONSTRAINT_KINDS),
-        _c("node", S, "FC (storage, throughput) or region (speed)"),
-        _c("limit", F, "right-hand side: volume, units in the period, or units within the target"),
-        _c("used", F, "left-hand side at the plan"),
-        _c("slack", F, "limit minus used (negative when violated)"),
-        _c("shadow_price", F, "objective decrease per unit more of the limit", min=0),
-        _c("binding", B, "true when the constraint holds with equality or is violated"),
-        _c("violation", F, "amount the plan misses the limit by (penalised slack)", min=0),
-        _c("status", S, "slack, binding, violated or unreachable", choices=CONSTRAINT_STATUS),
+        Column("constraint", S, "constraint family", choices=CONSTRAINT_KINDS),
+        Column("node", S, "FC (storage, throughput) or region (speed)"),
+        Column(
+            "limit", F, "right-hand side: volume, units in the period, or units within the target"
+        ),
+        Column("used", F, "left-hand side at the plan"),
+        Column("slack", F, "limit minus used (negative when violated)"),
+        Column("shadow_price", F, "objective decrease per unit more of the limit", min=0),
+        Column("binding", B, "true when the constraint holds with equality or is violated"),
+        Column("violation", F, "amount the plan misses the limit by (penalised slack)", min=0),
+        Column("status", S, "slack, binding, violated or unreachable", choices=CONSTRAINT_STATUS),
     ),
     keys=("constraint", "node"),
     notes="A violated row names what cannot be met: the plan keeps it as penalised slack. "

@@ -15,7 +15,7 @@ from scot_cli.promise.core import promise_table
 from scot_cli.promise.options import PromiseOptions
 from scot_cli.promise.schema import RECEIPTS, STATUSES
 from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS, Table
-from scot_cli.validate import check_network
+from scot_cli.validate import check_network, validate
 
 if TYPE_CHECKING:
     from scot_cli.io import Run, Source
@@ -87,7 +87,7 @@ def _load(value: TableInput, table: Table, role: str, run: Run) -> tuple[pl.Data
     """A table argument as a validated frame and the name its errors use: a frame is checked
     as the command checks its file; a path is read through :mod:`scot_cli.io`."""
     if isinstance(value, pl.DataFrame):
-        return table.validate(value, source=role), role
+        return validate(table, value, source=role), role
     return run.read(str(value), table, role=role), str(value)
 
 

@@ -5,7 +5,7 @@ Plain declarations (no polars import) so that ``scot --help`` stays fast.
 
 from __future__ import annotations
 
-from scot_cli.schema import D, F, I, S, Table, _c
+from scot_cli.schema import Column, D, F, I, S, Table
 
 #: Line statuses: shipped from stock, waiting for a receipt, or not promisable.
 STATUSES = ("promised", "backorder", "unavailable")
@@ -24,21 +24,23 @@ PROMISES = Table(
     "promises",
     "Delivery promise per order line: ship node and day, promised date and its probability.",
     (
-        _c("order_id", S, "order id"),
-        _c("line", I, "line number within the order", min=1),
-        _c("sku", S, "stock-keeping unit id"),
-        _c("qty", F, "units ordered", min=0),
-        _c("destination", S, "region (or station) the order is delivered to"),
-        _c("ship_node", S, "FC the line ships from", nullable=True),
-        _c("ship_date", D, "day the line leaves ship_node", nullable=True),
-        _c(
+        Column("order_id", S, "order id"),
+        Column("line", I, "line number within the order", min=1),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("qty", F, "units ordered", min=0),
+        Column("destination", S, "region (or station) the order is delivered to"),
+        Column("ship_node", S, "FC the line ships from", nullable=True),
+        Column("ship_date", D, "day the line leaves ship_node", nullable=True),
+        Column(
             "promise_date",
             D,
             "delivery date promised for the whole order (the latest shipment)",
             nullable=True,
         ),
-        _c("promise_days", I, "promise_date minus the order date, in days", nullable=True, min=0),
-        _c(
+        Column(
+            "promise_days", I, "promise_date minus the order date, in days", nullable=True, min=0
+        ),
+        Column(
             "on_time_prob",
             F,
             "probability that every shipment of the order arrives by promise_date",
@@ -46,22 +48,22 @@ PROMISES = Table(
             min=0,
             max=1,
         ),
-        _c(
+        Column(
             "status",
             S,
             "promised, backorder (waits for a receipt) or unavailable",
             choices=STATUSES,
         ),
-        _c(
+        Column(
             "reason",
             S,
             "why a line is a backorder, split or unavailable; null otherwise",
             nullable=True,
             choices=tuple(REASONS),
         ),
-        _c("waits_for", D, "arrival date of the receipt a backorder waits for", nullable=True),
-        _c("path", S, "lane path of the shipment (node ids joined by '>')", nullable=True),
-        _c("modes", S, "mode of each leg of path (joined by '>')", nullable=True),
+        Column("waits_for", D, "arrival date of the receipt a backorder waits for", nullable=True),
+        Column("path", S, "lane path of the shipment (node ids joined by '>')", nullable=True),
+        Column("modes", S, "mode of each leg of path (joined by '>')", nullable=True),
     ),
     keys=("order_id", "line"),
     notes="Reasons: " + "; ".join(f"`{k}`: {v}" for k, v in REASONS.items()) + ".",
@@ -72,15 +74,15 @@ RECEIPTS = Table(
     "receipts",
     "Purchase orders arriving at nodes (plan-buy's orders output), promise's receipts input.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("node", S, "node the units arrive at"),
-        _c(
+        Column("sku", S, "stock-keeping unit id"),
+        Column("node", S, "node the units arrive at"),
+        Column(
             "arrival_date",
             D,
             "day the units arrive and become promisable (null: ignored)",
             nullable=True,
         ),
-        _c("qty", F, "units arriving", min=0),
+        Column("qty", F, "units arriving", min=0),
     ),
     # one row per sku, node and day, as plan-buy writes them: a repeated row is a file
     # appended twice, and counting it twice would promise stock that never arrives

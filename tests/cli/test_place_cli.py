@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import forecast_from_sales, parquet_bytes
 from scot_cli.commands.main import app
+from scot_cli.validate import validate
 
 runner = CliRunner()
 
@@ -259,7 +260,7 @@ def test_decide_from_inputs_reproduces_the_command(
     params = json.loads(pq.read_schema(out).metadata[b"scot"])["params"]
     tables = {"items": ITEMS, "inventory": INVENTORY, "nodes": NODES, "lanes": LANES}
     inputs = {
-        role: table.validate(pl.read_parquet(small_dir / f"{role}.parquet"), source=role)
+        role: validate(table, pl.read_parquet(small_dir / f"{role}.parquet"), source=role)
         for role, table in tables.items()
     }
     inputs["forecast"] = pl.read_parquet(forecast_file)

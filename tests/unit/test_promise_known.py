@@ -16,6 +16,7 @@ import pytest
 
 from scot_cli.promise import promise
 from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
+from scot_cli.validate import validate
 
 
 def promises(orders: pl.DataFrame, **tables_and_options: Any) -> pl.DataFrame:
@@ -61,7 +62,8 @@ def nodes(
         }
         for r in regions
     ]
-    return NODES.validate(
+    return validate(
+        NODES,
         pl.DataFrame(
             rows, schema_overrides={"daily_capacity": pl.Float64, "storage_capacity": pl.Float64}
         ),
@@ -71,7 +73,8 @@ def nodes(
 
 def lanes(legs: list[tuple[str, str, float, float]], weekdays: str = "1111111") -> pl.DataFrame:
     """Direct legs (origin, destination, transit_days, transit_sd) departing at 00:00."""
-    return LANES.validate(
+    return validate(
+        LANES,
         pl.DataFrame(
             [
                 {
@@ -94,13 +97,16 @@ def lanes(legs: list[tuple[str, str, float, float]], weekdays: str = "1111111") 
 
 
 def stock(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
-    return INVENTORY.validate(
-        pl.DataFrame(rows, schema=["sku", "node", "on_hand"], orient="row"), source="inventory"
+    return validate(
+        INVENTORY,
+        pl.DataFrame(rows, schema=["sku", "node", "on_hand"], orient="row"),
+        source="inventory",
     )
 
 
 def orders(rows: list[tuple[str, int, str, float, dt.datetime]], dest: str = "R-1") -> pl.DataFrame:
-    return ORDERS.validate(
+    return validate(
+        ORDERS,
         pl.DataFrame(
             [
                 {
@@ -150,7 +156,8 @@ def test_processing_days_delay_the_ship_day() -> None:
 
 
 def test_weekend_without_delivery_moves_the_promise_to_monday() -> None:
-    weekend = CALENDAR.validate(
+    weekend = validate(
+        CALENDAR,
         pl.DataFrame(
             {
                 "node": ["R-1", "R-1"],
@@ -173,7 +180,8 @@ def test_weekend_without_delivery_moves_the_promise_to_monday() -> None:
 
 
 def test_holiday_without_pickup_ships_the_next_day() -> None:
-    holiday = CALENDAR.validate(
+    holiday = validate(
+        CALENDAR,
         pl.DataFrame({"node": ["FC-A"], "date": [day(2)], "pickup": [False], "delivery": [False]}),
         source="calendar",
     )
@@ -214,7 +222,8 @@ def test_stock_only_from_a_receipt_on_day_three_is_a_backorder() -> None:
 
 
 def test_in_transit_with_eta_counts_from_its_eta() -> None:
-    inv = INVENTORY.validate(
+    inv = validate(
+        INVENTORY,
         pl.DataFrame(
             {"sku": ["X"], "node": ["FC-A"], "on_hand": [0.0], "in_transit": [3.0], "eta": [day(1)]}
         ),

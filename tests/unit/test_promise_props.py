@@ -18,6 +18,7 @@ from scot_cli.promise.core import prepare, sequence
 from scot_cli.promise.engine import choose, choose_fast
 from scot_cli.promise.reference import sequential_commit
 from scot_cli.schema import INVENTORY, LANES, NODES, ORDERS
+from scot_cli.validate import validate
 
 
 def promises(orders: pl.DataFrame, **tables_and_options: Any) -> pl.DataFrame:
@@ -114,10 +115,10 @@ def instances(draw: st.DrawFn) -> dict[str, pl.DataFrame]:
                 }
             )
     return {
-        "nodes": NODES.validate(nodes, source="nodes"),
-        "lanes": LANES.validate(pl.DataFrame(legs), source="lanes"),
-        "inventory": INVENTORY.validate(inv, source="inventory"),
-        "orders": ORDERS.validate(pl.DataFrame(rows), source="orders"),
+        "nodes": validate(NODES, nodes, source="nodes"),
+        "lanes": validate(LANES, pl.DataFrame(legs), source="lanes"),
+        "inventory": validate(INVENTORY, inv, source="inventory"),
+        "orders": validate(ORDERS, pl.DataFrame(rows), source="orders"),
     }
 
 

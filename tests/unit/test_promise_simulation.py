@@ -18,6 +18,7 @@ import pytest
 
 from scot_cli.promise import promise
 from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
+from scot_cli.validate import validate
 
 
 def promises(orders: pl.DataFrame, **tables_and_options: Any) -> pl.DataFrame:
@@ -104,7 +105,7 @@ def tables(fixture_dir: Path) -> dict[str, pl.DataFrame]:
         "calendar": CALENDAR,
     }
     return {
-        name: t.validate(pl.read_parquet(fixture_dir / f"{name}.parquet"), source=name)
+        name: validate(t, pl.read_parquet(fixture_dir / f"{name}.parquet"), source=name)
         for name, t in specs.items()
     }
 
