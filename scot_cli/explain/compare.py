@@ -95,7 +95,7 @@ def check_comparable(
         if not meta.get("command"):
             raise InputDataError(
                 f"{name}: has no scot provenance (not written by a scot command); pass an "
-                "output of plan-buy, place, promise or route"
+                f"output of {', '.join(COMMANDS)}"
             )
     b, a = before["command"], after["command"]
     if b != a:

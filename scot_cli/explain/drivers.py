@@ -233,6 +233,29 @@ _ROUTE_DRIVERS = (
 )
 
 
+_SIMULATE_DRIVERS = (
+    Driver(
+        "lead time",
+        ("items.lead_time_days", "items.lead_time_sd"),
+        description="vendor lead time and its spread",
+    ),
+    Driver(
+        "demand",
+        ("sales", "forecast", "actuals", "events"),
+        description="sales history, forecast, held-back actuals and events",
+    ),
+    Driver("stock", ("inventory",), description="starting stock on hand and in transit"),
+    _NETWORK,
+    Driver(
+        "costs",
+        ("items.unit_cost", "items.holding_cost_rate", "items.stockout_cost", "items.price"),
+        params=("*cost*",),
+        description="unit, holding and stock-out costs and prices",
+    ),
+    _PARAMETERS,
+)
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     """How to re-run and explain one command's main output."""
@@ -352,6 +375,23 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             subjects=_subjects(sku=("sku",), node=("ship_node",), order=("order_id",)),
             description="shipments per order line",
             tables=MappingProxyType({"promises": "scot_cli.route.schema:PROMISE_LINES"}),
+        ),
+        "simulate": CommandSpec(
+            "simulate",
+            "scot_cli.simulate",
+            _SIMULATE_DRIVERS,
+            metrics=("in_stock_rate", "share_1day", "promise_kept_rate", "total_cost", "lost"),
+            subjects=_subjects(node=("node",)),
+            description="in-stock rate, speed, promises kept and cost per node over the run",
+            decide="scot_cli.simulate.explain_adapter:decide_from_inputs",
+            rows="scot_cli.simulate.explain_adapter:node_totals",
+            rates=_rates(
+                in_stock_rate=Rate(weight="demand"),
+                share_1day=Rate(weight="served"),
+                share_2day=Rate(weight="served"),
+                promise_kept_rate=Rate(weight="served"),
+            ),
+            tables=MappingProxyType({"actuals": "scot_cli.schema:SALES"}),
         ),
     }
 )

@@ -157,10 +157,17 @@ def _route(params: Mapping[str, Any]) -> None:
     _rebuild(RouteOptions, params)
 
 
+def _simulate(params: Mapping[str, Any]) -> None:
+    from scot_cli.simulate.options import SimulateOptions
+
+    _rebuild(SimulateOptions, params)
+
+
 #: Command (as recorded) -> check of its recorded parameters.
 _CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
     "plan-buy": _buy,
     "place": _place,
     "promise": _promise,
     "route": _route,
+    "simulate": _simulate,
 }

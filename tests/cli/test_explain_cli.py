@@ -173,7 +173,7 @@ def test_no_provenance(runs: dict[str, Path]) -> None:
     assert code == 3
     assert err == (
         f"scot: error: {plain}: has no scot provenance (not written by a scot "
-        "command); pass an output of plan-buy, place, promise or route\n"
+        "command); pass an output of plan-buy, place, promise, route, simulate\n"
     )
 
 
@@ -195,7 +195,7 @@ def test_unknown_command(runs: dict[str, Path]) -> None:
     assert code == 2
     assert err == (
         f"scot: error: {other}: explain cannot re-run outputs of sql; it explains "
-        "plan-buy, place, promise, route\n"
+        "plan-buy, place, promise, route, simulate\n"
     )
 
 
