@@ -46,7 +46,9 @@ ROLES: dict[str, frozenset[str]] = {
     "nodes": frozenset({"node", "kind", "lat", "lon"}),
     "events": frozenset({"event", "start", "end"}),
     "sales": frozenset({"sku", "date", "units"}),
-    "kpis": frozenset({"policy", "kpi", "mean", "lo", "hi"}),
+    "sim_daily": frozenset({"scenario", "policy", "replication", "date", "node", "in_stock_rate"}),
+    "sim_summary": frozenset({"scenario", "policy", "kpi", "mean", "ci_low", "ci_high"}),
+    "sim_kpis": frozenset({"scenario", "policy", "replication", "kpi", "value"}),
     "policy": frozenset({"sku", "policy", "reorder_point", "safety_stock"}),
     "orders": frozenset({"order_id", "sku", "qty", "order_time"}),
 }
@@ -67,7 +69,9 @@ ROLE_WORDS: dict[str, str] = {
     "nodes": "a nodes table",
     "events": "an events table",
     "sales": "a sales table",
-    "kpis": "scot simulate's KPI table",
+    "sim_daily": "scot simulate's sim_daily table",
+    "sim_summary": "scot simulate's sim_summary table",
+    "sim_kpis": "scot simulate's sim_kpis table",
     "policy": "scot plan-buy's policy table",
     "orders": "an orders table",
 }
@@ -118,6 +122,13 @@ KINDS: Registry[Kind] = Registry(
             "waterfall of driver contributions to a metric (total or one subject)",
             main=("attribution",),
             commands=("explain",),
+        ),
+        "simulate": Kind(
+            "KPI trends per policy over the simulated days with their 95% bands, and each "
+            "KPI's mean with its 95% interval",
+            main=("sim_daily", "sim_summary"),
+            extra=("sim_daily", "sim_summary"),
+            commands=("simulate",),
         ),
     },
 )

@@ -95,7 +95,7 @@ def test_bad_kind_is_exit_2_with_one_line(outputs: dict[str, str], tmp_path: Pat
     assert result.exit_code == 2
     assert result.stderr == (
         "scot: error: KIND: unknown value 'pie' "
-        "(choose from forecast, placement, promise, route, explain)\n"
+        "(choose from forecast, placement, promise, route, explain, simulate)\n"
     )
     assert not (tmp_path / "x.png").exists()
 

@@ -87,7 +87,8 @@ def test_folder_without_scot_outputs_is_exit_3(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert result.stderr == (
         f"scot: error: {tmp_path}: no scot output here that scot plot draws "
-        f"(forecast, placement, promise, route, explain); run scot demo --out {tmp_path} first\n"
+        "(forecast, placement, promise, route, explain, simulate); "
+        f"run scot demo --out {tmp_path} first\n"
     )
 
 

@@ -19,6 +19,7 @@ from scot_cli.plot.options import PlotOptions
 from scot_cli.plot.placement import fc_stock, region_reach
 from scot_cli.plot.promise import MAX_DAYS, days_by_region
 from scot_cli.plot.route import route_paths
+from scot_cli.plot.simulate import daily_kpis, trend_bands
 
 
 def _forecast(volumes: dict[tuple[str, str], float], days: int = 3) -> pl.DataFrame:
@@ -192,4 +193,32 @@ def test_route_paths_start_and_end_at_the_station_in_sequence_order() -> None:
     )
     paths = route_paths(routes, stops, depot=(0.5, 5.0))
     assert sorted(paths) == ["v1", "v2"]
-    np.testing.assert_allclose(paths["v1"], np.array([[5.0, 0.5], [20.0, 2.0], [10.0, 1.0], [5.0, 0.5]]))
+    np.testing.assert_allclose(
+        paths["v1"], np.array([[5.0, 0.5], [20.0, 2.0], [10.0, 1.0], [5.0, 0.5]])
+    )
+
+
+def test_daily_kpis_are_ratios_of_sums_and_bands_student_t() -> None:
+    day = dt.date(2026, 1, 1)
+    daily = pl.DataFrame(
+        {
+            "scenario": "base",
+            "policy": "p",
+            "replication": [0, 0, 0, 1, 1],
+            "date": day,
+            "node": ["R1", "R2", "F1", "R1", "F1"],
+            "demand": [10.0, 30.0, None, 20.0, None],
+            "served": [10.0, 20.0, None, 10.0, None],
+            "served_1day": [5.0, 5.0, None, 10.0, None],
+            "promises_kept": [10.0, 20.0, None, 10.0, None],
+            "on_hand": [None, None, 7.0, None, 9.0],
+        }
+    )
+    per_day = daily_kpis(daily)
+    assert per_day["in_stock_rate"].to_list() == pytest.approx([0.75, 0.5])
+    assert per_day["share_1day"].to_list() == pytest.approx([1 / 3, 1.0])
+    assert per_day["on_hand"].to_list() == [7.0, 9.0]
+    band = trend_bands(per_day, "in_stock_rate").row(0, named=True)
+    # two replications: t(0.975, 1) = 12.7062 (Student's t table), s = 0.17678, n = 2
+    assert band["mean"] == pytest.approx(0.625)
+    assert band["hi"] - band["mean"] == pytest.approx(12.7062 * 0.176777 / 2**0.5, rel=1e-4)

@@ -114,6 +114,43 @@ def sample(kind: str) -> list[pl.DataFrame]:
             }
         )
         return [trucks, routes, stops]
+    if kind == "simulate":
+        days = [START + dt.timedelta(days=i) for i in range(5)]
+        keys = [(p, r, d) for p in ("scot", "baseline") for r in (0, 1) for d in days]
+        demand = rng.uniform(50, 100, len(keys))
+        daily = pl.DataFrame(
+            {
+                "scenario": "base",
+                "policy": [k[0] for k in keys],
+                "replication": [k[1] for k in keys],
+                "date": [k[2] for k in keys],
+                "node": "R1",
+                "demand": demand,
+                "served": demand * 0.9,
+                "served_1day": demand * 0.4,
+                "promises_kept": demand * 0.85,
+                "on_hand": None,
+                "in_stock_rate": 0.9,
+            }
+        )
+        fcs = daily.with_columns(
+            pl.lit("F1").alias("node"),
+            pl.lit(None, pl.Float64).alias("demand"),
+            pl.lit(None, pl.Float64).alias("served"),
+            pl.lit(None, pl.Float64).alias("in_stock_rate"),
+            pl.Series("on_hand", rng.uniform(100, 200, len(keys))),
+        )
+        summary = pl.DataFrame(
+            {
+                "scenario": "base",
+                "policy": ["scot", "scot", "baseline", "baseline"],
+                "kpi": ["in_stock_rate", "share_1day"] * 2,
+                "mean": [0.9, 0.4, 0.85, 0.35],
+                "ci_low": [0.88, 0.35, 0.8, 0.3],
+                "ci_high": [0.92, 0.45, 0.9, 0.4],
+            }
+        )
+        return [pl.concat([daily, fcs], how="diagonal_relaxed"), summary]
     assert kind == "explain"
     return [
         pl.DataFrame(
