@@ -23,8 +23,8 @@ from .policies import (
     fill_rate_level,
     periodic_levels,
     rq_eil,
-    rq_exact,
     rq_levels,
+    rq_unit_short,
 )
 from .registry import DISTRIBUTIONS, POLICIES
 
@@ -210,7 +210,7 @@ def _continuous(rows: Rows, idx: Index, *, exact: bool) -> tuple[Levels, Array]:
     r, q = np.zeros(idx.size), eoq_quantity(K, h, lam)
     if by_cost.any():
         c = np.flatnonzero(by_cost)
-        solve = rq_exact if exact else rq_eil
+        solve = rq_unit_short if exact else rq_eil
         rc, qc = solve(Normal(dist.mu[c], dist.sigma[c]), h[c], p[c], K[c], lam[c])
         r[c], q[c] = rc, qc
     if (~by_cost).any():

@@ -9,6 +9,7 @@ Theory* (2nd ed.): ``h`` holding cost per unit per period, ``p`` shortage cost p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +138,83 @@ def rq_exact(dist_l: Normal, h: Array, p: Array, K: Array, lam: Array) -> tuple[
     return rq_best_r(dist_l, q, h, p), q
 
 
+def rq_unit_short_cost(
+    dist_l: Normal, r: Array, q: Array, h: Array, p: Array, K: Array, lam: Array
+) -> Array:
+    """Exact expected cost per period of (r,Q) with a stock-out cost ``p`` per unit short.
+
+    ``g(r,Q) = K lam / Q + h (r - lam L + Q / 2 + B(r,Q)) + p lam / Q [n(r) - n(r + Q)]``
+    with ``B(r,Q) = [n2(r) - n2(r + Q)] / Q`` the expected backorders and
+    ``lam / Q [n(r) - n(r + Q)]`` the units short per period (the inventory position is
+    uniform on ``[r, r + Q]``; Snyder & Shen Section 5.2, Hadley & Whitin 1963). The book's
+    exact cost (eq. 5.7, :func:`rq_exact_cost`) charges ``p`` per unit per period instead.
+    """
+    short = dist_l.loss(r) - dist_l.loss(r + q)
+    backorders = (dist_l.loss2(r) - dist_l.loss2(r + q)) / q
+    return np.asarray(
+        K * lam / q + h * (r - dist_l.mean + q / 2 + backorders) + p * lam / q * short,
+        dtype=np.float64,
+    )
+
+
+def _golden(
+    f: Callable[[Array], Array], a: Array, b: Array, iterations: int
+) -> tuple[Array, Array]:
+    """Golden-section search of ``f`` on ``[a, b]`` per row: the minimiser and its value."""
+    ratio = (np.sqrt(5) - 1) / 2
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(iterations):
+        left = fc < fd  # the minimum lies in [a, d]
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        c_new = np.where(left, b - ratio * (b - a), d)
+        d_new = np.where(left, c, a + ratio * (b - a))
+        f_new = f(np.where(left, c_new, d_new))
+        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
+        c, d = c_new, d_new
+    x = (a + b) / 2
+    return x, f(x)
+
+
+#: Points of the coarse grid that brackets the best reorder point before golden section.
+R_GRID = 24
+
+
+def rq_unit_short_best_r(dist_l: Normal, q: Array, h: Array, p: Array, lam: Array) -> Array:
+    """The ``r`` minimising :func:`rq_unit_short_cost` for given ``Q``: a coarse grid over
+    ``[mean - Q - 8 sd - 1, mean + 8 sd + 1]`` brackets it (the cost need not be convex in
+    ``r``), golden section refines it."""
+    lo = dist_l.mean - q - 8 * dist_l.sd - 1
+    hi = dist_l.mean + 8 * dist_l.sd + 1
+    step = (hi - lo) / (R_GRID - 1)
+    zero = np.zeros_like(q)
+
+    def cost(r: Array) -> Array:
+        return rq_unit_short_cost(dist_l, r, q, h, p, zero, lam)
+
+    values = np.stack([cost(lo + i * step) for i in range(R_GRID)])
+    best = np.argmin(values, axis=0)
+    a = lo + np.maximum(best - 1, 0) * step
+    b = lo + np.minimum(best + 1, R_GRID - 1) * step
+    return _golden(cost, a, b, 50)[0]
+
+
+def rq_unit_short(dist_l: Normal, h: Array, p: Array, K: Array, lam: Array) -> tuple[Array, Array]:
+    """(r,Q) minimising :func:`rq_unit_short_cost` (stock-out cost per unit short): golden
+    section on ``Q``, the best ``r`` for each. With a lead time of 0 (lead-time demand 0)
+    the reorder point is 0 whenever a shortage costs more than holding a unit for ``Q/lam``.
+    """
+    top = 4 * np.sqrt(2 * lam * (K + p * dist_l.sd + 1e-9) / h) + 4 * dist_l.sd + 1
+
+    def cost(q: Array) -> Array:
+        return rq_unit_short_cost(
+            dist_l, rq_unit_short_best_r(dist_l, q, h, p, lam), q, h, p, K, lam
+        )
+
+    q = _golden(cost, np.full(top.shape, 1e-6), np.where(np.isfinite(top), top, 1.0), 60)[0]
+    return rq_unit_short_best_r(dist_l, q, h, p, lam), q
+
+
 def periodic_levels(
     dist_p: Distribution,
     s: Array,
@@ -178,7 +256,8 @@ def periodic_levels(
 def rq_levels(
     dist_l: Normal, r: Array, q: Array, *, h: Array, p: Array, K: Array, lam: Array
 ) -> Levels:
-    """Performance of continuous-review (r,Q) with normal lead-time demand."""
+    """Performance of continuous-review (r,Q) with normal lead-time demand; ``p`` is the
+    stock-out cost per unit short (:func:`rq_unit_short_cost`)."""
     short = dist_l.loss(r) - dist_l.loss(r + q)
     with np.errstate(divide="ignore", invalid="ignore"):
         backorders = np.where(q > 0, (dist_l.loss2(r) - dist_l.loss2(r + q)) / q, 0.0)
@@ -191,7 +270,7 @@ def rq_levels(
         fill_rate=np.clip(fill, 0, 1),
         in_stock=np.clip(dist_l.cdf(r), 0, 1),
         holding=h * np.maximum(r - dist_l.mean + q / 2 + backorders, 0),
-        shortage=p * dist_l.loss(r) * per_day,
+        shortage=p * short * per_day,
         ordering=K * per_day,
     )
 
@@ -210,7 +289,9 @@ def order_quantity(policy: Any, position: Array, levels: Levels) -> Array:
     up_to = np.maximum(big_s - position, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         batches = np.where(q > 0, np.floor((r - position) / q) + 1, 0.0) * q
-    trigger = position <= r
+    # (r,Q) levels come from a numerical search: a position equal to r up to its last bits
+    # (r = 0 with a lead time of 0 and nothing on hand) still triggers an order
+    trigger = position <= r + 1e-7 * (1 + np.abs(r) + q)
     return np.select(
         [rows_of("base_stock"), rows_of("newsvendor"), rows_of("rq"), rows_of("rq_eil")],
         [up_to, up_to, np.where(trigger, batches, 0.0), np.where(trigger, batches, 0.0)],

@@ -16,8 +16,8 @@ POLICIES: Registry[str] = Registry(
         "base_stock": "periodic review order-up-to S: critical fractile of lead-time + review "
         "demand (newsvendor with lead time; Snyder & Shen 4.3.3)",
         "ss": "(s,S): s as base_stock, order up to s + EOQ when at or below s (EOQ+SS heuristic)",
-        "rq": "continuous review (r,Q), exact cost minimised for normal lead-time demand "
-        "(Snyder & Shen 5.2)",
+        "rq": "continuous review (r,Q), exact expected cost minimised for normal lead-time "
+        "demand, stock-out cost per unit short (Snyder & Shen 5.2; Hadley & Whitin 1963)",
         "rq_eil": "(r,Q) by the expected-inventory-level approximation (Snyder & Shen 5.2.3)",
         "newsvendor": "one buy covering the whole forecast horizon at the critical fractile "
         "(underage = stockout_cost or margin, overage = unit_cost)",

@@ -101,3 +101,50 @@ def test_the_poisson_floor_is_an_option_and_flagged(
     row = policy.row(0, named=True)
     assert row["order_up_to"] == pytest.approx(level, rel=1e-9)
     assert row["spread_floored"] is floored
+
+
+def test_rq_with_no_lead_time_reorders_at_zero_and_orders_the_eoq(tmp_path: Path) -> None:
+    """Lead time 0, N(50, 8^2) a day, K = 20, h = 1, p = 4 per unit short: lead-time demand is
+    0, so r = 0 and Q = EOQ = sqrt(2 K lam / h) = 44.72 (Snyder & Shen eq. 3.6); nothing on
+    hand orders (the old code set r = -1.48 and ordered nothing)."""
+    it = items(stockout_cost=4.0, order_cost=20.0)
+    orders, policy = run(tmp_path, forecast(50.0, 8.0, periods=30), it, "--policy", "rq")
+    row = policy.row(0, named=True)
+    assert row["reorder_point"] == pytest.approx(0.0, abs=1e-6)
+    assert row["order_up_to"] == pytest.approx(math.sqrt(2 * 20 * 50 / 1.0), rel=1e-6)
+    assert orders["status"][0] == "order"
+    assert orders["qty"][0] == 45.0
+
+
+def test_rq_minimises_and_reports_the_cost_per_unit_short(tmp_path: Path) -> None:
+    """Lead time 3 days of N(50, 8^2): the command's (r, Q) is no worse than any point of a
+    grid under g(r,Q) = K lam/Q + h (r - mu + Q/2 + B) + p lam/Q [n(r) - n(r+Q)] (p per unit
+    short, as every other policy reads stockout_cost), and its stockout_cost column is the
+    last term."""
+    from scipy.stats import norm
+
+    mu, sd, lam, h, p, k = 150.0, 8.0 * math.sqrt(3), 50.0, 1.0, 4.0, 20.0
+
+    def n1(y: float) -> float:
+        z = (y - mu) / sd
+        return sd * (norm.pdf(z) - z * norm.sf(z))
+
+    def n2(y: float) -> float:
+        z = (y - mu) / sd
+        return sd**2 * 0.5 * ((z * z + 1) * norm.sf(z) - z * norm.pdf(z))
+
+    def cost(r: float, q: float) -> tuple[float, float]:
+        short = p * lam / q * (n1(r) - n1(r + q))
+        hold = h * (r - mu + q / 2 + (n2(r) - n2(r + q)) / q)
+        return k * lam / q + hold + short, short
+
+    it = items(stockout_cost=p, order_cost=k, lead_time_days=3.0)
+    _, policy = run(tmp_path, forecast(50.0, 8.0, periods=30), it, "--policy", "rq")
+    row = policy.row(0, named=True)
+    r, q = row["reorder_point"], row["order_up_to"] - row["reorder_point"]
+    best, short = cost(r, q)
+    assert row["stockout_cost"] == pytest.approx(short, rel=1e-6)
+    total = row["holding_cost"] + row["stockout_cost"] + row["ordering_cost"]
+    assert total == pytest.approx(best, rel=1e-6)
+    grid = [cost(r + dr, q + dq)[0] for dr in range(-10, 11) for dq in range(-10, 11) if q + dq > 0]
+    assert best <= min(grid) + 1e-9
