@@ -53,6 +53,12 @@ docs-pictures: install
 	$(BIN)/scot plot promise out/pictures/promises.parquet -o $(PICS)/promise.png
 	$(BIN)/scot plot route out/pictures/trucks.parquet out/pictures/routes.parquet -o $(PICS)/route.png
 	$(BIN)/scot plot explain out/pictures/scenario/explain.parquet -o $(PICS)/explain.png
+	$(BIN)/scot --quiet simulate --sales fixtures/sales.parquet --items fixtures/items.parquet \
+		--nodes fixtures/nodes.parquet --lanes fixtures/lanes.parquet \
+		--inventory fixtures/inventory.parquet --days 28 --replications 3 \
+		--policy scot --policy baseline -o out/pictures/sim
+	$(BIN)/scot plot simulate out/pictures/sim/sim_daily.parquet \
+		out/pictures/sim/sim_summary.parquet -o $(PICS)/simulate.png
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--hide-scrollbars --user-data-dir=out/pictures/.chromium --window-size=1200,1800 \
