@@ -127,11 +127,11 @@ def test_rq_minimises_and_reports_the_cost_per_unit_short(tmp_path: Path) -> Non
 
     def n1(y: float) -> float:
         z = (y - mu) / sd
-        return sd * (norm.pdf(z) - z * norm.sf(z))
+        return float(sd * (norm.pdf(z) - z * norm.sf(z)))
 
     def n2(y: float) -> float:
         z = (y - mu) / sd
-        return sd**2 * 0.5 * ((z * z + 1) * norm.sf(z) - z * norm.pdf(z))
+        return float(sd**2 * 0.5 * ((z * z + 1) * norm.sf(z) - z * norm.pdf(z)))
 
     def cost(r: float, q: float) -> tuple[float, float]:
         short = p * lam / q * (n1(r) - n1(r + q))
