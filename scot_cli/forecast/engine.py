@@ -40,6 +40,9 @@ DEFAULT_WINDOWS = 4
 #: :func:`combination`).
 MEMBERS: dict[str, tuple[str, ...]] = {"ets_theta": ("ets", "theta", "ets_damped")}
 MEMBER_TARGETS = {"ets_damped": "scot_cli.forecast.ets:ets_damped"}
+#: Fewest observed periods before a backtest origin for its errors to calibrate a smooth
+#: series' quantiles (:func:`short_origins`; ETS's shortest history).
+MIN_CALIBRATION_HISTORY = 4
 #: Scores behind a series' own quantile before it outweighs the quantile of all series.
 SHRINK = 40.0
 #: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
@@ -224,6 +227,23 @@ def actuals(y: Array, cuts: Sequence[int], horizon: int) -> Array:
     )
 
 
+def short_origins(y: Array, cuts: Sequence[int], season: int) -> NDArray[np.bool_]:
+    """``(len(cuts), n)`` True where a series had fewer than ``max(2 * season,``
+    :data:`MIN_CALIBRATION_HISTORY` ``)`` observed periods before a backtest origin.
+
+    Its forecast there came from too short a history to say how wrong its final forecast,
+    made from the whole history, will be: with less than two seasons no seasonal model can
+    be fitted (:mod:`scot_cli.forecast.ets`), and a model falls back to the last value.
+    """
+    seen = np.cumsum(~np.isnan(y), axis=1)
+    least = max(2 * season, MIN_CALIBRATION_HISTORY)
+    if not cuts:
+        return np.zeros((0, y.shape[0]), dtype=bool)
+    have = np.stack([seen[:, c - 1] if c > 0 else np.zeros(y.shape[0]) for c in cuts])
+    out: NDArray[np.bool_] = have < least
+    return out
+
+
 def scale(y: Array) -> Array:
     """Mean squared one-step change of each series' history (RMSSE denominator, M5)."""
     d = np.diff(y, axis=1)
@@ -302,10 +322,11 @@ def stepwise_conformal(
     per step over all series, shrunk towards all steps' by ``m / (m + STEP_SHRINK)`` for
     ``m`` scores, and centred on their median (the point forecast is the median: a
     backtest's bias is not carried into the future). The forecast quantile is
-    ``mean + sd_h z_q``. Split-conformal (Vovk, Gammerman & Shafer 2005) with a normalised
-    score, as in Lei et al. (2018), *Distribution-free predictive inference for regression*,
-    JASA 113(523), section 5.2; ``common`` replaces the pooled parts (a partitioned run
-    pools once, over a sample of the catalogue).
+    ``mean + sd_h z_q``; with no usable score at all, ``z_q`` is the standard normal
+    quantile (the models' own variance alone). Split-conformal (Vovk, Gammerman & Shafer
+    2005) with a normalised score, as in Lei et al. (2018), *Distribution-free predictive
+    inference for regression*, JASA 113(523), section 5.2; ``common`` replaces the pooled
+    parts (a partitioned run pools once, over a sample of the catalogue).
     """
     n, horizon = mean.shape
     q = np.asarray(quantiles)
@@ -327,7 +348,8 @@ def stepwise_conformal(
         z = (actual - backtest) / width[None]
         if common is None or common.steps is None or common.overall is None:
             flat = z[~np.isnan(z)]
-            overall = np.quantile(flat, q) - np.quantile(flat, 0.5) if flat.size else 0.0 * q
+            # no usable backtest error at all: the models' own (normal) quantiles
+            overall = np.quantile(flat, q) - np.quantile(flat, 0.5) if flat.size else _normal(q)
             per_step = np.nanquantile(z.reshape(-1, horizon), q, axis=0).T  # (H, Q)
             per_step -= np.nanquantile(z.reshape(-1, horizon), 0.5, axis=0)[:, None]
             m = (~np.isnan(z)).sum(axis=(0, 1))[:, None]
@@ -542,8 +564,9 @@ def forecast_arrays(
         done += len(_runs(g.models))
     label = np.char.add("auto:", best) if model == "auto" else best
     mean = fc[-1]
+    short = short_origins(y, cuts, season)
     quant, used = quantile_forecast(
-        y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common, sd
+        y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common, sd, short
     )
     return Fit(mean=mean, quantiles=quant, model=label, common=used)
 
@@ -556,10 +579,12 @@ def quantile_forecast(
     quantiles: Sequence[float],
     common: Pooled | None = None,
     sd: Array | None = None,
+    short: NDArray[np.bool_] | None = None,
 ) -> tuple[Array, Pooled | None]:
     """Quantiles by demand class: ratio scores (:func:`conformal`) for intermittent and lumpy
     series, step-wise standardised scores (:func:`stepwise_conformal`, with the models'
-    standard deviations ``sd`` where finite) for smooth and erratic."""
+    standard deviations ``sd`` where finite) for smooth and erratic, leaving out the
+    backtest origins ``short`` marks (``(K, n)``, :func:`short_origins`)."""
     n = mean.shape[0]
     quant = np.empty((n, mean.shape[1], len(quantiles)))
     if backtest.shape[0] == 0:
@@ -577,11 +602,14 @@ def quantile_forecast(
     rows = np.flatnonzero(smooth)
     scaled = common
     if rows.size:
+        act = actual[:, rows]
+        if short is not None:
+            act = np.where(short[:, rows, None], np.nan, act)
         quant[rows], scaled = stepwise_conformal(
             y[rows],
             mean[rows],
             backtest[:, rows],
-            actual[:, rows],
+            act,
             quantiles,
             common,
             sd[rows] if sd is not None else None,
@@ -594,13 +622,18 @@ def quantile_forecast(
     )
 
 
+def _normal(quantiles: Sequence[float] | Array) -> Array:
+    """Standard normal quantiles."""
+    from statistics import NormalDist
+
+    return np.array([NormalDist().inv_cdf(float(q)) for q in quantiles])
+
+
 def _completed(common: Pooled, horizon: int, quantiles: Sequence[float]) -> Pooled:
     """``common`` with the parts its sample could not pool (no series of that kind) set to
     fixed values: ratio quantiles 1 (the point forecast), a flat step spread and standard
     normal quantiles; so that a row never depends on the partition it fell in."""
-    from statistics import NormalDist
-
-    normal = np.array([NormalDist().inv_cdf(q) for q in quantiles])
+    normal = _normal(quantiles)
     return Pooled(
         ratio=common.ratio if common.ratio is not None else np.ones(len(quantiles)),
         spread=common.spread if common.spread is not None else np.ones(horizon),

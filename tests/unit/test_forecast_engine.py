@@ -17,6 +17,7 @@ from scot_cli.forecast.engine import (
     groups,
     parts,
     quantile_forecast,
+    short_origins,
     stepwise_conformal,
 )
 from scot_cli.forecast.panel import build_panel, own_end
@@ -101,6 +102,30 @@ def test_pooled_parts_a_sample_lacked_are_fixed_not_learned_here() -> None:
     a, _ = quantile_forecast(y, mean, back, act, [0.1, 0.9], Pooled(ratio=np.ones(2)))
     b, _ = quantile_forecast(y[:1], mean[:1], back[:, :1], act[:, :1], [0.1, 0.9], Pooled())
     np.testing.assert_allclose(a[:1], b)
+
+
+def test_short_origins_need_two_seasons_of_history() -> None:
+    y = np.full((3, 40), 5.0)
+    y[1, :25] = np.nan  # launched at period 25
+    y[2, :5] = np.nan
+    y[2, 10:14] = np.nan  # a gap does not count as history
+    short = short_origins(y, [20, 30, 36], season=12)  # (origins, series); needs 24 seen
+    assert short.tolist() == [[True, True, True], [False, True, True], [False, True, False]]
+    assert short_origins(y, [20], season=1)[0].tolist() == [False, True, False]
+
+
+def test_quantiles_without_usable_backtest_are_the_models_normal_ones() -> None:
+    """Every origin too short: the interval is the model's own, ``mean + sd z_q``."""
+    y = 50 + np.cumsum(np.random.default_rng(8).normal(0, 1, (2, 30)), axis=1)
+    mean = np.full((2, 3), 50.0)
+    sd = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]])
+    back = np.full((2, 2, 3), 49.0)
+    act = np.stack([y[:, c : c + 3] for c in (24, 27)])
+    short = np.ones((2, 2), dtype=bool)
+    q, _ = quantile_forecast(y, mean, back, act, [0.1, 0.5, 0.9], sd=sd, short=short)
+    np.testing.assert_allclose(q[:, :, 1], mean)
+    np.testing.assert_allclose(q[:, :, 2] - mean, 1.2815515655446004 * sd, rtol=1e-9)
+    np.testing.assert_allclose(mean - q[:, :, 0], 1.2815515655446004 * sd, rtol=1e-9)
 
 
 def test_quarterly_and_yearly_periods_sum_months() -> None:
