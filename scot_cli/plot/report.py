@@ -19,7 +19,12 @@ from .render import Chart, html_page, render, style
 __all__ = ["ReportResult", "ReportSummary", "report"]
 
 #: Tables drawn together with a main table of the same folder (kind -> roles).
-_COMPANIONS = {"placement": ("coverage",), "route": ("routes",), "forecast": ("evaluate",)}
+_COMPANIONS = {
+    "placement": ("coverage",),
+    "route": ("routes",),
+    "forecast": ("evaluate",),
+    "simulate": ("sim_summary",),
+}
 
 
 @dataclass(frozen=True)
