@@ -190,7 +190,10 @@ def simulate(
         warnings += warn
     horizon = o.days + _lead_span(scenarios, world, o.review_days)
     fc = _frame(forecast, "forecast")
-    if fc is None:
+    needed = frames["actuals"] is None or any(s.kind == "scot" for s in o.specs())
+    if fc is None and not needed:
+        fc = pl.DataFrame()
+    elif fc is None:
         fc = decisions.forecast(
             sales_f, horizon=horizon, items=items_f, events=frames["events"], seed=o.seed
         )
