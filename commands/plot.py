@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from scot_cli.errors import UsageError
-from scot_cli.plot.inputs import KINDS
+from scot_cli.plot.kinds import KINDS
 from scot_cli.plot.options import PlotOptions
 from scot_cli.plot.render import FORMATS
 

@@ -16,7 +16,7 @@ _EXPORTS: dict[str, str] = {
     "PlotResult": "scot_cli.plot.api",
     "PlotSummary": "scot_cli.plot.api",
     "PlotOptions": "scot_cli.plot.options",
-    "KINDS": "scot_cli.plot.inputs",
+    "KINDS": "scot_cli.plot.kinds",
     "FORMATS": "scot_cli.plot.render",
     "report": "scot_cli.plot.report",
     "ReportResult": "scot_cli.plot.report",

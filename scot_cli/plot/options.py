@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from scot_cli.options import Options, at_least, require
 
-from .inputs import KINDS
+from .kinds import KINDS
 from .render import FORMATS
 
 __all__ = ["PlotOptions"]
