@@ -213,7 +213,7 @@ def table_option(table: str, *, required: bool = False, help: str | None = None)
 
 def seed_option(help: str = "Random seed (same seed, same output).") -> Any:
     """``--seed``: 0 by default, checked to 0..2^32-1 by the entry point."""
-    return typer.Option(0, "--seed", min=0, help=help)
+    return typer.Option(0, "--seed", help=help)
 
 
 def time_limit_option(default: float, help: str = "Seconds for the solver.") -> Any:
