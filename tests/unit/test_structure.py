@@ -237,3 +237,15 @@ def test_every_module_imports() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.strip() == ""
+
+
+def test_every_package_is_listed_for_setuptools() -> None:
+    """A package missing from ``[tool.setuptools] packages`` works in the editable install
+    and is absent from the wheel."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    packages = {m for m, path in MODULES.items() if path.name == "__init__.py"}
+    assert packages - listed == set()
