@@ -222,3 +222,18 @@ def test_daily_kpis_are_ratios_of_sums_and_bands_student_t() -> None:
     # two replications: t(0.975, 1) = 12.7062 (Student's t table), s = 0.17678, n = 2
     assert band["mean"] == pytest.approx(0.625)
     assert band["hi"] - band["mean"] == pytest.approx(12.7062 * 0.176777 / 2**0.5, rel=1e-4)
+
+
+def test_the_plot_and_report_commands_load_neither_polars_nor_matplotlib() -> None:
+    """``scot --help`` imports every command module: the pictures' cost stays out of it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scot_cli.commands.plot, scot_cli.commands.report; "
+        "print(sorted(m for m in ('polars', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
