@@ -15,7 +15,7 @@ from scot_cli.errors import ScotError
 from ._common import STATE, epilog, folder_option, stdout_console
 
 #: Pipeline steps in order (command name, step function defined below).
-STEPS = ("forecast", "plan-buy", "place", "promise", "route", "explain")
+STEPS = ("forecast", "plan-buy", "place", "promise", "route", "simulate", "explain")
 
 #: A step: (fixtures folder, output folder, command runner) -> summary lines.
 Step = Callable[[Path, Path, Callable[[list[str]], None]], list[str]]
@@ -350,6 +350,86 @@ def _fallback_promises(fixtures: Path, target: Path) -> None:
     orders.with_columns(
         day.alias("ship_date"), (day + pl.duration(days=3)).alias("promise_date")
     ).drop("order_time").write_parquet(target)
+
+
+def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Two weeks simulated (scot against the baseline), then again with one vendor's lead
+    time doubled and a quarter of the stock gone, and explain on the two runs: why did the
+    in-stock rate change? Writes ``out/sim/`` and ``out/sim-scenario/``."""
+    import polars as pl
+
+    if not (out / "forecast.parquet").exists():
+        return ["skipped: needs the forecast step's output"]
+    scen = out / "sim-scenario"
+    scen.mkdir(parents=True, exist_ok=True)
+    items = pl.read_parquet(fixtures / "items.parquet")
+    # the fastest vendor: doubling its lead time bites within the two weeks
+    vendor = (
+        items.group_by("vendor")
+        .agg(pl.col("lead_time_days").mean())
+        .sort("lead_time_days", "vendor")["vendor"][0]
+    )
+    later = pl.when(pl.col("vendor") == vendor).then(pl.col("lead_time_days") * 2)
+    items.with_columns(
+        later.otherwise(pl.col("lead_time_days")).alias("lead_time_days")
+    ).write_parquet(scen / "items.parquet")
+    stock = pl.read_parquet(fixtures / "inventory.parquet")
+    stock.with_columns((pl.col("on_hand") * 0.75).round()).write_parquet(scen / "inventory.parquet")
+    runs = {
+        "sim": (fixtures / "items.parquet", fixtures / "inventory.parquet"),
+        "sim-scenario": (scen / "items.parquet", scen / "inventory.parquet"),
+    }
+    for name, (its, inv) in runs.items():
+        invoke(
+            [
+                "simulate",
+                "--sales",
+                str(fixtures / "sales.parquet"),
+                "--items",
+                str(its),
+                "--nodes",
+                str(fixtures / "nodes.parquet"),
+                "--lanes",
+                str(fixtures / "lanes.parquet"),
+                "--inventory",
+                str(inv),
+                "--forecast",
+                str(out / "forecast.parquet"),
+                "--days",
+                "14",
+                "-o",
+                str(out / name),
+            ]
+        )
+    rate = {
+        name: pl.read_parquet(out / name / "sim_summary.parquet")
+        .filter(pl.col("kpi") == "in_stock_rate")
+        .select("policy", "mean")
+        .rows()
+        for name in runs
+    }
+    lines = [f"scenario: vendor {vendor} lead time x2, stock -25%; 14 days"]
+    lines += [
+        f"in-stock rate {p}: {a:.1%} -> {b:.1%}"
+        for (p, a), (_, b) in zip(rate["sim"], rate["sim-scenario"], strict=True)
+    ]
+    daily = [str(out / name / "sim_daily.parquet") for name in runs]
+    try:
+        by = ["--metric", "in_stock_rate", "--by", "node"]
+        invoke(["explain", *daily, *by, "-o", str(scen / "explain.parquet")])
+    except ScotError as exc:
+        return [*lines, f"explain: {exc.message}"]
+    table = pl.read_parquet(scen / "explain.parquet")
+    total = table.filter((pl.col("subject") == "(all)") & (pl.col("metric") == "in_stock_rate"))
+    total = total.filter(pl.col("contribution").abs() >= 5e-4)
+    parts = ", ".join(
+        f"{d} {c * 100:+.1f} pts"
+        for d, c in total.sort(pl.col("contribution").abs(), descending=True)
+        .select("driver", "contribution")
+        .head(3)
+        .iter_rows()
+    )
+    return [*lines, f"why: {parts}" if parts else "why: no driver changed the in-stock rate"]
 
 
 def explain_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
