@@ -46,6 +46,7 @@ def flat_forecast(sales: pl.DataFrame, days: int) -> pl.DataFrame:
         (pl.col("mean") * 0.4).alias("p10"),
         pl.col("mean").alias("p50"),
         (pl.col("mean") * 1.8 + 1.0).alias("p90"),
+        pl.lit("flat").alias("model"),
     )
 
 
