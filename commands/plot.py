@@ -20,7 +20,7 @@ SUFFIXES = {".png": "png", ".svg": "svg", ".html": "html", ".htm": "html"}
 
 
 def plot(
-    args: list[str] = typer.Argument(
+    inputs: list[str] = typer.Argument(
         ...,
         metavar="[KIND] INPUT...",
         help=f"Kind ({KINDS.synopsis()}; default: from the first input's provenance), "
@@ -44,7 +44,7 @@ def plot(
     from scot_cli.io import atomic_write
     from scot_cli.plot.api import plot as draw
 
-    kind, inputs = split_kind(args)
+    kind, files = split_kind(inputs)
     options = PlotOptions(
         kind=kind,
         format=picture_format(out, fmt),
@@ -53,7 +53,7 @@ def plot(
         metric=metric,
         subject=subject,
     )
-    result = draw(inputs, options=options)
+    result = draw(files, options=options)
     atomic_write(Path(out), lambda f: f.write(result.image))
     for line in result.summary.lines():
         info(line)
