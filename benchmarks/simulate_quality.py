@@ -5,6 +5,11 @@ intervals and the paired differences go to bench-data/simulate_quality.json, and
 benchmarks/simulate_report.py writes them into docs/benchmarks/simulate.md. Run:
 
     .venv/bin/python benchmarks/simulate_quality.py --days 365 --replications 5
+
+and the baseline's sensitivity to its weeks of cover (same streams):
+
+    .venv/bin/python benchmarks/simulate_quality.py --policies baseline --baseline-weeks 10 \
+        --out bench-data/simulate_quality_b10.json
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--replications", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--policies", default="scot,baseline", help="Comma-separated policies.")
+    ap.add_argument("--baseline-weeks", type=float, default=6.0)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument(
         "--no-lock", action="store_true", help="Do not wait for other benchmarks' lock."
@@ -49,7 +56,8 @@ def main() -> None:
             days=args.days,
             replications=args.replications,
             seed=args.seed,
-            policies=("scot", "baseline"),
+            policies=tuple(args.policies.split(",")),
+            baseline_weeks=args.baseline_weeks,
         )
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +70,7 @@ def main() -> None:
                 "date": time.strftime("%Y-%m-%d"),
                 "days": args.days,
                 "replications": args.replications,
+                "baseline_weeks": args.baseline_weeks,
                 "wall_s": wall,
                 "cpu_s": cpu,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
