@@ -81,6 +81,10 @@ class PlaceSummary:
         Expected cost by part (:data:`COST_PARTS`) before and after.
     unmet
         ``(constraint, node)`` of every violated or unreachable constraint.
+    bound
+        With the batched solve, a Lagrangian lower bound on the single LP's expected cost
+        (:func:`scot_cli.place.decompose.solve_batched`); None for the single LP, whose
+        plan is optimal.
     """
 
     skus: int
@@ -91,6 +95,15 @@ class PlaceSummary:
     cost_before: dict[str, float]
     cost_after: dict[str, float]
     unmet: tuple[tuple[str, str], ...]
+    bound: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """``(cost after - bound) / |bound|``: how far the batched plan can be from optimal
+        (None without a bound)."""
+        if self.bound is None or self.bound == 0:
+            return None
+        return (sum(self.cost_after.values()) - self.bound) / abs(self.bound)
 
     def headline(self) -> str:
         """One line: skus x FCs, units transferred, coverage and cost before -> after."""
@@ -102,6 +115,8 @@ class PlaceSummary:
             parts.append(f"1-day coverage {self.coverage_before:.1%} -> {self.coverage_after:.1%}")
         before, after = sum(self.cost_before.values()), sum(self.cost_after.values())
         parts.append(f"expected cost {before:,.2f} -> {after:,.2f}")
+        if self.gap is not None:
+            parts.append(f"within {max(self.gap, 0.0):.3%} of a lower bound")
         return "; ".join(parts)
 
     def unmet_note(self) -> str | None:
@@ -129,6 +144,7 @@ class PlaceSummary:
             "cost_after": {k: round(v, 4) for k, v in self.cost_after.items()},
             "cost_before": {k: round(v, 4) for k, v in self.cost_before.items()},
             "violated": [list(u) for u in self.unmet],
+            **({} if self.bound is None else {"bound": round(self.bound, 4), "gap": self.gap}),
         }
 
 
@@ -305,6 +321,7 @@ def _summary(
         cost_before=dict(base.costs),
         cost_after=dict(plan.costs),
         unmet=tuple((str(c), str(n)) for c, n in unmet.rows()),
+        bound=plan.bound,
     )
 
 

@@ -161,3 +161,21 @@ def test_summary_reads_without_none() -> None:
         .lines()[1]
         .startswith("1 constraint(s) cannot be met")
     )
+
+
+def test_the_batched_solve_reports_a_lower_bound_and_its_gap(
+    small_tables: dict[str, pl.DataFrame], forecast: pl.DataFrame
+) -> None:
+    """Weak duality (Fisher 1981): the priced batch optima plus the priced limits never
+    exceed the single LP's optimum, so the batched plan's cost is at least the bound."""
+    single = place(forecast, **_tables(small_tables), speed_target="2:0.8")
+    batched = place(forecast, **_tables(small_tables), speed_target="2:0.8", batch_size=5)
+    assert single.summary.bound is None and single.summary.gap is None
+    bound = batched.summary.bound
+    assert bound is not None and batched.summary.gap is not None
+    optimum = sum(single.summary.cost_after.values())
+    assert bound <= optimum * (1 + 1e-6)
+    assert batched.summary.gap >= -1e-6
+    assert batched.summary.as_dict()["bound"] == pytest.approx(bound, abs=1e-4)
+    assert "of a lower bound" in batched.summary.headline()
+    assert "lower bound" not in single.summary.headline()
