@@ -110,8 +110,9 @@ def _movers(t: pl.DataFrame, top: int) -> pl.DataFrame:
     subjects = t.group_by("metric", "subject").agg(
         pl.col("before").first(), pl.col("after").first(), pl.col("delta").first()
     )
+    scale = pl.max_horizontal(pl.col("before").abs(), pl.col("after").abs(), pl.lit(1.0))
     return (
-        subjects.filter(pl.col("delta") != 0)
+        subjects.filter(pl.col("delta").abs() > _ZERO * scale)
         .join(top_drivers, on=["metric", "subject"], how="left")
         .sort(["metric", pl.col("delta").abs(), "subject"], descending=[False, True, False])
         .group_by("metric", maintain_order=True)

@@ -224,12 +224,10 @@ def provenance_sentences(meta: Mapping[str, Any]) -> list[str]:
     inputs: Sequence[Mapping[str, str]] = meta.get("inputs", ())
     params: Mapping[str, Any] = meta.get("params", {})
     shown = ", ".join(f"{i['role']}={i['path']}" for i in inputs) or "no recorded inputs"
-    lines = [
-        f"Written by scot {meta.get('command')} (version {meta.get('scot_version')}) at "
-        f"{meta.get('created')} from {shown}."
-    ]
-    if params:
-        lines.append(
-            "Parameters: " + ", ".join(f"{k}={v}" for k, v in sorted(params.items())) + "."
-        )
+    version = f" (version {meta['scot_version']})" if meta.get("scot_version") else ""
+    when = f" at {meta['created']}" if meta.get("created") else ""
+    lines = [f"Written by scot {meta.get('command')}{version}{when} from {shown}."]
+    shown_params = {k: v for k, v in sorted(params.items()) if v is not None}
+    if shown_params:
+        lines.append("Parameters: " + ", ".join(f"{k}={v}" for k, v in shown_params.items()) + ".")
     return lines

@@ -64,3 +64,11 @@ def test_one_decision_options_refused_when_comparing(
     with pytest.raises(OptionError) as err:
         explain(run, run, sku="SKU-00001")
     assert err.value.field == "sku"
+
+
+def test_one_decision_never_prints_none() -> None:
+    output = pl.DataFrame({"sku": ["A"], "node": ["ALL"], "qty": [3.0]})
+    run = RunData("run", "plan-buy", {"budget": None, "review_days": 7.0}, {}, output)
+    sentences = explain(run, sku="A").summary.sentences
+    assert "Parameters: review_days=7.0." in sentences
+    assert not any("None" in s for s in sentences)
