@@ -120,11 +120,9 @@ def _rebuild(cls: type[T], params: Mapping[str, Any]) -> T:
 
 
 def _buy(params: Mapping[str, Any]) -> None:
-    from scot_cli.buy import BuyOptions, check_options
+    from scot_cli.buy import BuyOptions
 
-    _typed(params, get_type_hints(BuyOptions))
-    options = BuyOptions.from_params(params)
-    check_options(options)
+    options = _rebuild(BuyOptions, params)
     if options.as_of is not None:
         _within_dates("as_of", options.as_of)
 
@@ -139,16 +137,9 @@ def _place(params: Mapping[str, Any]) -> None:
 
 
 def _promise(params: Mapping[str, Any]) -> None:
-    from scot_cli.promise.registry import MODES, SPLITS
+    from scot_cli.promise.options import PromiseOptions
 
-    _typed(params, {"confidence": float, "mode": str, "split": str})
-    for name, names in (("mode", MODES), ("split", SPLITS)):
-        value = params.get(name)
-        if value is not None and value not in names:
-            raise ValueError(f"{name}={value!r}: not one of {', '.join(names)}")
-    confidence = params.get("confidence", 0.95)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence!r}: must be strictly between 0 and 1")
+    _rebuild(PromiseOptions, params)
 
 
 def _route(params: Mapping[str, Any]) -> None:

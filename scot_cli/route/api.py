@@ -25,16 +25,12 @@ ProgressFn = Callable[[int, int], None]
 
 
 def load_table(value: TableArg, table: Table, *, role: str) -> tuple[pl.DataFrame, str]:
-    """``value`` validated against ``table``, and the name errors give it (the path, or the
-    role for a frame)."""
-    if isinstance(value, pl.DataFrame):
-        from scot_cli.validate import validate
+    """``value`` validated against ``table`` (:func:`scot_cli.io.table_input`), and the name
+    errors give it: the path, or the role for a frame."""
+    from scot_cli.io import table_input
 
-        return validate(table, value, source=role), role
-    from scot_cli.io import Run
-
-    path = str(value)
-    return Run("route").read(path, table, role=role), path
+    name = role if isinstance(value, pl.DataFrame) else str(value)
+    return table_input(value, table, role=role), name
 
 
 def attach_orders(promises: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
