@@ -184,7 +184,7 @@ STDOUT_COMMANDS = [
     ],
     ["promise", MISSING, "--inventory", MISSING, "--nodes", MISSING, "--lanes", MISSING],
     ["route", MISSING, "--inventory", MISSING, "--nodes", MISSING, "--lanes", MISSING],
-    ["route", "last-mile", MISSING, "--stations", MISSING],
+    ["route", "last-mile", MISSING, "--nodes", MISSING],
     ["explain", MISSING, MISSING, "-o", "-"],
     ["sql", f"select * from '{MISSING}'", "-f", "parquet"],
 ]
@@ -418,9 +418,9 @@ def test_explain_corrupt_provenance_json(policy_run: Path, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"params": {"review_days": -3}}, "--review-days: must be positive, got -3"),
+        ({"params": {"review_days": -3}}, "review_days: must be positive, got -3"),
         ({"params": {"service_level": "abc"}}, "service_level='abc': expected float"),
-        ({"params": {"policy": "magic"}}, "--policy"),
+        ({"params": {"policy": "magic"}}, "policy: unknown value 'magic' (choose from"),
         ({"params": "x"}, "provenance 'params' is not an object"),
         ({"inputs": "x"}, "provenance 'inputs' is not a list"),
         ({"inputs": [{"role": 1}]}, "provenance 'inputs' is not a list"),
@@ -577,8 +577,7 @@ def test_bad_choice_lists_the_choices() -> None:
     result = runner.invoke(app, ["explain", "--by", "bogus", MISSING, MISSING])
     assert result.exit_code == 2
     assert result.stderr == (
-        "scot: error: explain: Invalid value for '--by': 'bogus' is not one of 'sku', "
-        "'category', 'node', 'order'; see 'scot explain --help'\n"
+        "scot: error: --by: unknown value 'bogus' (choose from sku, category, node, order)\n"
     )
 
 
@@ -826,7 +825,7 @@ def test_plan_buy_as_of_is_range_checked_first(as_of: str) -> None:
 def test_last_mile_extremes_are_refused_first(option: str, value: str) -> None:
     """A speed near zero made NaN durations; a huge shift or capacity overflowed the
     integer model; a huge time limit searched without end."""
-    args = ["route", "last-mile", MISSING, "--stations", MISSING, option, value]
+    args = ["route", "last-mile", MISSING, "--nodes", MISSING, option, value]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert option in _one_error_line(result.stderr)
@@ -907,15 +906,15 @@ def test_streamed_forecast_refuses_a_date_typo_before_any_warning(
 @pytest.mark.parametrize(
     ("command", "params", "message"),
     [
-        ("route", {"time_limit": -1}, "time_limit=-1: must be above 0"),
-        ("route", {"method": "x"}, "method='x': not one of auto, mip, lp-round, myopic"),
+        ("route", {"time_limit": -1}, "time_limit: must be positive, got -1"),
+        ("route", {"method": "x"}, "method: unknown value 'x' (choose from auto, mip, lp-round"),
         ("route", {"hold": "yes"}, "hold='yes': expected bool"),
         ("route", {"seed": 1.5}, "seed=1.5: expected int"),
         ("promise", {"mode": "x"}, "mode='x': not one of snapshot, commit"),
         ("promise", {"confidence": 1}, "confidence=1: must be strictly between 0 and 1"),
         ("place", {"speed_target": 5}, "speed_target=5: expected DAYS:SHARE such as 1:0.8"),
         ("place", {"period_days": 1.5}, "period_days=1.5: expected int"),
-        ("place", {"solver": "x"}, "solver='x': not one of highs, clarabel, scs"),
+        ("place", {"solver": "x"}, "solver: unknown value 'x' (choose from highs, clarabel, scs)"),
         ("plan-buy", {"review_days": float("nan")}, "review_days=nan: expected float"),
         ("plan-buy", {"as_of": "9999-12-31"}, "as_of=9999-12-31: outside 1900-01-01 .."),
     ],

@@ -192,7 +192,8 @@ def test_place_refuses_a_node_missing_from_nodes(
     assert result.exit_code == 3
     column = "origin" if table == "lanes" else "node"
     assert _error(result).startswith(
-        f"scot: error: {table}: node 'FC-NOWHERE' in column {column} is not in nodes (known: "
+        f"scot: error: {p[table]}: node 'FC-NOWHERE' in column {column} is not in "
+        f"{p['nodes']} (known: "
     )
 
 
@@ -322,7 +323,7 @@ def _stops(demand: list[float]) -> pl.DataFrame:
 
 
 def _last_mile(small_dir: Path, stops: pl.DataFrame) -> Result:
-    args = ["route", "last-mile", "-", "--stations", str(small_dir / "nodes.parquet")]
+    args = ["route", "last-mile", "-", "--nodes", str(small_dir / "nodes.parquet")]
     args += ["--vehicles", "2", "--capacity", "10", "--time-limit", "0.5"]
     return runner.invoke(app, args, input=parquet_bytes(stops))
 
@@ -367,7 +368,7 @@ def test_place_with_no_stock_anywhere_is_infeasible(
     assert result.exit_code == 4
     assert _error(result) == (
         "scot: error: place: nothing can be placed: no sku has stock on hand, in transit or "
-        "arriving (--supply); check --inventory, --supply and --lanes"
+        "arriving (receipts); check the inventory, receipts and lanes"
     )
 
 
