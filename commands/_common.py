@@ -166,13 +166,16 @@ class DefaultGroup(TyperGroup):
     """A group that runs its default command when the first argument is not a subcommand.
 
     ``scot forecast SALES ...`` runs the default command while ``scot forecast evaluate ...``
-    runs the subcommand.
+    runs the subcommand. ``scot forecast --help`` shows the default command's help under
+    the group's name (``Usage: scot forecast ...``) with the other subcommands listed.
     """
 
     default_command = "run"
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
+        if args and args[0] not in self.commands and _asks_help(ctx, args):
+            args = [a for a in args if a in ctx.help_option_names][:1]
+        elif not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
             args = [self.default_command, *args]
         return list(super().parse_args(ctx, args))
 
@@ -180,7 +183,24 @@ class DefaultGroup(TyperGroup):
         cmd = self.commands[self.default_command]
         with ctx.scope(cleanup=False):
             sub = cmd.make_context(ctx.info_name, [], parent=ctx.parent, resilient_parsing=True)
-            cmd.format_help(sub, formatter)
+            cmd.format_usage(sub, formatter)
+            cmd.format_help_text(sub, formatter)
+            cmd.format_options(sub, formatter)
+            others = [
+                (name, c.get_short_help_str(limit=formatter.width))
+                for name, c in self.commands.items()
+                if name != self.default_command and not c.hidden
+            ]
+            if others:
+                with formatter.section("Commands"):
+                    formatter.write_dl(others)
+            cmd.format_epilog(sub, formatter)
+
+
+def _asks_help(ctx: Any, args: list[str]) -> bool:
+    """Whether ``args`` (before any ``--``) hold a help flag."""
+    before = args[: args.index("--")] if "--" in args else args
+    return any(a in ctx.help_option_names for a in before)
 
 
 def default_group(name: str, help_text: str) -> typer.Typer:

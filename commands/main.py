@@ -58,9 +58,11 @@ class ScotGroup(TyperGroup):
         super().__init__(**kwargs)
         for command in _leaf_commands(self):
             _guard_options(command)
+            _name_arguments(command)
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)
+        """Commands in :data:`COMMAND_MODULES` order (groups would otherwise come last)."""
+        return sorted(self.commands, key=lambda name: _rank(self.commands[name]))
 
     def main(  # type: ignore[override]
         self,
@@ -279,6 +281,20 @@ def _command_path(ctx: Any) -> str:
     return str(ctx.command_path)
 
 
+def _rank(command: Any) -> int:
+    """Where ``command`` (or a group's first command) comes in :data:`COMMAND_MODULES`."""
+    leaf = next(iter(_leaf_commands(command)), None) if hasattr(command, "commands") else command
+    module = getattr(getattr(leaf, "callback", None), "__module__", "").rpartition(".")[2]
+    return COMMAND_MODULES.index(module) if module in COMMAND_MODULES else len(COMMAND_MODULES)
+
+
+def _name_arguments(command: Any) -> None:
+    """Show positional arguments by their upper-case name (``SALES``) in usage and help."""
+    for param in command.params:
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = str(param.name).upper()
+
+
 def _leaf_commands(group: Any) -> Iterator[Any]:
     for command in group.commands.values():
         if hasattr(command, "commands"):
@@ -427,7 +443,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # help fills a 100-column terminal (the parser's default stops at 80)
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 

@@ -44,10 +44,10 @@ def test_version() -> None:
 
 
 def test_help_shows_optional_columns_in_brackets() -> None:
-    """Rich markup would swallow ``[weekdays]``; the epilog escapes it."""
-    result = CliRunner().invoke(app, ["promise", "--help"], env={"COLUMNS": "250"})
+    """Help is plain text: markup would swallow ``[location]``."""
+    result = CliRunner().invoke(app, ["forecast", "--help"], env={"COLUMNS": "250"})
     assert result.exit_code == 0
-    assert "departure_hour [weekdays]" in result.stdout
+    assert "units [location]" in result.stdout
 
 
 def test_unknown_option_is_a_usage_error() -> None:
