@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint types unit slow fuzz schemas bench clean docs-pictures
+.PHONY: install demo test lint types unit slow fuzz schemas docs bench clean docs-pictures
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,10 @@ fuzz: install
 
 schemas: install
 	$(BIN)/python -m scot_cli.schema > docs/schemas.md
+
+# Generated docs: the schema reference, docs/conventions.md and each command page's synopsis.
+docs: schemas
+	$(BIN)/python -m scot_cli.commands.docgen
 
 # The pictures of docs/commands/plot.md, from a fresh demo run (the report's screenshot needs
 # Debian's chromium).

@@ -149,6 +149,7 @@ def folder_option(default: Any, *decls: str, help: str) -> Any:
             check_output_folder(str(value), option=param.opts[0] if param.opts else "--out")
         return value
 
+    check.scot_folder = True  # type: ignore[attr-defined]  # shown as DIR in the docs
     return typer.Option(default, *decls, help=help, callback=check)
 
 

@@ -19,6 +19,15 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INFEASIBLE = 4
 
+#: Every exit code and its meaning (docs/conventions.md is generated from it).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_RUNTIME: "runtime failure (a bug or an unexpected environment)",
+    EXIT_USAGE: "usage error (bad option, binary output to a terminal)",
+    EXIT_INPUT: "input data error (missing file, bad column, bad key)",
+    EXIT_INFEASIBLE: "infeasible problem (constraints that cannot all hold)",
+}
+
 
 class ScotError(Exception):
     """Base class: a failure the user can act on, printed as one line."""
