@@ -133,7 +133,6 @@ def _world(lead: int, level: int) -> World:
         lead_mean=np.full(1, float(lead)), lead_sd=np.zeros(1), case_pack=np.ones(1),
         moq=np.zeros(1), on_hand=one * level, in_transit=one * 0,
         transit_day=np.zeros((1, 1), dtype=np.int64), inbound_days=one * 0,
-        substitute=np.full(1, -1, dtype=np.int64),
     )  # fmt: skip
 
 

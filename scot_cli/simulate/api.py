@@ -188,6 +188,7 @@ def simulate(
         scen, warn = whatif.apply(base, text, skus=world.skus, fcs=world.fcs)
         scenarios.append(scen)
         warnings += warn
+    warnings += unreachable(world, scenarios, o.max_promise_days)
     horizon = o.days + _lead_span(scenarios, world, o.review_days)
     fc = _frame(forecast, "forecast")
     needed = frames["actuals"] is None or any(s.kind == "scot" for s in o.specs())
@@ -254,6 +255,22 @@ def simulate(
         options=o,
         totals=pl.DataFrame(totals),
     )
+
+
+def unreachable(world: World, scenarios: list[whatif.Scenario], max_promise_days: int) -> list[str]:
+    """A warning per scenario and region no open FC can promise within the limit (its
+    demand is all lost; the run goes on)."""
+    promised = engine.promise_days(world) <= max_promise_days
+    out = []
+    for s in scenarios:
+        open_fc = np.array([f not in s.closed for f in world.fcs])
+        cut = [g for i, g in enumerate(world.regions) if not (promised[:, i] & open_fc).any()]
+        if cut:
+            out.append(
+                f"{s.name}: no open FC promises {', '.join(cut)} within {max_promise_days} "
+                "day(s); their demand is lost"
+            )
+    return out
 
 
 def _need(frames: dict[str, pl.DataFrame | None], name: str) -> pl.DataFrame:

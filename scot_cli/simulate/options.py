@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from scot_cli.options import OptionError, Options, at_least, between, positive, require
+from scot_cli.options import OptionError, Options, at_least, positive, require
 from scot_cli.registry import Registry
 
 __all__ = [
@@ -143,9 +143,6 @@ class SimulateOptions(Options):
         Weeks of moving-average demand the baseline orders up to.
     moving_average_days
         Days of demand the baseline's moving average spans.
-    substitution
-        Share of a lost sale bought instead as the item's named substitute, when it has one
-        (items column ``substitute``), from the same FCs.
     max_cells
         Most simulated state cells (replications x days x skus x nodes) allowed, checked
         before any array is allocated.
@@ -161,7 +158,6 @@ class SimulateOptions(Options):
     max_promise_days: int = 5
     baseline_weeks: float = 6.0
     moving_average_days: int = 28
-    substitution: float = 0.0
     max_cells: int = 200_000_000
 
     def check(self) -> None:
@@ -174,7 +170,6 @@ class SimulateOptions(Options):
         at_least("max_promise_days", self.max_promise_days, 0)
         positive("baseline_weeks", self.baseline_weeks)
         at_least("moving_average_days", self.moving_average_days, 1)
-        between("substitution", self.substitution, 0.0, 1.0)
         at_least("max_cells", self.max_cells, 1)
         require(bool(self.policies), "policies", "name at least one policy")
         names = [self.spec(p).name for p in self.policies]

@@ -47,7 +47,6 @@ class World:
     in_transit: Array
     transit_day: IntArray
     inbound_days: Array
-    substitute: IntArray
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -150,13 +149,6 @@ def build_world(
         ((eta.fill_null(start) - pl.lit(start)).dt.total_days().clip(0, None)).alias("_day")
     )
     transit_day = _dense(inv, skus, fcs, "sku", "node", "_day").astype(np.int64)
-    substitute = np.full(len(skus), -1, dtype=np.int64)
-    if "substitute" in items.columns:
-        s_ix = {v: i for i, v in enumerate(skus)}
-        substitute = np.array(
-            [s_ix.get(s, -1) if s is not None else -1 for s in items["substitute"]],
-            dtype=np.int64,
-        )
     return World(
         skus=skus,
         fcs=fcs,
@@ -177,5 +169,4 @@ def build_world(
         in_transit=_dense(inv, skus, fcs, "sku", "node", "_transit"),
         transit_day=transit_day,
         inbound_days=inbound(items, lanes, fcs),
-        substitute=substitute,
     )

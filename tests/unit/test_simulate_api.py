@@ -131,3 +131,10 @@ def test_bad_what_if_values(tables: dict[str, pl.DataFrame]) -> None:
 def test_max_cells_refuses_before_any_work(tables: dict[str, pl.DataFrame]) -> None:
     with pytest.raises(InputDataError, match="exceed max_cells 1,000"):
         run(tables, days=365, replications=5, max_cells=1_000)
+
+
+def test_a_region_out_of_reach_is_a_warning_not_an_error(tables: dict[str, pl.DataFrame]) -> None:
+    r = run(tables, days=7, policies=("baseline",), max_promise_days=0)
+    assert any("their demand is lost" in w for w in r.summary.warnings)
+    lost = r.kpis.filter(pl.col("kpi") == "in_stock_rate")["value"]
+    assert lost.to_list() == [0.0]

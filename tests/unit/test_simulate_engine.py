@@ -40,7 +40,6 @@ def tiny_world(
         in_transit=np.zeros((skus, fcs)),
         transit_day=np.zeros((skus, fcs), dtype=np.int64),
         inbound_days=np.zeros((skus, fcs)),
-        substitute=np.full(skus, -1, dtype=np.int64),
     )
 
 
