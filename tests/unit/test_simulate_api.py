@@ -138,3 +138,24 @@ def test_a_region_out_of_reach_is_a_warning_not_an_error(tables: dict[str, pl.Da
     assert any("their demand is lost" in w for w in r.summary.warnings)
     lost = r.kpis.filter(pl.col("kpi") == "in_stock_rate")["value"]
     assert lost.to_list() == [0.0]
+
+
+@pytest.mark.slow
+def test_reforecast_at_each_review_runs_the_forecast_again(
+    tables: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scot_cli.simulate import decisions
+
+    calls: list[int] = []
+    real = decisions.forecast
+
+    def counted(*args: Any, **kw: Any) -> pl.DataFrame:
+        calls.append(kw["horizon"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(decisions, "forecast", counted)
+    r = run(tables, days=8, policies=("scot",), reforecast="review")
+    assert len(calls) == 1  # the review on day 7 (day 0 plans on the given forecast)
+    assert calls[0] < 120
+    t = r.totals
+    assert (t["demand"] == t["served"] + t["lost"]).all()
