@@ -88,7 +88,6 @@ BY: Registry[str] = Registry(
         "order": "each order",
     },
 )
-BY_CHOICES = tuple(BY)
 
 _FORECAST_LEVEL = Driver(
     "forecast level",
