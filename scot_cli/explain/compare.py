@@ -77,6 +77,8 @@ class Explanation:
     mixes: int
     observed: bool
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Metrics explained as rates (weighted means): their change reads in points.
+    rates: tuple[str, ...] = ()
 
 
 def check_comparable(
@@ -306,6 +308,7 @@ def explain_runs(
         mixes=result.mixes,
         observed=observed is not None,
         notes=notes,
+        rates=tuple(m for m in chosen if m in spec.rates),
     )
 
 

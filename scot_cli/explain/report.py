@@ -90,7 +90,10 @@ def build_report(expl: Explanation, *, top: int = 10) -> Report:
         drivers=drivers,
         movers=movers,
         flags=expl.flags,
-        sentences=tuple(_sentence(h, drivers, expl.by) for h in headline.iter_rows(named=True)),
+        sentences=tuple(
+            _sentence(h, drivers, expl.by, rate=h["metric"] in expl.rates)
+            for h in headline.iter_rows(named=True)
+        ),
         notes=tuple(notes),
     )
 
@@ -121,13 +124,16 @@ def _movers(t: pl.DataFrame, top: int) -> pl.DataFrame:
     )
 
 
-def _sentence(h: dict[str, float | str], drivers: pl.DataFrame, by: str) -> str:
+def _sentence(
+    h: dict[str, float | str], drivers: pl.DataFrame, by: str, *, rate: bool = False
+) -> str:
+    """One headline sentence; a rate's change reads in percentage points."""
     metric = str(h["metric"])
     before, after, delta = float(h["before"]), float(h["after"]), float(h["delta"])
     if delta == 0:
         return f"{metric} (all {_PLURAL.get(by, by)}) did not change: {_num(before)}."
     verb = "rose" if delta > 0 else "fell"
-    pct = f", {delta / before:+.1%}" if before else ""
+    pct = f", {100 * delta:+.2f} points" if rate else (f", {delta / before:+.1%}" if before else "")
     parts = [
         f"{d} {_signed(c)}"
         for d, c in drivers.filter(pl.col("metric") == metric)

@@ -141,7 +141,10 @@ def test_in_stock_prob_of_two_plan_buy_runs_is_a_rate(
     )
     for row in sums.iter_rows(named=True):
         assert row["contribution"] == pytest.approx(row["delta"], abs=1e-12)
-    assert "in_stock_prob (all skus)" in result.summary.sentences[0]
+    sentence = result.summary.sentences[0]
+    assert sentence.startswith("in_stock_prob (all skus)")
+    points = 100 * isp["delta"]
+    assert f"{points:+.2f} points)" in sentence
 
 
 def _total_row(t: pl.DataFrame, metric: str) -> dict[str, Any]:
