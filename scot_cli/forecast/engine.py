@@ -4,15 +4,17 @@ conformal quantiles.
 Every model is run once over the history with snapshots at the backtest origins and at the
 end. ``auto`` first sorts the series into demand classes (Syntetos, Boylan & Croston 2005):
 intermittent and lumpy series get the median of the intermittent-demand methods and simple
-baselines; smooth and erratic series the combination of ETS and Theta, each deciding per
-series whether it is seasonal. Each series is labelled with its candidate of least backtest
-squared error (scaled by the series' own variability).
+baselines; smooth and erratic series the mean of ETS, damped-trend ETS and Theta, each
+deciding per series whether it is seasonal. Each series is labelled with its candidate of
+least backtest squared error (scaled by the series' own variability).
 
-Quantiles come from the forecast's own backtest errors (split-conformal, Vovk et al. 2005),
-never from a normal assumption: ratio scores for intermittent and lumpy series (a zero sale
-scores 0), and for smooth and erratic series errors scaled by the series' one-step
-variability and by a per-horizon-step spread, calibrated per step, so that the intervals
-widen with the horizon as the backtest errors do.
+Quantiles come from the forecast's own backtest errors (split-conformal, Vovk et al. 2005):
+ratio scores for intermittent and lumpy series (a zero sale scores 0), and for smooth and
+erratic series errors standardised by the models' own forecast standard deviations (else
+by the series' one-step variability times a per-step spread), calibrated per horizon step
+on the origins where the series had two seasons of history, so that the intervals widen
+with the horizon as the backtest errors do; the models' own normal quantiles only where no
+backtest error is usable.
 """
 
 from __future__ import annotations
