@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from scot_cli.place.options import PlaceOptions
+from scot_cli.place.options import PlaceOptions, parse_speed_target
 from scot_cli.place.registry import SOLVERS
 
 from ._common import (
@@ -77,7 +77,7 @@ def place(
 
     options = PlaceOptions(
         period_days=period_days,
-        speed_target=speed_target,  # type: ignore[arg-type]  # "DAYS:SHARE", parsed by it
+        speed_target=parse_speed_target(speed_target),
         fair_share=fair_share,
         solver=solver,
         transfer_cost=transfer_cost,
