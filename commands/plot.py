@@ -31,7 +31,9 @@ def plot(
         None, "--format", metavar=FORMATS.synopsis(), help="Format (default: from -o's suffix)."
     ),
     sku: list[str] = typer.Option(None, "--sku", help="forecast: a sku to draw (repeatable)."),
-    top: int = typer.Option(DEFAULTS.top, "--top", help="forecast: series drawn without --sku."),
+    top: int = typer.Option(
+        DEFAULTS.top, "--top", min=1, help="forecast: series drawn without --sku."
+    ),
     metric: str | None = typer.Option(
         None, "--metric", help="explain: metric of the waterfall (default: the largest move)."
     ),
