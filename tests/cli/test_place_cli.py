@@ -281,8 +281,8 @@ def test_batched_solve_through_the_command(small_dir: Path, forecast_file: Path)
     assert float(many["target_units"].sum()) == pytest.approx(float(one["target_units"].sum()))
 
     def cost(err: str) -> float:
-        return float(
-            err.split("expected cost")[1].split("->")[1].split(maxsplit=1)[0].replace(",", "")
-        )
+        after = err.partition("expected cost")[2].partition("->")[2].partition(";")[0]
+        return float(after.strip().replace(",", ""))
 
     assert cost(batched.stderr) == pytest.approx(cost(single.stderr), rel=0.02)
+    assert "of a lower bound" in batched.stderr
