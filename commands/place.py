@@ -8,6 +8,7 @@ import typer
 
 from scot_cli.place.options import PlaceOptions, parse_speed_target
 from scot_cli.place.registry import SOLVERS
+from scot_cli.place.schema import FORECAST_IN, RECEIPTS_IN
 
 from ._common import (
     choice_option,
@@ -116,7 +117,7 @@ def register(app: typer.Typer) -> None:
         help="Position stock across FCs for delivery speed and cost.",
         epilog=epilog(
             EXAMPLE,
-            more="Inputs: forecast (sku, location, date, mean [p10] [p90]), receipts (sku, "
-            "arrival_date, qty); the others as in docs/schemas.md.",
+            more=f"Input columns: {FORECAST_IN.help_columns()}; {RECEIPTS_IN.help_columns()}; "
+            "the others as in docs/schemas.md.",
         ),
     )(place)

@@ -6,6 +6,8 @@ import typer
 
 from scot_cli.promise.options import PromiseOptions
 from scot_cli.promise.registry import MODES, SPLITS
+from scot_cli.promise.schema import RECEIPTS
+from scot_cli.schema import ORDERS
 
 from ._common import (
     choice_option,
@@ -72,7 +74,7 @@ def register(app: typer.Typer) -> None:
         "and lane transit spread.",
         epilog=epilog(
             EXAMPLE,
-            more="Inputs: orders (order_id, line, sku, qty, destination, order_time), "
-            "receipts (sku, node, arrival_date, qty); the others as in docs/schemas.md.",
+            more=f"Input columns: {ORDERS.help_columns()}; {RECEIPTS.help_columns()}; "
+            "the others as in docs/schemas.md.",
         ),
     )(run)

@@ -185,7 +185,7 @@ def test_help_is_a_synopsis_with_the_forecast_columns(monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["place", "--help"])
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) <= 40
-    assert "forecast (sku, location, date, mean [p10] [p90])" in result.stdout
+    assert "forecast: sku, location, date, mean [p10] [p90]" in result.stdout
     for flag in ("--receipts", "--late-cost", "--speed-target", "--solver"):
         assert flag in result.stdout
     assert "--supply" not in result.stdout and "--late-penalty" not in result.stdout
