@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "plan_buy": "scot_cli.buy:plan_buy",
     "BuyOptions": "scot_cli.buy:BuyOptions",
     "BuyPlan": "scot_cli.buy:BuyPlan",
+    "BuyResult": "scot_cli.buy:BuyResult",
     "eoq": "scot_cli.buy.classic:eoq",
     "wagner_whitin": "scot_cli.buy.classic:wagner_whitin",
     "ss_zheng_federgruen": "scot_cli.buy.classic:ss_zheng_federgruen",
