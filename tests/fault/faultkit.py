@@ -149,7 +149,7 @@ def commands(p: dict[str, Path]) -> dict[str, list[str]]:
             "route",
             "last-mile",
             str(p["stops"]),
-            "--stations",
+            "--nodes",
             str(p["nodes"]),
             "--time-limit",
             "1",

@@ -96,6 +96,8 @@ class Spec:
     options: Mapping[str, Sequence[tuple[str, frozenset[int]]]] = field(default_factory=dict)
     schemaless: bool = False
     stdin_role: str | None = None
+    #: Whether the first output is tried at odd places (stdout, a folder, an input).
+    output_variants: bool = True
 
 
 def _usage(*values: str) -> list[tuple[str, frozenset[int]]]:
@@ -150,7 +152,7 @@ def specs() -> list[Spec]:
         ],
         "--days": [*_usage("0", "-1", "abc"), *_edge("1", "100000")],
         "--transfer-cost": [*_usage("-1", *NUMBER_BAD), *_edge("0", "1e300")],
-        "--late-penalty": [*_usage("-1", *NUMBER_BAD), *_edge("1e300")],
+        "--late-cost": [*_usage("-1", *NUMBER_BAD), *_edge("1e300")],
         "--speed-penalty": [*_usage("-1", *NUMBER_BAD), *_edge("0")],
         "--batch-size": [*_usage("-1", "abc"), *_edge("1", "2")],
         "--solver": [*_usage("bogus", ""), *_edge("scs", "clarabel")],
@@ -267,7 +269,7 @@ def specs() -> list[Spec]:
             stdin_role="forecast",
         ),
         Spec(
-            "plan-buy --network",
+            "plan-buy --nodes",
             "plan-buy",
             (
                 "plan-buy",
@@ -276,7 +278,7 @@ def specs() -> list[Spec]:
                 "{items}",
                 "--inventory",
                 "{inventory}",
-                "--network",
+                "--nodes",
                 "{nodes}",
                 "--lanes",
                 "{lanes}",
@@ -306,8 +308,8 @@ def specs() -> list[Spec]:
                 "{nodes}",
                 "--lanes",
                 "{lanes}",
-                "--supply",
-                "{supply}",
+                "--receipts",
+                "{receipts}",
                 "-o",
                 "{out:placement.parquet}",
                 "--coverage-out",
@@ -318,7 +320,7 @@ def specs() -> list[Spec]:
             {
                 "forecast": ("scot_cli.place.schema:FORECAST_IN", "forecast.parquet"),
                 **{r: ROLE[r] for r in ("items", "inventory", "nodes", "lanes")},
-                "supply": ("scot_cli.place.schema:SUPPLY_IN", "orders_buy.parquet"),
+                "receipts": ("scot_cli.place.schema:RECEIPTS_IN", "orders_buy.parquet"),
             },
             place_opts,
             stdin_role="forecast",
@@ -376,7 +378,7 @@ def specs() -> list[Spec]:
                 "route",
                 "last-mile",
                 "{stops}",
-                "--stations",
+                "--nodes",
                 "{nodes}",
                 "--time-limit",
                 "1",
@@ -415,6 +417,66 @@ def specs() -> list[Spec]:
             {"run": ("scot_cli.buy.schema:BUY_POLICY", "policy.parquet")},
             {"--sku": [("NOPE", frozenset({2, 3})), *_edge("")], "--format": _usage("bogus")},
             stdin_role="run",
+        ),
+        Spec(
+            "simulate",
+            "simulate",
+            (
+                "simulate",
+                "--sales",
+                "{sales}",
+                "--items",
+                "{items}",
+                "--nodes",
+                "{nodes}",
+                "--lanes",
+                "{lanes}",
+                "--inventory",
+                "{inventory}",
+                "--days",
+                "7",
+                "-o",
+                "{outdir:sim}",
+            ),
+            {r: ROLE[r] for r in ("sales", "items", "nodes", "lanes", "inventory")},
+            {
+                "--days": [*_usage("0", "-1", "abc"), *_edge("1")],
+                "--replications": [*_usage("0", "-1", "abc"), *_edge("2")],
+                "--review-days": [*_usage("0", "-1", "abc"), *_edge("1", "100000")],
+                "--policy": [*_usage("bogus", ""), *_edge("baseline", "scot")],
+                "--what-if": [*_usage("bogus=1", "lead-time", ""), *_edge("lead-time=x1.5")],
+                "--max-promise-days": [*_usage("-1", "abc"), *_edge("0", "100000")],
+                "--max-cells": [*_usage("0", "-1", "abc"), ("1", frozenset({3}))],
+                "--seed": [*_usage("abc"), *_edge("-1", "4294967296")],
+            },
+        ),
+        Spec(
+            "plot forecast",
+            "plot",
+            ("plot", "forecast", "{data}", "-o", "{out:fc.png}"),
+            {"data": FC_T},
+            {
+                "--top": [*_usage("0", "-1", "abc"), *_edge("1", "1000000")],
+                "--format": [*_usage("bogus", ""), *_edge("svg", "html")],
+                "--sku": [*_edge("NOPE", "")],
+            },
+            stdin_role="data",
+        ),
+        Spec(
+            "plot promise",
+            "plot",
+            ("plot", "{data}", "-o", "{out:promise.svg}"),
+            {"data": ("scot_cli.promise.schema:PROMISES", "promises.parquet")},
+            {"--format": [*_usage("bogus"), *_edge("png")]},
+        ),
+        Spec(
+            "report",
+            "report",
+            # the base folder holds every pipeline output; the page goes to the case's folder
+            ("report", "{base}", "-o", "{out:report.html}"),
+            {},
+            {"--top": [*_usage("0", "-1", "abc"), *_edge("1")]},
+            output_variants=False,
         ),
         Spec(
             "inspect",
@@ -693,7 +755,9 @@ def cases(draw: st.DrawFn, spec_list: Sequence[Spec] | None = None) -> Case:
 
 @st.composite
 def case_for(draw: st.DrawFn, spec: Spec) -> Case:
-    has_output = any(a.startswith(("{out:", "{outdir:")) for a in spec.argv)
+    has_output = spec.output_variants and any(
+        a.startswith(("{out:", "{outdir:")) for a in spec.argv
+    )
     kinds = ["data"] * 6 + ["file"] * 2 + ["option"] * 3 + ["output", "none"]
     if not spec.roles:
         kinds = ["option"] * 6 + ["output"] * 2 + ["none"]
@@ -883,13 +947,17 @@ def write_mutated(m: Mutation, src: Path, dst: Path) -> Path:
 NODE_REFERENCES = {"lanes": ("origin", "destination"), "inventory": ("node",)}
 
 
+#: Commands whose output is a folder (made when missing, with its parents).
+FOLDER_OUTPUT = frozenset({"fixtures", "simulate"})
+
+
 def expected_codes(spec: Spec, case: Case) -> frozenset[int]:
     """The exit codes the contract allows for ``case``."""
     if case.option is not None and case.mutation is None:
         return case.option_expect
-    if case.output == "stdout" and spec.family == "fixtures":
+    if case.output == "stdout" and spec.family in FOLDER_OUTPUT:
         return frozenset({2})  # --out is required
-    if case.output in {"missing_folder", "folder"} and spec.family == "fixtures":
+    if case.output in {"missing_folder", "folder"} and spec.family in FOLDER_OUTPUT:
         return frozenset({0, 2})  # its output is a folder: existing, or made with its parents
     if case.output in {"missing_folder", "folder", "same_as_input"}:
         return frozenset({2})
@@ -961,7 +1029,7 @@ def build_base(folder: Path) -> Base:
         "-H",
         "14",
         # a plain model: the base data should not depend on the model choice of the day
-        "-m",
+        "--model",
         "window_mean",
         "-o",
         fc,
@@ -1192,7 +1260,7 @@ def prepare(spec: Spec, case: Case, base: Base, case_dir: Path) -> tuple[list[st
             outputs_seen += 1
             argv.append(str(path))
         else:
-            argv.append(a.format(**files, sku=base.sku) if "{" in a else a)
+            argv.append(a.format(**files, sku=base.sku, base=base.folder) if "{" in a else a)
         i += 1
     if case.option == "<query>":
         argv[1] = str(case.option_value)
@@ -1338,6 +1406,10 @@ def judge(
         o.detail = "left behind: " + ", ".join(left)
 
 
+#: The files ``scot simulate`` writes into its output folder.
+SIMULATE_OUTPUTS = frozenset({"sim_daily.parquet", "sim_summary.parquet", "sim_kpis.parquet"})
+
+
 def leftovers(spec: Spec, argv: Sequence[str], case_dir: Path, base_names: set[str]) -> list[str]:
     """Files the run left that it was not asked to write."""
     declared: set[Path] = set()
@@ -1354,6 +1426,8 @@ def leftovers(spec: Spec, argv: Sequence[str], case_dir: Path, base_names: set[s
             stem = q.stem
             if stem in {t.name for t in contract.INPUT_TABLES}:
                 continue
+        if spec.family == "simulate" and q.parent in declared and q.name in SIMULATE_OUTPUTS:
+            continue
         left.append(str(q.relative_to(case_dir)))
     for d in ("tmp", "inputs"):
         for q in sorted((case_dir / d).rglob("*")):
