@@ -168,13 +168,14 @@ class Poisson:
 
     def loss(self, y: Array) -> Array:
         sp = _sp()
+        below = np.maximum(-np.asarray(y, dtype=np.float64), 0.0)  # E[(D - y)^+] = lam - y
         y = np.maximum(y, 0.0)
         k = np.floor(y)
         tail = 1 - sp.pdtr(k, self.lam)
         pmf = np.exp(k * np.log(np.maximum(self.lam, 1e-300)) - self.lam - sp.gammaln(k + 1))
         pmf = np.where(self.lam > 0, pmf, (k == 0).astype(float))
         at_k = (self.lam - k) * tail + self.lam * pmf
-        return np.asarray(np.maximum(at_k - (y - k) * tail, 0.0), dtype=np.float64)
+        return np.asarray(np.maximum(at_k - (y - k) * tail, 0.0) + below, dtype=np.float64)
 
 
 @dataclass(frozen=True)

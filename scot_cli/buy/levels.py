@@ -27,6 +27,7 @@ from .policies import (
     rq_unit_short,
 )
 from .registry import DISTRIBUTIONS, POLICIES
+from .ss_exact import ss_levels
 
 #: Below this mean, a flat forecast is modelled as Poisson by the auto demand model.
 POISSON_BELOW = 30.0
@@ -74,6 +75,8 @@ class Rows:
     review: Array
     protection: Interval
     lead: Interval
+    #: Demand over one review period (the exact (s,S) policy's period demand).
+    period: Interval | None = None
     horizon: Interval | None = None
     horizon_days: Array | None = None
     overage: Array | None = None
@@ -153,13 +156,15 @@ def choose_kind(rows: Rows, requested: str) -> Labels:
 
 
 def choose_policy(rows: Rows, requested: str) -> Labels:
-    """Policy per row: the requested one, or auto (ss when batching pays, else base_stock)."""
+    """Policy per row: the requested one, or auto (ss_heuristic when batching pays, else
+    base_stock; the exact ss prices up to 200^2 (s, S) pairs per sku, too slow for a
+    default over a million skus)."""
     if requested != "auto":
         return Labels.full(rows.n, requested, POLICY_NAMES)
     eoq = eoq_quantity(rows.K, rows.h, rows.lam)
     batching = eoq > BATCHING_RATIO * rows.lam * rows.review
     code = POLICY_NAMES.index
-    codes = np.where(batching, code("ss"), code("base_stock"))
+    codes = np.where(batching, code("ss_heuristic"), code("base_stock"))
     return Labels(codes.astype(np.uint8), POLICY_NAMES)
 
 
@@ -195,6 +200,48 @@ def _periodic(rows: Rows, kind: str, idx: Index, *, batching: bool) -> tuple[Lev
         in_stock=in_stock,
     )
     return levels, p_used
+
+
+def _ss_exact(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
+    """Optimal (s,S) (:mod:`scot_cli.buy.ss_exact`): costs per review period, a service
+    target turned into the shortage cost whose critical ratio it is."""
+    if rows.period is None:
+        raise ValueError("the exact (s,S) policy needs the review-period demand")
+    period = rows.period
+    review = rows.review[idx]
+    h = rows.h[idx] * review
+    target = np.clip(rows.target[idx], 1e-6, 1 - 1e-6)
+    p = np.where(np.isfinite(rows.p[idx]), rows.p[idx], h * target / (1 - target))
+    K = rows.K[idx]
+
+    def dists(sub: Index) -> tuple[Distribution, Distribution]:
+        return period.dist(kind, idx[sub]), rows.protection.dist(kind, idx[sub])
+
+    lv = ss_levels(dists, idx.size, h, p, K)
+    prot = rows.protection.dist(kind, idx)
+    approx = periodic_levels(
+        prot,
+        lv.s,
+        lv.S - lv.s,
+        h=rows.h[idx],
+        p=p,
+        K=K,
+        lam=rows.lam[idx],
+        review=review,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = lv.exact & (review > 0)
+        levels = Levels(
+            reorder_point=lv.s,
+            order_up_to=lv.S,
+            batch=lv.S - lv.s,
+            fill_rate=approx.fill_rate,
+            in_stock=approx.in_stock,
+            holding=np.where(exact, lv.holding / review, approx.holding),
+            shortage=np.where(exact, lv.shortage / review, approx.shortage),
+            ordering=np.where(exact, lv.ordering / review, approx.ordering),
+        )
+    return levels, p
 
 
 def _implied(dist: Distribution, level: Array, over: Array) -> Array:
@@ -254,7 +301,8 @@ Solver = Callable[[Rows, str, Index], tuple[Levels, Array]]
 
 _SOLVERS: dict[str, Solver] = {
     "base_stock": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=False),
-    "ss": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=True),
+    "ss": _ss_exact,
+    "ss_heuristic": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=True),
     "rq": lambda rows, kind, idx: _continuous(rows, idx, exact=True),
     "rq_eil": lambda rows, kind, idx: _continuous(rows, idx, exact=False),
     "newsvendor": _newsvendor,

@@ -515,6 +515,8 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
     )
     if o.policy == "newsvendor":
         _add_horizon(rows, fa, planned)
+    if o.policy == "ss":
+        rows.period = _intervals(fa, review, np.zeros(planned.height), rate)
     return rows
 
 

@@ -236,7 +236,7 @@ def periodic_levels(
     """
     loss = dist_p.loss(s)
     in_stock = np.clip(dist_p.cdf(s), 0, 1) if in_stock is None else in_stock
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cycle_days = np.maximum(np.where(lam > 0, batch / lam, 0.0), review)
         cycle_demand = lam * cycle_days
         fill = np.where(cycle_demand > 0, 1 - loss / cycle_demand, 1.0)

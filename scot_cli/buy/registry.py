@@ -12,10 +12,14 @@ from scot_cli.registry import Registry
 POLICIES: Registry[str] = Registry(
     "policy",
     {
-        "auto": "base_stock, or ss when batching pays (EOQ above 1.5 review periods of demand)",
+        "auto": "base_stock, or ss_heuristic when batching pays (EOQ above 1.5 review periods "
+        "of demand)",
         "base_stock": "periodic review order-up-to S: critical fractile of lead-time + review "
         "demand (newsvendor with lead time; Snyder & Shen 4.3.3)",
-        "ss": "(s,S): s as base_stock, order up to s + EOQ when at or below s (EOQ+SS heuristic)",
+        "ss": "(s,S) optimal for integer demand (Zheng & Federgruen 1991; Snyder & Shen 4.6), "
+        "the power approximation (Ehrhardt & Mosier 1984) for wide search windows",
+        "ss_heuristic": "(s,S): s as base_stock, order up to s + EOQ when at or below s "
+        "(EOQ + safety stock heuristic)",
         "rq": "continuous review (r,Q), exact expected cost minimised for normal lead-time "
         "demand, stock-out cost per unit short (Snyder & Shen 5.2; Hadley & Whitin 1963)",
         "rq_eil": "(r,Q) by the expected-inventory-level approximation (Snyder & Shen 5.2.3)",
@@ -80,7 +84,16 @@ MODELS: dict[str, tuple[str, str]] = {
     "rq": ("scot_cli.buy.policies:rq_exact", "(r,Q), exact normal cost"),
     "rq_eil": ("scot_cli.buy.policies:rq_eil", "(r,Q), expected-inventory-level approximation"),
     "rq_poisson": ("scot_cli.buy.classic:rq_poisson_exact", "(r,Q), exact for Poisson demand"),
-    "ss": ("scot_cli.buy.classic:ss_zheng_federgruen", "(s,S), exact Zheng-Federgruen"),
+    "ss": ("scot_cli.buy.ss_exact:ss_levels", "(s,S), exact Zheng-Federgruen, vectorised"),
+    "ss_zheng_federgruen": (
+        "scot_cli.buy.classic:ss_zheng_federgruen",
+        "(s,S), Zheng-Federgruen's search for one sku",
+    ),
+    "ss_power": (
+        "scot_cli.buy.ss_exact:power_approximation",
+        "(s,S), revised power approximation (Ehrhardt & Mosier 1984)",
+    ),
+    "ss_heuristic": ("scot_cli.buy.policies:periodic_levels", "(s,S), EOQ + safety stock"),
     "eoq": ("scot_cli.buy.classic:eoq", "economic order quantity"),
     "eoq_backorders": ("scot_cli.buy.classic:eoq_backorders", "EOQ with planned backorders"),
     "eoq_all_units": ("scot_cli.buy.classic:eoq_all_units_discount", "EOQ, all-units discounts"),

@@ -146,8 +146,8 @@ def test_unknown_policy_is_a_usage_error(inputs: dict[str, Path]) -> None:
     result = runner.invoke(app, _args(inputs, "--policy", "minmax"))
     assert result.exit_code == 2
     assert result.stderr == (
-        "scot: error: --policy: unknown value 'minmax' (choose from auto, base_stock, ss, rq, "
-        "rq_eil, newsvendor)\n"
+        "scot: error: --policy: unknown value 'minmax' (choose from auto, base_stock, ss, "
+        "ss_heuristic, rq, rq_eil, newsvendor)\n"
     )
 
 

@@ -148,3 +148,25 @@ def test_rq_minimises_and_reports_the_cost_per_unit_short(tmp_path: Path) -> Non
     assert total == pytest.approx(best, rel=1e-6)
     grid = [cost(r + dr, q + dq)[0] for dr in range(-10, 11) for dq in range(-10, 11) if q + dq > 0]
     assert best <= min(grid) + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("distribution", "expected"), [("poisson", (4.0, 10.0)), ("auto", (4.0, 10.0))]
+)
+def test_ss_is_optimal_snyder_shen_example_4_7(
+    tmp_path: Path, distribution: str, expected: tuple[float, float]
+) -> None:
+    """Snyder & Shen Example 4.7 with K = 5: Poisson demand of mean 6 per period, h = 1,
+    p = 4, zero lead time: the optimal (s, S) is (4, 10), cost 8.0341 per period (the old
+    EOQ + safety stock heuristic gave s = 8, S = 15.75). One review period is one day."""
+    it = items(stockout_cost=4.0, order_cost=5.0)
+    fc = forecast(6.0, 0.0, periods=30).with_columns(
+        pl.lit(6.0).alias("p10"), pl.lit(6.0).alias("p90")
+    )
+    args = ("--policy", "ss", "--distribution", distribution, "--review-days", "1")
+    orders, policy = run(tmp_path, fc, it, *args, on_hand=4.0)
+    row = policy.row(0, named=True)
+    assert (row["reorder_point"], row["order_up_to"]) == expected
+    assert orders["qty"][0] == expected[1] - 4.0  # at s: order up to S
+    cost = row["holding_cost"] + row["stockout_cost"] + row["ordering_cost"]
+    assert cost == pytest.approx(8.034111561463058, rel=1e-9)
