@@ -62,7 +62,7 @@ def make_data(folder: Path, *, skus: int, days: int, orders: int = 40) -> dict[s
         str(p["items"]),
         "-H",
         "14",
-        "-m",
+        "--model",
         "window_mean",
         "-o",
         str(p["forecast"]),
