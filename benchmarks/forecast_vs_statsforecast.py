@@ -645,6 +645,7 @@ def verdicts(rows: list[dict[str, object]]) -> list[str]:
                 f"{rmsse[0]} vs best {rmsse[1]} "
                 f"({'met' if _f(scot, 'rmsse') <= best_rmsse else 'missed'})."
             )
+        lines.append(coverage_verdict(name, scot))
         for i, r in enumerate(mine[:-1]):
             same = mine[i + 1]
             if "(sample of" in str(r["model"]) and "same sample" in str(same["model"]):
@@ -676,6 +677,16 @@ def verdicts(rows: list[dict[str, object]]) -> list[str]:
                 f"{_f(scot, 'peak_gib'):.2f} GiB."
             )
     return lines
+
+
+def coverage_verdict(name: str, scot: dict[str, object]) -> str:
+    """scot's p10 and p90 coverage against the target: within 0.05 of 0.10 and 0.90."""
+    lo, hi = _f(scot, "cov10"), _f(scot, "cov90")
+    ok = abs(lo - 0.1) <= 0.05 and abs(hi - 0.9) <= 0.05
+    return (
+        f"- {name}: scot auto coverage p10 {lo:.3f}, p90 {hi:.3f} (target within 0.05 of "
+        f"0.10 and 0.90: {'met' if ok else 'missed'})."
+    )
 
 
 NOTES = (
@@ -732,7 +743,25 @@ def report(rows: list[dict[str, object]]) -> str:
         + "\nTargets:\n\n"
         + "\n".join(verdicts(main))
         + "\n\n"
+        + speed_section()
         + kept_section()
+    )
+
+
+def speed_section() -> str:
+    """The alternating-runs timing of forecast_speed.py, if measured."""
+    path = WORK / "speed.json"
+    if not path.exists():
+        return ""
+    saved = json.loads(path.read_text())
+    parts = [
+        f"{name} scot {r['scot']:.2f} s vs AutoETS {r['AutoETS']:.2f} s, ratio "
+        f"{r['ratio']:.3f} (target at most 0.2: {'met' if r['ratio'] <= 0.2 else 'missed'})"
+        for name, r in saved["sets"].items()
+    ]
+    return (
+        f"Speed, `{saved['command']}` (scot and AutoETS run alternately, medians, scot's "
+        f"numba cache filled; load {saved['load']}): " + "; ".join(parts) + ".\n\n"
     )
 
 
