@@ -49,6 +49,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("promise", ["promises.parquet"]),
         ("route", ["trucks.parquet", "routes.parquet"]),
         ("explain", ["scenario/explain.parquet"]),
+        ("simulate", ["sim/sim_daily.parquet", "sim/sim_summary.parquet"]),
     ],
 )
 def test_every_kind_of_the_demo_as_png(
