@@ -91,7 +91,7 @@ def test_network_budget_and_stdout_pipe_to_inspect(small_dir: Path, forecast_fil
             str(small_dir / "items.parquet"),
             "--inventory",
             str(small_dir / "inventory.parquet"),
-            "--network",
+            "--nodes",
             str(small_dir / "nodes.parquet"),
             "--lanes",
             str(small_dir / "lanes.parquet"),
