@@ -98,3 +98,11 @@ def test_missing_folder_is_exit_3(tmp_path: Path) -> None:
     assert result.stderr == (
         f"scot: error: {tmp_path / 'nope'}: no such folder; give a scot output folder\n"
     )
+
+
+def test_report_to_stdout(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    result = runner.invoke(app, ["report", str(folder), "-o", "-"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("<!doctype html>")
+    assert not (folder / "report.html").exists()
