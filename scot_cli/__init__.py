@@ -13,6 +13,8 @@ stays fast.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -29,6 +31,12 @@ _EXPORTS: dict[str, str] = {
     "fastest_paths": "scot_cli.network:fastest_paths",
     "cheapest_paths": "scot_cli.network:cheapest_paths",
     "ScotError": "scot_cli.errors:ScotError",
+    "InputDataError": "scot_cli.errors:InputDataError",
+    "UsageError": "scot_cli.errors:UsageError",
+    "InfeasibleError": "scot_cli.errors:InfeasibleError",
+    "OptionError": "scot_cli.options:OptionError",
+    "Options": "scot_cli.options:Options",
+    "Registry": "scot_cli.registry:Registry",
     "Run": "scot_cli.io:Run",
     "read_metadata": "scot_cli.io:read_metadata",
     "sql_query": "scot_cli.io:sql_query",
@@ -36,8 +44,11 @@ _EXPORTS: dict[str, str] = {
     "validate": "scot_cli.validate:validate",
     "check_nodes": "scot_cli.validate:check_nodes",
     "all_tables": "scot_cli.schema:all_tables",
-    "forecast": "scot_cli.forecast:forecast",
-    "evaluate_forecast": "scot_cli.forecast:evaluate",
+    "evaluate_forecast": "scot_cli.forecast:evaluate_forecast",
+    "ForecastOptions": "scot_cli.forecast:ForecastOptions",
+    "ForecastResult": "scot_cli.forecast:ForecastResult",
+    "EvaluateOptions": "scot_cli.forecast:EvaluateOptions",
+    "EvaluateResult": "scot_cli.forecast:EvaluateResult",
     "plan_buy": "scot_cli.buy:plan_buy",
     "BuyOptions": "scot_cli.buy:BuyOptions",
     "BuyPlan": "scot_cli.buy:BuyPlan",
@@ -47,12 +58,22 @@ _EXPORTS: dict[str, str] = {
     "ss_zheng_federgruen": "scot_cli.buy.classic:ss_zheng_federgruen",
     "clark_scarf_serial": "scot_cli.buy.echelon:clark_scarf_serial",
     "gsm_tree": "scot_cli.buy.echelon:gsm_tree",
-    "place": "scot_cli.place:place",
-    "promise": "scot_cli.promise:promise",
+    "PlaceOptions": "scot_cli.place:PlaceOptions",
+    "PlaceResult": "scot_cli.place:PlaceResult",
+    "PromiseOptions": "scot_cli.promise:PromiseOptions",
+    "PromiseResult": "scot_cli.promise:PromiseResult",
+    "last_mile": "scot_cli.route:last_mile",
     "route_lines": "scot_cli.route:route_lines",
     "RouteOptions": "scot_cli.route:RouteOptions",
+    "RouteResult": "scot_cli.route:RouteResult",
+    "LastMileOptions": "scot_cli.route:LastMileOptions",
+    "LastMileResult": "scot_cli.route:LastMileResult",
     "plan_last_mile": "scot_cli.route:plan_last_mile",
     "solve_vrp": "scot_cli.route:solve_vrp",
+    "SimulateOptions": "scot_cli.simulate:SimulateOptions",
+    "SimulateResult": "scot_cli.simulate:SimulateResult",
+    "ExplainOptions": "scot_cli.explain:ExplainOptions",
+    "ExplainResult": "scot_cli.explain:ExplainResult",
     "explain_runs": "scot_cli.explain:explain_runs",
     "explain_decision": "scot_cli.explain:explain_decision",
     "shapley": "scot_cli.explain:shapley",
@@ -61,11 +82,39 @@ _EXPORTS: dict[str, str] = {
     "quality_flags": "scot_cli.explain:quality_flags",
 }
 
+#: Decisions whose package has the name of its call: ``scot_cli.place`` is the package
+#: (``scot_cli.place.PlaceOptions``) and can be called as the decision
+#: (``scot_cli.place(forecast, ...)``), however it was first imported.
+_CALLABLE_PACKAGES = ("forecast", "place", "promise", "route", "explain", "simulate")
+
+
+class _CallablePackage(types.ModuleType):
+    """A decision's package, callable as its decision function of the same name."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, self.__name__.rpartition(".")[2])(*args, **kwargs)
+
+
+class _Root(types.ModuleType):
+    """``scot_cli`` itself: a decision subpackage bound to it (by any import) is made
+    callable."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _CALLABLE_PACKAGES and type(value) is types.ModuleType:
+            value.__class__ = _CallablePackage
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Root
+
 __all__ = ["__version__"]
 __all__ += list(_EXPORTS)
+__all__ += list(_CALLABLE_PACKAGES)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _CALLABLE_PACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")  # bound (callable) on import
     target = _EXPORTS.get(name)
     if target is None:
         raise AttributeError(f"module 'scot_cli' has no attribute {name!r}")

@@ -44,3 +44,18 @@ def test_api_exports_every_call_with_one_shape() -> None:
         assert "options" in sig.parameters, name
     for name in api.__all__:
         assert getattr(api, name) is not None
+
+
+def test_a_decision_package_is_callable_however_it_was_imported() -> None:
+    """``scot_cli.place`` is both the package and the call, even once a submodule of it
+    was imported (which binds the package to the name)."""
+    import importlib
+
+    import scot_cli
+
+    importlib.import_module("scot_cli.place.schema")
+    importlib.import_module("scot_cli.forecast.registry")
+    for name in ("forecast", "place", "promise", "route", "explain", "simulate"):
+        package = getattr(scot_cli, name)
+        assert callable(package), name
+        assert getattr(package, name) is getattr(importlib.import_module("scot_cli.api"), name)
