@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint types unit slow fuzz schemas docs bench clean docs-pictures
+.PHONY: install demo test lint types unit slow fuzz schemas docs docs-test bench clean docs-pictures
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,11 @@ schemas: install
 # Generated docs: the schema reference, docs/conventions.md and each command page's synopsis.
 docs: schemas
 	$(BIN)/python -m scot_cli.commands.docgen
+
+# Every sh example of docs/*.md and docs/commands/*.md, page by page on a copy of fixtures/
+# (slow: each page runs its pipeline).
+docs-test: install
+	$(BIN)/pytest -n 2 -m slow tests/cli/test_docs_examples.py
 
 # The pictures of docs/commands/plot.md, from a fresh demo run (the report's screenshot needs
 # Debian's chromium).
