@@ -13,6 +13,7 @@ from scot_cli.forecast import evaluate, forecast
 from scot_cli.forecast.engine import (
     Pooled,
     candidates,
+    combine,
     forecast_arrays,
     groups,
     parts,
@@ -102,6 +103,17 @@ def test_pooled_parts_a_sample_lacked_are_fixed_not_learned_here() -> None:
     a, _ = quantile_forecast(y, mean, back, act, [0.1, 0.9], Pooled(ratio=np.ones(2)))
     b, _ = quantile_forecast(y[:1], mean[:1], back[:, :1], act[:, :1], [0.1, 0.9], Pooled())
     np.testing.assert_allclose(a[:1], b)
+
+
+def test_combine_is_the_median_and_labels_the_least_backtest_error() -> None:
+    """Three candidates, one far off: the median ignores it; the label is the candidate
+    whose backtest forecasts were closest."""
+    y = np.tile(np.r_[np.full(20, 10.0), np.full(6, 12.0)], (2, 1))
+    cuts = [20]
+    stacked = np.stack([np.full((2, 2, 3), v) for v in (11.0, 12.0, 100.0)])
+    comb, best = combine(y, stacked, cuts, ["a", "b", "c"])
+    np.testing.assert_allclose(comb, 12.0)
+    assert best.tolist() == ["b", "b"]
 
 
 def test_short_origins_need_two_seasons_of_history() -> None:
