@@ -193,7 +193,7 @@ def place_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -
         str(out / "constraints.parquet"),
     ]
     if (out / "orders.parquet").exists():
-        args += ["--supply", str(out / "orders.parquet")]
+        args += ["--receipts", str(out / "orders.parquet")]
     invoke(args)
     placement = pl.read_parquet(out / "placement.parquet")
     cov = pl.read_parquet(out / "coverage.parquet").filter(pl.col("region") == "ALL")
@@ -284,7 +284,7 @@ def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -
             "route",
             "last-mile",
             str(stops),
-            "--stations",
+            "--nodes",
             nodes,
             "--vehicles",
             "12",
