@@ -24,11 +24,24 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 from _machine import REPO, bench_lock, machine
 
 from scot_cli.simulate import simulate
 
 OUT = REPO / "bench-data" / "simulate_quality.json"
+
+
+def by_month(daily: pl.DataFrame) -> pl.DataFrame:
+    """Demand and lost units per policy and 30-day month of the horizon (all replications)."""
+    first = daily["date"].min()
+    return (
+        daily.filter(pl.col("demand").is_not_null())
+        .with_columns(((pl.col("date") - pl.lit(first)).dt.total_days() // 30).alias("month"))
+        .group_by("policy", "month")
+        .agg(pl.col("demand").sum(), pl.col("lost").sum())
+        .sort("policy", "month")
+    )
 
 
 def main() -> None:
@@ -76,6 +89,7 @@ def main() -> None:
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "summary": result.summary_table.to_dicts(),
                 "totals": result.totals.to_dicts(),
+                "by_month": by_month(result.daily).to_dicts(),
             },
             indent=1,
         )
