@@ -55,7 +55,7 @@ docs-test: install
 # Debian's chromium).
 PICS := docs/pictures
 docs-pictures: install
-	rm -rf out/pictures
+	rm -rf out/pictures out/pictures-sim
 	$(BIN)/scot --quiet demo --out out/pictures > /dev/null
 	$(BIN)/scot plot forecast out/pictures/forecast.parquet --top 2 -o $(PICS)/forecast.png
 	$(BIN)/scot plot placement out/pictures/placement.parquet out/pictures/coverage.parquet -o $(PICS)/placement.png
@@ -65,9 +65,9 @@ docs-pictures: install
 	$(BIN)/scot --quiet simulate --sales fixtures/sales.parquet --items fixtures/items.parquet \
 		--nodes fixtures/nodes.parquet --lanes fixtures/lanes.parquet \
 		--inventory fixtures/inventory.parquet --days 28 --replications 3 \
-		--policy scot --policy baseline -o out/pictures/sim
-	$(BIN)/scot plot simulate out/pictures/sim/sim_daily.parquet \
-		out/pictures/sim/sim_summary.parquet -o $(PICS)/simulate.png
+		--policy scot --policy baseline -o out/pictures-sim
+	$(BIN)/scot plot simulate out/pictures-sim/sim_daily.parquet \
+		out/pictures-sim/sim_summary.parquet -o $(PICS)/simulate.png
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--hide-scrollbars --user-data-dir=out/pictures/.chromium --window-size=1200,1800 \
