@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from ._common import epilog, rich_table, stdout_console, warn
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import Console
 
 
 def inspect(
@@ -25,6 +30,7 @@ def inspect(
         f"[bold]{'<stdin>' if path == '-' else path}[/]: {df.height:,} rows, {df.width} columns"
     )
     out.print(rich_table(column_summary(df), "columns"))
+    _distributions(out, df)
     if head > 0:
         out.print(rich_table(df.head(head), f"head({head})"))
     try:
@@ -35,6 +41,18 @@ def inspect(
     if prov:
         out.print("[bold]provenance[/]")
         out.print(json.dumps(prov, indent=2, sort_keys=True), markup=False, highlight=False)
+
+
+def _distributions(out: Console, df: pl.DataFrame) -> None:
+    """One line per numeric column: its minimum, a sparkline of its histogram, its maximum."""
+    from scot_cli.plot.spark import column_sparklines
+
+    lines = column_sparklines(df)
+    if lines:
+        out.print("[bold]distribution[/]")
+        width = max(len(name) for name, _ in lines)
+        for name, line in lines:
+            out.print(f"  {name:<{width}}  {line}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
