@@ -16,6 +16,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
+from .lot_size import wagner_whitin_batch
 from .policies import (
     BATCHING_RATIO,
     Levels,
@@ -77,6 +78,9 @@ class Rows:
     lead: Interval
     #: Demand over one review period (the exact (s,S) policy's period demand).
     period: Interval | None = None
+    #: Mean demand per forecast period, shape ``(n, T)`` (lot sizing), and its days.
+    schedule: Array | None = None
+    step: int = 1
     horizon: Interval | None = None
     horizon_days: Array | None = None
     overage: Array | None = None
@@ -244,6 +248,50 @@ def _ss_exact(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
     return levels, p
 
 
+def _lot_size(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
+    """Wagner-Whitin on the forecast means net of the position (:mod:`scot_cli.buy.lot_size`):
+    order now the plan's first lot when it is needed before an order placed at the next
+    review could arrive."""
+    if rows.schedule is None:
+        raise ValueError("lot sizing needs the demand per forecast period")
+    d = rows.schedule[idx]
+    step = float(rows.step)
+    lead, review = rows.extras["lead_days"][idx], rows.review[idx]
+    position = rows.extras["position"][idx]
+    ends = np.arange(1, d.shape[1] + 1)[None, :] * step  # last day of each period
+    before = ends <= lead[:, None]  # periods over before an order placed now arrives
+    during = d.sum(axis=1, where=before)
+    left = np.maximum(position - during, 0.0)
+    short = np.maximum(during - position, 0.0)
+    after = np.where(before, 0.0, d)
+    need = np.maximum(np.cumsum(after, axis=1) - left[:, None], 0.0)
+    net = np.diff(need, axis=1, prepend=0.0)
+    h, K = rows.h[idx] * step, rows.K[idx]
+    plan = wagner_whitin_batch(net, K, h)
+    window = (ends - step) < (lead + review)[:, None]  # needs before the next chance
+    first = np.argmax(plan.qty > 0, axis=1)
+    has = plan.qty[np.arange(idx.size), first] > 0
+    now = np.where(
+        has & window[np.arange(idx.size), first], plan.qty[np.arange(idx.size), first], 0
+    )
+    days = d.shape[1] * step
+    p = np.nan_to_num(rows.p[idx], nan=0.0)
+    total = d.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill = np.where(total > 0, 1 - short / total, 1.0)
+    levels = Levels(
+        reorder_point=d.sum(axis=1, where=window),
+        order_up_to=position + now,
+        batch=now,
+        fill_rate=np.clip(fill, 0, 1),
+        in_stock=(short <= 0).astype(float),
+        holding=(plan.cost - K * plan.orders) / days,
+        shortage=p * short / days,
+        ordering=K * plan.orders / days,
+    )
+    return levels, rows.p[idx]
+
+
 def _implied(dist: Distribution, level: Array, over: Array) -> Array:
     """Shortage cost per unit for which ``level`` is the critical fractile."""
     f = np.clip(dist.cdf(level), 1e-9, 1 - 1e-9)
@@ -303,6 +351,7 @@ _SOLVERS: dict[str, Solver] = {
     "base_stock": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=False),
     "ss": _ss_exact,
     "ss_heuristic": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=True),
+    "lot_size": _lot_size,
     "rq": lambda rows, kind, idx: _continuous(rows, idx, exact=True),
     "rq_eil": lambda rows, kind, idx: _continuous(rows, idx, exact=False),
     "newsvendor": _newsvendor,

@@ -517,7 +517,20 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
         _add_horizon(rows, fa, planned)
     if o.policy == "ss":
         rows.period = _intervals(fa, review, np.zeros(planned.height), rate)
+    if o.policy == "lot_size":
+        rows.schedule, rows.step = _schedule(fa), fa.step
+        rows.extras["position"] = planned.get_column("position").to_numpy()
     return rows
+
+
+def _schedule(fa: ForecastArrays) -> np.ndarray:
+    """Mean demand per row and forecast period after the as-of date, shape ``(n, T)``."""
+    periods = max(int(fa.kmax.max(initial=0.0)), 1)
+    flat = np.zeros(fa.n * periods)
+    for b in fa.blocks():
+        at = b.row * periods + (b.k.astype(np.int64) - 1)
+        flat += np.bincount(at, weights=b.mean, minlength=flat.size)
+    return flat.reshape(fa.n, periods)
 
 
 def _targets(planned: pl.DataFrame, o: BuyOptions) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,8 @@ POLICIES: Registry[str] = Registry(
         "rq": "continuous review (r,Q), exact expected cost minimised for normal lead-time "
         "demand, stock-out cost per unit short (Snyder & Shen 5.2; Hadley & Whitin 1963)",
         "rq_eil": "(r,Q) by the expected-inventory-level approximation (Snyder & Shen 5.2.3)",
+        "lot_size": "Wagner-Whitin lot sizing on the forecast means taken as known (Snyder & "
+        "Shen 3.7): order now the plan's first lot when it is needed before the next review",
         "newsvendor": "one buy covering the whole forecast horizon at the critical fractile "
         "(underage = stockout_cost or margin, overage = unit_cost)",
     },
@@ -102,6 +104,10 @@ MODELS: dict[str, tuple[str, str]] = {
         "EOQ, incremental discounts",
     ),
     "wagner_whitin": ("scot_cli.buy.classic:wagner_whitin", "lot sizing, known varying demand"),
+    "lot_size": (
+        "scot_cli.buy.lot_size:wagner_whitin_batch",
+        "Wagner-Whitin for many skus at once",
+    ),
     "clark_scarf": (
         "scot_cli.buy.echelon:clark_scarf_serial",
         "serial multi-echelon, stochastic service",

@@ -147,7 +147,7 @@ def test_unknown_policy_is_a_usage_error(inputs: dict[str, Path]) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         "scot: error: --policy: unknown value 'minmax' (choose from auto, base_stock, ss, "
-        "ss_heuristic, rq, rq_eil, newsvendor)\n"
+        "ss_heuristic, rq, rq_eil, lot_size, newsvendor)\n"
     )
 
 

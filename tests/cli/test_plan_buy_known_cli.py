@@ -170,3 +170,22 @@ def test_ss_is_optimal_snyder_shen_example_4_7(
     assert orders["qty"][0] == expected[1] - 4.0  # at s: order up to S
     cost = row["holding_cost"] + row["stockout_cost"] + row["ordering_cost"]
     assert cost == pytest.approx(8.034111561463058, rel=1e-9)
+
+
+def test_lot_size_is_wagner_whitin_snyder_shen_example_3_9(tmp_path: Path) -> None:
+    """Snyder & Shen Example 3.9: K = 500, h = 2 per period, demand 90, 120, 80, 70 (one
+    period a day, no lead time, nothing on hand): the optimal plan orders 210 now (periods 1
+    and 2) and 150 in period 3, 1,380 over the four days."""
+    fc = (
+        forecast(0.0, 0.0, periods=4)
+        .with_columns(pl.Series("mean", [90.0, 120, 80, 70]))
+        .with_columns(
+            pl.col("mean").alias("p10"), pl.col("mean").alias("p50"), pl.col("mean").alias("p90")
+        )
+    )
+    it = items(unit_cost=730.0, order_cost=500.0, stockout_cost=10.0)
+    orders, policy = run(tmp_path, fc, it, "--policy", "lot_size", "--review-days", "1")
+    assert orders["qty"][0] == 210.0
+    row = policy.row(0, named=True)
+    assert row["ordering_cost"] + row["holding_cost"] == pytest.approx(1380.0 / 4, rel=1e-12)
+    assert row["reorder_point"] == 90.0
