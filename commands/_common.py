@@ -232,9 +232,9 @@ def table_option(table: str, *, required: bool = False, help: str | None = None)
     return typer.Option(... if required else None, f"--{table}", help=text)
 
 
-def seed_option(help: str = "Random seed (same seed, same output).") -> Any:
+def seed_option(help: str = "Random seed (same seed, same output).", *, default: int = 0) -> Any:
     """``--seed``: 0 by default, checked to 0..2^32-1 by the entry point."""
-    return typer.Option(0, "--seed", help=help)
+    return typer.Option(default, "--seed", help=help)
 
 
 def time_limit_option(default: float, help: str = "Seconds for the solver.") -> Any:

@@ -6,7 +6,7 @@ import typer
 
 from scot_cli.schema import INPUT_TABLES, NODES
 
-from ._common import epilog, info
+from ._common import epilog, info, table_option
 
 _TABLES = {t.name: t for t in INPUT_TABLES}
 
@@ -14,7 +14,7 @@ _TABLES = {t.name: t for t in INPUT_TABLES}
 def check(
     table: str = typer.Argument(..., help=f"Table name: {', '.join(_TABLES)}."),
     path: str = typer.Argument(..., help="Parquet or Arrow IPC file, or - for stdin."),
-    nodes: str = typer.Option(None, "--nodes", help="Nodes table to check node references."),
+    nodes: str = table_option("nodes", help="Nodes Parquet to check the node references against."),
 ) -> None:
     """Validate a file against the data contract; exit 3 with one line naming the problem."""
     from scot_cli.errors import UsageError

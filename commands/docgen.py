@@ -133,25 +133,49 @@ def _first_line(text: str | None) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _uses() -> dict[str, tuple[Any, list[str]]]:
-    """Option long name -> (a declaration of it, the commands using it)."""
-    found: dict[str, tuple[Any, list[str]]] = {}
+def _uses() -> dict[str, tuple[Any, list[str], str]]:
+    """Option long name -> (a declaration, the commands using it, its meaning)."""
+    found: dict[str, tuple[list[Any], list[str]]] = {}
     for path, command in commands():
         for param in _options(command):
-            entry = found.setdefault(_long(param), (param, []))
-            entry[1].append(path)
-    return found
+            params, paths = found.setdefault(_long(param), ([], []))
+            params.append(param)
+            paths.append(path)
+    return {
+        name: (params[0], paths, _meaning(params, paths)) for name, (params, paths) in found.items()
+    }
+
+
+#: Most distinct help texts of one option listed command by command.
+MAX_MEANINGS = 3
+
+
+def _meaning(params: list[Any], paths: list[str]) -> str:
+    """The option's help; where commands word it differently, each wording with its
+    commands (or the most common one, when there are many)."""
+    by_help: dict[str, list[str]] = {}
+    for param, path in zip(params, paths, strict=True):
+        by_help.setdefault(_first_line(param.help), []).append(path)
+    if len(by_help) == 1:
+        return next(iter(by_help))
+    if len(by_help) > MAX_MEANINGS:
+        return max(by_help, key=lambda h: len(by_help[h]))
+    return "; ".join(f"{h.rstrip('.')} ({', '.join(p)})" for h, p in by_help.items())
 
 
 def input_rows() -> list[list[str]]:
     """``[name, table, what it holds, commands]`` of every input option, then argument."""
     tables = {t.name: t.description for t in INPUT_TABLES}
+    readers: dict[str, list[str]] = {}
+    for path, command in commands():
+        for param in _options(command):
+            if _is_table(param):
+                readers.setdefault(_long(param), []).append(path)
     rows = []
-    for name, (param, paths) in sorted(_uses().items()):
+    for name, paths in sorted(readers.items()):
         table = name.removeprefix("--")
-        if _is_table(param):
-            meaning = tables.get(table) or _first_line(TABLE_HELP[table])
-            rows.append([f"`{name}`", table, meaning, ", ".join(paths)])
+        meaning = tables.get(table) or _first_line(TABLE_HELP[table])
+        rows.append([f"`{name}`", table, meaning, ", ".join(paths)])
     arguments: dict[str, list[str]] = {}
     for path, command in commands():
         for param in command.params:
@@ -175,8 +199,8 @@ def conventions() -> str:
     """The text of ``docs/conventions.md``."""
     uses = _uses()
     shared = [
-        [f"`{name}`", _first_line(param.help), ", ".join(paths)]
-        for name, (param, paths) in sorted(uses.items())
+        [f"`{name}`", meaning, ", ".join(paths)]
+        for name, (param, paths, meaning) in sorted(uses.items())
         if len(paths) > 1 and not _is_table(param) and name != "--help"
     ]
     shorts = sorted(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import epilog, folder_option, info
+from ._common import epilog, folder_option, info, seed_option
 
 #: Range of ``--end``: up to ten years of history before it, and the orders, launches,
 #: calendar and events after it, stay within the dates every table accepts (1900 to 2199).
@@ -24,7 +24,7 @@ def fixtures(
     orders: int = typer.Option(
         1200, "--orders", min=1, max=10_000_000, help="Orders on the day after history."
     ),
-    seed: int = typer.Option(7, "--seed", help="Random seed."),
+    seed: int = seed_option("Random seed (same seed, same tables).", default=7),
     end: str = typer.Option("2026-10-31", "--end", help="Last day of sales history."),
 ) -> None:
     """Generate sales, items, events, nodes, lanes, inventory, orders and calendar tables."""
