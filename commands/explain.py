@@ -49,7 +49,7 @@ def explain(
         "sku", "--by", metavar=BY.synopsis(), help="Subject of the attribution."
     ),
     metric: list[str] = typer.Option(
-        None, "--metric", help="Output column to explain (repeatable)."
+        None, "--metric", metavar="NAME", help="Output column to explain (repeatable)."
     ),
     top: int = typer.Option(10, "--top", min=1, help="Top movers in the report."),
     out: str = output_option("-o", "--output", help="Attribution table Parquet (- for stdout)."),
@@ -59,10 +59,10 @@ def explain(
     report: Path = output_option("--report", help="Write the report to this file."),
     flags_out: str = output_option("--flags-out", help="Data-quality flags Parquet."),
     before_input: list[str] = typer.Option(
-        None, "--before-input", help="ROLE=PATH: an input of BEFORE's run."
+        None, "--before-input", metavar="ROLE=PATH", help="An input of BEFORE's run."
     ),
     after_input: list[str] = typer.Option(
-        None, "--after-input", help="ROLE=PATH: an input of AFTER's run."
+        None, "--after-input", metavar="ROLE=PATH", help="An input of AFTER's run."
     ),
     sku: str = typer.Option(None, "--sku", help="With one RUN: the sku of the decision."),
     node: str = typer.Option(None, "--node", help="With one RUN and --sku: the node."),
