@@ -56,10 +56,13 @@ def plan_buy(
     inventory: Path = table_option("inventory", required=True, help="Stock per sku and node."),
     nodes: Path | None = table_option("nodes", help="Nodes: buy per FC (with --lanes)."),
     lanes: Path | None = table_option("lanes", help="Lanes: regions and vendor legs."),
+    seller_limits: Path | None = typer.Option(
+        None, "--seller-limits", help="Storage limit per seller Parquet."
+    ),
     policy: str = _choice(POLICIES, "auto", "--policy", help="Inventory policy."),
     distribution: str = _choice(DISTRIBUTIONS, "auto", "--distribution", help="Demand model."),
     spread_floor: str = _choice(
-        SPREAD_FLOORS, "auto", "--spread-floor", help="When sqrt(mean) floors the spread."
+        SPREAD_FLOORS, "auto", "--spread-floor", help="Poisson spread floor."
     ),
     service_level: float | None = LEVEL_OPT,
     service_type: str = _choice(SERVICE_TYPES, "cycle", "--service-type", help="Target kind."),
@@ -78,7 +81,7 @@ def plan_buy(
     """Decide what to buy, how much and when, from quantile forecasts."""
     from scot_cli.buy import BuyOptions
     from scot_cli.buy import plan_buy as decide
-    from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY
+    from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY, SELLER_LIMITS
     from scot_cli.forecast.schema import FORECAST
     from scot_cli.io import Run
     from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
@@ -105,6 +108,9 @@ def plan_buy(
             inventory=run.read(str(inventory), INVENTORY, role="inventory"),
             nodes=read(str(nodes) if nodes else None, NODES, role="nodes"),
             lanes=read(str(lanes) if lanes else None, LANES, role="lanes"),
+            seller_limits=read(
+                str(seller_limits) if seller_limits else None, SELLER_LIMITS, role="seller_limits"
+            ),
             options=options,
             progress=bar,
         )

@@ -52,9 +52,8 @@ def build_outputs(
             }.items()
             if name not in frame.columns
         )
-    # round down only when a limit binds, so that rounding never breaks it
-    binding = result is not None and result["binding_constraint"].drop_nulls().len() > 0
-    frame = _rounded(frame, down=binding)
+    # round down only rows a binding limit holds, so that rounding never breaks it
+    frame = _rounded(frame, down=frame.get_column("binding_constraint").is_not_null().to_numpy())
     frame = frame.with_columns(_status().alias("status")).with_columns(_reason().alias("reason"))
     orders = frame.select(
         "sku",
@@ -72,7 +71,7 @@ def build_outputs(
     return orders.select([c.name for c in BUY_ORDERS.columns]), policy
 
 
-def _rounded(frame: pl.DataFrame, *, down: bool) -> pl.DataFrame:
+def _rounded(frame: pl.DataFrame, *, down: np.ndarray) -> pl.DataFrame:
     if "raw_qty" not in frame.columns:
         return frame.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("qty"), pl.lit("none").alias("rounding")

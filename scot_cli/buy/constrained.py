@@ -11,6 +11,7 @@ problem is a linear program:
                x_i <= y_i <= max(S_i, x_i)
                sum_i c_i (y_i - x_i) <= B                 (budget: purchase spend)
                sum_i v_i y_i <= V                         (storage: volume after ordering)
+               sum_{i of g} v_i y_i <= V_g                (one per seller limit g)
 
 solved with cvxpy (HiGHS by default). The dual value of a binding limit is its shadow
 price: the expected cost per cycle saved by one more unit of budget or storage. This is the
@@ -20,7 +21,8 @@ Section 6.9), whose optimality condition equalises ``G_i'(y_i) / c_i`` across SK
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,13 +36,24 @@ TANGENT_Z = np.linspace(-4.0, 4.0, 41)
 
 
 @dataclass(frozen=True)
+class Group:
+    """A volume limit on some rows (a seller's storage): its name, rows and limit."""
+
+    name: str
+    rows: np.ndarray
+    limit: float
+
+
+@dataclass(frozen=True)
 class Allocation:
-    """The constrained levels, which rows were cut, and the limit's shadow price."""
+    """The constrained levels, which rows were cut, and the limit's shadow price; per group
+    limit, its shadow price (0 when it does not bind)."""
 
     level: Array
     cut: np.ndarray
     binding: str | None
     shadow_price: float | None
+    group_price: dict[str, float] = field(default_factory=dict)
 
 
 def _tangents(dist: Normal, over: Array, under: Array) -> tuple[Array, Array, Array]:
@@ -66,6 +79,7 @@ def allocate(
     unit_volume: Array,
     budget: float | None = None,
     storage: float | None = None,
+    groups: Sequence[Group] = (),
     solver: str = "highs",
 ) -> Allocation:
     """Levels under a budget and/or storage limit (see the module docstring).
@@ -86,12 +100,20 @@ def allocate(
             f"{float(unit_volume @ position):,.1f} volume units, more than the limit; "
             "raise --storage or plan without it"
         )
+    for g in groups:
+        held = float(unit_volume[g.rows] @ position[g.rows])
+        if held > g.limit + 1e-9:
+            raise InfeasibleError(
+                f"seller limit {g.name} {g.limit:g}: the stock already held takes {held:,.1f} "
+                "volume units, more than the limit; raise it in the seller limits"
+            )
     # rows with nothing to buy keep their position and stay out of the program: a huge
     # position (1e300 on hand) would otherwise wreck its scaling
     free = np.flatnonzero(upper > position)
     level = position.astype(np.float64)
     if free.size == 0:
-        return Allocation(level=level, cut=np.zeros(n, dtype=bool), binding=None, shadow_price=None)
+        none = {g.name: 0.0 for g in groups}
+        return Allocation(level, np.zeros(n, dtype=bool), None, None, none)
     fixed_volume = float(np.delete(unit_volume, free) @ np.delete(position, free))
     pos, up = position[free], upper[free]
     y = cp.Variable(free.size)
@@ -108,7 +130,18 @@ def allocate(
         limits["budget"] = unit_cost[free] @ (y - pos) <= budget
     if storage is not None:
         limits["storage"] = unit_volume[free] @ y <= storage - fixed_volume
-    problem = cp.Problem(cp.Minimize(cp.sum(t)), cons + list(limits.values()))
+    by_group: dict[str, Any] = {}
+    is_free = np.zeros(n, dtype=bool)
+    is_free[free] = True
+    for g in groups:
+        mask = np.zeros(n, dtype=bool)
+        mask[g.rows] = True
+        kept = float(unit_volume[mask & ~is_free] @ position[mask & ~is_free])
+        inside = mask[free]
+        if inside.any():
+            by_group[g.name] = unit_volume[free] * inside @ y <= g.limit - kept
+    every = cons + list(limits.values()) + list(by_group.values())
+    problem = cp.Problem(cp.Minimize(cp.sum(t)), every)
     from scot_cli.quiet import native_stdout_silenced
 
     try:
@@ -123,8 +156,17 @@ def allocate(
         raise InfeasibleError(f"constrained buying: solver {solver} reports {problem.status}")
     level[free] = np.clip(np.asarray(y.value, dtype=np.float64), pos, up)
     binding, price = _binding(limits)
+    prices = {g.name: max(_dual(by_group[g.name]), 0.0) for g in groups if g.name in by_group}
+    prices |= {g.name: 0.0 for g in groups if g.name not in prices}
+    if binding is None:
+        # rows no binding limit holds keep their own level: the tangent lines only bound the
+        # cost from below, and their flat minimum may sit a little under it
+        bound = np.zeros(n, dtype=bool)
+        for g in groups:
+            bound[g.rows] |= prices[g.name] > 1e-9
+        level = np.where(bound, level, upper)
     cut = level < upper - 1e-6 * np.maximum(upper, 1.0)
-    return Allocation(level=level, cut=cut, binding=binding, shadow_price=price)
+    return Allocation(level, cut, binding, price, prices)
 
 
 def _first_line(exc: Exception) -> str:
@@ -136,11 +178,15 @@ def _binding(limits: dict[str, Any]) -> tuple[str | None, float | None]:
     """The limit with the largest positive dual value, if any binds."""
     best: tuple[str | None, float | None] = (None, None)
     for name, con in limits.items():
-        dual = getattr(con, "dual_value", None)
-        value = float(np.asarray(dual).ravel()[0]) if dual is not None else 0.0
+        value = _dual(con)
         if value > 1e-9 and (best[1] is None or value > best[1]):
             best = (name, value)
     return best
+
+
+def _dual(con: Any) -> float:
+    dual = getattr(con, "dual_value", None)
+    return float(np.asarray(dual).ravel()[0]) if dual is not None else 0.0
 
 
 def normal_fit(mean: Array, sd: Array) -> Normal:
@@ -148,4 +194,4 @@ def normal_fit(mean: Array, sd: Array) -> Normal:
     return Normal(np.asarray(mean, dtype=np.float64), np.asarray(sd, dtype=np.float64))
 
 
-__all__ = ["TANGENT_Z", "Allocation", "allocate", "normal_fit"]
+__all__ = ["TANGENT_Z", "Allocation", "Group", "allocate", "normal_fit"]

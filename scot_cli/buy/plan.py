@@ -31,7 +31,7 @@ from scot_cli.options import OptionError, Options, between, positive, probabilit
 from scot_cli.validate import check_network
 
 from .assemble import build_outputs
-from .constrained import allocate, normal_fit
+from .constrained import Group, allocate, normal_fit
 from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
 from .distributions import norm_ppf
 from .levels import (
@@ -142,6 +142,7 @@ def plan_buy(
     inventory: Table,
     nodes: Table | None = None,
     lanes: Table | None = None,
+    seller_limits: Table | None = None,
     options: BuyOptions | None = None,
     progress: ProgressFn | None = None,
     **option_fields: Any,
@@ -162,6 +163,10 @@ def plan_buy(
     nodes, lanes
         The network; when given, demand is bought per FC (each region served by its fastest
         FC) and the vendor-to-FC lane adds to the lead time.
+    seller_limits
+        ``seller, node, max_volume``: the storage each seller (the items' ``seller`` column)
+        may take, at a node or over all (``ALL``); orders are cut where they save least and
+        each row reports its seller's shadow price.
     options
         Policy, demand model, service target, review period, as-of date, limits.
     progress
@@ -177,7 +182,14 @@ def plan_buy(
     o = (options or BuyOptions()).replace(**option_fields)
     if (nodes is None) != (lanes is None):
         raise OptionError("nodes", "nodes and lanes go together; pass both or neither")
-    tables = load_inputs(forecast, items=items, inventory=inventory, nodes=nodes, lanes=lanes)
+    tables = load_inputs(
+        forecast,
+        items=items,
+        inventory=inventory,
+        nodes=nodes,
+        lanes=lanes,
+        seller_limits=seller_limits,
+    )
     return _plan(tables, o, progress)
 
 
@@ -188,6 +200,7 @@ def load_inputs(
     inventory: Table,
     nodes: Table | None = None,
     lanes: Table | None = None,
+    seller_limits: Table | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The input tables by role, read when given as paths and validated with the command's
     schema checks; with a network, lanes and inventory must name its nodes."""
@@ -203,6 +216,14 @@ def load_inputs(
         out["nodes"] = _table(nodes, NODES, "nodes")
         out["lanes"] = _table(lanes, LANES, "lanes")
         check_network(out["nodes"], {"lanes": out["lanes"], "inventory": out["inventory"]})
+    if seller_limits is not None:
+        from .schema import SELLER_LIMITS
+
+        out["seller_limits"] = _table(seller_limits, SELLER_LIMITS, "seller_limits")
+        if "seller" not in out["items"].columns:
+            raise InputDataError(
+                "items: no 'seller' column, needed with seller limits; add each sku's seller"
+            )
     return out
 
 
@@ -251,7 +272,7 @@ def _plan(
         run_rows=run_rows,
         spread_floor=o.spread_floor,
     )
-    result = _plan_rows(fa, planned, o, progress)
+    result = _plan_rows(fa, planned, o, progress, tables.get("seller_limits"))
     del fa
     return _assemble(rows, result, as_of)
 
@@ -454,7 +475,11 @@ def _with_position(rows: pl.DataFrame, inventory: pl.DataFrame, *, by_node: bool
 
 
 def _plan_rows(
-    fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions, progress: ProgressFn | None
+    fa: ForecastArrays,
+    planned: pl.DataFrame,
+    o: BuyOptions,
+    progress: ProgressFn | None,
+    seller_limits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Levels, raw orders and (optionally constrained) quantities for the plannable rows."""
     rows = _economics(fa, planned, o)
@@ -464,9 +489,22 @@ def _plan_rows(
     position = planned.get_column("position").to_numpy()
     raw = order_quantity(policy, position, table.levels)
     frame = _guard(_levels_frame(planned, rows, policy, table, raw))
-    if o.budget is not None or o.storage is not None:
-        frame = _constrain(frame, planned, rows, table, o)
+    if o.budget is not None or o.storage is not None or seller_limits is not None:
+        groups = [] if seller_limits is None else _seller_groups(planned, seller_limits)
+        frame = _constrain(frame, planned, rows, table, o, groups)
     return frame
+
+
+def _seller_groups(planned: pl.DataFrame, limits: pl.DataFrame) -> list[Group]:
+    """One volume limit per ``seller_limits`` row over the planned rows it covers."""
+    seller = planned.get_column("seller")
+    node = planned.get_column("node")
+    groups = []
+    for name, at, limit in limits.select("seller", "node", "max_volume").iter_rows():
+        rows = (seller == name) & ((node == at) | (at == ALL))
+        label = name if at == ALL else f"{name}@{at}"
+        groups.append(Group(label, rows.arg_true().to_numpy(), float(limit)))
+    return groups
 
 
 def _intervals(
@@ -642,7 +680,12 @@ def _floored(rows: Rows, policy: Labels) -> np.ndarray:
 
 
 def _constrain(
-    frame: pl.DataFrame, planned: pl.DataFrame, rows: Rows, table: LevelTable, o: BuyOptions
+    frame: pl.DataFrame,
+    planned: pl.DataFrame,
+    rows: Rows,
+    table: LevelTable,
+    o: BuyOptions,
+    groups: list[Group],
 ) -> pl.DataFrame:
     """Cut orders to fit the budget and/or storage limit (see ``constrained.allocate``)."""
     position = planned.get_column("position").to_numpy()
@@ -667,13 +710,20 @@ def _constrain(
         unit_volume=planned.get_column("unit_volume").to_numpy(),
         budget=o.budget,
         storage=o.storage,
+        groups=groups,
         solver=o.solver,
     )
+    binding = np.full(planned.height, alloc.binding, dtype=object)
+    price = np.full(planned.height, np.nan if alloc.shadow_price is None else alloc.shadow_price)
+    for g in groups:  # a row's own seller limit, when it binds, is what it answers to
+        if alloc.group_price[g.name] > 1e-9:
+            binding[g.rows] = "seller"
+            price[g.rows] = alloc.group_price[g.name]
     return frame.with_columns(
         pl.Series("raw_qty", np.maximum(alloc.level - position, 0.0)),
         pl.Series("constrained", alloc.cut),
-        pl.lit(alloc.binding, dtype=pl.String).alias("binding_constraint"),
-        pl.lit(alloc.shadow_price, dtype=pl.Float64).alias("shadow_price"),
+        pl.Series("binding_constraint", binding.tolist(), dtype=pl.String),
+        pl.Series("shadow_price", price).fill_nan(None),
     )
 
 
@@ -715,6 +765,7 @@ def decide_from_inputs(
         inventory=inputs["inventory"],
         nodes=inputs.get("nodes"),
         lanes=inputs.get("lanes"),
+        seller_limits=inputs.get("seller_limits"),
         options=BuyOptions.from_params(params),
     )
     return plan.orders

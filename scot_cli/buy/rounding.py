@@ -47,22 +47,23 @@ def round_orders(
 
 
 def round_order_codes(
-    raw: Array, *, case_pack: Array, moq: Array, down: bool = False
+    raw: Array, *, case_pack: Array, moq: Array, down: bool | NDArray[np.bool_] = False
 ) -> tuple[Array, NDArray[np.uint8]]:
-    """:func:`round_orders` with the rounding label as a code into :data:`ROUNDINGS`."""
+    """:func:`round_orders` with the rounding label as a code into :data:`ROUNDINGS`;
+    ``down`` may be given per row."""
     pack = np.maximum(case_pack.astype(np.float64), 1.0)
     raw = np.maximum(raw, 0.0)
+    lower = np.broadcast_to(np.asarray(down, dtype=bool), raw.shape)
     # a hair of tolerance so that 12.0000000001 units of a 6-pack is two cases, not three
     cases = raw / pack
-    cases = np.floor(cases + 1e-9) if down else np.ceil(cases - 1e-9)
+    cases = np.where(lower, np.floor(cases + 1e-9), np.ceil(cases - 1e-9))
     packed = cases * pack
     moq_packs = np.ceil(moq.astype(np.float64) / pack - 1e-9) * pack
     below = (packed > 0) & (packed < moq_packs)
-    qty = np.where(below, 0.0 if down else moq_packs, packed)
-    if not down:
-        qty = np.where((raw > 0) & (qty == 0), np.maximum(pack, moq_packs), qty)
+    qty = np.where(below, np.where(lower, 0.0, moq_packs), packed)
+    qty = np.where(~lower & (raw > 0) & (qty == 0), np.maximum(pack, moq_packs), qty)
     changed_pack = np.abs(packed - raw) > 1e-9
-    moq_hit = below & ~np.bool_(down)
+    moq_hit = below & ~lower
     # none 0, case_pack 1, moq 2, moq+case_pack 3 (the order of ROUNDINGS)
     codes = np.where(changed_pack & (raw > 0), 1, 0).astype(np.uint8)
     codes[moq_hit] = 2

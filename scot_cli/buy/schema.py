@@ -10,7 +10,25 @@ from scot_cli.schema import B, D, F, S, Table, _c
 #: Row status: an order is placed, no order is needed now, or the sku could not be planned.
 STATUSES = ("order", "no_order", "unplanned")
 #: Constraints that can bind in constrained buying.
-CONSTRAINTS = ("budget", "storage")
+CONSTRAINTS = ("budget", "storage", "seller")
+
+SELLER_LIMITS = Table(
+    "seller_limits",
+    "Storage each seller may take (FBA-style), per node or over all nodes: an input of "
+    "scot plan-buy --seller-limits; items name their seller in a `seller` column.",
+    (
+        _c("seller", S, "seller id, as in the items' seller column"),
+        _c(
+            "node",
+            S,
+            "node the limit applies to, or 'ALL' for the seller's total (the default)",
+            required=False,
+        ),
+        _c("max_volume", F, "largest volume the seller's stock may take after ordering", min=0),
+    ),
+    keys=("seller", "node"),
+    defaults={"node": "ALL"},
+)
 
 BUY_ORDERS = Table(
     "buy_orders",
@@ -114,14 +132,15 @@ BUY_POLICY = Table(
         _c(
             "binding_constraint",
             S,
-            "budget or storage when one binds in the run",
+            "budget or storage when one binds in the run; seller when the row's seller limit binds",
             nullable=True,
             choices=CONSTRAINTS,
         ),
         _c(
             "shadow_price",
             F,
-            "expected cost saved per extra unit of the binding limit",
+            "expected cost saved per extra unit of the binding limit (of the row's seller "
+            "limit when that binds: what a larger limit is worth to the seller)",
             nullable=True,
         ),
         _c("status", S, "order, no_order or unplanned", choices=STATUSES),
@@ -132,6 +151,6 @@ BUY_POLICY = Table(
     "`scot explain` decomposes them.",
 )
 
-TABLES = (BUY_ORDERS, BUY_POLICY)
+TABLES = (BUY_ORDERS, BUY_POLICY, SELLER_LIMITS)
 
-__all__ = ["BUY_ORDERS", "BUY_POLICY", "CONSTRAINTS", "STATUSES", "TABLES"]
+__all__ = ["BUY_ORDERS", "BUY_POLICY", "CONSTRAINTS", "SELLER_LIMITS", "STATUSES", "TABLES"]

@@ -189,3 +189,45 @@ def test_lot_size_is_wagner_whitin_snyder_shen_example_3_9(tmp_path: Path) -> No
     row = policy.row(0, named=True)
     assert row["ordering_cost"] + row["holding_cost"] == pytest.approx(1380.0 / 4, rel=1e-12)
     assert row["reorder_point"] == 90.0
+
+
+def test_seller_limits_cut_the_tight_seller_and_price_its_storage(tmp_path: Path) -> None:
+    """Two sellers of two skus each (N(40, 10^2) a day, 7-day review, nothing on hand); seller
+    S1 may store 200 units, S2 10,000. S1's orders are cut to fit and report a positive
+    shadow price (the expected cost per cycle one more unit of its limit saves); S2's orders
+    are those of the run without limits."""
+    skus = ["A", "B", "C", "D"]
+    fc = pl.concat(
+        [forecast(40.0, 10.0, periods=28).with_columns(pl.lit(s).alias("sku")) for s in skus]
+    )
+    it = pl.concat([items(sku=s, stockout_cost=5.0) for s in skus]).with_columns(
+        pl.Series("seller", ["S1", "S1", "S2", "S2"])
+    )
+    inv = pl.DataFrame({"sku": skus, "node": ["FC1"] * 4, "on_hand": [0.0] * 4})
+    paths = {n: tmp_path / f"{n}.parquet" for n in ("fc", "items", "inv", "lim", "o1", "o2", "pol")}
+    fc.write_parquet(paths["fc"])
+    it.write_parquet(paths["items"])
+    inv.write_parquet(paths["inv"])
+    pl.DataFrame({"seller": ["S1", "S2"], "max_volume": [200.0, 10_000.0]}).write_parquet(
+        paths["lim"]
+    )
+    base = ["plan-buy", str(paths["fc"]), "--items", str(paths["items"])]
+    base += ["--inventory", str(paths["inv"]), "--policy", "base_stock"]
+    free = runner.invoke(app, [*base, "-o", str(paths["o1"])])
+    assert free.exit_code == 0, free.stderr
+    limited = runner.invoke(
+        app,
+        [*base, "--seller-limits", str(paths["lim"]), "-o", str(paths["o2"])]
+        + ["--policy-out", str(paths["pol"])],
+    )
+    assert limited.exit_code == 0, limited.stderr
+    before, after = pl.read_parquet(paths["o1"]), pl.read_parquet(paths["o2"])
+    policy = pl.read_parquet(paths["pol"])
+    s1 = policy.filter(pl.col("sku").is_in(["A", "B"]))
+    assert s1["binding_constraint"].to_list() == ["seller", "seller"]
+    assert (s1["shadow_price"] > 0).all() and s1["shadow_price"].n_unique() == 1
+    assert after.filter(pl.col("sku").is_in(["A", "B"]))["qty"].sum() <= 200.0
+    s2 = policy.filter(pl.col("sku").is_in(["C", "D"]))
+    assert s2["shadow_price"].null_count() == 2
+    kept = after.filter(pl.col("sku").is_in(["C", "D"]))["qty"].to_list()
+    assert kept == before.filter(pl.col("sku").is_in(["C", "D"]))["qty"].to_list()
