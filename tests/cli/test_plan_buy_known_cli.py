@@ -217,8 +217,11 @@ def test_seller_limits_cut_the_tight_seller_and_price_its_storage(tmp_path: Path
     assert free.exit_code == 0, free.stderr
     limited = runner.invoke(
         app,
-        [*base, "--seller-limits", str(paths["lim"]), "-o", str(paths["o2"])]
-        + ["--policy-out", str(paths["pol"])],
+        [
+            *base,
+            *("--seller-limits", str(paths["lim"])),
+            *("-o", str(paths["o2"]), "--policy-out", str(paths["pol"])),
+        ],
     )
     assert limited.exit_code == 0, limited.stderr
     before, after = pl.read_parquet(paths["o1"]), pl.read_parquet(paths["o2"])
