@@ -252,7 +252,7 @@ def speed() -> str:
 def main() -> None:
     q = _load("simulate_quality.json")
     parts = [
-        "# scot simulate: benchmarks\n",
+        "# Simulate\n",
         f"Machine: {machine()}. Figures from the committed scripts; the machine was shared with "
         "other work while they ran (load averages noted), so wall times are upper bounds and "
         "CPU times are given beside them.\n",
