@@ -45,8 +45,8 @@ def explain(
         help="BEFORE AFTER: two outputs of one command; or RUN with --sku/--order.",
         metavar="BEFORE [AFTER]",
     ),
-    by: str = typer.Option(
-        "sku", "--by", metavar=BY.synopsis(), help="Subject of the attribution."
+    by: str | None = typer.Option(
+        None, "--by", metavar=BY.synopsis(), help="Subject (default: sku, else node)."
     ),
     metric: list[str] = typer.Option(
         None, "--metric", metavar="NAME", help="Output column to explain (repeatable)."

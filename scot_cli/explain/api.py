@@ -40,7 +40,8 @@ class ExplainOptions(Options):
     Attributes
     ----------
     by
-        Subject of the attribution, a key of :data:`scot_cli.explain.drivers.BY`.
+        Subject of the attribution, a key of :data:`scot_cli.explain.drivers.BY`; None for
+        the output's first (``sku``, or ``node`` for place's coverage and simulate).
     metrics
         Output columns to explain (empty: the command's main ones).
     top
@@ -52,7 +53,7 @@ class ExplainOptions(Options):
         that run read, when it has changed or moved since).
     """
 
-    by: str = "sku"
+    by: str | None = None
     metrics: tuple[str, ...] = ()
     top: int = 10
     sku: str | None = None
@@ -62,7 +63,8 @@ class ExplainOptions(Options):
     after_inputs: Mapping[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
-        BY.check(self.by)
+        if self.by is not None:
+            BY.check(self.by)
         at_least("top", self.top, 1)
 
 

@@ -232,7 +232,7 @@ def explain_runs(
     before: RunData,
     after: RunData,
     *,
-    by: str = "sku",
+    by: str | None = "sku",
     metrics: Sequence[str] | None = None,
     decide: Decide | None = None,
     partition: bool = True,
@@ -248,7 +248,8 @@ def explain_runs(
     before, after
         The two runs (same command).
     by
-        Subject of the attribution: ``sku``, ``category``, ``node`` or ``order``.
+        Subject of the attribution: ``sku``, ``category``, ``node`` or ``order``; None for
+        the output's first (``sku``, or ``node`` for place's coverage and simulate).
     metrics
         Output columns to explain (default: the command's main decision columns).
     decide
@@ -275,6 +276,7 @@ def explain_runs(
     unit = spec.separable_by(before.params, after.params) if partition else None
     probe = decide(sample_units(before.inputs, unit), before.params)
     chosen = choose_metrics(spec, probe, metrics, files)
+    by = by or next(iter(spec.subjects))
     subject = subject_expr(spec, probe, by, _items(before, after))
     observed, notes = _observed(spec, probe, chosen, files)
     if outputs and not files:

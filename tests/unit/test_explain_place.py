@@ -77,9 +77,9 @@ def test_coverage_share_is_explained_as_a_rate(small_tables: dict[str, pl.DataFr
     result = explain(
         RunData("before", "place", {}, base),
         RunData("after", "place", {}, after),
-        by="node",
         metrics=("share_after",),
     )
+    assert result.explanation is not None and result.explanation.by == "node"  # the default
     table = result.attribution
     assert set(table["metric"]) == {"share_after"}
     total = table.filter(pl.col("subject") == ALL).row(0, named=True)
