@@ -43,11 +43,11 @@ FREQ_OPT = choice_option(PERIODS, "D", "--freq", help="Period; finer sales are s
 ALIGN_OPT = choice_option(ALIGNS, "grid", "--align", help="Series that end early.")
 MODEL_OPT = choice_option(MODELS, "auto", "--model", help="Forecasting model.")
 QUANTILES_OPT = typer.Option(
-    "0.1,0.5,0.9", "--quantiles", help="Increasing quantiles in (0,1); p10, p50, p90 always."
+    "0.1,0.5,0.9", "--quantiles", help="Quantiles in (0,1); p10, p50, p90 always."
 )
 SEED_OPT = seed_option("Seed of the series sample.")
 BATCH_OPT = typer.Option(
-    20_000, "--batch-size", min=1, help="Series per partition (bounds memory, not the result)."
+    20_000, "--batch-size", min=1, help="Series per partition (bounds memory)."
 )
 OUT_OPT = output_option("-o", "--output", help="Output Parquet file (default stdout).", stdout=True)
 MODELS_OPT = help_models_option(MODELS, PERIODS, ALIGNS)
@@ -165,5 +165,8 @@ def register(app: typer.Typer) -> None:
         ("run", run_forecast, EXAMPLE),
         ("evaluate", run_evaluate, EVAL_EXAMPLE),
     ):
-        sub.command(name, help=(fn.__doc__ or "").strip(), epilog=epilog(example, more=inputs))(fn)
+        doc = (fn.__doc__ or "").strip()
+        sub.command(
+            name, help=doc, short_help=doc.split(";")[0], epilog=epilog(example, more=inputs)
+        )(fn)
     app.add_typer(sub, name="forecast")

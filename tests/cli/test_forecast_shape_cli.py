@@ -79,7 +79,7 @@ def test_provenance_records_the_options_params(sales_file: Path, tmp_path: Path)
 
 @pytest.mark.parametrize("command", [[], ["evaluate"]])
 def test_help_fits_forty_lines(command: list[str]) -> None:
-    result = runner.invoke(app, ["forecast", *command, "--help"], env={"COLUMNS": "100"})
+    result = runner.invoke(app, ["forecast", *command, "--help"], terminal_width=100)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) <= 40, result.stdout
