@@ -205,6 +205,15 @@ def test_evaluate_returns_metrics_and_scores_per_model() -> None:
     assert result.options == EvaluateOptions(horizon=7, folds=2, model="naive")
 
 
+def test_evaluate_reads_a_path_as_it_takes_a_frame(tmp_path: Path) -> None:
+    path = tmp_path / "sales.parquet"
+    _sales().drop("location").write_parquet(path)
+    by_path = evaluate_forecast(str(path), horizon=7, folds=2, model="naive")
+    by_frame = evaluate_forecast(_sales().drop("location"), horizon=7, folds=2, model="naive")
+    assert by_path.metrics.equals(by_frame.metrics)
+    assert [s.role for s in by_path.inputs] == ["sales"] and by_frame.inputs == ()
+
+
 def test_evaluate_backtests_the_options_of_a_forecast() -> None:
     result = evaluate_forecast(_sales(), options=ForecastOptions(horizon=7, model="naive"))
     assert result.options == EvaluateOptions(horizon=7, model="naive", folds=3)
