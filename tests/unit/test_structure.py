@@ -153,8 +153,8 @@ def test_no_import_cycle_among_module_level_imports() -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="schema.Table.validate (deprecated, still called by tests) and forecast's "
-    "api <-> partition are being removed by the issue-13 work",
+    reason="schema.Table.validate (deprecated, still called by a few tests) and simulate's "
+    "package <-> api <-> policies imports are being removed by the issue-13 work",
 )
 def test_no_import_cycle_even_through_imports_inside_functions() -> None:
     assert cycles(import_graph(deferred=True)) == []
@@ -182,11 +182,6 @@ def _private(name: str) -> bool:
 #: (``schema._c`` -> ``schema.Column``).
 IN_FLIGHT = {
     "scot_cli.buy.schema",
-    "scot_cli.place.schema",
-    "scot_cli.promise.schema",
-    "scot_cli.route.schema",
-    "scot_cli.explain.schema",
-    "scot_cli.forecast.schema",
 }
 
 
