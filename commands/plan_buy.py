@@ -59,6 +59,9 @@ def plan_buy(
     seller_limits: Path | None = typer.Option(
         None, "--seller-limits", help="Storage limit per seller Parquet."
     ),
+    price_breaks: Path | None = typer.Option(
+        None, "--price-breaks", help="Quantity discounts Parquet."
+    ),
     policy: str = _choice(POLICIES, "auto", "--policy", help="Inventory policy."),
     distribution: str = _choice(DISTRIBUTIONS, "auto", "--distribution", help="Demand model."),
     spread_floor: str = _choice(
@@ -81,7 +84,7 @@ def plan_buy(
     """Decide what to buy, how much and when, from quantile forecasts."""
     from scot_cli.buy import BuyOptions
     from scot_cli.buy import plan_buy as decide
-    from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY, SELLER_LIMITS
+    from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY, PRICE_BREAKS, SELLER_LIMITS
     from scot_cli.forecast.schema import FORECAST
     from scot_cli.io import Run
     from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
@@ -110,6 +113,9 @@ def plan_buy(
             lanes=read(str(lanes) if lanes else None, LANES, role="lanes"),
             seller_limits=read(
                 str(seller_limits) if seller_limits else None, SELLER_LIMITS, role="seller_limits"
+            ),
+            price_breaks=read(
+                str(price_breaks) if price_breaks else None, PRICE_BREAKS, role="price_breaks"
             ),
             options=options,
             progress=bar,

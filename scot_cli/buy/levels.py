@@ -78,6 +78,8 @@ class Rows:
     lead: Interval
     #: Demand over one review period (the exact (s,S) policy's period demand).
     period: Interval | None = None
+    #: Order quantity under quantity discounts (NaN where the sku has none).
+    discount_batch: Array | None = None
     #: Mean demand per forecast period, shape ``(n, T)`` (lot sizing), and its days.
     schedule: Array | None = None
     step: int = 1
@@ -180,6 +182,8 @@ def _periodic(rows: Rows, kind: str, idx: Index, *, batching: bool) -> tuple[Lev
     dist = rows.protection.dist(kind, idx)
     h, p, review, lam = rows.h[idx], rows.p[idx], rows.review[idx], rows.lam[idx]
     batch = eoq_quantity(rows.K[idx], h, lam) if batching else np.zeros(idx.size)
+    if batching and rows.discount_batch is not None:
+        batch = np.where(np.isfinite(rows.discount_batch[idx]), rows.discount_batch[idx], batch)
     target = rows.target[idx]
     by_cost = np.isfinite(p)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -143,6 +143,7 @@ def plan_buy(
     nodes: Table | None = None,
     lanes: Table | None = None,
     seller_limits: Table | None = None,
+    price_breaks: Table | None = None,
     options: BuyOptions | None = None,
     progress: ProgressFn | None = None,
     **option_fields: Any,
@@ -167,6 +168,9 @@ def plan_buy(
         ``seller, node, max_volume``: the storage each seller (the items' ``seller`` column)
         may take, at a node or over all (``ALL``); orders are cut where they save least and
         each row reports its seller's shadow price.
+    price_breaks
+        ``sku, min_qty, unit_cost, kind``: quantity discounts; the batch of ``ss_heuristic``
+        becomes the discount EOQ (all-units or incremental; Snyder & Shen 3.6).
     options
         Policy, demand model, service target, review period, as-of date, limits.
     progress
@@ -189,6 +193,7 @@ def plan_buy(
         nodes=nodes,
         lanes=lanes,
         seller_limits=seller_limits,
+        price_breaks=price_breaks,
     )
     return _plan(tables, o, progress)
 
@@ -201,6 +206,7 @@ def load_inputs(
     nodes: Table | None = None,
     lanes: Table | None = None,
     seller_limits: Table | None = None,
+    price_breaks: Table | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The input tables by role, read when given as paths and validated with the command's
     schema checks; with a network, lanes and inventory must name its nodes."""
@@ -224,6 +230,10 @@ def load_inputs(
             raise InputDataError(
                 "items: no 'seller' column, needed with seller limits; add each sku's seller"
             )
+    if price_breaks is not None:
+        from .schema import PRICE_BREAKS
+
+        out["price_breaks"] = _table(price_breaks, PRICE_BREAKS, "price_breaks")
     return out
 
 
@@ -272,7 +282,9 @@ def _plan(
         run_rows=run_rows,
         spread_floor=o.spread_floor,
     )
-    result = _plan_rows(fa, planned, o, progress, tables.get("seller_limits"))
+    result = _plan_rows(
+        fa, planned, o, progress, tables.get("seller_limits"), tables.get("price_breaks")
+    )
     del fa
     return _assemble(rows, result, as_of)
 
@@ -480,9 +492,12 @@ def _plan_rows(
     o: BuyOptions,
     progress: ProgressFn | None,
     seller_limits: pl.DataFrame | None = None,
+    price_breaks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Levels, raw orders and (optionally constrained) quantities for the plannable rows."""
     rows = _economics(fa, planned, o)
+    if price_breaks is not None:
+        rows.discount_batch = discount_batches(planned, price_breaks, rows.lam)
     policy = choose_policy(rows, o.policy)
     kind = choose_kind(rows, o.distribution)
     table = compute_levels(rows, policy, kind, progress=progress)
@@ -493,6 +508,35 @@ def _plan_rows(
         groups = [] if seller_limits is None else _seller_groups(planned, seller_limits)
         frame = _constrain(frame, planned, rows, table, o, groups)
     return frame
+
+
+def discount_batches(planned: pl.DataFrame, breaks: pl.DataFrame, lam: np.ndarray) -> np.ndarray:
+    """The order quantity of each row whose sku has price breaks (NaN elsewhere): the EOQ
+    with all-units or incremental discounts (Snyder & Shen 3.6.2, 3.6.3), ``K`` the order
+    cost, ``i`` the daily holding-cost rate and ``lam`` the daily demand. A loop over the
+    skus with breaks only (the textbook functions are per sku)."""
+    from .classic import eoq_all_units_discount, eoq_incremental_discount
+
+    solve = {"all_units": eoq_all_units_discount, "incremental": eoq_incremental_discount}
+    table = (
+        breaks.sort("sku", "min_qty")
+        .group_by("sku", maintain_order=True)
+        .agg("min_qty", "unit_cost", "kind")
+    )
+    by_sku = {r[0]: r[1:] for r in table.iter_rows()}
+    out = np.full(planned.height, np.nan)
+    cols = planned.select("sku", "order_cost", "holding_cost_rate").iter_rows()
+    for i, (sku, k, rate) in enumerate(cols):
+        if sku not in by_sku or lam[i] <= 0:
+            continue
+        mins, costs, kinds = by_sku[sku]
+        if len(set(kinds)) > 1 or mins[0] != 0:
+            raise InputDataError(
+                f"price_breaks: sku {sku!r} needs one kind and a first break at min_qty 0 "
+                f"(got kinds {sorted(set(kinds))}, first min_qty {mins[0]:g})"
+            )
+        out[i] = solve[kinds[0]](max(k, 1e-9), rate / 365.0, lam[i], mins, costs).quantity
+    return out
 
 
 def _seller_groups(planned: pl.DataFrame, limits: pl.DataFrame) -> list[Group]:
@@ -766,6 +810,7 @@ def decide_from_inputs(
         nodes=inputs.get("nodes"),
         lanes=inputs.get("lanes"),
         seller_limits=inputs.get("seller_limits"),
+        price_breaks=inputs.get("price_breaks"),
         options=BuyOptions.from_params(params),
     )
     return plan.orders

@@ -151,6 +151,32 @@ BUY_POLICY = Table(
     "`scot explain` decomposes them.",
 )
 
-TABLES = (BUY_ORDERS, BUY_POLICY, SELLER_LIMITS)
+#: Kinds of quantity discount.
+DISCOUNTS = ("all_units", "incremental")
 
-__all__ = ["BUY_ORDERS", "BUY_POLICY", "CONSTRAINTS", "SELLER_LIMITS", "STATUSES", "TABLES"]
+PRICE_BREAKS = Table(
+    "price_breaks",
+    "Quantity discounts per sku: an input of scot plan-buy --price-breaks. The first break "
+    "of a sku is at min_qty 0; all_units prices the whole order at its region's unit_cost, "
+    "incremental prices each unit at the cost of the region it falls in.",
+    (
+        _c("sku", S, "stock-keeping unit id"),
+        _c("min_qty", F, "smallest order quantity of this price region", min=0),
+        _c("unit_cost", F, "unit cost in this region", min=0),
+        _c("kind", S, "all_units or incremental (one kind per sku)", choices=DISCOUNTS),
+    ),
+    keys=("sku", "min_qty"),
+)
+
+TABLES = (BUY_ORDERS, BUY_POLICY, SELLER_LIMITS, PRICE_BREAKS)
+
+__all__ = [
+    "BUY_ORDERS",
+    "BUY_POLICY",
+    "CONSTRAINTS",
+    "DISCOUNTS",
+    "PRICE_BREAKS",
+    "SELLER_LIMITS",
+    "STATUSES",
+    "TABLES",
+]

@@ -234,3 +234,28 @@ def test_seller_limits_cut_the_tight_seller_and_price_its_storage(tmp_path: Path
     assert s2["shadow_price"].null_count() == 2
     kept = after.filter(pl.col("sku").is_in(["C", "D"]))["qty"].to_list()
     assert kept == before.filter(pl.col("sku").is_in(["C", "D"]))["qty"].to_list()
+
+
+@pytest.mark.parametrize(("kind", "batch"), [("all_units", 800.0), ("incremental", 304.04678)])
+def test_price_breaks_set_the_batch_snyder_shen_examples_3_6_and_3_7(
+    tmp_path: Path, kind: str, batch: float
+) -> None:
+    """Snyder & Shen Examples 3.6 and 3.7 (K = 8, i = 0.3 a year, 1,300 a year, breaks at
+    0, 400, 800 units for 0.75, 0.72, 0.68): the all-units optimum orders 800, the
+    incremental one 304.05; the (s,S) heuristic's batch S - s is that quantity (the time
+    unit, a day here, does not move the optimum)."""
+    fc = forecast(1300 / 365, 1.0, periods=28)
+    it = items(unit_cost=0.75, holding_cost_rate=0.3, order_cost=8.0, stockout_cost=2.0)
+    breaks = pl.DataFrame(
+        {
+            "sku": ["A"] * 3,
+            "min_qty": [0.0, 400.0, 800.0],
+            "unit_cost": [0.75, 0.72, 0.68],
+            "kind": [kind] * 3,
+        }
+    )
+    path = tmp_path / "breaks.parquet"
+    breaks.write_parquet(path)
+    _, policy = run(tmp_path, fc, it, "--policy", "ss_heuristic", "--price-breaks", str(path))
+    row = policy.row(0, named=True)
+    assert row["order_up_to"] - row["reorder_point"] == pytest.approx(batch, rel=1e-6)
