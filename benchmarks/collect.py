@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from _machine import REPO, RESULTS
 
-ORDER = ("startup", "forecast", "plan-buy", "place", "promise", "route", "explain", "fuzz")
+ORDER = (
+    "startup",
+    "forecast",
+    "plan-buy",
+    "place",
+    "promise",
+    "route",
+    "simulate",
+    "explain",
+    "fuzz",
+)
 
 
 def assemble() -> str:
