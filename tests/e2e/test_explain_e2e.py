@@ -182,3 +182,26 @@ def test_one_decision_under_a_binding_budget(scenario: Path) -> None:
     sku = cut["sku"][0]
     text = _ok("explain", str(orders), "--sku", sku).decode()
     assert "The budget limit binds" in text
+
+
+def test_in_stock_probability_is_explained_as_a_rate(scenario: Path) -> None:
+    """Issue 15: ``--metric in_stock_prob`` on two plan-buy runs reported a sum over skus
+    (77.90 -> 78.81); it is the mean over planned skus, a probability."""
+    report = _ok(
+        "explain",
+        str(scenario / "policy.parquet"),
+        str(scenario / "after" / "policy.parquet"),
+        "--metric",
+        "in_stock_prob",
+        "--format",
+        "json",
+    )
+    (head,) = json.loads(report)["headline"]
+    for name, path in (("before", scenario), ("after", scenario / "after")):
+        policy = pl.read_parquet(path / "policy.parquet")
+        assert 0 <= head[name] <= 1
+        assert head[name] == pytest.approx(policy["in_stock_prob"].drop_nulls().mean(), abs=1e-12)
+    doc = json.loads(report)
+    assert f"{100 * head['delta']:+.2f} points)" in doc["summary"][0]
+    total = sum(d["contribution"] for d in doc["drivers"])
+    assert total == pytest.approx(head["delta"], abs=1e-12)
