@@ -238,16 +238,18 @@ def load_inputs(
 
 
 def _table(value: Table, table: Any, role: str) -> pl.DataFrame:
-    if isinstance(value, pl.DataFrame):
-        frame, source = value, role
-    else:
-        from scot_cli.io import parse_frame, read_input_bytes
+    """One input (:func:`scot_cli.io.table_input`); a forecast without ``location`` is one
+    location, ``ALL``, as a sales table without it is."""
+    from scot_cli.io import Run, table_input
+    from scot_cli.validate import validate
 
-        source = str(value)
-        frame = parse_frame(read_input_bytes(source), name=source)
-    if role == "forecast" and "location" not in frame.columns:
+    if role != "forecast":
+        return table_input(value, table, role=role)
+    is_frame = isinstance(value, pl.DataFrame)
+    frame = value if isinstance(value, pl.DataFrame) else Run(role).read(str(value), None)
+    if "location" not in frame.columns:
         frame = frame.with_columns(pl.lit(ALL).alias("location"))
-    return table.validate(frame, source=source)  # type: ignore[no-any-return]
+    return validate(table, frame, source=role if is_frame else str(value))
 
 
 def _plan(
@@ -503,7 +505,7 @@ def _plan_rows(
     table = compute_levels(rows, policy, kind, progress=progress)
     position = planned.get_column("position").to_numpy()
     raw = order_quantity(policy, position, table.levels)
-    frame = _guard(_levels_frame(planned, rows, policy, table, raw))
+    frame = guard_levels(_levels_frame(planned, rows, policy, table, raw))
     if o.budget is not None or o.storage is not None or seller_limits is not None:
         groups = [] if seller_limits is None else _seller_groups(planned, seller_limits)
         frame = _constrain(frame, planned, rows, table, o, groups)
@@ -646,7 +648,7 @@ def _add_horizon(rows: Rows, fa: ForecastArrays, planned: pl.DataFrame) -> None:
 LEVEL_COLUMNS = ("reorder_point", "order_up_to", "raw_qty", "demand_mean", "demand_sd")
 
 
-def _guard(frame: pl.DataFrame) -> pl.DataFrame:
+def guard_levels(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows whose levels are not finite become unplanned with a reason (never a crash); any
     other non-finite figure becomes null."""
     bad = pl.any_horizontal(~pl.col(c).is_finite() for c in LEVEL_COLUMNS)

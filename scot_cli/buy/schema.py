@@ -5,7 +5,7 @@ Plain declarations (no polars import) so that ``scot --help`` stays fast.
 
 from __future__ import annotations
 
-from scot_cli.schema import B, D, F, S, Table, _c
+from scot_cli.schema import B, Column, D, F, S, Table
 
 #: Row status: an order is placed, no order is needed now, or the sku could not be planned.
 STATUSES = ("order", "no_order", "unplanned")
@@ -17,14 +17,14 @@ SELLER_LIMITS = Table(
     "Storage each seller may take (FBA-style), per node or over all nodes: an input of "
     "scot plan-buy --seller-limits; items name their seller in a `seller` column.",
     (
-        _c("seller", S, "seller id, as in the items' seller column"),
-        _c(
+        Column("seller", S, "seller id, as in the items' seller column"),
+        Column(
             "node",
             S,
             "node the limit applies to, or 'ALL' for the seller's total (the default)",
             required=False,
         ),
-        _c("max_volume", F, "largest volume the seller's stock may take after ordering", min=0),
+        Column("max_volume", F, "largest volume the seller's stock may take after ordering", min=0),
     ),
     keys=("seller", "node"),
     defaults={"node": "ALL"},
@@ -34,21 +34,21 @@ BUY_ORDERS = Table(
     "buy_orders",
     "Purchase orders: what to buy from which vendor, for which node, and when it arrives.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("vendor", S, "vendor node id (null when the sku is not in items)", nullable=True),
-        _c("node", S, "node the order is delivered to ('ALL' without --network)"),
-        _c("order_date", D, "date the purchase order is placed (the as-of date)"),
-        _c(
+        Column("sku", S, "stock-keeping unit id"),
+        Column("vendor", S, "vendor node id (null when the sku is not in items)", nullable=True),
+        Column("node", S, "node the order is delivered to ('ALL' without --network)"),
+        Column("order_date", D, "date the purchase order is placed (the as-of date)"),
+        Column(
             "arrival_date", D, "expected arrival: order date plus the mean lead time", nullable=True
         ),
-        _c(
+        Column(
             "qty",
             F,
             "units to order: a multiple of the case pack, at least the MOQ when > 0",
             min=0,
         ),
-        _c("status", S, "order, no_order or unplanned", choices=STATUSES),
-        _c("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
+        Column("status", S, "order, no_order or unplanned", choices=STATUSES),
+        Column("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
     ),
     keys=("sku", "node"),
 )
@@ -57,20 +57,20 @@ BUY_POLICY = Table(
     "buy_policy",
     "Inventory policy per sku (and node): levels, expected performance and cost components.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("node", S, "node the policy applies to ('ALL' without --network)"),
-        _c("policy", S, "policy that set the levels (see scot plan-buy --help)"),
-        _c("distribution", S, "demand model over the protection interval", nullable=True),
-        _c("protection_days", F, "lead time plus review period, in days", nullable=True, min=0),
-        _c("demand_mean", F, "mean demand over the protection interval", nullable=True, min=0),
-        _c(
+        Column("sku", S, "stock-keeping unit id"),
+        Column("node", S, "node the policy applies to ('ALL' without --network)"),
+        Column("policy", S, "policy that set the levels (see scot plan-buy --help)"),
+        Column("distribution", S, "demand model over the protection interval", nullable=True),
+        Column("protection_days", F, "lead time plus review period, in days", nullable=True, min=0),
+        Column("demand_mean", F, "mean demand over the protection interval", nullable=True, min=0),
+        Column(
             "demand_sd",
             F,
             "standard deviation of that demand (days and lead time)",
             nullable=True,
             min=0,
         ),
-        _c(
+        Column(
             "target",
             F,
             "critical ratio or service target the levels were set for",
@@ -78,23 +78,25 @@ BUY_POLICY = Table(
             min=0,
             max=1,
         ),
-        _c(
+        Column(
             "inventory_position",
             F,
             "on hand plus in transit (summed over nodes without --network)",
             nullable=True,
         ),
-        _c("reorder_point", F, "order when the position is at or below this", nullable=True),
-        _c("order_up_to", F, "order up to this level (reorder point + Q for (r,Q))", nullable=True),
-        _c("safety_stock", F, "reorder point minus mean lead-time demand", nullable=True),
-        _c(
+        Column("reorder_point", F, "order when the position is at or below this", nullable=True),
+        Column(
+            "order_up_to", F, "order up to this level (reorder point + Q for (r,Q))", nullable=True
+        ),
+        Column("safety_stock", F, "reorder point minus mean lead-time demand", nullable=True),
+        Column(
             "cycle_stock",
             F,
             "average stock from order batching (half a batch)",
             nullable=True,
             min=0,
         ),
-        _c(
+        Column(
             "fill_rate",
             F,
             "expected fraction of demand served from stock",
@@ -102,7 +104,7 @@ BUY_POLICY = Table(
             min=0,
             max=1,
         ),
-        _c(
+        Column(
             "in_stock_prob",
             F,
             "probability of no stock-out in a cycle",
@@ -110,41 +112,43 @@ BUY_POLICY = Table(
             min=0,
             max=1,
         ),
-        _c("holding_cost", F, "expected holding cost per day", nullable=True, min=0),
-        _c("stockout_cost", F, "expected stock-out (shortage) cost per day", nullable=True, min=0),
-        _c("ordering_cost", F, "expected fixed ordering cost per day", nullable=True, min=0),
-        _c(
+        Column("holding_cost", F, "expected holding cost per day", nullable=True, min=0),
+        Column(
+            "stockout_cost", F, "expected stock-out (shortage) cost per day", nullable=True, min=0
+        ),
+        Column("ordering_cost", F, "expected fixed ordering cost per day", nullable=True, min=0),
+        Column(
             "unit_shortage_cost",
             F,
             "shortage cost per unit used (given or implied by the service target)",
             nullable=True,
             min=0,
         ),
-        _c(
+        Column(
             "spread_floored",
             B,
             "true when the Poisson floor sqrt(mean) raised a period's spread (--spread-floor)",
             nullable=True,
         ),
-        _c("raw_qty", F, "order quantity before pack/MOQ rounding", nullable=True, min=0),
-        _c("rounding", S, "rounding applied: none, case_pack, moq, moq+case_pack"),
-        _c("constrained", B, "true when a budget or storage limit cut this sku's order"),
-        _c(
+        Column("raw_qty", F, "order quantity before pack/MOQ rounding", nullable=True, min=0),
+        Column("rounding", S, "rounding applied: none, case_pack, moq, moq+case_pack"),
+        Column("constrained", B, "true when a budget or storage limit cut this sku's order"),
+        Column(
             "binding_constraint",
             S,
             "budget or storage when one binds in the run; seller when the row's seller limit binds",
             nullable=True,
             choices=CONSTRAINTS,
         ),
-        _c(
+        Column(
             "shadow_price",
             F,
             "expected cost saved per extra unit of the binding limit (of the row's seller "
             "limit when that binds: what a larger limit is worth to the seller)",
             nullable=True,
         ),
-        _c("status", S, "order, no_order or unplanned", choices=STATUSES),
-        _c("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
+        Column("status", S, "order, no_order or unplanned", choices=STATUSES),
+        Column("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
     ),
     keys=("sku", "node"),
     notes="Cost components are per day and add up to the expected cost of the policy; "
@@ -160,10 +164,10 @@ PRICE_BREAKS = Table(
     "of a sku is at min_qty 0; all_units prices the whole order at its region's unit_cost, "
     "incremental prices each unit at the cost of the region it falls in.",
     (
-        _c("sku", S, "stock-keeping unit id"),
-        _c("min_qty", F, "smallest order quantity of this price region", min=0),
-        _c("unit_cost", F, "unit cost in this region", min=0),
-        _c("kind", S, "all_units or incremental (one kind per sku)", choices=DISCOUNTS),
+        Column("sku", S, "stock-keeping unit id"),
+        Column("min_qty", F, "smallest order quantity of this price region", min=0),
+        Column("unit_cost", F, "unit cost in this region", min=0),
+        Column("kind", S, "all_units or incremental (one kind per sku)", choices=DISCOUNTS),
     ),
     keys=("sku", "min_qty"),
 )

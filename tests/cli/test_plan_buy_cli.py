@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY
 from scot_cli.commands.main import app
+from scot_cli.validate import validate
 
 runner = CliRunner()
 START = dt.date(2026, 5, 4)
@@ -95,8 +96,8 @@ def test_writes_orders_and_policy_with_provenance(inputs: dict[str, Path], tmp_p
         app, _args(inputs, "-o", str(out), "--policy-out", str(pol), "--policy", "base_stock")
     )
     assert result.exit_code == 0, result.stderr
-    orders = BUY_ORDERS.validate(pl.read_parquet(out), source="orders")
-    policy = BUY_POLICY.validate(pl.read_parquet(pol), source="policy")
+    orders = validate(BUY_ORDERS, pl.read_parquet(out), source="orders")
+    policy = validate(BUY_POLICY, pl.read_parquet(pol), source="policy")
     assert orders["sku"].to_list() == ["A", "B", "C"]
     assert dict(zip(orders["sku"], orders["status"], strict=True)) == {
         "A": "order",

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_scot, scot_exe
 from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY
+from scot_cli.validate import validate
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +71,8 @@ def test_forecast_piped_into_plan_buy(small_dir: Path, tmp_path: Path) -> None:
     forecast.stdout.close()
     assert forecast.wait(timeout=600) == 0
     assert buy.returncode == 0, buy.stderr.decode()
-    o = BUY_ORDERS.validate(pl.read_parquet(orders), source="orders")
-    p = BUY_POLICY.validate(pl.read_parquet(policy), source="policy")
+    o = validate(BUY_ORDERS, pl.read_parquet(orders), source="orders")
+    p = validate(BUY_POLICY, pl.read_parquet(policy), source="policy")
     items = pl.read_parquet(small_dir / "items.parquet")
     assert set(o["sku"]) == set(items["sku"])
     planned = p.filter(pl.col("status") != "unplanned")

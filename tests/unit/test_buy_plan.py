@@ -377,7 +377,7 @@ def test_row_order_of_the_forecast_does_not_matter() -> None:
 
 
 def test_non_finite_levels_become_a_reason_not_a_crash() -> None:
-    from scot_cli.buy.plan import _guard
+    from scot_cli.buy.plan import guard_levels
 
     frame = pl.DataFrame(
         {
@@ -390,7 +390,7 @@ def test_non_finite_levels_become_a_reason_not_a_crash() -> None:
             "fill_rate": [float("inf"), 0.9],
         }
     )
-    out = _guard(frame)
+    out = guard_levels(frame)
     assert out["level_reason"].to_list() == [
         None,
         "no finite policy levels for this sku; check its costs and forecast",
