@@ -215,6 +215,7 @@ _PROMISE_DRIVERS = (
 
 _ROUTE_DRIVERS = (
     Driver("promises", ("promises", "orders"), description="order lines and promise dates"),
+    _ON_HAND,
     _TRANSIT,
     Driver(
         "truck capacity and cost",

@@ -179,3 +179,15 @@ def test_select_rows_and_sentences() -> None:
         "Written by scot plan-buy (version 0.1.0) at now from items=items.parquet.",
         "Parameters: k=1.",
     ]
+
+
+def test_every_input_role_a_command_reads_has_a_driver() -> None:
+    """A stock change between two route runs was 'other inventory columns': each role the
+    command records is claimed by a named driver."""
+    roles = {
+        "route": ("promises", "orders", "inventory", "nodes", "lanes", "items"),
+        "promise": ("orders", "inventory", "nodes", "lanes", "calendar", "receipts"),
+    }
+    for command, read in roles.items():
+        claimed = {c.split(".")[0] for d in COMMANDS[command].drivers for c in d.cells}
+        assert set(read) <= claimed, command
