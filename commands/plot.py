@@ -42,7 +42,8 @@ def plot(
     ),
     _models: bool = help_models_option(KINDS),
 ) -> None:
-    """Draw a scot output: forecast fan, placement map, promise days, routes, explain."""
+    """Draw a scot output: forecast fan, placement map, promise days, routes, explain
+    waterfall, simulated KPI trends."""
     from scot_cli.io import atomic_write
     from scot_cli.plot.api import plot as draw
 
