@@ -57,10 +57,10 @@ def plan_buy(
     nodes: Path | None = table_option("nodes", help="Nodes: buy per FC (with --lanes)."),
     lanes: Path | None = table_option("lanes", help="Lanes: regions and vendor legs."),
     seller_limits: Path | None = typer.Option(
-        None, "--seller-limits", help="Storage limit per seller Parquet."
+        None, "--seller-limits", metavar="FILE", help="Storage limit per seller Parquet."
     ),
     price_breaks: Path | None = typer.Option(
-        None, "--price-breaks", help="Quantity discounts Parquet."
+        None, "--price-breaks", metavar="FILE", help="Quantity discounts Parquet."
     ),
     policy: str = _choice(POLICIES, "auto", "--policy", help="Inventory policy."),
     distribution: str = _choice(DISTRIBUTIONS, "auto", "--distribution", help="Demand model."),
