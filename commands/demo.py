@@ -416,7 +416,8 @@ def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]
     daily = [str(out / name / "sim_daily.parquet") for name in runs]
     try:
         by = ["--metric", "in_stock_rate", "--by", "node"]
-        invoke(["explain", *daily, *by, "-o", str(scen / "explain.parquet")])
+        report = ["--report", str(scen / "explain.md")]
+        invoke(["explain", *daily, *by, "-o", str(scen / "explain.parquet"), *report])
     except ScotError as exc:
         return [*lines, f"explain: {exc.message}"]
     table = pl.read_parquet(scen / "explain.parquet")
@@ -429,7 +430,8 @@ def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]
         .head(3)
         .iter_rows()
     )
-    return [*lines, f"why: {parts}" if parts else "why: no driver changed the in-stock rate"]
+    why = f"why: {parts}" if parts else "why: no driver changed the in-stock rate"
+    return [*lines, why, f"report: {scen / 'explain.md'}"]
 
 
 def explain_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
