@@ -6,6 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scot_cli.simulate import demand as sim_demand
 from scot_cli.simulate.engine import Decision, Settings, View, run
@@ -193,3 +195,40 @@ def test_round_packs_and_split_units() -> None:
     parts = split_units(np.array([10.0, 7.0]), np.array([[1.0, 2.0], [0.0, 0.0]]))
     assert parts.sum(axis=1).tolist() == [10.0, 7.0]
     assert (parts == np.floor(parts)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    skus=st.integers(1, 4),
+    fcs=st.integers(1, 3),
+    regions=st.integers(1, 3),
+    review=st.integers(1, 5),
+    backorder=st.booleans(),
+    promise=st.integers(0, 3),
+)
+def test_units_balance_for_any_policy_and_network(
+    seed: int, skus: int, fcs: int, regions: int, review: int, backorder: bool, promise: int
+) -> None:
+    """Whatever a policy buys or moves (even more than an FC holds), units balance exactly
+    and no quantity goes negative."""
+    rng = np.random.default_rng(seed)
+    days = 30
+    world = tiny_world(skus=skus, fcs=fcs, regions=regions, lead=3.0, on_hand=2.0)
+    dem = rng.poisson(2.0, (days, skus, regions)).astype(float)
+    buy = rng.integers(0, 6, (skus, fcs)).astype(float)
+    transfer = rng.integers(-8, 8, (skus, fcs)).astype(float)
+    trace = run(
+        world,
+        dem,
+        rng.standard_normal((days + 1, skus)),
+        rng.standard_normal((days, fcs, regions)),
+        OrderEveryDay(buy, transfer),
+        history=np.zeros((7, skus, regions)),
+        settings=Settings(review_days=review, backorder=backorder, max_promise_days=promise),
+    )
+    t = trace.totals
+    assert t["bought"] == t["received"] + t["in_transit"]
+    assert t["demand"] == t["served"] + t["lost"] + t["backordered"] == dem.sum()
+    assert t["start_stock"] + t["received"] - t["shipped"] == t["end_stock"]
+    assert (trace.fc >= 0).all() and (trace.region >= 0).all()
