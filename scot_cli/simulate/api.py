@@ -20,9 +20,13 @@ from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError
 
-from . import decisions, demand, engine, report, whatif
+from .decisions import forecast as decide_forecast
+from .demand import from_actuals, from_forecast, sample, scaled, streams
+from .engine import Policy, Settings, promise_days, run
 from .options import PolicySpec, SimulateOptions
 from .policies import BaselinePolicy, Inputs, ScotPolicy
+from .report import Run, daily_frame, kpi_frame, summary_frame
+from .whatif import Scenario, apply
 from .world import World, build_world
 
 Table = pl.DataFrame | str | Path
@@ -89,11 +93,11 @@ def _frame(value: Table | None, role: str) -> pl.DataFrame | None:
         return None
     if isinstance(value, pl.DataFrame):
         return value
-    from scot_cli.io import Run
+    from scot_cli.io import Run as Reader
     from scot_cli.schema import INPUT_TABLES
 
     schema = {t.name: t for t in INPUT_TABLES}.get("sales" if role == "actuals" else role)
-    return Run("simulate").read(str(value), schema, role=role)
+    return Reader("simulate").read(str(value), schema, role=role)
 
 
 def cells(options: SimulateOptions, *, skus: int, fcs: int, regions: int) -> int:
@@ -182,10 +186,10 @@ def simulate(
         regions=regions,
         start=start,
     )
-    base = whatif.Scenario(name="base", items=items_f, nodes=nodes_f, lanes=lanes_f)
+    base = Scenario(name="base", items=items_f, nodes=nodes_f, lanes=lanes_f)
     scenarios, warnings = [base], []
     for text in o.what_ifs:
-        scen, warn = whatif.apply(base, text, skus=world.skus, fcs=world.fcs)
+        scen, warn = apply(base, text, skus=world.skus, fcs=world.fcs)
         scenarios.append(scen)
         warnings += warn
     warnings += unreachable(world, scenarios, o.max_promise_days)
@@ -195,60 +199,60 @@ def simulate(
     if fc is None and not needed:
         fc = pl.DataFrame()
     elif fc is None:
-        fc = decisions.forecast(
+        fc = decide_forecast(
             sales_f, horizon=horizon, items=items_f, events=frames["events"], seed=o.seed
         )
     model = (
-        demand.from_actuals(
+        from_actuals(
             _need(frames, "actuals"), skus=world.skus, regions=regions, start=start, days=o.days
         )
         if frames["actuals"] is not None
-        else demand.from_forecast(fc, skus=world.skus, regions=regions, start=start, days=o.days)
+        else from_forecast(fc, skus=world.skus, regions=regions, start=start, days=o.days)
     )
     hist = history(sales_f, world, o.moving_average_days)
-    runs: list[report.Run] = []
+    runs: list[Run] = []
     totals: list[dict[str, Any]] = []
     specs = o.specs()
     total_runs = o.replications * len(scenarios) * len(specs)
     reviews = math.ceil(o.days / o.review_days) + 1
     for r in range(o.replications):
-        st = demand.streams(o.seed, r, days=o.days, shape=world.shape, reviews=reviews)
+        st = streams(o.seed, r, days=o.days, shape=world.shape, reviews=reviews)
         for scen in scenarios:
             m = (
                 model
                 if scen.demand_factor is None
-                else demand.scaled(model, scen.demand_factor[None, :, None])
+                else scaled(model, scen.demand_factor[None, :, None])
             )
-            draw = demand.sample(m, st.demand)
+            draw = sample(m, st.demand)
             open_fc = np.array([f not in scen.closed for f in world.fcs])
             w = world if scen is base else _rebuilt(world, scen, frames)
             for spec in specs:
                 policy = _policy(spec, w, scen, fc, o, sales_f, frames["events"], open_fc, horizon)
-                trace = engine.run(
+                trace = run(
                     w,
                     draw,
                     st.lead,
                     st.transit,
                     policy,
                     history=hist,
-                    settings=engine.Settings(
+                    settings=Settings(
                         review_days=o.review_days,
                         max_promise_days=o.max_promise_days,
                         open_fc=open_fc,
                     ),
                 )
                 trace.violations.extend(getattr(policy, "violations", []))
-                runs.append(report.Run(scen.name, spec.name, r, trace))
+                runs.append(Run(scen.name, spec.name, r, trace))
                 totals.append(
                     {"scenario": scen.name, "policy": spec.name, "replication": r, **trace.totals}
                 )
                 if progress is not None:
                     progress(len(runs), total_runs)
-    per_rep = report.kpi_frame(runs)
-    table = report.summary_frame(per_rep, (scenarios[0].name, specs[0].name))
-    violations = sorted({v for run in runs for v in run.trace.violations})
+    per_rep = kpi_frame(runs)
+    table = summary_frame(per_rep, (scenarios[0].name, specs[0].name))
+    violations = sorted({v for done in runs for v in done.trace.violations})
     return SimulateResult(
-        daily=report.daily_frame(runs, world),
+        daily=daily_frame(runs, world),
         kpis=per_rep,
         summary_table=table,
         summary=_summary(o, world, scenarios, specs, table, warnings + violations[:5]),
@@ -257,10 +261,10 @@ def simulate(
     )
 
 
-def unreachable(world: World, scenarios: list[whatif.Scenario], max_promise_days: int) -> list[str]:
+def unreachable(world: World, scenarios: list[Scenario], max_promise_days: int) -> list[str]:
     """A warning per scenario and region no open FC can promise within the limit (its
     demand is all lost; the run goes on)."""
-    promised = engine.promise_days(world) <= max_promise_days
+    promised = promise_days(world) <= max_promise_days
     out = []
     for s in scenarios:
         open_fc = np.array([f not in s.closed for f in world.fcs])
@@ -280,7 +284,7 @@ def _need(frames: dict[str, pl.DataFrame | None], name: str) -> pl.DataFrame:
     return frame
 
 
-def _lead_span(scenarios: list[whatif.Scenario], world: World, review_days: int) -> int:
+def _lead_span(scenarios: list[Scenario], world: World, review_days: int) -> int:
     """Days of forecast scot needs past the horizon: the longest lead time (3 spreads
     over its mean) and vendor transit of any scenario, plus two reviews."""
     worst = 0.0
@@ -290,7 +294,7 @@ def _lead_span(scenarios: list[whatif.Scenario], world: World, review_days: int)
     return math.ceil(worst + float(world.inbound_days.max(initial=0.0))) + 2 * review_days
 
 
-def _rebuilt(world: World, scen: whatif.Scenario, frames: dict[str, Any]) -> World:
+def _rebuilt(world: World, scen: Scenario, frames: dict[str, Any]) -> World:
     """The world of a scenario whose items changed (lead times); FCs stay indexed alike so
     the streams line up, closed FCs are masked by the engine instead."""
     if scen.items is frames["items"] or scen.items.equals(frames["items"].sort("sku")):
@@ -308,14 +312,14 @@ def _rebuilt(world: World, scen: whatif.Scenario, frames: dict[str, Any]) -> Wor
 def _policy(
     spec: PolicySpec,
     world: World,
-    scen: whatif.Scenario,
+    scen: Scenario,
     fc: pl.DataFrame,
     o: SimulateOptions,
     sales: pl.DataFrame,
     events: pl.DataFrame | None,
     open_fc: NDArray[np.bool_],
     horizon: int,
-) -> engine.Policy:
+) -> Policy:
     if spec.kind == "baseline":
         return BaselinePolicy(world=world, open_fc=open_fc, weeks=o.baseline_weeks, name=spec.name)
     fc_s = fc
@@ -348,7 +352,7 @@ def history(sales: pl.DataFrame, world: World, window: int) -> Array:
     """The last ``window`` days of sales per day, sku and region before the start."""
     first = world.start - dt.timedelta(days=window)
     recent = sales.filter(pl.col("date") >= first)
-    return demand.from_actuals(
+    return from_actuals(
         recent, skus=world.skus, regions=world.regions, start=first, days=window
     ).mean
 
@@ -356,7 +360,7 @@ def history(sales: pl.DataFrame, world: World, window: int) -> Array:
 def _summary(
     o: SimulateOptions,
     world: World,
-    scenarios: list[whatif.Scenario],
+    scenarios: list[Scenario],
     specs: list[PolicySpec],
     table: pl.DataFrame,
     warnings: list[str],

@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 
 from scot_cli.errors import ScotError
 
-from . import decisions
+from .decisions import forecast as decide_forecast
+from .decisions import place as decide_place
+from .decisions import plan_buy as decide_plan_buy
 from .engine import Decision, View
 from .world import World
 
@@ -125,7 +127,7 @@ class ScotPolicy:
     def review(self, view: View) -> Decision:
         fc = self._forecast(view)
         inv = self._inventory(view)
-        orders = decisions.plan_buy(
+        orders = decide_plan_buy(
             fc,
             items=self.inputs.items,
             inventory=inv,
@@ -139,7 +141,7 @@ class ScotPolicy:
         if not self.transfers:
             return Decision(buy=buy)
         try:
-            placed = decisions.place(
+            placed = decide_place(
                 fc,
                 items=self.inputs.items,
                 inventory=inv,
@@ -158,7 +160,7 @@ class ScotPolicy:
     def _forecast(self, view: View) -> pl.DataFrame:
         first = view.date + dt.timedelta(days=1)
         if self.reforecast and view.day > 0:
-            self.forecast = decisions.forecast(
+            self.forecast = decide_forecast(
                 pl.concat(
                     [
                         self.inputs.sales.select("sku", "location", "date", "units"),

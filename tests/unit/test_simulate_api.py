@@ -144,16 +144,16 @@ def test_a_region_out_of_reach_is_a_warning_not_an_error(tables: dict[str, pl.Da
 def test_reforecast_at_each_review_runs_the_forecast_again(
     tables: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scot_cli.simulate import decisions
+    from scot_cli.simulate import policies
 
     calls: list[int] = []
-    real = decisions.forecast
+    real = policies.decide_forecast
 
     def counted(*args: Any, **kw: Any) -> pl.DataFrame:
         calls.append(kw["horizon"])
         return real(*args, **kw)
 
-    monkeypatch.setattr(decisions, "forecast", counted)
+    monkeypatch.setattr(policies, "decide_forecast", counted)
     r = run(tables, days=8, policies=("scot",), reforecast="review")
     assert len(calls) == 1  # the review on day 7 (day 0 plans on the given forecast)
     assert calls[0] < 120
