@@ -413,6 +413,14 @@ def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]
         f"in-stock rate {p}: {a:.1%} -> {b:.1%}"
         for (p, a), (_, b) in zip(rate["sim"], rate["sim-scenario"], strict=True)
     ]
+    # two weeks is shorter than most lead times: the policies differ in what they buy first
+    bought = pl.read_parquet(out / "sim" / "sim_summary.parquet").filter(
+        pl.col("kpi") == "bought_units"
+    )
+    lines.append(
+        "bought in 14 days: "
+        + ", ".join(f"{p} {v:,.0f}" for p, v in bought.select("policy", "mean").rows())
+    )
     daily = [str(out / name / "sim_daily.parquet") for name in runs]
     try:
         by = ["--metric", "in_stock_rate", "--by", "node"]
