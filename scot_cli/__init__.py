@@ -72,6 +72,8 @@ _EXPORTS: dict[str, str] = {
     "solve_vrp": "scot_cli.route:solve_vrp",
     "SimulateOptions": "scot_cli.simulate:SimulateOptions",
     "SimulateResult": "scot_cli.simulate:SimulateResult",
+    "PlotOptions": "scot_cli.plot:PlotOptions",
+    "report": "scot_cli.plot:report",
     "ExplainOptions": "scot_cli.explain:ExplainOptions",
     "ExplainResult": "scot_cli.explain:ExplainResult",
     "explain_runs": "scot_cli.explain:explain_runs",
@@ -85,7 +87,7 @@ _EXPORTS: dict[str, str] = {
 #: Decisions whose package has the name of its call: ``scot_cli.place`` is the package
 #: (``scot_cli.place.PlaceOptions``) and can be called as the decision
 #: (``scot_cli.place(forecast, ...)``), however it was first imported.
-_CALLABLE_PACKAGES = ("forecast", "place", "promise", "route", "explain", "simulate")
+_CALLABLE_PACKAGES = ("forecast", "place", "promise", "route", "explain", "simulate", "plot")
 
 
 class _CallablePackage(types.ModuleType):

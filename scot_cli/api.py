@@ -27,6 +27,8 @@ call                   options                        result
 ``last_mile``          :class:`LastMileOptions`       :class:`LastMileResult`
 ``simulate``           :class:`SimulateOptions`       :class:`SimulateResult`
 ``explain``            :class:`ExplainOptions`        :class:`ExplainResult`
+``plot``               :class:`PlotOptions`           :class:`PlotResult`
+``report``             (a folder of outputs)          :class:`ReportResult`
 =====================  =============================  ===========================
 """
 
@@ -46,6 +48,7 @@ from scot_cli.forecast import (
 )
 from scot_cli.options import OptionError
 from scot_cli.place import PlaceOptions, PlaceResult, place
+from scot_cli.plot import PlotOptions, PlotResult, ReportResult, plot, report
 from scot_cli.promise import PromiseOptions, PromiseResult, promise
 from scot_cli.route import (
     LastMileOptions,
@@ -74,8 +77,11 @@ __all__ = [
     "OptionError",
     "PlaceOptions",
     "PlaceResult",
+    "PlotOptions",
+    "PlotResult",
     "PromiseOptions",
     "PromiseResult",
+    "ReportResult",
     "RouteOptions",
     "RouteResult",
     "ScotError",
@@ -89,7 +95,9 @@ __all__ = [
     "last_mile",
     "place",
     "plan_buy",
+    "plot",
     "promise",
+    "report",
     "route",
     "simulate",
 ]
