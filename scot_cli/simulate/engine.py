@@ -51,7 +51,17 @@ REGION_MEASURES = (
     "lost_sales_cost",
 )
 #: Per-FC daily measures.
-FC_MEASURES = ("on_hand", "received", "shipped", "bought", "transfer_in", "holding_cost")
+FC_MEASURES = (
+    "on_hand",
+    "received",
+    "shipped",
+    "bought",
+    "transfer_in",
+    "holding_cost",
+    "trucks",
+    "truck_volume",
+    "truck_capacity",
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,25 @@ def _fulfil(req: Array, stock: Array, order: list[tuple[int, list[int]]]) -> tup
             left[:, f] -= t
             rem -= t
     return take, left
+
+
+def _trucks(world: World, take: Array, out: Array) -> None:
+    """Each FC's trucks on its first legs today: the volume shipped per leg packed into
+    whole trucks (``trucks``, ``truck_volume``, ``truck_capacity`` in ``out[f, 6:9]``)."""
+    if world.unit_volume is None or world.first_leg is None or world.leg_capacity is None:
+        return
+    legs = world.first_leg
+    volume_fg = np.einsum("kgf,k->fg", take, world.unit_volume)
+    ok = legs >= 0
+    per_leg = np.zeros(len(world.leg_capacity))
+    np.add.at(per_leg, legs[ok], volume_fg[ok])
+    cap = world.leg_capacity
+    trucks = np.where(cap > 0, np.ceil(per_leg / np.where(cap > 0, cap, 1.0) - 1e-9), 0.0)
+    fc_of_leg = np.zeros(len(cap), dtype=np.int64)
+    f_idx, _ = np.nonzero(ok)
+    fc_of_leg[legs[ok]] = f_idx
+    for col, values in ((6, trucks), (7, np.where(cap > 0, per_leg, 0.0)), (8, trucks * cap)):
+        out[:, col] = np.bincount(fc_of_leg, weights=values, minlength=out.shape[0])
 
 
 def _balanced(transfer: Array, on_hand: Array) -> tuple[Array, Array]:
@@ -251,6 +280,7 @@ def run(
         fcm[t, :, 2] = shipped.sum(axis=0)
         fcm[t, :, 0] = on_hand.sum(axis=0)
         fcm[t, :, 5] = world.holding_per_day @ on_hand
+        _trucks(world, take, fcm[t])
         oldest = t % window
         recent += new - ring[oldest]
         ring[oldest] = new

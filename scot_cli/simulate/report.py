@@ -22,6 +22,7 @@ KPIS: dict[str, str] = {
     "promises_kept": "units delivered by their promised day / units served",
     "lost_units": "units demanded and not sold",
     "split_share": "sku-region-days served from more than one FC / sku-region-days with demand",
+    "truck_fill": "volume shipped / capacity of the trucks on the FCs' first legs",
     "avg_on_hand": "mean over days of the units on hand at the end of the day",
     "bought_units": "units bought over the horizon",
     "holding_cost": "cost of holding stock",
@@ -32,7 +33,9 @@ KPIS: dict[str, str] = {
 
 
 #: KPIs that are shares in [0, 1] (their intervals are clipped to it).
-RATES = frozenset(("in_stock_rate", "share_1day", "share_2day", "promises_kept", "split_share"))
+RATES = frozenset(
+    ("in_stock_rate", "share_1day", "share_2day", "promises_kept", "split_share", "truck_fill")
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def kpis(trace: Trace) -> dict[str, float]:
         "promises_kept": _ratio(r["promises_kept"], r["served"]),
         "lost_units": r["lost"],
         "split_share": _ratio(r["split_lines"], r["lines"]),
+        "truck_fill": _ratio(f["truck_volume"], f["truck_capacity"]),
         "avg_on_hand": float(trace.fc[:, :, 0].sum(axis=1).mean()),
         "bought_units": f["bought"],
         "holding_cost": f["holding_cost"],
@@ -84,6 +88,7 @@ def daily_frame(runs: list[Run], world: World) -> pl.DataFrame:
         "in_stock_rate": ("served", "demand"),
         "share_1day": ("served_1day", "served"),
         "share_2day": ("served_2day", "served"),
+        "truck_fill": ("truck_volume", "truck_capacity"),
     }
     return out.with_columns(
         [

@@ -47,6 +47,11 @@ class World:
     in_transit: Array
     transit_day: IntArray
     inbound_days: Array
+    #: Volume per unit (skus), the first leg of each (FC, region) path (-1: none) and each
+    #: first leg's truck capacity: the day loop packs each leg's volume into trucks.
+    unit_volume: Array | None = None
+    first_leg: IntArray | None = None
+    leg_capacity: Array | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -95,6 +100,35 @@ def paths(
     return days, sd, cost
 
 
+def first_legs(
+    nodes: pl.DataFrame, lanes: pl.DataFrame, fcs: list[str], regions: list[str]
+) -> tuple[IntArray, Array]:
+    """The first leg (origin, next node, mode) of each fastest (FC, region) path as an index
+    (-1 without a path), and each leg's truck capacity (volume)."""
+    from scot_cli.network import PATH_SEP, fastest_paths, fc_paths
+
+    best = fastest_paths(fc_paths(nodes, lanes)).with_columns(
+        pl.col("path").str.split(PATH_SEP).list.get(1).alias("_next")
+    )
+    cap = (
+        {
+            (o, d, m): float(c or 0.0)
+            for o, d, m, c in lanes.select("origin", "destination", "mode", "truck_capacity").rows()
+        }
+        if "truck_capacity" in lanes.columns
+        else {}
+    )
+    leg = np.full((len(fcs), len(regions)), -1, dtype=np.int64)
+    keys: dict[tuple[str, str, str], int] = {}
+    f_ix = {v: i for i, v in enumerate(fcs)}
+    g_ix = {v: i for i, v in enumerate(regions)}
+    for o, d, nxt, mode in best.select("origin", "destination", "_next", "first_mode").rows():
+        if o in f_ix and d in g_ix:
+            leg[f_ix[o], g_ix[d]] = keys.setdefault((o, nxt, mode), len(keys))
+    capacity = np.array([cap.get(k, 0.0) for k in keys], dtype=np.float64)
+    return leg, capacity
+
+
 def inbound(items: pl.DataFrame, lanes: pl.DataFrame, fcs: list[str]) -> Array:
     """Whole days of the vendor-to-FC lane per (sku, FC): the fastest lane from the item's
     vendor (0 where the vendor has no lane to the FC, or the item no vendor)."""
@@ -134,6 +168,7 @@ def build_world(
     if not fcs:
         raise InputDataError("nodes: no node of kind 'fc'; a simulation needs at least one FC")
     days, sd, cost = paths(nodes, lanes, fcs, regions)
+    legs, capacity = first_legs(nodes, lanes, fcs, regions)
     rank = np.argsort(days, axis=0, kind="stable").T.astype(np.int64)
     unit_cost = _fill(items, "unit_cost", 0.0)
     price = _fill(items, "price", 0.0)
@@ -169,4 +204,7 @@ def build_world(
         in_transit=_dense(inv, skus, fcs, "sku", "node", "_transit"),
         transit_day=transit_day,
         inbound_days=inbound(items, lanes, fcs),
+        unit_volume=_fill(items, "unit_volume", 0.0),
+        first_leg=legs,
+        leg_capacity=capacity,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -232,3 +233,24 @@ def test_units_balance_for_any_policy_and_network(
     assert t["demand"] == t["served"] + t["lost"] + t["backordered"] == dem.sum()
     assert t["start_stock"] + t["received"] - t["shipped"] == t["end_stock"]
     assert (trace.fc >= 0).all() and (trace.region >= 0).all()
+
+
+def test_first_legs_are_packed_into_whole_trucks() -> None:
+    """Two regions behind one first leg (capacity 10): 12 units of volume 1 need 2 trucks."""
+    base = tiny_world(regions=2, on_hand=20.0)
+    world = dataclasses.replace(
+        base,
+        unit_volume=np.ones(1),
+        first_leg=np.zeros((1, 2), dtype=np.int64),
+        leg_capacity=np.array([10.0]),
+    )
+    trace = run(
+        world,
+        np.array([[[5.0, 7.0]]]),
+        np.zeros((2, 1)),
+        np.zeros((1, 1, 2)),
+        OrderEveryDay(np.zeros((1, 1))),
+        history=np.zeros((7, 1, 2)),
+    )
+    trucks, volume, capacity = trace.fc[0, 0, 6:9]
+    assert (trucks, volume, capacity) == (2.0, 12.0, 20.0)
