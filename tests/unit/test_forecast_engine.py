@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scot_cli.forecast import evaluate, forecast
+from scot_cli.forecast import evaluate_forecast, forecast
 from scot_cli.forecast.engine import (
     Pooled,
     candidates,
@@ -225,7 +225,7 @@ def test_evaluate_reports_by_family_with_coverage_per_quantile() -> None:
             "units": np.r_[rng.poisson(20, 120), np.where(np.arange(120) % 6 == 0, 2, 0)],
         }
     ).with_columns(pl.col("units").cast(pl.Float64))
-    out = evaluate(sales, horizon=7, folds=2).metrics
+    out = evaluate_forecast(sales, horizon=7, folds=2).metrics
     fam = out.filter((pl.col("level") == "family") & (pl.col("model") == "auto"))
     assert set(fam["family"]) <= {m.family for m in MODELS.values()}
     assert fam.filter(pl.col("metric") == "coverage")["quantile"].sort().to_list() == [
