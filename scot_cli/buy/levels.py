@@ -28,6 +28,7 @@ from .policies import (
     rq_unit_short,
 )
 from .registry import DISTRIBUTIONS, POLICIES
+from .rq_poisson import rq_poisson
 from .ss_exact import ss_levels
 
 #: Below this mean, a flat forecast is modelled as Poisson by the auto demand model.
@@ -302,6 +303,36 @@ def _implied(dist: Distribution, level: Array, over: Array) -> Array:
     return np.asarray(over * f / (1 - f), dtype=np.float64)
 
 
+def _rq(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
+    """``rq``: exact for Poisson lead-time demand (:mod:`scot_cli.buy.rq_poisson`) where the
+    demand model is Poisson and a stock-out cost is given, else the normal exact cost."""
+    if kind != "poisson":
+        return _continuous(rows, idx, exact=True)
+    h, p, K, lam = rows.h[idx], rows.p[idx], rows.K[idx], rows.lam[idx]
+    mu = rows.lead.mean[idx]
+    best = rq_poisson(mu, h, p, K, lam)
+    dist = Poisson(mu)
+    levels = Levels(
+        reorder_point=best.r,
+        order_up_to=best.r + best.q,
+        batch=best.q,
+        fill_rate=np.clip(
+            np.where(
+                best.q > 0,
+                1 - (dist.loss(best.r) - dist.loss(best.r + best.q)) / np.maximum(best.q, 1e-12),
+                1.0,
+            ),
+            0,
+            1,
+        ),
+        in_stock=np.clip(dist.cdf(best.r), 0, 1),
+        holding=best.holding,
+        shortage=best.shortage,
+        ordering=best.ordering,
+    )
+    return levels, p
+
+
 def _continuous(rows: Rows, idx: Index, *, exact: bool) -> tuple[Levels, Array]:
     dist = Normal(rows.lead.mean[idx], rows.lead.sd[idx])
     h, p, K, lam = rows.h[idx], rows.p[idx], rows.K[idx], rows.lam[idx]
@@ -356,13 +387,13 @@ _SOLVERS: dict[str, Solver] = {
     "ss": _ss_exact,
     "ss_heuristic": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=True),
     "lot_size": _lot_size,
-    "rq": lambda rows, kind, idx: _continuous(rows, idx, exact=True),
+    "rq": _rq,
     "rq_eil": lambda rows, kind, idx: _continuous(rows, idx, exact=False),
     "newsvendor": _newsvendor,
 }
 
-#: Policies whose levels always use a normal lead-time demand.
-NORMAL_ONLY = ("rq", "rq_eil")
+#: Policies whose levels always use a normal lead-time demand (rq: unless Poisson).
+NORMAL_ONLY = ("rq_eil",)
 
 
 @dataclass(frozen=True)
@@ -383,9 +414,10 @@ def compute_levels(
 ) -> LevelTable:
     """Levels for all rows, one vectorised call per (policy, demand model) group."""
     normal = kind.code("normal")
-    kind = Labels(
-        np.where(policy.any_of(NORMAL_ONLY), normal, kind.codes).astype(np.uint8), kind.vocab
-    )
+    # rq is exact for Poisson demand with a stock-out cost; otherwise its demand is normal
+    rq = policy.is_("rq") & ((kind.codes != kind.code("poisson")) | ~np.isfinite(rows.p))
+    to_normal = policy.any_of(NORMAL_ONLY) | rq
+    kind = Labels(np.where(to_normal, normal, kind.codes).astype(np.uint8), kind.vocab)
     out = {name: np.full(rows.n, np.nan) for name in Levels.__dataclass_fields__}
     p_used = np.full(rows.n, np.nan)
     by_policy = {name: policy.is_(name) for name in _SOLVERS}

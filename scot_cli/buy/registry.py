@@ -20,8 +20,8 @@ POLICIES: Registry[str] = Registry(
         "the power approximation (Ehrhardt & Mosier 1984) for wide search windows",
         "ss_heuristic": "(s,S): s as base_stock, order up to s + EOQ when at or below s "
         "(EOQ + safety stock heuristic)",
-        "rq": "continuous review (r,Q), exact expected cost minimised for normal lead-time "
-        "demand, stock-out cost per unit short (Snyder & Shen 5.2; Hadley & Whitin 1963)",
+        "rq": "continuous review (r,Q), exact expected cost minimised, stock-out cost per unit "
+        "short: integer levels for Poisson demand (Snyder & Shen 5.5), normal otherwise (5.2)",
         "rq_eil": "(r,Q) by the expected-inventory-level approximation (Snyder & Shen 5.2.3)",
         "lot_size": "Wagner-Whitin lot sizing on the forecast means taken as known (Snyder & "
         "Shen 3.7): order now the plan's first lot when it is needed before the next review",
@@ -86,6 +86,10 @@ MODELS: dict[str, tuple[str, str]] = {
     "rq": ("scot_cli.buy.policies:rq_exact", "(r,Q), exact normal cost"),
     "rq_eil": ("scot_cli.buy.policies:rq_eil", "(r,Q), expected-inventory-level approximation"),
     "rq_poisson": ("scot_cli.buy.classic:rq_poisson_exact", "(r,Q), exact for Poisson demand"),
+    "rq_poisson_unit_short": (
+        "scot_cli.buy.rq_poisson:rq_poisson",
+        "(r,Q), Poisson demand, cost per unit short, many skus at once",
+    ),
     "ss": ("scot_cli.buy.ss_exact:ss_levels", "(s,S), exact Zheng-Federgruen, vectorised"),
     "ss_zheng_federgruen": (
         "scot_cli.buy.classic:ss_zheng_federgruen",

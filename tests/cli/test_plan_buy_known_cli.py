@@ -8,6 +8,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -259,3 +260,32 @@ def test_price_breaks_set_the_batch_snyder_shen_examples_3_6_and_3_7(
     _, policy = run(tmp_path, fc, it, "--policy", "ss_heuristic", "--price-breaks", str(path))
     row = policy.row(0, named=True)
     assert row["order_up_to"] - row["reorder_point"] == pytest.approx(batch, rel=1e-6)
+
+
+def test_rq_is_exact_for_poisson_demand(tmp_path: Path) -> None:
+    """Poisson demand of 1.5 a day, lead time 2 days, h = 1, p = 20 per unit short, K = 10:
+    integer (r, Q) minimising g(r,Q) = K lam/Q + h/Q sum_{y=r+1}^{r+Q} E[(y-D)^+] + p lam/Q
+    [n(r) - n(r+Q)] (Snyder & Shen 5.5's model with the cost per unit short) by enumeration
+    here, against the command's vectorised search."""
+    from scipy.stats import poisson
+
+    mu, lam, h, p, k = 3.0, 1.5, 1.0, 20.0, 10.0
+    support = np.arange(200)
+    pmf = poisson.pmf(support, mu)
+
+    def n1(y: int) -> float:
+        return float(np.sum(pmf * np.maximum(support - y, 0)))
+
+    def g(r: int, q: int) -> float:
+        held = sum(y - mu + n1(y) for y in range(r + 1, r + q + 1)) / q
+        return k * lam / q + h * held + p * lam / q * (n1(r) - n1(r + q))
+
+    best = min((g(r, q), r, q) for r in range(-3, 15) for q in range(1, 25))
+    it = items(stockout_cost=p, order_cost=k, lead_time_days=2.0)
+    fc = forecast(lam, 0.0, periods=30)
+    _, policy = run(tmp_path, fc, it, "--policy", "rq", "--distribution", "poisson")
+    row = policy.row(0, named=True)
+    assert (row["reorder_point"], row["order_up_to"] - row["reorder_point"]) == best[1:]
+    total = row["holding_cost"] + row["stockout_cost"] + row["ordering_cost"]
+    assert total == pytest.approx(best[0], rel=1e-9)
+    assert row["distribution"] == "poisson"
