@@ -83,7 +83,7 @@ def run_case(folder: Path, lines: pl.DataFrame, opt: RouteOptions) -> dict[str, 
         items=frames["items"],
         options=opt,
     )
-    s = dict(plan.summary)
+    s = plan.summary.as_dict()
     s["seconds"] = time.perf_counter() - start
     return s
 
