@@ -237,7 +237,7 @@ def _dead_pid() -> int:
 
 
 def test_later_run_removes_stale_temporaries_of_dead_processes(tmp_path: Path) -> None:
-    host = scot_cli.io._host_tag()
+    host = scot_cli.io.host_tag()
     other = "000000" if host != "000000" else "111111"
     stale = tmp_path / f".x.parquet.{host}-{_dead_pid()}.abcd1234.scot-tmp"
     live = tmp_path / f".y.parquet.{host}-{os.getppid()}.abcd1234.scot-tmp"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scot_cli.errors import InputDataError
 from scot_cli.io import Run, atomic_write, parse_frame, read_metadata
 from scot_cli.schema import INPUT_TABLES, SALES
-from scot_cli.validate import empty_frame
+from scot_cli.validate import empty_frame, validate
 
 
 def _frame() -> pl.DataFrame:
@@ -87,7 +87,7 @@ def test_every_input_table_survives_write_then_read(
     from scot_cli.schema import Table
 
     assert isinstance(table, Table)
-    df = table.validate(small_tables[table.name], source="gen")
+    df = validate(table, small_tables[table.name], source="gen")
     run = Run("unit")
     out = tmp_path / "t.parquet"
     run.write(df, str(out), table)
@@ -118,10 +118,10 @@ def test_sales_round_trip_property(rows: list[tuple[str, int, float | None]]) ->
         },
         schema={"sku": pl.String, "date": pl.Date, "units": pl.Float64},
     )
-    valid = SALES.validate(df, source="p")
+    valid = validate(SALES, df, source="p")
     buf = io.BytesIO()
     valid.write_parquet(buf)
-    assert SALES.validate(parse_frame(buf.getvalue(), name="p"), source="p").equals(valid)
+    assert validate(SALES, parse_frame(buf.getvalue(), name="p"), source="p").equals(valid)
 
 
 def test_empty_frame_matches_declaration() -> None:

@@ -18,6 +18,7 @@ from scot_cli.promise.commit import commit_units
 from scot_cli.promise.core import prepare, sequence
 from scot_cli.promise.reference import sequential_commit
 from scot_cli.schema import INVENTORY, LANES, NODES, ORDERS
+from scot_cli.validate import validate
 
 START = dt.datetime(2026, 11, 2, 9)
 FCS = ("FC1", "FC2")
@@ -32,7 +33,7 @@ def _nodes(caps: list[float | None]) -> pl.DataFrame:
     df = pl.DataFrame(rows, schema_overrides={"daily_capacity": pl.Float64}).with_columns(
         region=pl.lit("R1"), storage_capacity=pl.lit(None, pl.Float64), lat=0.0, lon=0.0
     )
-    return NODES.validate(df, source="nodes")
+    return validate(NODES, df, source="nodes")
 
 
 def _lanes(fcs: tuple[str, ...] = FCS) -> pl.DataFrame:
@@ -49,7 +50,7 @@ def _lanes(fcs: tuple[str, ...] = FCS) -> pl.DataFrame:
             "departure_hour": [18] * len(fcs),
         }
     )
-    return LANES.validate(df, source="lanes")
+    return validate(LANES, df, source="lanes")
 
 
 def _orders(rows: list[tuple[str, int, str, float, int]]) -> pl.DataFrame:
@@ -66,7 +67,7 @@ def _orders(rows: list[tuple[str, int, str, float, int]]) -> pl.DataFrame:
             for o, ln, s, q, h in rows
         ]
     )
-    return ORDERS.validate(df, source="orders")
+    return validate(ORDERS, df, source="orders")
 
 
 def _inventory(on_hand: dict[tuple[str, str], float]) -> pl.DataFrame:
@@ -74,7 +75,7 @@ def _inventory(on_hand: dict[tuple[str, str], float]) -> pl.DataFrame:
         [{"sku": s, "node": f, "on_hand": q} for (s, f), q in on_hand.items()],
         schema={"sku": pl.String, "node": pl.String, "on_hand": pl.Float64},
     )
-    return INVENTORY.validate(df, source="inventory")
+    return validate(INVENTORY, df, source="inventory")
 
 
 @contextmanager
