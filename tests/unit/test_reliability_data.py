@@ -231,10 +231,12 @@ def test_events_before_the_history_teach_nothing_and_do_not_wrap(
     result = forecast(sales, events=full, **opts)  # type: ignore[arg-type]
     got = result.forecast
     want = forecast(sales, events=window, **opts).forecast  # type: ignore[arg-type]
+    assert got is not None and want is not None
     assert got.equals(want)
     notes = result.summary.warnings
     assert any("4 event(s) end before the sales history starts" in n for n in notes), notes
     plain = forecast(sales, **opts).forecast  # type: ignore[arg-type]
+    assert plain is not None
     black_friday = pl.col("date").is_between(dt.date(2026, 11, 27), dt.date(2026, 11, 30))
     assert (got.filter(black_friday)["mean"] != plain.filter(black_friday)["mean"]).any()
 
