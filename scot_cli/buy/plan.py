@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,10 @@ import polars as pl
 from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError
-from scot_cli.options import OptionError, Options, between, positive, probability
+from scot_cli.options import OptionError
 from scot_cli.validate import check_network
 
 from .assemble import build_outputs
-from .constrained import Group, allocate, normal_fit
 from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
 from .distributions import norm_ppf
 from .levels import (
@@ -43,95 +41,13 @@ from .levels import (
     choose_policy,
     compute_levels,
 )
+from .limits import constrain, discount_batches, seller_groups
+from .options import BuyOptions, BuyPlan, BuyResult, BuySummary, check_options, summarise
 from .policies import order_quantity
-from .registry import DISTRIBUTIONS, POLICIES, SERVICE_TYPES, SOLVERS, SPREAD_FLOORS
+from .schema import ALL
 
-ALL = "ALL"
 KEYS = ["sku", "node"]
 ProgressFn = Callable[[int, int], None]
-#: Longest review period (ten years).
-MAX_REVIEW_DAYS = 3_660.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class BuyOptions(Options):
-    """Options of :func:`plan_buy` (the command's options, recorded as run parameters).
-
-    Fields follow the command's flags (``review_days`` is ``--review-days``); each is
-    checked on construction and an error names the field.
-    """
-
-    policy: str = "auto"
-    distribution: str = "auto"
-    service_level: float | None = None
-    service_type: str = "cycle"
-    default_service_level: float = 0.95
-    review_days: float = 7.0
-    as_of: dt.date | None = None
-    budget: float | None = None
-    storage: float | None = None
-    solver: str = "highs"
-    spread_floor: str = "auto"
-
-    def check(self) -> None:
-        POLICIES.check(self.policy)
-        DISTRIBUTIONS.check(self.distribution)
-        SERVICE_TYPES.check(self.service_type)
-        SOLVERS.check(self.solver)
-        SPREAD_FLOORS.check(self.spread_floor)
-        probability("service_level", self.service_level)
-        probability("default_service_level", self.default_service_level)
-        positive("review_days", self.review_days)
-        between("review_days", self.review_days, 0, MAX_REVIEW_DAYS)
-        positive("budget", self.budget)
-        positive("storage", self.storage)
-
-
-def check_options(o: BuyOptions) -> None:
-    """Deprecated: :class:`BuyOptions` checks itself when built (kept for one release)."""
-    o.check()
-
-
-@dataclass(frozen=True)
-class BuySummary:
-    """What a person reads after a run: counts, units and the binding limit, if any."""
-
-    rows: int
-    orders: int
-    units: float
-    unplanned: int
-    as_of: dt.date
-    binding: str | None = None
-    shadow_price: float | None = None
-
-    def lines(self) -> list[str]:
-        """The summary as text lines (nothing unknown is printed as None)."""
-        line = (
-            f"plan-buy: {self.rows:,} sku rows: {self.orders:,} orders "
-            f"({self.units:,.0f} units), {self.unplanned:,} unplanned; as of {self.as_of}"
-        )
-        if self.binding is not None:
-            line += f"; {self.binding} binds"
-            if self.shadow_price is not None:
-                line += f" (shadow price {self.shadow_price:.4g} per unit)"
-        return [line]
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
-
-@dataclass(frozen=True)
-class BuyResult:
-    """The outputs of :func:`plan_buy`: purchase orders, the policy table and a summary."""
-
-    orders: pl.DataFrame
-    policy: pl.DataFrame
-    summary: BuySummary
-
-
-#: The earlier name of :class:`BuyResult`.
-BuyPlan = BuyResult
-
 Table = pl.DataFrame | str | Path
 
 
@@ -507,50 +423,9 @@ def _plan_rows(
     raw = order_quantity(policy, position, table.levels)
     frame = guard_levels(_levels_frame(planned, rows, policy, table, raw))
     if o.budget is not None or o.storage is not None or seller_limits is not None:
-        groups = [] if seller_limits is None else _seller_groups(planned, seller_limits)
-        frame = _constrain(frame, planned, rows, table, o, groups)
+        groups = [] if seller_limits is None else seller_groups(planned, seller_limits)
+        frame = constrain(frame, planned, rows, table, o, groups)
     return frame
-
-
-def discount_batches(planned: pl.DataFrame, breaks: pl.DataFrame, lam: np.ndarray) -> np.ndarray:
-    """The order quantity of each row whose sku has price breaks (NaN elsewhere): the EOQ
-    with all-units or incremental discounts (Snyder & Shen 3.6.2, 3.6.3), ``K`` the order
-    cost, ``i`` the daily holding-cost rate and ``lam`` the daily demand. A loop over the
-    skus with breaks only (the textbook functions are per sku)."""
-    from .classic import eoq_all_units_discount, eoq_incremental_discount
-
-    solve = {"all_units": eoq_all_units_discount, "incremental": eoq_incremental_discount}
-    table = (
-        breaks.sort("sku", "min_qty")
-        .group_by("sku", maintain_order=True)
-        .agg("min_qty", "unit_cost", "kind")
-    )
-    by_sku = {r[0]: r[1:] for r in table.iter_rows()}
-    out = np.full(planned.height, np.nan)
-    cols = planned.select("sku", "order_cost", "holding_cost_rate").iter_rows()
-    for i, (sku, k, rate) in enumerate(cols):
-        if sku not in by_sku or lam[i] <= 0:
-            continue
-        mins, costs, kinds = by_sku[sku]
-        if len(set(kinds)) > 1 or mins[0] != 0:
-            raise InputDataError(
-                f"price_breaks: sku {sku!r} needs one kind and a first break at min_qty 0 "
-                f"(got kinds {sorted(set(kinds))}, first min_qty {mins[0]:g})"
-            )
-        out[i] = solve[kinds[0]](max(k, 1e-9), rate / 365.0, lam[i], mins, costs).quantity
-    return out
-
-
-def _seller_groups(planned: pl.DataFrame, limits: pl.DataFrame) -> list[Group]:
-    """One volume limit per ``seller_limits`` row over the planned rows it covers."""
-    seller = planned.get_column("seller")
-    node = planned.get_column("node")
-    groups = []
-    for name, at, limit in limits.select("seller", "node", "max_volume").iter_rows():
-        rows = (seller == name) & ((node == at) | (at == ALL))
-        label = name if at == ALL else f"{name}@{at}"
-        groups.append(Group(label, rows.arg_true().to_numpy(), float(limit)))
-    return groups
 
 
 def _intervals(
@@ -725,74 +600,10 @@ def _floored(rows: Rows, policy: Labels) -> np.ndarray:
     return out > 0
 
 
-def _constrain(
-    frame: pl.DataFrame,
-    planned: pl.DataFrame,
-    rows: Rows,
-    table: LevelTable,
-    o: BuyOptions,
-    groups: list[Group],
-) -> pl.DataFrame:
-    """Cut orders to fit the budget and/or storage limit (see ``constrained.allocate``)."""
-    position = planned.get_column("position").to_numpy()
-    raw = frame.get_column("raw_qty").to_numpy()
-    nv = (frame.get_column("policy") == "newsvendor").to_numpy()
-    over = np.where(
-        nv,
-        rows.overage if rows.overage is not None else 0.0,
-        rows.h * np.maximum(rows.review, 1e-9),
-    )
-    under = np.where(nv, rows.underage if rows.underage is not None else 0.0, table.p_used)
-    alloc = allocate(
-        normal_fit(
-            frame.get_column("demand_mean").fill_null(0.0).to_numpy(),
-            frame.get_column("demand_sd").fill_null(0.0).to_numpy(),
-        ),
-        position=position,
-        unconstrained=position + raw,
-        over=over,
-        under=np.nan_to_num(under, nan=0.0, posinf=1e9),
-        unit_cost=planned.get_column("unit_cost").to_numpy(),
-        unit_volume=planned.get_column("unit_volume").to_numpy(),
-        budget=o.budget,
-        storage=o.storage,
-        groups=groups,
-        solver=o.solver,
-    )
-    binding = np.full(planned.height, alloc.binding, dtype=object)
-    price = np.full(planned.height, np.nan if alloc.shadow_price is None else alloc.shadow_price)
-    for g in groups:  # a row's own seller limit, when it binds, is what it answers to
-        if alloc.group_price[g.name] > 1e-9:
-            binding[g.rows] = "seller"
-            price[g.rows] = alloc.group_price[g.name]
-    return frame.with_columns(
-        pl.Series("raw_qty", np.maximum(alloc.level - position, 0.0)),
-        pl.Series("constrained", alloc.cut),
-        pl.Series("binding_constraint", binding.tolist(), dtype=pl.String),
-        pl.Series("shadow_price", price).fill_nan(None),
-    )
-
-
 def _assemble(rows: pl.DataFrame, result: pl.DataFrame | None, as_of: dt.date) -> BuyResult:
     """Round, decide status and reason, and build the two output frames and the summary."""
     orders, policy = build_outputs(rows, result, as_of)
-    return BuyResult(orders=orders, policy=policy, summary=_summary(orders, policy, as_of))
-
-
-def _summary(orders: pl.DataFrame, policy: pl.DataFrame, as_of: dt.date) -> BuySummary:
-    status = orders.get_column("status")
-    placed = status == "order"
-    bound = policy.get_column("binding_constraint").drop_nulls()
-    price = policy.get_column("shadow_price").drop_nulls()
-    return BuySummary(
-        rows=orders.height,
-        orders=int(placed.sum()),
-        units=float(orders.get_column("qty").filter(placed).sum() or 0.0),
-        unplanned=int((status == "unplanned").sum()),
-        as_of=as_of,
-        binding=str(bound[0]) if bound.len() else None,
-        shadow_price=float(price[0]) if price.len() else None,
-    )
+    return BuyResult(orders=orders, policy=policy, summary=summarise(orders, policy, as_of))
 
 
 def decide_from_inputs(

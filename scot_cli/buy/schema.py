@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from scot_cli.schema import B, Column, D, F, S, Table
 
+#: The node of a row bought over all nodes (no network), and the limit over all nodes.
+ALL = "ALL"
 #: Row status: an order is placed, no order is needed now, or the sku could not be planned.
 STATUSES = ("order", "no_order", "unplanned")
 #: Constraints that can bind in constrained buying.
@@ -175,6 +177,7 @@ PRICE_BREAKS = Table(
 TABLES = (BUY_ORDERS, BUY_POLICY, SELLER_LIMITS, PRICE_BREAKS)
 
 __all__ = [
+    "ALL",
     "BUY_ORDERS",
     "BUY_POLICY",
     "CONSTRAINTS",
