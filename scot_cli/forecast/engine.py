@@ -37,11 +37,6 @@ Progress = Callable[[int, int], None] | None
 
 #: Default number of backtest origins used inside a forecast (selection and calibration).
 DEFAULT_WINDOWS = 4
-#: Members the engine adds to a registered combination, and where their functions live:
-#: the damped-trend ETS joins ETS and Theta (the equal-weight mean of the three; see
-#: :func:`combination`).
-MEMBERS: dict[str, tuple[str, ...]] = {"ets_theta": ("ets", "theta", "ets_damped")}
-MEMBER_TARGETS = {"ets_damped": "scot_cli.forecast.ets:ets_damped"}
 #: Fewest observed periods before a backtest origin for its errors to calibrate a smooth
 #: series' quantiles (:func:`short_origins`; ETS's shortest history).
 MIN_CALIBRATION_HISTORY = 4
@@ -103,18 +98,17 @@ class Fit:
 
 
 def model_fn(name: str) -> ModelFn:
-    """The function of a registered model (or of a combination's :data:`MEMBERS`)."""
-    target = MODELS[name].target if name in MODELS else MEMBER_TARGETS[name]
+    """The function of a registered model."""
+    target = MODELS[name].target
     module, attr = target.split(":")
     fn: ModelFn = getattr(importlib.import_module(module), attr)
     return fn
 
 
 def parts(name: str) -> tuple[str, ...]:
-    """The models a combination averages (:data:`MEMBERS` where listed; none for a
-    model that is not a combination)."""
+    """The models a combination averages (none for a model that is not a combination)."""
     spec = MODELS.get(name)
-    return MEMBERS.get(name, spec.parts if spec is not None else ())
+    return spec.parts if spec is not None else ()
 
 
 def candidates(group: str | None = None) -> list[str]:
@@ -438,7 +432,7 @@ class Group:
     def season_of(self, model: str) -> int:
         """Season length for ``model``: the frequency's for models that decide seasonality
         themselves, the group's otherwise."""
-        own = model in MEMBER_TARGETS or MODELS[model].own_season  # members: ETS by AICc
+        own = MODELS[model].own_season
         return self.full_season if own else self.season
 
 

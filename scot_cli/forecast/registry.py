@@ -62,12 +62,20 @@ MODELS: Registry[ModelSpec] = Registry(
             _SMO,
             own_season=True,
         ),
+        "ets_damped": ModelSpec(
+            "exponential smoothing with a damped trend (error A/M, season N/A/M), chosen per "
+            "series by AICc; a member of ets_theta",
+            "scot_cli.forecast.ets:ets_damped",
+            "ets",
+            (),
+            own_season=True,
+        ),
         "ets_theta": ModelSpec(
-            "mean of the ets and theta forecasts",
+            "equal-weight mean of the ets, damped-trend ets and theta forecasts",
             "scot_cli.forecast.engine:combination",
             "combination",
             _SMO,
-            ("ets", "theta"),
+            ("ets", "theta", "ets_damped"),
             own_season=True,
         ),
         "global": ModelSpec(

@@ -181,7 +181,7 @@ def test_all_zero_series_is_forecast_as_zero() -> None:
         (
             {"model": "prophet"},
             "model",
-            "unknown value 'prophet' (choose from auto, ets, theta, ets_theta, global, "
+            "unknown value 'prophet' (choose from auto, ets, theta, ets_damped, ets_theta, global, "
             "naive, seasonal_naive, window_mean, seasonal_mean, ses, holt_winters, croston, "
             "sba, tsb, adida, imapa, zero)",
         ),
