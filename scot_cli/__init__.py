@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "BuyOptions": "scot_cli.buy:BuyOptions",
     "BuyPlan": "scot_cli.buy:BuyPlan",
     "BuyResult": "scot_cli.buy:BuyResult",
+    "BuySummary": "scot_cli.buy:BuySummary",
     "eoq": "scot_cli.buy.classic:eoq",
     "wagner_whitin": "scot_cli.buy.classic:wagner_whitin",
     "ss_zheng_federgruen": "scot_cli.buy.classic:ss_zheng_federgruen",
