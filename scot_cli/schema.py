@@ -14,11 +14,6 @@ import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import polars as pl
-
 
 #: Output-table modules of the command packages; each defines ``TABLES``.
 OUTPUT_SCHEMA_MODULES = (
@@ -88,16 +83,6 @@ class Table:
         opt = " ".join(f"[{c}]" for c in self.optional)
         return f"{self.name}: {', '.join(self.required)}" + (f" {opt}" if opt else "")
 
-    def validate(self, df: pl.DataFrame, *, source: str) -> pl.DataFrame:
-        """Deprecated: call ``scot_cli.validate.validate(table, df, source=...)``.
-
-        The declarations sit below the checks (``scot_cli.validate`` imports this module);
-        this method points back up and goes once no caller uses it.
-        """
-        from scot_cli.validate import validate
-
-        return validate(self, df, source=source)
-
 
 _QUANTILE_NAME = re.compile(r"^p(\d{1,2})$")
 
@@ -122,7 +107,6 @@ def quantile_columns(columns: Iterable[str]) -> list[tuple[float, str]]:
 
 #: Deprecated spelling of :class:`Column`, kept while the command packages' ``schema.py``
 #: move to ``Column``; remove it once none imports it.
-_c = Column
 
 
 #: dtype names used in declarations; scot_cli.validate maps them to polars dtypes.

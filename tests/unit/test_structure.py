@@ -151,11 +151,6 @@ def test_no_import_cycle_among_module_level_imports() -> None:
     assert cycles(import_graph(deferred=False)) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="schema.Table.validate (deprecated, still called by a few tests) and simulate's "
-    "package <-> api <-> policies imports are being removed by the issue-13 work",
-)
 def test_no_import_cycle_even_through_imports_inside_functions() -> None:
     assert cycles(import_graph(deferred=True)) == []
 
@@ -178,22 +173,7 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
-#: Modules still importing a private name while the issue-13 work moves them to public ones
-#: (``schema._c`` -> ``schema.Column``).
-IN_FLIGHT = {
-    "scot_cli.buy.schema",
-}
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=False, reason="issue-13 work in flight"))
-        if m in IN_FLIGHT
-        else m
-        for m in sorted(MODULES)
-    ],
-)
+@pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_private_name_crosses_a_module_boundary(module: str) -> None:
     path = MODULES[module]
     assert private_imports(module, path.read_text(), is_package=path.name == "__init__.py") == []
