@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from scot_cli.place.fairshare import nearest_demand
 from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import Plan
 
@@ -33,13 +34,19 @@ def placement_frame(plan: Plan) -> pl.DataFrame:
     prob = plan.prob
     n_s, n_f, _ = prob.shape
     supply = prob.current.sum(axis=1) + prob.arriving
-    target = round_units(np.maximum(plan.target, 0.0), supply)
-    rec = round_units(plan.rec, prob.arriving)
+    # fair share's receipts equalise cover exactly; rounding them would unequalise it
+    fair = plan.fair[:, None]
+    target = np.maximum(plan.target, 0.0)
+    target = np.where(fair, target, round_units(target, supply))
+    rec = np.where(fair, plan.rec, round_units(plan.rec, prob.arriving))
     net = target - prob.current - rec
     served = _served_by_fc(plan)
     # a ten-thousandth of a unit in a period is the solver's tolerance, not demand served
     served = np.where(served < 1e-4, 0.0, served)
-    rate = served / max(prob.period_days, 1)
+    # under scarcity an FC sells all it holds, so served demand would make every FC's cover
+    # the period; fair share's cover is measured against the demand it equalised on
+    basis = np.where(fair, nearest_demand(prob) * prob.eligible, served)
+    rate = basis / max(prob.period_days, 1)
     cover = np.divide(target, rate, out=np.full_like(target, np.nan), where=rate > 1e-9)
     return pl.DataFrame(
         {
