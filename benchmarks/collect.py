@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _machine import REPO, RESULTS
+from machine import REPO, RESULTS
 
 ORDER = (
     "startup",

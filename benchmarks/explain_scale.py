@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import header, write_section
+from machine import header, write_section
 
 HORIZON = 28
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _machine import bench_lock, header, write_section
+from machine import bench_lock, header, write_section
 
 Array = np.ndarray
 

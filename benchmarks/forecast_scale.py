@@ -5,7 +5,7 @@ forecast_vs_statsforecast.py, written in chunks of 20,000 series) and extrapolat
 series. The command reads a Parquet file in partitions of ``--batch-size`` series, so beyond
 one partition the peak should stay flat; the estimate fits peak memory = a + b x series over
 the runs of more than one partition. Each timed run holds the benchmark lock
-(``_machine.bench_lock``) and records the load average before and after it.
+(``machine.bench_lock``) and records the load average before and after it.
 Usage: ``python benchmarks/forecast_scale.py [--sizes 10000,40000]``.
 Results go to bench-data/forecast/scale.json and into docs/benchmarks/forecast.md.
 """
@@ -20,8 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _machine import write_section
-from forecast_vs_statsforecast import WORK, _run, report, saved_results, scot_cmd, write_synthetic
+from forecast_vs_statsforecast import (
+    WORK,
+    report,
+    run_timed,
+    saved_results,
+    scot_cmd,
+    write_synthetic,
+)
+from machine import write_section
 
 TARGET = 1_000_000
 LIMIT_GIB = 24.0
@@ -73,7 +80,7 @@ def main() -> None:
         data = folder / f"sales{n}.parquet"
         rows = write_synthetic(data, n, 730)
         scot = scot_cmd(data, folder / "out.parquet", 28, "D", ["--batch-size", str(BATCH)])
-        wall, peak, load = _run(scot)
+        wall, peak, load = run_timed(scot)
         runs.append(
             {
                 "series": n,

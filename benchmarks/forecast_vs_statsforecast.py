@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from _machine import REPO, RESULTS, bench_lock, header, write_section
+from machine import REPO, RESULTS, bench_lock, header, write_section
 
 DATA = REPO.parent / "shared" / "data" / "forecast" / "carparts_monthly.parquet"
 WORK = REPO / "bench-data" / "forecast"
@@ -127,7 +127,7 @@ def load_average() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def _run(cmd: list[str]) -> tuple[float, float, str]:
+def run_timed(cmd: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak resident GiB (sampled every 0.1 s, process tree) and the load
     average before -> after of a child run under the benchmark lock.
 
@@ -138,7 +138,7 @@ def _run(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def run_cpu(cmd: list[str]) -> tuple[float, float, str, float]:
-    """:func:`_run` plus the CPU seconds (user + system) of the child and every descendant
+    """:func:`run_timed` plus the CPU seconds (user + system) of the child and every descendant
     it waited for: a measure of the work that the machine's load does not inflate."""
     import resource
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from _machine import REPO, machine
+from machine import REPO, machine
 from place_scale import SETTINGS, network, update_section
 
 from scot_cli.place.decompose import allocate as share_limits

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _machine import REPO, RESULTS, header
+from machine import REPO, RESULTS, header
 
 from scot_cli.place.decompose import solve_batched
 from scot_cli.place.model import LinearProgram, build_lp

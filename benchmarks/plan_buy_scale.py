@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from _machine import header, write_section
+from machine import header, write_section
 
 HORIZON = 21
 START = dt.date(2026, 1, 5)

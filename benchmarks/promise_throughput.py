@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from _machine import REPO, header, write_section
+from machine import REPO, header, write_section
 
 DATA = REPO / "bench-data" / "promise"
 N_FC, N_SC, N_REGION, N_SKU = 20, 10, 1000, 50_000

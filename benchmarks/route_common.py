@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import RESULTS
+from machine import RESULTS
 
 ORDER = (
     "route: fulfilment against the myopic rule",

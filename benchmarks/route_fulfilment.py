@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import REPO, header
+from machine import REPO, header
 from route_common import write_route_section
 
 from scot_cli.fixtures import FixtureSpec, generate

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import REPO, header
+from machine import REPO, header
 from route_common import write_route_section
 
 from scot_cli.route.lastmile import VrpResult, solve_vrp

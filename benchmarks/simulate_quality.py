@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _machine import REPO, bench_lock, machine
+from machine import REPO, bench_lock, machine
 
 from scot_cli.simulate import simulate
 

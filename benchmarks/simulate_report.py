@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import numpy as np
-from _machine import REPO, machine, write_section
+from machine import REPO, machine, write_section
 
 from scot_cli.simulate import demand as sim_demand
 from scot_cli.simulate.engine import Settings, run

@@ -24,7 +24,7 @@ import sys
 import time
 
 import polars as pl
-from _machine import REPO, bench_lock, machine
+from machine import REPO, bench_lock, machine
 
 from scot_cli.simulate import PolicySpec, simulate
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import header, write_section
+from machine import header, write_section
 
 
 def _median_seconds(cmd: list[str], repeat: int) -> float:
