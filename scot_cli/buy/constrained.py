@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from scot_cli.errors import InfeasibleError
+from scot_cli.options import OptionError
 
 from .distributions import Array, Normal, norm_cdf, std_normal_loss
 
@@ -86,8 +87,10 @@ def allocate(
 
     Raises
     ------
-    InfeasibleError
+    OptionError
         When the stock already held takes more than the storage limit.
+    InfeasibleError
+        When the stock already held takes more than a seller's limit.
     """
     import cvxpy
 
@@ -95,10 +98,10 @@ def allocate(
     n = position.size
     upper = np.maximum(unconstrained, position)
     if storage is not None and float(unit_volume @ position) > storage + 1e-9:
-        raise InfeasibleError(
-            f"--storage {storage:g}: the stock already held takes "
-            f"{float(unit_volume @ position):,.1f} volume units, more than the limit; "
-            "raise --storage or plan without it"
+        raise OptionError(
+            "storage",
+            f"{storage:g} is below the {float(unit_volume @ position):,.1f} volume units "
+            "already held; raise the limit or plan without one",
         )
     for g in groups:
         held = float(unit_volume[g.rows] @ position[g.rows])

@@ -166,12 +166,12 @@ def test_negative_lead_time_is_an_input_error(inputs: dict[str, Path]) -> None:
     assert "below its minimum 0" in result.stderr
 
 
-def test_storage_below_stock_on_hand_is_infeasible(inputs: dict[str, Path]) -> None:
+def test_storage_below_stock_on_hand_is_a_usage_error(inputs: dict[str, Path]) -> None:
     result = runner.invoke(app, _args(inputs, "--storage", "100"))
-    assert result.exit_code == 4
+    assert result.exit_code == 2
     assert result.stderr == (
-        "scot: error: --storage 100: the stock already held takes 157.5 volume units, more "
-        "than the limit; raise --storage or plan without it\n"
+        "scot: error: --storage: 100 is below the 157.5 volume units already held; raise the "
+        "limit or plan without one\n"
     )
 
 

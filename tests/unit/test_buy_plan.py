@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scot_cli.buy import BuyOptions, decide_from_inputs, plan_buy
-from scot_cli.errors import InfeasibleError, InputDataError
+from scot_cli.errors import InputDataError
 from scot_cli.options import OptionError
 
 Z90 = 1.2815515655446004
@@ -248,10 +248,10 @@ def test_solvers_agree_on_the_shadow_price() -> None:
     assert prices["scs"] == pytest.approx(prices["highs"], rel=5e-2)
 
 
-def test_storage_below_the_stock_held_is_infeasible() -> None:
+def test_storage_below_the_stock_held_names_the_field() -> None:
     fc, it, _ = _three()
     inv = inventory({"A": 100.0, "B": 100.0, "C": 100.0})
-    with pytest.raises(InfeasibleError, match="--storage 250: the stock already held takes 300"):
+    with pytest.raises(OptionError, match=r"^storage: 250 is below the 300\.0 volume units"):
         plan_buy(fc, items=it, inventory=inv, options=BuyOptions(storage=250))
 
 
