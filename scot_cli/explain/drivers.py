@@ -9,7 +9,7 @@ come from here without slowing ``scot --help``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -129,9 +129,10 @@ _BUY_DRIVERS = (
             "items.order_cost",
             "items.stockout_cost",
             "items.price",
+            "price_breaks",
         ),
         params=("*cost*", "*holding*"),
-        description="unit, holding, ordering and stock-out costs",
+        description="unit, holding, ordering and stock-out costs, and quantity discounts",
     ),
     Driver(
         "service target",
@@ -143,8 +144,9 @@ _BUY_DRIVERS = (
     Driver("pack and MOQ", ("items.case_pack", "items.moq"), description="case pack and MOQ"),
     Driver(
         "budget and storage limits",
+        ("seller_limits", "items.seller"),
         params=("budget", "storage"),
-        description="limits on spend and volume (constrained buying)",
+        description="limits on spend and volume (constrained buying), and sellers' storage",
     ),
     Driver(
         "network",
@@ -272,6 +274,9 @@ class CommandSpec:
     #: one of ``coupling`` parameters is set (e.g. a budget shared by all skus).
     separable: str = ""
     coupling: tuple[str, ...] = ()
+    #: Input roles that couple the units when present (plan-buy's seller limits are shared
+    #: by all skus of a seller).
+    coupling_roles: tuple[str, ...] = ()
     #: Decision function (``module:name``) when not the package's ``decide_from_inputs``.
     decide: str = ""
     #: Roles the command reads with its own table declaration (``module:NAME``).
@@ -287,9 +292,11 @@ class CommandSpec:
     #: applied to the re-run decisions and to the files alike.
     rows: str = ""
 
-    def separable_by(self, *params: Mapping[str, Any]) -> str | None:
-        """The unit column to partition by, or None when a coupling parameter is set."""
+    def separable_by(self, *params: Mapping[str, Any], roles: Iterable[str] = ()) -> str | None:
+        """The unit column to partition by, or None when a coupling parameter is set or a
+        coupling input role (one of ``coupling_roles``) is among ``roles``."""
         coupled = any(p.get(c) is not None for p in params for c in self.coupling)
+        coupled = coupled or not set(self.coupling_roles).isdisjoint(roles)
         return None if coupled or not self.separable else self.separable
 
     def subject_column(self, by: str, columns: list[str]) -> str | None:
@@ -345,6 +352,13 @@ COMMANDS: MappingProxyType[str, CommandSpec] = MappingProxyType(
             decide="scot_cli.explain.adapters:buy_orders_and_policy",
             separable="sku",
             coupling=("budget", "storage"),
+            coupling_roles=("seller_limits",),
+            tables=MappingProxyType(
+                {
+                    "seller_limits": "scot_cli.buy.schema:SELLER_LIMITS",
+                    "price_breaks": "scot_cli.buy.schema:PRICE_BREAKS",
+                }
+            ),
         ),
         "place": CommandSpec(
             "place",
