@@ -83,7 +83,7 @@ def test_coverage_share_is_explained_as_a_rate(small_tables: dict[str, pl.DataFr
     table = result.attribution
     assert set(table["metric"]) == {"share_after"}
     total = table.filter(pl.col("subject") == ALL).row(0, named=True)
-    coverage = place(**after).coverage
+    coverage = place(**after).coverage  # type: ignore[arg-type]
     network = coverage.filter((pl.col("region") == "ALL") & (pl.col("days") == 1))
     assert total["after"] == pytest.approx(network["share_after"][0], abs=1e-9)
     assert 0 <= total["before"] <= 1 and 0 <= total["after"] <= 1

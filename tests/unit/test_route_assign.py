@@ -417,6 +417,7 @@ def test_optimiser_never_worse_than_myopic_on_consolidation() -> None:
         options=RouteOptions(method="mip", time_limit=5),
     )
     assert best.summary.objective <= base.summary.objective + 1e-6
+    assert best.summary.bound is not None
     assert best.summary.bound <= best.summary.objective + 1e-6
 
 

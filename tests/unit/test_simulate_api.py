@@ -147,7 +147,7 @@ def test_reforecast_at_each_review_runs_the_forecast_again(
     from scot_cli.simulate import policies
 
     calls: list[int] = []
-    real = policies.decide_forecast
+    real = policies.decide_forecast  # type: ignore[attr-defined]
 
     def counted(*args: Any, **kw: Any) -> pl.DataFrame:
         calls.append(kw["horizon"])
