@@ -34,6 +34,8 @@ def buy_orders_and_policy(
         inventory=inputs["inventory"],
         nodes=inputs.get("nodes"),
         lanes=inputs.get("lanes"),
+        seller_limits=inputs.get("seller_limits"),
+        price_breaks=inputs.get("price_breaks"),
         options=BuyOptions.from_params(params),
     )
     cols = [c for c in _ORDER_COLUMNS if c in plan.orders.columns and c not in plan.policy]

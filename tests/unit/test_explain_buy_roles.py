@@ -73,11 +73,6 @@ def test_explain_two_plan_buy_runs_with_seller_limits_and_price_breaks(
         assert row["contribution"] == pytest.approx(row["delta"], abs=1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="explain's plan-buy adapter (scot_cli.explain.adapters.buy_orders_and_policy) "
-    "does not yet pass seller_limits and price_breaks to plan_buy",
-)
 def test_cheaper_price_breaks_are_attributed_to_costs(
     small_tables: dict[str, pl.DataFrame],
 ) -> None:
