@@ -273,7 +273,7 @@ def test_placement_conserves_units(prob: PlaceProblem, fair: bool, speed: bool) 
     assert per_sku["inbound_units"].to_numpy() == pytest.approx(prob.arriving, abs=1e-6)
     assert (frame["target_units"] >= 0).all()
     # whole units, except where fair share splits a shortage (its receipts stay fractional)
-    whole = frame.filter(~pl.col("fair_share"))["target_units"]
+    whole = frame.filter(~frame["fair_share"])["target_units"]
     assert (whole == whole.round()).all()
     rebuilt = (
         frame["current_units"]
