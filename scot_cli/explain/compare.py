@@ -273,7 +273,8 @@ def explain_runs(
     of_view = not spec.marker or all(spec.marker in f.columns for f in outputs)
     files = [keep(f) for f in outputs] if of_view else []
     decide = decide or _kept(decision_function(spec), keep)
-    unit = spec.separable_by(before.params, after.params) if partition else None
+    roles = set(before.inputs) | set(after.inputs)
+    unit = spec.separable_by(before.params, after.params, roles=roles) if partition else None
     probe = decide(sample_units(before.inputs, unit), before.params)
     chosen = choose_metrics(spec, probe, metrics, files)
     by = by or next(iter(spec.subjects))

@@ -137,7 +137,7 @@ def complete_rows(
     except InputDataError as exc:
         return rows, f"(explained from the row only: {exc.message})"
     # A coupled decision (a budget shared by all skus) must be re-run on every sku.
-    unit = spec.separable_by(data.params)
+    unit = spec.separable_by(data.params, roles=data.inputs)
     inputs = sample_units(data.inputs, unit, units=[sku]) if unit else data.inputs
     full = decision_function(spec)(inputs, data.params)
     keys = [k for k in ("sku", "node") if k in rows.columns and k in full.columns]

@@ -86,3 +86,59 @@ def test_cheaper_price_breaks_are_attributed_to_costs(
     moved = result.attribution.filter(pl.col("contribution").abs() > 1e-9)
     assert moved.height > 0
     assert set(moved["driver"]) == {"costs"}
+
+
+def test_a_binding_seller_limit_is_explained_on_the_whole_run(
+    small_tables: dict[str, pl.DataFrame],
+) -> None:
+    """Tightening a shared seller limit moves every sku's order together; explained on the
+    whole run (not sku by sku), the contributions still add up to each sku's change."""
+    from scot_cli.buy import plan_buy
+
+    base = _inputs(small_tables)
+    plan = plan_buy(
+        base["forecast"],
+        items=base["items"],
+        inventory=base["inventory"],
+        seller_limits=base["seller_limits"],
+        price_breaks=base["price_breaks"],
+    )
+    volume = base["items"].select("sku", "unit_volume")
+    ordered = plan.orders.join(volume, on="sku")
+    bought = float((ordered["qty"] * ordered["unit_volume"]).sum())
+    stock = base["inventory"].join(volume, on="sku")
+    units = stock["on_hand"] + stock["in_transit"].fill_null(0)
+    held = float((units * stock["unit_volume"]).sum())
+    assert bought > 0
+    # room for the stock held (at most on hand + in transit) and half of what was bought
+    limit = held + bought / 2
+    tight = base["seller_limits"].with_columns(pl.lit(limit).alias("max_volume"))
+    result = explain(
+        RunData("before", "plan-buy", {}, base),
+        RunData("after", "plan-buy", {}, {**base, "seller_limits": tight}),
+        metrics=("qty",),
+    )
+    t = result.attribution
+    moved = t.filter(pl.col("subject") == "(all)")
+    assert float(moved["delta"][0]) < 0  # the limit binds
+    # each sku's "after" is its order in the whole run under the limit (a sku re-run alone
+    # would have the seller's whole limit to itself)
+    after = plan_buy(
+        base["forecast"],
+        items=base["items"],
+        inventory=base["inventory"],
+        seller_limits=tight,
+        price_breaks=base["price_breaks"],
+    )
+    per_sku = after.orders.group_by("sku").agg(pl.col("qty").sum())
+    got = t.filter(pl.col("subject") != "(all)").group_by("subject").agg(pl.col("after").first())
+    joined = got.join(per_sku, left_on="subject", right_on="sku", how="inner")
+    assert joined.height > 0
+    for row in joined.iter_rows(named=True):
+        assert row["after"] == pytest.approx(row["qty"], abs=1e-6)
+    assert set(t["driver"]) == {"budget and storage limits"}
+    sums = t.group_by("subject", "metric").agg(
+        pl.col("contribution").sum(), pl.col("delta").first()
+    )
+    for row in sums.iter_rows(named=True):
+        assert row["contribution"] == pytest.approx(row["delta"], abs=1e-9)
