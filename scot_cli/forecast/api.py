@@ -28,10 +28,9 @@ from scot_cli.forecast.options import EvaluateOptions, ForecastOptions
 from scot_cli.forecast.registry import family
 from scot_cli.forecast.schema import ITEMS_IN
 from scot_cli.forecast.stages import Prepared, Progress, lifted_fit, prepare
-from scot_cli.io import Run, Source, is_parquet_file, scan_input
+from scot_cli.io import Run, Source, is_parquet_file, read_input, scan_input
 from scot_cli.options import at_least
 from scot_cli.schema import EVENTS, SALES, Table
-from scot_cli.validate import validate
 
 __all__ = [
     "EvaluateResult",
@@ -303,9 +302,7 @@ def _table(value: TableInput | None, table: Table, role: str, reader: Run) -> pl
     read through :mod:`scot_cli.io` (errors name the file; the file is recorded)."""
     if value is None:
         return None
-    if isinstance(value, pl.DataFrame):
-        return validate(table, value, source=role)
-    return reader.read(str(value), table, role=role)
+    return read_input(value, table, role=role, reader=reader)[0]
 
 
 def _sales_input(

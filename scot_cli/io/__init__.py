@@ -231,9 +231,18 @@ def table_input(value: pl.DataFrame | str | Path, table: Table, *, role: str) ->
     InputDataError
         As :meth:`Run.read` would: a missing or mistyped column, a bad key or value.
     """
+    return read_input(value, table, role=role, reader=Run(role))[0]
+
+
+def read_input(
+    value: pl.DataFrame | str | Path, table: Table, *, role: str, reader: Run
+) -> tuple[pl.DataFrame, str]:
+    """A table argument as a validated frame and the name its errors use: a frame is checked
+    against ``table`` (named ``role``); a path is read by ``reader`` (which records the file)
+    and named by its path."""
     if isinstance(value, pl.DataFrame):
-        return validate(table, value, source=role)
-    return Run(role).read(str(value), table, role=role)
+        return validate(table, value, source=role), role
+    return reader.read(str(value), table, role=role), str(value)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -27,10 +27,10 @@ from scot_cli.place.registry import SOLVERS
 from scot_cli.place.report import constraints_frame, coverage_frame, placement_frame
 from scot_cli.place.schema import FORECAST_IN, RECEIPTS_IN
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES, Table
-from scot_cli.validate import check_network, validate
+from scot_cli.validate import check_network
 
 if TYPE_CHECKING:
-    from scot_cli.io import Run, Source
+    from scot_cli.io import Source
 
 __all__ = [
     "COST_PARTS",
@@ -196,14 +196,6 @@ def check_servable(prob: PlaceProblem) -> None:
     )
 
 
-def _load(value: TableInput, table: Table, role: str, run: Run) -> tuple[pl.DataFrame, str]:
-    """A table argument as a validated frame and the name its errors use: a frame is checked
-    as the command checks its file; a path is read through :mod:`scot_cli.io`."""
-    if isinstance(value, pl.DataFrame):
-        return validate(table, value, source=role), role
-    return run.read(str(value), table, role=role), str(value)
-
-
 def place(
     forecast: TableInput,
     *,
@@ -251,7 +243,7 @@ def place(
     InfeasibleError
         Demand is forecast but nothing can be placed, or the solver found no solution.
     """
-    from scot_cli.io import Run
+    from scot_cli.io import Run, read_input
 
     opts = (options or PlaceOptions()).replace(**option_fields)
     run = Run("place")
@@ -267,7 +259,7 @@ def place(
     names: dict[str, str] = {}
     for role, value in given.items():
         if value is not None:
-            frames[role], names[role] = _load(value, _TABLES[role], role, run)
+            frames[role], names[role] = read_input(value, _TABLES[role], role=role, reader=run)
     checked = {"lanes": frames["lanes"], "inventory": frames["inventory"]}
     check_network(frames["nodes"], checked, sources=names)
     prob = build_problem(

@@ -14,11 +14,11 @@ import polars as pl
 from scot_cli.promise.core import promise_table
 from scot_cli.promise.options import PromiseOptions
 from scot_cli.promise.schema import RECEIPTS, STATUSES
-from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS, Table
-from scot_cli.validate import check_network, validate
+from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
+from scot_cli.validate import check_network
 
 if TYPE_CHECKING:
-    from scot_cli.io import Run, Source
+    from scot_cli.io import Source
 
 __all__ = ["PromiseResult", "PromiseSummary", "TableInput", "decide_from_inputs", "promise"]
 
@@ -83,14 +83,6 @@ class PromiseResult:
         return self.table.with_columns(pl.col(pl.Enum).cast(pl.String))
 
 
-def _load(value: TableInput, table: Table, role: str, run: Run) -> tuple[pl.DataFrame, str]:
-    """A table argument as a validated frame and the name its errors use: a frame is checked
-    as the command checks its file; a path is read through :mod:`scot_cli.io`."""
-    if isinstance(value, pl.DataFrame):
-        return validate(table, value, source=role), role
-    return run.read(str(value), table, role=role), str(value)
-
-
 def promise(
     orders: TableInput,
     *,
@@ -133,7 +125,7 @@ def promise(
     InputDataError
         An input that breaks its schema or names an unknown node.
     """
-    from scot_cli.io import Run
+    from scot_cli.io import Run, read_input
 
     opts = (options or PromiseOptions()).replace(**option_fields)
     run = Run("promise")
@@ -145,7 +137,7 @@ def promise(
     names: dict[str, str] = {}
     for role, value in {**given, **optional}.items():
         if value is not None:
-            frames[role], names[role] = _load(value, tables[role], role, run)
+            frames[role], names[role] = read_input(value, tables[role], role=role, reader=run)
     checked = {r: frames[r] for r in ("lanes", "inventory", "orders")}
     check_network(frames["nodes"], checked, sources=names)
     table, in_key_order = promise_table(
