@@ -63,7 +63,9 @@ class SimulateSummary:
         return "\n".join(self.lines())
 
 
-def _fmt(kpi: str, value: float) -> str:
+def _fmt(kpi: str, value: float | None) -> str:
+    if value is None:  # a rate with no denominator (no demand, or none served in time)
+        return "none"
     return (
         f"{value:.1%}"
         if kpi.endswith(("rate", "share", "kept", "1day", "2day"))
@@ -177,6 +179,8 @@ def simulate(
     last = sales_f["date"].max()
     if not isinstance(last, dt.date):
         raise InputDataError("sales: no rows; a simulation starts after the sales history")
+    if items_f.height == 0:
+        raise InputDataError("items: no rows; a simulation needs at least one sku")
     start = last + dt.timedelta(days=1)
     world = build_world(
         items=items_f,
