@@ -24,7 +24,10 @@ def days_by_region(promises: pl.DataFrame) -> pl.DataFrame:
     """Share of each region's promised lines by promised days (1..MAX_DAYS, the last
     pooling longer ones) with the region's mean and 10th-percentile on-time probability;
     one row per region, regions by name. Unpromised lines (no promise date) are left out."""
-    ok = promises.filter(pl.col("promise_days").is_not_null())
+    # names as strings, also when a column of them is all null (a null-typed column)
+    ok = promises.filter(pl.col("promise_days").is_not_null()).with_columns(
+        pl.col("destination").cast(pl.String)
+    )
     bucket = pl.col("promise_days").clip(0, MAX_DAYS).alias("bucket")
     shares = (
         ok.group_by("destination", bucket)

@@ -955,8 +955,8 @@ def expected_codes(spec: Spec, case: Case) -> frozenset[int]:
     """The exit codes the contract allows for ``case``."""
     if case.option is not None and case.mutation is None:
         return case.option_expect
-    if case.output == "stdout" and spec.family in FOLDER_OUTPUT:
-        return frozenset({2})  # --out is required
+    if case.output == "stdout" and spec.family in FOLDER_OUTPUT | {"plot"}:
+        return frozenset({2})  # --out is required; a picture is written to a file only
     if case.output in {"missing_folder", "folder"} and spec.family in FOLDER_OUTPUT:
         return frozenset({0, 2})  # its output is a folder: existing, or made with its parents
     if case.output in {"missing_folder", "folder", "same_as_input"}:
