@@ -1,0 +1,1 @@
+"""Execution engines: the local process (default) and Dask for scale-out."""
