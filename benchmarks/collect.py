@@ -6,13 +6,16 @@ from machine import REPO, RESULTS
 
 ORDER = (
     "startup",
+    "io",
     "forecast",
     "plan-buy",
     "place",
     "promise",
     "route",
+    "last-mile",
     "simulate",
     "explain",
+    "scale-out",
     "fuzz",
 )
 
