@@ -141,8 +141,8 @@ def sample_skus(keys: pl.DataFrame, seed: int) -> pl.Series:
 
 
 @dataclass(frozen=True)
-class _Trained:
-    """What the sample hands to every partition."""
+class Trained:
+    """What the sample hands to every partition (:meth:`PartitionRun.train`)."""
 
     coef: tuple[Array, Array] | None
     common: Pooled | None
@@ -199,7 +199,7 @@ def forecast_partitions(
         )
     if warn is not None and (note := events_before(events, cat.edges.first)):
         warn(note)
-    run = _Run(
+    run = PartitionRun(
         cat=cat,
         parts=partitions(cat.keys, batch_size),
         load=load,
@@ -222,7 +222,12 @@ def forecast_partitions(
 
 
 @dataclass
-class _Run:
+class PartitionRun:
+    """One partitioned forecast, step by step: :meth:`frames` runs the steps in this
+    process; an engine (:mod:`scot_cli.engine`) maps the per-partition steps
+    (:meth:`lift_sums`, :meth:`partition_frame`, :meth:`donor_sums`, :meth:`fill`) over
+    workers and reduces their results in partition order, which gives the same frames."""
+
     cat: Catalogue
     parts: list[pl.Series]
     load: Loader
@@ -260,22 +265,20 @@ class _Run:
             return learn_lifts(
                 panel.y, single.cells, season=panel.season, row_category=single.row_category
             )
-        events = self.events is not None and self.events.height > 0
-        if not events and not self.cat.has_events:
+        if not self.needs_lifts():
             return pl.DataFrame(schema=LIFTS_SCHEMA)
-        sums = []
-        for skus in self.parts:
-            part = self.prep(skus)
-            sums.append(
-                lift_sums(
-                    part.panel.y,
-                    part.cells,
-                    season=part.panel.season,
-                    row_category=part.row_category,
-                )
-            )
-            del part
-        return lifts_from_sums(merge_lift_sums(sums))
+        return lifts_from_sums(merge_lift_sums([self.lift_sums(skus) for skus in self.parts]))
+
+    def needs_lifts(self) -> bool:
+        """Whether the run has events, so that lifts are learned over the partitions."""
+        return (self.events is not None and self.events.height > 0) or self.cat.has_events
+
+    def lift_sums(self, skus: pl.Series) -> pl.DataFrame:
+        """One partition's event cells summed (the map step of :meth:`lifts`)."""
+        part = self.prep(skus)
+        return lift_sums(
+            part.panel.y, part.cells, season=part.panel.season, row_category=part.row_category
+        )
 
     def fit(
         self,
@@ -327,7 +330,7 @@ class _Run:
 
         return step
 
-    def train(self, prep: Prepared, lifts: pl.DataFrame) -> _Trained:
+    def train(self, prep: Prepared, lifts: pl.DataFrame) -> Trained:
         """Global model and pooled score quantile learned on ``prep`` (the sample), and the
         sample's own forecast."""
         coef = None
@@ -345,7 +348,7 @@ class _Run:
             )
             del y
         fit = self.fit(prep, lifts, None, coef, None)
-        return _Trained(coef, fit.common, prep.panel.keys, fit)
+        return Trained(coef, fit.common, prep.panel.keys, fit)
 
     def frames(self) -> Iterator[pl.DataFrame]:
         """Each partition's forecast, sorted; cold-started when the run has one partition,
@@ -356,16 +359,25 @@ class _Run:
         whole = single is not None and sample.len() == self.parts[0].len()
         trained = self.train(single if whole and single is not None else self.prep(sample), lifts)
         for skus in self.parts:
-            prep = single if single is not None else self.prep(skus)
-            fit = self.splice(prep, lifts, trained)
-            frame = self.cold(
-                to_frame(prep.panel, fit, first=self.n_periods, quantiles=self.quantiles), prep
-            )
-            del prep, fit  # the next partition must not share memory with this one
-            single = None if len(self.parts) > 1 else single
-            yield frame.sort("sku", "location", "date")
+            yield self.partition_frame(skus, lifts, trained, single)
+            single = None
 
-    def splice(self, prep: Prepared, lifts: pl.DataFrame, trained: _Trained) -> Fit:
+    def partition_frame(
+        self, skus: pl.Series, lifts: pl.DataFrame, trained: Trained, prep: Prepared | None = None
+    ) -> pl.DataFrame:
+        """One partition's forecast, sorted (``prep``: the partition already prepared)."""
+        prep = prep if prep is not None else self.prep(skus)
+        fit = self.splice(prep, lifts, trained)
+        frame = self.cold(
+            to_frame(prep.panel, fit, first=self.n_periods, quantiles=self.quantiles), prep
+        )
+        return frame.sort("sku", "location", "date")
+
+    def sample(self, lifts: pl.DataFrame) -> Trained:
+        """The sample of a run of several partitions, trained (:meth:`train`)."""
+        return self.train(self.prep(sample_skus(self.cat.keys, self.seed)), lifts)
+
+    def splice(self, prep: Prepared, lifts: pl.DataFrame, trained: Trained) -> Fit:
         """The partition's forecast: the sample's rows as forecast in the sample, the rest
         fitted here."""
         at = (
@@ -421,26 +433,42 @@ class _Run:
         assert self.items is not None
         sums = []
         for frame in frames:
-            short = frame.filter(pl.col("_short")).select(KEYS)
-            sums.append(
-                coldstart.donor_sums(frame, items=self.items, short=short, quantiles=self.quantiles)
-            )
+            sums.append(self.donor_sums(frame))
             spill.put(frame)
             del frame
         levels, sites = coldstart.peer_levels(sums, self.quantiles)
         unseen = self.unseen()
         for i, frame in enumerate(spill.frames()):
-            short = frame.filter(pl.col("_short")).select(KEYS)
-            yield coldstart.fill(
-                frame.drop("_short"),
-                items=self.items,
-                short=short,
-                unseen=unseen[i],
-                levels=levels,
-                sites=sites,
-                dates=self.dates,
-                quantiles=self.quantiles,
-            ).sort("sku", "location", "date")
+            yield self.fill(frame, unseen[i], levels, sites, self.dates)
+
+    def donor_sums(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A partition's established forecasts summed per peer group (the map step of
+        cold start)."""
+        assert self.items is not None
+        short = frame.filter(pl.col("_short")).select(KEYS)
+        return coldstart.donor_sums(frame, items=self.items, short=short, quantiles=self.quantiles)
+
+    def fill(
+        self,
+        frame: pl.DataFrame,
+        unseen: pl.Series,
+        levels: pl.DataFrame,
+        sites: pl.DataFrame,
+        dates: list[dt.date],
+    ) -> pl.DataFrame:
+        """A partition's short and unseen series filled from the peer ``levels``."""
+        assert self.items is not None
+        short = frame.filter(pl.col("_short")).select(KEYS)
+        return coldstart.fill(
+            frame.drop("_short"),
+            items=self.items,
+            short=short,
+            unseen=unseen,
+            levels=levels,
+            sites=sites,
+            dates=dates,
+            quantiles=self.quantiles,
+        ).sort("sku", "location", "date")
 
     def unseen(self) -> list[pl.Series]:
         """Item skus without sales, by the partition whose sku range holds them."""
