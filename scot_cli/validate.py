@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
@@ -91,19 +92,67 @@ def validate(table: Table, df: pl.DataFrame, *, source: str, trusted: bool = Fal
             casts.append(pl.col(col.name).cast(expected))
     if casts:
         df = df.with_columns(casts)
-    _check_nulls(table, df, source)
+    if df.height == 0:
+        return df
+    found = _scan(table, df, trusted=trusted)
+    _check_nulls(table, df, source, found)
     if not trusted:
-        _check_keys(table, df, source)
-    _check_values(table, df, source)
+        _check_keys(table, df, source, sorted_keys=found.pop("keys sorted", False))
+    _check_values(table, df, source, found)
     if not trusted:
-        _check_dates(table, df, source)
+        _check_dates(table, df, source, found)
         for column in table.spans:
-            check_span(df, column, keys=table.keys, source=source)
+            lo, hi = found.get(f"{column} lo"), found.get(f"{column} hi")
+            if lo is not None and hi is not None and hi - lo >= MAX_SPAN_DAYS:
+                check_span(df, column, keys=table.keys, source=source)
         for start, end in table.intervals:
             check_interval(
                 df, start, end, keys=table.keys or (table.columns[0].name,), source=source
             )
     return df
+
+
+def _scan(table: Table, df: pl.DataFrame, *, trusted: bool) -> dict[str, Any]:
+    """Every check's verdict in one pass over ``df``: polars evaluates the expressions of
+    one ``select`` together (in parallel, each column read once); a failing check then looks
+    at the rows again to name the first culprit.
+
+    Keys: ``keys sorted`` is whether the rows are in strictly increasing key order, which
+    proves every key distinct (tables are often written in key order; the scan costs a
+    fraction of hashing the keys).
+    """
+    exprs: list[pl.Expr] = []
+    nullable = [c.name for c in table.columns if c.name in df.columns and not c.nullable]
+    exprs += [pl.col(c).null_count().alias(f"{c} nulls") for c in nullable]
+    for i, (_, expr, _) in enumerate(_value_checks(table, df)):
+        exprs.append(expr.fill_null(False).any().alias(f"value {i}"))
+    if not trusted:
+        keys = [k for k in table.keys if k in df.columns]
+        if keys and df.height > 1:
+            exprs.append(strictly_sorted(keys).slice(0, df.height - 1).all().alias("keys sorted"))
+        for c in _date_columns(table, df):
+            day = pl.col(c).cast(pl.Date)
+            exprs += [day.min().alias(f"{c} first"), day.max().alias(f"{c} last")]
+        for c in table.spans:
+            if c in df.columns:
+                days = pl.col(c).cast(pl.Date).to_physical().cast(pl.Int64)
+                exprs += [days.min().alias(f"{c} lo"), days.max().alias(f"{c} hi")]
+    if not exprs:
+        return {}
+    return dict(df.select(exprs).row(0, named=True))
+
+
+def strictly_sorted(cols: Sequence[str], *, strict: bool = True) -> pl.Expr:
+    """Per row but the last: whether it comes before the next row in the order of ``cols``
+    (``strict``: and differs from it); null comparisons count as out of order. Slice off the
+    last row and take ``all()`` to test a whole frame."""
+    expr: pl.Expr | None = None
+    for c in reversed(cols):
+        cur, nxt = pl.col(c), pl.col(c).shift(-1)
+        last = (cur < nxt) if strict else (cur <= nxt)
+        expr = last if expr is None else (cur < nxt) | ((cur == nxt) & expr)
+    assert expr is not None
+    return expr.fill_null(False)
 
 
 def _where(table: Table, bad: pl.DataFrame) -> str:
@@ -113,13 +162,10 @@ def _where(table: Table, bad: pl.DataFrame) -> str:
     return f", first at {_fmt_key(bad.row(0, named=True), keys)}"
 
 
-def _check_nulls(table: Table, df: pl.DataFrame, source: str) -> None:
+def _check_nulls(table: Table, df: pl.DataFrame, source: str, found: dict[str, Any]) -> None:
     cols = [c.name for c in table.columns if c.name in df.columns and not c.nullable]
-    if not cols:
-        return
-    counts = df.select(pl.col(cols).null_count()).row(0, named=True)
     for name in cols:
-        if counts[name]:
+        if found[f"{name} nulls"]:
             nulls = df.filter(pl.col(name).is_null())
             raise InputDataError(
                 f"{source}: column {name!r} has {nulls.height} null value(s)"
@@ -127,8 +173,8 @@ def _check_nulls(table: Table, df: pl.DataFrame, source: str) -> None:
             )
 
 
-def _check_keys(table: Table, df: pl.DataFrame, source: str) -> None:
-    if not table.keys or df.height == 0:
+def _check_keys(table: Table, df: pl.DataFrame, source: str, *, sorted_keys: bool) -> None:
+    if not table.keys or df.height == 0 or sorted_keys:
         return
     keys = list(table.keys)
     # Distinct row hashes prove distinct keys (a collision can only lower the count), and
@@ -170,16 +216,10 @@ def _value_checks(table: Table, df: pl.DataFrame) -> list[tuple[str, pl.Expr, st
     return checks
 
 
-def _check_values(table: Table, df: pl.DataFrame, source: str) -> None:
+def _check_values(table: Table, df: pl.DataFrame, source: str, found: dict[str, Any]) -> None:
     checks = _value_checks(table, df)
-    if not checks or df.height == 0:
-        return
-    # One pass counts every violation; only a failing check filters the rows again.
-    counts = df.select(
-        [expr.fill_null(False).any().alias(str(i)) for i, (_, expr, _) in enumerate(checks)]
-    ).row(0)
-    for failed, (name, expr, what) in zip(counts, checks, strict=True):
-        if failed:
+    for i, (name, expr, what) in enumerate(checks):
+        if found[f"value {i}"]:
             bad = df.filter(expr)
             value = bad.row(0, named=True)[name]
             raise InputDataError(
@@ -271,15 +311,17 @@ MAX_EVENT_DAYS = 366
 MAX_GRID_CELLS = 1 << 28
 
 
-def _check_dates(table: Table, df: pl.DataFrame, source: str) -> None:
-    cols = [c.name for c in table.columns if c.dtype in ("date", "datetime") and c.name in df]
-    if not cols or df.height == 0:
-        return
+def _date_columns(table: Table, df: pl.DataFrame) -> list[str]:
+    return [c.name for c in table.columns if c.dtype in ("date", "datetime") and c.name in df]
+
+
+def _check_dates(table: Table, df: pl.DataFrame, source: str, found: dict[str, Any]) -> None:
+    cols = _date_columns(table, df)
     day = {c: pl.col(c).cast(pl.Date) for c in cols}
     outside = {c: (day[c] < DATE_MIN) | (day[c] > DATE_MAX) for c in cols}
-    found = df.select(outside[c].fill_null(False).any().alias(c) for c in cols).row(0)
-    for name, failed in zip(cols, found, strict=True):
-        if failed:
+    for name in cols:
+        first, last = found[f"{name} first"], found[f"{name} last"]
+        if (first is not None and first < DATE_MIN) or (last is not None and last > DATE_MAX):
             row = df.filter(outside[name].fill_null(False)).row(0, named=True)
             keys = [k for k in table.keys if k in df.columns and k != name]
             where = f" {_fmt_key(row, keys)}" if keys else ""
