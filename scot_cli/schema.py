@@ -25,7 +25,7 @@ OUTPUT_SCHEMA_MODULES = (
     "scot_cli.explain.schema",
 )
 
-NODE_KINDS = ("vendor", "fc", "sort_center", "station", "region")
+NODE_KINDS = ("vendor", "dc", "fc", "sort_center", "station", "region")
 LANE_MODES = ("ground", "air")
 
 
@@ -211,7 +211,7 @@ NODES = Table(
     "Network nodes: vendors, fulfillment centers, sort centers, delivery stations, regions.",
     (
         Column("node", S, "node id"),
-        Column("kind", S, "node kind", choices=NODE_KINDS),
+        Column("kind", S, "node kind (dc: a central node feeding FCs)", choices=NODE_KINDS),
         Column("region", S, "region the node sits in"),
         Column(
             "storage_capacity", F, "storage volume (same unit as unit_volume)", nullable=True, min=0

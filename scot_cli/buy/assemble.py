@@ -111,6 +111,22 @@ def _reason() -> pl.Expr:
         pl.when(trigger).then(pl.lit("at or below")).otherwise(pl.lit("above")),
         _num("reorder_point"),
     )
+    # a stage of a central tier orders against its echelon: its stock and all below it
+    echelon = pl.col("echelon_position") < pl.col("echelon_level")
+    trigger = pl.when(pl.col("echelon_level").is_not_null()).then(echelon).otherwise(trigger)
+    where = (
+        pl.when(pl.col("echelon_level").is_not_null())
+        .then(
+            pl.format(
+                "{}: echelon position {} {} echelon level {}",
+                pl.col("policy"),
+                _num("echelon_position"),
+                pl.when(echelon).then(pl.lit("below")).otherwise(pl.lit("at or above")),
+                _num("echelon_level"),
+            )
+        )
+        .otherwise(where)
+    )
     rounding = (
         pl.when(pl.col("rounding") != "none")
         .then(pl.format(" (rounded by {})", pl.col("rounding")))
@@ -125,7 +141,14 @@ def _reason() -> pl.Expr:
     )
     outcome = (
         pl.when(pl.col("status") == "order")
-        .then(pl.format("; order {} toward {}{}", _num("qty", 0), _num("order_up_to"), rounding))
+        .then(
+            pl.format(
+                "; order {} toward {}{}",
+                _num("qty", 0),
+                pl.coalesce(_num("echelon_level"), _num("order_up_to")),
+                rounding,
+            )
+        )
         .when(
             trigger
             & ~pl.col("constrained").fill_null(False)

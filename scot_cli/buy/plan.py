@@ -45,6 +45,7 @@ from .limits import constrain, discount_batches, seller_groups
 from .options import BuyOptions, BuyPlan, BuyResult, BuySummary, check_options, summarise
 from .policies import order_quantity
 from .schema import ALL
+from .tiers import Demand, find_tiers, plan_tiers, supplied, with_central_keys
 
 KEYS = ["sku", "node"]
 ProgressFn = Callable[[int, int], None]
@@ -177,12 +178,17 @@ def _plan(
     mapped = _map_locations(forecast, nodes, lanes)
     keys = KEYS if nodes is not None else ["sku"]
     runs = key_runs(mapped, keys)
-    rows = _with_position(
-        _universe(runs.keys, items, lanes), inventory, by_node=nodes is not None
-    ).with_row_index("_idx")
-    planned = rows.filter(pl.col("reason").is_null()).with_columns(
-        pl.col("position").fill_null(0.0)
-    )
+    tiers = find_tiers(nodes, lanes) if nodes is not None and lanes is not None else None
+    if tiers is None:
+        universe = _universe(runs.keys, items, lanes)
+    else:
+        _no_limits_with_tiers(o, tables)
+        universe = supplied(_universe(with_central_keys(runs.keys, tiers), items, lanes), tiers)
+    rows = _with_position(universe, inventory, by_node=nodes is not None).with_row_index("_idx")
+    plannable = pl.col("reason").is_null()
+    if tiers is not None:
+        plannable = plannable & ~pl.col("_central")
+    planned = rows.filter(plannable).with_columns(pl.col("position").fill_null(0.0))
     if planned.height == 0:
         return _assemble(rows, None, as_of)
     # each run's planned row: a binary search when the rows allow it, else a join in attach
@@ -203,8 +209,32 @@ def _plan(
     result = _plan_rows(
         fa, planned, o, progress, tables.get("seller_limits"), tables.get("price_breaks")
     )
+    if tiers is not None:
+        rows, result = plan_tiers(rows, planned, result, _daily(fa, planned, o), tiers)
     del fa
     return _assemble(rows, result, as_of)
+
+
+def _no_limits_with_tiers(o: BuyOptions, tables: Mapping[str, pl.DataFrame]) -> None:
+    """Budget, storage and seller limits are single-echelon programs: not with a central tier."""
+    if o.budget is not None or o.storage is not None or "seller_limits" in tables:
+        raise OptionError(
+            "nodes",
+            "budget, storage and seller limits are not planned with a central tier (dc nodes "
+            "feeding FCs); plan the tiers without limits, or the FCs without the dc lanes",
+        )
+
+
+def _daily(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Demand:
+    """Mean and spread of one day's demand per planned row (averaged over its protection
+    interval, without lead-time spread), with the row's shortage cost or target."""
+    days = planned.get_column("lead_days").to_numpy() + o.review_days
+    iv = _intervals(fa, days, np.zeros(planned.height), None, shape=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(days > 0, iv.mean / days, 0.0)
+        sd = np.where(days > 0, iv.sd / np.sqrt(days), 0.0)
+    p, target = _targets(planned, o)
+    return Demand(mean=mean, sd=sd, p=p, target=target)
 
 
 def _strictly_increasing(s: pl.Series) -> bool:
@@ -584,7 +614,12 @@ def _levels_frame(
         pl.lit(None, dtype=pl.String).alias("binding_constraint"),
         pl.lit(None, dtype=pl.Float64).alias("shadow_price"),
         pl.Series("spread_floored", _floored(rows, policy)),
+        *[pl.lit(None, dtype=pl.Float64).alias(c) for c in ECHELON_COLUMNS],
     )
+
+
+#: Policy columns of multi-echelon rows (null elsewhere; :mod:`scot_cli.buy.tiers`).
+ECHELON_COLUMNS = ("echelon_level", "echelon_position", "service_days", "replenishment_days")
 
 
 def _floored(rows: Rows, policy: Labels) -> np.ndarray:

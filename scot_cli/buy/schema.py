@@ -149,6 +149,33 @@ BUY_POLICY = Table(
             "limit when that binds: what a larger limit is worth to the seller)",
             nullable=True,
         ),
+        Column(
+            "echelon_level",
+            F,
+            "with a central tier: the row's level plus those of every stage below it (the "
+            "level its order is set against); null elsewhere",
+            nullable=True,
+        ),
+        Column(
+            "echelon_position",
+            F,
+            "with a central tier: the row's position plus those of every stage below it",
+            nullable=True,
+        ),
+        Column(
+            "service_days",
+            F,
+            "guaranteed-service model: the service time the stage commits to its customers",
+            nullable=True,
+            min=0,
+        ),
+        Column(
+            "replenishment_days",
+            F,
+            "guaranteed-service model: net replenishment time the stage's safety stock covers",
+            nullable=True,
+            min=0,
+        ),
         Column("status", S, "order, no_order or unplanned", choices=STATUSES),
         Column("reason", S, "why: the policy trigger, or what stops the sku from being planned"),
     ),
