@@ -168,7 +168,7 @@ def _world(lead: int, level: int) -> World:
     one = np.ones((1, 1))
     return World(
         skus=["S"], fcs=["F"], regions=["R"], start=dt.date(2026, 1, 1),
-        path_days=one * 0.5, path_sd=one * 0, path_cost=one, rank=np.zeros((1, 1), dtype=np.int64),
+        path_days=one * 0.5, path_sd=one * 0, rank=np.zeros((1, 1), dtype=np.int64),
         unit_cost=np.ones(1), holding_per_day=np.zeros(1), lost_unit_cost=np.ones(1),
         lead_mean=np.full(1, float(lead)), lead_sd=np.zeros(1), case_pack=np.ones(1),
         moq=np.zeros(1), on_hand=one * level, in_transit=one * 0,

@@ -22,7 +22,8 @@ from scot_cli.errors import InputDataError
 
 from .decisions import forecast as decide_forecast
 from .demand import from_actuals, from_forecast, sample, scaled, streams
-from .engine import Policy, Settings, promise_days, run
+from .engine import Policy, Settings, run
+from .fulfil import DecisionFill, substitutes
 from .options import PolicySpec, SimulateOptions
 from .policies import BaselinePolicy, Inputs, ScotPolicy
 from .report import Run, daily_frame, kpi_frame, summary_frame
@@ -219,8 +220,16 @@ def simulate(
     specs = o.specs()
     total_runs = o.replications * len(scenarios) * len(specs)
     reviews = math.ceil(o.days / o.review_days) + 1
+    sub, share = substitutes(items_f, world.skus, o.substitution_share)
     for r in range(o.replications):
-        st = streams(o.seed, r, days=o.days, shape=world.shape, reviews=reviews)
+        st = streams(
+            o.seed,
+            r,
+            days=o.days,
+            shape=world.shape,
+            reviews=reviews,
+            substitution=bool((share > 0).any()),
+        )
         for scen in scenarios:
             m = (
                 model
@@ -232,6 +241,19 @@ def simulate(
             w = world if scen is base else _rebuilt(world, scen, frames)
             for spec in specs:
                 policy = _policy(spec, w, scen, fc, o, sales_f, frames["events"], open_fc, horizon)
+                fulfil = DecisionFill(
+                    world=w,
+                    items=scen.items,
+                    nodes=scen.nodes,
+                    lanes=scen.lanes,
+                    open_fc=open_fc,
+                    promise=_promise_options(spec),
+                    route=_route_options(spec),
+                    max_promise_days=o.max_promise_days,
+                    substitute=sub,
+                    share=share,
+                    uniforms=st.substitute,
+                )
                 trace = run(
                     w,
                     draw,
@@ -239,11 +261,8 @@ def simulate(
                     st.transit,
                     policy,
                     history=hist,
-                    settings=Settings(
-                        review_days=o.review_days,
-                        max_promise_days=o.max_promise_days,
-                        open_fc=open_fc,
-                    ),
+                    fulfiller=fulfil,
+                    settings=Settings(review_days=o.review_days, open_fc=open_fc),
                 )
                 trace.violations.extend(getattr(policy, "violations", []))
                 runs.append(Run(scen.name, spec.name, r, trace))
@@ -265,18 +284,64 @@ def simulate(
     )
 
 
-def unreachable(world: World, scenarios: list[Scenario], max_promise_days: int) -> list[str]:
-    """A warning per scenario and region no open FC can promise within the limit (its
-    demand is all lost; the run goes on)."""
-    promised = promise_days(world) <= max_promise_days
+def _promise_options(spec: PolicySpec) -> Any:
+    from scot_cli.promise import PromiseOptions
+
+    return PromiseOptions(**{**spec.promise, "mode": "snapshot"})
+
+
+def _route_options(spec: PolicySpec) -> Any:
+    from scot_cli.route import RouteOptions
+
+    return RouteOptions(**spec.route_fields())
+
+
+def unreachable(
+    world: World,
+    scenarios: list[Scenario],
+    max_promise_days: int,
+) -> list[str]:
+    """A warning per scenario naming the regions no open FC can promise within the limit
+    (their demand is all lost; the run goes on): scot promise's answer to one line per
+    region of a sku every open FC holds."""
+    from scot_cli.promise import PromiseOptions, promise
+
     out = []
+    probe = "__probe__"
+    when = dt.datetime.combine(world.start, dt.time(12))
     for s in scenarios:
-        open_fc = np.array([f not in s.closed for f in world.fcs])
-        cut = [g for i, g in enumerate(world.regions) if not (promised[:, i] & open_fc).any()]
+        fcs = [f for f in world.fcs if f not in s.closed]
+        regions = [g for g in world.regions if g in set(s.nodes["node"].to_list())]
+        cut = [g for g in world.regions if g not in regions]
+        if fcs and regions:
+            lines = pl.DataFrame(
+                {
+                    "order_id": regions,
+                    "line": [1] * len(regions),
+                    "sku": [probe] * len(regions),
+                    "qty": [1.0] * len(regions),
+                    "destination": regions,
+                    "order_time": [when] * len(regions),
+                }
+            )
+            stock = pl.DataFrame(
+                {"sku": [probe] * len(fcs), "node": fcs, "on_hand": [1.0] * len(fcs)}
+            )
+            answer = promise(
+                lines, inventory=stock, nodes=s.nodes, lanes=s.lanes, options=PromiseOptions()
+            ).promises
+            late = answer.filter(
+                (pl.col("status") != "promised")
+                | pl.col("promise_days").is_null()
+                | (pl.col("promise_days") > max_promise_days)
+            )
+            cut += late["order_id"].to_list()
+        else:
+            cut = list(world.regions)
         if cut:
             out.append(
-                f"{s.name}: no open FC promises {', '.join(cut)} within {max_promise_days} "
-                "day(s); their demand is lost"
+                f"{s.name}: no open FC promises {', '.join(sorted(cut))} within "
+                f"{max_promise_days} day(s); their demand is lost"
             )
     return out
 

@@ -39,25 +39,35 @@ class Streams:
     """One replication's random numbers, shared by every policy and scenario.
 
     ``demand`` (days, skus, regions) uniforms; ``lead`` (reviews, skus) and ``transit``
-    (days, FCs, regions) standard normals.
+    (days, FCs, regions) standard normals; ``substitute`` (days, skus, regions) uniforms
+    of the substitution (None when no sku has a substitute).
     """
 
     demand: Array
     lead: Array
     transit: Array
+    substitute: Array | None = None
 
 
 def streams(
-    seed: int, replication: int, *, days: int, shape: tuple[int, int, int], reviews: int
+    seed: int,
+    replication: int,
+    *,
+    days: int,
+    shape: tuple[int, int, int],
+    reviews: int,
+    substitution: bool = False,
 ) -> Streams:
-    """The streams of replication ``replication`` (independent of policy and scenario)."""
+    """The streams of replication ``replication`` (independent of policy and scenario;
+    the substitution's stream is drawn only when asked and leaves the others alone)."""
     n_sku, n_fc, n_reg = shape
-    child = np.random.SeedSequence([seed, replication]).spawn(3)
+    child = np.random.SeedSequence([seed, replication]).spawn(4)
     gens = [np.random.default_rng(c) for c in child]
     return Streams(
         demand=gens[0].random((days, n_sku, n_reg)),
         lead=gens[1].standard_normal((reviews, n_sku)),
         transit=gens[2].standard_normal((days, n_fc, n_reg)),
+        substitute=gens[3].random((days, n_sku, n_reg)) if substitution else None,
     )
 
 

@@ -3,15 +3,14 @@
 Each simulated day ``t``:
 
 1. buys due on ``t`` and yesterday's transfers arrive at their FC;
-2. the day's demand per sku and region is fulfilled, region by region (rotating which
-   region goes first), each from its FCs fastest first, among those whose promise (the
-   path's transit at 90% confidence, in whole days) is within ``max_promise_days``; a
-   customer offered no such FC does not buy (lost sale) or, with ``backorder``, waits;
+2. the day's demand per sku and region is fulfilled by a :class:`Fulfiller`: in a
+   simulation, scot's promise and route decisions (:mod:`scot_cli.simulate.fulfil`); a
+   customer not served does not buy (lost sale) or, with ``backorder``, waits;
 3. stock left at the end of the day is held (holding cost);
 4. on a review day the policy decides buys per FC (arriving after a sampled lead time plus
    the vendor-to-FC transit) and transfers between FCs (arriving the next day).
 
-Everything is vectorised across skus: the Python loops run over days, regions and FCs.
+Everything is vectorised across skus: the Python loop runs over days.
 Conservation is checked exactly at the end of every run: units bought = received + in
 transit; demand = served + lost + backordered; stock = start + received - shipped.
 """
@@ -29,6 +28,7 @@ from numpy.typing import NDArray
 
 from scot_cli.errors import ScotError
 
+from .fulfil import FILL_MEASURES, TRUCK_MEASURES, Fill, empty_fill
 from .world import World
 
 Array = NDArray[np.float64]
@@ -36,18 +36,13 @@ Array = NDArray[np.float64]
 #: Standard normal quantile of the promise confidence (90%).
 PROMISE_Z = 1.2815515655446004
 
-#: Per-region daily measures, in the trace's last axis.
+#: Per-region daily measures, in the trace's last axis (the fill's measures in the middle).
 REGION_MEASURES = (
     "demand",
     "served",
     "lost",
     "backordered",
-    "served_1day",
-    "served_2day",
-    "promises_kept",
-    "lines",
-    "split_lines",
-    "shipping_cost",
+    *FILL_MEASURES,
     "lost_sales_cost",
 )
 #: Per-FC daily measures.
@@ -58,10 +53,45 @@ FC_MEASURES = (
     "bought",
     "transfer_in",
     "holding_cost",
-    "trucks",
-    "truck_volume",
-    "truck_capacity",
+    *TRUCK_MEASURES,
 )
+_FILL = slice(4, 4 + len(FILL_MEASURES))
+_TRUCKS = slice(6, 6 + len(TRUCK_MEASURES))
+
+
+class Fulfiller(Protocol):
+    """Anything that fulfils a day's demand from the stock on hand."""
+
+    def fulfil(self, day: int, asked: list[Array], on_hand: Array, z: Array) -> Fill:
+        """Serve ``asked`` (tranches in priority order, (skus, regions) units) from
+        ``on_hand`` (skus, FCs); ``z`` (FCs, regions) are the day's transit deviations."""
+        ...
+
+
+@dataclass
+class StockOnly:
+    """Fulfilment of a network with one FC and one region, where there is no choice to
+    make: the FC ships ``min(stock, asked)``, tranches in order, delivered in the path's
+    mean transit (the textbook setting :mod:`scot_cli.simulate.theory` validates)."""
+
+    world: World
+
+    def __post_init__(self) -> None:
+        if self.world.path_days.shape != (1, 1):
+            raise ScotError("StockOnly fulfils a network of one FC and one region only")
+
+    def fulfil(self, day: int, asked: list[Array], on_hand: Array, z: Array) -> Fill:
+        fill = empty_fill(self.world, len(asked))
+        left = on_hand[:, 0].copy()
+        for p, want in enumerate(asked):
+            got = np.minimum(want[:, 0], left)
+            left -= got
+            fill.served[p][:, 0] = got
+        fill.shipped[:, 0] = on_hand[:, 0] - left
+        units = float(fill.shipped.sum())
+        days = float(self.world.path_days[0, 0])
+        fill.region[0, :5] = [units * (days <= 1), units * (days <= 2), units, units, 0.0]
+        return fill
 
 
 @dataclass(frozen=True)
@@ -118,51 +148,9 @@ class Settings:
     """Run settings of the day loop (see the module docstring)."""
 
     review_days: int = 7
-    max_promise_days: int = 5
     lead_scale: float = 1.0
     backorder: bool = False
     open_fc: NDArray[np.bool_] | None = None
-
-
-def promise_days(world: World) -> Array:
-    """Promised delivery days per (FC, region): the path's transit at 90% confidence,
-    rounded up to whole days (at least 1); ``inf`` without a path."""
-    days = np.ceil(world.path_days + PROMISE_Z * world.path_sd - 1e-9)
-    return np.where(np.isfinite(world.path_days), np.maximum(days, 1.0), np.inf)
-
-
-def _fulfil(req: Array, stock: Array, order: list[tuple[int, list[int]]]) -> tuple[Array, Array]:
-    """Units taken per (sku, region, FC) and stock left: each region in ``order`` takes
-    from its eligible FCs in turn, as much as they hold (vectorised across skus)."""
-    take = np.zeros((req.shape[0], req.shape[1], stock.shape[1]))
-    left = stock.copy()
-    for g, fcs in order:
-        rem = req[:, g].copy()
-        for f in fcs:
-            t = np.minimum(rem, left[:, f])
-            take[:, g, f] = t
-            left[:, f] -= t
-            rem -= t
-    return take, left
-
-
-def _trucks(world: World, take: Array, out: Array) -> None:
-    """Each FC's trucks on its first legs today: the volume shipped per leg packed into
-    whole trucks (``trucks``, ``truck_volume``, ``truck_capacity`` in ``out[f, 6:9]``)."""
-    if world.unit_volume is None or world.first_leg is None or world.leg_capacity is None:
-        return
-    legs = world.first_leg
-    volume_fg = np.einsum("kgf,k->fg", take, world.unit_volume)
-    ok = legs >= 0
-    per_leg = np.zeros(len(world.leg_capacity))
-    np.add.at(per_leg, legs[ok], volume_fg[ok])
-    cap = world.leg_capacity
-    trucks = np.where(cap > 0, np.ceil(per_leg / np.where(cap > 0, cap, 1.0) - 1e-9), 0.0)
-    fc_of_leg = np.zeros(len(cap), dtype=np.int64)
-    f_idx, _ = np.nonzero(ok)
-    fc_of_leg[legs[ok]] = f_idx
-    for col, values in ((6, trucks), (7, np.where(cap > 0, per_leg, 0.0)), (8, trucks * cap)):
-        out[:, col] = np.bincount(fc_of_leg, weights=values, minlength=out.shape[0])
 
 
 def _balanced(transfer: Array, on_hand: Array) -> tuple[Array, Array]:
@@ -191,6 +179,7 @@ def run(
     policy: Policy,
     *,
     history: Array,
+    fulfiller: Fulfiller | None = None,
     settings: Settings | None = None,
 ) -> Trace:
     """Simulate ``policy`` over ``demand`` (days, skus, regions) and return its trace.
@@ -206,16 +195,18 @@ def run(
     history
         Demand per day, sku and region before the first day (oldest first): the
         policy's moving window starts from it.
+    fulfiller
+        Who serves each day's demand (default :class:`StockOnly`, for one FC and one
+        region; a simulation passes scot's promise and route,
+        :class:`scot_cli.simulate.fulfil.DecisionFill`).
     settings
-        Review period, promise limit, lead-time scale, backorders, open FCs.
+        Review period, lead-time scale, backorders, open FCs.
     """
     s = settings or Settings()
     days, n_sku, n_reg = demand.shape
     n_fc = len(world.fcs)
     open_fc = np.ones(n_fc, dtype=bool) if s.open_fc is None else s.open_fc
-    promised = promise_days(world)
-    eligible = (promised <= s.max_promise_days) & open_fc[:, None]
-    fast = [(g, [int(f) for f in world.rank[g] if eligible[f, g]]) for g in range(n_reg)]
+    serve = fulfiller if fulfiller is not None else StockOnly(world)
     arrivals = np.zeros((days + 1, n_sku, n_fc))
     due = np.minimum(world.transit_day, days)
     np.add.at(
@@ -232,7 +223,6 @@ def run(
     recent = ring.sum(axis=0)
     region = np.zeros((days, n_reg, len(REGION_MEASURES)))
     fcm = np.zeros((days, n_fc, len(FC_MEASURES)))
-    cost = world.path_cost
     start_stock = on_hand.sum()
     bought_total = world.in_transit.sum()
     received_total = 0.0
@@ -248,39 +238,31 @@ def run(
         received_total += float(got.sum())
         moving = np.zeros_like(moving)
         new = demand[t]
-        req = new + backlog
-        shift = t % n_reg
-        order = fast[shift:] + fast[:shift]
-        take, on_hand = _fulfil(req, on_hand, order)
-        served_all = take.sum(axis=2)
-        from_backlog = np.minimum(served_all, backlog)
-        served_new = served_all - from_backlog
+        asked = [backlog, new] if s.backorder else [new]
+        fill = serve.fulfil(t, asked, on_hand, transit_z[t])
+        violations.extend(fill.violations)
+        if (fill.shipped > on_hand).any() or (fill.shipped < 0).any():
+            raise ScotError(f"simulation: day {t}: fulfilment shipped more than the stock held")
+        on_hand = on_hand - fill.shipped
+        served_new = fill.served[-1]
         unmet = new - served_new
         if s.backorder:
-            backlog = backlog - from_backlog + unmet
+            backlog = backlog - fill.served[0] + unmet
             lost = np.zeros_like(unmet)
         else:
             lost = unmet
-        actual = world.path_days + transit_z[t] * world.path_sd
-        by_fg = take.sum(axis=0)  # (region, FC)
-        units_fg = by_fg.T  # (FC, region)
         region[t, :, 0] = new.sum(axis=0)
         region[t, :, 1] = served_new.sum(axis=0)
         region[t, :, 2] = lost.sum(axis=0)
-        region[t, :, 3] = (unmet.sum(axis=0)) if s.backorder else 0.0
-        region[t, :, 4] = np.where(actual <= 1.0, units_fg, 0.0).sum(axis=0)
-        region[t, :, 5] = np.where(actual <= 2.0, units_fg, 0.0).sum(axis=0)
-        region[t, :, 6] = np.where(actual <= promised, units_fg, 0.0).sum(axis=0)
-        region[t, :, 7] = (req > 0).sum(axis=0)
-        region[t, :, 8] = ((take > 0).sum(axis=2) > 1).sum(axis=0)
-        region[t, :, 9] = np.where(np.isfinite(cost), units_fg * cost, 0.0).sum(axis=0)
-        region[t, :, 10] = lost.T @ world.lost_unit_cost
-        shipped = take.sum(axis=1)
+        region[t, :, 3] = unmet.sum(axis=0) if s.backorder else 0.0
+        region[t, :, _FILL] = fill.region
+        region[t, :, -1] = lost.T @ world.lost_unit_cost
+        shipped = fill.shipped
         shipped_total += float(shipped.sum())
         fcm[t, :, 2] = shipped.sum(axis=0)
         fcm[t, :, 0] = on_hand.sum(axis=0)
         fcm[t, :, 5] = world.holding_per_day @ on_hand
-        _trucks(world, take, fcm[t])
+        fcm[t, :, _TRUCKS] = fill.fc
         oldest = t % window
         recent += new - ring[oldest]
         ring[oldest] = new

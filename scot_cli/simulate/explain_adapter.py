@@ -3,7 +3,7 @@
 Explain re-runs the simulation on mixed inputs (:func:`decide_from_inputs`, same streams:
 the seed is a recorded parameter) and compares the rows :func:`node_totals` keeps: one
 per scenario, policy and node over the whole horizon and every replication. Rates are
-rates: ``in_stock_rate`` is ``served / demand`` of the rows aggregated, so explain
+rates: ``in_stock_rate`` is ``(served - substituted) / demand`` of the rows aggregated, so explain
 aggregates it as a mean weighted by :data:`RATE_WEIGHTS` (``demand``), never as a sum.
 """
 
@@ -22,7 +22,7 @@ RATE_WEIGHTS: dict[str, str | None] = {
     "in_stock_rate": "demand",
     "share_1day": "served",
     "share_2day": "served",
-    "promise_kept_rate": "served",
+    "promise_kept_rate": "promised",
     "lost": None,
     "total_cost": None,
     "holding_cost": None,
@@ -36,7 +36,9 @@ _SUMS = (
     "lost",
     "served_1day",
     "served_2day",
+    "promised",
     "promises_kept",
+    "substituted",
     "shipping_cost",
     "lost_sales_cost",
     "holding_cost",
@@ -71,6 +73,11 @@ def node_totals(daily: pl.DataFrame) -> pl.DataFrame:
     with the rates of the sums (region rows: ``in_stock_rate``, ``share_1day``,
     ``share_2day``, ``promise_kept_rate``; null on FC rows) and ``total_cost`` (shipping +
     lost sales on region rows, holding on FC rows)."""
+    for col in ("promised", "substituted"):  # sim_daily written before these existed
+        if col not in daily.columns:
+            daily = daily.with_columns(
+                (pl.col("served") if col == "promised" else pl.lit(0.0)).alias(col)
+            )
     present = [c for c in _SUMS if c in daily.columns]
     sums = daily.group_by("scenario", "policy", "node", maintain_order=True).agg(
         [pl.col(c).sum().alias(c) if c != "on_hand" else pl.col(c).mean() for c in present]
@@ -80,10 +87,12 @@ def node_totals(daily: pl.DataFrame) -> pl.DataFrame:
         return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
 
     return sums.with_columns(
-        rate("served", "demand").alias("in_stock_rate"),
+        pl.when(pl.col("demand") > 0)
+        .then((pl.col("served") - pl.col("substituted")) / pl.col("demand"))
+        .alias("in_stock_rate"),
         rate("served_1day", "served").alias("share_1day"),
         rate("served_2day", "served").alias("share_2day"),
-        rate("promises_kept", "served").alias("promise_kept_rate"),
+        rate("promises_kept", "promised").alias("promise_kept_rate"),
         (pl.col("shipping_cost") + pl.col("lost_sales_cost") + pl.col("holding_cost")).alias(
             "total_cost"
         ),

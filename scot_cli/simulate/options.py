@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from scot_cli.options import OptionError, Options, at_least, positive, require
+from scot_cli.options import OptionError, Options, at_least, between, positive, require
 from scot_cli.registry import Registry
 
 __all__ = [
     "DEMAND_SOURCES",
     "POLICIES",
     "REFORECAST",
+    "ROUTE_DEFAULTS",
     "WHAT_IFS",
     "PolicySpec",
     "SimulateOptions",
@@ -29,6 +30,14 @@ POLICIES: Registry[str] = Registry(
         "split by regional sales; nearest FC with stock fulfils",
     },
 )
+
+#: Route options each policy kind fulfils with by default: the baseline ships from the
+#: nearest FC with stock (route's myopic rule); scot's policy uses a method fast enough to
+#: run every simulated day.
+ROUTE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "scot": {"method": "myopic", "time_limit": 1.0},
+    "baseline": {"method": "myopic"},
+}
 
 #: What-if changes: key -> (value syntax, help).
 WHAT_IFS: Registry[str] = Registry(
@@ -75,6 +84,12 @@ class PolicySpec:
         :class:`scot_cli.buy.BuyOptions` fields for scot's plan-buy.
     place
         Place option fields for scot's placement (``speed_target``, ``transfer_cost``...).
+    promise
+        :class:`scot_cli.promise.PromiseOptions` fields of the daily promise (``mode`` is
+        always ``snapshot``: what a customer is shown).
+    route
+        :class:`scot_cli.route.RouteOptions` fields of the daily fulfilment (default
+        :data:`ROUTE_DEFAULTS` of the policy's kind).
     transfers
         Whether scot's policy runs place at each review (False: plan-buy only, no
         transfers between FCs; for catalogues too large to place every review).
@@ -84,23 +99,35 @@ class PolicySpec:
     kind: str
     buy: dict[str, Any] = dataclasses.field(default_factory=dict)
     place: dict[str, Any] = dataclasses.field(default_factory=dict)
+    promise: dict[str, Any] = dataclasses.field(default_factory=dict)
+    route: dict[str, Any] = dataclasses.field(default_factory=dict)
     transfers: bool = True
 
     def __post_init__(self) -> None:
         POLICIES.check(self.kind)
         require(bool(self.name), "policy", "a policy needs a non-empty name")
+        require(
+            self.promise.get("mode", "snapshot") == "snapshot",
+            "policy",
+            "the daily promise is a snapshot (what a customer is shown); drop promise.mode",
+        )
+
+    def route_fields(self) -> dict[str, Any]:
+        """The route options of this policy: its kind's defaults, then its own."""
+        return {**ROUTE_DEFAULTS[self.kind], **self.route}
 
     @classmethod
     def parse(cls, value: str | PolicySpec | dict[str, Any]) -> PolicySpec:
         """A spec from a built-in name, a spec, or a mapping (a parsed TOML file:
-        ``name``, ``policy`` (default ``scot``), ``[buy]`` and ``[place]`` tables)."""
+        ``name``, ``policy`` (default ``scot``), ``[buy]``, ``[place]``, ``[promise]`` and
+        ``[route]`` tables)."""
         if isinstance(value, PolicySpec):
             return value
         if isinstance(value, str):
             POLICIES.check(value)
             return cls(name=value, kind=value)
         kind = str(value.get("policy", value.get("kind", "scot")))
-        known = ("name", "policy", "kind", "buy", "place", "transfers")
+        known = ("name", "policy", "kind", "buy", "place", "promise", "route", "transfers")
         unknown = set(value) - set(known)
         require(
             not unknown,
@@ -112,6 +139,8 @@ class PolicySpec:
             kind=kind,
             buy=dict(value.get("buy", {})),
             place=dict(value.get("place", {})),
+            promise=dict(value.get("promise", {})),
+            route=dict(value.get("route", {})),
             transfers=bool(value.get("transfers", True)),
         )
 
@@ -139,6 +168,9 @@ class SimulateOptions(Options):
         A name of :data:`REFORECAST`.
     max_promise_days
         A customer shown a delivery later than this many days does not buy (lost sale).
+    substitution_share
+        Share of the customers who do not buy a sku that buy its ``substitute_sku``
+        (items column) instead; an items column ``substitute_share`` overrides it per sku.
     baseline_weeks
         Weeks of moving-average demand the baseline orders up to.
     moving_average_days
@@ -156,6 +188,7 @@ class SimulateOptions(Options):
     review_days: int = 7
     reforecast: str = "never"
     max_promise_days: int = 5
+    substitution_share: float = 0.0
     baseline_weeks: float = 6.0
     moving_average_days: int = 28
     max_cells: int = 200_000_000
@@ -168,6 +201,7 @@ class SimulateOptions(Options):
         at_least("review_days", self.review_days, 1)
         REFORECAST.check(self.reforecast)
         at_least("max_promise_days", self.max_promise_days, 0)
+        between("substitution_share", self.substitution_share, 0.0, 1.0)
         positive("baseline_weeks", self.baseline_weeks)
         at_least("moving_average_days", self.moving_average_days, 1)
         at_least("max_cells", self.max_cells, 1)

@@ -16,17 +16,20 @@ from .world import World
 
 #: KPIs of ``sim_summary``: name -> help (rates are ratios of sums over the horizon).
 KPIS: dict[str, str] = {
-    "in_stock_rate": "units served on the day they were ordered / units demanded",
+    "in_stock_rate": "units served with the sku ordered on the day / units demanded",
+    "fill_rate": "units served (the sku or its substitute) on the day / units demanded",
     "share_1day": "units delivered within 1 day / units served",
     "share_2day": "units delivered within 2 days / units served",
-    "promises_kept": "units delivered by their promised day / units served",
+    "promises_kept": "units delivered by their promised day / units promised and bought",
     "lost_units": "units demanded and not sold",
-    "split_share": "sku-region-days served from more than one FC / sku-region-days with demand",
-    "truck_fill": "volume shipped / capacity of the trucks on the FCs' first legs",
+    "substituted_units": "units demanded and sold as the sku's substitute",
+    "split_share": "orders shipped from more than one FC / orders shipped",
+    "truck_fill": "volume loaded / capacity of the trucks leaving the FCs (route's trucks)",
     "avg_on_hand": "mean over days of the units on hand at the end of the day",
     "bought_units": "units bought over the horizon",
     "holding_cost": "cost of holding stock",
-    "shipping_cost": "outbound shipping cost per unit on the path used",
+    "shipping_cost": "route's shipping cost: cost per unit on the path plus each line's "
+    "share of its trucks",
     "lost_sales_cost": "lost units times their stockout cost (or margin)",
     "total_cost": "holding + shipping + lost-sales cost",
 }
@@ -34,7 +37,15 @@ KPIS: dict[str, str] = {
 
 #: KPIs that are shares in [0, 1] (their intervals are clipped to it).
 RATES = frozenset(
-    ("in_stock_rate", "share_1day", "share_2day", "promises_kept", "split_share", "truck_fill")
+    (
+        "in_stock_rate",
+        "fill_rate",
+        "share_1day",
+        "share_2day",
+        "promises_kept",
+        "split_share",
+        "truck_fill",
+    )
 )
 
 
@@ -58,12 +69,14 @@ def kpis(trace: Trace) -> dict[str, float]:
     f = {m: float(trace.fc[:, :, i].sum()) for i, m in enumerate(FC_MEASURES)}
     total = r["shipping_cost"] + r["lost_sales_cost"] + f["holding_cost"]
     return {
-        "in_stock_rate": _ratio(r["served"], r["demand"]),
+        "in_stock_rate": _ratio(r["served"] - r["substituted"], r["demand"]),
+        "fill_rate": _ratio(r["served"], r["demand"]),
         "share_1day": _ratio(r["served_1day"], r["served"]),
         "share_2day": _ratio(r["served_2day"], r["served"]),
-        "promises_kept": _ratio(r["promises_kept"], r["served"]),
+        "promises_kept": _ratio(r["promises_kept"], r["promised"]),
         "lost_units": r["lost"],
-        "split_share": _ratio(r["split_lines"], r["lines"]),
+        "substituted_units": r["substituted"],
+        "split_share": _ratio(r["split_orders"], r["orders"]),
         "truck_fill": _ratio(f["truck_volume"], f["truck_capacity"]),
         "avg_on_hand": float(trace.fc[:, :, 0].sum(axis=1).mean()),
         "bought_units": f["bought"],
@@ -83,19 +96,25 @@ def daily_frame(runs: list[Run], world: World) -> pl.DataFrame:
         dates = [world.start + dt.timedelta(days=t) for t in range(days)]
         frames.append(_block(run, dates, world.regions, run.trace.region, REGION_MEASURES))
         frames.append(_block(run, dates, world.fcs, run.trace.fc, FC_MEASURES))
-    out = pl.concat(frames, how="diagonal_relaxed")
+    out = pl.concat(frames, how="diagonal_relaxed").with_columns(
+        (pl.col("served") - pl.col("substituted")).alias("_own")
+    )
     rates = {
-        "in_stock_rate": ("served", "demand"),
+        "in_stock_rate": ("_own", "demand"),
         "share_1day": ("served_1day", "served"),
         "share_2day": ("served_2day", "served"),
         "truck_fill": ("truck_volume", "truck_capacity"),
     }
-    return out.with_columns(
-        [
-            pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name)
-            for name, (num, den) in rates.items()
-        ]
-    ).sort("scenario", "policy", "replication", "date", "node")
+    return (
+        out.with_columns(
+            [
+                pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name)
+                for name, (num, den) in rates.items()
+            ]
+        )
+        .drop("_own")
+        .sort("scenario", "policy", "replication", "date", "node")
+    )
 
 
 def _block(

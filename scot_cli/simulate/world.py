@@ -1,7 +1,8 @@
 """The simulated network as arrays: skus x FCs x regions, built once from the input tables.
 
 Delivery paths come from :func:`scot_cli.network.fc_paths` (the same FC -> region paths
-place and promise use); each region ranks its FCs by the fastest path's mean transit.
+place and promise use); each region ranks its FCs by the fastest path's mean transit (the
+baseline's buys follow that ranking; fulfilment is promise's and route's own).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class World:
     start: dt.date
     path_days: Array
     path_sd: Array
-    path_cost: Array
     rank: IntArray
     unit_cost: Array
     holding_per_day: Array
@@ -47,11 +47,6 @@ class World:
     in_transit: Array
     transit_day: IntArray
     inbound_days: Array
-    #: Volume per unit (skus), the first leg of each (FC, region) path (-1: none) and each
-    #: first leg's truck capacity: the day loop packs each leg's volume into trucks.
-    unit_volume: Array | None = None
-    first_leg: IntArray | None = None
-    leg_capacity: Array | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -80,53 +75,22 @@ def _dense(
 
 def paths(
     nodes: pl.DataFrame, lanes: pl.DataFrame, fcs: list[str], regions: list[str]
-) -> tuple[Array, Array, Array]:
-    """Mean transit, its spread and unit cost of the fastest path per (FC, region)."""
+) -> tuple[Array, Array]:
+    """Mean transit and its spread of the fastest path per (FC, region)."""
     from scot_cli.network import fastest_paths, fc_paths
 
     best = fastest_paths(fc_paths(nodes, lanes))
     days = np.full((len(fcs), len(regions)), np.inf)
     sd = np.zeros_like(days)
-    cost = np.zeros_like(days)
     f_ix = {v: i for i, v in enumerate(fcs)}
     g_ix = {v: i for i, v in enumerate(regions)}
-    for o, d, t, s, c in best.select(
-        "origin", "destination", "transit_days", "transit_sd", "cost_per_unit"
+    for o, d, t, s in best.select(
+        "origin", "destination", "transit_days", "transit_sd"
     ).iter_rows():
         if o in f_ix and d in g_ix:
             days[f_ix[o], g_ix[d]] = t
             sd[f_ix[o], g_ix[d]] = s or 0.0
-            cost[f_ix[o], g_ix[d]] = c or 0.0
-    return days, sd, cost
-
-
-def first_legs(
-    nodes: pl.DataFrame, lanes: pl.DataFrame, fcs: list[str], regions: list[str]
-) -> tuple[IntArray, Array]:
-    """The first leg (origin, next node, mode) of each fastest (FC, region) path as an index
-    (-1 without a path), and each leg's truck capacity (volume)."""
-    from scot_cli.network import PATH_SEP, fastest_paths, fc_paths
-
-    best = fastest_paths(fc_paths(nodes, lanes)).with_columns(
-        pl.col("path").str.split(PATH_SEP).list.get(1).alias("_next")
-    )
-    cap = (
-        {
-            (o, d, m): float(c or 0.0)
-            for o, d, m, c in lanes.select("origin", "destination", "mode", "truck_capacity").rows()
-        }
-        if "truck_capacity" in lanes.columns
-        else {}
-    )
-    leg = np.full((len(fcs), len(regions)), -1, dtype=np.int64)
-    keys: dict[tuple[str, str, str], int] = {}
-    f_ix = {v: i for i, v in enumerate(fcs)}
-    g_ix = {v: i for i, v in enumerate(regions)}
-    for o, d, nxt, mode in best.select("origin", "destination", "_next", "first_mode").rows():
-        if o in f_ix and d in g_ix:
-            leg[f_ix[o], g_ix[d]] = keys.setdefault((o, nxt, mode), len(keys))
-    capacity = np.array([cap.get(k, 0.0) for k in keys], dtype=np.float64)
-    return leg, capacity
+    return days, sd
 
 
 def inbound(items: pl.DataFrame, lanes: pl.DataFrame, fcs: list[str]) -> Array:
@@ -167,8 +131,7 @@ def build_world(
     fcs = sorted(nodes.filter(pl.col("kind") == "fc")["node"].to_list())
     if not fcs:
         raise InputDataError("nodes: no node of kind 'fc'; a simulation needs at least one FC")
-    days, sd, cost = paths(nodes, lanes, fcs, regions)
-    legs, capacity = first_legs(nodes, lanes, fcs, regions)
+    days, sd = paths(nodes, lanes, fcs, regions)
     rank = np.argsort(days, axis=0, kind="stable").T.astype(np.int64)
     unit_cost = _fill(items, "unit_cost", 0.0)
     price = _fill(items, "price", 0.0)
@@ -191,7 +154,6 @@ def build_world(
         start=start,
         path_days=days,
         path_sd=sd,
-        path_cost=cost,
         rank=rank,
         unit_cost=unit_cost,
         holding_per_day=unit_cost * _fill(items, "holding_cost_rate", 0.25) / 365.0,
@@ -204,7 +166,4 @@ def build_world(
         in_transit=_dense(inv, skus, fcs, "sku", "node", "_transit"),
         transit_day=transit_day,
         inbound_days=inbound(items, lanes, fcs),
-        unit_volume=_fill(items, "unit_volume", 0.0),
-        first_leg=legs,
-        leg_capacity=capacity,
     )

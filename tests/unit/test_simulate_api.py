@@ -35,8 +35,8 @@ def run(tables: dict[str, pl.DataFrame], **fields: Any) -> SimulateResult:
 
 
 def test_same_seed_same_output_and_units_balance(tables: dict[str, pl.DataFrame]) -> None:
-    a = run(tables, days=21, replications=2, policies=("baseline",), seed=5)
-    b = run(tables, days=21, replications=2, policies=("baseline",), seed=5)
+    a = run(tables, days=5, replications=2, policies=("baseline",), seed=5)
+    b = run(tables, days=5, replications=2, policies=("baseline",), seed=5)
     assert a.daily.equals(b.daily)
     assert a.summary_table.equals(b.summary_table)
     t = a.totals
@@ -44,12 +44,13 @@ def test_same_seed_same_output_and_units_balance(tables: dict[str, pl.DataFrame]
     assert (t["demand"] == t["served"] + t["lost"] + t["backordered"]).all()
 
 
+@pytest.mark.slow
 def test_policies_and_scenarios_share_the_demand_streams(tables: dict[str, pl.DataFrame]) -> None:
     """Common random numbers: within a replication every policy faces the same demand;
     demand +20% never lowers any day's demand."""
     r = run(
         tables,
-        days=14,
+        days=4,
         replications=2,
         policies=("baseline", {"name": "lean", "policy": "baseline"}),
         what_ifs=("demand=+20%",),
@@ -70,8 +71,9 @@ def test_policies_and_scenarios_share_the_demand_streams(tables: dict[str, pl.Da
     assert per[("base", "baseline", 0)] != per[("base", "baseline", 1)]
 
 
+@pytest.mark.slow
 def test_summary_has_intervals_and_paired_differences(tables: dict[str, pl.DataFrame]) -> None:
-    r = run(tables, days=14, replications=3, policies=("baseline",), what_ifs=("lead-time=x2",))
+    r = run(tables, days=5, replications=3, policies=("baseline",), what_ifs=("lead-time=x2",))
     s = r.summary_table
     ref = s.filter((pl.col("scenario") == "base") & (pl.col("kpi") == "in_stock_rate")).row(
         0, named=True
@@ -87,7 +89,7 @@ def test_summary_has_intervals_and_paired_differences(tables: dict[str, pl.DataF
 
 
 def test_scot_policy_calls_the_decisions(tables: dict[str, pl.DataFrame]) -> None:
-    r = run(tables, days=7, policies=("scot",))
+    r = run(tables, days=3, policies=("scot",))
     bought = r.totals["bought"][0]
     start_transit = float(tables["inventory"]["in_transit"].fill_null(0.0).sum())
     assert bought > start_transit  # plan-buy ordered at the first review
@@ -96,7 +98,7 @@ def test_scot_policy_calls_the_decisions(tables: dict[str, pl.DataFrame]) -> Non
 
 def test_closing_an_fc_moves_its_demand_elsewhere(tables: dict[str, pl.DataFrame]) -> None:
     fc = sorted(tables["nodes"].filter(pl.col("kind") == "fc")["node"])[0]
-    r = run(tables, days=7, policies=("baseline",), what_ifs=(f"close={fc}",))
+    r = run(tables, days=4, policies=("baseline",), what_ifs=(f"close={fc}",))
     closed = r.daily.filter((pl.col("scenario") == f"close={fc}") & (pl.col("node") == fc))
     assert closed["shipped"].sum() == 0.0
 
@@ -134,7 +136,7 @@ def test_max_cells_refuses_before_any_work(tables: dict[str, pl.DataFrame]) -> N
 
 
 def test_a_region_out_of_reach_is_a_warning_not_an_error(tables: dict[str, pl.DataFrame]) -> None:
-    r = run(tables, days=7, policies=("baseline",), max_promise_days=0)
+    r = run(tables, days=3, policies=("baseline",), max_promise_days=0)
     assert any("their demand is lost" in w for w in r.summary.warnings)
     lost = r.kpis.filter(pl.col("kpi") == "in_stock_rate")["value"]
     assert lost.to_list() == [0.0]
@@ -157,5 +159,35 @@ def test_reforecast_at_each_review_runs_the_forecast_again(
     r = run(tables, days=8, policies=("scot",), reforecast="review")
     assert len(calls) == 1  # the review on day 7 (day 0 plans on the given forecast)
     assert calls[0] < 120
+    t = r.totals
+    assert (t["demand"] == t["served"] + t["lost"]).all()
+
+
+def test_every_day_is_promised_and_routed_by_the_decisions(
+    tables: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second implementation: each simulated day calls scot promise (snapshot) and
+    scot route, with the policy's route method (the baseline's: the myopic rule)."""
+    import scot_cli.promise
+    import scot_cli.route
+
+    promised: list[str] = []
+    routed: list[str] = []
+    real_promise, real_route = scot_cli.promise.promise, scot_cli.route.route_lines
+
+    def promise(*args: Any, **kw: Any) -> Any:
+        promised.append(kw["options"].mode)
+        return real_promise(*args, **kw)
+
+    def route(*args: Any, **kw: Any) -> Any:
+        routed.append(kw["options"].method)
+        return real_route(*args, **kw)
+
+    monkeypatch.setattr(scot_cli.promise, "promise", promise)
+    monkeypatch.setattr(scot_cli.route, "route_lines", route)
+    fast = {"name": "fast", "policy": "baseline", "route": {"method": "lp-round"}}
+    r = run(tables, days=3, policies=("baseline", fast))
+    assert routed == ["myopic"] * 3 + ["lp-round"] * 3
+    assert len(promised) >= 6 and set(promised) == {"snapshot"}
     t = r.totals
     assert (t["demand"] == t["served"] + t["lost"]).all()
