@@ -162,6 +162,48 @@ def plan_buy_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]
         f"policies: {mix}; {orders.height - planned.height} skus unplanned",
         f"expected fill rate {planned['fill_rate'].fill_null(0.0).to_numpy().mean():.1%} "
         "(mean over skus)",
+        *_central_tier(fixtures, out, invoke),
+    ]
+
+
+def _central_tier(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
+    """Plan again over the network with its central DCs (the fixtures' nodes_central and
+    lanes_central, which only plan-buy reads) into out/central/; the orders the later steps
+    read stay the single-tier ones."""
+    import polars as pl
+
+    nodes, lanes = fixtures / "nodes_central.parquet", fixtures / "lanes_central.parquet"
+    if not (nodes.is_file() and lanes.is_file()):
+        return []
+    folder = out / "central"
+    folder.mkdir(parents=True, exist_ok=True)
+    invoke(
+        [
+            "plan-buy",
+            str(out / "forecast.parquet"),
+            "--items",
+            str(fixtures / "items.parquet"),
+            "--inventory",
+            str(fixtures / "inventory.parquet"),
+            "--nodes",
+            str(nodes),
+            "--lanes",
+            str(lanes),
+            "-o",
+            str(folder / "orders.parquet"),
+            "--policy-out",
+            str(folder / "policy.parquet"),
+        ]
+    )
+    policy = pl.read_parquet(folder / "policy.parquet")
+    dcs = pl.read_parquet(nodes).filter(pl.col("kind") == "dc").get_column("node")
+    tiers = policy.filter(pl.col("echelon_level").is_not_null())
+    at_dc = tiers.filter(pl.col("node").is_in(dcs.implode()))
+    by = dict(tiers.group_by("policy").len().iter_rows())
+    return [
+        f"central tier ({dcs.len()} DCs, out/central/): {by.get('gsm', 0)} rows by guaranteed "
+        f"service, {by.get('clark_scarf', 0)} by Clark-Scarf; "
+        f"{float(at_dc['safety_stock'].clip(0).sum()):,.0f} units of safety stock at the DCs",
     ]
 
 

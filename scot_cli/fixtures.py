@@ -40,6 +40,15 @@ VENDORS = (
     ("V-MEX", 25.69, -100.32),
     ("V-OHI", 39.96, -82.99),
 )
+#: Central distribution centres (kind ``dc``) and the FCs each feeds. They live in their own
+#: tables (``nodes_central``, ``lanes_central``: the network plus this tier, the fed FCs
+#: supplied through their DC instead of straight from the vendors) that only plan-buy reads,
+#: so that the other commands' network stays as it is. DC-KCY feeds two FCs (a tree: the
+#: guaranteed-service model), DC-RNO one (a chain: Clark-Scarf).
+CENTRAL_DCS = (
+    ("DC-KCY", 39.10, -94.58, ("FC-DFW", "FC-EWR")),
+    ("DC-RNO", 39.53, -119.81, ("FC-SEA",)),
+)
 CATEGORIES = ("electronics", "home", "toys", "grocery", "apparel", "books")
 PATTERNS = ("smooth", "seasonal", "trending", "intermittent", "lumpy")
 
@@ -222,6 +231,51 @@ def lanes_frame() -> pl.DataFrame:
             _lane(f"DS-{code}", f"R-{code}", "ground", 0.45, 0.08, 0.9, 350.0, 140.0, 9, "1111110")
         )
     return pl.DataFrame(rows).sort("origin", "destination", "mode")
+
+
+def central_nodes_frame() -> pl.DataFrame:
+    """The nodes plus the central DCs (:data:`CENTRAL_DCS`)."""
+    rows = [
+        _node(name, "dc", _nearest_region(lat, lon), lat, lon, storage=20_000.0, daily=5_000.0)
+        for name, lat, lon, _ in CENTRAL_DCS
+    ]
+    return pl.concat([nodes_frame(), pl.DataFrame(rows, schema=nodes_frame().schema)]).sort("node")
+
+
+def central_lanes_frame() -> pl.DataFrame:
+    """The lanes with the central tier: vendor -> DC and DC -> FC legs replace the vendor
+    legs of the FCs a DC feeds."""
+    fcs = {f: (lat, lon) for f, lat, lon in FCS}
+    fed = [f for *_, feeds in CENTRAL_DCS for f in feeds]
+    rows: list[dict[str, object]] = []
+    for d, dlat, dlon, feeds in CENTRAL_DCS:
+        for v, vlat, vlon in VENDORS:
+            days = 3.0 + _km(vlat, vlon, dlat, dlon) / 1200.0
+            rows.append(
+                _lane(v, d, "ground", days, 0.25 * days, 0.35, 2600.0, 2200.0, 10, "1111100")
+            )
+        for f in feeds:
+            km = _km(dlat, dlon, *fcs[f])
+            rows.append(
+                _lane(
+                    d,
+                    f,
+                    "ground",
+                    0.6 + km / 900.0,
+                    0.15 + km / 9000.0,
+                    0.10 + km / 10000.0,
+                    2600.0,
+                    900.0 + km * 0.9,
+                    18,
+                    "1111110",
+                )
+            )
+    lanes = lanes_frame()
+    vendors = [v for v, *_ in VENDORS]
+    kept = lanes.filter(~(pl.col("origin").is_in(vendors) & pl.col("destination").is_in(fed)))
+    return pl.concat([kept, pl.DataFrame(rows, schema=lanes.schema)]).sort(
+        "origin", "destination", "mode"
+    )
 
 
 def _lane(
@@ -553,4 +607,6 @@ def generate(spec: FixtureSpec | None = None) -> dict[str, pl.DataFrame]:
         "inventory": inventory_frame(items, sales, spec, rng),
         "orders": orders_frame(items, sales, spec, rng),
         "calendar": calendar_frame(spec),
+        "nodes_central": central_nodes_frame(),
+        "lanes_central": central_lanes_frame(),
     }

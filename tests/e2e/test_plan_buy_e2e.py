@@ -113,3 +113,31 @@ def test_network_budget_and_stdout_pipe_to_inspect(small_dir: Path, forecast_fil
     fcs = set(nodes.filter(pl.col("kind") == "fc")["node"])
     orders = pl.read_parquet(io.BytesIO(out))
     assert set(orders.filter(pl.col("status") != "unplanned")["node"]) <= fcs
+
+
+def test_demo_step_plans_the_central_tier(
+    small_dir: Path, forecast_file: Path, tmp_path: Path
+) -> None:
+    """The fixtures' central DCs: a tree (guaranteed service) and a chain (Clark-Scarf); the
+    DCs buy from vendors, the FCs they feed are replenished from them, and the orders the
+    later demo steps read stay the single-tier ones."""
+    from scot_cli.commands import demo
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "forecast.parquet").write_bytes(forecast_file.read_bytes())
+    lines = demo.plan_buy_step(small_dir, out, demo.invoke)
+    assert any(line.startswith("central tier (2 DCs") for line in lines)
+    single = pl.read_parquet(out / "policy.parquet")
+    assert single["echelon_level"].null_count() == single.height
+    policy = pl.read_parquet(out / "central" / "policy.parquet")
+    orders = pl.read_parquet(out / "central" / "orders.parquet")
+    assert {"gsm", "clark_scarf"} <= set(policy["policy"])
+    supplier = dict(zip(orders["node"], orders["vendor"], strict=False))
+    assert supplier["FC-DFW"] == supplier["FC-EWR"] == "DC-KCY"
+    assert supplier["FC-SEA"] == "DC-RNO"
+    assert supplier["DC-KCY"].startswith("V-") and supplier["DC-RNO"].startswith("V-")
+    planned = policy.filter(pl.col("status") != "unplanned", pl.col("echelon_level").is_not_null())
+    # every stage orders what lifts its echelon position to its echelon level
+    gap = (planned["echelon_level"] - planned["echelon_position"]).clip(0.0)
+    assert (planned["raw_qty"] - gap).abs().max() < 1e-9
