@@ -10,6 +10,14 @@ and the baseline's sensitivity to its weeks of cover (same streams):
 
     .venv/bin/python benchmarks/simulate_quality.py --policies baseline --baseline-weeks 10 \
         --out bench-data/simulate_quality_b10.json
+
+On a shared machine the replications can run as separate processes, one seed each (every
+seed's replication is independent, and within it the policies share the streams), then be
+combined into the same JSON:
+
+    for s in 0 1 2 3 4; do .venv/bin/python benchmarks/simulate_quality.py --seed $s \
+        --replications 1 --out bench-data/simulate_quality_s$s.json & done; wait
+    .venv/bin/python benchmarks/simulate_quality.py --combine bench-data/simulate_quality_s*.json
 """
 
 from __future__ import annotations
@@ -44,6 +52,44 @@ def by_month(daily: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def combine(files: list[Path], out: Path) -> None:
+    """One JSON from per-seed runs: replication i is the i-th file's run; the summary's
+    intervals and paired differences are recomputed over them."""
+    from scot_cli.simulate.report import summary_frame
+
+    runs = [json.loads(p.read_text()) for p in sorted(files)]
+    kpis = pl.concat(
+        pl.DataFrame(r["kpis"]).with_columns(pl.lit(i, pl.Int64).alias("replication"))
+        for i, r in enumerate(runs)
+    )
+    first = runs[0]
+    policy = first["summary"][0]["policy"]
+    months = (
+        pl.concat(pl.DataFrame(r["by_month"]) for r in runs)
+        .group_by("policy", "month")
+        .agg(pl.col("demand").sum(), pl.col("lost").sum())
+        .sort("policy", "month")
+    )
+    record = {
+        **first,
+        "command": " ; ".join(r["command"] for r in runs)
+        + " ; python "
+        + " ".join(shlex.quote(a) for a in sys.argv),
+        "load_average": max((r["load_average"] for r in runs), key=lambda v: v[0]),
+        "replications": len(runs),
+        "wall_s": max(r["wall_s"] for r in runs),
+        "cpu_s": sum(r["cpu_s"] for r in runs),
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "summary": summary_frame(kpis, ("base", policy)).to_dicts(),
+        "kpis": kpis.to_dicts(),
+        "totals": [t for r in runs for t in r["totals"]],
+        "by_month": months.to_dicts(),
+        "processes": len(runs),
+    }
+    out.write_text(json.dumps(record, indent=1))
+    print(f"combined {len(runs)} runs -> {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--days", type=int, default=365)
@@ -55,7 +101,11 @@ def main() -> None:
     ap.add_argument(
         "--no-lock", action="store_true", help="Do not wait for other benchmarks' lock."
     )
+    ap.add_argument("--combine", nargs="+", type=Path, help="Per-seed JSON files to combine.")
     args = ap.parse_args()
+    if args.combine:
+        combine(args.combine, args.out)
+        return
     f = REPO / "fixtures"
     with contextlib.nullcontext() if args.no_lock else bench_lock():
         wall, cpu = time.perf_counter(), time.process_time()
@@ -88,6 +138,7 @@ def main() -> None:
                 "cpu_s": cpu,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "summary": result.summary_table.to_dicts(),
+                "kpis": result.kpis.to_dicts(),
                 "totals": result.totals.to_dicts(),
                 "by_month": by_month(result.daily).to_dicts(),
             },

@@ -27,6 +27,8 @@ KPIS = (
     "share_2day",
     "promises_kept",
     "lost_units",
+    "split_share",
+    "truck_fill",
     "avg_on_hand",
     "bought_units",
     "holding_cost",
@@ -45,7 +47,14 @@ def _load(name: str) -> dict[str, Any] | None:
 def _fmt(kpi: str, v: float | None) -> str:
     if v is None:
         return "-"
-    rate = kpi in ("in_stock_rate", "share_1day", "share_2day", "promises_kept")
+    rate = kpi in (
+        "in_stock_rate",
+        "share_1day",
+        "share_2day",
+        "promises_kept",
+        "split_share",
+        "truck_fill",
+    )
     return f"{v:.1%}" if rate else f"{v:,.0f}"
 
 
@@ -92,17 +101,24 @@ def reading(q: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]]) -> l
         p: float(np.mean([t["end_stock"] for t in q["totals"] if t["policy"] == p]))
         for p in ("scot", "baseline")
     }
+    more = "more" if end["scot"] > end["baseline"] else "less"
     return [
         f"- scot is better, beyond the 95% interval of the paired difference, on: "
         f"{', '.join(wins) or 'nothing'}.",
-        f"- The baseline is better on: {', '.join(losses) or 'nothing'}. scot holds more stock "
-        f"to serve more demand on the day; it ends the year with {end['scot']:,.0f} units on "
-        f"hand against the baseline's {end['baseline']:,.0f} (that stock is not costed as "
-        "a loss at the end; its holding while held is in holding_cost).",
+        f"- The baseline is better on: {', '.join(losses) or 'nothing'}. scot ends the year "
+        f"with {more} stock: {end['scot']:,.0f} units on hand against the baseline's "
+        f"{end['baseline']:,.0f} (stock left at the end is not costed as a loss; its holding "
+        "while held is in holding_cost).",
+        "- Every simulated day is promised by scot promise and fulfilled by scot route for both "
+        "policies, with route's myopic method (nearest FC with stock) for both, so the "
+        "policies differ in what they buy and where they place it, not in how a day's orders "
+        "are routed; shipping_cost is route's (per-unit lane cost plus each line's share of "
+        "its trucks), and with the fixtures' 80 skus most trucks run nearly empty, so it "
+        "dominates total_cost.",
         "- Caveats: demand is drawn from scot's own forecast, so scot plans on the distribution "
         "the days are drawn from (replaying held-back sales with --actuals removes that edge); "
-        "the baseline's weeks of cover is a guess, so the next table shows it with more cover; "
-        "lost sales are costed at stockout_cost or the margin, which dominates total_cost.",
+        "the baseline's weeks of cover is a guess; lost sales are costed at stockout_cost or "
+        "the margin.",
     ]
 
 
@@ -126,6 +142,12 @@ def months(q: dict[str, Any]) -> str:
 
 
 def sensitivity(files: list[str]) -> str:
+    if all(_load(name) is None for name in files[1:]):
+        return (
+            "(not run with daily promise and route: each setting is another 5 x 365 simulated "
+            "days of the baseline; `benchmarks/simulate_quality.py --policies baseline "
+            "--baseline-weeks 10 --out bench-data/simulate_quality_b10.json` runs it.)"
+        )
     notes: list[str] = []
     out = [
         "| baseline weeks of cover | in_stock_rate | avg_on_hand | holding_cost | total_cost |",

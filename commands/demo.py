@@ -394,8 +394,12 @@ def _fallback_promises(fixtures: Path, target: Path) -> None:
     ).drop("order_time").write_parquet(target)
 
 
+#: Days the demo simulates (each day is promised and routed by scot's decisions).
+SIM_DAYS = 7
+
+
 def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
-    """Two weeks simulated (scot against the baseline), then again with one vendor's lead
+    """One week simulated (scot against the baseline), then again with one vendor's lead
     time doubled and a quarter of the stock gone, and explain on the two runs: why did the
     in-stock rate change? Writes ``out/sim/`` and ``out/sim-scenario/``."""
     import polars as pl
@@ -438,7 +442,7 @@ def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]
                 "--forecast",
                 str(out / "forecast.parquet"),
                 "--days",
-                "14",
+                str(SIM_DAYS),
                 "-o",
                 str(out / name),
             ]
@@ -450,17 +454,17 @@ def simulate_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]
         .rows()
         for name in runs
     }
-    lines = [f"scenario: vendor {vendor} lead time x2, stock -25%; 14 days"]
+    lines = [f"scenario: vendor {vendor} lead time x2, stock -25%; {SIM_DAYS} days"]
     lines += [
         f"in-stock rate {p}: {a:.1%} -> {b:.1%}"
         for (p, a), (_, b) in zip(rate["sim"], rate["sim-scenario"], strict=True)
     ]
-    # two weeks is shorter than most lead times: the policies differ in what they buy first
+    # a week is shorter than most lead times: the policies differ in what they buy first
     bought = pl.read_parquet(out / "sim" / "sim_summary.parquet").filter(
         pl.col("kpi") == "bought_units"
     )
     lines.append(
-        "bought in 14 days: "
+        f"bought in {SIM_DAYS} days: "
         + ", ".join(f"{p} {v:,.0f}" for p, v in bought.select("policy", "mean").rows())
     )
     daily = [str(out / name / "sim_daily.parquet") for name in runs]

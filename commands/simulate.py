@@ -54,6 +54,9 @@ def simulate(
     max_promise_days: int = typer.Option(
         DEFAULTS.max_promise_days, "--max-promise-days", help="Later: lost sale."
     ),
+    substitution_share: float = typer.Option(
+        DEFAULTS.substitution_share, "--substitution-share", help="Lost -> substitute_sku."
+    ),
     baseline_weeks: float = typer.Option(
         DEFAULTS.baseline_weeks, "--baseline-weeks", help="Baseline's cover."
     ),
@@ -75,6 +78,7 @@ def simulate(
         review_days=review_days,
         reforecast=reforecast,
         max_promise_days=max_promise_days,
+        substitution_share=substitution_share,
         baseline_weeks=baseline_weeks,
         max_cells=max_cells,
     )

@@ -33,7 +33,7 @@ def test_simulate_writes_daily_summary_and_provenance(inputs: list[str], tmp_pat
         [
             *inputs,
             "--days",
-            "14",
+            "5",
             "--replications",
             "2",
             "--policy",
@@ -51,13 +51,13 @@ def test_simulate_writes_daily_summary_and_provenance(inputs: list[str], tmp_pat
     summary = pl.read_parquet(out / "sim_summary.parquet")
     assert set(daily["scenario"]) == {"base", "demand=+20%"}
     assert daily["replication"].unique().sort().to_list() == [0, 1]
-    assert daily.filter(pl.col("demand").is_not_null())["date"].n_unique() == 14
+    assert daily.filter(pl.col("demand").is_not_null())["date"].n_unique() == 5
     assert {"in_stock_rate", "total_cost"} <= set(summary["kpi"])
     prov = read_metadata(str(out / "sim_summary.parquet"))
     assert prov["command"] == "simulate" and prov["seed"] == 3
     assert prov["params"]["what_ifs"] == ["demand=+20%"]
     assert [s["role"] for s in prov["inputs"]][:2] == ["sales", "items"]
-    assert "simulate: 12 skus x 14 days x 2 replication(s)" in result.stderr
+    assert "simulate: 12 skus x 5 days x 2 replication(s)" in result.stderr
 
 
 def test_a_toml_policy_is_a_named_set_of_options(inputs: list[str], tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ runner = CliRunner()
 
 
 def _args(small_dir: Path, items: Path, out: Path) -> list[str]:
-    args = ["simulate", "--items", str(items), "--days", "7", "-o", str(out)]
+    args = ["simulate", "--items", str(items), "--days", "3", "-o", str(out)]
     for role in ("sales", "nodes", "lanes", "inventory"):
         args += [f"--{role}", str(small_dir / f"{role}.parquet")]
     return args
