@@ -1,4 +1,4 @@
-"""Helpers shared by the route benchmarks: all three write sections of docs/benchmarks/route.md."""
+"""Helpers shared by the route benchmarks: both write sections of docs/benchmarks/route.md."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from machine import RESULTS
 
 ORDER = (
     "route: fulfilment against the myopic rule",
-    "route: last mile against best-known solutions",
     "route: truck loading on bin-packing sets",
 )
 

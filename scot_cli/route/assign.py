@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -27,9 +27,6 @@ from scot_cli.route.trucks import pack_trucks, shipments_table, slot_table, truc
 from scot_cli.validate import check_network
 
 ProgressFn = Callable[[int, int], None]
-
-#: Later departures of the first leg a line may wait for with ``hold``.
-HOLD_DEPARTURES = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +48,9 @@ class RouteOptions(Options):
     min_fill
         Trucks loaded below this fill are flagged.
     hold
-        Let a line wait for a later first-leg departure when the promise still holds.
+        After the plan, let lines wait for a later first-leg departure when that lowers the
+        cost and keeps their arrival (:mod:`scot_cli.route.hold`; up to half the time limit
+        more).
     time_limit
         Seconds for the solver and the local search.
     mip_max_options
@@ -258,33 +257,6 @@ class Relaxation:
     inst: m.Instance
     line_goi: np.ndarray
     line_pos: np.ndarray
-    opt_index: np.ndarray | None = None
-
-    def spread(self, xline: np.ndarray, n_opts: int) -> np.ndarray:
-        """Values on the relaxation's options as values on the full instance's options."""
-        if self.opt_index is None:
-            return xline
-        full = np.zeros(n_opts)
-        full[self.opt_index] = xline
-        return full
-
-
-def first_departure_relaxation(
-    lines: pl.DataFrame,
-    opts: pl.DataFrame,
-    slots: pl.DataFrame,
-    stock: pl.DataFrame,
-    nodes: pl.DataFrame,
-    opt: RouteOptions,
-) -> Relaxation:
-    """The grouped relaxation of the options leaving on the first departure only: its rounding
-    is a plan without holding, which the local search then improves with held departures (its
-    value is not a bound of the problem with holding)."""
-    core = opts.filter(pl.col("hold") == 0)
-    rel = relaxation(
-        lines, core.with_columns(pl.int_range(pl.len()).alias("oi")), slots, stock, nodes, opt
-    )
-    return replace(rel, opt_index=core["oi"].to_numpy())
 
 
 def relaxation(
@@ -310,7 +282,6 @@ def solve(
     method: str | None = None,
     starts: list[np.ndarray] | None = None,
     relax: Relaxation | None = None,
-    relax_core: Relaxation | None = None,
 ) -> m.Solution:
     """Solve by ``method``: ``mip``, ``lp-round`` or ``auto`` (MIP when small enough).
 
@@ -318,9 +289,7 @@ def solve(
     relaxation (``relax``, which also gives the bound) and, for ``mip``, HiGHS's incumbent
     (the MIP runs first, on half the time). Each start is repaired and consolidated, the best
     one polished by the local search within what is left of the time limit. The bound is the
-    best of the relaxation and the MIP's dual bound. With held departures the MIP runs on the
-    options leaving first (every plan without holding is one of its solutions) and the local
-    search moves lines to later departures.
+    best of the relaxation and the MIP's dual bound.
     """
     from scot_cli.route.heuristics import consolidate, round_with_capacity, slope_scaling
 
@@ -330,8 +299,6 @@ def solve(
         method = "mip" if inst.n_opts <= opt.mip_max_options else "lp-round"
     pool = [*(starts or []), slope_scaling(inst)]
     bound, status = -math.inf, ("" if inst.n_opts else "no options")
-    core = inst.opt_core
-    held = core is not None and not bool(core.all())
 
     def relax_step(share: float) -> None:
         nonlocal bound, status
@@ -346,33 +313,23 @@ def solve(
         status = f"{status}; relaxation {relax_status}".removeprefix("; ")
         if xline is not None:
             pool.append(round_with_capacity(inst, xline, position=relax.line_pos))
-        if relax_core is not None:
-            _, xcore, _ = relaxed_bound(relax_core.inst, relax_core.line_goi, time_limit=budget)
-            if xcore is not None:
-                x = relax_core.spread(xcore, inst.n_opts)
-                pool.append(round_with_capacity(inst, x, position=relax_core.line_pos))
 
     if method != "mip":
         relax_step(0.4)
     if inst.n_opts and method == "mip":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
-        sub = m.restrict(inst, core) if held and core is not None else inst
-        xval, _, mip_bound, mip_status = m.solve_model(sub, integer=True, time_limit=budget * 0.5)
+        xval, _, mip_bound, mip_status = m.solve_model(inst, integer=True, time_limit=budget * 0.5)
         status = f"mip {mip_status}"
-        if not held:
-            bound = max(bound, mip_bound)
+        bound = max(bound, mip_bound)
         if xval is not None:
-            rounded = m.repair(sub, m.round_assignment(sub, xval))
-            if held and core is not None:
-                rounded = np.where(rounded >= 0, np.flatnonzero(core)[rounded], -1)
-            pool.append(rounded)
+            pool.append(m.repair(inst, m.round_assignment(inst, xval)))
         relax_step(0.5)
-    if inst.n_opts and relax is None and (method == "lp-round" or held):
+    if inst.n_opts and relax is None and method == "lp-round":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         xval, lp_value, _, lp_status = m.solve_model(inst, integer=False, time_limit=budget * 0.5)
         # an LP stopped early gives no valid bound
         bound = max(bound, lp_value if lp_status == "optimal" else -math.inf)
-        status = lp_status if method == "lp-round" else f"{status}; lp {lp_status}"
+        status = lp_status
         if xval is not None:
             pool.append(round_with_capacity(inst, xval))
     deadline = start + opt.time_limit
@@ -462,9 +419,7 @@ def route_lines(
     check_network(nodes, {"lanes": lanes, "inventory": inventory})
     lines = prepare_lines(promises, items)
     ready = sorted(d for d in lines["ready"].unique().to_list() if d is not None)
-    schedules = path_schedules(
-        nodes, lanes, ready_dates=ready, holds=HOLD_DEPARTURES if opt.hold else 0
-    )
+    schedules = path_schedules(nodes, lanes, ready_dates=ready, holds=0)
     stock = fc_stock(inventory, nodes, as_of=ready[0] if ready else None)
     if progress:
         progress(1, 4)
@@ -483,10 +438,29 @@ def route_lines(
         sol = m.Solution(base_assign, obj, -math.inf, "myopic", "rule")
     else:
         relax = relaxation(lines, opts, slots, stock, nodes, opt)
-        core = (
-            first_departure_relaxation(lines, opts, slots, stock, nodes, opt) if opt.hold else None
-        )
-        sol = solve(inst, opt, starts=[base_assign], relax=relax, relax_core=core)
+        sol = solve(inst, opt, starts=[base_assign], relax=relax)
+        if opt.hold:
+            from scot_cli.route.hold import hold_step
+
+            held = hold_step(
+                lines,
+                opts,
+                sol,
+                base=base,
+                stock=stock,
+                nodes=nodes,
+                lanes=lanes,
+                ready=ready,
+                opt=opt,
+            )
+            if held is not None:
+                schedules, opts, slots, inst, sol = (
+                    held.schedules,
+                    held.opts,
+                    held.slots,
+                    held.inst,
+                    held.sol,
+                )
     if progress:
         progress(3, 4)
     plan = assemble(lines, opts, slots, inst, sol, schedules, stock, opt)
@@ -507,7 +481,7 @@ def assemble(
 ) -> RouteResult:
     """Pack trucks and build the output tables and the summary of a solution."""
     chosen = _chosen(opts, sol.assign)
-    packed = pack_trucks(_legs(lines, chosen), slots)
+    packed = pack_trucks(_legs(lines, chosen), slots, seed=opt.seed)
     trucks = trucks_table(packed, slots, min_fill=opt.min_fill)
     no_opt = no_option_reason(
         lines.join(opts.select("li").unique(), on="li", how="anti"), stock, schedules

@@ -1,50 +1,35 @@
 """Truck loading and the shipments and trucks tables.
 
-Lines on one lane departure are packed into trucks first-fit decreasing by volume
-(Johnson (1973); FFD uses at most 11/9 OPT + 6/9 bins, Dósa (2007)). A line is never split
-across trucks, so a truck's load never exceeds its capacity.
+Lines on one lane departure are packed into trucks by :func:`scot_cli.route.binpack.pack`:
+first-fit decreasing (Johnson (1973); at most 11/9 OPT + 6/9 bins, Dósa (2007)), kept when it
+meets the Martello-Toth lower bound L2, else improved by best fit, a local search and, for
+small loads, an exact model. A line is never split across trucks, so a truck's load never
+exceeds its capacity.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from scot_cli.network import PATH_SEP
+from scot_cli.route.binpack import first_fit_decreasing, pack
 from scot_cli.route.options import LIST_SEP
 
-
-def first_fit_decreasing(volumes: np.ndarray, capacity: float) -> np.ndarray:
-    """Bin index of each item, packed first-fit decreasing into bins of ``capacity``.
-
-    >>> first_fit_decreasing(np.array([4.0, 6.0, 5.0, 5.0]), 10.0).tolist()
-    [0, 0, 1, 1]
-    """
-    order = np.argsort(-volumes, kind="stable")
-    residual = np.empty(0)
-    out = np.empty(volumes.shape[0], dtype=np.int64)
-    for i in order.tolist():
-        fits = np.flatnonzero(residual >= volumes[i] - 1e-9)
-        if fits.shape[0]:
-            b = int(fits[0])
-        else:
-            residual = np.append(residual, capacity)
-            b = residual.shape[0] - 1
-        residual[b] -= volumes[i]
-        out[i] = b
-    return out
+__all__ = ["first_fit_decreasing", "pack_trucks", "shipments_table", "slot_table", "trucks_table"]
 
 
-def pack_trucks(legs: pl.DataFrame, slots: pl.DataFrame) -> pl.DataFrame:
+def pack_trucks(legs: pl.DataFrame, slots: pl.DataFrame, *, seed: int = 0) -> pl.DataFrame:
     """Assign each (line, leg) of ``legs`` (``li``, ``slot``, ``volume``) to a truck.
 
     Returns ``legs`` with ``truck_id`` (slot key and ``#n``). The loop runs per lane
-    departure; FFD inside is a loop over the lines of that departure.
+    departure; the packing inside (:func:`scot_cli.route.binpack.pack`) loops over the lines
+    of that departure, and only searches past first-fit decreasing when that is above the
+    lower bound.
     """
     caps = dict(zip(slots["slot"], slots["capacity"], strict=True))
     parts = []
     for (slot,), grp in legs.sort("slot", "li").group_by("slot", maintain_order=True):
-        bins = first_fit_decreasing(grp["volume"].to_numpy(), float(caps[slot]))
+        bins = pack(grp["volume"].to_numpy(), float(caps[slot]), time_limit=5.0, seed=seed)
         parts.append(grp.with_columns(pl.Series("truck", bins)))
     if not parts:
         return legs.with_columns(pl.lit(None, pl.String).alias("truck_id"))
