@@ -289,8 +289,11 @@ def promise_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None])
 
 def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -> list[str]:
     """Route the promise step's lines (or the orders promised at ship + 3 days without it),
-    then route the vans of the busiest delivery station."""
+    set against the nearest-FC rule on the same lines (its trucks and cost show what
+    consolidation saves), then route the vans of the busiest delivery station."""
     import polars as pl
+
+    from scot_cli.route.api import route
 
     promises = out / "promises.parquet"
     if not promises.exists():
@@ -298,18 +301,21 @@ def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -
         _fallback_promises(fixtures, promises)
     ships, trucks = out / "shipments.parquet", out / "trucks.parquet"
     nodes = str(fixtures / "nodes.parquet")
+    tables = [
+        str(promises),
+        "--inventory",
+        str(fixtures / "inventory.parquet"),
+        "--nodes",
+        nodes,
+        "--lanes",
+        str(fixtures / "lanes.parquet"),
+        "--items",
+        str(fixtures / "items.parquet"),
+    ]
     invoke(
         [
             "route",
-            str(promises),
-            "--inventory",
-            str(fixtures / "inventory.parquet"),
-            "--nodes",
-            nodes,
-            "--lanes",
-            str(fixtures / "lanes.parquet"),
-            "--items",
-            str(fixtures / "items.parquet"),
+            *tables,
             "--time-limit",
             "8",
             "-o",
@@ -318,6 +324,16 @@ def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -
             str(trucks),
         ]
     )
+    # the rule on the same lines, through the library: its tables stay out of the report
+    rule = route(
+        str(promises),
+        inventory=fixtures / "inventory.parquet",
+        nodes=nodes,
+        lanes=fixtures / "lanes.parquet",
+        items=fixtures / "items.parquet",
+        method="myopic",
+    )
+    rule_cost, rule_count = float(rule.shipments["cost"].sum()), rule.trucks.height
     s, t = pl.read_parquet(ships), pl.read_parquet(trucks)
     stops = out / "stops.parquet"
     _demo_stops(s, pl.read_parquet(nodes)).write_parquet(stops)
@@ -341,11 +357,13 @@ def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -
     r = pl.read_parquet(out / "routes.parquet")
     status = dict(s["status"].value_counts().iter_rows())
     fill = float(t.select(pl.col("fill").mean()).item() or 0.0)
+    cost = float(s["cost"].sum())
     return [
         f"route: {s.height:,} lines: {status.get('on_time', 0):,} on time, "
         f"{status.get('late', 0):,} late, {status.get('unshipped', 0):,} unshipped",
-        f"{t.height} trucks, mean fill {fill:.2f}, {int(t['under_min_fill'].sum())} under the "
-        f"minimum fill; shipping cost {float(s['cost'].sum()):,.0f}",
+        f"{t.height} trucks (nearest-FC rule: {rule_count}), mean fill {fill:.2f}, "
+        f"{int(t['under_min_fill'].sum())} under the minimum fill; shipping cost "
+        f"{cost:,.0f} (rule: {rule_cost:,.0f}, {100 * (cost - rule_cost) / rule_cost:+.0f}%)",
         f"last mile {r['station'][0]}: {int((r['status'] == 'routed').sum())}/{r.height} stops "
         f"on {r['vehicle'].n_unique() - int(r['vehicle'].null_count() > 0)} vans",
     ]
