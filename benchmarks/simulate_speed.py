@@ -9,6 +9,9 @@ docs/benchmarks/place.md) against the baseline. Run:
 
     .venv/bin/python benchmarks/simulate_speed.py --case year
     .venv/bin/python benchmarks/simulate_speed.py --case large --skus 10000 --days 90
+
+Every simulated day calls scot promise and scot route, so the large case's time grows with
+the skus; on a shared machine ``--skus 1000`` is the size that fits in minutes.
 """
 
 from __future__ import annotations
