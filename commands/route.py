@@ -115,13 +115,23 @@ def run_last_mile(
     shift_minutes: float = typer.Option(
         600.0, "--shift", max=10_080.0, help="Minutes a vehicle may be out (a week at most)."
     ),
-    time_limit: float = time_limit_option(5.0, help="Seconds of search per station."),
-    seed: int = seed_option(),
+    time_limit: float = time_limit_option(5.0, help="Wall seconds of search per station."),
+    seed: int = seed_option(help="Seed of the first search (the others take the next seeds)."),
+    seeds: int | None = typer.Option(
+        None,
+        "--seeds",
+        min=1,
+        max=64,
+        help="Searches in parallel per station, best kept [default: one per core].",
+    ),
     out: str | None = output_option(
         "-o", "--output", help="Routes Parquet (default stdout).", stdout=True
     ),
 ) -> None:
-    """Build vehicle routes from each delivery station (CVRP, VRPTW with PyVRP)."""
+    """Build vehicle routes from each delivery station (CVRP, VRPTW with PyVRP).
+
+    Every stop must be served unless it has a prize; prints the length, the routes and the gap
+    to a lower bound."""
     from scot_cli.io import Run
     from scot_cli.route.api import last_mile
     from scot_cli.route.lastmile import LastMileOptions
@@ -136,6 +146,7 @@ def run_last_mile(
         shift_minutes=shift_minutes,
         time_limit=time_limit,
         seed=seed,
+        seeds=seeds,
     )
     run = Run("route last-mile", params=opt.params(), seed=seed)
     stops_df = run.read(stops, STOPS, role="stops")

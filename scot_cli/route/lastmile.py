@@ -2,10 +2,18 @@
 
 PyVRP (Wouda, Lan & Kool (2024), "PyVRP: a high-performance VRP solver package", INFORMS
 J. Comput. 36(4)) searches with iterated local search over the hybrid genetic search
-neighbourhoods of Vidal (2022). Distances are great-circle km from the stations' and stops'
-coordinates (integer metres for the solver), durations follow from ``speed_kmh``. A stop the
-fleet cannot serve is optional with a prize above any detour, so the search leaves it out only
-when it must; it is then reported with a reason.
+neighbourhoods of Vidal (2022); :mod:`scot_cli.route.lastmile_search` runs independent seeds
+on every core and keeps the best. Distances are great-circle km from the stations' and stops'
+coordinates (integer metres for the solver), durations follow from ``speed_kmh``. Stops are
+passed in the natural order of their ids (``S2`` before ``S10``) whatever the input order.
+
+Every stop is required unless it has a ``prize`` (km of driving it is worth): then the search
+may leave it out when serving it costs more. A stop no vehicle can reach is reported with its
+reason; when the others do not all fit the fleet (more demand than vehicles times capacity, or
+no feasible routes found in ``time_limit``), a second search makes them optional with a prize
+above any detour, so it leaves out only what it must. The summary gives the routes' length
+and, when every stop is routed, a lower bound on any routes' length
+(:mod:`scot_cli.route.lastmile_bound`).
 """
 
 from __future__ import annotations
@@ -20,9 +28,21 @@ import numpy as np
 import polars as pl
 
 from scot_cli.errors import InfeasibleError
-from scot_cli.options import Options, at_least, positive
+from scot_cli.options import Options, at_least, between, positive
+from scot_cli.route.lastmile_bound import lower_bound
+from scot_cli.route.lastmile_search import VrpResult, solve_vrp
 from scot_cli.route.options import haversine_km
 from scot_cli.validate import check_grid
+
+__all__ = [
+    "LastMileOptions",
+    "LastMileResult",
+    "LastMileSummary",
+    "VrpResult",
+    "natural_order",
+    "plan_last_mile",
+    "solve_vrp",
+]
 
 ProgressFn = Callable[[int, int], None]
 #: Volume and time are scaled to integers for the solver.
@@ -32,6 +52,8 @@ SECONDS = 60
 
 #: Slowest average speed accepted, km/h (slower is a typo for a van).
 MIN_SPEED_KMH = 0.1
+#: Most parallel searches per station.
+MAX_SEEDS = 64
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +71,12 @@ class LastMileOptions(Options):
     shift_minutes
         Minutes a vehicle may be out, back at the station included.
     time_limit
-        Seconds of search per station.
+        Wall seconds of search per station (twice when a second search has to pick the stops
+        to leave out).
     seed
-        Seed of the search.
+        Seed of the first search; the others use the next seeds.
+    seeds
+        Independent searches in parallel per station, the best kept (None: one per core).
     """
 
     vehicles: int = 10
@@ -60,6 +85,7 @@ class LastMileOptions(Options):
     shift_minutes: float = 600.0
     time_limit: float = 5.0
     seed: int = 0
+    seeds: int | None = None
 
     def check(self) -> None:
         at_least("vehicles", self.vehicles, 1)
@@ -68,6 +94,7 @@ class LastMileOptions(Options):
         positive("shift_minutes", self.shift_minutes)
         positive("time_limit", self.time_limit)
         at_least("seed", self.seed, 0)
+        between("seeds", self.seeds, 1, MAX_SEEDS)
 
 
 @dataclass(frozen=True)
@@ -80,16 +107,31 @@ class LastMileSummary:
     vehicles: int
     distance_km: float
     seconds: float
+    #: Lower bound on the length of any routes serving every stop (None: not every stop is
+    #: routed, so the bound does not apply).
+    lower_bound_km: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """How far above the lower bound the routes are, as a fraction (an upper limit on the
+        distance to the optimum)."""
+        if self.lower_bound_km is None or self.lower_bound_km <= 0:
+            return None
+        return self.distance_km / self.lower_bound_km - 1
 
     def as_dict(self) -> dict[str, Any]:
         """The figures by name (the run's provenance records them)."""
-        return asdict(self)
+        return {**asdict(self), "gap": self.gap}
 
     def __str__(self) -> str:
-        return (
-            f"{self.routed:,}/{self.stops:,} stops on {self.vehicles:,} vehicles, "
+        text = (
+            f"{self.routed:,}/{self.stops:,} stops on {self.vehicles:,} routes, "
             f"{self.distance_km:,.1f} km"
         )
+        gap = self.gap
+        if gap is not None and self.lower_bound_km is not None:
+            text += f", {100 * gap:.1f}% above the lower bound {self.lower_bound_km:,.1f} km"
+        return text
 
 
 @dataclass(frozen=True)
@@ -100,103 +142,9 @@ class LastMileResult:
     summary: LastMileSummary
 
 
-@dataclass(frozen=True)
-class VrpResult:
-    """Routes as client indices (0-based), service start per client, cost and feasibility."""
-
-    routes: list[list[int]]
-    starts: dict[int, int]
-    distance: int
-    feasible: bool
-    unplanned: list[int]
-
-
-def solve_vrp(
-    distance: np.ndarray,
-    *,
-    demand: np.ndarray,
-    capacity: int,
-    vehicles: int,
-    duration: np.ndarray | None = None,
-    tw_early: np.ndarray | None = None,
-    tw_late: np.ndarray | None = None,
-    service: np.ndarray | None = None,
-    shift_duration: int | None = None,
-    horizon: int | None = None,
-    optional: bool = True,
-    time_limit: float = 5.0,
-    seed: int = 0,
-) -> VrpResult:
-    """Solve a CVRP / VRPTW over integer matrices (location 0 is the depot).
-
-    Parameters
-    ----------
-    distance, duration
-        Square integer matrices over the depot and the clients (duration defaults to
-        distance).
-    demand, tw_early, tw_late, service
-        Per client (length n - 1): delivery, time window and service duration.
-    capacity, vehicles, shift_duration
-        Vehicle capacity, fleet size and the longest route duration (None: unlimited).
-    horizon
-        Latest return to the depot (None: unlimited).
-    optional
-        Make clients optional with a prize above any detour (so an overfull instance still
-        yields routes and the left-out clients are reported).
-    """
-    from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
-
-    n = distance.shape[0]
-    duration = distance if duration is None else duration
-    zeros = np.zeros(n - 1, dtype=np.int64)
-    early = zeros if tw_early is None else tw_early
-    late = np.full(n - 1, np.iinfo(np.int64).max // 4) if tw_late is None else tw_late
-    serv = zeros if service is None else service
-    prize = int(4 * (distance.max() + 1) * 2)
-    model = Model()
-    locs = [model.add_location(0.0, 0.0) for _ in range(n)]
-    depot = model.add_depot(locs[0])
-    for i in range(1, n):
-        model.add_client(
-            locs[i],
-            delivery=[int(demand[i - 1])],
-            service_duration=int(serv[i - 1]),
-            tw_early=int(early[i - 1]),
-            tw_late=int(late[i - 1]),
-            required=not optional,
-            prize=prize if optional else 0,
-        )
-    vt: dict[str, Any] = {
-        "num_available": vehicles,
-        "capacity": [int(capacity)],
-        "start_depot": depot,
-        "end_depot": depot,
-    }
-    if shift_duration is not None:
-        vt["shift_duration"] = int(shift_duration)
-    if horizon is not None:
-        vt["tw_late"] = int(horizon)
-    model.add_vehicle_type(**vt)
-    for i in range(n):
-        for j in range(n):
-            model.add_edge(
-                locs[i], locs[j], distance=int(distance[i, j]), duration=int(duration[i, j])
-            )
-    res = model.solve(stop=MaxRuntime(time_limit), seed=seed, display=False)
-    best = res.best
-    routes, starts = [], {}
-    for r in best.routes():
-        visits = [a for a in r.schedule() if a.is_client()]
-        routes.append([int(a.idx) for a in visits])
-        starts.update({int(a.idx): int(a.start_time) for a in visits})
-    unplanned = [int(a.idx) for a in best.unplanned()]
-    return VrpResult(routes, starts, int(best.distance()), bool(best.is_feasible()), unplanned)
-
-
 def _matrices(
     depot: tuple[float, float], stops: pl.DataFrame, opt: LastMileOptions
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = stops.height + 1
     check_grid(
         {"distance rows (stops and depot)": n, "columns": n},
@@ -207,7 +155,7 @@ def _matrices(
     km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     dist = np.round(km * 1000).astype(np.int64)
     dur = np.round(km / opt.speed_kmh * 60 * SECONDS).astype(np.int64)
-    return dist, dur
+    return dist, dur, km
 
 
 def _unreachable(stops: pl.DataFrame, dur: np.ndarray, opt: LastMileOptions) -> pl.Series:
@@ -229,34 +177,100 @@ def _unreachable(stops: pl.DataFrame, dur: np.ndarray, opt: LastMileOptions) -> 
     return pl.Series("why", reason).replace("", None)
 
 
+def natural_order(stops: pl.DataFrame) -> pl.DataFrame:
+    """Stops by station, then by id in natural order: the id's text before its trailing
+    digits, then those digits as a number (``S2`` before ``S10``), then the id itself."""
+    sid = pl.col("stop_id")
+    return stops.sort(
+        pl.col("station"),
+        sid.str.replace(r"\d+$", ""),
+        sid.str.extract(r"(\d+)$").str.strip_chars_start("0").str.len_chars(),
+        sid.str.extract(r"(\d+)$").str.strip_chars_start("0"),
+        sid,
+        nulls_last=False,
+    )
+
+
+@dataclass(frozen=True)
+class _Station:
+    """One station's stops as solver integers (the stops the fleet can reach)."""
+
+    dist: np.ndarray
+    dur: np.ndarray
+    idx: np.ndarray
+    demand: np.ndarray
+    prize: np.ndarray
+
+
+def _solve_station(st: _Station, stops: pl.DataFrame, opt: LastMileOptions) -> VrpResult:
+    """Required stops first; if they cannot all be served, every stop optional (a prize above
+    any detour unless it has its own), so the search leaves out only what it must."""
+    idx = st.idx
+    sub = np.concatenate([[0], idx + 1])
+    dist, dur = st.dist[np.ix_(sub, sub)], st.dur[np.ix_(sub, sub)]
+    common: dict[str, Any] = {
+        "duration": dur,
+        "demand": st.demand,
+        "capacity": round(opt.capacity * VOLUME_SCALE),
+        "vehicles": opt.vehicles,
+        "tw_early": np.round(stops["tw_early"].to_numpy()[idx] * SECONDS).astype(np.int64),
+        "tw_late": np.round(
+            np.minimum(stops["tw_late"].to_numpy()[idx], opt.shift_minutes) * SECONDS
+        ).astype(np.int64),
+        "service": np.round(stops["service_time"].to_numpy()[idx] * SECONDS).astype(np.int64),
+        "shift_duration": round(opt.shift_minutes * SECONDS),
+        "time_limit": opt.time_limit,
+        "seed": opt.seed,
+        "seeds": opt.seeds,
+    }
+    fits = int(st.demand.sum()) <= common["capacity"] * opt.vehicles
+    res = solve_vrp(dist, prize=st.prize, **common) if fits else None
+    if res is None or not res.feasible:
+        above_any_detour = 4 * (int(dist.max()) + 1) * 2
+        prize = np.where(st.prize > 0, st.prize, above_any_detour)
+        res = solve_vrp(dist, prize=prize, **common)
+    return res
+
+
 def _route_station(
     station: str, depot: tuple[float, float], stops: pl.DataFrame, opt: LastMileOptions
-) -> pl.DataFrame:
-    dist, dur = _matrices(depot, stops, opt)
+) -> tuple[pl.DataFrame, float | None]:
+    """The station's rows and, when every stop is routed, a lower bound in km."""
+    dist, dur, km = _matrices(depot, stops, opt)
     why = _unreachable(stops, dur, opt)
-    ok = why.is_null().to_numpy()
-    idx = np.flatnonzero(ok)
+    idx = np.flatnonzero(why.is_null().to_numpy())
     rows: list[dict[str, Any]] = []
+    bound = None
+    demand = stops["demand"].to_numpy()
     if idx.shape[0]:
-        sub = np.concatenate([[0], idx + 1])
-        res = solve_vrp(
-            dist[np.ix_(sub, sub)],
-            duration=dur[np.ix_(sub, sub)],
-            demand=np.round(stops["demand"].to_numpy()[idx] * VOLUME_SCALE).astype(np.int64),
-            capacity=round(opt.capacity * VOLUME_SCALE),
-            vehicles=opt.vehicles,
-            tw_early=np.round(stops["tw_early"].to_numpy()[idx] * SECONDS).astype(np.int64),
-            tw_late=np.round(
-                np.minimum(stops["tw_late"].to_numpy()[idx], opt.shift_minutes) * SECONDS
-            ).astype(np.int64),
-            service=np.round(stops["service_time"].to_numpy()[idx] * SECONDS).astype(np.int64),
-            shift_duration=round(opt.shift_minutes * SECONDS),
-            time_limit=opt.time_limit,
-            seed=opt.seed,
+        prize = (
+            stops["prize"].fill_null(0.0).to_numpy()[idx]
+            if "prize" in stops.columns
+            else np.zeros(idx.shape[0])
         )
-        rows = _route_rows(station, stops, idx, res, dist[np.ix_(sub, sub)])
+        st = _Station(
+            dist=dist,
+            dur=dur,
+            idx=idx,
+            demand=np.round(demand[idx] * VOLUME_SCALE).astype(np.int64),
+            prize=np.round(prize * 1000).astype(np.int64),
+        )
+        res = _solve_station(st, stops, opt)
+        if res.feasible:
+            sub = np.concatenate([[0], idx + 1])
+            rows = _route_rows(station, stops, idx, res, dist[np.ix_(sub, sub)])
     routed = {r["stop_id"] for r in rows}
+    if len(routed) == stops.height:
+        # Great-circle km obey the triangle inequality; the routes' metres are rounded, so
+        # the bound gives back half a metre per edge (at most two per stop).
+        slack = 0.0005 * 2 * stops.height
+        bound = max(lower_bound(km, demand, opt.capacity) - slack, 0.0)
     reasons = dict(zip(stops["stop_id"], why, strict=True))
+    unrouted = (
+        "not enough vehicles within the shift"
+        if rows or not idx.shape[0]
+        else ("no feasible routes found within the time limit")
+    )
     rows += [
         {
             "stop_id": s,
@@ -267,12 +281,12 @@ def _route_station(
             "load": None,
             "route_distance": None,
             "status": "unassigned",
-            "reason": reasons[s] or "not enough vehicles within the shift",
+            "reason": reasons[s] or unrouted,
         }
         for s in stops["stop_id"]
         if s not in routed
     ]
-    return pl.DataFrame(rows, schema=_ROUTE_SCHEMA)
+    return pl.DataFrame(rows, schema=_ROUTE_SCHEMA), bound
 
 
 _ROUTE_SCHEMA = {
@@ -324,16 +338,20 @@ def plan_last_mile(
 ) -> LastMileResult:
     """Routes for every station's stops (validated frames): one row per stop and a summary.
 
-    The loop runs per station (each an independent VRP within ``time_limit`` seconds).
+    The loop runs per station (each an independent VRP within ``time_limit`` wall seconds,
+    ``seeds`` searches in parallel).
     """
     opt = options or LastMileOptions()
     coords = {r[0]: (r[1], r[2]) for r in nodes.select("node", "lat", "lon").iter_rows()}
     parts = []
-    groups = stops.sort("station", "stop_id").group_by("station", maintain_order=True)
+    bounds: list[float | None] = []
+    groups = natural_order(stops).group_by("station", maintain_order=True)
     stations = stops["station"].n_unique()
     started = time.monotonic()
     for k, ((station,), grp) in enumerate(groups, start=1):
-        parts.append(_route_station(str(station), coords[str(station)], grp, opt))
+        rows, bound = _route_station(str(station), coords[str(station)], grp, opt)
+        parts.append(rows)
+        bounds.append(bound)
         if progress:
             progress(k, stations)
     routes = (pl.concat(parts) if parts else pl.DataFrame(schema=_ROUTE_SCHEMA)).sort("stop_id")
@@ -353,5 +371,10 @@ def plan_last_mile(
         vehicles=per_vehicle.height,
         distance_km=round(float(per_vehicle["route_distance"].sum()), 3),
         seconds=round(time.monotonic() - started, 2),
+        lower_bound_km=(
+            round(sum(b for b in bounds if b is not None), 3)
+            if bounds and all(b is not None for b in bounds)
+            else None
+        ),
     )
     return LastMileResult(routes, summary)

@@ -67,6 +67,15 @@ STOPS = Table(
             min=0,
         ),
         Column("service_time", F, "minutes spent at the stop", required=False, min=0),
+        Column(
+            "prize",
+            F,
+            "km of driving the stop is worth: with a prize the stop is optional, left out "
+            "when serving it costs more; null or absent: the stop must be served",
+            required=False,
+            nullable=True,
+            min=0,
+        ),
     ),
     keys=("stop_id",),
     defaults={"tw_early": 0.0, "tw_late": 1.0e6, "service_time": 0.0},
