@@ -274,3 +274,52 @@ def help_models_option(*registries: Any) -> Any:
         expose_value=False,
         help="Describe every model, policy or method choice and exit.",
     )
+
+
+# Scale-out (docs/scale-out.md): where partitions run, and which shard of the skus this run
+# computes. --scheduler, --workers and --partition-by work but stay out of --help.
+
+ENGINE_OPT: Any = typer.Option(
+    "local", "--engine", metavar="ENGINE", help="local|dask|dask:N|tcp://ADDRESS (scale-out)."
+)
+SHARD_OPT: Any = typer.Option(
+    None, "--shard", metavar="i/N", help="Compute shard i of N only; join with scot merge."
+)
+SCHEDULER_OPT: Any = typer.Option(None, "--scheduler", hidden=True, help="Dask scheduler.")
+WORKERS_OPT: Any = typer.Option(None, "--workers", hidden=True, help="Local Dask workers.")
+PARTITION_BY_OPT: Any = typer.Option(
+    None, "--partition-by", hidden=True, help="Dataset output: COL=value folders (sku_hash)."
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The parsed scale-out options of a command."""
+
+    engine: Any
+    shard: Any
+    partition_by: str | None
+    #: The output is a dataset folder (``-o out/``, an existing folder or --partition-by).
+    dataset: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Whether the command leaves its plain local path."""
+        return not self.engine.is_local or self.shard is not None or self.dataset
+
+
+def scale(
+    engine: str,
+    shard: str | None,
+    scheduler: str | None,
+    workers: int | None,
+    partition_by: str | None,
+    out: str | None = None,
+) -> Scale:
+    """Parse the scale-out options (a usage error names the option)."""
+    from scot_cli.engine import parse_engine, parse_shard
+    from scot_cli.io.dataset import is_dataset_output
+
+    spec = parse_engine(engine, scheduler=scheduler, workers=workers)
+    dataset = is_dataset_output(out, partition_by)
+    return Scale(spec, parse_shard(shard), partition_by, dataset)

@@ -12,6 +12,11 @@ from scot_cli.forecast.registry import ALIGNS, MODELS, PERIODS
 from scot_cli.schema import EVENTS, SALES
 
 from ._common import (
+    ENGINE_OPT,
+    PARTITION_BY_OPT,
+    SCHEDULER_OPT,
+    SHARD_OPT,
+    WORKERS_OPT,
     choice_option,
     default_group,
     epilog,
@@ -21,6 +26,7 @@ from ._common import (
     parse_floats,
     progress,
     renamed,
+    scale,
     seed_option,
     table_option,
     warn,
@@ -65,6 +71,11 @@ def run_forecast(
     out: str | None = OUT_OPT,
     batch_size: int = BATCH_OPT,
     align: str = ALIGN_OPT,
+    engine: str = ENGINE_OPT,
+    shard: str | None = SHARD_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int | None = WORKERS_OPT,
+    partition_by: str | None = PARTITION_BY_OPT,
     _models: bool = MODELS_OPT,
 ) -> None:
     """Forecast demand quantiles per sku and location for the next HORIZON periods."""
@@ -79,6 +90,19 @@ def run_forecast(
         seed=seed,
         align=align,
     )
+    plan = scale(engine, shard, scheduler, workers, partition_by, out)
+    if plan.active:  # an engine, a shard or a dataset output (docs/scale-out.md)
+        from scot_cli.engine.forecast import forecast_to
+
+        series, notes = forecast_to(
+            out, engine=plan.engine, shard=plan.shard, dataset=plan.dataset,
+            partition_by=plan.partition_by, sales=sales, items=items, events=events,
+            options=options, batch_size=batch_size,
+        )  # fmt: skip
+        for note in notes:
+            warn(note)
+        info(f"forecast: {series:,} series x {horizon} periods -> {out or 'stdout'}")
+        return
     folder = None if out is None or out == "-" else Path(out).parent
     with SpillFile(folder) as spill, progress("forecasting") as bar:
         result = forecast(

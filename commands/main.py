@@ -43,6 +43,7 @@ COMMAND_MODULES = (
     "check",
     "inspect_cmd",
     "sql",
+    "merge",
 )
 
 

@@ -452,7 +452,7 @@ class PartitionRun:
         self,
         frame: pl.DataFrame,
         unseen: pl.Series,
-        levels: pl.DataFrame,
+        levels: list[tuple[list[str], pl.DataFrame]],
         sites: pl.DataFrame,
         dates: list[dt.date],
     ) -> pl.DataFrame:
