@@ -168,6 +168,23 @@ ITEMS = Table(
         ),
         Column("launch_date", D, "first sale date for new items", required=False, nullable=True),
         Column(
+            "disruption_rate",
+            F,
+            "supplier disruptions per year while it supplies (plan-buy; null or 0 for none)",
+            required=False,
+            nullable=True,
+            min=0,
+        ),
+        Column(
+            "recovery_days",
+            F,
+            "mean days a supplier disruption lasts (needed with disruption_rate)",
+            required=False,
+            nullable=True,
+            min=0,
+            max=3650,
+        ),
+        Column(
             "brand",
             S,
             "brand, an attribute for cold-start forecasts",

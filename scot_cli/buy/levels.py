@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from .disruptions import disrupted_level, eoqd_quantity
 from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
 from .lot_size import wagner_whitin_batch
 from .policies import (
@@ -90,6 +91,9 @@ class Rows:
     underage: Array | None = None
     service_type: str = "cycle"
     extras: dict[str, Array] = field(default_factory=dict)
+    #: Supplier disruptions and recoveries per day (:mod:`scot_cli.buy.disruptions`; 0 and
+    #: inf where the item has none), or None when no item has any.
+    disruption: tuple[Array, Array] | None = None
 
     @property
     def n(self) -> int:
@@ -195,6 +199,8 @@ def _periodic(rows: Rows, kind: str, idx: Index, *, batching: bool) -> tuple[Lev
     if fill and not by_cost.all():
         s = np.where(by_cost, s, fill_rate_level(dist, ratio, cycle))
     in_stock = np.clip(dist.cdf(s), 0.0, 1.0)
+    if rows.disruption is not None:
+        s, in_stock, batch = _disrupted(rows, idx, ratio, s, in_stock, batch, batching=batching)
     f = np.clip(in_stock, 1e-9, 1 - 1e-9)
     p_used = np.where(by_cost, p, h * review * f / (1 - f))
     levels = periodic_levels(
@@ -209,6 +215,43 @@ def _periodic(rows: Rows, kind: str, idx: Index, *, batching: bool) -> tuple[Lev
         in_stock=in_stock,
     )
     return levels, p_used
+
+
+def _disrupted(
+    rows: Rows,
+    idx: Index,
+    ratio: Array,
+    s: Array,
+    in_stock: Array,
+    batch: Array,
+    *,
+    batching: bool,
+) -> tuple[Array, Array, Array]:
+    """Levels of the rows whose supplier can be disrupted (Snyder & Shen ch. 9): the
+    base-stock level mixed over disruption lengths, and the EOQD batch."""
+    assert rows.disruption is not None
+    lam, mu = rows.disruption[0][idx], rows.disruption[1][idx]
+    hit = np.flatnonzero((lam > 0) & np.isfinite(mu))
+    if hit.size == 0:
+        return s, in_stock, batch
+    s, in_stock, batch = s.copy(), in_stock.copy(), batch.copy()
+    at = idx[hit]
+    review = rows.review[at]
+    level, prob = disrupted_level(
+        ratio[hit],
+        rows.protection.mean[at],
+        rows.protection.sd[at],
+        lead=rows.extras["lead_days"][at],
+        review=review,
+        lam=lam[hit],
+        mu=mu[hit],
+    )
+    s[hit], in_stock[hit] = level, prob
+    if batching:
+        h, target = rows.h[at], np.clip(rows.target[at], 1e-6, 1 - 1e-6)
+        p = np.where(np.isfinite(rows.p[at]), rows.p[at], h * review * target / (1 - target))
+        batch[hit] = eoqd_quantity(rows.K[at], h, p, rows.lam[at], lam[hit], mu[hit])
+    return s, in_stock, batch
 
 
 def _ss_exact(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:

@@ -31,6 +31,7 @@ from scot_cli.validate import check_network
 
 from .assemble import build_outputs
 from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
+from .disruptions import rates
 from .distributions import norm_ppf
 from .levels import (
     Interval,
@@ -325,7 +326,7 @@ def _universe(
         .then(pl.lit("sku is not in items.parquet; add it to items to plan it"))
         .when(pl.col("_forecast").is_null())
         .then(pl.lit("no forecast for this sku; forecast it (cold-start items need a launch_date)"))
-        .otherwise(_bad_item_reason())
+        .otherwise(_bad_item_reason(items.columns))
         .alias("reason")
     )
     merged = merged.drop("_forecast", "_item")
@@ -389,9 +390,15 @@ def _lead_times(rows: pl.DataFrame, lanes: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def _bad_item_reason() -> pl.Expr:
+def _bad_item_reason(columns: list[str]) -> pl.Expr:
     """A one-line reason for item data that cannot be planned (null when fine)."""
     sl = pl.col("service_level")
+    disrupted = (
+        pl.col("disruption_rate").fill_null(0.0) > 0
+        if "disruption_rate" in columns
+        else pl.lit(False)
+    )
+    recovery = pl.col("recovery_days") if "recovery_days" in columns else pl.lit(None)
     checks = [
         (pl.col("unit_cost") <= 0, "unit_cost must be > 0 (it sets the holding cost)"),
         (pl.col("holding_cost_rate") <= 0, "holding_cost_rate must be > 0"),
@@ -404,6 +411,9 @@ def _bad_item_reason() -> pl.Expr:
         pl.when(
             sl.is_null() & pl.col("stockout_cost").is_not_null() & (pl.col("stockout_cost") <= 0)
         ).then(pl.lit("stockout_cost must be > 0 (or give a service_level)")),
+        pl.when(disrupted & ~(recovery.fill_null(0.0) > 0)).then(
+            pl.lit("disruption_rate needs recovery_days > 0 (the mean length of a disruption)")
+        ),
     )
 
 
@@ -502,6 +512,11 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
         service_type=o.service_type,
         extras={"protection_days": lead + review, "lead_days": lead},
     )
+    if "disruption_rate" in planned.columns:
+        rows.disruption = rates(
+            planned.get_column("disruption_rate").fill_null(0.0).to_numpy(),
+            _column(planned, "recovery_days").fill_null(0.0).to_numpy(),
+        )
     if o.policy == "newsvendor":
         _add_horizon(rows, fa, planned)
     if o.policy == "ss":
@@ -510,6 +525,13 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
         rows.schedule, rows.step = _schedule(fa), fa.step
         rows.extras["position"] = planned.get_column("position").to_numpy()
     return rows
+
+
+def _column(frame: pl.DataFrame, name: str) -> pl.Series:
+    """A float column of ``frame``, all null when it has none."""
+    if name in frame.columns:
+        return frame.get_column(name).cast(pl.Float64)
+    return pl.Series(name, [None] * frame.height, dtype=pl.Float64)
 
 
 def _schedule(fa: ForecastArrays) -> np.ndarray:
