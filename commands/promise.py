@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import TYPE_CHECKING
+
 import typer
 
 from scot_cli.promise.options import PromiseOptions
 from scot_cli.promise.registry import MODES, SPLITS
 from scot_cli.promise.schema import RECEIPTS
 from scot_cli.schema import ORDERS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 from ._common import (
     choice_option,
@@ -45,13 +51,13 @@ def run(
     _models: bool = help_models_option(MODES, SPLITS),
 ) -> None:
     """Promise a delivery date per order line, met with the given confidence."""
-    from scot_cli.io import Run
-    from scot_cli.promise import promise
+    from scot_cli.io import Run, write_parts
+    from scot_cli.promise.api import promise_parts
     from scot_cli.promise.schema import PROMISES
 
     options = PromiseOptions(confidence=confidence, mode=mode, split=split)
     with progress("promising") as bar:
-        result = promise(
+        parts = promise_parts(
             orders,
             inventory=inventory,
             nodes=nodes,
@@ -61,10 +67,22 @@ def run(
             options=options,
             progress=bar,
         )
-    run_ = Run("promise", params=options.params(), sources=list(result.sources))
+    run_ = Run("promise", params=options.params(), sources=list(parts.sources))
+    counts: Counter[str] = Counter()
+
+    def counted(block: pl.DataFrame) -> pl.DataFrame:
+        for status, n in block["status"].value_counts().iter_rows():
+            counts[str(status)] += int(n)
+        return block
+
     # built from the validated orders, whose keys it keeps
-    run_.write(result.table, out, PROMISES, trusted=True, presorted=result.in_key_order)
-    info(str(result.summary))
+    if parts.in_key_order:
+        # written block by block as each is assembled: the writer works on the other core
+        write_parts(run_, map(counted, parts.blocks()), out, PROMISES, trusted=True)
+    else:
+        table = counted(parts.decision.table())
+        run_.write(table, out, PROMISES, trusted=True)
+    info(str(parts.summary(counts)))
 
 
 def register(app: typer.Typer) -> None:

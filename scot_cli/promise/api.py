@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scot_cli.promise.core import promise_table
+from scot_cli.promise.core import Decision, decide_lines
 from scot_cli.promise.options import PromiseOptions
 from scot_cli.promise.schema import RECEIPTS, STATUSES
 from scot_cli.schema import CALENDAR, INVENTORY, LANES, NODES, ORDERS
@@ -20,7 +20,15 @@ from scot_cli.validate import check_network
 if TYPE_CHECKING:
     from scot_cli.io import Source
 
-__all__ = ["PromiseResult", "PromiseSummary", "TableInput", "decide_from_inputs", "promise"]
+__all__ = [
+    "PromiseParts",
+    "PromiseResult",
+    "PromiseSummary",
+    "TableInput",
+    "decide_from_inputs",
+    "promise",
+    "promise_parts",
+]
 
 #: A table argument: a frame, or the path of a Parquet (or Arrow IPC) file (``-``: stdin).
 TableInput = pl.DataFrame | str | Path
@@ -125,6 +133,76 @@ def promise(
     InputDataError
         An input that breaks its schema or names an unknown node.
     """
+    parts = promise_parts(
+        orders,
+        inventory=inventory,
+        nodes=nodes,
+        lanes=lanes,
+        calendar=calendar,
+        receipts=receipts,
+        options=options,
+        progress=progress,
+        **option_fields,
+    )
+    table = parts.decision.table()
+    return PromiseResult(
+        table, parts.in_key_order, parts.options, _summary(table, parts.options), parts.sources
+    )
+
+
+@dataclass(frozen=True)
+class PromiseParts:
+    """Every line decided, the promises table not yet assembled: ``scot promise`` writes it
+    block by block (:meth:`blocks`) while the next block is assembled.
+
+    Attributes
+    ----------
+    decision
+        The decided lines (:class:`scot_cli.promise.core.Decision`).
+    in_key_order
+        Whether the table's rows (sequence order) are also in key order.
+    options
+        The options the run used.
+    sources
+        The files read (role, path, SHA-256).
+    """
+
+    decision: Decision
+    in_key_order: bool
+    options: PromiseOptions
+    sources: tuple[Source, ...] = ()
+
+    def blocks(self, lines: int | None = None) -> Iterator[pl.DataFrame]:
+        """The rows of :attr:`PromiseResult.table` in order, in blocks of whole orders."""
+        return self.decision.blocks(lines)
+
+    def summary(self, by_status: Mapping[str, int]) -> PromiseSummary:
+        """The summary of a run whose lines counted ``by_status``."""
+        counts = dict.fromkeys(STATUSES, 0) | {str(k): int(v) for k, v in by_status.items()}
+        return PromiseSummary(
+            lines=sum(counts.values()),
+            mode=self.options.mode,
+            split=self.options.split,
+            confidence=self.options.confidence,
+            by_status=counts,
+        )
+
+
+def promise_parts(
+    orders: TableInput,
+    *,
+    inventory: TableInput,
+    nodes: TableInput,
+    lanes: TableInput,
+    calendar: TableInput | None = None,
+    receipts: TableInput | None = None,
+    options: PromiseOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **option_fields: Any,
+) -> PromiseParts:
+    """:func:`promise` up to the decision: inputs read and validated, every line decided,
+    the table left to assemble (whole or in blocks). Parameters and errors as
+    :func:`promise`."""
     from scot_cli.io import Run, read_input
 
     opts = (options or PromiseOptions()).replace(**option_fields)
@@ -140,7 +218,7 @@ def promise(
             frames[role], names[role] = read_input(value, tables[role], role=role, reader=run)
     checked = {r: frames[r] for r in ("lanes", "inventory", "orders")}
     check_network(frames["nodes"], checked, sources=names)
-    table, in_key_order = promise_table(
+    decision = decide_lines(
         frames["orders"],
         inventory=frames["inventory"],
         nodes=frames["nodes"],
@@ -150,7 +228,7 @@ def promise(
         options=opts,
         progress=progress,
     )
-    return PromiseResult(table, in_key_order, opts, _summary(table, opts), tuple(run.sources))
+    return PromiseParts(decision, decision.in_key_order, opts, tuple(run.sources))
 
 
 def _summary(table: pl.DataFrame, options: PromiseOptions) -> PromiseSummary:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -159,9 +159,104 @@ def promise_table(
         few-valued string columns as Enum columns, and whether that order is also the
         table's key order (order id, line).
     """
+    decision = decide_lines(
+        orders,
+        inventory=inventory,
+        nodes=nodes,
+        lanes=lanes,
+        calendar=calendar,
+        receipts=receipts,
+        options=options,
+        progress=progress,
+    )
+    return decision.table(), decision.in_key_order
+
+
+#: Order lines per block of :meth:`Decision.blocks` (whole orders; a block may be longer).
+BLOCK_LINES = 1 << 20
+
+
+@dataclass
+class Decision:
+    """Every line decided, before the promises table is assembled: the whole table at once
+    (:meth:`table`) or in blocks of whole orders (:meth:`blocks`), the same rows either way."""
+
+    seq: pl.DataFrame
+    confidence: float
+    in_key_order: bool
+    grid: Grid | None = None
+    lines: Lines | None = None
+    decided: Decided | None = None
+
+    def table(self) -> pl.DataFrame:
+        """The promises table of every line, in sequence order."""
+        if self.grid is None or self.lines is None or self.decided is None:
+            return assemble_empty(self.seq)
+        return assemble(self.seq, self.grid, self.lines, self.decided, confidence=self.confidence)
+
+    def blocks(self, lines: int | None = None) -> Iterator[pl.DataFrame]:
+        """The promises table in consecutive blocks of whole orders of about ``lines`` lines
+        (default :data:`BLOCK_LINES`): the rows of :meth:`table`, in the same order (each
+        block's Enum columns have the categories that block uses)."""
+        if self.grid is None or self.lines is None or self.decided is None:
+            yield assemble_empty(self.seq)
+            return
+        size = max(int(lines or BLOCK_LINES), 1)
+        starts = self.lines.order_start
+        n_orders = len(starts) - 1
+        o = 0
+        while o < n_orders:
+            a = int(starts[o])
+            o1 = int(np.searchsorted(starts, a + size, side="left"))
+            o1 = min(max(o1, o + 1), n_orders)
+            b = int(starts[o1])
+            yield assemble(
+                self.seq.slice(a, b - a),
+                self.grid,
+                _lines_slice(self.lines, o, o1),
+                _decided_slice(self.decided, a, b),
+                confidence=self.confidence,
+            )
+            o = o1
+
+
+def _lines_slice(lines: Lines, o0: int, o1: int) -> Lines:
+    """The lines of orders ``o0 .. o1 - 1``."""
+    a, b = int(lines.order_start[o0]), int(lines.order_start[o1])
+    return Lines(
+        lines.sku[a:b],
+        lines.qty[a:b],
+        lines.dest[a:b],
+        lines.day[a:b],
+        lines.hour[a:b],
+        lines.cid[a:b],
+        lines.order_start[o0 : o1 + 1] - a,
+        lines.unit_before[a:b],
+    )
+
+
+def _decided_slice(dec: Decided, a: int, b: int) -> Decided:
+    return Decided(
+        dec.fc[a:b], dec.ship[a:b], dec.avail[a:b], dec.level[a:b], dec.release[a:b], dec.split[a:b]
+    )
+
+
+def decide_lines(
+    orders: pl.DataFrame,
+    *,
+    inventory: pl.DataFrame,
+    nodes: pl.DataFrame,
+    lanes: pl.DataFrame,
+    calendar: pl.DataFrame | None = None,
+    receipts: pl.DataFrame | None = None,
+    options: PromiseOptions,
+    progress: Callable[[int, int], None] | None = None,
+) -> Decision:
+    """:func:`promise_table`'s decision, every line, without assembling the table."""
     seq = sequence(orders)
+    in_key_order = in_order(seq, ("order_id", "line"), strict=True)
     if seq.height == 0:
-        return assemble_empty(seq), True
+        return Decision(seq, options.confidence, True)
     prob = prepare(
         seq,
         inventory=inventory,
@@ -186,8 +281,7 @@ def promise_table(
         dec = _snapshot(
             prob.tables, prob.state, prob.lines, prob.starts, prob.counts, one_box=prob.one_box
         )
-    out = assemble(seq, prob.tables.grid, prob.lines, dec, confidence=options.confidence)
-    return out, in_order(seq, ("order_id", "line"), strict=True)
+    return Decision(seq, options.confidence, in_key_order, prob.tables.grid, prob.lines, dec)
 
 
 @dataclass
