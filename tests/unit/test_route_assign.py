@@ -443,3 +443,45 @@ def test_in_transit_stock_counts_once_it_has_arrived() -> None:
     )
     got = dict(zip(plan.shipments["order_id"], plan.shipments["status"], strict=True))
     assert got == {"O1": "on_time", "O2": "unshipped"}
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B"]),
+            st.integers(1, 5),
+            st.sampled_from(["R-1", "R-2"]),
+            st.integers(0, 6),
+            st.integers(0, 2),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_hold_is_an_improvement_that_breaks_no_promise(
+    rows: list[tuple[str, int, str, int, int]],
+) -> None:
+    """--hold starts from the plan without holding: never a higher cost, every line on time
+    without holding stays on time, none arrives later than the promise allows."""
+    nodes, lanes = network(cap=10.0, truck=100.0)
+    pr = promises(
+        [(f"O{i}", 1, s, q, d, p + r) for i, (s, q, d, p, r) in enumerate(rows)]
+    ).with_columns(pl.Series("ship_date", [DAY + dt.timedelta(days=r[4]) for r in rows]))
+    inv = inventory({("A", "FC-A"): 30, ("A", "FC-B"): 30, ("B", "FC-A"): 30})
+    plans = {
+        hold: route_lines(
+            pr,
+            inventory=inv,
+            nodes=nodes,
+            lanes=lanes,
+            options=RouteOptions(method="mip", time_limit=5, hold=hold),
+        )
+        for hold in (False, True)
+    }
+    plain, held = plans[False], plans[True]
+    assert held.summary.objective <= plain.summary.objective + 1e-6
+    on_time = plain.shipments.filter(pl.col("status") == "on_time").select("order_id")
+    kept = held.shipments.join(on_time, on="order_id")
+    assert (kept["status"] == "on_time").all()
+    assert held.shipments["status"].is_in(["on_time", "late", "unshipped"]).all()
