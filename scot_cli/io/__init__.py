@@ -153,11 +153,14 @@ class Run:
             return df
         data = read_input_bytes(path)
         name = display_name(path) if path == "-" else path
-        df = parse_frame(data, name=name)
-        if table is not None:
-            df = validate(table, df, source=name)
-        label = role or (table.name if table else "input")
-        self.sources.append(Source(label, path, hashlib.sha256(data).hexdigest()))
+        # the bytes are hashed on a second thread while they are parsed and validated
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+            df = parse_frame(data, name=name)
+            if table is not None:
+                df = validate(table, df, source=name)
+            label = role or (table.name if table else "input")
+            self.sources.append(Source(label, path, digest.result()))
         return df
 
     def read_optional(

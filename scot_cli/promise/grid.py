@@ -87,10 +87,41 @@ def epoch_days(dates: pl.Series) -> np.ndarray:
     return dates.cast(pl.Date).cast(pl.Int32).to_numpy().astype(np.int64)
 
 
+#: Values from which :func:`codes` looks them up by hash rather than by an Enum cast.
+HASHED_CODES = 1 << 16
+
+
 def codes(values: pl.Series, categories: list[str]) -> np.ndarray:
-    """Position of each value in ``categories`` (``len(categories)`` when absent), as int64."""
-    found = values.cast(pl.String).cast(pl.Enum(categories), strict=False).to_physical()
-    return found.fill_null(len(categories)).to_numpy().astype(np.int64)
+    """Position of each value in ``categories`` (``len(categories)`` when absent), as int64.
+
+    Many values are looked up by their hash in a table of the categories' hashes, then
+    checked equal to the category found (a hash shared with another string finds nothing
+    wrong: the check fails and the value counts as absent, as it is); several times faster
+    than casting millions of strings to an Enum.
+    """
+    n = len(categories)
+    text = values.cast(pl.String)
+    cats = pl.Series(categories, dtype=pl.String)
+    h_cat = cats.hash(seed=0).to_numpy() if values.len() >= HASHED_CODES else None
+    if h_cat is None or n == 0 or np.unique(h_cat).size < n:
+        found = values.cast(pl.String).cast(pl.Enum(categories), strict=False).to_physical()
+        return found.fill_null(n).to_numpy().astype(np.int64)
+    h_val = text.hash(seed=0).to_numpy()
+    bits = max((8 * n).bit_length(), 4)
+    shift = np.uint64(64 - bits)
+    slot = (h_cat >> shift).astype(np.int64)
+    table = np.full(1 << bits, -1, dtype=np.int64)
+    table[slot] = np.arange(n)
+    table[np.bincount(slot, minlength=1 << bits) > 1] = -2  # slots two categories share
+    idx = table[(h_val >> shift).astype(np.int64)]
+    shared = np.flatnonzero(idx == -2)
+    if shared.size:
+        order = np.argsort(h_cat, kind="stable")
+        h_sorted = h_cat[order]
+        pos = np.minimum(np.searchsorted(h_sorted, h_val[shared]), n - 1)
+        idx[shared] = np.where(h_sorted[pos] == h_val[shared], order[pos], -1)
+    same = (text == cats.gather(np.maximum(idx, 0))).fill_null(False).to_numpy()
+    return np.where(same & (idx >= 0), idx, n).astype(np.int64)
 
 
 def z_value(confidence: float) -> float:
