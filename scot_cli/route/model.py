@@ -108,6 +108,18 @@ class Solution:
         return max(0.0, (self.objective - self.bound) / self.objective)
 
 
+@dataclass(frozen=True)
+class Cuts:
+    """Rows :math:`a^\\top x - r\\, y_s \\le b`: coefficients on the options (``on_x``,
+    sparse, one row per cut), the lane departure ``slot`` and coefficient ``on_y`` of each,
+    and the right-hand sides ``rhs``."""
+
+    on_x: sp.csr_matrix
+    slot: np.ndarray
+    on_y: np.ndarray
+    rhs: np.ndarray
+
+
 def restrict(inst: Instance, mask: np.ndarray) -> Instance:
     """The instance with only the options where ``mask`` holds (lines keep their index)."""
     keep = np.flatnonzero(mask)
@@ -150,7 +162,7 @@ def _split_structure(inst: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.c
     return rx, rz, wz
 
 
-def _strong_links(inst: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def strong_links(inst: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Rows (line, lane departure): the line's options through the departure sum to at most
     its trucks, :math:`\\sum_{o \\in l, o \\ni s} x_o \\le y_s`. Valid because a used
     departure has a truck; they tighten the LP bound of the fixed-charge model (Gendron,
@@ -175,8 +187,10 @@ def solve_model(
     time_limit: float,
     split: bool = True,
     strong_max_rows: int = STRONG_MAX_ROWS,
+    cuts: Cuts | None = None,
 ) -> tuple[np.ndarray | None, float, float, str]:
-    """Solve the model (MIP, or its LP relaxation) with HiGHS through cvxpy.
+    """Solve the model (MIP, or its LP relaxation) with HiGHS through cvxpy, with ``cuts``
+    (valid inequalities, :class:`Cuts`) added when given.
 
     Returns the option values (None without an incumbent), the objective, the best bound
     and the solver status.
@@ -206,9 +220,13 @@ def solve_model(
         cons += [x <= 1]
     if finite.any():
         cons.append(fcday @ x <= inst.fcday_cap[finite])
-    link_x, link_y = _strong_links(inst)
+    link_x, link_y = strong_links(inst)
     if link_x.shape[0] <= strong_max_rows:
         cons.append(link_x @ x <= link_y @ y)
+    if cuts is not None and cuts.rhs.shape[0]:
+        cons.append(
+            cuts.on_x @ x - cp.multiply(cuts.on_y, y[cuts.slot]) <= cuts.rhs  # type: ignore[attr-defined]
+        )
     obj = inst.opt_cost @ x + inst.line_penalty @ u + inst.slot_cost @ y
     rx, rz, wz = _split_structure(inst)
     if split and inst.split_cost > 0 and rx.shape[0]:
