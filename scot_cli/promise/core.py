@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from scot_cli.validate import strictly_sorted
+
 from .commit import Decided, commit_units
 from .engine import Choice, Lines, State, Tables, choose_fast, order_sku_before, unit_lines
 from .grid import PAD_DAYS, Grid, build_grid, class_tables, codes, epoch_days
@@ -41,6 +43,22 @@ def in_order(df: pl.DataFrame, cols: tuple[str, ...], *, strict: bool = False) -
             expr = (cur < nxt) | ((cur == nxt) & expr)
     assert expr is not None
     return bool(df.select(expr.slice(0, df.height - 1).all()).item())
+
+
+def _sequenced(orders: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """:func:`sequence` and whether its result is in strict key order, checked together in
+    one pass over the orders when they are already in sequence."""
+    if orders.height < 2:
+        return orders, True
+    last = orders.height - 1
+    time_ok, key_ok = orders.select(
+        strictly_sorted(("order_time", "order_id", "line"), strict=False).slice(0, last).all(),
+        strictly_sorted(("order_id", "line")).slice(0, last).all().alias("key"),
+    ).row(0)
+    if time_ok:
+        return orders, bool(key_ok)
+    seq = orders.sort("order_time", "order_id", "line")
+    return seq, in_order(seq, ("order_id", "line"), strict=True)
 
 
 #: Units per block of the snapshot decision.
@@ -253,8 +271,7 @@ def decide_lines(
     progress: Callable[[int, int], None] | None = None,
 ) -> Decision:
     """:func:`promise_table`'s decision, every line, without assembling the table."""
-    seq = sequence(orders)
-    in_key_order = in_order(seq, ("order_id", "line"), strict=True)
+    seq, in_key_order = _sequenced(orders)
     if seq.height == 0:
         return Decision(seq, options.confidence, True)
     prob = prepare(

@@ -84,3 +84,22 @@ def test_no_part_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="nothing to write"):
         write_parts(Run("promise"), [], str(tmp_path / "out.parquet"), PROMISES)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_shuffled_orders_give_the_same_promises(fixture_dir: Path) -> None:
+    orders = pl.read_parquet(fixture_dir / "orders.parquet")
+    shuffled = orders.sample(fraction=1.0, shuffle=True, seed=3)
+    tables = {
+        r: pl.read_parquet(fixture_dir / f"{r}.parquet")
+        for r in ("inventory", "nodes", "lanes", "calendar")
+    }
+    a = promise_parts(orders, **tables)  # type: ignore[arg-type]
+    b = promise_parts(shuffled, **tables)  # type: ignore[arg-type]
+    assert a.in_key_order == b.in_key_order
+    assert _plain(b.decision.table()).equals(_plain(a.decision.table()))
+    # order ids against order time: a table in time order is not in key order
+    renamed = orders.with_columns(
+        pl.col("order_time").rank("ordinal", descending=True).cast(pl.String).alias("order_id"),
+        pl.lit(1).alias("line"),
+    )
+    assert not promise_parts(renamed, **tables).in_key_order  # type: ignore[arg-type]
