@@ -1,18 +1,20 @@
 """Batched solve of large placement LPs: price-coordinated sku batches.
 
 One LP over every sku grows faster than linearly in solve time. The shared constraints (FC
-storage, FC throughput, regional speed targets) are the only ones that couple skus, so:
+storage, FC throughput, regional speed targets) are the only ones that couple skus, so the
+skus are solved in batches coordinated by prices on those rows
+(:mod:`scot_cli.place.coordinate`: Dantzig-Wolfe rounds with a Lagrangian lower bound):
 
-1. **Pilot**: solve the full LP on an evenly spaced sample of skus with the shared limits
-   scaled to the sample's share; its shadow prices estimate the whole problem's.
-2. **Priced pass**: solve each batch with the shared constraints relaxed and priced at the
-   pilot's shadow prices (Lagrangian relaxation; Fisher, *Management Science* 27, 1981), and
-   record what each batch would use of each shared limit.
-3. **Allocation pass**: give each batch a share of every limit in proportion to that use
-   (resource-directive decomposition; Geoffrion 1970) and solve each batch with its share.
+1. **Pilot**: the same coordination on an evenly spaced sample of skus with the shared
+   limits scaled to the sample's share, from zero prices; its prices start step 2.
+2. **Rounds**: every batch solved at the current prices (warm-started from its previous
+   basis, batches in parallel), a master LP over the batch solutions found so far, its
+   duals as the next prices, until the master's value is within the tolerance of the
+   Lagrangian bound.
+3. **Plan**: each batch re-solved with its share of every limit from the master's solution.
 
-The plan is feasible whenever the whole problem's limits can be shared this way; the gap to
-the single LP is measured in ``docs/benchmarks.md``.
+The plan's cost is at most the master's value, so within the tolerance of a proven lower
+bound on the single LP's optimum (``Plan.bound``).
 """
 
 from __future__ import annotations
@@ -22,17 +24,26 @@ from dataclasses import replace
 
 import numpy as np
 
-from scot_cli.place.fairshare import scarce
+from scot_cli.place import highs
+from scot_cli.place.coordinate import chunks, coordinate, shared_rows
 from scot_cli.place.model import (
+    Bounds,
     LinearProgram,
+    LPSolution,
     Prices,
     build_lp,
-    solve_lp,
     speed_regions,
 )
 from scot_cli.place.options import PlaceOptions
-from scot_cli.place.plan import Plan, before, fair_bounds, plan_from_solution, solve
+from scot_cli.place.plan import Plan, before, plan_from_solution, solve
 from scot_cli.place.problem import PlaceProblem
+
+#: Relative gap between the master's value and the Lagrangian bound that ends the rounds.
+TOLERANCE = 5e-4
+#: Rounds at most (the plan and the bound are reported whatever the gap then).
+MAX_ROUNDS = 40
+#: Share of the skus in the pilot sample (at least two batches).
+PILOT_SHARE = 0.1
 
 
 def solve_batched(
@@ -43,145 +54,135 @@ def solve_batched(
     solver: str | None = None,
     fair_share: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    tolerance: float = TOLERANCE,
+    max_rounds: int = MAX_ROUNDS,
+    workers: int = 2,
 ) -> Plan:
-    """Solve ``prob`` in sku batches coordinated by prices and shared-limit allocation.
+    """Solve ``prob`` in sku batches coordinated by prices on the shared rows.
 
     Parameters
     ----------
     prob, options
         The placement problem and policy.
     batch_size
-        Skus per batch (and half the pilot sample); one plain solve when all fit in one.
+        Skus per batch; one plain solve when all fit in one.
     solver
-        A name of :data:`scot_cli.place.registry.SOLVERS` (default ``options.solver``).
+        A name of :data:`scot_cli.place.registry.SOLVERS` for that plain solve; the batches
+        are solved with HiGHS (warm starts need its basis).
     fair_share
         Fix scarce skus' receipts by equal days of cover (as :func:`scot_cli.place.plan.solve`).
     progress
-        Optional ``(done, total)`` callback over the batch solves.
+        Optional ``(done, total)`` callback over the price rounds.
+    tolerance, max_rounds
+        Stop when the master is within ``tolerance`` (relative) of the bound, or after
+        ``max_rounds`` rounds.
+    workers
+        Threads solving batches at once (HiGHS releases the GIL while it solves).
+
+    Returns
+    -------
+    Plan
+        The merged plan; ``bound`` is a Lagrangian lower bound on the single LP's optimum.
     """
     n_s = len(prob.skus)
     if n_s <= batch_size:
         return solve(prob, options, solver=solver, fair_share=fair_share)
-    batches = [np.arange(i, min(i + batch_size, n_s)) for i in range(0, n_s, batch_size)]
-    total = 2 * len(batches) + 1
-    prices = pilot_prices(prob, options, size=2 * batch_size, solver=solver)
-    if progress is not None:
-        progress(1, total)
-    use, relaxed = [], 0.0
-    for i, rows in enumerate(batches):
-        sub = replace(prob.take(rows), storage=_inf(prob.storage), throughput=_inf(prob.storage))
-        fair = scarce(sub) if fair_share else np.zeros(len(rows), dtype=bool)
-        lp = build_lp(sub, options, fair_bounds(sub, fair) if fair_share else None, prices)
-        sol = solve_lp(lp, solver=solver or options.solver)
-        relaxed += sol.objective
-        use.append(usage(plan_from_solution(sub, lp, sol, fair), options))
-        if progress is not None:
-            progress(2 + i, total)
-    shares = allocate(prob, options, batches, use)
-    plans = []
-    for i, (rows, (store, thru, fast)) in enumerate(zip(batches, shares, strict=True)):
-        sub = replace(prob.take(rows), storage=store, throughput=thru, speed_rhs=fast)
-        plans.append(solve(sub, options, solver=solver, fair_share=fair_share))
-        if progress is not None:
-            progress(2 + len(batches) + i, total)
-    plans = _repair(prob, options, shares, plans, batches, solver, fair_share)
-    merged = merge(prob, options, plans, prices)
-    merged.bound = relaxed + _price_constant(prob, options, prices)
+    start = pilot_prices(
+        prob, options, batch_size=batch_size, fair_share=fair_share, workers=workers
+    )
+    rows = shared_rows(prob, options)
+    found = coordinate(
+        [prob.take(r) for r in chunks(n_s, batch_size)],
+        options,
+        rows,
+        start,
+        fair_share=fair_share,
+        tolerance=tolerance,
+        max_rounds=max_rounds,
+        workers=workers,
+        progress=progress,
+    )
+    merged = merge(prob, options, found.plans, found.prices)
+    merged.bound = found.bound
+    merged.rounds = len(found.history)
+    merged.history = found.history
     return merged
 
 
-def _repair(
+def pilot_prices(
     prob: PlaceProblem,
     options: PlaceOptions,
-    shares: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    plans: list[Plan],
-    batches: list[np.ndarray],
-    solver: str | None,
-    fair_share: bool,
-) -> list[Plan]:
-    """Give storage that no batch used to the batches that overflowed theirs, and re-solve them.
-
-    A proportional split can strand a batch whose stock outgrew its share while other FCs
-    keep spare room; one round hands that room over in proportion to each batch's overflow.
-    """
-    over = np.zeros((len(plans), len(prob.fcs)))
-    for i, plan in enumerate(plans):
-        over[i, plan.lp.index["s_store"][0]] = plan.slack["store"]
-    used = np.array([usage(p, options)[0] for p in plans]).sum(axis=0)
-    finite = np.isfinite(prob.storage)
-    spare = np.where(finite, np.maximum(np.where(finite, prob.storage, 0.0) - used, 0.0), 0.0)
-    need = over.sum(axis=1)
-    if need.sum() <= 1e-6 or spare.sum() <= 1e-6:
-        return plans
-    out = list(plans)
-    for i in np.flatnonzero(need > 1e-6).tolist():
-        store, thru, fast = shares[i]
-        extra = spare * need[i] / need.sum()
-        sub = replace(prob.take(batches[i]), storage=store + extra, throughput=thru, speed_rhs=fast)
-        out[i] = solve(sub, options, solver=solver, fair_share=fair_share)
-    return out
-
-
-def _price_constant(prob: PlaceProblem, options: PlaceOptions, prices: Prices) -> float:
-    """Terms of the Lagrangian that the priced batch LPs leave out.
-
-    With prices ``p >= 0`` on ``g(x) <= b`` the Lagrangian adds ``p (g(x) - b)``; the batch
-    LPs price the variable part of ``g``, so add the priced current stock volume and
-    subtract the priced limits (the speed constraint ``need - fast <= 0`` adds ``p need``).
-    The sum of the batch optima plus this is a lower bound on the single LP's optimum
-    (weak duality; valid while each price is at most its slack's penalty).
-    """
-    stock = (prob.volume[:, None] * prob.current).sum(axis=0)
-    finite_s = np.isfinite(prob.storage)
-    finite_t = np.isfinite(prob.throughput)
-    out = float((prices.storage * (stock - np.where(finite_s, prob.storage, 0.0)))[finite_s].sum())
-    out -= float((prices.throughput * np.where(finite_t, prob.throughput, 0.0))[finite_t].sum())
-    if options.speed_days is not None:
-        out += float((prices.speed * options.speed_share * prob.mu.sum(axis=0)).sum())
-    return out
+    *,
+    batch_size: int,
+    fair_share: bool = False,
+    workers: int = 2,
+) -> np.ndarray:
+    """Prices of the shared rows (K,) coordinated on an evenly spaced sku sample whose
+    storage and throughput are scaled to its share of the stock volume and demand;
+    zeros when the sample would be the whole problem."""
+    n_s = len(prob.skus)
+    size = max(2 * batch_size, round(PILOT_SHARE * n_s))
+    rows_all = shared_rows(prob, options)
+    if size >= n_s // 2:
+        return np.zeros(rows_all.h.size)
+    rows = np.unique(np.linspace(0, n_s - 1, size).round().astype(np.int64))
+    vol = prob.volume * (prob.current.sum(axis=1) + prob.arriving)
+    vol_share = vol[rows].sum() / max(vol.sum(), 1e-12)
+    dem_share = prob.mu[rows].sum() / max(prob.mu.sum(), 1e-12)
+    sub = replace(
+        prob.take(rows), storage=prob.storage * vol_share, throughput=prob.throughput * dem_share
+    )
+    found = coordinate(
+        [sub.take(r) for r in chunks(len(rows), batch_size)],
+        options,
+        shared_rows(sub, options),
+        np.zeros(rows_all.h.size),
+        fair_share=fair_share,
+        tolerance=2 * TOLERANCE,
+        max_rounds=MAX_ROUNDS,
+        workers=workers,
+    )
+    p = found.prices
+    return np.concatenate([p.storage, p.throughput, p.speed])
 
 
 def before_batched(
-    prob: PlaceProblem, options: PlaceOptions, *, batch_size: int = 200, solver: str | None = None
+    prob: PlaceProblem,
+    options: PlaceOptions,
+    *,
+    batch_size: int = 200,
+    solver: str | None = None,
+    workers: int = 2,
 ) -> Plan:
-    """Today's positions scored batch by batch, each with its demand share of the limits."""
+    """Today's positions scored batch by batch, each with its demand share of the limits
+    (one plain evaluation when all skus fit in one batch; the batches with HiGHS)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     n_s = len(prob.skus)
     if n_s <= batch_size:
         return before(prob, options, solver=solver)
-    plans = []
     total = max(float(prob.mu.sum()), 1e-12)
-    for i in range(0, n_s, batch_size):
-        rows = np.arange(i, min(i + batch_size, n_s))
+
+    def one(rows: np.ndarray) -> Plan:
         sub = prob.take(rows)
         share = float(sub.mu.sum()) / total
         sub = replace(
             sub,
+            arriving=np.zeros(rows.size),
             storage=_inf(prob.storage),
             throughput=prob.throughput * share,
             speed_rhs=options.speed_share * sub.mu.sum(axis=0),
         )
-        plans.append(before(sub, options, solver=solver))
+        zero = np.zeros_like(sub.current)
+        lp = build_lp(sub, options, Bounds(tin=(zero, zero), tout=(zero, zero), rec=(zero, zero)))
+        v = highs.run(highs.model(lp), "place: today's positions")
+        sol = LPSolution(v, float(lp.c @ v) + lp.const, {}, "optimal")
+        return plan_from_solution(sub, lp, sol, np.zeros(rows.size, dtype=bool))
+
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        plans = list(pool.map(one, chunks(n_s, batch_size)))
     zero = Prices(np.zeros(len(prob.fcs)), np.zeros(len(prob.fcs)), np.zeros(len(prob.regions)))
     return merge(replace(prob, arriving=np.zeros_like(prob.arriving)), options, plans, zero)
-
-
-def pilot_prices(
-    prob: PlaceProblem, options: PlaceOptions, *, size: int, solver: str | None = None
-) -> Prices:
-    """Shadow prices of the shared limits from the full LP on an evenly spaced sku sample."""
-    n_s, n_f, n_r = prob.shape
-    rows = np.unique(np.linspace(0, n_s - 1, min(size, n_s)).round().astype(np.int64))
-    sub = prob.take(rows)
-    vol = prob.volume * (prob.current.sum(axis=1) + prob.arriving)
-    vol_share = vol[rows].sum() / max(vol.sum(), 1e-12)
-    dem_share = prob.mu[rows].sum() / max(prob.mu.sum(), 1e-12)
-    sub = replace(sub, storage=prob.storage * vol_share, throughput=prob.throughput * dem_share)
-    plan = solve(sub, options, solver=solver)
-    out = Prices(np.zeros(n_f), np.zeros(n_f), np.zeros(n_r))
-    for name, key in (("storage", "s_store"), ("throughput", "s_thru"), ("speed", "s_speed")):
-        (ids,) = plan.lp.index[key]
-        getattr(out, name)[ids] = plan.duals.get(name, np.zeros(ids.size))
-    return out
 
 
 def usage(plan: Plan, options: PlaceOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

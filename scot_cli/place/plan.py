@@ -32,6 +32,8 @@ class Plan:
     lp: LinearProgram
     fair: np.ndarray
     bound: float | None = None
+    rounds: int | None = None
+    history: list[tuple[float, float]] | None = None
 
     @property
     def target(self) -> np.ndarray:

@@ -1,0 +1,316 @@
+"""Dantzig-Wolfe price coordination of sku batches, with a Lagrangian lower bound.
+
+The placement LP separates by sku except for the shared rows ``G v <= h``: FC storage, FC
+throughput and the regional speed targets (a few dozen rows). With prices ``p >= 0`` on
+them every sku batch is an independent LP (its Lagrangian subproblem); the sum of their
+optima minus ``p h`` is a lower bound on the whole LP's optimum (weak duality; Fisher,
+*Management Science* 27, 1981) for any ``p`` up to the rows' slack penalties.
+
+Each round solves every batch at the current prices, each batch LP warm-started from its
+previous basis (HiGHS dual simplex; batches in threads), and adds each batch's solution as a
+column of a restricted master LP: convex weights per batch, the shared rows and their
+penalised slacks (the disaggregated Dantzig-Wolfe master; Dantzig & Wolfe, *Operations
+Research* 8, 1960). The master's optimum is an upper bound (its weights are a feasible plan);
+its row duals, smoothed towards the best prices so far (Wentges, *ITOR* 4, 1997), are the
+next prices. The rounds stop when the master is within the tolerance of the best bound.
+
+The plan: each batch re-solved with the shared rows restricted to its share of the master's
+solution (what its convex combination uses). The combination is feasible for that LP, so the
+plan costs at most the master's optimum, within the tolerance of the bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scot_cli.place import highs
+from scot_cli.place.fairshare import scarce
+from scot_cli.place.model import LinearProgram, LPSolution, Prices, build_lp, speed_regions
+from scot_cli.place.options import PlaceOptions
+from scot_cli.place.plan import Plan, fair_bounds, plan_from_solution
+from scot_cli.place.problem import PlaceProblem
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+#: Wentges smoothing: the next prices are the best prices so far plus this share of the step
+#: to the master's duals; the share halves after a round that did not raise the bound
+#: (down to MIN_STEP) and grows by half after one that did.
+STEP = 0.5
+MIN_STEP = 0.05
+
+
+@dataclass
+class Batch:
+    """One sku batch: its LP without the shared rows, their coefficients and its solver."""
+
+    prob: PlaceProblem
+    lp: LinearProgram
+    shared: sp.csc_matrix  # (K, n) coefficients of the shared rows
+    fair: np.ndarray
+    owner: np.ndarray  # (n,) position in the batch of each variable's sku
+    model: Any = None
+    last: np.ndarray | None = None
+
+
+@dataclass
+class Coordination:
+    """Outcome of :func:`coordinate`: batch plans, the best bound, the last master optimum,
+    the prices of the best bound and each round's values."""
+
+    plans: list[Plan]
+    bound: float
+    upper: float
+    prices: Prices
+    history: list[tuple[float, float]]  # per round: Lagrangian value, master optimum
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The shared rows ``G v <= h`` of the whole problem: K = F storage + F throughput + R
+    speed rows, ``active`` where the limit exists, ``penalty`` per unit of slack."""
+
+    h: np.ndarray
+    active: np.ndarray
+    penalty: np.ndarray
+
+    def prices(self, p: np.ndarray, n_f: int) -> Prices:
+        return Prices(p[:n_f].copy(), p[n_f : 2 * n_f].copy(), p[2 * n_f :].copy())
+
+
+def shared_rows(prob: PlaceProblem, options: PlaceOptions) -> Rows:
+    """The right-hand sides, existence and slack penalties of the shared rows."""
+    n_f, n_r = len(prob.fcs), len(prob.regions)
+    stock = (prob.volume[:, None] * prob.current).sum(axis=0)
+    finite_s, finite_t = np.isfinite(prob.storage), np.isfinite(prob.throughput)
+    speed = np.zeros(n_r, dtype=bool)
+    speed[speed_regions(prob, options)] = True
+    need = options.speed_share * prob.mu.sum(axis=0)
+    h = np.concatenate(
+        [
+            np.where(finite_s, prob.storage - stock, 0.0),
+            np.where(finite_t, prob.throughput, 0.0),
+            np.where(speed, -need, 0.0),
+        ]
+    )
+    penalty = np.concatenate(
+        [np.full(2 * n_f, options.overflow_penalty), np.full(n_r, options.speed_penalty)]
+    )
+    return Rows(h, np.concatenate([finite_s, finite_t, speed]), penalty)
+
+
+def shared_matrix(prob: PlaceProblem, options: PlaceOptions, lp: LinearProgram) -> sp.csc_matrix:
+    """(K, n) coefficients of the shared rows over ``lp``'s variables (as in ``G v <= h``)."""
+    import scipy.sparse as sp
+
+    n_f, n_r = len(prob.fcs), len(prob.regions)
+    b, ix = lp.blocks, lp.index
+    y_e = ix["y"][1]
+    col_y = np.arange(b["y"].start, b["y"].stop)
+    days = options.speed_days if options.speed_days is not None else -1
+    fast = prob.arc_days[y_e] <= days
+    parts = [
+        (n_f + prob.arc_fc[y_e], col_y, np.ones(y_e.size)),
+        (2 * n_f + prob.arc_region[y_e[fast]], col_y[fast], -np.ones(int(fast.sum()))),
+    ]
+    for name, sign in (("tin", 1.0), ("tout", -1.0), ("rec", 1.0)):
+        s, f = ix[name]
+        col = np.arange(b[name].start, b[name].stop)
+        parts.append((f, col, sign * prob.volume[s]))
+        parts.append((n_f + f, col, np.ones(s.size)))
+    rows = np.concatenate([p[0] for p in parts])
+    cols = np.concatenate([p[1] for p in parts])
+    vals = np.concatenate([p[2] for p in parts])
+    return sp.csc_matrix((vals, (rows, cols)), shape=(2 * n_f + n_r, lp.c.size))
+
+
+def make_batch(sub: PlaceProblem, options: PlaceOptions, fair_share: bool) -> Batch:
+    """The batch of ``sub``'s skus: its LP with the shared rows left out (unpriced costs)."""
+    n_f, n_r = len(sub.fcs), len(sub.regions)
+    free = np.full(n_f, np.inf)
+    sub = replace(sub, storage=free, throughput=free)
+    fair = scarce(sub) if fair_share else np.zeros(len(sub.skus), dtype=bool)
+    zero = Prices(np.zeros(n_f), np.zeros(n_f), np.zeros(n_r))
+    lp = build_lp(sub, options, fair_bounds(sub, fair) if fair_share else None, zero)
+    owner = np.concatenate([lp.index[k][0] for k in ("y", "z", "tin", "tout", "rec")])
+    return Batch(sub, lp, shared_matrix(sub, options, lp), fair, owner)
+
+
+def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Solve ``batch`` at prices ``p``: (priced optimum, then for the skus whose solution
+    changed: their positions (m,), unpriced costs (m,) and use of the shared rows (K, m))."""
+    import scipy.sparse as sp
+
+    c = batch.lp.c + batch.shared.T @ p
+    if batch.model is None:
+        batch.model = highs.model(replace(batch.lp, c=c))
+    else:
+        highs.set_costs(batch.model, c)
+    v = highs.run(batch.model, "place: batch LP")
+    n_s = len(batch.prob.skus)
+    if batch.last is None:
+        changed = np.arange(n_s)
+    else:
+        moved = np.bincount(batch.owner, np.abs(v - batch.last), minlength=n_s)
+        changed = np.flatnonzero(moved > 1e-9)
+    batch.last = v
+    keep = np.isin(batch.owner, changed)
+    pos = np.searchsorted(changed, batch.owner[keep])
+    onehot = sp.csc_matrix(
+        (np.ones(pos.size), (np.flatnonzero(keep), pos)), shape=(v.size, changed.size)
+    )
+    cost = onehot.T @ (batch.lp.c * v)
+    use = (batch.shared @ sp.diags(v) @ onehot).toarray()
+    return float(c @ v) + batch.lp.const, changed, cost, use
+
+
+class Master:
+    """The restricted master LP, kept between rounds (columns added, re-solved warm).
+
+    Rows: one convexity row per sku (its column weights sum to 1), then the active shared
+    rows ``sum use * weight - slack <= h``. Columns: the slacks, then the sku columns.
+    """
+
+    def __init__(self, n_skus: int, rows: Rows, const: float) -> None:
+        import highspy
+
+        self.rows, self.const, self.n_skus = rows, const, n_skus
+        self.active = np.flatnonzero(rows.active)
+        n_k = self.active.size
+        inf = highspy.kHighsInf
+        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
+        # primal simplex: new columns leave the last basis primal feasible
+        options: dict[str, bool | str | int] = {
+            "output_flag": False,
+            "presolve": "off",
+            "simplex_strategy": 4,
+        }
+        for key, value in options.items():
+            self.h.setOptionValue(key, value)
+        m = highspy.HighsLp()
+        m.num_col_, m.num_row_ = n_k, n_skus + n_k
+        m.col_cost_ = rows.penalty[self.active]
+        m.col_lower_ = np.zeros(n_k)
+        m.col_upper_ = np.full(n_k, inf)
+        m.row_lower_ = np.concatenate([np.ones(n_skus), np.full(n_k, -inf)])
+        m.row_upper_ = np.concatenate([np.ones(n_skus), rows.h[self.active]])
+        m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        m.a_matrix_.start_ = np.arange(n_k + 1, dtype=np.int32)
+        m.a_matrix_.index_ = np.arange(n_skus, n_skus + n_k, dtype=np.int32)
+        m.a_matrix_.value_ = -np.ones(n_k)
+        self.h.passModel(m)
+        self.sku: list[np.ndarray] = []
+        self.use: list[np.ndarray] = []
+
+    def add(self, sku: np.ndarray, cost: np.ndarray, use: np.ndarray) -> None:
+        """Columns of skus at global positions ``sku`` (m,): costs (m,), use (K, m)."""
+        import highspy
+        import scipy.sparse as sp
+
+        use = use[self.active]
+        conv = sp.csc_matrix(
+            (np.ones(sku.size), (sku, np.arange(sku.size))), shape=(self.n_skus, sku.size)
+        )
+        block = sp.vstack([conv, sp.csc_matrix(use)], format="csc")
+        block.eliminate_zeros()
+        self.h.addCols(
+            sku.size,
+            cost,
+            np.zeros(sku.size),
+            np.full(sku.size, highspy.kHighsInf),
+            block.nnz,
+            block.indptr[:-1].astype(np.int32),
+            block.indices.astype(np.int32),
+            block.data,
+        )
+        self.sku.append(sku)
+        self.use.append(use)
+
+    def solve(self) -> tuple[float, np.ndarray]:
+        """(optimum, prices of every shared row (K,): minus the duals, within the penalties)."""
+        highs.run(self.h, "place: master LP")
+        duals = np.zeros(self.rows.h.size)
+        row_dual = np.asarray(self.h.getSolution().row_dual)[self.n_skus :]
+        duals[self.active] = np.clip(-row_dual, 0.0, self.rows.penalty[self.active])
+        return float(self.h.getInfo().objective_function_value) + self.const, duals
+
+    def shares(self, batch_of: np.ndarray, n_batches: int) -> np.ndarray:
+        """(B, K) each batch's use of the shared rows under the master's weights."""
+        x = np.asarray(self.h.getSolution().col_value)[self.active.size :]
+        sku = np.concatenate(self.sku)
+        use = np.hstack(self.use)
+        out = np.zeros((n_batches, self.rows.h.size))
+        for k, row in enumerate(self.active.tolist()):
+            out[:, row] = np.bincount(batch_of[sku], use[k] * x, minlength=n_batches)
+        return out
+
+
+def coordinate(
+    subs: list[PlaceProblem],
+    options: PlaceOptions,
+    rows: Rows,
+    start: np.ndarray,
+    *,
+    fair_share: bool = False,
+    tolerance: float,
+    max_rounds: int,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> Coordination:
+    """Price rounds over the batches ``subs`` until the master is within ``tolerance`` of
+    the bound (or ``max_rounds``), then each batch's plan with its share of the rows."""
+    n_f = len(subs[0].fcs)
+    p, best_p, bound, upper = start.copy(), start.copy(), -np.inf, np.inf
+    sizes = np.array([len(s.skus) for s in subs])
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    batch_of = np.repeat(np.arange(len(subs)), sizes)
+    rounds, step = 0, STEP
+    history: list[tuple[float, float]] = []
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        batches = list(pool.map(lambda s: make_batch(s, options, fair_share), subs))
+        master = Master(int(sizes.sum()), rows, sum(b.lp.const for b in batches))
+        while rounds < max_rounds:
+            rounds += 1
+            found = list(pool.map(_priced, batches, [p] * len(batches)))
+            value = sum(f[0] for f in found) - float(p @ rows.h)
+            for i, (_, changed, cost, use) in enumerate(found):
+                if changed.size:
+                    master.add(first[i] + changed, cost, use)
+            if value > bound:
+                bound, best_p, step = value, p, min(1.5 * step, STEP)
+            elif rounds > 1:
+                step = max(step / 2, MIN_STEP)
+            upper, duals = master.solve()
+            history.append((value, upper))
+            if progress is not None:
+                progress(rounds, max_rounds + 1)
+            if upper - bound <= tolerance * max(abs(bound), 1e-9):
+                break
+            p = best_p + step * (duals - best_p)
+        shares = master.shares(batch_of, len(subs))
+        pairs = zip(batches, shares, strict=True)
+        plans = list(pool.map(lambda bs: _restricted(bs[0], bs[1], rows), pairs))
+    return Coordination(plans, bound, upper, rows.prices(best_p, n_f), history)
+
+
+def _restricted(batch: Batch, share: np.ndarray, rows: Rows) -> Plan:
+    """``batch`` re-solved unpriced with the shared rows limited to its master ``share``."""
+    active = np.flatnonzero(rows.active)
+    n = batch.lp.c.size
+    highs.set_costs(batch.model, batch.lp.c)
+    highs.add_limits(batch.model, batch.shared[active], share[active], rows.penalty[active])
+    v = highs.run(batch.model, "place: batch LP")[:n]
+    batch.model = None
+    sol = LPSolution(v, float(batch.lp.c @ v) + batch.lp.const, {}, "optimal")
+    return plan_from_solution(batch.prob, batch.lp, sol, batch.fair)
+
+
+def chunks(n: int, size: int) -> Iterator[np.ndarray]:
+    """Consecutive sku positions in batches of ``size``."""
+    for i in range(0, n, size):
+        yield np.arange(i, min(i + size, n))

@@ -1,0 +1,102 @@
+"""HiGHS called directly on the placement LP's arrays (no modelling layer in between).
+
+The batched solve re-solves the same sku batches many times with new prices; handing the
+sparse matrices straight to ``highspy`` skips cvxpy's canonicalisation, and keeping each
+batch's ``Highs`` object lets every re-solve start from the previous optimal basis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scot_cli.errors import InfeasibleError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from scot_cli.place.model import LinearProgram
+
+#: Solver options of every batch model: no presolve (the batch LPs are small and re-solved
+#: warm, where presolve would discard the basis) and devex pricing (fewer dual simplex
+#: iterations than the default on these transportation-like LPs, measured).
+BATCH_OPTIONS: dict[str, Any] = {
+    "output_flag": False,
+    "presolve": "off",
+    "simplex_dual_edge_weight_strategy": 1,
+}
+
+
+def model(lp: LinearProgram, options: dict[str, Any] | None = None) -> Any:
+    """A ``highspy.Highs`` holding ``lp`` (``A_ub v <= b_ub``, ``A_eq v = b_eq``, bounds)."""
+    import highspy
+    import scipy.sparse as sp
+
+    inf = highspy.kHighsInf
+    a = sp.vstack([lp.a_ub, lp.a_eq]).tocsc()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    for key, value in (options or BATCH_OPTIONS).items():
+        h.setOptionValue(key, value)
+    m = highspy.HighsLp()
+    m.num_col_, m.num_row_ = lp.c.size, a.shape[0]
+    m.col_cost_ = lp.c
+    m.col_lower_ = lp.lb
+    m.col_upper_ = np.where(np.isinf(lp.ub), inf, lp.ub)
+    m.row_lower_ = np.concatenate([np.full(lp.b_ub.size, -inf), lp.b_eq])
+    m.row_upper_ = np.concatenate([lp.b_ub, lp.b_eq])
+    m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    m.a_matrix_.start_ = a.indptr
+    m.a_matrix_.index_ = a.indices
+    m.a_matrix_.value_ = a.data
+    h.passModel(m)
+    return h
+
+
+def run(h: Any, what: str) -> np.ndarray:
+    """Solve ``h`` and return its primal values; raise when HiGHS finds no optimum."""
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    if status != "Optimal":
+        raise InfeasibleError(
+            f"{what}: HiGHS stopped with status {status!r}; look for extreme costs, "
+            "volumes or stock in the inputs"
+        )
+    return np.asarray(h.getSolution().col_value, float)
+
+
+def set_costs(h: Any, c: np.ndarray) -> None:
+    """Replace the objective of ``h`` by ``c`` (the basis is kept for a warm start)."""
+    h.changeColsCost(c.size, np.arange(c.size, dtype=np.int32), c)
+
+
+def add_limits(h: Any, a: sp.csr_matrix, upper: np.ndarray, penalty: np.ndarray) -> None:
+    """Add rows ``a v - s <= upper`` with new columns ``s >= 0`` costing ``penalty``.
+
+    The current basis stays valid (the new rows enter basic), so the next solve is warm.
+    """
+    import highspy
+
+    inf = highspy.kHighsInf
+    n_rows = a.shape[0]
+    rows = a.tocsr()
+    h.addRows(
+        n_rows,
+        np.full(n_rows, -inf),
+        upper,
+        rows.nnz,
+        rows.indptr[:-1].astype(np.int32),
+        rows.indices.astype(np.int32),
+        rows.data,
+    )
+    first = h.getNumRow() - n_rows
+    h.addCols(
+        n_rows,
+        penalty,
+        np.zeros(n_rows),
+        np.full(n_rows, inf),
+        n_rows,
+        np.arange(n_rows, dtype=np.int32),
+        np.arange(first, first + n_rows, dtype=np.int32),
+        -np.ones(n_rows),
+    )
