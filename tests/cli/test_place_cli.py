@@ -286,3 +286,9 @@ def test_batched_solve_through_the_command(small_dir: Path, forecast_file: Path)
 
     assert cost(batched.stderr) == pytest.approx(cost(single.stderr), rel=0.02)
     assert "of a lower bound" in batched.stderr
+    # the proven bound and the gap to it are in the output's provenance
+    prov = json.loads(pq.read_schema(io.BytesIO(batched.stdout_bytes)).metadata[b"scot"])
+    summary = prov["summary"]
+    total = sum(summary["cost_after"].values())
+    assert summary["bound"] <= total + 1e-6
+    assert summary["gap"] == pytest.approx((total - summary["bound"]) / summary["bound"], abs=1e-6)

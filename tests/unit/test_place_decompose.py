@@ -82,3 +82,40 @@ def test_before_batched_keeps_todays_positions() -> None:
     base = before_batched(prob, PlaceOptions(), batch_size=10)
     assert base.target == pytest.approx(prob.current)
     assert base.sales.sum() == pytest.approx(before(prob, PlaceOptions()).sales.sum(), rel=0.05)
+
+
+def test_batched_plan_is_within_the_tolerance_of_a_bound_below_the_optimum() -> None:
+    # 120 skus in batches of 10: the pilot on a sample runs, then the price rounds
+    prob = generated(120, seed=7)
+    prob.eligible[:, 0] = True
+    settings = PlaceOptions(speed_target=(2, 0.6))
+    single = solve(prob, settings)
+    batched = solve_batched(prob, settings, batch_size=10, tolerance=5e-4)
+    assert batched.bound is not None
+    # weak duality: the Lagrangian bound is below the single LP's optimum
+    assert batched.bound <= single.total_cost + 1e-6
+    # the plan costs at most the master optimum, within the tolerance of the bound
+    assert batched.total_cost >= single.total_cost - 1e-6
+    assert batched.total_cost <= batched.bound * (1 + 5e-4) + 1e-6
+    assert batched.rounds is not None and batched.rounds >= 1
+
+
+def test_batched_plan_respects_the_shared_limits_it_was_given() -> None:
+    prob = generated(60, seed=3)
+    prob.eligible[:, 0] = True
+    settings = PlaceOptions(speed_target=(2, 0.6))
+    plan = solve_batched(prob, settings, batch_size=15)
+    store = (prob.volume[:, None] * plan.target).sum(axis=0)
+    assert (store <= prob.storage + 1e-6).all()
+    assert plan.slack["store"].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_batched_solve_is_deterministic() -> None:
+    prob = generated(50, seed=5)
+    prob.eligible[:, 0] = True
+    settings = PlaceOptions(speed_target=(2, 0.6))
+    one = solve_batched(prob, settings, batch_size=10)
+    two = solve_batched(prob, settings, batch_size=10, workers=1)
+    assert np.array_equal(one.target, two.target)
+    assert np.array_equal(one.flow, two.flow)
+    assert one.bound == two.bound
