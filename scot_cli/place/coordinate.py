@@ -53,7 +53,8 @@ class Batch:
     lp: LinearProgram
     shared: sp.csc_matrix  # (K, n) coefficients of the shared rows
     fair: np.ndarray
-    owner: np.ndarray  # (n,) position in the batch of each variable's sku
+    owner: np.ndarray  # (n,) master unit (group of skus in the batch) of each variable
+    units: int
     model: Any = None
     last: np.ndarray | None = None
 
@@ -129,21 +130,24 @@ def shared_matrix(prob: PlaceProblem, options: PlaceOptions, lp: LinearProgram) 
     return sp.csc_matrix((vals, (rows, cols)), shape=(2 * n_f + n_r, lp.c.size))
 
 
-def make_batch(sub: PlaceProblem, options: PlaceOptions, fair_share: bool) -> Batch:
-    """The batch of ``sub``'s skus: its LP with the shared rows left out (unpriced costs)."""
+def make_batch(sub: PlaceProblem, options: PlaceOptions, fair_share: bool, group: int) -> Batch:
+    """The batch of ``sub``'s skus: its LP with the shared rows left out (unpriced costs);
+    the master takes one column per ``group`` consecutive skus."""
     n_f, n_r = len(sub.fcs), len(sub.regions)
     free = np.full(n_f, np.inf)
     sub = replace(sub, storage=free, throughput=free)
     fair = scarce(sub) if fair_share else np.zeros(len(sub.skus), dtype=bool)
     zero = Prices(np.zeros(n_f), np.zeros(n_f), np.zeros(n_r))
     lp = build_lp(sub, options, fair_bounds(sub, fair) if fair_share else None, zero)
-    owner = np.concatenate([lp.index[k][0] for k in ("y", "z", "tin", "tout", "rec")])
-    return Batch(sub, lp, shared_matrix(sub, options, lp), fair, owner)
+    owner = np.concatenate([lp.index[k][0] for k in ("y", "z", "tin", "tout", "rec")]) // group
+    units = -(-len(sub.skus) // group)
+    return Batch(sub, lp, shared_matrix(sub, options, lp), fair, owner, units)
 
 
 def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """Solve ``batch`` at prices ``p``: (priced optimum, then for the skus whose solution
-    changed: their positions (m,), unpriced costs (m,) and use of the shared rows (K, m))."""
+    """Solve ``batch`` at prices ``p``: (priced optimum, then for the master units (sku
+    groups) whose solution changed: their positions (m,), unpriced costs (m,) and use of the
+    shared rows (K, m))."""
     import scipy.sparse as sp
 
     c = batch.lp.c + batch.shared.T @ p
@@ -152,7 +156,7 @@ def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
     else:
         highs.set_costs(batch.model, c)
     v = highs.run(batch.model, "place: batch LP")
-    n_s = len(batch.prob.skus)
+    n_s = batch.units
     if batch.last is None:
         changed = np.arange(n_s)
     else:
@@ -172,8 +176,9 @@ def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
 class Master:
     """The restricted master LP, kept between rounds (columns added, re-solved warm).
 
-    Rows: one convexity row per sku (its column weights sum to 1), then the active shared
-    rows ``sum use * weight - slack <= h``. Columns: the slacks, then the sku columns.
+    Rows: one convexity row per unit (a sku or a group of skus: its column weights sum to
+    1), then the active shared rows ``sum use * weight - slack <= h``. Columns: the slacks,
+    then the units' columns.
     """
 
     def __init__(self, n_skus: int, rows: Rows, const: float) -> None:
@@ -260,19 +265,23 @@ def coordinate(
     tolerance: float,
     max_rounds: int,
     workers: int,
+    group: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> Coordination:
     """Price rounds over the batches ``subs`` until the master is within ``tolerance`` of
-    the bound (or ``max_rounds``), then each batch's plan with its share of the rows."""
+    the bound (or ``max_rounds``), then each batch's plan with its share of the rows.
+
+    The master has a convex-weight row per ``group`` consecutive skus of a batch: one sku
+    per unit converges in the fewest rounds, larger groups keep the master small."""
     n_f = len(subs[0].fcs)
     p, best_p, bound, upper = start.copy(), start.copy(), -np.inf, np.inf
-    sizes = np.array([len(s.skus) for s in subs])
+    sizes = np.array([-(-len(s.skus) // group) for s in subs])
     first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     batch_of = np.repeat(np.arange(len(subs)), sizes)
     rounds, step = 0, STEP
     history: list[tuple[float, float]] = []
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        batches = list(pool.map(lambda s: make_batch(s, options, fair_share), subs))
+        batches = list(pool.map(lambda s: make_batch(s, options, fair_share, group), subs))
         master = Master(int(sizes.sum()), rows, sum(b.lp.const for b in batches))
         while rounds < max_rounds:
             rounds += 1

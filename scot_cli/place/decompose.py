@@ -44,6 +44,9 @@ TOLERANCE = 5e-4
 MAX_ROUNDS = 40
 #: Share of the skus in the pilot sample (at least two batches).
 PILOT_SHARE = 0.1
+#: Most convexity rows of the master LP: beyond this many skus, each master column covers a
+#: group of skus, so that the master's solve time stays bounded.
+MASTER_UNITS = 1000
 
 
 def solve_batched(
@@ -100,6 +103,7 @@ def solve_batched(
         tolerance=tolerance,
         max_rounds=max_rounds,
         workers=workers,
+        group=-(-n_s // MASTER_UNITS),
         progress=progress,
     )
     merged = merge(prob, options, found.plans, found.prices)
@@ -141,6 +145,7 @@ def pilot_prices(
         tolerance=2 * TOLERANCE,
         max_rounds=MAX_ROUNDS,
         workers=workers,
+        group=-(-len(rows) // MASTER_UNITS),
     )
     p = found.prices
     return np.concatenate([p.storage, p.throughput, p.speed])
