@@ -68,7 +68,14 @@ def quality(q: dict[str, Any]) -> str:
     out = [
         f"Run {q['date']}: `{q['command']}` ({q['days']} days x {q['replications']} "
         f"replications, {q['wall_s']:.0f} s wall, {q['cpu_s']:.0f} s CPU, load average "
-        f"{q.get('load_average', [0])[0]:.1f} on the machine).\n",
+        f"{q.get('load_average', [0])[0]:.1f} on the machine"
+        + (
+            f"; {q['processes']} processes side by side, one seed each: the wall time is the "
+            "longest, the CPU time their sum; each seed's forecast is its own"
+            if q.get("processes")
+            else ""
+        )
+        + ").\n",
         "| KPI | scot | baseline | baseline - scot (paired) |",
         "|---|---|---|---|",
     ]
@@ -113,8 +120,10 @@ def reading(q: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]]) -> l
         "policies, with route's myopic method (nearest FC with stock) for both, so the "
         "policies differ in what they buy and where they place it, not in how a day's orders "
         "are routed; shipping_cost is route's (per-unit lane cost plus each line's share of "
-        "its trucks), and with the fixtures' 80 skus most trucks run nearly empty, so it "
-        "dominates total_cost.",
+        "its trucks), and with the fixtures' 80 skus most trucks run nearly empty (truck_fill), "
+        "so it dominates total_cost. The baseline's higher shipping_cost goes with its "
+        "stock-outs at the nearest FC: lines then ship from farther FCs, more orders split "
+        "(split_share) and more lane departures carry a truck for a few units.",
         "- Caveats: demand is drawn from scot's own forecast, so scot plans on the distribution "
         "the days are drawn from (replaying held-back sales with --actuals removes that edge); "
         "the baseline's weeks of cover is a guess; lost sales are costed at stockout_cost or "
