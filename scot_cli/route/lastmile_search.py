@@ -4,8 +4,8 @@ The problem goes to PyVRP as one ``ProblemData`` built from the integer matrices
 model calls, so building costs milliseconds at any size), with every client required unless it
 carries a prize. ``seeds`` independent searches run at once, the first in this process and the
 others in fresh worker interpreters, all stopped at the same deadline; the best solution wins
-(feasible first, then the lowest objective, then the lowest seed), so more seeds never return a
-worse solution than the first seed alone would at the same deadline.
+(feasible first, then the lowest objective, then the lowest seed), and the first seed's search
+is always among them.
 
 This module imports only numpy at load time: worker processes import it, not polars.
 """
