@@ -13,6 +13,11 @@ from scot_cli.errors import UsageError
 from scot_cli.registry import Registry
 
 from ._common import (
+    ENGINE_OPT,
+    PARTITION_BY_OPT,
+    SCHEDULER_OPT,
+    SHARD_OPT,
+    WORKERS_OPT,
     choice_option,
     epilog,
     help_models_option,
@@ -20,6 +25,7 @@ from ._common import (
     output_option,
     progress,
     renamed,
+    scale,
     table_option,
 )
 
@@ -62,7 +68,7 @@ def plan_buy(
     price_breaks: Path | None = typer.Option(
         None, "--price-breaks", metavar="FILE", help="Quantity discounts Parquet."
     ),
-    policy: str = _choice(POLICIES, "auto", "--policy", help="Inventory policy."),
+    policy: str = _choice(POLICIES, "auto", "--policy", help="Policy."),
     distribution: str = _choice(DISTRIBUTIONS, "auto", "--distribution", help="Demand model."),
     spread_floor: str = _choice(
         SPREAD_FLOORS, "auto", "--spread-floor", help="Poisson spread floor."
@@ -77,6 +83,11 @@ def plan_buy(
     solver: str = _choice(SOLVERS, "highs", "--solver", help="LP solver of the limits."),
     out: str | None = OUT_OPT,
     policy_out: str | None = POLICY_OUT_OPT,
+    engine: str = ENGINE_OPT,
+    shard: str | None = SHARD_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int | None = WORKERS_OPT,
+    partition_by: str | None = PARTITION_BY_OPT,
     help_models: bool = help_models_option(
         POLICIES, DISTRIBUTIONS, SPREAD_FLOORS, SERVICE_TYPES, SOLVERS
     ),
@@ -103,6 +114,21 @@ def plan_buy(
         spread_floor=spread_floor,
     )
     run = Run("plan-buy", params=options.params())
+    plan = scale(engine, shard, scheduler, workers, partition_by, out)
+    if plan.active:  # batches of skus on an engine, a shard, a dataset (docs/scale-out.md)
+        from scot_cli.engine.buy import plan_buy_to
+
+        if seller_limits is not None:
+            raise UsageError("--seller-limits with --engine or --shard: plan in one process")
+        summary = plan_buy_to(
+            out, policy_out, engine=plan.engine, shard=plan.shard,
+            partition_by=plan.partition_by, run=run, forecast=forecast, items=str(items),
+            inventory=str(inventory), nodes=str(nodes) if nodes else None,
+            lanes=str(lanes) if lanes else None,
+            price_breaks=str(price_breaks) if price_breaks else None, options=options,
+        )  # fmt: skip
+        info(str(summary))
+        return
     read = run.read_optional
     with progress("planning") as bar:
         result = decide(
