@@ -30,10 +30,14 @@ from .policies import (
 )
 from .registry import DISTRIBUTIONS, POLICIES
 from .rq_poisson import rq_poisson
-from .ss_exact import ss_levels
+from .ss_exact import EXACT_WIDTH, ss_levels, windows
 
 #: Below this mean, a flat forecast is modelled as Poisson by the auto demand model.
 POISSON_BELOW = 30.0
+#: The auto policy prices (s,S) exactly where Zheng & Federgruen's window is at most this
+#: many units wide (the work per sku grows with the square of the width), and by the power
+#: approximation elsewhere.
+AUTO_EXACT_WIDTH = 60
 
 Index = NDArray[np.int64]
 
@@ -166,17 +170,44 @@ def choose_kind(rows: Rows, requested: str) -> Labels:
     return Labels(codes.astype(np.uint8), KIND_NAMES)
 
 
-def choose_policy(rows: Rows, requested: str) -> Labels:
-    """Policy per row: the requested one, or auto (ss_heuristic when batching pays, else
-    base_stock; the exact ss prices up to 200^2 (s, S) pairs per sku, too slow for a
-    default over a million skus)."""
+def choose_policy(rows: Rows, requested: str, kind: Labels | None = None) -> Labels:
+    """Policy per row: the requested one, or the auto rule.
+
+    auto: ``ss``, the exact Zheng-Federgruen search, for integer (Poisson) demand with a
+    fixed order cost where the search window is at most :data:`AUTO_EXACT_WIDTH` units (it
+    finds base stock, ``S = s + 1``, when that is optimal); otherwise ``base_stock`` when
+    batching does not pay (the EOQ is at most 1.5 review periods of demand) and
+    ``ss_power`` (the revised power approximation) when it does; ``ss_heuristic`` for
+    skus with quantity discounts (its batch is the discount EOQ).
+    """
     if requested != "auto":
         return Labels.full(rows.n, requested, POLICY_NAMES)
     eoq = eoq_quantity(rows.K, rows.h, rows.lam)
     batching = eoq > BATCHING_RATIO * rows.lam * rows.review
     code = POLICY_NAMES.index
-    codes = np.where(batching, code("ss_heuristic"), code("base_stock"))
+    codes = np.where(batching, code("ss_power"), code("base_stock"))
+    if kind is not None and rows.period is not None:
+        # integer demand: the exact search where its window is narrow enough to price fast
+        cand = np.flatnonzero((rows.K > 0) & kind.is_("poisson") & (rows.period.mean > 0))
+        if cand.size:
+            h, p, K = _ss_costs(rows, cand)
+            a, _, b = windows(rows.protection.dist("poisson", cand), h, p, K)
+            narrow = np.isfinite(b - a) & (b - a + 2 <= AUTO_EXACT_WIDTH)
+            codes[cand[narrow]] = code("ss")
+    if rows.discount_batch is not None:
+        # quantity discounts set the batch of the EOQ + safety stock policy only
+        priced = batching & np.isfinite(rows.discount_batch)
+        codes = np.where(priced, code("ss_heuristic"), codes)
     return Labels(codes.astype(np.uint8), POLICY_NAMES)
+
+
+def _ss_costs(rows: Rows, idx: Index) -> tuple[Array, Array, Array]:
+    """Holding cost per review period, cost per unit short (given, or the one whose
+    critical ratio is the service target) and fixed cost of the (s,S) rows ``idx``."""
+    h = rows.h[idx] * rows.review[idx]
+    target = np.clip(rows.target[idx], 1e-6, 1 - 1e-6)
+    p = np.where(np.isfinite(rows.p[idx]), rows.p[idx], h * target / (1 - target))
+    return h, p, rows.K[idx]
 
 
 def _target_level(dist: Distribution, target: Array, cycle_demand: Array, fill: bool) -> Array:
@@ -254,22 +285,20 @@ def _disrupted(
     return s, in_stock, batch
 
 
-def _ss_exact(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
+def _ss_exact(rows: Rows, kind: str, idx: Index, *, exact: bool = True) -> tuple[Levels, Array]:
     """Optimal (s,S) (:mod:`scot_cli.buy.ss_exact`): costs per review period, a service
-    target turned into the shortage cost whose critical ratio it is."""
+    target turned into the shortage cost whose critical ratio it is; ``exact=False``: the
+    power approximation for every row."""
     if rows.period is None:
         raise ValueError("the exact (s,S) policy needs the review-period demand")
     period = rows.period
     review = rows.review[idx]
-    h = rows.h[idx] * review
-    target = np.clip(rows.target[idx], 1e-6, 1 - 1e-6)
-    p = np.where(np.isfinite(rows.p[idx]), rows.p[idx], h * target / (1 - target))
-    K = rows.K[idx]
+    h, p, K = _ss_costs(rows, idx)
 
     def dists(sub: Index) -> tuple[Distribution, Distribution]:
         return period.dist(kind, idx[sub]), rows.protection.dist(kind, idx[sub])
 
-    lv = ss_levels(dists, idx.size, h, p, K)
+    lv = ss_levels(dists, idx.size, h, p, K, max_width=EXACT_WIDTH if exact else 0)
     prot = rows.protection.dist(kind, idx)
     approx = periodic_levels(
         prot,
@@ -282,16 +311,16 @@ def _ss_exact(rows: Rows, kind: str, idx: Index) -> tuple[Levels, Array]:
         review=review,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        exact = lv.exact & (review > 0)
+        priced = lv.exact & (review > 0)
         levels = Levels(
             reorder_point=lv.s,
             order_up_to=lv.S,
             batch=lv.S - lv.s,
             fill_rate=approx.fill_rate,
             in_stock=approx.in_stock,
-            holding=np.where(exact, lv.holding / review, approx.holding),
-            shortage=np.where(exact, lv.shortage / review, approx.shortage),
-            ordering=np.where(exact, lv.ordering / review, approx.ordering),
+            holding=np.where(priced, lv.holding / review, approx.holding),
+            shortage=np.where(priced, lv.shortage / review, approx.shortage),
+            ordering=np.where(priced, lv.ordering / review, approx.ordering),
         )
     return levels, p
 
@@ -428,6 +457,7 @@ Solver = Callable[[Rows, str, Index], tuple[Levels, Array]]
 _SOLVERS: dict[str, Solver] = {
     "base_stock": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=False),
     "ss": _ss_exact,
+    "ss_power": lambda rows, kind, idx: _ss_exact(rows, kind, idx, exact=False),
     "ss_heuristic": lambda rows, kind, idx: _periodic(rows, kind, idx, batching=True),
     "lot_size": _lot_size,
     "rq": _rq,

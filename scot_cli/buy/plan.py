@@ -456,8 +456,8 @@ def _plan_rows(
     rows = _economics(fa, planned, o)
     if price_breaks is not None:
         rows.discount_batch = discount_batches(planned, price_breaks, rows.lam)
-    policy = choose_policy(rows, o.policy)
     kind = choose_kind(rows, o.distribution)
+    policy = choose_policy(rows, o.policy, kind)
     table = compute_levels(rows, policy, kind, progress=progress)
     position = planned.get_column("position").to_numpy()
     raw = order_quantity(policy, position, table.levels)
@@ -519,7 +519,7 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
         )
     if o.policy == "newsvendor":
         _add_horizon(rows, fa, planned)
-    if o.policy == "ss":
+    if o.policy in ("ss", "ss_power", "auto"):
         rows.period = _intervals(fa, review, np.zeros(planned.height), rate)
     if o.policy == "lot_size":
         rows.schedule, rows.step = _schedule(fa), fa.step

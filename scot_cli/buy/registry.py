@@ -12,12 +12,15 @@ from scot_cli.registry import Registry
 POLICIES: Registry[str] = Registry(
     "policy",
     {
-        "auto": "base_stock, or ss_heuristic when batching pays (EOQ above 1.5 review periods "
-        "of demand)",
+        "auto": "ss (exact) for Poisson demand with an order cost where its search window is "
+        "at most 60 units; else base_stock when batching does not pay (EOQ at most 1.5 review "
+        "periods of demand), ss_power when it does; ss_heuristic for skus with price breaks",
         "base_stock": "periodic review order-up-to S: critical fractile of lead-time + review "
         "demand (newsvendor with lead time; Snyder & Shen 4.3.3)",
         "ss": "(s,S) optimal for integer demand (Zheng & Federgruen 1991; Snyder & Shen 4.6), "
         "the power approximation (Ehrhardt & Mosier 1984) for wide search windows",
+        "ss_power": "(s,S) by the revised power approximation (Ehrhardt & Mosier 1984) for "
+        "every sku: closed form in the demand's mean and variance",
         "ss_heuristic": "(s,S): s as base_stock, order up to s + EOQ when at or below s "
         "(EOQ + safety stock heuristic)",
         "rq": "continuous review (r,Q), exact expected cost minimised, stock-out cost per unit "

@@ -104,9 +104,11 @@ def windows(prot: Distribution, h: Array, p: Array, K: Array) -> tuple[Array, Ar
 def period_pmf(per: Distribution, size: int) -> Array:
     """``P(D = k)`` for ``k = 0..size-1`` per row, integer demand per review period."""
     if per.name == "poisson":
-        from scipy.stats import poisson
-
-        return np.asarray(poisson.pmf(np.arange(size)[None, :], per.mean[:, None]))
+        # in logs: k log(mu) - mu - log(k!), exact and free of scipy.stats (slow to import)
+        k = np.arange(size, dtype=np.float64)[None, :]
+        log_fact = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, size)))])[None, :]
+        mu = np.maximum(per.mean, 1e-300)[:, None]
+        return np.asarray(np.exp(k * np.log(mu) - mu - log_fact), dtype=np.float64)
     cdf = np.stack([per.cdf(np.full(per.mean.shape, k + 0.5)) for k in range(size)], axis=1)
     return np.diff(cdf, axis=1, prepend=0.0)
 
@@ -199,16 +201,23 @@ def power_approximation(
 
 
 def _power(per: Distribution, prot: Distribution, h: Array, p: Array, K: Array) -> SSLevels:
-    s, big_s = power_approximation(per, prot, h, p, K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s, big_s = power_approximation(per, prot, h, p, K)
+    # no fixed cost: no batch, the base-stock (newsvendor) level
+    s0 = prot.ppf(p / (p + h))
+    s, big_s = np.where(K > 0, s, s0), np.where(K > 0, big_s, s0)
     idle = per.mean <= 0  # no demand: hold nothing, order nothing
     s, big_s = np.where(idle, 0.0, s), np.where(idle, 0.0, big_s)
     nan = np.full(s.shape, np.nan)
     return SSLevels(s, big_s, nan, nan, nan, nan, np.zeros(s.shape, dtype=bool))
 
 
-def ss_levels(dists: Dists, n: int, h: Array, p: Array, K: Array) -> SSLevels:
-    """Optimal (s, S) per row: exact where the window is at most :data:`EXACT_WIDTH` units
-    wide, the power approximation elsewhere (``exact`` says which).
+def ss_levels(
+    dists: Dists, n: int, h: Array, p: Array, K: Array, *, max_width: int = EXACT_WIDTH
+) -> SSLevels:
+    """Optimal (s, S) per row: exact where the window is at most ``max_width`` units
+    wide, the power approximation elsewhere (``exact`` says which; ``max_width=0``: the
+    power approximation everywhere).
 
     Parameters
     ----------
@@ -226,9 +235,12 @@ def ss_levels(dists: Dists, n: int, h: Array, p: Array, K: Array) -> SSLevels:
     exact = np.zeros(n, dtype=bool)
     everything = np.arange(n, dtype=np.int64)
     per, prot = dists(everything)
-    a, _, b = windows(prot, h, p, K)
-    width = b - a + 2
-    narrow = np.isfinite(width) & (width <= EXACT_WIDTH) & (per.mean > 0)
+    if max_width > 0:
+        a, _, b = windows(prot, h, p, K)
+        width = b - a + 2
+        narrow = np.isfinite(width) & (width <= max_width) & (per.mean > 0)
+    else:
+        width, narrow = np.zeros(n), np.zeros(n, dtype=bool)
     # batches of similar width (sorted): each pays for its own widest window only
     order = everything[narrow][np.argsort(width[narrow], kind="stable")]
     cost = np.square(width[order])

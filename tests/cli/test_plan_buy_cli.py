@@ -148,7 +148,7 @@ def test_unknown_policy_is_a_usage_error(inputs: dict[str, Path]) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         "scot: error: --policy: unknown value 'minmax' (choose from auto, base_stock, ss, "
-        "ss_heuristic, rq, rq_eil, lot_size, newsvendor)\n"
+        "ss_power, ss_heuristic, rq, rq_eil, lot_size, newsvendor)\n"
     )
 
 
@@ -188,7 +188,7 @@ def test_zero_cost_item_is_a_status_row_not_a_crash(
 
 
 def test_help_fits_forty_lines_and_models_are_described_apart() -> None:
-    result = runner.invoke(app, ["plan-buy", "--help"], env={"COLUMNS": "100"})
+    result = runner.invoke(app, ["plan-buy", "--help"], terminal_width=100)
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) <= 40
     assert "rq_eil" in result.stdout

@@ -289,3 +289,14 @@ def test_rq_is_exact_for_poisson_demand(tmp_path: Path) -> None:
     total = row["holding_cost"] + row["stockout_cost"] + row["ordering_cost"]
     assert total == pytest.approx(best[0], rel=1e-9)
     assert row["distribution"] == "poisson"
+
+
+def test_auto_prices_example_4_7_exactly(tmp_path: Path) -> None:
+    """Snyder & Shen Example 4.7 with K = 5 (Poisson mean 6, h = 1, p = 4): the auto policy
+    chooses the exact (s,S) search for integer demand and finds s = 4, S = 10, although the
+    EOQ (7.7) is below 1.5 periods of demand, where it would have bought to a base stock."""
+    it = items(stockout_cost=4.0, order_cost=5.0)
+    args = ("--distribution", "poisson", "--review-days", "1")
+    _, policy = run(tmp_path, forecast(6.0, math.sqrt(6.0)), it, *args)
+    assert policy["policy"][0] == "ss"
+    assert (policy["reorder_point"][0], policy["order_up_to"][0]) == (4.0, 10.0)
