@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import time
@@ -20,37 +21,58 @@ from forecast_vs_statsforecast import WORK, load_average, scot_cmd, sf_cmd
 SETS = (("m1quarterly", 8, "Q", 4), ("m1monthly", 18, "M", 12))
 
 
-def _timed(cmd: list[str]) -> float:
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system of the process and its children)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="", help="data sets by name, comma-separated")
     args = parser.parse_args()
     scratch = WORK / "speed"
     scratch.mkdir(parents=True, exist_ok=True)
     before = load_average()
     sets: dict[str, dict[str, float]] = {}
+    path = WORK / "speed.json"
+    if args.only and path.exists():  # keep the other sets' earlier medians
+        sets.update(json.loads(path.read_text())["sets"])
     for name, horizon, freq, season in SETS:
+        if args.only and name not in args.only.split(","):
+            continue
         train = WORK / name / "train.parquet"
         scot = scot_cmd(train, scratch / "scot.parquet", horizon, freq, [])
         ets = sf_cmd("AutoETS", train, scratch / "ets.json", horizon, freq, season)
         subprocess.run(scot, check=True, capture_output=True)
-        times: dict[str, list[float]] = {"scot": [], "AutoETS": []}
+        times: dict[str, list[tuple[float, float]]] = {"scot": [], "AutoETS": []}
         for _ in range(args.repeat):
             times["scot"].append(_timed(scot))
             times["AutoETS"].append(_timed(ets))
-        med = {k: statistics.median(v) for k, v in times.items()}
-        sets[name] = {**med, "ratio": med["scot"] / med["AutoETS"]}
+        med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+        cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+        sets[name] = {
+            **med,
+            "ratio": med["scot"] / med["AutoETS"],
+            "scot_cpu": cpu["scot"],
+            "AutoETS_cpu": cpu["AutoETS"],
+            "cpu_ratio": cpu["scot"] / cpu["AutoETS"],
+        }
         print(
             f"{name}: scot {med['scot']:.2f} s, AutoETS {med['AutoETS']:.2f} s "
-            f"(medians of {args.repeat}), ratio {med['scot'] / med['AutoETS']:.3f}"
+            f"(medians of {args.repeat}), ratio {med['scot'] / med['AutoETS']:.3f}; CPU "
+            f"{cpu['scot']:.2f} s vs {cpu['AutoETS']:.2f} s, ratio {sets[name]['cpu_ratio']:.3f}"
         )
     saved = {
-        "command": f"python benchmarks/forecast_speed.py --repeat {args.repeat}",
+        "command": "python benchmarks/forecast_speed.py --repeat "
+        + str(args.repeat)
+        + (f" --only {args.only}" if args.only else ""),
         "load": f"{before} -> {load_average()}",
         "sets": sets,
     }

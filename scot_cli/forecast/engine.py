@@ -44,6 +44,8 @@ MIN_CALIBRATION_HISTORY = 4
 SHRINK = 40.0
 #: Scores behind one horizon step's pooled quantile before it outweighs all steps'.
 STEP_SHRINK = 200.0
+#: The models that one ETS fit gives together (:func:`run_with_variance`).
+ETS_MEMBERS = ("ets", "ets_damped", "ets_bounded")
 #: Gauss-Newton rounds of the ETS fit inside ``auto`` and the engine (one: more rounds barely
 #: move the AICc and forecasts and double the fit's time; measured on the development data in
 #: docs/benchmarks/forecast-ets.md).
@@ -157,19 +159,19 @@ def run_with_variance(
     horizon: int,
     season: int,
     cutoffs: Sequence[int],
-    memo: dict[str, tuple[Array, Array]] | None = None,
+    memo: dict[str, tuple[Array, Array, Array]] | None = None,
 ) -> tuple[Array, Array | None]:
     """:func:`run_model` and, for the models that have one (ETS's analytical variance,
     Theta's SES variance), the ``(n, H)`` forecast variance at the last origin; None for
-    the others. ``memo`` (for one ``y`` and ``cutoffs``) keeps the damped-trend ETS of the
-    fit that gave the ETS, or the other way round: both come from one fit."""
-    if name in ("ets", "ets_damped"):
+    the others. ``memo`` (for one ``y`` and ``cutoffs``) keeps the other ETS forecasts of
+    the fit that gave one (:data:`ETS_MEMBERS`): they all come from one fit."""
+    if name in ETS_MEMBERS:
         got = memo if memo is not None and name in memo else None
         if got is None:
             got = _ets(y, horizon=horizon, season=season, cutoffs=cutoffs)
             if memo is not None:
                 memo.update(got)
-        out, var = got[name]
+        out, var = got[name][:2]
     elif name == "theta":
         from scot_cli.forecast.theta import fit
 
@@ -185,27 +187,37 @@ def run_with_variance(
 
 def _ets(
     y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]
-) -> dict[str, tuple[Array, Array]]:
+) -> dict[str, tuple[Array, Array, Array]]:
     """ETS forecasts ``(len(cutoffs), n, H)`` and the variance at the last origin, of the
-    best model overall (``ets``) and the best damped-trend one (``ets_damped``), fitted as
+    best model overall (``ets``), the best damped-trend one (``ets_damped``) and the best
+    without an undamped trend (``ets_bounded``), fitted as
     :func:`scot_cli.forecast.ets.ets` does (once on the history up to the first origin,
-    run forward to the others, once on the whole) with :data:`ETS_ROUNDS` rounds."""
+    run forward to the others, once on the whole) with :data:`ETS_ROUNDS` rounds; and
+    ``(n,)`` 1 where that model's error is multiplicative (its spread scales with the
+    level), else 0."""
     from scot_cli.forecast import ets
 
     got = ets.ets_forecast_fits(
         y, horizon=horizon, season=season, cutoffs=cutoffs, rounds=ETS_ROUNDS
     )
-    return {name: (out, ets.ets_variance(fit, horizon)) for name, (out, fit) in got.items()}
+    return {
+        name: (out, ets.ets_variance(fit, horizon), (fit.error == 1).astype(np.float64))
+        for name, (out, fit) in got.items()
+    }
 
 
 def combination(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
-    """Equal-weight mean of the ETS, damped-trend ETS and Theta forecasts (``ets_theta``).
+    """Equal-weight mean of the ETS without an undamped trend, damped-trend ETS and Theta
+    forecasts (``ets_theta``).
 
     Combining a few different, individually sound extrapolations is the benchmark the M3
     and M4 competitions found hard to beat (Makridakis, Spiliotis & Assimakopoulos 2020,
     IJF 36(1)); equal weights, as estimated weights rarely beat them (Smith & Wallis 2009,
     the "forecast combination puzzle"). ARIMA, the third member of the M4 benchmark
-    combination, is left out for its fitting cost; the damped trend takes its place.
+    combination, is left out for its fitting cost; the damped trend takes its place. The
+    ETS member levels off (``ets_bounded``: no trend or a damped one): Theta brings the
+    straight-line drift, and an undamped ETS trend picked by AICc on a short history is the
+    member most often far off at long horizons.
     """
     runs = [
         run_model(p, y, horizon=horizon, season=season, cutoffs=cutoffs) for p in parts("ets_theta")
@@ -237,6 +249,33 @@ def short_origins(y: Array, cuts: Sequence[int], season: int) -> NDArray[np.bool
         return np.zeros((0, y.shape[0]), dtype=bool)
     have = np.stack([seen[:, c - 1] if c > 0 else np.zeros(y.shape[0]) for c in cuts])
     out: NDArray[np.bool_] = have < least
+    return out
+
+
+def level_ratios(y: Array, cuts: Sequence[int], season: int, relative: NDArray[np.bool_]) -> Array:
+    """``(len(cuts), n)`` the level of each series before each backtest origin over its level
+    at the end of the history, for the ``relative`` rows (1 for the others).
+
+    The level is the mean of the observed values of the last ``max(season, 4)`` periods.
+    A multiplicative-error model's forecast standard deviation is proportional to the level
+    (Hyndman et al. 2008, sec. 6.3), so the deviation at an origin is the final one times
+    this ratio. Bounded to ``[1/5, 5]``: a level that moved more than that is no guide,
+    and a ratio is 1 where either level is not positive.
+    """
+    n = y.shape[0]
+    out = np.ones((len(cuts), n))
+    if not relative.any() or not cuts:
+        return out
+    w = max(season, 4)
+    sub = y[relative]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no observed value: ratio 1
+        end = np.nanmean(sub[:, -w:], axis=1)
+        for k, c in enumerate(cuts):
+            then = np.nanmean(sub[:, max(c - w, 0) : c], axis=1)
+            ok = (then > 0) & (end > 0)
+            ratio = np.where(ok, then / np.where(ok, end, 1.0), 1.0)
+            out[k, relative] = np.clip(ratio, 0.2, 5.0)
     return out
 
 
@@ -307,6 +346,7 @@ def stepwise_conformal(
     quantiles: Sequence[float],
     common: Pooled | None = None,
     sd: Array | None = None,
+    level: Array | None = None,
 ) -> tuple[Array, Pooled | None]:
     """Quantiles ``(n, H, Q)`` that widen with the horizon, from standardised backtest errors.
 
@@ -314,7 +354,11 @@ def stepwise_conformal(
     step: the model's own (``sd``, e.g. ETS's analytical variance) where given, else the
     series' root mean squared one-step change times the step's spread ``d_h`` (the robust
     standard deviation, 1.4826 times the median absolute scaled error, of step ``h`` over
-    all series and origins, made non-decreasing in ``h``). The scores' quantiles are taken
+    all series and origins, made non-decreasing in ``h``). A model's own deviation is that
+    of the forecast from the end of the history; ``level`` ``(K, n)`` rescales it to each
+    backtest origin (:func:`level_ratios`: where the deviation grows with the level, an
+    error made when a growing series was smaller is not read as a small one). The scores'
+    quantiles are taken
     per step over all series, shrunk towards all steps' by ``m / (m + STEP_SHRINK)`` for
     ``m`` scores, and centred on their median (the point forecast is the median: a
     backtest's bias is not carried into the future). The forecast quantile is
@@ -341,7 +385,8 @@ def stepwise_conformal(
         else:
             spread = common.spread
         width = np.where(own, sd if sd is not None else 1.0, s[:, None] * spread[None, :])
-        z = (actual - backtest) / width[None]
+        then = width[None] if level is None else width[None] * level[:, :, None]
+        z = (actual - backtest) / then
         if common is None or common.steps is None or common.overall is None:
             flat = z[~np.isnan(z)]
             # no usable backtest error at all: the models' own (normal) quantiles
@@ -468,10 +513,13 @@ def _run_group(
     horizon: int,
     progress: Progress,
     extra: dict[str, object] | None,
-) -> tuple[Array, NDArray[np.str_], Array | None]:
+) -> tuple[Array, NDArray[np.str_], Array | None, NDArray[np.bool_] | None]:
     """``(K+1, rows, H)`` forecasts of one group, the best model per row and the forecast
     standard deviation ``(rows, H)`` where the group's models give variances (the mean of
-    their standard deviations; None when none does).
+    the standard deviations of the forecasting combination's parts, or of all the models
+    run when there is no combination; None when none has one), and where that deviation
+    scales with the series' level (the ETS model behind it has multiplicative error; None
+    without an ETS model).
 
     A group with a combination among its candidates (smooth series: ``ets_theta``) is
     forecast by it; any other by the median of its candidates (:func:`combine`).
@@ -482,8 +530,8 @@ def _run_group(
     every = [*cuts, y.shape[1]]
     stacked = np.empty((len(g.models), len(every), g.rows.size, horizon))
     runs: dict[str, Array] = {}
-    sds: list[Array] = []
-    memo: dict[str, tuple[Array, Array]] = {}
+    sds: dict[str, Array] = {}
+    memo: dict[str, tuple[Array, Array, Array]] = {}
     for i, name in enumerate(names):  # filled in place: no second copy of every forecast
         season = g.season_of(name)
         if name == "global":
@@ -493,7 +541,7 @@ def _run_group(
                 name, sub, horizon=horizon, season=season, cutoffs=every, memo=memo
             )
             if var is not None:
-                sds.append(np.sqrt(np.maximum(var, 0.0)))
+                sds[name] = np.sqrt(np.maximum(var, 0.0))
         if name in g.models:
             stacked[g.models.index(name)] = fc
         if any(name in parts(c) for c in combos):
@@ -502,11 +550,16 @@ def _run_group(
             progress(i + 1, len(names))
     for c in combos:
         stacked[g.models.index(c)] = np.mean([runs[p] for p in parts(c)], axis=0)
-    del runs, memo
+    del runs
     comb, best = combine(sub, stacked, cuts, g.models)
+    used = names
     if combos:
         comb = stacked[g.models.index(combos[0])]
-    return comb, best, np.mean(sds, axis=0) if sds else None
+        used = list(parts(combos[0]))
+        sds = {k: v for k, v in sds.items() if k in used}
+    ets_used = [m for m in used if m in memo]
+    relative = memo[ets_used[0]][2] > 0 if ets_used else None
+    return comb, best, np.mean(list(sds.values()), axis=0) if sds else None, relative
 
 
 def forecast_arrays(
@@ -544,6 +597,7 @@ def forecast_arrays(
     fc = np.empty((len(cuts) + 1, n, horizon))
     best = np.empty(n, dtype="<U40")
     sd = np.full((n, horizon), np.nan)
+    relative = np.zeros(n, dtype=bool)
     done = 0
     total = sum(len(_runs(g.models)) for g in parts)
     for g in parts:
@@ -553,16 +607,19 @@ def forecast_arrays(
             def step(i: int, of: int, done: int = done) -> None:
                 progress(done + i, total)
 
-        comb, pick, dev = _run_group(y, g, cuts, horizon=horizon, progress=step, extra=extra)
+        comb, pick, dev, rel = _run_group(y, g, cuts, horizon=horizon, progress=step, extra=extra)
         fc[:, g.rows], best[g.rows] = comb, pick
         if dev is not None:
             sd[g.rows] = dev
+        if rel is not None:
+            relative[g.rows] = rel
         done += len(_runs(g.models))
     label = np.char.add("auto:", best) if model == "auto" else best
     mean = fc[-1]
     short = short_origins(y, cuts, season)
+    level = level_ratios(y, cuts, season, relative)
     quant, used = quantile_forecast(
-        y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common, sd, short
+        y, mean, fc[:-1], actuals(y, cuts, horizon), quantiles, common, sd, short, level
     )
     return Fit(mean=mean, quantiles=quant, model=label, common=used)
 
@@ -576,11 +633,13 @@ def quantile_forecast(
     common: Pooled | None = None,
     sd: Array | None = None,
     short: NDArray[np.bool_] | None = None,
+    level: Array | None = None,
 ) -> tuple[Array, Pooled | None]:
     """Quantiles by demand class: ratio scores (:func:`conformal`) for intermittent and lumpy
     series, step-wise standardised scores (:func:`stepwise_conformal`, with the models'
-    standard deviations ``sd`` where finite) for smooth and erratic, leaving out the
-    backtest origins ``short`` marks (``(K, n)``, :func:`short_origins`)."""
+    standard deviations ``sd`` where finite, rescaled to each backtest origin by ``level``
+    ``(K, n)``, :func:`level_ratios`) for smooth and erratic, leaving out the backtest
+    origins ``short`` marks (``(K, n)``, :func:`short_origins`)."""
     n = mean.shape[0]
     quant = np.empty((n, mean.shape[1], len(quantiles)))
     if backtest.shape[0] == 0:
@@ -609,6 +668,7 @@ def quantile_forecast(
             quantiles,
             common,
             sd[rows] if sd is not None else None,
+            level[:, rows] if level is not None else None,
         )
     return quant, Pooled(
         ratio=ratio,

@@ -59,6 +59,9 @@ MODELS = (
 #: The damped-trend models (the ``ets_damped`` forecast) and the others.
 DAMPED = tuple(c for c in MODELS if c.split(",")[1] == "Ad")
 NOT_DAMPED = tuple(c for c in MODELS if c not in DAMPED)
+#: The models without a trend, and those with an undamped (linear) one.
+NO_TREND = tuple(c for c in MODELS if c.split(",")[1] == "N")
+LINEAR = tuple(c for c in MODELS if c.split(",")[1] == "A")
 #: Likelihood evaluations allowed per model and free parameter.
 EVALS_PER_PARAM = 60
 #: Rounds of (Gauss-Newton step on the initial states, short simplex) after the first.
@@ -450,22 +453,42 @@ def ets_damped(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -
     return ets_forecast_fits(y, horizon=horizon, season=season, cutoffs=cutoffs)["ets_damped"][0]
 
 
+def ets_bounded(y: Array, *, horizon: int, season: int, cutoffs: Sequence[int]) -> Array:
+    """Point forecasts ``(len(cutoffs), n, horizon)`` of each series' least-AICc model
+    among those whose forecasts level off: no trend (:data:`NO_TREND`) or a damped one
+    (:data:`DAMPED`), fitted as :func:`ets` is.
+
+    An undamped trend extrapolates the last slope without end, and AICc on a few years of
+    history picks one readily; over long horizons such forecasts are the ones most often far
+    off (Gardner & McKenzie 1985; the damped trend beat the linear one in the M3
+    competition, Makridakis & Hibon 2000, IJF 16(4); Hyndman et al. 2008, sec. 2.5.2). The
+    ``ets_theta`` combination takes this member, leaving a straight-line drift to Theta.
+    """
+    return ets_forecast_fits(y, horizon=horizon, season=season, cutoffs=cutoffs)["ets_bounded"][0]
+
+
 def ets_forecast_fits(
     y: Array, *, horizon: int, season: int, cutoffs: Sequence[int], rounds: int = ROUNDS
 ) -> dict[str, tuple[Array, EtsFit]]:
     """Forecasts ``(len(cutoffs), n, horizon)`` and the fit at the last origin of each
-    series' least-AICc model over all of :data:`MODELS` (``"ets"``) and over the
-    damped-trend ones (``"ets_damped"``), from one fit of every model per origin fitted."""
+    series' least-AICc model over all of :data:`MODELS` (``"ets"``), over the damped-trend
+    ones (``"ets_damped"``) and over the no-trend and damped-trend ones
+    (``"ets_bounded"``), from one fit of every model per origin fitted."""
     y = np.ascontiguousarray(y, dtype=np.float64)
     cuts = sorted(set(cutoffs))
     fits: dict[int, dict[str, EtsFit]] = {}
     for c in dict.fromkeys([cuts[0], cuts[-1]]):
-        undamped, damped = ets_fits(
-            y[:, :c], season=season, families=[NOT_DAMPED, DAMPED], rounds=rounds
+        flat, linear, damped = ets_fits(
+            y[:, :c], season=season, families=[NO_TREND, LINEAR, DAMPED], rounds=rounds
         )
-        fits[c] = {"ets": best_of([undamped, damped]), "ets_damped": damped}
+        bounded = best_of([flat, damped])
+        fits[c] = {
+            "ets": best_of([bounded, linear]),
+            "ets_damped": damped,
+            "ets_bounded": bounded,
+        }
     out: dict[str, tuple[Array, EtsFit]] = {}
-    for name in ("ets", "ets_damped"):
+    for name in ("ets", "ets_damped", "ets_bounded"):
         fc = np.empty((len(cutoffs), y.shape[0], horizon))
         for i, c in enumerate(cutoffs):
             fit = fits[c][name] if c in fits else advance(fits[cuts[0]][name], y, c)

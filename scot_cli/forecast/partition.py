@@ -40,7 +40,9 @@ from scot_cli.forecast.events import (
     lifts_from_sums,
     merge_lift_sums,
 )
+from scot_cli.forecast.metrics import demand_class
 from scot_cli.forecast.panel import FREQS, Bounds, bounds
+from scot_cli.forecast.registry import SMOOTH_CLASSES
 from scot_cli.forecast.stages import (
     Array,
     Prepared,
@@ -330,12 +332,17 @@ class PartitionRun:
 
         return step
 
-    def train(self, prep: Prepared, lifts: pl.DataFrame) -> Trained:
+    def train(self, prep: Prepared, lifts: pl.DataFrame, whole: bool = False) -> Trained:
         """Global model and pooled score quantile learned on ``prep`` (the sample), and the
-        sample's own forecast."""
+        sample's own forecast. ``whole``: the sample is the whole catalogue, so when ``auto``
+        finds no series there that the global model could forecast (all smooth or erratic),
+        it is not trained."""
         coef = None
         if self.model in ("auto", "global"):
             y, _ = lifted(prep, self.n_periods, lifts)
+        if self.model == "auto" and whole and np.isin(demand_class(y), SMOOTH_CLASSES).all():
+            del y
+        elif self.model in ("auto", "global"):
             cuts = origins(
                 self.n_periods, horizon=self.horizon, season=prep.panel.season, windows=self.windows
             )
@@ -357,7 +364,9 @@ class PartitionRun:
         lifts = self.lifts(single)
         sample = sample_skus(self.cat.keys, self.seed)
         whole = single is not None and sample.len() == self.parts[0].len()
-        trained = self.train(single if whole and single is not None else self.prep(sample), lifts)
+        trained = self.train(
+            single if whole and single is not None else self.prep(sample), lifts, whole
+        )
         for skus in self.parts:
             yield self.partition_frame(skus, lifts, trained, single)
             single = None

@@ -70,12 +70,20 @@ MODELS: Registry[ModelSpec] = Registry(
             (),
             own_season=True,
         ),
+        "ets_bounded": ModelSpec(
+            "exponential smoothing without an undamped trend (trend none or damped), chosen "
+            "per series by AICc; a member of ets_theta",
+            "scot_cli.forecast.ets:ets_bounded",
+            "ets",
+            (),
+            own_season=True,
+        ),
         "ets_theta": ModelSpec(
-            "equal-weight mean of the ets, damped-trend ets and theta forecasts",
+            "equal-weight mean of the ets_bounded, ets_damped and theta forecasts",
             "scot_cli.forecast.engine:combination",
             "combination",
             _SMO,
-            ("ets", "theta", "ets_damped"),
+            ("ets_bounded", "theta", "ets_damped"),
             own_season=True,
         ),
         "global": ModelSpec(

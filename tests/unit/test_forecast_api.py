@@ -181,9 +181,9 @@ def test_all_zero_series_is_forecast_as_zero() -> None:
         (
             {"model": "prophet"},
             "model",
-            "unknown value 'prophet' (choose from auto, ets, theta, ets_damped, ets_theta, global, "
-            "naive, seasonal_naive, window_mean, seasonal_mean, ses, holt_winters, croston, "
-            "sba, tsb, adida, imapa, zero)",
+            "unknown value 'prophet' (choose from auto, ets, theta, ets_damped, ets_bounded, "
+            "ets_theta, global, naive, seasonal_naive, window_mean, seasonal_mean, ses, "
+            "holt_winters, croston, sba, tsb, adida, imapa, zero)",
         ),
         ({"freq": "H"}, "freq", "unknown value 'H' (choose from D, W, M, Q, Y)"),
         ({"align": "left"}, "align", "unknown value 'left' (choose from grid, own-end)"),

@@ -16,6 +16,7 @@ from scot_cli.forecast.engine import (
     combine,
     forecast_arrays,
     groups,
+    level_ratios,
     parts,
     quantile_forecast,
     short_origins,
@@ -138,6 +139,39 @@ def test_quantiles_without_usable_backtest_are_the_models_normal_ones() -> None:
     np.testing.assert_allclose(q[:, :, 1], mean)
     np.testing.assert_allclose(q[:, :, 2] - mean, 1.2815515655446004 * sd, rtol=1e-9)
     np.testing.assert_allclose(mean - q[:, :, 0], 1.2815515655446004 * sd, rtol=1e-9)
+
+
+def test_level_ratios_rescale_only_relative_rows() -> None:
+    """A series that doubles has, at the origin where its last four periods averaged 10
+    against 20 at the end, ratio 1/2; rows not marked relative (additive error) keep 1, a
+    move beyond 5x is bounded, and a non-positive level gives 1."""
+    y = np.vstack(
+        [
+            np.r_[np.full(8, 10.0), np.full(8, 20.0)],
+            np.r_[np.full(8, 10.0), np.full(8, 20.0)],
+            np.r_[np.full(8, 1.0), np.full(8, 100.0)],
+            np.r_[np.full(8, 0.0), np.full(8, 3.0)],
+        ]
+    )
+    got = level_ratios(y, [8, 16], 4, np.array([True, False, True, True]))
+    np.testing.assert_allclose(got[0], [0.5, 1.0, 0.2, 1.0])
+    np.testing.assert_allclose(got[1], 1.0)
+
+
+def test_level_ratio_widens_quantiles_of_a_grown_series() -> None:
+    """The same backtest errors made when the series stood at half its final level mean
+    twice the spread at the end: the interval doubles (a multiplicative model's deviation
+    is proportional to the level)."""
+    rng = np.random.default_rng(3)
+    y = 100 + rng.normal(0, 1, (40, 30))
+    mean = np.full((40, 2), 100.0)
+    sd = np.ones((40, 2))
+    back = np.full((2, 40, 2), 100.0)
+    act = back + rng.normal(0, 1, back.shape)
+    plain, _ = stepwise_conformal(y, mean, back, act, [0.1, 0.5, 0.9], sd=sd)
+    half = np.full((2, 40), 0.5)
+    wide, _ = stepwise_conformal(y, mean, back, act, [0.1, 0.5, 0.9], sd=sd, level=half)
+    np.testing.assert_allclose(wide - mean[:, :, None], 2 * (plain - mean[:, :, None]))
 
 
 def test_quarterly_and_yearly_periods_sum_months() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from scot_cli.forecast.ets import (
     DAMPED,
+    NO_TREND,
     NOT_DAMPED,
     EtsFit,
     best_of,
@@ -18,6 +19,7 @@ from scot_cli.forecast.ets import (
     ets_fit,
     ets_fits,
     ets_forecast_fit,
+    ets_forecast_fits,
     ets_variance,
     point_forecast,
 )
@@ -119,6 +121,30 @@ def test_families_fitted_in_one_pass_equal_their_own_fits() -> None:
     np.testing.assert_allclose(point_forecast(both, 12), point_forecast(every, 12), rtol=1e-9)
     with pytest.raises(ValueError, match="share"):
         ets_fits(y, season=12, families=[DAMPED, ["A,Ad,N"]])
+
+
+def test_bounded_ets_is_the_best_level_or_damped_model() -> None:
+    """``ets_bounded`` is the least-AICc model among the no-trend and damped-trend ones,
+    fitted in the same pass as ``ets`` (which may take the linear trend), and never has an
+    undamped trend."""
+    rng = np.random.default_rng(5)
+    t = np.arange(60)
+    y = np.vstack(
+        [
+            AIR[:60],
+            20 + 1.5 * t + rng.normal(0, 1, 60),
+            40 + rng.normal(0, 2, 60),
+        ]
+    )
+    got = ets_forecast_fits(y, horizon=6, season=12, cutoffs=[54, 60])
+    fit = got["ets_bounded"][1]
+    alone = ets_fit(y, season=12, models=[*NO_TREND, *DAMPED])
+    assert (fit.model == alone.model).all()
+    assert all(m.split(",")[1] != "A" for m in fit.model)
+    np.testing.assert_allclose(got["ets_bounded"][0][1], point_forecast(alone, 6), rtol=1e-9)
+    every = got["ets"][1]
+    assert (every.aicc <= fit.aicc + 1e-9).all()
+    np.testing.assert_allclose(every.aicc, ets_fit(y, season=12).aicc, rtol=1e-9)
 
 
 def test_damped_air_passengers_is_r_ets_choice() -> None:
