@@ -227,3 +227,19 @@ def test_a_node_fed_by_two_central_nodes_is_exit_3(tmp_path: Path) -> None:
     )
     assert result.exit_code == 3
     assert "F1" in result.stderr and "D1, D2" in result.stderr
+
+
+def test_a_budget_with_a_central_tier_is_a_usage_error(tmp_path: Path) -> None:
+    nd = nodes({"V1": "vendor", "D1": "dc", "F1": "fc"})
+    ln = lanes([("V1", "D1", 2.0, 0.0), ("D1", "F1", 1.0, 1.0)])
+    paths = {n: tmp_path / f"{n}.parquet" for n in ("fc", "it", "inv", "nd", "ln")}
+    forecast({"F1": (5.0, 1.0)}).write_parquet(paths["fc"])
+    items().write_parquet(paths["it"])
+    nd.write_parquet(paths["nd"])
+    ln.write_parquet(paths["ln"])
+    pl.DataFrame({"sku": ["A"], "node": ["F1"], "on_hand": [0.0]}).write_parquet(paths["inv"])
+    args = ["plan-buy", str(paths["fc"]), "--items", str(paths["it"]), "--inventory"]
+    args += [str(paths["inv"]), "--nodes", str(paths["nd"]), "--lanes", str(paths["ln"])]
+    result = runner.invoke(app, [*args, "--budget", "100"])
+    assert result.exit_code == 2
+    assert "central tier" in result.stderr
