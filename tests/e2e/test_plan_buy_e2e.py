@@ -140,4 +140,4 @@ def test_demo_step_plans_the_central_tier(
     planned = policy.filter(pl.col("status") != "unplanned", pl.col("echelon_level").is_not_null())
     # every stage orders what lifts its echelon position to its echelon level
     gap = (planned["echelon_level"] - planned["echelon_position"]).clip(0.0)
-    assert (planned["raw_qty"] - gap).abs().max() < 1e-9
+    assert float((planned["raw_qty"] - gap).abs().max()) < 1e-9  # type: ignore[arg-type]
