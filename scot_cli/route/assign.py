@@ -440,27 +440,27 @@ def route_lines(
         relax = relaxation(lines, opts, slots, stock, nodes, opt)
         sol = solve(inst, opt, starts=[base_assign], relax=relax)
         if opt.hold:
-            from scot_cli.route.hold import hold_step
+            from scot_cli.route.hold import HOLD_DEPARTURES, hold_step
 
+            h_sched = path_schedules(nodes, lanes, ready_dates=ready, holds=HOLD_DEPARTURES)
+            h_opts = with_base(
+                line_options(lines, h_sched, stock, paths_per_fc=opt.paths_per_fc), base
+            )
+            h_slots = slot_table(h_sched, lanes)
+            h_inst = build_instance(lines, h_opts, h_slots, stock, nodes, opt)
+            h_rel = relaxation(lines, h_opts, h_slots, stock, nodes, opt)
             held = hold_step(
-                lines,
                 opts,
                 sol,
-                base=base,
-                stock=stock,
-                nodes=nodes,
-                lanes=lanes,
-                ready=ready,
-                opt=opt,
+                h_opts,
+                h_inst,
+                relax=h_rel.inst,
+                relax_goi=h_rel.line_goi,
+                time_limit=opt.time_limit,
+                seed=opt.seed,
             )
             if held is not None:
-                schedules, opts, slots, inst, sol = (
-                    held.schedules,
-                    held.opts,
-                    held.slots,
-                    held.inst,
-                    held.sol,
-                )
+                schedules, opts, slots, inst, sol = h_sched, h_opts, h_slots, h_inst, held
     if progress:
         progress(3, 4)
     plan = assemble(lines, opts, slots, inst, sol, schedules, stock, opt)

@@ -12,21 +12,13 @@ without holding and never breaks a promise the plan kept.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from scot_cli.route import model as m
-from scot_cli.route.options import line_options, path_schedules
-from scot_cli.route.trucks import slot_table
-
-if TYPE_CHECKING:
-    from scot_cli.route.assign import RouteOptions
 
 #: Later departures of the first leg a line may wait for.
 HOLD_DEPARTURES = 2
@@ -36,39 +28,25 @@ HOLD_SHARE = 0.25
 KEY = ["li", "origin", "hold", "path"]
 
 
-@dataclass(frozen=True)
-class Held:
-    """The plan after the hold step, with the frames and instance it refers to."""
-
-    schedules: pl.DataFrame
-    opts: pl.DataFrame
-    slots: pl.DataFrame
-    inst: m.Instance
-    sol: m.Solution
-
-
 def hold_step(
-    lines: pl.DataFrame,
     plan_opts: pl.DataFrame,
     sol: m.Solution,
+    opts: pl.DataFrame,
+    inst: m.Instance,
     *,
-    base: pl.DataFrame,
-    stock: pl.DataFrame,
-    nodes: pl.DataFrame,
-    lanes: pl.DataFrame,
-    ready: list[dt.date],
-    opt: RouteOptions,
-) -> Held | None:
-    """Improve ``sol`` (on the options ``plan_opts``) with held departures; None when the
-    plan's options cannot be found among the held ones (then the plan stands)."""
-    from scot_cli.route.assign import build_instance, relaxation, with_base
+    relax: m.Instance,
+    relax_goi: np.ndarray,
+    time_limit: float,
+    seed: int = 0,
+) -> m.Solution | None:
+    """Improve ``sol`` (a plan on the options ``plan_opts``) on the options with held
+    departures (``opts``, instance ``inst``; ``relax`` and ``relax_goi`` their grouped
+    relaxation, for the bound); None when the plan's options are not among them (then the
+    plan stands). ``time_limit`` is the command's: the step takes :data:`HOLD_SHARE` of it
+    for the search and as much for the bound."""
     from scot_cli.route.heuristics import consolidate
     from scot_cli.route.relax import relaxed_bound
 
-    schedules = path_schedules(nodes, lanes, ready_dates=ready, holds=HOLD_DEPARTURES)
-    opts = with_base(line_options(lines, schedules, stock, paths_per_fc=opt.paths_per_fc), base)
-    slots = slot_table(schedules, lanes)
-    inst = build_instance(lines, opts, slots, stock, nodes, opt)
     used = sol.assign[sol.assign >= 0]
     chosen = plan_opts.filter(pl.col("oi").is_in(pl.Series(used).implode())).select(
         *KEY, "late_days"
@@ -88,16 +66,12 @@ def hold_step(
     pos = np.full(inst.n_opts, -1, dtype=np.int64)
     pos[keep] = np.arange(keep.shape[0])
     first = np.where(start >= 0, pos[np.maximum(start, 0)], -1)
-    deadline = time.monotonic() + HOLD_SHARE * opt.time_limit
-    better = m.local_search(sub, consolidate(sub, first), deadline=deadline, seed=opt.seed)
+    deadline = time.monotonic() + HOLD_SHARE * time_limit
+    better = m.local_search(sub, consolidate(sub, first), deadline=deadline, seed=seed)
     before, after = m.evaluate(sub, first), m.evaluate(sub, better)
     if not after < before - 1e-6:
         better, after = first, before
     assign = np.where(better >= 0, keep[np.maximum(better, 0)], -1)
-    rel = relaxation(lines, opts, slots, stock, nodes, opt)
-    value, _, status = relaxed_bound(
-        rel.inst, rel.line_goi, time_limit=max(HOLD_SHARE * opt.time_limit, 1.0)
-    )
+    value, _, status = relaxed_bound(relax, relax_goi, time_limit=max(HOLD_SHARE * time_limit, 1.0))
     bound = min(value, after) if inst.n_opts else after
-    solution = m.Solution(assign, after, bound, sol.method, f"{sol.status}; hold {status}")
-    return Held(schedules, opts, slots, inst, solution)
+    return m.Solution(assign, after, bound, sol.method, f"{sol.status}; hold {status}")
