@@ -111,7 +111,7 @@ def whole_process(folder: Path, repeat: int) -> tuple[float, float, list[float]]
     return statistics.median(wall), statistics.median(cpu), wall
 
 
-def profile(folder: Path, lines: int = 45) -> str:
+def profile(folder: Path, lines: int = 80) -> str:
     """The top of a pyinstrument profile of one whole-process run (calls under 2% hidden)."""
     out = folder / "out"
     out.mkdir(exist_ok=True)
@@ -129,18 +129,24 @@ def profile(folder: Path, lines: int = 45) -> str:
             "-p",
             "time=seconds",
             "-p",
-            "filter_threshold=0.02",
+            "processor_options.filter_threshold=0.02",
             "-p",
             "short_mode=true",
             "-o",
             str(report),
+            "-m",
+            "scot_cli",
             *cmd[1:],
         ],
         check=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
     text = report.read_text().splitlines()
-    body = [t for t in text if t.strip() and not t.lstrip().startswith(("_", "/"))]
+    # short mode marks every line with a leading '.'; the header names the program
+    stripped = [t[1:] if t.startswith(".") else t for t in text]
+    body = [
+        t for t in stripped if t.strip() and not t.lstrip().startswith(("pyinstrument", "Program"))
+    ]
     return "\n".join(body[:lines]).replace(str(REPO) + "/", "")
 
 
