@@ -37,6 +37,17 @@ class Part:
     #: The hive column of a dataset written with --partition-by (dropped when read).
     partition_by: str | None = None
 
+    def schema(self) -> dict[str, pl.DataType]:
+        """The part's columns and dtypes (the hive column of a dataset dropped)."""
+        try:
+            if is_dataset(self.path):
+                schema = dict(scan_dataset(self.path).collect_schema())
+                schema.pop(self.partition_by or "", None)
+                return schema
+            return dict(pl.read_parquet_schema(self.path))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise InputDataError(f"{self.path}: cannot read its columns ({exc})") from None
+
     def frame(self) -> pl.DataFrame:
         if is_dataset(self.path):
             df = scan_dataset(self.path).collect()
@@ -112,6 +123,7 @@ def merge_parts(paths: Sequence[str]) -> tuple[Run, dict[str, Any], Iterator[pl.
             f"merge: shard(s) {', '.join(f'{i}/{n}' for i in missing)} missing; give all {n} parts"
         )
     parts.sort(key=lambda p: p.index)
+    _same_columns(parts)
     run = Run(
         str(base.get("command", "merge")),
         params=base.get("params") or {},
@@ -124,3 +136,22 @@ def merge_parts(paths: Sequence[str]) -> tuple[Run, dict[str, Any], Iterator[pl.
         {"path": str(Path(p.path)), "shard": f"{p.index}/{n}", "sha256": p.sha256} for p in parts
     ]
     return run, extra, (p.frame() for p in parts)
+
+
+def _same_columns(parts: Sequence[Part]) -> None:
+    """Every part has the first part's columns, in its order and with its dtypes."""
+    first = parts[0].schema()
+    for part in parts[1:]:
+        schema = part.schema()
+        if list(schema) != list(first):
+            odd = sorted(set(schema) ^ set(first)) or list(schema)
+            raise InputDataError(
+                f"{part.path}: column(s) {', '.join(repr(c) for c in odd)} differ from "
+                f"{parts[0].path}'s; merge the unchanged outputs of one run"
+            )
+        for name, dtype in schema.items():
+            if dtype != first[name]:
+                raise InputDataError(
+                    f"{part.path}: column {name!r} is {dtype}, {first[name]} in "
+                    f"{parts[0].path}; merge the unchanged outputs of one run"
+                )

@@ -116,6 +116,17 @@ def test_shards_merged_are_the_whole_run(data: Path, tmp_path: Path) -> None:
     mixed = runner.invoke(app, ["merge", *parts[:3], str(other), "-o", str(tmp_path / "y.parquet")])
     assert mixed.exit_code == 3
     assert "differs" in mixed.output
+    # a part whose columns were changed after the run (its provenance kept): exit 3, not a crash
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(parts[3])
+    extra = table.append_column("note", pl.Series([""] * table.num_rows).to_arrow())
+    edited = tmp_path / "edited.parquet"
+    pq.write_table(extra.replace_schema_metadata(table.schema.metadata), edited)
+    odd = runner.invoke(app, ["merge", *parts[:3], str(edited), "-o", str(tmp_path / "z.parquet")])
+    assert odd.exit_code == 3, odd.output
+    assert "'note'" in odd.output
+    assert not (tmp_path / "z.parquet").exists()
 
 
 def test_a_bad_partition_exits_3_naming_its_skus(
