@@ -8,7 +8,7 @@ Plain data and polars: importing this module does not import matplotlib.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +132,51 @@ def gather(kind: str, tables: Sequence[Table]) -> Inputs:
     for table in tables:
         if table.role is None or not spec.uses(table.role) or table.role in by_role:
             raise InputDataError(_misfit(kind, table, repeated=table.role in by_role))
+        _check(table)
         by_role[table.role] = table
     if not any(role in by_role for role in spec.main):
         raise InputDataError(_misfit(kind, tables[0]))
     notes = _follow_provenance(spec, by_role)
     return Inputs(kind, by_role, tuple(notes))
+
+
+#: Roles whose table has a schema, checked as the command that reads it checks it.
+_SCHEMAS = {
+    "forecast": ("scot_cli.forecast.schema", "FORECAST"),
+    "promises": ("scot_cli.promise.schema", "PROMISES"),
+}
+
+
+def _check(table: Table) -> None:
+    """A table with rows and, where its role has a schema, valid against it.
+
+    Raises
+    ------
+    InputDataError
+        No rows, or a column missing, mistyped or out of range (naming file and column).
+    """
+    import importlib
+
+    if table.frame.height == 0:
+        raise InputDataError(f"{table.name}: no rows; nothing to draw")
+    found = _SCHEMAS.get(table.role or "")
+    if found is not None:
+        from scot_cli.validate import validate
+
+        full = getattr(importlib.import_module(found[0]), found[1])
+        # a picture needs its role's columns; the others are checked only when present
+        used = ROLES[table.role or ""]
+        columns = tuple(
+            replace(c, required=c.name in used)
+            for c in full.columns
+            if c.name in used or c.name in table.frame.columns
+        )
+        schema = replace(full, columns=columns, keys=(), defaults={})
+        validate(
+            schema,
+            table.frame.select([c.name for c in columns if c.name in table.frame.columns]),
+            source=table.name,
+        )
 
 
 def _misfit(kind: str, table: Table, *, repeated: bool = False) -> str:

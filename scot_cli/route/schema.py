@@ -75,6 +75,7 @@ STOPS = Table(
             required=False,
             nullable=True,
             min=0,
+            max=1.0e6,
         ),
     ),
     keys=("stop_id",),

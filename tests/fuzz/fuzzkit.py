@@ -980,7 +980,8 @@ def expected_codes(spec: Spec, case: Case) -> frozenset[int]:
         stdin_refused = case.stdin and spec.family == "explain"  # explain needs RUN's file
         return frozenset({2, 3}) if spec.schemaless or stdin_refused else frozenset({3})
     if m.kind == "folder":
-        return ANY if spec.name == "sql" else frozenset({2, 3})
+        # a folder holding the file is a Parquet dataset, read as the file (docs/scale-out.md)
+        return ANY if spec.name == "sql" else frozenset({0, 2, 3})
     if m.kind == "ipc":
         # sql reads Parquet only; explain needs the provenance IPC files do not carry
         if spec.family == "merge":
@@ -990,6 +991,11 @@ def expected_codes(spec: Spec, case: Case) -> frozenset[int]:
         return ANY
     t = table(spec.roles[str(case.role)][0])
     required = set(t.required)
+    if spec.family == "plot":
+        from scot_cli.plot.kinds import ROLES as PLOT_ROLES
+
+        # a picture needs the columns its table is recognised by; others only when present
+        required &= set().union(*PLOT_ROLES.values())
     if m.kind in {"drop", "rename"} and m.column in required:
         return frozenset({3})
     refs = NODE_REFERENCES.get(t.name, ())
