@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -48,6 +49,35 @@ def _compatible(actual: pl.DataType, expected: pl.DataType) -> bool:
 
 def _fmt_key(row: dict[str, object], keys: Sequence[str]) -> str:
     return ", ".join(f"{k}={row[k]!r}" for k in keys)
+
+
+#: Frames :func:`validate` returned after a full check, by ``id``: a weak reference, the
+#: table, and the frame's height and schema when it was checked.
+_CHECKED: dict[int, tuple[weakref.ref[pl.DataFrame], Table, int, pl.Schema]] = {}
+
+
+def _remember(table: Table, df: pl.DataFrame) -> None:
+    key = id(df)
+    _CHECKED[key] = (
+        weakref.ref(df, lambda _ref: _CHECKED.pop(key, None)),
+        table,
+        df.height,
+        df.schema,
+    )
+
+
+def already_validated(table: Table, df: pl.DataFrame) -> bool:
+    """Whether ``df`` is a frame that :func:`validate` returned for ``table`` (a full check,
+    not ``trusted``) in this process, with the same height and schema since: a library call
+    handed the frames a command has just read need not check them again."""
+    entry = _CHECKED.get(id(df))
+    return (
+        entry is not None
+        and entry[0]() is df
+        and entry[1] is table
+        and entry[2] == df.height
+        and entry[3] == df.schema
+    )
 
 
 def validate(table: Table, df: pl.DataFrame, *, source: str, trusted: bool = False) -> pl.DataFrame:
@@ -109,6 +139,7 @@ def validate(table: Table, df: pl.DataFrame, *, source: str, trusted: bool = Fal
             check_interval(
                 df, start, end, keys=table.keys or (table.columns[0].name,), source=source
             )
+        _remember(table, df)
     return df
 
 

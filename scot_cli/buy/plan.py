@@ -159,8 +159,10 @@ def _table(value: Table, table: Any, role: str) -> pl.DataFrame:
     """One input (:func:`scot_cli.io.table_input`); a forecast without ``location`` is one
     location, ``ALL``, as a sales table without it is."""
     from scot_cli.io import Run, table_input
-    from scot_cli.validate import validate
+    from scot_cli.validate import already_validated, validate
 
+    if isinstance(value, pl.DataFrame) and already_validated(table, value):
+        return value  # the command read it with these checks a moment ago
     if role != "forecast":
         return table_input(value, table, role=role)
     is_frame = isinstance(value, pl.DataFrame)
