@@ -11,6 +11,9 @@ from scot_cli.errors import UsageError
 from scot_cli.explain.drivers import BY, COMMANDS, FORMATS
 
 from ._common import (
+    ENGINE_OPT,
+    SCHEDULER_OPT,
+    WORKERS_OPT,
     epilog,
     output_option,
     progress,
@@ -67,6 +70,9 @@ def explain(
     sku: str = typer.Option(None, "--sku", help="With one RUN: the sku of the decision."),
     node: str = typer.Option(None, "--node", help="With one RUN and --sku: the node."),
     order: str = typer.Option(None, "--order", help="With one RUN: the order id."),
+    engine: str = ENGINE_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int | None = WORKERS_OPT,
     _models: bool = typer.Option(
         False,
         "--help-models",
@@ -96,9 +102,19 @@ def explain(
         before_inputs=_overrides(before_input),
         after_inputs=_overrides(after_input),
     )
+    from scot_cli.engine import open_engine, parse_engine
+
+    spec = parse_engine(engine, scheduler=scheduler, workers=workers)
     run = Run("explain", params=opt.params())
-    with progress("explain") as bar:
-        result = run_explain(*runs, options=opt, progress=bar)
+    if spec.is_local:
+        with progress("explain") as bar:
+            result = run_explain(*runs, options=opt, progress=bar)
+    else:  # each re-run of the decision a task (docs/scale-out.md)
+        eng = open_engine(spec)
+        try:
+            result = run_explain(*runs, options=opt, engine=eng)
+        finally:
+            eng.close()
     run.sources.extend(result.sources)
     if result.report is None:
         con = stdout_console()

@@ -151,6 +151,9 @@ def run_evaluate(
     seed: int = SEED_OPT,
     out: str | None = OUT_OPT,
     align: str = ALIGN_OPT,
+    engine: str = ENGINE_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int | None = WORKERS_OPT,
     _models: bool = MODELS_OPT,
 ) -> None:
     """Backtest a model (with zero and seasonal naive beside it) by rolling origin; metrics
@@ -168,8 +171,16 @@ def run_evaluate(
         seed=seed,
         align=align,
     )
-    with progress("backtesting") as bar:
-        result = evaluate_forecast(sales, items=items, events=events, options=options, progress=bar)
+    plan = scale(engine, None, scheduler, workers, None)
+    if plan.active:  # each (model, origin) fit a task (docs/scale-out.md)
+        from scot_cli.engine.evaluate import evaluate_with
+
+        result = evaluate_with(plan.engine, sales, items=items, events=events, options=options)
+    else:
+        with progress("backtesting") as bar:
+            result = evaluate_forecast(
+                sales, items=items, events=events, options=options, progress=bar
+            )
     run = Run("forecast evaluate", params=options.params(), seed=seed, sources=[*result.inputs])
     run.write(result.metrics, out, METRICS)
     for line in result.summary.lines():

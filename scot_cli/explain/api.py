@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -27,6 +27,9 @@ from scot_cli.explain.runs import (
 from scot_cli.explain.single import explain_decision, select_rows
 from scot_cli.io import Run, Source
 from scot_cli.options import OptionError, Options, at_least
+
+if TYPE_CHECKING:
+    from scot_cli.engine.base import Engine
 
 #: A run: the path of a scot output, or its frames.
 RunArg = str | Path | RunData
@@ -109,6 +112,7 @@ def explain(
     *,
     options: ExplainOptions | None = None,
     progress: ProgressFn | None = None,
+    engine: Engine | None = None,
     **option_fields: Any,
 ) -> ExplainResult:
     """Why did a decision change between two runs, or how was one decision made?
@@ -124,6 +128,9 @@ def explain(
         (``explain(a, b, by="node", metrics=("qty",))``).
     progress
         Optional ``(done, total)`` callback over the decision's re-runs.
+    engine
+        Where the re-runs go (:func:`scot_cli.engine.open_engine`): each one a task on a
+        Dask cluster gives the same table as this process. None: this process.
 
     Raises
     ------
@@ -145,7 +152,9 @@ def explain(
     check_comparable(b_out[1], a_out[1], before_name=_name(before), after_name=_name(after))
     b = _load(before, "before", b_out, opt.before_inputs, reader)
     a = _load(after, "after", a_out, opt.after_inputs, reader)
-    expl = explain_runs(b, a, by=opt.by, metrics=opt.metrics or None, progress=progress)
+    expl = explain_runs(
+        b, a, by=opt.by, metrics=opt.metrics or None, progress=progress, engine=engine
+    )
     report = build_report(expl, top=opt.top)
     return ExplainResult(
         attribution=expl.attribution,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -26,6 +26,9 @@ from scot_cli.schema import (
     SALES,
     Table,
 )
+
+if TYPE_CHECKING:
+    from scot_cli.engine.base import Engine
 
 
 def role_tables(spec: CommandSpec | None = None) -> dict[str, Table]:
@@ -237,6 +240,7 @@ def explain_runs(
     decide: Decide | None = None,
     partition: bool = True,
     progress: Progress | None = None,
+    engine: Engine | None = None,
 ) -> Explanation:
     """Explain why ``after``'s decisions differ from ``before``'s.
 
@@ -259,6 +263,8 @@ def explain_runs(
         evaluations); False evaluates every mix on all units.
     progress
         ``(done, total)`` callback over the decision evaluations.
+    engine
+        Where the evaluations run (:mod:`scot_cli.engine`); the same table on any engine.
     """
     spec = check_comparable(
         {"command": before.command},
@@ -297,6 +303,7 @@ def explain_runs(
         observed=observed,
         separable=unit,
         progress=progress,
+        engine=engine,
     )
     return Explanation(
         command=spec.command,

@@ -7,9 +7,9 @@ table (subject, metric, before, after, delta, driver, contribution, share).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -17,8 +17,11 @@ import polars as pl
 from scot_cli.errors import UsageError
 from scot_cli.explain.drivers import Driver, Rate, Split
 from scot_cli.explain.mixing import Group, Mixer, Scenario, align_inputs, resolve_groups
-from scot_cli.explain.partition import partitioned_outputs
+from scot_cli.explain.partition import evaluate_mixes, partitioned_outputs
 from scot_cli.explain.shapley import MAX_PLAYERS, FloatArray, shapley
+
+if TYPE_CHECKING:
+    from scot_cli.engine.base import Engine
 
 Decide = Callable[[Mapping[str, pl.DataFrame], Mapping[str, Any]], pl.DataFrame]
 SubjectFn = Callable[[pl.DataFrame], pl.Expr]
@@ -129,7 +132,7 @@ def summarise(
     ]
     named = subject(frame).cast(pl.String).fill_null(NO_SUBJECT)
     keyed = frame.with_columns(named.alias("subject"))
-    per = keyed.group_by("subject").agg(exprs)
+    per = keyed.group_by("subject", maintain_order=True).agg(exprs)  # a stable row order
     total = keyed.select(pl.lit(ALL).alias("subject"), *exprs)
     return pl.concat([per, total], how="vertical_relaxed")
 
@@ -149,6 +152,7 @@ def attribute(
     observed: tuple[pl.DataFrame, pl.DataFrame] | None = None,
     separable: str | None = None,
     progress: Progress | None = None,
+    engine: Engine | None = None,
 ) -> Attribution:
     """Decompose the change of each subject's decision into driver contributions.
 
@@ -189,6 +193,9 @@ def attribute(
         :mod:`scot_cli.explain.partition`); the result is the same, faster.
     progress
         Called with ``(done, total)`` after each evaluation.
+    engine
+        Where the evaluations run (:mod:`scot_cli.engine`): each one a task; the same
+        evaluations as in this process, so the same table bit for bit. None: here.
 
     Returns
     -------
@@ -210,29 +217,33 @@ def attribute(
     values = _Values(total, metrics)
     calls = 0
 
-    def counted(inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]) -> pl.DataFrame:
-        # Keep only what the summary reads: the partitions' outputs are held until the end.
+    def step(done: int, of: int) -> None:
         nonlocal calls
-        calls += 1
-        out = decide(inputs, params)
-        needed = {*metrics, *weights, *subject(out).meta.root_names()}
-        return out.select(c for c in out.columns if c in needed)
+        calls = done
+        if progress is not None:
+            progress(done, of)
 
+    # Keep only what the summary reads: the partitions' outputs are held until the end.
+    kept = _Selected(decide, frozenset({*metrics, *weights}), subject)
+    outputs: Iterable[tuple[int, pl.DataFrame]]
     if separable:
         outputs = partitioned_outputs(
             old,
             new,
             groups,
-            decide=counted,
+            decide=kept,
             unit=separable,
             keys=keys,
             aligned=aligned,
             splits=splits,
-            progress=progress,
+            progress=step,
+            engine=engine,
         )
     else:
         mixer = Mixer(old, new, groups, keys=keys, splits=splits, aligned=aligned)
-        outputs = _all_outputs(mixer, counted, progress)
+        whole = [(mixer, total, "every subject")]
+        found = evaluate_mixes(whole, kept, total=total, progress=step, engine=engine)
+        outputs = enumerate(found)
     for mask, out in outputs:
         values.put(mask, summarise(out, subject=subject, metrics=metrics, agg=agg, rates=rates))
     obs = None
@@ -247,15 +258,20 @@ def attribute(
     return Attribution(table=table, groups=tuple(groups), evaluations=calls, mixes=total)
 
 
-def _all_outputs(
-    mixer: Mixer, decide: Decide, progress: Progress | None
-) -> Iterator[tuple[int, pl.DataFrame]]:
-    total = 1 << len(mixer.groups)
-    for mask in range(total):
-        mix = mixer.scenario(mask)
-        yield mask, decide(mix.inputs, mix.params)
-        if progress is not None:
-            progress(mask + 1, total)
+@dataclass(frozen=True)
+class _Selected:
+    """``decide`` keeping the output columns the summary reads (picklable, for an engine)."""
+
+    decide: Decide
+    needed: frozenset[str]
+    subject: SubjectFn
+
+    def __call__(
+        self, inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]
+    ) -> pl.DataFrame:
+        out = self.decide(inputs, params)
+        needed = {*self.needed, *self.subject(out).meta.root_names()}
+        return out.select(c for c in out.columns if c in needed)
 
 
 def _observed(values: _Values, summary: pl.DataFrame, metric: str) -> FloatArray:

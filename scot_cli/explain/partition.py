@@ -7,23 +7,31 @@ change for a unit is a dummy player for it. Units are partitioned by the set
 mixes only, restricted to its own rows, and the output of any full mix is the
 concatenation of each partition's output under the projection of that mix onto
 its groups. The Shapley values are unchanged (dummy axiom), the cost falls from
-``2**k * n`` to ``sum_A 2**|A| * n_A`` unit evaluations.
+``2**k * n`` to ``sum_A 2**|A| * n_A`` unit evaluations. The evaluations are independent,
+so an engine (:mod:`scot_cli.engine`) runs them as tasks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from scot_cli.engine.base import describe_skus
 from scot_cli.explain.drivers import Split
 from scot_cli.explain.mixing import Aligned, Group, Mixer, RoleAlignment, Scenario, split_bases
 
 Decide = Callable[[Mapping[str, pl.DataFrame], Mapping[str, Any]], pl.DataFrame]
 Progress = Callable[[int, int], None]
 
+if TYPE_CHECKING:
+    from scot_cli.engine.base import Engine
+
 _ALL = "__all_units__"
+#: Most units a separable decision is evaluated on at once: a partition of more is cut
+#: into runs of its sorted units (the tasks of ``scot explain --engine``).
+BATCH_UNITS = 20_000
 
 
 def _changed_units(
@@ -142,44 +150,89 @@ def partitioned_outputs(
     aligned: Aligned,
     splits: Sequence[Split] = (),
     progress: Progress | None = None,
+    engine: Engine | None = None,
 ) -> Iterator[tuple[int, pl.DataFrame]]:
     """The decision output of every full mix ``0 .. 2**k - 1``, evaluated per partition.
 
-    Yields ``(mask, output)`` in mask order; ``output`` concatenates the partitions'
-    outputs under the mix projected onto each partition's active groups.
+    A partition's units (sorted) are evaluated in runs of at most :data:`BATCH_UNITS`, on
+    ``engine`` when given (the same evaluations, so the same outputs). Yields
+    ``(mask, output)`` in mask order; ``output`` concatenates the partitions' outputs under
+    the mix projected onto each partition's active groups.
     """
     masks = unit_masks(old, new, groups, unit=unit, aligned=aligned, splits=splits)
     parts = masks.group_by("mask").agg(pl.col(unit)).sort("mask")
-    total = sum(1 << len(_bits(m)) for m in parts["mask"])
-    done = 0
-    cache: list[tuple[list[int], list[pl.DataFrame]]] = []
+    spans: list[tuple[list[int], int]] = []  # per run of units: active groups, first job
+    runs: list[tuple[list[int], pl.Series]] = []
+    jobs = 0
     for active, units in parts.iter_rows():
         bits = _bits(active)
-        members = pl.Series(units, dtype=pl.String)
-        sub_groups = [groups[i] for i in bits]
-        sub_aligned = {
-            r: a.restrict(unit, members) if unit in a.common.columns else a
-            for r, a in aligned.items()
-        }
-        mixer = Mixer(
-            _restrict(old, unit, members),
-            _restrict(new, unit, members),
-            sub_groups,
-            keys=keys,
-            splits=splits,
-            aligned=sub_aligned,
-        )
-        outs = []
-        for sub in range(1 << len(bits)):
-            mix = mixer.scenario(sub)
-            outs.append(decide(mix.inputs, mix.params))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        cache.append((bits, outs))
+        everyone = pl.Series(unit, units, dtype=pl.String).sort()
+        for start in range(0, everyone.len(), BATCH_UNITS):
+            runs.append((bits, everyone.slice(start, BATCH_UNITS)))
+            spans.append((bits, jobs))
+            jobs += 1 << len(bits)
+
+    def mixers() -> Iterator[tuple[Mixer, int, str]]:
+        for bits, members in runs:
+            sub_aligned = {
+                r: a.restrict(unit, members) if unit in a.common.columns else a
+                for r, a in aligned.items()
+            }
+            mixer = Mixer(
+                _restrict(old, unit, members),
+                _restrict(new, unit, members),
+                [groups[i] for i in bits],
+                keys=keys,
+                splits=splits,
+                aligned=sub_aligned,
+            )
+            yield mixer, 1 << len(bits), describe_skus(members).replace("sku", unit)
+
+    outs = list(evaluate_mixes(mixers(), decide, total=jobs, progress=progress, engine=engine))
     for full in range(1 << len(groups)):
         pieces = []
-        for bits, outs in cache:
+        for bits, first in spans:
             sub = sum(1 << j for j, i in enumerate(bits) if full >> i & 1)
-            pieces.append(outs[sub])
+            pieces.append(outs[first + sub])
         yield full, pl.concat(pieces, how="diagonal_relaxed")
+
+
+def evaluate_mixes(
+    mixers: Iterable[tuple[Mixer, int, str]],
+    decide: Decide,
+    *,
+    total: int,
+    progress: Progress | None = None,
+    engine: Engine | None = None,
+) -> Iterator[pl.DataFrame]:
+    """``decide`` on mixes ``0 .. n - 1`` of each ``(mixer, n, label)``, in that order: in
+    this process one after another, or as tasks on ``engine`` (a failure on bad data
+    names the ``label``, the units evaluated)."""
+    done = 0
+    if engine is None:
+        for mixer, n, _ in mixers:
+            for sub in range(n):
+                mix = mixer.scenario(sub)
+                yield decide(mix.inputs, mix.params)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        return
+    shared = engine.share(decide)
+    items: list[tuple[Any, int]] = []
+    labels: list[str] = []
+    for mixer, n, label in mixers:
+        handle = engine.share(mixer)
+        items += [(handle, sub) for sub in range(n)]
+        labels += [label] * n
+    for out in engine.results(engine.map(_decide_mix, items, shared, labels=labels)):
+        yield out
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+
+def _decide_mix(item: tuple[Mixer, int], decide: Decide) -> pl.DataFrame:
+    mixer, sub = item
+    mix = mixer.scenario(sub)
+    return decide(mix.inputs, mix.params)

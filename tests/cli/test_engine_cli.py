@@ -195,3 +195,44 @@ def test_usage_errors(data: Path, tmp_path: Path) -> None:
     )
     assert budget.exit_code == 2
     assert "LP" in budget.output
+
+
+def test_backtest_and_explain_on_dask_are_the_local_ones(
+    scheduler: str, data: Path, tmp_path: Path
+) -> None:
+    """forecast evaluate and explain (two plan-buy runs) with --engine: the same files."""
+    d = str(data)
+    evaluate = ["forecast", "evaluate", f"{d}/sales.parquet", "-H", "7", "--folds", "2"]
+    _ok(*evaluate, "-o", str(tmp_path / "m1.parquet"))
+    _ok(*evaluate, "--engine", scheduler, "-o", str(tmp_path / "m2.parquet"))
+    m1, m2 = (pl.read_parquet(tmp_path / f"m{i}.parquet") for i in (1, 2))
+    assert m1.height > 0
+    assert m2.equals(m1)
+    assert read_metadata(str(tmp_path / "m2.parquet"))["command"] == "forecast evaluate"
+    fc = tmp_path / "fc.parquet"
+    _ok("forecast", f"{d}/sales.parquet", *FORECAST, "-o", str(fc))
+    items = pl.read_parquet(data / "items.parquet")
+    longer = items.with_columns(
+        pl.when(pl.int_range(pl.len()) % 2 == 0)
+        .then(pl.col("lead_time_days") * 2)
+        .otherwise(pl.col("lead_time_days"))
+    )
+    longer.write_parquet(tmp_path / "items2.parquet")
+    inv = ["--inventory", f"{d}/inventory.parquet"]
+    _ok(
+        "plan-buy",
+        str(fc),
+        "--items",
+        f"{d}/items.parquet",
+        *inv,
+        "-o",
+        str(tmp_path / "b.parquet"),
+    )
+    _ok("plan-buy", str(fc), "--items", str(tmp_path / "items2.parquet"), *inv,
+        "--service-level", "0.9", "-o", str(tmp_path / "a.parquet"))  # fmt: skip
+    runs = [str(tmp_path / "b.parquet"), str(tmp_path / "a.parquet")]
+    _ok("explain", *runs, "-o", str(tmp_path / "x1.parquet"))
+    _ok("explain", *runs, "--scheduler", scheduler, "-o", str(tmp_path / "x2.parquet"))
+    x1, x2 = (pl.read_parquet(tmp_path / f"x{i}.parquet") for i in (1, 2))
+    assert x1["contribution"].abs().sum() > 0
+    assert x2.equals(x1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import cloudpickle
 import polars as pl
@@ -23,7 +24,7 @@ from scot_cli.engine import (
 )
 from scot_cli.engine.dask import DaskEngine
 from scot_cli.engine.forecast import engine_forecast
-from scot_cli.errors import UsageError
+from scot_cli.errors import InputDataError, UsageError
 from scot_cli.forecast import ForecastOptions, forecast, partition
 from scot_cli.io.dataset import sku_buckets
 
@@ -238,3 +239,109 @@ def test_sku_hash_is_stable() -> None:
 
     b = sku_buckets(pl.Series(["A", "B", "A"]), 32)
     assert b.to_list() == [zlib.crc32(b"A") % 32, zlib.crc32(b"B") % 32, zlib.crc32(b"A") % 32]
+
+
+def test_dask_backtest_is_the_local_backtest_bit_for_bit(
+    engine: DaskEngine, small_tables: dict[str, pl.DataFrame]
+) -> None:
+    """scot forecast evaluate: each (model, origin) fit a task, the same metrics."""
+    from scot_cli.engine.evaluate import evaluate_on
+    from scot_cli.forecast import EvaluateOptions, evaluate_forecast
+
+    options = EvaluateOptions(horizon=7, folds=2, seed=5)
+    tables = {k: small_tables[k] for k in ("items", "events")}
+    local = evaluate_forecast(small_tables["sales"], options=options, **tables)  # type: ignore[arg-type]
+    dask = evaluate_on(engine, small_tables["sales"], options=options, **tables)  # type: ignore[arg-type]
+    assert local.metrics.height > 0
+    assert set(local.metrics["model"]) == {OPTIONS.model, "zero", "seasonal_naive"}
+    assert dask.metrics.equals(local.metrics)
+    assert dask.summary == local.summary
+
+
+def _toy_decide(inputs: Mapping[str, pl.DataFrame], params: Mapping[str, Any]) -> pl.DataFrame:
+    """q = demand * lead time * z - on hand per sku; a negative demand is bad data."""
+    demand = inputs["demand"]
+    bad = demand.filter(pl.col("units") < 0)
+    if bad.height:
+        raise InputDataError(f"demand: column units is negative for sku {bad['sku'][0]}")
+    q = pl.col("units") * pl.col("lead_time") * float(params["z"]) - pl.col("on_hand")
+    return demand.join(inputs["stock"], on="sku").with_columns(q.alias("q"))
+
+
+def _toy_runs(n: int = 40, bad: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    from scot_cli.explain.drivers import Driver
+    from scot_cli.explain.mixing import Scenario
+
+    skus = [f"S{i:03d}" for i in range(n)]
+    units = [float(i % 7) for i in range(n)]
+    old_stock = pl.DataFrame({"sku": skus, "lead_time": [2.0] * n, "on_hand": [1.0] * n})
+    new_stock = old_stock.with_columns(
+        pl.when(pl.int_range(n) % 3 == 0)
+        .then(5.0)
+        .otherwise(pl.col("lead_time"))
+        .alias("lead_time"),
+        pl.when(pl.int_range(n) % 4 == 0).then(0.0).otherwise(pl.col("on_hand")).alias("on_hand"),
+    )
+    new_units = [u + (1.5 if i % 5 == 0 else 0.0) for i, u in enumerate(units)]
+    if bad is not None:
+        new_units[skus.index(bad)] = -1.0
+    old = Scenario(
+        {"demand": pl.DataFrame({"sku": skus, "units": units}), "stock": old_stock}, {"z": 1.0}
+    )
+    new = Scenario(
+        {"demand": pl.DataFrame({"sku": skus, "units": new_units}), "stock": new_stock}, {"z": 1.3}
+    )
+    common = {
+        "decide": _toy_decide,
+        "drivers": (
+            Driver("demand", ("demand.units",)),
+            Driver("lead time", ("stock.lead_time",)),
+            Driver("on hand", ("stock.on_hand",)),
+            Driver("service", params=("z",)),
+        ),
+        "keys": {"demand": ("sku",), "stock": ("sku",)},
+        "subject": lambda _f: pl.col("sku"),
+        "metrics": ["q"],
+    }
+    return old, new, common
+
+
+@pytest.mark.parametrize("separable", [None, "sku"])
+def test_dask_explain_is_the_local_explain_bit_for_bit(
+    engine: DaskEngine, separable: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scot explain: every re-run of the decision a task; the same attribution table. A
+    separable decision's units are cut into runs of BATCH_UNITS (here 16 of 40 skus)."""
+    from scot_cli.explain import partition as explain_partition
+    from scot_cli.explain.engine import attribute
+
+    monkeypatch.setattr(explain_partition, "BATCH_UNITS", 16)
+    old, new, common = _toy_runs()
+    local = attribute(old=old, new=new, separable=separable, **common)
+    seen: list[tuple[int, int]] = []
+    dask = attribute(
+        old=old,
+        new=new,
+        separable=separable,
+        engine=engine,
+        progress=lambda *a: seen.append(a),
+        **common,
+    )
+    assert local.table.height > 0
+    assert dask.table.equals(local.table)
+    assert dask.evaluations == local.evaluations == len(seen) == seen[-1][1]
+    if separable is None:
+        assert local.evaluations == 16  # 2**4 mixes of the whole catalogue
+    else:
+        assert local.evaluations > 16  # runs of skus, each on the mixes of its groups
+
+
+def test_an_explain_re_run_with_bad_data_names_its_skus(engine: DaskEngine) -> None:
+    from scot_cli.explain.engine import attribute
+
+    old, new, common = _toy_runs(bad="S017")
+    with pytest.raises(
+        PartitionError, match=r"partition \d+ \(\d+ skus S0\d\d\.\.S0\d\d\).*S017"
+    ) as err:
+        attribute(old=old, new=new, separable="sku", engine=engine, **common)
+    assert err.value.exit_code == 3
