@@ -86,6 +86,13 @@ def _horizon(
 
 def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndarray) -> Lines:
     """Index arrays of the sequenced order lines."""
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the sku look-up on the other core
+        sku = pool.submit(codes, seq["sku"], skus)
+        lines = _build_lines(seq, grid=grid, cuts=cuts)
+        return dataclasses.replace(lines, sku=sku.result())
+
+
+def _build_lines(seq: pl.DataFrame, *, grid: Grid, cuts: np.ndarray) -> Lines:
     day = epoch_days(seq["order_time"]) - grid.day0
     hour = seq["order_time"].dt.hour().to_numpy().astype(np.int64)
     dest = codes(seq["destination"], list(grid.dests))
@@ -97,9 +104,8 @@ def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndar
         new[1:] = (oid.slice(1) != oid.slice(0, seq.height - 1)).to_numpy()
     order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
     qty = seq["qty"].to_numpy()
-    return Lines(
-        codes(seq["sku"], skus), qty, dest, day, hour, cid, order_start, np.zeros(qty.size)
-    )
+    empty = np.zeros(0, dtype=np.int64)
+    return Lines(empty, qty, dest, day, hour, cid, order_start, np.zeros(qty.size))
 
 
 def _snapshot(
@@ -140,8 +146,25 @@ def _snapshot(
 
 
 def _record_all(out: Decided, ch: Choice, starts: np.ndarray, counts: np.ndarray) -> None:
+    n = int(counts.sum())
+    if n and _contiguous(starts, counts, n):
+        # a block of consecutive units: its lines are one range, written by slices
+        rows = slice(int(starts[0]), int(starts[0]) + n)
+        seg = None if n == counts.size else np.repeat(np.arange(counts.size), counts)
+        for name in ("fc", "ship", "level", "release"):
+            unit = getattr(ch, name)
+            getattr(out, name)[rows] = unit if seg is None else unit[seg]
+        out.avail[rows] = ch.avail
+        return
     ln, seg = unit_lines(starts, counts)
     out.record(ln, seg, ch, np.arange(ln.size))
+
+
+def _contiguous(starts: np.ndarray, counts: np.ndarray, n: int) -> bool:
+    """Whether units ``[start, start + count)`` follow each other without a gap."""
+    if int(starts[-1]) + int(counts[-1]) - int(starts[0]) != n:
+        return False
+    return bool(np.array_equal(starts[1:], starts[:-1] + counts[:-1]))
 
 
 def promise_table(

@@ -89,6 +89,8 @@ def epoch_days(dates: pl.Series) -> np.ndarray:
 
 #: Values from which :func:`codes` looks them up by hash rather than by an Enum cast.
 HASHED_CODES = 1 << 16
+#: Categories from which it does so (casting to an Enum of a few categories is faster).
+HASHED_CATEGORIES = 1 << 12
 
 
 def codes(values: pl.Series, categories: list[str]) -> np.ndarray:
@@ -102,7 +104,8 @@ def codes(values: pl.Series, categories: list[str]) -> np.ndarray:
     n = len(categories)
     text = values.cast(pl.String)
     cats = pl.Series(categories, dtype=pl.String)
-    h_cat = cats.hash(seed=0).to_numpy() if values.len() >= HASHED_CODES else None
+    hashed = values.len() >= HASHED_CODES and n >= HASHED_CATEGORIES
+    h_cat = cats.hash(seed=0).to_numpy() if hashed else None
     if h_cat is None or n == 0 or np.unique(h_cat).size < n:
         found = values.cast(pl.String).cast(pl.Enum(categories), strict=False).to_physical()
         return found.fill_null(n).to_numpy().astype(np.int64)

@@ -8,6 +8,8 @@ in the same shipment travel together). One shipment keeps its own date and proba
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import polars as pl
 
@@ -100,12 +102,22 @@ def _enum_column(
     """``values[idx]`` as an Enum column of the values used (null where not ``valid``)."""
     if not values:
         return pl.repeat(None, len(idx), dtype=pl.Enum([""]), eager=True).alias(name)
-    names, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    names, inverse = _sorted_values(values)
     code = inverse[np.clip(idx, 0, len(values) - 1)]
     used = np.bincount(code[valid], minlength=len(names)) > 0
     categories = [str(v) for v in names[used]] or [""]
-    at = pl.Series((np.cumsum(used) - 1)[code].astype(np.uint32)).set(pl.Series(~valid), None)
-    return pl.Series(name, categories, dtype=pl.Enum(categories)).gather(at)
+    at = (np.cumsum(used) - 1).astype(np.uint32)[code]
+    # a masked array becomes a column with nulls where masked, in one pass
+    return pl.Series(name, categories, dtype=pl.Enum(categories)).gather(
+        pl.Series(np.ma.masked_array(at, ~valid))
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _sorted_values(values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``values`` sorted, and each value's position among them."""
+    names, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return names, inverse.astype(np.int64)
 
 
 def assemble(
@@ -128,21 +140,19 @@ def assemble(
         np.where(waits, 0, np.where(dec.split, 1, -1)),
     )
     day0 = grid.day0
-    missing = pl.Series(~has)
+
+    def masked(name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
+        return pl.Series(name, np.ma.masked_array(values, ~valid))
 
     def day_col(name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
-        return (
-            pl.Series(name, np.where(valid, values + day0, 0).astype(np.int32))
-            .cast(pl.Date)
-            .set(pl.Series(~valid), None)
-        )
+        return masked(name, np.where(valid, values + day0, 0).astype(np.int32), valid).cast(pl.Date)
 
     return sorted_orders.select("order_id", "line", "sku", "qty", "destination").with_columns(
         _enum_column("ship_node", grid.fcs, f, has),
         day_col("ship_date", dec.ship, has),
         day_col("promise_date", date, has),
-        pl.Series("promise_days", np.where(has, date - lines.day, 0)).set(missing, None),
-        pl.Series("on_time_prob", np.where(has, np.minimum(prob, 1.0), 0.0)).set(missing, None),
+        masked("promise_days", np.where(has, date - lines.day, 0), has),
+        masked("on_time_prob", np.where(has, np.minimum(prob, 1.0), 0.0), has),
         _enum_column("status", STATUSES, status, np.ones(len(status), dtype=bool)),
         _enum_column("reason", tuple(REASONS), reason, reason >= 0),
         day_col("waits_for", dec.avail, waits),

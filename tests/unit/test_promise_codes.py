@@ -17,6 +17,7 @@ def _enum_codes(values: pl.Series, categories: list[str]) -> np.ndarray:
 @pytest.mark.parametrize("n_cat", [1, 7, 5000])
 def test_hashed_codes_equal_the_enum_cast(monkeypatch: pytest.MonkeyPatch, n_cat: int) -> None:
     monkeypatch.setattr(grid, "HASHED_CODES", 1)
+    monkeypatch.setattr(grid, "HASHED_CATEGORIES", 1)
     rng = np.random.default_rng(n_cat)
     categories = sorted({f"S{i:05d}" for i in rng.integers(0, 10 * n_cat, n_cat)})
     # values: categories, strings absent from them (a prefix, an extension, the empty
