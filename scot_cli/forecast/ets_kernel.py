@@ -20,6 +20,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from scot_cli.forecast import jit
+
+jit.load()
+
 #: Parameter bounds (Hyndman et al. 2008, sec. 5.2; R forecast::ets "usual" bounds).
 LOWER = 1e-4
 UPPER = 0.9999
@@ -365,21 +369,31 @@ def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval, ste
 
 
 @numba.njit(cache=True)
+def _dot(a, b, k):  # type: ignore[no-untyped-def]
+    """``a[:k] . b[:k]`` by a plain loop (a BLAS call would load SciPy's BLAS, see
+    :mod:`scot_cli.forecast.jit`, for vectors of a few elements)."""
+    acc = 0.0
+    for i in range(k):
+        acc += a[i] * b[i]
+    return acc
+
+
+@numba.njit(cache=True)
 def _solve_spd(a, b):  # type: ignore[no-untyped-def]
     """``a^-1 b`` for a symmetric positive definite ``a`` by Cholesky (NaN when ``a`` is not
     positive definite or not finite: the caller then keeps its states)."""
     k = b.size
     low = np.zeros((k, k))
     for j in range(k):
-        d = a[j, j] - np.dot(low[j, :j], low[j, :j])
+        d = a[j, j] - _dot(low[j], low[j], j)
         if not d > 0:
             return np.full(k, np.nan)
         low[j, j] = np.sqrt(d)
         for i in range(j + 1, k):
-            low[i, j] = (a[i, j] - np.dot(low[i, :j], low[j, :j])) / low[j, j]
+            low[i, j] = (a[i, j] - _dot(low[i], low[j], j)) / low[j, j]
     z = np.empty(k)
     for i in range(k):
-        z[i] = (b[i] - np.dot(low[i, :i], z[:i])) / low[i, i]
+        z[i] = (b[i] - _dot(low[i], z, i)) / low[i, i]
     x = np.empty(k)
     for i in range(k - 1, -1, -1):
         acc = z[i]

@@ -18,6 +18,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from scot_cli.forecast import jit
+
+jit.load()
+
 #: Order of the sums in the output's last axis.
 NAMES = (
     *("rr", "rp", "rv", "pp", "pv", "vv", "rg", "pg", "gg"),
