@@ -19,14 +19,22 @@ import polars as pl
 from scot_cli.buy import BuyOptions, BuyResult, plan_buy
 from scot_cli.buy.options import BuySummary
 from scot_cli.buy.schema import BUY_ORDERS, BUY_POLICY, PRICE_BREAKS
-from scot_cli.engine import Engine, EngineSpec, Shard, describe_skus, open_engine, sku_ranges
+from scot_cli.engine import (
+    Engine,
+    EngineSpec,
+    Failed,
+    Shard,
+    describe_skus,
+    open_engine,
+    sku_ranges,
+)
 from scot_cli.errors import InputDataError, UsageError
 from scot_cli.forecast.schema import FORECAST
 from scot_cli.io import Run, scan_input
-from scot_cli.io.dataset import DatasetWriter, is_dataset, is_dataset_output
+from scot_cli.io.dataset import DatasetWriter, PartWriter, is_dataset, is_dataset_output
 from scot_cli.schema import INVENTORY, ITEMS, LANES, NODES
 
-__all__ = ["BATCH_SKUS", "BuyTables", "plan_buy_on", "plan_buy_to"]
+__all__ = ["BATCH_SKUS", "BuyTables", "OrdersSink", "Tally", "plan_buy_on", "plan_buy_to", "tally"]
 
 #: Most skus per batch.
 BATCH_SKUS = 20_000
@@ -100,9 +108,16 @@ def batches(skus: pl.Series, workers: int, most: int = BATCH_SKUS) -> list[pl.Se
 
 
 def plan_buy_on(
-    engine: Engine, tables: BuyTables, options: BuyOptions, shard: Shard | None = None
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Orders and policy of each batch of skus, in sku order.
+    engine: Engine,
+    tables: BuyTables,
+    options: BuyOptions,
+    shard: Shard | None = None,
+    *,
+    sink: Callable[[tuple[int, tuple[pl.DataFrame, pl.DataFrame]]], Any] | None = None,
+) -> Iterator[Any]:
+    """Orders and policy of each batch of skus, in sku order; with a ``sink``, what it
+    returns for each ``(batch index, (orders, policy))``, called where the batch was
+    planned.
 
     Raises
     ------
@@ -124,8 +139,59 @@ def plan_buy_on(
     if not parts:
         return
     shared = engine.share((tables, options))
-    handles = engine.map(_plan, parts, shared, labels=[describe_skus(p) for p in parts])
-    yield from engine.results(handles)
+    labels = [describe_skus(p) for p in parts]
+    handles = engine.map(_plan, parts, shared, labels=labels)
+    if sink is None:
+        yield from engine.results(handles)
+        return
+    items = list(enumerate(handles))
+    yield from engine.results(engine.map(_sunk, items, engine.share(sink), labels=labels))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A batch's orders counted (for the summary), and its policy."""
+
+    rows: int
+    orders: int
+    units: float
+    unplanned: int
+    policy: pl.DataFrame
+    files: list[dict[str, Any]]
+
+
+def tally(orders: pl.DataFrame, policy: pl.DataFrame, files: list[dict[str, Any]]) -> Tally:
+    """The counts of a batch's orders."""
+    status = orders["status"]
+    return Tally(
+        rows=orders.height,
+        orders=int((status == "order").sum()),
+        units=float(orders["qty"].filter(status == "order").sum() or 0.0),
+        unplanned=int((status == "unplanned").sum()),
+        policy=policy,
+        files=files,
+    )
+
+
+@dataclass(frozen=True)
+class OrdersSink:
+    """A batch's orders checked as ``run``'s output and written into the dataset's
+    temporary folder where they were planned; the policy goes back to the client."""
+
+    writer: PartWriter
+    run: Run
+
+    def __call__(self, item: tuple[int, tuple[pl.DataFrame, pl.DataFrame]]) -> Tally:
+        index, (orders, policy) = item
+        prepared = self.run.prepare(orders, BUY_ORDERS)
+        return tally(prepared, policy, self.writer(index, prepared))
+
+
+def _sunk(item: tuple[int, Any], sink: Callable[[tuple[int, Any]], Any]) -> Any:
+    index, value = item
+    if isinstance(value, Failed):  # the batch failed on its data
+        return value
+    return sink((index, value))
 
 
 def _plan(skus: pl.Series, shared: tuple[BuyTables, BuyOptions]) -> tuple[Any, Any]:
@@ -179,38 +245,35 @@ def plan_buy_to(
     as_of = options.as_of or tables.first_date - dt.timedelta(days=1)
     extra: dict[str, Any] = {} if shard is None else {"shard": str(shard)}
     eng = open_engine(engine)
-    policies: list[pl.DataFrame] = []
-    counts = {"rows": 0, "orders": 0, "units": 0.0, "unplanned": 0}
+    tallies: list[Tally] = []
 
     def orders() -> Iterator[pl.DataFrame]:
         for o, p in plan_buy_on(eng, tables, options, shard):
-            policies.append(p)
-            status = o["status"]
-            counts["rows"] += o.height
-            counts["orders"] += int((status == "order").sum())
-            counts["units"] += float(o["qty"].filter(status == "order").sum() or 0.0)
-            counts["unplanned"] += int((status == "unplanned").sum())
+            tallies.append(tally(o, p, []))
             yield run.prepare(o, BUY_ORDERS)
 
     try:
-        if is_dataset_output(out, partition_by):
+        if is_dataset_output(out, partition_by):  # each batch written where it is planned
             assert out is not None
             with DatasetWriter(out, run.provenance(extra), partition_by=partition_by) as w:
-                for i, frame in enumerate(orders()):
-                    w.write(i, frame)
+                sink = OrdersSink(w.part_writer(), run)
+                for t in plan_buy_on(eng, tables, options, shard, sink=sink):
+                    w.add(t.files)
+                    tallies.append(t)
                 w.commit()
         else:
             write_stream(run, orders(), out, BUY_ORDERS, extra=extra)
     finally:
         eng.close()
+    policies = [t.policy for t in tallies]
     if policy_out is not None:
         policy = pl.concat(policies) if policies else None
         if policy is not None:
             run.write(policy, policy_out, BUY_POLICY, extra=extra)
     return BuySummary(
-        rows=int(counts["rows"]),
-        orders=int(counts["orders"]),
-        units=float(counts["units"]),
-        unplanned=int(counts["unplanned"]),
+        rows=sum(t.rows for t in tallies),
+        orders=sum(t.orders for t in tallies),
+        units=sum(t.units for t in tallies),
+        unplanned=sum(t.unplanned for t in tallies),
         as_of=as_of,
     )

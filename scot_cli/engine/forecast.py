@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from scot_cli.engine import Engine, EngineSpec, Shard, describe_skus, open_engine
+from scot_cli.engine import Engine, EngineSpec, Failed, Shard, describe_skus, open_engine
 from scot_cli.errors import UsageError
 from scot_cli.forecast import coldstart
 from scot_cli.forecast.events import LIFTS_SCHEMA, events_before, lifts_from_sums, merge_lift_sums
@@ -39,10 +39,17 @@ from scot_cli.forecast.partition import (
 )
 from scot_cli.forecast.schema import ITEMS_IN
 from scot_cli.io import Run, read_input, scan_input
-from scot_cli.io.dataset import is_dataset
-from scot_cli.schema import EVENTS, SALES
+from scot_cli.io.dataset import PartWriter, is_dataset
+from scot_cli.schema import EVENTS, SALES, Table
 
-__all__ = ["EngineForecast", "engine_forecast", "forecast_to", "run_partitions"]
+__all__ = [
+    "EngineForecast",
+    "PartSink",
+    "Written",
+    "engine_forecast",
+    "forecast_to",
+    "run_partitions",
+]
 
 TableArg = pl.DataFrame | str | Path
 
@@ -59,6 +66,8 @@ class EngineForecast:
     series: int
     #: Index of the first partition forecast (a shard's first).
     first: int = 0
+    #: The run behind ``frames`` (to run it again with a sink instead).
+    run: PartitionRun | None = None
 
 
 def engine_forecast(
@@ -132,7 +141,9 @@ def engine_forecast(
         )
     first = 0 if shard is None else shard.take(n).start
     frames = run_partitions(engine, run, shard)
-    return EngineForecast(frames, tuple(reader.sources), tuple(notes), n, cat.keys.height, first)
+    return EngineForecast(
+        frames, tuple(reader.sources), tuple(notes), n, cat.keys.height, first, run
+    )
 
 
 def forecast_to(
@@ -172,12 +183,13 @@ def forecast_to(
         if shard is not None:
             extra |= {"shard": str(shard), "partitions": result.partitions}
         series = 0
-        if dataset:
-            assert out is not None
+        if dataset:  # each partition written by the worker that made it
+            assert out is not None and result.run is not None
             with DatasetWriter(out, run.provenance(extra), partition_by=partition_by) as w:
-                for i, frame in enumerate(result.frames, start=result.first):
-                    series += frame.select("sku", "location").n_unique()
-                    w.write(i, run.prepare(frame, FORECAST))
+                sink = PartSink(w.part_writer(), run, FORECAST)
+                for written in run_partitions(eng, result.run, shard, sink=sink):
+                    w.add(written.files)
+                    series += written.series
                 w.commit()
         else:
 
@@ -206,10 +218,40 @@ class _FrameLoader:
         return self.df.filter(pl.col("sku").is_in(skus.implode()))
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a worker wrote of one partition: the manifest entries of its files, and its
+    series."""
+
+    files: list[dict[str, Any]]
+    series: int
+
+
+@dataclass(frozen=True)
+class PartSink:
+    """A partition's frame checked against ``table`` as ``run``'s output, sorted, and
+    written into the dataset's temporary folder where it was made."""
+
+    writer: PartWriter
+    run: Run
+    table: Table
+
+    def __call__(self, item: tuple[int, pl.DataFrame]) -> Written:
+        index, frame = item
+        files = self.writer(index, self.run.prepare(frame, self.table))
+        return Written(files, frame.select("sku", "location").n_unique())
+
+
 def run_partitions(
-    engine: Engine, run: PartitionRun, shard: Shard | None = None
-) -> Iterator[pl.DataFrame]:
-    """The frames of ``run`` computed on ``engine`` (see the module docstring)."""
+    engine: Engine,
+    run: PartitionRun,
+    shard: Shard | None = None,
+    *,
+    sink: Callable[[tuple[int, pl.DataFrame]], Any] | None = None,
+) -> Iterator[Any]:
+    """The frames of ``run`` computed on ``engine`` (see the module docstring), or with a
+    ``sink`` what it returns for each ``(partition index, frame)``, called where the frame
+    was made (the frame does not travel)."""
     run = dataclasses.replace(run, progress=None)
     picked = (
         range(len(run.parts))
@@ -218,7 +260,8 @@ def run_partitions(
     )
     if len(run.parts) == 1:
         if picked:
-            whole = engine.submit(_whole, run, label=describe_skus(run.parts[0]))
+            label = describe_skus(run.parts[0])
+            whole = engine.submit(_whole, run, sink, label=label)
             yield from next(engine.results([whole]))
         return
     labels = [describe_skus(p) for p in run.parts]
@@ -232,13 +275,16 @@ def run_partitions(
     mine = [run.parts[i] for i in picked]
     mine_labels = [labels[i] for i in picked]
     parts = engine.map(_partition, mine, shared, lifts_h, trained, labels=mine_labels)
-    if run.items is None:
+    if run.items is not None:
+        donors = list(engine.results(engine.map(_donor_sums, parts, shared, labels=mine_labels)))
+        levels, sites = coldstart.peer_levels([d for d, _ in donors], run.quantiles)
+        peers = engine.share((levels, sites, donors[0][1] if donors else []))
+        parts = engine.map(_fill, parts, shared, peers, labels=mine_labels)
+    if sink is None:
         yield from engine.results(parts)
         return
-    donors = list(engine.results(engine.map(_donor_sums, parts, shared, labels=mine_labels)))
-    levels, sites = coldstart.peer_levels([d for d, _ in donors], run.quantiles)
-    peers = engine.share((levels, sites, donors[0][1] if donors else []))
-    yield from engine.results(engine.map(_fill, parts, shared, peers, labels=mine_labels))
+    items = list(zip(picked, parts, strict=True))
+    yield from engine.results(engine.map(_sunk, items, engine.share(sink), labels=mine_labels))
 
 
 @dataclass(frozen=True)
@@ -250,8 +296,18 @@ class _Part:
     index: int
 
 
-def _whole(run: PartitionRun) -> list[pl.DataFrame]:
-    return list(run.frames())
+def _whole(run: PartitionRun, sink: Callable[[tuple[int, pl.DataFrame]], Any] | None) -> list[Any]:
+    frames = list(run.frames())
+    if sink is None:
+        return frames
+    return [sink((0, pl.concat(frames)))]
+
+
+def _sunk(item: tuple[int, Any], sink: Callable[[tuple[int, pl.DataFrame]], Any]) -> Any:
+    index, frame = item
+    if isinstance(frame, Failed):  # the partition's forecast failed on its data
+        return frame
+    return sink((index, frame))
 
 
 def _lift_sums(skus: pl.Series, run: PartitionRun) -> pl.DataFrame:

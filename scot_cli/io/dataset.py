@@ -40,6 +40,7 @@ __all__ = [
     "SKU_HASH",
     "SKU_HASH_BUCKETS",
     "DatasetWriter",
+    "PartWriter",
     "dataset_files",
     "dataset_sha256",
     "is_dataset",
@@ -179,6 +180,48 @@ def read_manifest(path: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+class PartWriter:
+    """Writes one partition's files into a dataset's temporary folder and returns their
+    manifest entries: what :class:`DatasetWriter` does per part, picklable so that the
+    worker that made a partition writes it (the folder must be visible to it)."""
+
+    def __init__(
+        self, folder: Path, provenance: Mapping[str, Any], partition_by: str | None
+    ) -> None:
+        self.folder = folder
+        self.provenance = dict(provenance)
+        self.partition_by = partition_by
+
+    def __call__(self, index: int, frame: pl.DataFrame) -> list[dict[str, Any]]:
+        """Write partition ``index`` (one file, or one per value of the partition column)."""
+        if self.partition_by is None:
+            return [self._file(f"part-{index:05d}.parquet", frame, index)]
+        col = self.partition_by
+        if col == SKU_HASH:
+            frame = frame.with_columns(sku_buckets(frame["sku"], SKU_HASH_BUCKETS))
+        if col not in frame.columns:
+            raise UsageError(
+                f"--partition-by {col}: not a column of the output ({', '.join(frame.columns)})"
+            )
+        return [
+            self._file(f"{col}={value}/part-{index:05d}.parquet", group.drop(col), index)
+            for (value,), group in frame.group_by(col, maintain_order=True)
+        ]
+
+    def _file(self, rel: str, frame: pl.DataFrame, index: int) -> dict[str, Any]:
+        path = self.folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrow = frame.to_arrow()
+        prov = {**self.provenance, "part": index}
+        meta = {
+            **(arrow.schema.metadata or {}),
+            PROVENANCE_KEY: json.dumps(prov, sort_keys=True).encode(),
+        }
+        table = arrow.replace_schema_metadata(meta)
+        pq.write_table(table, path, compression="zstd")
+        return {"path": rel, "rows": frame.height, "sha256": _sha(path)}
+
+
 class DatasetWriter:
     """Writes an output dataset part by part into a temporary folder beside ``out`` and
     renames it into place on :meth:`commit` (:meth:`abort`, or an exception inside a
@@ -218,35 +261,19 @@ class DatasetWriter:
         if kind is not None:
             self.abort()
 
+    def part_writer(self) -> PartWriter:
+        """The writer of one partition's files, for a worker; :meth:`add` its entries."""
+        return PartWriter(self.tmp, self.provenance, self.partition_by)
+
     def write(self, index: int, frame: pl.DataFrame) -> None:
         """Write partition ``index`` (one file, or one per value of the partition column)."""
-        if self.partition_by is None:
-            self._file(f"part-{index:05d}.parquet", frame, index)
-            return
-        col = self.partition_by
-        if col == SKU_HASH:
-            frame = frame.with_columns(sku_buckets(frame["sku"], SKU_HASH_BUCKETS))
-        if col not in frame.columns:
-            raise UsageError(
-                f"--partition-by {col}: not a column of the output ({', '.join(frame.columns)})"
-            )
-        for (value,), group in frame.group_by(col, maintain_order=True):
-            rel = f"{col}={value}/part-{index:05d}.parquet"
-            self._file(rel, group.drop(col), index)
+        self.add(self.part_writer()(index, frame))
 
-    def _file(self, rel: str, frame: pl.DataFrame, index: int) -> None:
-        path = self.tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrow = frame.to_arrow()
-        prov = {**self.provenance, "part": index}
-        meta = {
-            **(arrow.schema.metadata or {}),
-            PROVENANCE_KEY: json.dumps(prov, sort_keys=True).encode(),
-        }
-        table = arrow.replace_schema_metadata(meta)
-        pq.write_table(table, path, compression="zstd")
-        self.files.append({"path": rel, "rows": frame.height, "sha256": _sha(path)})
-        self.rows += frame.height
+    def add(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Record files written into the temporary folder (by :class:`PartWriter`)."""
+        for entry in entries:
+            self.files.append(dict(entry))
+            self.rows += int(entry["rows"])
 
     def commit(self) -> None:
         """Write the manifest and rename the folder into place (replacing an old one)."""

@@ -169,6 +169,20 @@ def test_plan_buy_on_dask_and_in_shards_is_the_local_plan(
     )  # fmt: skip
     assert pl.read_parquet(dask).equals(pl.read_parquet(local))
     assert pl.read_parquet(tmp_path / "p2.parquet").equals(pl.read_parquet(tmp_path / "p1.parquet"))
+    # into a dataset folder: each batch's orders written by the worker that planned it
+    folder = tmp_path / "orders"
+    _ok("plan-buy", str(fc), *tables, "-o", f"{folder}/", "--scheduler", scheduler)
+    manifest = json.loads((folder / "_scot.json").read_text())
+    assert manifest["provenance"]["command"] == "plan-buy"
+    assert [f["path"] for f in manifest["files"]] == sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*.parquet")
+    )
+    assert {read_metadata(str(folder / f["path"]))["part"] for f in manifest["files"]} == set(
+        range(len(manifest["files"]))
+    )
+    ds = pl.read_parquet(f"{folder}/*.parquet")
+    assert ds.height == manifest["rows"]
+    assert ds.equals(pl.read_parquet(local))
     parts = [str(tmp_path / f"o{i}.parquet") for i in range(2)]
     for i, part in enumerate(parts):
         _ok("plan-buy", str(fc), *tables, "--shard", f"{i}/2", "-o", part)
