@@ -11,8 +11,9 @@ least backtest squared error (scaled by the series' own variability).
 Quantiles come from the forecast's own backtest errors (split-conformal, Vovk et al. 2005):
 ratio scores for intermittent and lumpy series (a zero sale scores 0), and for smooth and
 erratic series errors standardised by the models' own forecast standard deviations (else
-by the series' one-step variability times a per-step spread), calibrated per horizon step
-on the origins where the series had two seasons of history, so that the intervals widen
+by the series' one-step variability times a per-step spread), each rescaled to the
+series' level or variability at its origin, calibrated per horizon step on the origins
+where the series had two seasons of history, so that the intervals widen
 with the horizon as the backtest errors do; the models' own normal quantiles only where no
 backtest error is usable.
 """
@@ -253,30 +254,55 @@ def short_origins(y: Array, cuts: Sequence[int], season: int) -> NDArray[np.bool
 
 
 def level_ratios(y: Array, cuts: Sequence[int], season: int, relative: NDArray[np.bool_]) -> Array:
-    """``(len(cuts), n)`` the level of each series before each backtest origin over its level
-    at the end of the history, for the ``relative`` rows (1 for the others).
+    """``(len(cuts), n)`` the scale of each series before each backtest origin over its scale
+    at the end of the history, that rescales the forecast standard deviation to the origin.
 
-    The level is the mean of the observed values of the last ``max(season, 4)`` periods.
-    A multiplicative-error model's forecast standard deviation is proportional to the level
-    (Hyndman et al. 2008, sec. 6.3), so the deviation at an origin is the final one times
-    this ratio. Bounded to ``[1/5, 5]``: a level that moved more than that is no guide,
-    and a ratio is 1 where either level is not positive.
+    For the ``relative`` rows (multiplicative error) the scale is the level, the mean of the
+    observed values of the last ``max(season, 4)`` periods: the model's forecast standard
+    deviation is proportional to it (Hyndman et al. 2008, sec. 6.3). For the others
+    (additive error, whose deviation the model holds constant) it is the series' own
+    variability, the mean absolute one-step change over the last ``max(2 * season, 4)``
+    periods (two seasons, as :func:`short_origins`): an additive model fitted to a whole
+    history averages its errors over it, and where the variability moved, an error made
+    when the series was calmer than at the end is not read as a small one, nor one made
+    when it was wilder as a large one (a locally normalised score, Lei et al. 2018, sec.
+    5.2). Bounded to ``[1/5, 5]``: a scale that moved more than that is no guide, and a
+    ratio is 1 where either scale is not positive.
     """
     n = y.shape[0]
     out = np.ones((len(cuts), n))
-    if not relative.any() or not cuts:
+    if not cuts:
         return out
     w = max(season, 4)
-    sub = y[relative]
+    wide = max(2 * season, 4)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # no observed value: ratio 1
-        end = np.nanmean(sub[:, -w:], axis=1)
-        for k, c in enumerate(cuts):
-            then = np.nanmean(sub[:, max(c - w, 0) : c], axis=1)
-            ok = (then > 0) & (end > 0)
-            ratio = np.where(ok, then / np.where(ok, end, 1.0), 1.0)
-            out[k, relative] = np.clip(ratio, 0.2, 5.0)
+        if relative.any():
+            sub = y[relative]
+            end = np.nanmean(sub[:, -w:], axis=1)
+            for k, c in enumerate(cuts):
+                then = np.nanmean(sub[:, max(c - w, 0) : c], axis=1)
+                out[k, relative] = _bounded_ratio(then, end)
+        if not relative.all():
+            sub = y[~relative]
+            end = _variability(sub, sub.shape[1], wide)
+            for k, c in enumerate(cuts):
+                out[k, ~relative] = _bounded_ratio(_variability(sub, c, wide), end)
     return out
+
+
+def _variability(y: Array, end: int, width: int) -> Array:
+    """Mean absolute one-step change of each row over the ``width`` periods before ``end``
+    (NaN where none is observed)."""
+    return np.asarray(
+        np.nanmean(np.abs(np.diff(y[:, max(end - width - 1, 0) : end], axis=1)), axis=1)
+    )
+
+
+def _bounded_ratio(then: Array, end: Array) -> Array:
+    """``then / end`` bounded to ``[1/5, 5]``; 1 where either is not positive (or NaN)."""
+    ok = (then > 0) & (end > 0)
+    return np.clip(np.where(ok, then / np.where(ok, end, 1.0), 1.0), 0.2, 5.0)
 
 
 def scale(y: Array) -> Array:
@@ -356,10 +382,10 @@ def stepwise_conformal(
     standard deviation, 1.4826 times the median absolute scaled error, of step ``h`` over
     all series and origins, made non-decreasing in ``h``). A model's own deviation is that
     of the forecast from the end of the history; ``level`` ``(K, n)`` rescales it to each
-    backtest origin (:func:`level_ratios`: where the deviation grows with the level, an
-    error made when a growing series was smaller is not read as a small one). The scores'
-    quantiles are taken
-    per step over all series, shrunk towards all steps' by ``m / (m + STEP_SHRINK)`` for
+    backtest origin (:func:`level_ratios`: with the level for a multiplicative-error model,
+    with the series' recent one-step variability otherwise, so that an error made when a
+    series was smaller or calmer is not read as a small one). The scores' quantiles are
+    taken per step over all series, shrunk towards all steps' by ``m / (m + STEP_SHRINK)`` for
     ``m`` scores, and centred on their median (the point forecast is the median: a
     backtest's bias is not carried into the future). The forecast quantile is
     ``mean + sd_h z_q``; with no usable score at all, ``z_q`` is the standard normal

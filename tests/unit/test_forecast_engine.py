@@ -143,8 +143,9 @@ def test_quantiles_without_usable_backtest_are_the_models_normal_ones() -> None:
 
 def test_level_ratios_rescale_only_relative_rows() -> None:
     """A series that doubles has, at the origin where its last four periods averaged 10
-    against 20 at the end, ratio 1/2; rows not marked relative (additive error) keep 1, a
-    move beyond 5x is bounded, and a non-positive level gives 1."""
+    against 20 at the end, ratio 1/2; a row not marked relative (additive error) and flat on
+    both sides of the step has no one-step variability there and keeps 1, a move beyond 5x
+    is bounded, and a non-positive level gives 1."""
     y = np.vstack(
         [
             np.r_[np.full(8, 10.0), np.full(8, 20.0)],
@@ -155,6 +156,20 @@ def test_level_ratios_rescale_only_relative_rows() -> None:
     )
     got = level_ratios(y, [8, 16], 4, np.array([True, False, True, True]))
     np.testing.assert_allclose(got[0], [0.5, 1.0, 0.2, 1.0])
+    np.testing.assert_allclose(got[1], 1.0)
+
+
+def test_level_ratios_of_additive_rows_follow_their_variability() -> None:
+    """Rows not marked relative: the mean absolute one-step change over the two seasons
+    before the origin over that of the last two seasons. A series alternating +-1 around
+    50 then +-3 around 50 has ratio 2/6 at the origin between the halves (its changes are
+    2 and 6 in size); a series calm at the origin but flat at the end keeps 1 (no scale
+    at the end), and a wilder start than end is bounded at 5."""
+    calm, wild = 50 + np.tile([1.0, -1.0], 8), 50 + np.tile([3.0, -3.0], 8)
+    quiet = 50 + np.tile([0.1, -0.1], 8)
+    y = np.vstack([np.r_[calm, wild], np.r_[calm, np.full(16, 7.0)], np.r_[wild * 3, quiet]])
+    got = level_ratios(y, [16, 32], 4, np.zeros(3, dtype=bool))
+    np.testing.assert_allclose(got[0], [2.0 / 6.0, 1.0, 5.0])
     np.testing.assert_allclose(got[1], 1.0)
 
 
