@@ -345,3 +345,43 @@ def test_an_explain_re_run_with_bad_data_names_its_skus(engine: DaskEngine) -> N
     ) as err:
         attribute(old=old, new=new, separable="sku", engine=engine, **common)
     assert err.value.exit_code == 3
+
+
+def test_workers_write_the_dataset_parts_and_the_client_the_manifest(
+    engine: DaskEngine, small_tables: dict[str, pl.DataFrame], tmp_path: Path
+) -> None:
+    """10 partitions written by the workers into the temporary folder; only their manifest
+    entries come back; the dataset read as one table is the local forecast."""
+    import json
+
+    from scot_cli.engine.forecast import PartSink, Written, run_partitions
+    from scot_cli.forecast.schema import FORECAST
+    from scot_cli.io import Run, read_metadata
+    from scot_cli.io.dataset import DatasetWriter
+
+    result = engine_forecast(
+        engine,
+        small_tables["sales"],
+        items=None,
+        events=small_tables["events"],
+        options=OPTIONS,
+        batch_size=BATCH,
+    )
+    assert result.run is not None and result.partitions == 10
+    run = Run("forecast", params=OPTIONS.params(), seed=OPTIONS.seed)
+    out = tmp_path / "fc"
+    with DatasetWriter(str(out), run.provenance(), partition_by="sku_hash") as w:
+        sink = PartSink(w.part_writer(), run, FORECAST)
+        written = list(run_partitions(engine, result.run, sink=sink))
+        assert all(isinstance(x, Written) for x in written)
+        for x in written:
+            w.add(x.files)
+        w.commit()
+    local = _local(small_tables, items=False)
+    assert sum(x.series for x in written) == local.select("sku", "location").n_unique()
+    manifest = json.loads((out / "_scot.json").read_text())
+    assert manifest["rows"] == local.height
+    parts = {read_metadata(str(out / f["path"]))["part"] for f in manifest["files"]}
+    assert parts == set(range(10))
+    got = pl.read_parquet(f"{out}/**/*.parquet", hive_partitioning=True).drop("sku_hash")
+    assert got.sort("sku", "location", "date").equals(local)
