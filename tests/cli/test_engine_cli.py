@@ -223,6 +223,13 @@ def test_backtest_and_explain_on_dask_are_the_local_ones(
     assert m1.height > 0
     assert m2.equals(m1)
     assert read_metadata(str(tmp_path / "m2.parquet"))["command"] == "forecast evaluate"
+    sales = pl.read_parquet(data / "sales.parquet")
+    sales.with_columns(pl.col("units").neg()).write_parquet(tmp_path / "neg.parquet")
+    bad = [*evaluate[:2], str(tmp_path / "neg.parquet"), *evaluate[3:], "--engine", scheduler]
+    broken = runner.invoke(app, [*bad, "-o", str(tmp_path / "m3.parquet")])
+    assert broken.exit_code == 3, broken.output
+    assert "units" in broken.output
+    assert not (tmp_path / "m3.parquet").exists()
     fc = tmp_path / "fc.parquet"
     _ok("forecast", f"{d}/sales.parquet", *FORECAST, "-o", str(fc))
     items = pl.read_parquet(data / "items.parquet")
