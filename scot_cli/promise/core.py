@@ -84,25 +84,36 @@ def _horizon(
     return min(last, first + LOOKAHEAD_DAYS) + PAD_DAYS + 1
 
 
-def build_lines(seq: pl.DataFrame, *, skus: list[str], grid: Grid, cuts: np.ndarray) -> Lines:
-    """Index arrays of the sequenced order lines."""
+def build_lines(
+    seq: pl.DataFrame,
+    *,
+    skus: list[str],
+    grid: Grid,
+    cuts: np.ndarray,
+    day: np.ndarray | None = None,
+) -> Lines:
+    """Index arrays of the sequenced order lines (``day``: their epoch days, when known)."""
     with ThreadPoolExecutor(max_workers=1) as pool:  # the sku look-up on the other core
         sku = pool.submit(codes, seq["sku"], skus)
-        lines = _build_lines(seq, grid=grid, cuts=cuts)
+        lines = _build_lines(seq, grid=grid, cuts=cuts, day=day)
         return dataclasses.replace(lines, sku=sku.result())
 
 
-def _build_lines(seq: pl.DataFrame, *, grid: Grid, cuts: np.ndarray) -> Lines:
-    day = epoch_days(seq["order_time"]) - grid.day0
-    hour = seq["order_time"].dt.hour().to_numpy().astype(np.int64)
+def _build_lines(
+    seq: pl.DataFrame, *, grid: Grid, cuts: np.ndarray, day: np.ndarray | None
+) -> Lines:
+    day = (epoch_days(seq["order_time"]) if day is None else day) - grid.day0
+    # hour and order boundaries in one parallel pass
+    oid = pl.col("order_id")
+    cols = seq.select(
+        pl.col("order_time").dt.hour().cast(pl.Int64).alias("hour"),
+        (oid != oid.shift(1)).fill_null(True).alias("new"),
+    )
+    hour = cols["hour"].to_numpy()
     dest = codes(seq["destination"], list(grid.dests))
     cls = np.searchsorted(cuts, hour, side="right")
     cid = (day * (len(cuts) + 1) + cls) * len(grid.dests) + dest
-    oid = seq["order_id"]
-    new = np.ones(seq.height, dtype=bool)
-    if seq.height > 1:
-        new[1:] = (oid.slice(1) != oid.slice(0, seq.height - 1)).to_numpy()
-    order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
+    order_start = np.append(np.flatnonzero(cols["new"].to_numpy()), seq.height).astype(np.int64)
     qty = seq["qty"].to_numpy()
     empty = np.zeros(0, dtype=np.int64)
     return Lines(empty, qty, dest, day, hour, cid, order_start, np.zeros(qty.size))
@@ -365,7 +376,7 @@ def prepare(
         confidence=confidence,
     )
     cuts, rank, lower = class_tables(grid, n_days=int(day.max()) - day0 + 1)
-    lines = build_lines(seq, skus=skus, grid=grid, cuts=cuts)
+    lines = build_lines(seq, skus=skus, grid=grid, cuts=cuts, day=day)
     supply = build_supply(
         inventory=inventory, receipts=receipts, skus=pl.Series(skus), fcs=grid.fcs, day0=day0
     )
