@@ -66,6 +66,7 @@ def simulate(
 ) -> None:
     """Step the network day by day: in-stock rate, speed, promises kept and cost per policy."""
     from scot_cli.io import Run
+    from scot_cli.place.schema import FORECAST_IN
     from scot_cli.schema import EVENTS, INVENTORY, ITEMS, LANES, NODES, SALES
     from scot_cli.simulate import simulate as decide
 
@@ -91,7 +92,7 @@ def simulate(
         "inventory": run.read(inventory, INVENTORY, role="inventory"),
         "events": run.read_optional(events, EVENTS, role="events"),
         "actuals": run.read_optional(actuals, SALES, role="actuals"),
-        "forecast": run.read(forecast, None, role="forecast") if forecast else None,
+        "forecast": run.read(forecast, FORECAST_IN, role="forecast") if forecast else None,
     }
     with progress("simulating") as bar:
         result = decide(history, **tables, options=options, progress=bar)  # type: ignore[arg-type]

@@ -13,6 +13,12 @@ import polars as pl
 PATH_SEP = ">"
 
 
+#: The last networks' paths: (nodes, lanes, max_legs, paths), newest last. A simulation
+#: promises and routes every day on the same network, so its paths are composed once.
+_RECENT: list[tuple[pl.DataFrame, pl.DataFrame, int, pl.DataFrame]] = []
+_RECENT_SIZE = 4
+
+
 def fc_paths(nodes: pl.DataFrame, lanes: pl.DataFrame, *, max_legs: int = 4) -> pl.DataFrame:
     """Every loop-free path from an FC to a region of at most ``max_legs`` legs.
 
@@ -20,7 +26,20 @@ def fc_paths(nodes: pl.DataFrame, lanes: pl.DataFrame, *, max_legs: int = 4) -> 
     ``path`` (node ids joined by ``>``), ``modes`` (leg modes joined by ``>``),
     ``legs``, ``transit_days``, ``transit_sd``, ``cost_per_unit``,
     ``first_mode`` and ``departure_hour`` of the first leg, sorted by key.
+    The paths of the last few networks are kept: a network equal to one of them (same
+    columns and values) gets the same frame back without composing it again.
     """
+    for i, (n, ln, k, out) in enumerate(_RECENT):
+        if k == max_legs and n.equals(nodes) and ln.equals(lanes):
+            _RECENT.append(_RECENT.pop(i))
+            return out
+    out = _compose(nodes, lanes, max_legs)
+    _RECENT.append((nodes, lanes, max_legs, out))
+    del _RECENT[:-_RECENT_SIZE]
+    return out
+
+
+def _compose(nodes: pl.DataFrame, lanes: pl.DataFrame, max_legs: int) -> pl.DataFrame:
     kinds = dict(zip(nodes["node"], nodes["kind"], strict=True))
     fcs = [n for n, k in kinds.items() if k == "fc"]
     regions = {n for n, k in kinds.items() if k == "region"}

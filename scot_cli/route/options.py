@@ -88,6 +88,31 @@ def _schedule_path(
     }
 
 
+#: Schedules of the last network's paths per (ready date, holds): the network's paths
+#: frame (:func:`scot_cli.network.fc_paths` returns the same frame for an equal network)
+#: and the frames by key. A simulation routes every day on the same network.
+_SCHEDULED: dict[str, Any] = {"paths": None, "frames": {}}
+_SCHEDULED_DATES = 64
+
+_SCHEDULE_SCHEMA: dict[str, Any] = {
+    "origin": pl.String,
+    "destination": pl.String,
+    "path": pl.String,
+    "modes": pl.String,
+    "ready": pl.Date,
+    "hold": pl.Int64,
+    "cost_per_unit": pl.Float64,
+    "depart": pl.Datetime("us"),
+    "arrive": pl.Datetime("us"),
+    "fc_day": pl.Date,
+    "slots": pl.List(pl.String),
+    "departures": pl.List(pl.Datetime("us")),
+    "arrivals": pl.List(pl.Datetime("us")),
+    "waves": pl.List(pl.Datetime("us")),
+    "min_capacity": pl.Float64,
+}
+
+
 def path_schedules(
     nodes: pl.DataFrame, lanes: pl.DataFrame, *, ready_dates: list[dt.date], holds: int = 0
 ) -> pl.DataFrame:
@@ -96,45 +121,50 @@ def path_schedules(
     Returns one row per (path, ready date, hold): ``origin`` (FC), ``destination``, ``path``,
     ``modes``, ``ready``, ``hold``, ``cost_per_unit``, ``depart``, ``arrive``, ``fc_day``,
     ``slots`` (lane departure keys), ``departures``, ``arrivals`` and ``min_capacity``.
-    The loop runs over paths and dates, not over order lines.
+    The loop runs over paths and dates, not over order lines; a date the same network was
+    scheduled from before is taken from the last calls.
     """
     paths = fc_paths(nodes, lanes)
+    if _SCHEDULED["paths"] is not paths:
+        _SCHEDULED.update(paths=paths, frames={})
+    frames: dict[tuple[dt.date, int], pl.DataFrame] = _SCHEDULED["frames"]
+    parts = []
+    for j, ready in enumerate(ready_dates):
+        key = (ready, holds)
+        if key not in frames:
+            frames[key] = _scheduled_on(paths, lanes, ready, holds)
+            for old in list(frames)[: max(len(frames) - _SCHEDULED_DATES, 0)]:
+                del frames[old]
+        parts.append(frames[key].with_columns(pl.lit(j).alias("_r")))
+    if not parts:
+        return pl.DataFrame(schema=_SCHEDULE_SCHEMA)
+    # rows by path, then ready date as given, then hold (as one loop over them makes them)
+    return pl.concat(parts).sort("_p", "_r", "hold", maintain_order=True).drop("_p", "_r")
+
+
+def _scheduled_on(
+    paths: pl.DataFrame, lanes: pl.DataFrame, ready: dt.date, holds: int
+) -> pl.DataFrame:
+    """The schedules of every path from one ready date (``_p``: the path's row)."""
     lane_map = {(r["origin"], r["destination"], r["mode"]): r for r in lanes.iter_rows(named=True)}
     rows = []
-    for p in paths.iter_rows(named=True):
+    for i, p in enumerate(paths.iter_rows(named=True)):
         hops, modes = p["path"].split(PATH_SEP), p["modes"].split(PATH_SEP)
-        for ready in ready_dates:
-            for hold in range(holds + 1):
-                rows.append(
-                    {
-                        "origin": p["origin"],
-                        "destination": p["destination"],
-                        "path": p["path"],
-                        "modes": p["modes"],
-                        "ready": ready,
-                        "hold": hold,
-                        "cost_per_unit": p["cost_per_unit"],
-                        **_schedule_path(hops, modes, ready, hold, lane_map),
-                    }
-                )
-    schema: dict[str, Any] = {
-        "origin": pl.String,
-        "destination": pl.String,
-        "path": pl.String,
-        "modes": pl.String,
-        "ready": pl.Date,
-        "hold": pl.Int64,
-        "cost_per_unit": pl.Float64,
-        "depart": pl.Datetime("us"),
-        "arrive": pl.Datetime("us"),
-        "fc_day": pl.Date,
-        "slots": pl.List(pl.String),
-        "departures": pl.List(pl.Datetime("us")),
-        "arrivals": pl.List(pl.Datetime("us")),
-        "waves": pl.List(pl.Datetime("us")),
-        "min_capacity": pl.Float64,
-    }
-    return pl.DataFrame(rows, schema=schema)
+        for hold in range(holds + 1):
+            rows.append(
+                {
+                    "_p": i,
+                    "origin": p["origin"],
+                    "destination": p["destination"],
+                    "path": p["path"],
+                    "modes": p["modes"],
+                    "ready": ready,
+                    "hold": hold,
+                    "cost_per_unit": p["cost_per_unit"],
+                    **_schedule_path(hops, modes, ready, hold, lane_map),
+                }
+            )
+    return pl.DataFrame(rows, schema={"_p": pl.Int64, **_SCHEDULE_SCHEMA})
 
 
 def line_options(

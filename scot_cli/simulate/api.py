@@ -19,6 +19,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from scot_cli.errors import InputDataError
+from scot_cli.validate import check_network
 
 from .decisions import forecast as decide_forecast
 from .demand import from_actuals, from_forecast, sample, scaled, streams
@@ -91,16 +92,22 @@ HEADLINE = ("in_stock_rate", "share_1day", "promises_kept", "total_cost")
 
 
 def _frame(value: Table | None, role: str) -> pl.DataFrame | None:
-    """A table given as a frame or a Parquet path, validated like the command does."""
+    """A table given as a frame or a Parquet path, validated as the command validates it
+    (a frame the command has just read and validated is not checked again)."""
     if value is None:
         return None
-    if isinstance(value, pl.DataFrame):
-        return value
     from scot_cli.io import Run as Reader
+    from scot_cli.io import read_input
+    from scot_cli.place.schema import FORECAST_IN
     from scot_cli.schema import INPUT_TABLES
+    from scot_cli.validate import already_validated
 
-    schema = {t.name: t for t in INPUT_TABLES}.get("sales" if role == "actuals" else role)
-    return Reader("simulate").read(str(value), schema, role=role)
+    tables = {t.name: t for t in INPUT_TABLES}
+    tables |= {"actuals": tables["sales"], "forecast": FORECAST_IN}
+    table = tables[role]
+    if isinstance(value, pl.DataFrame) and already_validated(table, value):
+        return value
+    return read_input(value, table, role=role, reader=Reader("simulate"))[0]
 
 
 def cells(options: SimulateOptions, *, skus: int, fcs: int, regions: int) -> int:
@@ -169,6 +176,7 @@ def simulate(
     }
     sales_f, items_f = _need(frames, "sales"), _need(frames, "items").sort("sku")
     nodes_f, lanes_f = _need(frames, "nodes"), _need(frames, "lanes")
+    check_network(nodes_f, {"lanes": lanes_f, "inventory": _need(frames, "inventory")})
     regions = sorted(nodes_f.filter(pl.col("kind") == "region")["node"].to_list())
     fcs = nodes_f.filter(pl.col("kind") == "fc").height
     need = cells(o, skus=items_f.height, fcs=fcs, regions=len(regions))

@@ -62,22 +62,34 @@ def place(
     period_days: int,
     fields: dict[str, Any],
 ) -> pl.DataFrame:
-    """scot place: ``sku, node, transfer_in, transfer_out`` for the coming period."""
-    import inspect
+    """scot place: ``sku, node, transfer_in, transfer_out`` for the coming period.
 
-    from scot_cli.place import place as run
+    The steps of :func:`scot_cli.place.place` on frames the simulation built from validated
+    inputs, without its report of the positions before the transfers (a second LP the
+    simulation does not read).
+    """
+    from scot_cli.place import PlaceOptions
+    from scot_cli.place.api import check_servable
+    from scot_cli.place.decompose import solve_batched
+    from scot_cli.place.plan import solve
+    from scot_cli.place.problem import build_problem
+    from scot_cli.place.report import placement_frame
 
-    arriving = "receipts" if "receipts" in inspect.signature(run).parameters else "supply"
-    call: Any = run
-    result = call(
-        forecast,
+    opts = PlaceOptions(**{**fields, "period_days": period_days})
+    prob = build_problem(
+        forecast=forecast,
         items=items,
         inventory=inventory,
         nodes=nodes,
         lanes=lanes,
-        period_days=period_days,
-        **{arriving: supply},
-        **fields,
+        receipts=supply,
+        period_days=opts.period_days,
+        transfer_cost=opts.transfer_cost,
     )
-    placement: pl.DataFrame = result.placement
+    check_servable(prob)
+    if 0 < opts.batch_size < len(prob.skus):
+        plan = solve_batched(prob, opts, batch_size=opts.batch_size, fair_share=opts.fair_share)
+    else:
+        plan = solve(prob, opts, fair_share=opts.fair_share)
+    placement: pl.DataFrame = placement_frame(plan)
     return placement.select("sku", "node", "transfer_in", "transfer_out")

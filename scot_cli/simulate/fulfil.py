@@ -259,18 +259,25 @@ class DecisionFill:
     def _promised(self, lines: pl.DataFrame, inv: pl.DataFrame) -> pl.DataFrame:
         """``lines`` with the promise's ``ship_date``, ``promise_date`` and ``status``, and
         whether the customer buys (``buys``: promised within ``max_promise_days``)."""
-        from scot_cli.promise import promise
+        from scot_cli.promise.core import decide_lines
 
+        # decide_lines is promise() on frames already validated: the network once per run,
+        # the day's lines and stock built here with the orders' and inventory's dtypes
         cols = ["order_id", "line", "sku", "qty", "destination", "order_time"]
-        result = promise(
+        decided = decide_lines(
             lines.select(cols),
             inventory=inv,
             nodes=self.nodes,
             lanes=self.lanes,
             options=self.promise,
         )
-        answer = result.promises.select(
-            "order_id", "line", "ship_date", "promise_date", "promise_days", "status"
+        answer = decided.table().select(
+            "order_id",
+            "line",
+            "ship_date",
+            "promise_date",
+            "promise_days",
+            pl.col("status").cast(pl.String),
         )
         return lines.join(answer, on=["order_id", "line"], how="left").with_columns(
             (

@@ -166,14 +166,15 @@ def test_reforecast_at_each_review_runs_the_forecast_again(
 def test_every_day_is_promised_and_routed_by_the_decisions(
     tables: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No second implementation: each simulated day calls scot promise (snapshot) and
-    scot route, with the policy's route method (the baseline's: the myopic rule)."""
-    import scot_cli.promise
+    """No second implementation: each simulated day calls scot promise's decision
+    (snapshot) and scot route, with the policy's route method (the baseline's: the myopic
+    rule)."""
+    import scot_cli.promise.core
     import scot_cli.route
 
     promised: list[str] = []
     routed: list[str] = []
-    real_promise, real_route = scot_cli.promise.promise, scot_cli.route.route_lines
+    real_promise, real_route = scot_cli.promise.core.decide_lines, scot_cli.route.route_lines
 
     def promise(*args: Any, **kw: Any) -> Any:
         promised.append(kw["options"].mode)
@@ -183,7 +184,7 @@ def test_every_day_is_promised_and_routed_by_the_decisions(
         routed.append(kw["options"].method)
         return real_route(*args, **kw)
 
-    monkeypatch.setattr(scot_cli.promise, "promise", promise)
+    monkeypatch.setattr(scot_cli.promise.core, "decide_lines", promise)
     monkeypatch.setattr(scot_cli.route, "route_lines", route)
     fast = {"name": "fast", "policy": "baseline", "route": {"method": "lp-round"}}
     r = run(tables, days=3, policies=("baseline", fast))
@@ -191,3 +192,23 @@ def test_every_day_is_promised_and_routed_by_the_decisions(
     assert len(promised) >= 6 and set(promised) == {"snapshot"}
     t = r.totals
     assert (t["demand"] == t["served"] + t["lost"]).all()
+
+
+@pytest.mark.parametrize(
+    ("role", "change", "named"),
+    [
+        ("items", lambda df: df.drop("lead_time_days"), "lead_time_days"),
+        ("inventory", lambda df: df.with_columns(pl.lit(-5.0).alias("on_hand")), "on_hand"),
+        ("lanes", lambda df: df.with_columns(pl.lit("nowhere").alias("destination")), "nowhere"),
+        ("forecast", lambda df: df.with_columns(pl.col("mean").cast(pl.String)), "mean"),
+    ],
+)
+def test_frames_given_to_the_library_are_validated_like_files(
+    tables: dict[str, pl.DataFrame], role: str, change: Any, named: str
+) -> None:
+    """A frame that breaks its table's schema (or names an unknown node) is refused before
+    any work, naming the table and the column or key, as the command refuses a file."""
+    bad = {**tables, role: change(tables[role])}
+    with pytest.raises(InputDataError, match=named) as err:
+        run(bad, days=2, policies=("baseline",))
+    assert role in str(err.value)
