@@ -14,16 +14,17 @@ Research* 8, 1960). The master's optimum is an upper bound (its weights are a fe
 its row duals, smoothed towards the best prices so far (Wentges, *ITOR* 4, 1997), are the
 next prices. The rounds stop when the master is within the tolerance of the best bound.
 
-The plan: each batch re-solved with the shared rows restricted to its share of the master's
-solution (what its convex combination uses). The combination is feasible for that LP, so the
-plan costs at most the master's optimum, within the tolerance of the bound.
+The plan: the master's convex combination itself, each unit's batch solutions averaged with
+the master's weights (each batch stores the nonzero values of the columns it gave). It is a
+feasible point of the whole LP that costs the master's optimum (less where the master paid
+slack it did not need), so within the tolerance of the bound.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +58,9 @@ class Batch:
     units: int
     model: Any = None
     last: np.ndarray | None = None
+    #: the columns this batch gave the master: (first master column, variable positions,
+    #: values, column of each value relative to the first), nonzero values of changed units
+    columns: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +174,9 @@ def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
     )
     cost = onehot.T @ (batch.lp.c * v)
     use = (batch.shared @ sp.diags(v) @ onehot).toarray()
+    nz = np.flatnonzero(keep & (v != 0.0)).astype(np.int32)
+    col = np.searchsorted(changed, batch.owner[nz]).astype(np.int32)
+    batch.columns.append((-1, nz, v[nz], col))
     return float(c @ v) + batch.lp.const, changed, cost, use
 
 
@@ -209,11 +216,12 @@ class Master:
         m.a_matrix_.index_ = np.arange(n_skus, n_skus + n_k, dtype=np.int32)
         m.a_matrix_.value_ = -np.ones(n_k)
         self.h.passModel(m)
-        self.sku: list[np.ndarray] = []
-        self.use: list[np.ndarray] = []
+        self.n_cols = 0
+        self.unit: list[np.ndarray] = []
 
-    def add(self, sku: np.ndarray, cost: np.ndarray, use: np.ndarray) -> None:
-        """Columns of skus at global positions ``sku`` (m,): costs (m,), use (K, m)."""
+    def add(self, sku: np.ndarray, cost: np.ndarray, use: np.ndarray) -> int:
+        """Columns of skus at global positions ``sku`` (m,): costs (m,), use (K, m); returns
+        the position of the first among the units' columns."""
         import highspy
         import scipy.sparse as sp
 
@@ -233,8 +241,10 @@ class Master:
             block.indices.astype(np.int32),
             block.data,
         )
-        self.sku.append(sku)
-        self.use.append(use)
+        first = self.n_cols
+        self.n_cols += sku.size
+        self.unit.append(sku)
+        return first
 
     def solve(self) -> tuple[float, np.ndarray]:
         """(optimum, prices of every shared row (K,): minus the duals, within the penalties)."""
@@ -244,14 +254,14 @@ class Master:
         duals[self.active] = np.clip(-row_dual, 0.0, self.rows.penalty[self.active])
         return float(self.h.getInfo().objective_function_value) + self.const, duals
 
-    def shares(self, batch_of: np.ndarray, n_batches: int) -> np.ndarray:
-        """(B, K) each batch's use of the shared rows under the master's weights."""
-        x = np.asarray(self.h.getSolution().col_value)[self.active.size :]
-        sku = np.concatenate(self.sku)
-        use = np.hstack(self.use)
-        out = np.zeros((n_batches, self.rows.h.size))
-        for k, row in enumerate(self.active.tolist()):
-            out[:, row] = np.bincount(batch_of[sku], use[k] * x, minlength=n_batches)
+    def weights(self) -> np.ndarray:
+        """The units' column weights of the last solve (in the order the columns came),
+        rescaled to sum to exactly 1 per unit (HiGHS meets the convexity rows only within
+        its feasibility tolerance), so that the combination keeps each batch's own rows."""
+        x = np.clip(np.asarray(self.h.getSolution().col_value)[self.active.size :], 0.0, None)
+        unit = np.concatenate(self.unit)
+        total = np.bincount(unit, x, minlength=self.n_skus)
+        out: np.ndarray = x / total[unit]
         return out
 
 
@@ -269,7 +279,7 @@ def coordinate(
     progress: Callable[[int, int], None] | None = None,
 ) -> Coordination:
     """Price rounds over the batches ``subs`` until the master is within ``tolerance`` of
-    the bound (or ``max_rounds``), then each batch's plan with its share of the rows.
+    the bound (or ``max_rounds``), then each batch's plan from the master's weights.
 
     The master has a convex-weight row per ``group`` consecutive skus of a batch: one sku
     per unit converges in the fewest rounds, larger groups keep the master small."""
@@ -277,7 +287,6 @@ def coordinate(
     p, best_p, bound, upper = start.copy(), start.copy(), -np.inf, np.inf
     sizes = np.array([-(-len(s.skus) // group) for s in subs])
     first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    batch_of = np.repeat(np.arange(len(subs)), sizes)
     rounds, step = 0, STEP
     history: list[tuple[float, float]] = []
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
@@ -288,8 +297,10 @@ def coordinate(
             found = list(pool.map(_priced, batches, [p] * len(batches)))
             value = sum(f[0] for f in found) - float(p @ rows.h)
             for i, (_, changed, cost, use) in enumerate(found):
+                column = batches[i].columns.pop()
                 if changed.size:
-                    master.add(first[i] + changed, cost, use)
+                    at = master.add(first[i] + changed, cost, use)
+                    batches[i].columns.append((at, *column[1:]))
             if value > bound:
                 bound, best_p, step = value, p, min(1.5 * step, STEP)
             elif rounds > 1:
@@ -301,20 +312,20 @@ def coordinate(
             if upper - bound <= tolerance * max(abs(bound), 1e-9):
                 break
             p = best_p + step * (duals - best_p)
-        shares = master.shares(batch_of, len(subs))
-        pairs = zip(batches, shares, strict=True)
-        plans = list(pool.map(lambda bs: _restricted(bs[0], bs[1], rows), pairs))
+        weights = master.weights()
+        plans = [combined(b, weights) for b in batches]
     return Coordination(plans, bound, upper, rows.prices(best_p, n_f), history)
 
 
-def _restricted(batch: Batch, share: np.ndarray, rows: Rows) -> Plan:
-    """``batch`` re-solved unpriced with the shared rows limited to its master ``share``."""
-    active = np.flatnonzero(rows.active)
-    n = batch.lp.c.size
-    highs.set_costs(batch.model, batch.lp.c)
-    highs.add_limits(batch.model, batch.shared[active], share[active], rows.penalty[active])
-    v = highs.run(batch.model, "place: batch LP")[:n]
+def combined(batch: Batch, weights: np.ndarray) -> Plan:
+    """The plan of ``batch`` under the master's solution: each unit's columns averaged
+    with their master weights (the convex combination the master priced, so the plans
+    together cost at most the master's optimum and meet the shared rows up to its slacks).
+    """
     batch.model = None
+    v = np.zeros(batch.lp.c.size)
+    for at, idx, vals, col in batch.columns:
+        v[idx] += weights[at + col] * vals
     sol = LPSolution(v, float(batch.lp.c @ v) + batch.lp.const, {}, "optimal")
     return plan_from_solution(batch.prob, batch.lp, sol, batch.fair)
 

@@ -11,7 +11,7 @@ skus are solved in batches coordinated by prices on those rows
    basis, batches in parallel), a master LP over the batch solutions found so far, its
    duals as the next prices, until the master's value is within the tolerance of the
    Lagrangian bound.
-3. **Plan**: each batch re-solved with its share of every limit from the master's solution.
+3. **Plan**: the master's convex combination of the batch solutions.
 
 The plan's cost is at most the master's value, so within the tolerance of a proven lower
 bound on the single LP's optimum (``Plan.bound``).

@@ -14,8 +14,6 @@ import numpy as np
 from scot_cli.errors import InfeasibleError
 
 if TYPE_CHECKING:
-    import scipy.sparse as sp
-
     from scot_cli.place.model import LinearProgram
 
 #: Solver options of every batch model: no presolve (the batch LPs are small and re-solved
@@ -68,35 +66,3 @@ def run(h: Any, what: str) -> np.ndarray:
 def set_costs(h: Any, c: np.ndarray) -> None:
     """Replace the objective of ``h`` by ``c`` (the basis is kept for a warm start)."""
     h.changeColsCost(c.size, np.arange(c.size, dtype=np.int32), c)
-
-
-def add_limits(h: Any, a: sp.csr_matrix, upper: np.ndarray, penalty: np.ndarray) -> None:
-    """Add rows ``a v - s <= upper`` with new columns ``s >= 0`` costing ``penalty``.
-
-    The current basis stays valid (the new rows enter basic), so the next solve is warm.
-    """
-    import highspy
-
-    inf = highspy.kHighsInf
-    n_rows = a.shape[0]
-    rows = a.tocsr()
-    h.addRows(
-        n_rows,
-        np.full(n_rows, -inf),
-        upper,
-        rows.nnz,
-        rows.indptr[:-1].astype(np.int32),
-        rows.indices.astype(np.int32),
-        rows.data,
-    )
-    first = h.getNumRow() - n_rows
-    h.addCols(
-        n_rows,
-        penalty,
-        np.zeros(n_rows),
-        np.full(n_rows, inf),
-        n_rows,
-        np.arange(n_rows, dtype=np.int32),
-        np.arange(first, first + n_rows, dtype=np.int32),
-        -np.ones(n_rows),
-    )
