@@ -97,7 +97,8 @@ def simulate(
     with progress("simulating") as bar:
         result = decide(history, **tables, options=options, progress=bar)  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
-    extra = {"summary": result.summary.lines()}
+    # a what-if the network cannot serve is not an error: its warnings stay with the outputs
+    extra = {"summary": result.summary.lines(), "warnings": result.summary.warnings}
     run.write(result.daily, str(out / "sim_daily.parquet"), None, extra=extra)
     run.write(result.summary_table, str(out / "sim_summary.parquet"), None, extra=extra)
     run.write(result.kpis, str(out / "sim_kpis.parquet"), None, extra=extra)

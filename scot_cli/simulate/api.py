@@ -205,7 +205,7 @@ def simulate(
         scen, warn = apply(base, text, skus=world.skus, fcs=world.fcs)
         scenarios.append(scen)
         warnings += warn
-    warnings += unreachable(world, scenarios, o.max_promise_days)
+    warnings += unreachable(world, scenarios, o.max_promise_days, o.days)
     horizon = o.days + _lead_span(scenarios, world, o.review_days)
     fc = _frame(forecast, "forecast")
     needed = frames["actuals"] is None or any(s.kind == "scot" for s in o.specs())
@@ -304,53 +304,94 @@ def _route_options(spec: PolicySpec) -> Any:
     return RouteOptions(**spec.route_fields())
 
 
+#: Days of the week the reach of the network is probed on (a lane's departures and an
+#: FC's cut-offs can make one weekday's orders later than another's).
+PROBE_DAYS = 7
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 def unreachable(
     world: World,
     scenarios: list[Scenario],
     max_promise_days: int,
+    days: int = PROBE_DAYS,
 ) -> list[str]:
     """A warning per scenario naming the regions no open FC can promise within the limit
-    (their demand is all lost; the run goes on): scot promise's answer to one line per
-    region of a sku every open FC holds."""
+    (their demand is lost; the run goes on): scot promise's answer to one line per region
+    and day of the first week (of the first ``days``) of a sku every open FC holds. A
+    region out of reach on some weekdays only is named with those days."""
     from scot_cli.promise import PromiseOptions, promise
 
     out = []
     probe = "__probe__"
-    when = dt.datetime.combine(world.start, dt.time(12))
+    when = [
+        dt.datetime.combine(world.start + dt.timedelta(days=d), dt.time(12))
+        for d in range(min(days, PROBE_DAYS))
+    ]
     for s in scenarios:
         fcs = [f for f in world.fcs if f not in s.closed]
         regions = [g for g in world.regions if g in set(s.nodes["node"].to_list())]
-        cut = [g for g in world.regions if g not in regions]
+        late: dict[str, list[dt.datetime]] = {
+            g: list(when) for g in world.regions if g not in regions
+        }
         if fcs and regions:
             lines = pl.DataFrame(
                 {
-                    "order_id": regions,
-                    "line": [1] * len(regions),
-                    "sku": [probe] * len(regions),
-                    "qty": [1.0] * len(regions),
-                    "destination": regions,
-                    "order_time": [when] * len(regions),
+                    "order_id": [f"{g}@{i}" for g in regions for i in range(len(when))],
+                    "line": [1] * (len(regions) * len(when)),
+                    "sku": [probe] * (len(regions) * len(when)),
+                    "qty": [1.0] * (len(regions) * len(when)),
+                    "destination": [g for g in regions for _ in when],
+                    "order_time": when * len(regions),
                 }
             )
             stock = pl.DataFrame(
-                {"sku": [probe] * len(fcs), "node": fcs, "on_hand": [1.0] * len(fcs)}
+                {
+                    "sku": [probe] * len(fcs),
+                    "node": fcs,
+                    "on_hand": [float(lines.height)] * len(fcs),
+                }
             )
             answer = promise(
                 lines, inventory=stock, nodes=s.nodes, lanes=s.lanes, options=PromiseOptions()
             ).promises
-            late = answer.filter(
+            missed = answer.filter(
                 (pl.col("status") != "promised")
                 | pl.col("promise_days").is_null()
                 | (pl.col("promise_days") > max_promise_days)
             )
-            cut += late["order_id"].to_list()
+            for oid in missed["order_id"].to_list():
+                g, _, i = oid.rpartition("@")
+                late.setdefault(g, []).append(when[int(i)])
         else:
-            cut = list(world.regions)
-        if cut:
-            out.append(
-                f"{s.name}: no open FC promises {', '.join(sorted(cut))} within "
-                f"{max_promise_days} day(s); their demand is lost"
-            )
+            late = {g: list(when) for g in world.regions}
+        out += _reach_warnings(s.name, late, len(when), max_promise_days)
+    return out
+
+
+def _reach_warnings(
+    scenario: str, late: dict[str, list[dt.datetime]], probed: int, limit: int
+) -> list[str]:
+    """The warnings of one scenario: regions late on every day probed, then the regions
+    late on some weekdays (named)."""
+    always = sorted(g for g, when in late.items() if len(set(when)) >= probed)
+    out = []
+    if always:
+        out.append(
+            f"{scenario}: no open FC promises {', '.join(always)} within {limit} day(s); "
+            "their demand is lost"
+        )
+    some = {
+        g: ", ".join(_WEEKDAYS[d] for d in sorted({w.weekday() for w in when}))
+        for g, when in sorted(late.items())
+        if when and g not in always
+    }
+    if some:
+        named = "; ".join(f"{g} on {days}" for g, days in some.items())
+        out.append(
+            f"{scenario}: no open FC promises within {limit} day(s) the orders of {named}; "
+            "that demand is lost"
+        )
     return out
 
 

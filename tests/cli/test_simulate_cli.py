@@ -102,3 +102,51 @@ def test_help_models_lists_policies_and_what_ifs() -> None:
     result = runner.invoke(app, ["simulate", "--help-models"])
     assert result.exit_code == 0
     assert "baseline" in result.stdout and "lead-time" in result.stdout
+
+
+def test_an_infeasible_what_if_runs_on_with_the_violation_recorded(
+    inputs: list[str], tmp_path: Path
+) -> None:
+    """Without FC-DFW no FC promises Texas within 3 days on any day (the base network does):
+    the run goes on (exit 0), the warning is on stderr and in the outputs' provenance, and
+    the scenario's Texas demand is all lost."""
+    out = tmp_path / "sim"
+    args = ["--days", "3", "--policy", "baseline", "--max-promise-days", "3"]
+    result = runner.invoke(app, [*inputs, *args, "--what-if", "close=FC-DFW", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    warning = "close=FC-DFW: no open FC promises R-TX within 3 day(s); their demand is lost"
+    assert f"scot: warning: {warning}" in result.stderr
+    assert warning in read_metadata(str(out / "sim_summary.parquet"))["warnings"]
+    tx = pl.read_parquet(out / "sim_daily.parquet").filter(pl.col("node") == "R-TX")
+    closed = tx.filter(pl.col("scenario") == "close=FC-DFW")
+    base = tx.filter(pl.col("scenario") == "base")
+    assert closed["demand"].sum() > 0 and closed["lost"].sum() == closed["demand"].sum()
+    assert base["lost"].sum() < base["demand"].sum()
+
+
+def test_a_bad_forecast_is_refused_by_the_command_as_by_the_library(
+    small_dir: Path, inputs: list[str], tmp_path: Path
+) -> None:
+    """The forecast file the command reads and the frame the library is given are checked
+    against the same schema: both refuse a text ``mean`` column, naming it (exit 3)."""
+    from scot_cli.errors import InputDataError
+    from scot_cli.simulate import simulate
+
+    bad = pl.read_parquet(inputs[-1]).with_columns(pl.col("mean").cast(pl.String))
+    path = tmp_path / "forecast.parquet"
+    bad.write_parquet(path)
+    result = runner.invoke(app, [*inputs[:-1], str(path), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    with pytest.raises(InputDataError) as err:
+        simulate(
+            pl.read_parquet(small_dir / "sales.parquet"),
+            items=pl.read_parquet(small_dir / "items.parquet"),
+            nodes=pl.read_parquet(small_dir / "nodes.parquet"),
+            lanes=pl.read_parquet(small_dir / "lanes.parquet"),
+            inventory=pl.read_parquet(small_dir / "inventory.parquet"),
+            forecast=bad,
+            days=2,
+        )
+    for message in (result.stderr, str(err.value)):
+        assert "forecast" in message and "mean" in message
+    assert not (tmp_path / "o" / "sim_daily.parquet").exists()
