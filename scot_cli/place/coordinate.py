@@ -195,7 +195,7 @@ class Master:
         self.active = np.flatnonzero(rows.active)
         n_k = self.active.size
         inf = highspy.kHighsInf
-        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.h = highs.new()
         # primal simplex: new columns leave the last basis primal feasible
         options: dict[str, bool | str | int] = {
             "output_flag": False,

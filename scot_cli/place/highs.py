@@ -7,6 +7,7 @@ batch's ``Highs`` object lets every re-solve start from the previous optimal bas
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +27,23 @@ BATCH_OPTIONS: dict[str, Any] = {
 }
 
 
+#: Serialises :func:`new`: the stdout redirect is process-wide, and two overlapping ones
+#: could restore the null device instead of the real stdout.
+_NEW = threading.Lock()
+
+
+def new() -> Any:
+    """An empty ``highspy.Highs``, made with stdout silenced: HiGHS prints its banner to file
+    descriptor 1 when the first one in a process is made, which would corrupt Parquet
+    written to stdout."""
+    import highspy
+
+    from scot_cli.quiet import native_stdout_silenced
+
+    with _NEW, native_stdout_silenced():
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+
+
 def model(lp: LinearProgram, options: dict[str, Any] | None = None) -> Any:
     """A ``highspy.Highs`` holding ``lp`` (``A_ub v <= b_ub``, ``A_eq v = b_eq``, bounds)."""
     import highspy
@@ -33,7 +51,7 @@ def model(lp: LinearProgram, options: dict[str, Any] | None = None) -> Any:
 
     inf = highspy.kHighsInf
     a = sp.vstack([lp.a_ub, lp.a_eq]).tocsc()
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = new()
     for key, value in (options or BATCH_OPTIONS).items():
         h.setOptionValue(key, value)
     m = highspy.HighsLp()

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import forecast_from_sales, parquet_bytes
+from conftest import forecast_from_sales, parquet_bytes, run_scot
 from scot_cli.commands.main import app
 from scot_cli.validate import validate
 
@@ -292,3 +292,14 @@ def test_batched_solve_through_the_command(small_dir: Path, forecast_file: Path)
     total = sum(summary["cost_after"].values())
     assert summary["bound"] <= total + 1e-6
     assert summary["gap"] == pytest.approx((total - summary["bound"]) / summary["bound"], abs=1e-6)
+
+
+def test_batched_solve_keeps_the_solver_banner_off_stdout(
+    small_dir: Path, forecast_file: Path
+) -> None:
+    # a real process: HiGHS prints its banner to file descriptor 1 when its first solver
+    # object is made, which CliRunner does not capture but a pipe would carry
+    done = run_scot(*_args(small_dir, str(forecast_file)), "--batch-size", "5", "-o", "-")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"PAR1")
+    assert pl.read_parquet(io.BytesIO(done.stdout)).height > 0
