@@ -448,11 +448,20 @@ def _check_extreme_dates(
     ]
     if not dates:
         return
+    # the bounds first (a streaming aggregate), then a row at each: comparing with a
+    # column's own min() in the filter would collect the whole table
+    span = lazy.select(
+        [pl.col(c).min().alias(f"{c}.min") for c in dates]
+        + [pl.col(c).max().alias(f"{c}.max") for c in dates]
+    ).collect(engine="streaming")
     ends = [
-        lazy.filter(pl.col(c) == bound).head(1)
+        lazy.filter(pl.col(c) == pl.lit(value, dtype=schema[c])).head(1)
         for c in dates
-        for bound in (pl.col(c).min(), pl.col(c).max())
+        for value in (span[f"{c}.min"][0], span[f"{c}.max"][0])
+        if value is not None
     ]
+    if not ends:
+        return
     rows = pl.concat(ends).collect(engine="streaming").unique(maintain_order=True)
     if rows.height:
         validate(table, rows, source=path)

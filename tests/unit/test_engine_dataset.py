@@ -77,3 +77,23 @@ def test_dataset_outputs_are_named_by_a_slash_or_a_partition_column() -> None:
     assert not is_dataset_output("out.parquet")
     assert not is_dataset_output("-", None)
     assert not is_dataset_output(None)
+
+
+@pytest.mark.parametrize("typo", ["6958-01-03", "1850-01-03"])
+def test_a_scanned_input_with_a_date_typo_is_refused_before_any_partition(
+    tmp_path: Path, typo: str
+) -> None:
+    """A scanned sales file is checked at its first and last date, as a read one is."""
+    import datetime as dt
+
+    from scot_cli.io import scan_input
+    from scot_cli.schema import SALES
+
+    dates = [dt.date(2026, 1, d) for d in (1, 2)] + [dt.date.fromisoformat(typo)]
+    sales = pl.DataFrame({"sku": ["A", "A", "B"], "date": dates, "units": [1.0, 2.0, 3.0]})
+    sales.write_parquet(tmp_path / "sales.parquet")
+    with pytest.raises(InputDataError, match="date"):
+        scan_input(Run("t"), str(tmp_path / "sales.parquet"), SALES, role="sales", key="sku")
+    sales.head(2).write_parquet(tmp_path / "ok.parquet")
+    scanned = scan_input(Run("t"), str(tmp_path / "ok.parquet"), SALES, role="sales", key="sku")
+    assert scanned.lazy.collect().height == 2
