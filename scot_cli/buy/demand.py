@@ -111,13 +111,18 @@ class ForecastArrays:
         step: int,
         n: int,
         kmax: Array,
+        columns: RawColumns | None = None,
     ) -> None:
         self._make = make
+        #: The forecast's columns for the compiled pass (None: blocks only).
+        self.columns = columns
         self._bounds = bounds
         self.levels = levels
         self.step = step
         self.n = n
         self.kmax = kmax
+        #: Forecast rows the blocks walk.
+        self.rows = sum(stop - start for _, _, start, stop, _, _ in bounds)
 
     def blocks(self) -> Iterator[Block]:
         """The blocks, computed afresh (cheap next to keeping them all in memory)."""
@@ -191,6 +196,35 @@ class ForecastArrays:
             b.total(b.sd * tail, sums[2])
         per_day = np.where(periods > 0, 1 / np.maximum(periods * self.step, 1e-12), 0.0)
         return sums[0] * per_day, sums[1] * per_day, sums[2] * per_day
+
+
+@dataclass(frozen=True)
+class RawColumns:
+    """The forecast columns a :class:`ForecastArrays` reads, for the compiled pass
+    (:mod:`scot_cli.buy.kernel`): period index ``ceil((period - offset) / divide)``, mean
+    and quantile columns, the runs and the planned row each feeds, and the spread rule."""
+
+    period: pl.Series
+    offset: float
+    divide: int
+    mean: pl.Series
+    quantiles: tuple[pl.Series, ...]
+    run_starts: NDArray[np.int64]
+    to_row: NDArray[np.int64]
+    inv_dz: float
+    spread_floor: str
+
+    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]]:
+        """``(first row, period, mean, quantiles)`` per chunk of the columns (no copies
+        where the columns are chunked alike and without nulls)."""
+        cols = [self.period, self.mean, *self.quantiles]
+        if any(c.chunk_lengths() != cols[0].chunk_lengths() for c in cols):
+            cols = [c.rechunk() for c in cols]
+        first = 0
+        for parts in zip(*(c.get_chunks() for c in cols), strict=True):
+            arrays = [p.to_numpy() for p in parts]
+            yield first, arrays[0], arrays[1], tuple(arrays[2:])
+            first += parts[0].len()
 
 
 @dataclass(frozen=True)
@@ -382,8 +416,25 @@ def attach(
         mapped = to_row[r0:r1] >= 0
         np.maximum.at(kmax, to_row[r0:r1][mapped], run_max[mapped])
     np.maximum(kmax, 0.0, out=kmax)
+    columns = RawColumns(
+        period.series,
+        offset,
+        divide,
+        mean_col.series,
+        tuple(c.series for c in q_cols),
+        runs.starts,
+        to_row,
+        inv_dz if spread_ok else 0.0,
+        spread_floor,
+    )
     return ForecastArrays(
-        make, bounds, levels=tuple(q for q, _ in qcols), step=step, n=n, kmax=kmax
+        make,
+        bounds,
+        levels=tuple(q for q, _ in qcols),
+        step=step,
+        n=n,
+        kmax=kmax,
+        columns=columns if q_cols else None,
     )
 
 
@@ -406,6 +457,11 @@ def _spread(
     return np.where(raise_, floor, sd), raise_
 
 
+#: Forecast rows from which the interval sums run compiled (:mod:`scot_cli.buy.kernel`):
+#: below, loading numba costs more than the loop saves.
+COMPILED_FROM = 1 << 20
+
+
 def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> IntervalSums:
     """Sum the attached forecast over ``days`` days after the as-of date, per planned row.
 
@@ -415,41 +471,90 @@ def interval_sums(fa: ForecastArrays, days: Array, *, shape: bool = True) -> Int
     tail rate and reported in ``extended_days``. ``shape=False`` skips the quantile offsets
     (mean and variance only).
     """
-    days = np.asarray(days, dtype=np.float64)  # integer lead times must not break the in-place ops
+    return interval_sums_many(fa, [days], shape=shape)[0]
+
+
+def interval_sums_many(
+    fa: ForecastArrays,
+    days: list[Array],
+    *,
+    shape: bool = True,
+    compiled: bool | None = None,
+) -> list[IntervalSums]:
+    """:func:`interval_sums` of several intervals (one ``days`` array each) in one pass
+    over the forecast. ``compiled``: add each block's terms in one compiled loop (the
+    same sums, bit for bit; default: from :data:`COMPILED_FROM` forecast rows)."""
+    # integer lead times must not break the in-place ops
+    each = np.stack([np.asarray(d, dtype=np.float64) for d in days]).reshape(len(days), fa.n)
     n = fa.n
     width = len(fa.levels) if shape else 0
-    mean, spread, var = np.zeros(n), np.zeros(n), np.zeros(n)
-    floored = np.zeros(n)
-    cols = np.zeros((width, n))
-    for b in fa.blocks():
-        buf = np.subtract(b.k, 1.0)
-        w = days[b.row]
-        if fa.step != 1:  # (multiplying and dividing by 1 changes nothing)
-            buf *= fa.step
-            w -= buf
-            w /= fa.step
-        else:
-            w -= buf
-        np.clip(w, 0.0, 1.0, out=w)
-        b.total(np.multiply(w, b.mean, out=buf), mean)
-        np.multiply(w, b.sd, out=buf)
-        b.total(buf, spread)
-        # a fraction w of a period is w of its independent days: variance times w, not w^2
-        np.square(b.sd, out=buf)
+    sums = np.zeros((len(days), 4, n))  # mean, spread, variance, floored periods
+    cols = np.zeros((len(days), width, n))
+    if compiled is None:
+        compiled = fa.rows >= COMPILED_FROM
+    raw = fa.columns
+    if compiled and raw is not None:
+        from .kernel import FLOOR_CODES, interval_chunk
+
+        for first, period, mean, quantiles in raw.chunks():
+            interval_chunk(
+                period,
+                mean,
+                quantiles,
+                first,
+                raw.run_starts,
+                raw.to_row,
+                raw.offset,
+                raw.divide,
+                raw.inv_dz,
+                FLOOR_CODES[raw.spread_floor],
+                each,
+                fa.step,
+                sums,
+                cols,
+            )
+    else:
+        for b in fa.blocks():
+            for d in range(len(days)):
+                _block_sums(b, each[d], fa.step, sums[d], cols[d])
+    return [_finish(fa, each[d], sums[d], cols[d]) for d in range(len(days))]
+
+
+def _block_sums(b: Block, days: Array, step: int, sums: Array, cols: Array) -> None:
+    """Add one block's terms into ``sums`` (mean, spread, variance, floored) and ``cols``."""
+    buf = np.subtract(b.k, 1.0)
+    w = days[b.row]
+    if step != 1:  # (multiplying and dividing by 1 changes nothing)
+        buf *= step
+        w -= buf
+        w /= step
+    else:
+        w -= buf
+    np.clip(w, 0.0, 1.0, out=w)
+    b.total(np.multiply(w, b.mean, out=buf), sums[0])
+    np.multiply(w, b.sd, out=buf)
+    b.total(buf, sums[1])
+    # a fraction w of a period is w of its independent days: variance times w, not w^2
+    np.square(b.sd, out=buf)
+    buf *= w
+    b.total(buf, sums[2])
+    if b.floored is not None and b.floored.any():
+        b.total(np.multiply(w > 0, b.floored, out=buf), sums[3])
+    for j in range(cols.shape[0]):
+        np.subtract(b.quantiles[j], b.mean, out=buf)
         buf *= w
-        b.total(buf, var)
-        if b.floored is not None and b.floored.any():
-            b.total(np.multiply(w > 0, b.floored, out=buf), floored)
-        for j in range(width):
-            np.subtract(b.quantiles[j], b.mean, out=buf)
-            buf *= w
-            b.total(buf, cols[j])
-    offsets = cols.T.copy() if width else np.zeros((n, 0))
+        b.total(buf, cols[j])
+
+
+def _finish(fa: ForecastArrays, days: Array, sums: Array, cols: Array) -> IntervalSums:
+    """The interval from its forecast sums: extended at the tail rate past the forecast."""
+    mean, spread, var, floored = sums
+    offsets = cols.T.copy() if cols.shape[0] else np.zeros((fa.n, 0))
     extended = np.maximum(days - fa.kmax * fa.step, 0.0)
     if extended.any():
         tail_mean, tail_var, tail_spread = fa.tail_rates
-        mean += extended * tail_mean
-        var += extended * tail_var
+        mean = mean + extended * tail_mean
+        var = var + extended * tail_var
         grown = spread + extended * tail_spread
     else:
         grown = spread

@@ -30,7 +30,15 @@ from scot_cli.options import OptionError
 from scot_cli.validate import check_network
 
 from .assemble import build_outputs
-from .demand import ForecastArrays, attach, interval_sums, key_runs, shape_knots
+from .demand import (
+    ForecastArrays,
+    IntervalSums,
+    attach,
+    interval_sums,
+    interval_sums_many,
+    key_runs,
+    shape_knots,
+)
 from .disruptions import rates
 from .distributions import norm_ppf
 from .levels import (
@@ -479,7 +487,19 @@ def _intervals(
     shape: bool = True,
 ) -> Interval:
     """One interval per planned row, lead-time spread folded into the variance."""
-    sums = interval_sums(fa, days, shape=shape)
+    return _interval(fa, interval_sums(fa, days, shape=shape), days, lead_sd, rate, shape=shape)
+
+
+def _interval(
+    fa: ForecastArrays,
+    sums: IntervalSums,
+    days: np.ndarray,
+    lead_sd: np.ndarray,
+    rate: np.ndarray | None,
+    *,
+    shape: bool = True,
+) -> Interval:
+    """:func:`_intervals` from the forecast sums of its ``days``."""
     if rate is None:
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(days > 0, sums.mean / days, 0.0)
@@ -496,7 +516,10 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
     lead = col("lead_days").to_numpy()
     lead_sd = col("lead_sd").to_numpy()
     review = np.full(planned.height, o.review_days)
-    protection = _intervals(fa, lead + review, lead_sd, None)
+    # the review period's demand (the (s,S) policies') is summed in the same pass
+    period = o.policy in ("ss", "ss_power", "auto")
+    sums = interval_sums_many(fa, [lead + review, review] if period else [lead + review])
+    protection = _interval(fa, sums[0], lead + review, lead_sd, None)
     rate = np.where(lead + review > 0, protection.mean / (lead + review), 0.0)
     # lead-time demand alone is used by (r,Q) only, which auto never picks
     continuous = o.policy in ("rq", "rq_eil")
@@ -521,8 +544,8 @@ def _economics(fa: ForecastArrays, planned: pl.DataFrame, o: BuyOptions) -> Rows
         )
     if o.policy == "newsvendor":
         _add_horizon(rows, fa, planned)
-    if o.policy in ("ss", "ss_power", "auto"):
-        rows.period = _intervals(fa, review, np.zeros(planned.height), rate)
+    if period:
+        rows.period = _interval(fa, sums[1], review, np.zeros(planned.height), rate)
     if o.policy == "lot_size":
         rows.schedule, rows.step = _schedule(fa), fa.step
         rows.extras["position"] = planned.get_column("position").to_numpy()

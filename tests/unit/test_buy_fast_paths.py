@@ -166,3 +166,24 @@ def test_lookup_finds_each_value_or_minus_one() -> None:
     assert found.tolist() == [1, -1, -1, -1, 0, 2]
     assert lookup(keys, keys).tolist() == [0, 1, 2]
     assert lookup(pl.Series([], dtype=pl.String), pl.Series(["x"])).tolist() == [-1]
+
+
+@pytest.mark.parametrize("options", [*OPTIONS, {"spread_floor": "poisson"}])
+@pytest.mark.parametrize("block_rows", [50, 1 << 17])
+def test_the_compiled_interval_sums_plan_exactly_like_numpy(
+    monkeypatch: pytest.MonkeyPatch, options: dict[str, object], block_rows: int
+) -> None:
+    """The compiled pass over the forecast (large forecasts) changes no bit of the plan, for a
+    forecast sorted like the rows (local blocks) or not (one block), in chunks."""
+    fc, items, inv = _data(300)
+    fc = fc.filter((pl.col("horizon") % 5 != 0) & (pl.col("sku") != "S0007"))
+    if block_rows > 50:
+        fc = _skus_permuted(fc, seed=3)
+    # chunks of the columns (as a Parquet file's row groups) cut through skus' runs
+    fc = pl.concat([fc.slice(0, 1000), fc.slice(1000, 777), fc.slice(1777)], rechunk=False)
+    assert fc.n_chunks() == 3
+    monkeypatch.setattr(demand, "BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(demand, "COMPILED_FROM", 1 << 40)
+    numpy_plan = _plan(fc, items, inv, **options)
+    monkeypatch.setattr(demand, "COMPILED_FROM", 0)
+    _same(numpy_plan, _plan(fc, items, inv, **options))
