@@ -25,13 +25,19 @@ from typing import Any
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import REPO, header
+from machine import REPO, bench_lock, header
 from route_common import write_route_section
 
 from scot_cli.fixtures import FixtureSpec, generate
 from scot_cli.route.assign import RouteOptions, route_lines
 
 BIG = REPO / "bench-data" / "route"
+#: The rows of the page: method name -> options (the time limit is the case's).
+METHODS: dict[str, dict[str, Any]] = {
+    "myopic": {"method": "myopic"},
+    "auto": {"method": "auto"},
+    "auto --hold": {"method": "auto", "hold": True},
+}
 SCOT = str(Path(sys.executable).with_name("scot"))
 
 
@@ -116,14 +122,14 @@ def median_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def table_rows(case: str, results: dict[str, dict[str, Any]]) -> list[str]:
-    base = results["myopic"]["shipping_cost"]
+    base = results["myopic"]["shipping_cost"] if "myopic" in results else None
     rows = []
     for name, s in results.items():
         gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.1f}%"
         absolute = "n/a" if s["bound"] is None else f"{s['objective'] - s['bound']:,.0f}"
-        saving = 100 * (base - s["shipping_cost"]) / base
+        saving = "n/a" if base is None else f"{100 * (base - s['shipping_cost']) / base:+.1f}%"
         rows.append(
-            f"| {case} | {name} | {s['lines']:,} | {s['shipping_cost']:,.0f} ({saving:+.1f}%) | "
+            f"| {case} | {name} | {s['lines']:,} | {s['shipping_cost']:,.0f} ({saving}) | "
             f"{s['trucks']:.0f} | {s['mean_fill']:.3f} | {s['boxes_per_order']:.3f} | "
             f"{100 * s['on_time_share']:.2f}% | {s['late']} / {s['unshipped']} | {gap} | "
             f"{absolute} | "
@@ -139,10 +145,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--big-repeat", type=int, default=1)
     ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument(
+        "--big-methods",
+        default=",".join(METHODS),
+        help=f"Methods run on the large day, comma-separated (default: {','.join(METHODS)}).",
+    )
     args = ap.parse_args()
-    cases = [("fixtures", REPO / "fixtures", args.time_limit, args.repeat)]
+    cases = [("fixtures", REPO / "fixtures", args.time_limit, args.repeat, list(METHODS))]
     if not args.skip_big:
-        cases.append(("100k-line day", big_day(), args.big_time_limit, args.big_repeat))
+        big = [m.strip() for m in args.big_methods.split(",") if m.strip()]
+        cases.append(("100k-line day", big_day(), args.big_time_limit, args.big_repeat, big))
+    load_before = os.getloadavg()[0]
     lines_out = [
         header("route: fulfilment against the myopic rule"),
         "Shipping cost = unit costs of the paths plus the trucks dispatched (after loading); "
@@ -154,16 +167,14 @@ def main() -> None:
         "on time | late / unshipped | gap | objective - bound | seconds (CPU) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for case, folder, limit, repeat in cases:
+    for case, folder, limit, repeat, methods in cases:
         cache = REPO / "bench-data" / f"route-promises-{folder.name}.parquet"
         lines = promises(folder, cache)
         results = {}
-        for name, opt in (
-            ("myopic", RouteOptions(method="myopic")),
-            ("auto", RouteOptions(method="auto", time_limit=limit)),
-            ("auto --hold", RouteOptions(method="auto", time_limit=limit, hold=True)),
-        ):
-            runs = [run_case(folder, lines, opt) for _ in range(repeat)]
+        for name in methods:
+            opt = RouteOptions(**METHODS[name]).replace(time_limit=limit)
+            with bench_lock():
+                runs = [run_case(folder, lines, opt) for _ in range(repeat)]
             results[name] = median_summary(runs)
             print(case, name, results[name], flush=True)
         lines_out += table_rows(case, results)
@@ -173,7 +184,8 @@ def main() -> None:
         "bounds the solver and local search, not reading, option building or loading. With "
         "--hold the plan without holding is made first within the limit, then the hold step "
         "takes up to a quarter of it more for its search and a quarter for its bound. "
-        f"Load average {os.getloadavg()[0]:.1f} at the end (2 cores shared): the solver "
+        f"Load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        f"({os.cpu_count()} cores): the solver "
         "and the relaxation stop on wall time, so a busy machine gives them less work. "
         "Each row is a separate run: on a busy machine the first phase of a --hold run (the "
         "same computation as the auto row) can end with another plan, since both stop on "
