@@ -203,6 +203,35 @@ def test_mip_equals_brute_force_six_lines() -> None:
     assert sol.gap == pytest.approx(0.0, abs=1e-5)
 
 
+def test_auto_strong_lp_bound_is_valid_and_tighter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With more strong linking rows than the MIP takes, auto solves the line model's LP
+    with all of them: its bound is below the brute-force optimum and at least the grouped
+    relaxation's, and the plan is never worse than the myopic start."""
+    nodes, lanes = network(cap=6.0, truck=40.0)
+    pr = promises(
+        [
+            ("O1", 1, "A", 2, "R-1", 3),
+            ("O1", 2, "B", 1, "R-1", 3),
+            ("O2", 1, "A", 3, "R-2", 3),
+            ("O3", 1, "B", 2, "R-1", 1),
+            ("O4", 1, "A", 1, "R-1", 2),
+            ("O4", 2, "C", 2, "R-1", 2),
+        ]
+    )
+    inv = inventory(
+        {("A", "FC-A"): 4, ("A", "FC-B"): 5, ("B", "FC-A"): 1, ("B", "FC-B"): 3, ("C", "FC-B"): 2}
+    )
+    opt = RouteOptions(method="auto", time_limit=20, split_cost=5.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    relax = grouped(pr, inv, nodes, lanes, opt)
+    plain = solve(inst, opt, method="lp-round", relax=relax)
+    monkeypatch.setattr(m, "STRONG_MAX_ROWS", 0)
+    sol = solve(inst, opt, relax=relax)
+    assert sol.method == "lp-round" and "strong LP optimal" in sol.status
+    assert plain.bound - 1e-6 <= sol.bound <= best + 1e-6 <= sol.objective + 2e-6
+
+
 line_rows = st.lists(
     st.tuples(
         st.sampled_from(["A", "B"]),
