@@ -95,3 +95,20 @@ def test_local_search_on_a_large_load_is_valid_deterministic_and_better() -> Non
         assert bp.n_bins(a) < bp.n_bins(ffd)
         break
     assert found
+
+
+def test_search_with_many_lines_per_truck_is_valid_and_deterministic() -> None:
+    """Small lines, two dozen to a truck (single lines move, not pairs, beyond 16 a truck):
+    every packing within capacity, never more trucks than first-fit decreasing, the same
+    twice with the same seed, and the improvement step never adds a truck."""
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        sizes = rng.uniform(0.2, 1.5, 400)
+        ffd = bp.first_fit_decreasing(sizes, 20.0)
+        a = bp.pack(sizes, 20.0, time_limit=60.0, seed=2)
+        b = bp.pack(sizes, 20.0, time_limit=60.0, seed=2)
+        assert valid(a, sizes, 20.0) and a.tolist() == b.tolist()
+        assert bp.l2_bound(sizes, 20.0) <= bp.n_bins(a) <= bp.n_bins(ffd)
+        budget = bp.Budget(steps=500, deadline=float("inf"))
+        better = bp.improve(sizes, 20.0, ffd, target=0, budget=budget, seed=0)
+        assert valid(better, sizes, 20.0) and bp.n_bins(better) <= bp.n_bins(ffd)
