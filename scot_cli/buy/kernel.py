@@ -105,3 +105,14 @@ def interval_chunk(
                 sums[d, 3, row] += 1.0
             for j in range(width):
                 offsets[d, j, row] += (quantiles[j][i] - m) * w
+
+
+def warm() -> None:
+    """Load numba's registries now (most of the first call's cost of a cached kernel: about
+    a second), under numba's compiler lock, so that a background thread can do it while the
+    main thread reads and prepares the inputs."""
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.core.registry import cpu_target
+
+    with global_compiler_lock:
+        cpu_target.target_context.refresh()

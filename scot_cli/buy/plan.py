@@ -17,6 +17,8 @@ SKUs that cannot be planned (bad costs, no forecast, not in items) get a ``statu
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from scot_cli.validate import check_network
 
 from .assemble import build_outputs
 from .demand import (
+    COMPILED_FROM,
     ForecastArrays,
     IntervalSums,
     attach,
@@ -110,6 +113,7 @@ def plan_buy(
     ...                   inventory="fixtures/inventory.parquet", policy="ss")  # doctest: +SKIP
     """
     o = (options or BuyOptions()).replace(**option_fields)
+    _warm_kernel(forecast)
     if (nodes is None) != (lanes is None):
         raise OptionError("nodes", "nodes and lanes go together; pass both or neither")
     tables = load_inputs(
@@ -122,6 +126,22 @@ def plan_buy(
         price_breaks=price_breaks,
     )
     return _plan(tables, o, progress)
+
+
+def _warm_kernel(forecast: Table) -> None:
+    """Load the compiled interval pass on a second thread while the inputs are prepared,
+    when the forecast is large enough to use it (:data:`scot_cli.buy.demand.COMPILED_FROM`)."""
+    if not isinstance(forecast, pl.DataFrame) or forecast.height < COMPILED_FROM:
+        return
+    if os.environ.get("SCOT_NO_PRELOAD"):
+        return
+
+    def warm() -> None:
+        from .kernel import warm
+
+        warm()
+
+    threading.Thread(target=warm, name="scot-buy-kernel", daemon=True).start()
 
 
 def load_inputs(
