@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from scot_cli.forecast import jit
+
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -265,7 +267,7 @@ def ets_fits(
     the series (each model is fitted once); e.g. ``[NOT_DAMPED, DAMPED]`` gives the best
     undamped and the best damped model of each series, and :func:`best_of` of the two is
     :func:`ets_fit` over all models."""
-    from scot_cli.forecast import ets_kernel as kern
+    kern = jit.kernels("ets")
 
     y = np.ascontiguousarray(y, dtype=np.float64)
     m = max(int(season), 1)
@@ -367,7 +369,7 @@ def advance(fit: EtsFit, y: Array, end: int) -> EtsFit:
     """The same models and parameters with their states run over ``y[:, :end]`` from the
     start. A series whose run leaves its model's domain (a multiplicative forecast at or
     below zero on data after the fit) falls back to its last value."""
-    from scot_cli.forecast import ets_kernel as kern
+    kern = jit.kernels("ets")
 
     y = np.ascontiguousarray(y, dtype=np.float64)
     par = np.ascontiguousarray(np.concatenate([fit.params, fit.initial], axis=1))

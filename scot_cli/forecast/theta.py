@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from scot_cli.forecast import seasonality
+from scot_cli.forecast import jit, seasonality
 
 Array = NDArray[np.float64]
 
@@ -115,8 +115,7 @@ def _pass(z: Array, launch: NDArray[np.int64], alpha: Array) -> dict[str, Array]
     Compiled (:mod:`scot_cli.forecast.theta_kernel`): the array form of this recursion
     spends most of its time in numpy's per-call overhead on a few hundred series.
     """
-    from scot_cli.forecast import theta_kernel
-
+    theta_kernel = jit.kernels("theta")
     c = np.ascontiguousarray
     out = theta_kernel.sums(c(z), c(launch, dtype=np.int64), c(alpha, dtype=np.float64), BURN_IN)
     return {name: out[..., k] for k, name in enumerate(theta_kernel.NAMES)}
