@@ -328,14 +328,17 @@ def solve(
 
     if method != "mip":
         relax_step(0.4)
+    support = None
     if strong_lp:
         left = opt.time_limit - (time.monotonic() - start)
-        _, value, _, lp_status = m.solve_model(
-            inst, integer=False, time_limit=max(0.6 * left, 1.0), strong_max_rows=rows
+        xlp, value, _, lp_status = m.solve_model(
+            inst, integer=False, time_limit=max(0.8 * left, 1.0), strong_max_rows=rows
         )
         # an LP stopped early gives no valid bound
         bound = max(bound, value if lp_status == "optimal" else -math.inf)
         status = f"{status}; strong LP {lp_status}".removeprefix("; ")
+        if xlp is not None and lp_status == "optimal":
+            support = xlp > SUPPORT_MIN
     if inst.n_opts and method == "mip":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         xval, _, mip_bound, mip_status = m.solve_model(inst, integer=True, time_limit=budget * 0.5)
@@ -355,12 +358,50 @@ def solve(
     deadline = start + opt.time_limit
     pool = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in pool]
     assign = min(pool, key=lambda a: m.evaluate(inst, a))
+    if support is not None:
+        assign = support_mip(inst, assign, support, time_limit=0.7 * (deadline - time.monotonic()))
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
     obj = m.evaluate(inst, assign)
     if not inst.n_opts:
         bound = obj
     return m.Solution(assign, obj, min(bound, obj), method, status)
+
+
+#: Options the strong LP uses at least this much join the support MIP (:func:`support_mip`).
+SUPPORT_MIN = 0.05
+#: The support MIP stops this close to its own bound (a neighbourhood, not a proof).
+SUPPORT_GAP = 0.002
+
+
+def support_mip(
+    inst: m.Instance, assign: np.ndarray, support: np.ndarray, *, time_limit: float
+) -> np.ndarray:
+    """The MIP over the options the strong LP uses (``support``) and those of ``assign``,
+    with every strong linking row, within ``time_limit`` seconds; its plan when cheaper than
+    ``assign``, else ``assign``.
+
+    The LP's support is a small part of the options (3,081 of 8,705 on the fixtures, where
+    the full MIP does not finish its root in minutes), and the restricted MIP is a
+    neighbourhood of the plan that the LP points to (in the spirit of RINS, Danna, Rothberg
+    & Le Pape (2005), "Exploring relaxation induced neighborhoods to improve MIP
+    solutions", Math. Prog. 102).
+    """
+    if time_limit < 1.0:
+        return assign
+    mask = support.copy()
+    mask[assign[assign >= 0]] = True
+    keep = np.flatnonzero(mask)
+    sub = m.restrict(inst, mask)
+    rows = m.strong_links(sub)[0].shape[0]
+    xval, _, _, _ = m.solve_model(
+        sub, integer=True, time_limit=time_limit, strong_max_rows=rows, mip_rel_gap=SUPPORT_GAP
+    )
+    if xval is None:
+        return assign
+    got = m.repair(sub, m.round_assignment(sub, xval))
+    cand = np.where(got >= 0, keep[np.maximum(got, 0)], -1)
+    return cand if m.evaluate(inst, cand) < m.evaluate(inst, assign) - 1e-6 else assign
 
 
 def _reasons(

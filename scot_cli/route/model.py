@@ -188,9 +188,11 @@ def solve_model(
     split: bool = True,
     strong_max_rows: int = STRONG_MAX_ROWS,
     cuts: Cuts | None = None,
+    mip_rel_gap: float = 1e-6,
 ) -> tuple[np.ndarray | None, float, float, str]:
     """Solve the model (MIP, or its LP relaxation) with HiGHS through cvxpy, with ``cuts``
-    (valid inequalities, :class:`Cuts`) added when given.
+    (valid inequalities, :class:`Cuts`) added when given; a MIP stops within ``mip_rel_gap``
+    of its bound.
 
     Returns the option values (None without an incumbent), the objective, the best bound
     and the solver status.
@@ -237,7 +239,7 @@ def solve_model(
     prob = cp.Problem(cp.Minimize(obj), cons)
     opts: dict[str, Any] = {"time_limit": float(max(time_limit, 1.0)), "output_flag": False}
     if integer:
-        opts["mip_rel_gap"] = 1e-6
+        opts["mip_rel_gap"] = mip_rel_gap
     try:
         with warnings.catch_warnings(), native_stdout_silenced():
             warnings.simplefilter("ignore")
