@@ -90,6 +90,19 @@ def combine(files: list[Path], out: Path) -> None:
     print(f"combined {len(runs)} runs -> {out}")
 
 
+def code_state() -> str:
+    """The commit the run is from, and the library paths changed in the working tree."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "scot_cli").splitlines()]
+    head = git("rev-parse", "--short", "HEAD")
+    return head + (f" (changed in the tree: {', '.join(dirty)})" if dirty else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--days", type=int, default=365)
@@ -107,6 +120,7 @@ def main() -> None:
         combine(args.combine, args.out)
         return
     f = REPO / "fixtures"
+    code = code_state()
     with contextlib.nullcontext() if args.no_lock else bench_lock():
         wall, cpu = time.perf_counter(), time.process_time()
         result = simulate(
@@ -131,6 +145,8 @@ def main() -> None:
                 "machine": machine(),
                 "load_average": os.getloadavg(),
                 "date": time.strftime("%Y-%m-%d"),
+                "code": code,
+                "seed": args.seed,
                 "days": args.days,
                 "replications": args.replications,
                 "baseline_weeks": args.baseline_weeks,

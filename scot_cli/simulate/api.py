@@ -206,7 +206,7 @@ def simulate(
         scenarios.append(scen)
         warnings += warn
     warnings += unreachable(world, scenarios, o.max_promise_days, o.days)
-    horizon = o.days + _lead_span(scenarios, world, o.review_days)
+    horizon = o.days + lead_span(scenarios, world, o.review_days)
     fc = _frame(forecast, "forecast")
     needed = frames["actuals"] is None or any(s.kind == "scot" for s in o.specs())
     if fc is None and not needed:
@@ -402,7 +402,7 @@ def _need(frames: dict[str, pl.DataFrame | None], name: str) -> pl.DataFrame:
     return frame
 
 
-def _lead_span(scenarios: list[Scenario], world: World, review_days: int) -> int:
+def lead_span(scenarios: list[Scenario], world: World, review_days: int) -> int:
     """Days of forecast scot needs past the horizon: the longest lead time (3 spreads
     over its mean) and vendor transit of any scenario, plus two reviews."""
     worst = 0.0

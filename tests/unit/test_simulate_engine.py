@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -177,3 +178,30 @@ def test_units_balance_for_any_policy(seed: int, skus: int, review: int, backord
 def test_stock_only_refuses_a_network_with_choices() -> None:
     with pytest.raises(ScotError, match="one FC and one region"):
         StockOnly(tiny_world(fcs=2))
+
+
+def test_startup_shortfall_is_the_loss_of_a_run_that_cannot_buy_in_time() -> None:
+    """One sku, one FC, one region, fixed lead time: the units lost before the first buy
+    arrives are the demand beyond the starting stock, whatever the policy orders."""
+    from scot_cli.simulate.theory import first_arrival_days, startup_shortfall
+
+    lead, inbound, level, days = 6, 2, 10, 30
+    world = dataclasses.replace(
+        tiny_world(lead=float(lead), on_hand=float(level)), inbound_days=np.full((1, 1), 2.0)
+    )
+    arrival = first_arrival_days(world.lead_mean, world.inbound_days)
+    demand = np.full((days, 1, 1), 3.0)
+    expected = startup_shortfall(np.array([float(level)]), demand[:, :, 0], arrival)
+    for target in (0.0, 40.0, 400.0):
+        trace = run(
+            world,
+            demand,
+            np.zeros((days + 1, 1)),
+            np.zeros((days, 1, 1)),
+            BaseStockPolicy(levels=np.array([[target]])),
+            history=np.zeros((7, 1, 1)),
+            settings=Settings(review_days=1),
+        )
+        lost_early = trace.region[: int(arrival[0]), 0, 2].sum()
+        assert arrival[0] == lead + inbound
+        assert lost_early == expected[0] == 3 * (lead + inbound) - level
