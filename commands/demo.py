@@ -356,14 +356,21 @@ def route_step(fixtures: Path, out: Path, invoke: Callable[[list[str]], None]) -
     )
     r = pl.read_parquet(out / "routes.parquet")
     status = dict(s["status"].value_counts().iter_rows())
-    fill = float(t.select(pl.col("fill").mean()).item() or 0.0)
     cost = float(s["cost"].sum())
+    fill = float(t.select(pl.col("fill").mean()).item() or 0.0)
+    # what the data allows: a lane's whole day of volume against one truck's capacity
+    lane_day = t.group_by("origin", "destination", "mode", pl.col("departure").dt.date()).agg(
+        (pl.col("load").sum() / pl.col("capacity").max()).alias("share")
+    )
+    most = float(lane_day["share"].fill_null(0.0).to_numpy().max(initial=0.0))
+    fewer = 100 * (t.height - rule_count) / rule_count if rule_count else 0.0
     return [
         f"route: {s.height:,} lines: {status.get('on_time', 0):,} on time, "
         f"{status.get('late', 0):,} late, {status.get('unshipped', 0):,} unshipped",
-        f"{t.height} trucks (nearest-FC rule: {rule_count}), mean fill {fill:.2f}, "
-        f"{int(t['under_min_fill'].sum())} under the minimum fill; shipping cost "
-        f"{cost:,.0f} (rule: {rule_cost:,.0f}, {100 * (cost - rule_cost) / rule_cost:+.0f}%)",
+        f"{t.height} trucks (nearest-FC rule: {rule_count}, {fewer:+.0f}%), mean fill "
+        f"{fill:.2f}: the busiest lane's whole day fills {most:.0%} of one truck",
+        f"shipping cost {cost:,.0f} (rule: {rule_cost:,.0f}, "
+        f"{100 * (cost - rule_cost) / rule_cost:+.0f}%)",
         f"last mile {r['station'][0]}: {int((r['status'] == 'routed').sum())}/{r.height} stops "
         f"on {r['vehicle'].n_unique() - int(r['vehicle'].null_count() > 0)} vans",
     ]
