@@ -9,8 +9,8 @@ METHODS: Registry[str] = Registry(
     "method",
     {
         "auto": "mip when the batch has at most mip_max_options options and 5,000 "
-        "line-departure pairs, else lp-round (with the line model's strong LP bound up to "
-        "mip_max_options options)",
+        "line-departure pairs, else lp-round (up to mip_max_options options with the line "
+        "model's strong LP bound and a MIP over its support)",
         "mip": "mixed-integer model in cvxpy with HiGHS within the time limit, then local search",
         "lp-round": "no MIP: grouped LP relaxation (the bound) rounded, slope scaling, local "
         "search",
