@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .distributions import Array, Distribution
+from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
 
 #: Widest window of candidate levels (units) priced exactly; wider ones use the power
 #: approximation.
@@ -70,7 +70,52 @@ def _edge(
     prot: Distribution, start: Array, limit: Array, h: Array, p: Array, step_sign: int
 ) -> Array:
     """The farthest integer from ``start`` (in direction ``step_sign``) with ``G <= limit``:
-    doubling steps to overshoot, then bisection (``G`` is convex)."""
+    doubling steps to overshoot, then bisection (``G`` is convex).
+
+    Each step prices only the rows still moving: a row's steps depend on its own values
+    alone, so leaving the settled ones out changes no row's result (and most rows settle
+    in a few steps while a few take many)."""
+    take = _taker(prot)
+    if take is None:
+        return _edge_all(prot, start, limit, h, p, step_sign)
+    inside = start.copy()
+    step = np.ones_like(start)
+    outside = start + step_sign * step
+    live = np.arange(start.size)
+    for _ in range(64):
+        if live.size == 0:
+            break
+        ok = _g(take(live), outside[live], h[live], p[live]) <= limit[live]
+        live = live[ok]
+        inside[live] = outside[live]
+        step[live] = step[live] * 2
+        outside[live] = start[live] + step_sign * step[live]
+    todo = np.flatnonzero(np.abs(outside - inside) > 1)
+    while todo.size:
+        mid = np.floor((inside[todo] + outside[todo]) / 2)
+        ok = _g(take(todo), mid, h[todo], p[todo]) <= limit[todo]
+        inside[todo[ok]] = mid[ok]
+        outside[todo[~ok]] = mid[~ok]
+        todo = todo[np.abs(outside[todo] - inside[todo]) > 1]
+    return inside
+
+
+def _taker(prot: Distribution) -> Callable[[Index], Distribution] | None:
+    """``take(idx)``: the distribution of rows ``idx`` alone (None for a kind without one)."""
+    if isinstance(prot, Poisson):
+        return lambda idx: Poisson(prot.lam[idx])
+    if isinstance(prot, Normal):
+        return lambda idx: Normal(prot.mu[idx], prot.sigma[idx])
+    if isinstance(prot, QuantileShaped):
+        mean = prot.mean
+        return lambda idx: QuantileShaped(prot.z, prot.x[idx], known_mean=mean[idx])
+    return None
+
+
+def _edge_all(
+    prot: Distribution, start: Array, limit: Array, h: Array, p: Array, step_sign: int
+) -> Array:
+    """:func:`_edge`, every row priced at every step."""
     inside = start.copy()
     step = np.ones_like(start)
     outside = start + step_sign * step
