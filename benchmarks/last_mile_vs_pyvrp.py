@@ -81,7 +81,9 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def one_run(arm: str, name: str, rounding: str, seed: int, limit: float) -> dict[str, Any]:
+def one_run(
+    arm: str, name: str, rounding: str, seed: int, limit: float, seeds: int
+) -> dict[str, Any]:
     """Solve once in this process; the cost in the instance's units and the resources used."""
     import pyvrp
     from pyvrp.stop import MaxRuntime
@@ -96,7 +98,7 @@ def one_run(arm: str, name: str, rounding: str, seed: int, limit: float) -> dict
         best = pyvrp.solve(data, MaxRuntime(limit), seed=seed, display=False).best
         routes = [[a.idx for a in r.schedule() if a.is_client()] for r in best.routes()]
     else:
-        res = solve_vrp(**kw, time_limit=limit, seed=seed)
+        res = solve_vrp(**kw, time_limit=limit, seed=seed, seeds=seeds)
         routes = res.routes
     wall = time.perf_counter() - wall
     cpu = cpu_seconds() - cpu
@@ -137,8 +139,11 @@ def turn(wait: float) -> Iterator[bool]:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def run_child(arm: str, name: str, rounding: str, seed: int, limit: float) -> dict[str, Any]:
+def run_child(
+    arm: str, name: str, rounding: str, seed: int, limit: float, seeds: int
+) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--one", arm, name, rounding, str(seed), str(limit)]
+    cmd.append(str(seeds))
     for _attempt in range(2):  # one retry: a run killed by the shared machine is rerun
         with turn(wait=2.0) as held:
             done = subprocess.run(cmd, check=False, capture_output=True, text=True)
@@ -155,11 +160,18 @@ def main() -> None:
     ap.add_argument("--instances", default="", help="comma-separated names (default: all)")
     ap.add_argument("--resume", action="store_true", help="keep the runs already logged")
     ap.add_argument("--render", action="store_true", help="rewrite the page from the log")
-    ap.add_argument("--one", nargs=5, metavar=("ARM", "NAME", "ROUNDING", "SEED", "LIMIT"))
+    ap.add_argument(
+        "--scot-seeds",
+        type=int,
+        default=0,
+        help="scot's --seeds (default 0: its own default, one search per core); 1 measures "
+        "scot's overhead against PyVRP alone",
+    )
+    ap.add_argument("--one", nargs=6, metavar=("ARM", "NAME", "ROUNDING", "SEED", "LIMIT", "SEEDS"))
     args = ap.parse_args()
     if args.one:
-        arm, name, rounding, seed, limit = args.one
-        print(json.dumps(one_run(arm, name, rounding, int(seed), float(limit))))
+        arm, name, rounding, seed, limit, seeds = args.one
+        print(json.dumps(one_run(arm, name, rounding, int(seed), float(limit), int(seeds))))
         return
     if not (DATA / "bks.json").exists():
         print(f"skipped: {DATA} not found")
@@ -167,12 +179,19 @@ def main() -> None:
     bks = {k: v for k, v in json.loads((DATA / "bks.json").read_text()).items() if k != "_meta"}
     if args.instances:
         bks = {k: bks[k] for k in args.instances.split(",")}
+    seeds = args.scot_seeds or cores()
     log = REPO / "bench-data" / "last_mile_runs.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
     if (args.resume or args.render) and log.exists():  # logged runs with these settings
         runs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        runs = [r for r in runs if r.get("limit") == args.time_limit and r["name"] in bks]
+        runs = [
+            r
+            for r in runs
+            if r.get("limit") == args.time_limit
+            and r.get("seeds", seeds) == seeds
+            and r["name"] in bks
+        ]
     done = {(r["arm"], r["name"], r["seed"]) for r in runs}
     if args.render:  # the page from the logged runs only
         write_section("last-mile", page(runs, bks, args))
@@ -184,7 +203,8 @@ def main() -> None:
                 for arm in arms:
                     if (arm, name, rep) in done:
                         continue
-                    r = run_child(arm, name, meta["rounding"], rep, args.time_limit)
+                    r = run_child(arm, name, meta["rounding"], rep, args.time_limit, seeds)
+                    r["seeds"] = seeds
                     r["bks"] = meta["bks"]
                     r["limit"] = args.time_limit
                     runs.append(r)
@@ -216,14 +236,16 @@ def page(runs: list[dict[str, Any]], bks: dict[str, Any], args: argparse.Namespa
         return float(statistics.median(r[key] for r in runs if r["arm"] == arm))
 
     loads = [r["load"] for r in runs]
+    n_seeds = args.scot_seeds or cores()
     lines = [
         header("last mile: scot against PyVRP called directly"),
         f"PyVRP {version('pyvrp')}; {args.time_limit:g} s wall per run, {repeats_text(runs)}"
         ", arms alternating, each run a fresh "
         "interpreter. `pyvrp`: `pyvrp.solve(pyvrp.read(...), MaxRuntime(T), seed)`. `scot`: "
         "the same instance through `scot_cli.route.solve_vrp` (what `scot route last-mile` "
-        f"runs per station) with its default `--seeds` ({cores()} here, one search per "
-        "core, best kept), building included in its clock. Costs re-priced by PyVRP on the "
+        f"runs per station) with `--seeds {n_seeds}` "
+        f"({'its default, ' if not args.scot_seeds else ''}{cores()} cores here, best of the "
+        "searches kept), building included in its clock. Costs re-priced by PyVRP on the "
         "instance as read; gaps to the best known (bks.json), median over the repeats. "
         f"Load average (1 min) during the runs: median {statistics.median(loads):.1f}, "
         f"range {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores (benchmark lock "
@@ -256,9 +278,9 @@ def page(runs: list[dict[str, Any]], bks: dict[str, Any], args: argparse.Namespa
         f"no worse on {wins}/{len(bks)} instances. Median wall per run: PyVRP "
         f"{med_all('pyvrp', 'wall'):.2f} s, scot {med_all('scot', 'wall'):.2f} s; median "
         f"CPU: PyVRP {med_all('pyvrp', 'cpu'):.1f} s, scot {med_all('scot', 'cpu'):.1f} s. "
-        f"Infeasible or incomplete solutions: {len(bad)}. scot's {cores()} searches together "
+        f"Infeasible or incomplete solutions: {len(bad)}. scot's {n_seeds} search(es) together "
         f"got {med_all('scot', 'cpu') / med_all('pyvrp', 'cpu'):.1f}x the CPU of PyVRP's one "
-        f"({cores()}x would be a core each), so each searched for less than PyVRP did.\n",
+        f"({min(n_seeds, cores())}x would be a core each).\n",
         "With the problem PyVRP reads, scot's search is PyVRP's step for step (same routes "
         "after the same seed and iterations: tests/unit/test_route_lastmile_search.py), so "
         "what separates the arms here is the CPU each run got on the shared machine (see the "
