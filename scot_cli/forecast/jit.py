@@ -11,9 +11,9 @@ to numba's own dispatch: a kernel missing from the cache (first run, changed sou
 machine) or called with other argument types is compiled, or loaded, by numba as usual.
 Either way the machine code, and so every forecast, is the same.
 
-Before a kernel is loaded (its cached environment names the module) or compiled,
-:func:`numpy_implementations` imports numba's NumPy implementations
-(``numba.np.arraymath``), whose import probes for BLAS by importing ``scipy.linalg`` (with
+The modules of compiled kernels call :func:`load` before defining them: it imports numba's
+NumPy implementations (``numba.np.arraymath``, which a cached kernel's environment names
+and a compilation uses), whose import probes for BLAS by importing ``scipy.linalg`` (with
 ``numpy.f2py`` and SciPy's array-API layer, about a third of a second), with the probe
 answered "no BLAS": the kernels use no BLAS (their few inner products are plain loops).
 numba then uses its own loop for the inner products of ``np.convolve`` and
@@ -41,12 +41,8 @@ _loaded: set[str] = set()
 
 
 def load() -> None:
-    """Import numba (the kernel modules call this before defining their kernels)."""
-    import numba  # noqa: F401
-
-
-def numpy_implementations() -> None:
-    """Import numba's NumPy implementations, skipping its BLAS probe (see module doc)."""
+    """Import numba's NumPy implementations, skipping its BLAS probe (see module doc); the
+    modules of compiled kernels (the forecast's and others) call this before defining them."""
     with _lock:
         if "numba.np.arraymath" in sys.modules or BLAS_PROBE in sys.modules:
             return
@@ -95,7 +91,7 @@ def load_kernel(dispatcher: Any, sig: tuple[Any, ...]) -> bool:
     came from the cache by the short way."""
     if sig in dispatcher.overloads:
         return False
-    numpy_implementations()  # the cached code's environment names that module
+    load()  # the cached code's environment names numba's NumPy implementations
     cres = None
     try:
         from numba.core.compiler_lock import global_compiler_lock
