@@ -359,7 +359,7 @@ def solve(
     pool = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in pool]
     assign = min(pool, key=lambda a: m.evaluate(inst, a))
     if support is not None:
-        assign = support_mip(inst, assign, support, time_limit=0.7 * (deadline - time.monotonic()))
+        assign = support_mip(inst, assign, support, time_limit=0.85 * (deadline - time.monotonic()))
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
     obj = m.evaluate(inst, assign)
