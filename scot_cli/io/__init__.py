@@ -501,7 +501,10 @@ def write_stream(
                     schema = arrow.schema.with_metadata(meta)
                     writer = pq.ParquetWriter(f, schema, compression="zstd")
                 assert writer is not None
-                writer.write_table(arrow.cast(schema))
+                # cast only parts whose types differ (Table.cast imports pyarrow.compute);
+                # the writer takes the file's metadata from the schema it was opened with
+                same = arrow.schema.equals(schema, check_metadata=False)
+                writer.write_table(arrow if same else arrow.cast(schema))
                 rows += arrow.num_rows
         finally:
             if writer is not None:
