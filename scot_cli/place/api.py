@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from scot_cli.errors import InfeasibleError
-from scot_cli.place.decompose import before_batched, solve_batched
+from scot_cli.place.decompose import solve_and_score_batched
 from scot_cli.place.options import PlaceOptions, parse_speed_target
 from scot_cli.place.plan import COST_PARTS, Plan, before, solve
 from scot_cli.place.problem import PlaceProblem, build_problem
@@ -274,14 +274,13 @@ def place(
     )
     check_servable(prob)
     if 0 < opts.batch_size < len(prob.skus):
-        plan = solve_batched(
+        plan, base = solve_and_score_batched(
             prob,
             opts,
             batch_size=opts.batch_size,
             fair_share=opts.fair_share,
             progress=progress,
         )
-        base = before_batched(prob, opts, batch_size=opts.batch_size)
     else:
         plan = solve(prob, opts, fair_share=opts.fair_share, progress=progress)
         base = before(prob, opts)

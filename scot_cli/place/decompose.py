@@ -120,6 +120,33 @@ def solve_batched(
     return merged
 
 
+def solve_and_score_batched(
+    prob: PlaceProblem,
+    options: PlaceOptions,
+    *,
+    batch_size: int,
+    fair_share: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = 2,
+) -> tuple[Plan, Plan]:
+    """(:func:`solve_batched`, :func:`before_batched`) of ``prob``, today's positions scored
+    in a thread of their own: their LPs fill the core the price rounds leave idle while the
+    master LP solves (HiGHS releases the GIL), and neither result depends on the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        base = pool.submit(before_batched, prob, options, batch_size=batch_size, workers=1)
+        plan = solve_batched(
+            prob,
+            options,
+            batch_size=batch_size,
+            fair_share=fair_share,
+            progress=progress,
+            workers=workers,
+        )
+        return plan, base.result()
+
+
 def pilot_prices(
     prob: PlaceProblem,
     options: PlaceOptions,
