@@ -390,9 +390,9 @@ def speed_block(s: dict[str, Any]) -> str:
     if s["case"] == "large":
         out.append(
             "  No target: the issue asks for the time and peak memory. The generated network's "
-            "FCs process 900 units a day each (the fixture generator's constant, sized for 80 "
-            "skus), and route keeps to it, so most of a large catalogue's lines stay "
-            "unshipped: this case measures time and memory, not service. Where the time "
+            "FC throughput and storage are scaled from the generator's 80 skus to the "
+            "catalogue, so route ships a real day's lines (a run at the generator's fixed 900 "
+            "units a day left most lines unshipped). Where the time "
             "goes (cProfile, 2,000 skus x 10 days, 2026-12-03): route's daily fulfilment "
             "about a third of the simulation's CPU, plan-buy at the reviews a fifth, promise "
             "a twentieth; the simulation's own array work (demand, lines, measures) under a "
