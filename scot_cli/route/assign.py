@@ -54,7 +54,9 @@ class RouteOptions(Options):
     time_limit
         Seconds for the solver and the local search.
     mip_max_options
-        ``auto`` solves the MIP up to this many options, else the LP with rounding.
+        ``auto`` solves the MIP up to this many options (and
+        :data:`scot_cli.route.model.STRONG_MAX_ROWS` line-departure pairs; with more pairs,
+        the strong LP and a MIP over its support), else the LP with rounding.
     paths_per_fc
         On-time paths kept per line, FC and departure.
     seed
