@@ -179,7 +179,9 @@ def pyinstrument_top(cmd: list[str], report: Path, lines: int = 80) -> str:
     # short mode marks every line with a leading '.'; the header names the program
     stripped = [t[1:] if t.startswith(".") else t for t in text]
     body = [
-        t for t in stripped if t.strip() and not t.lstrip().startswith(("pyinstrument", "Program"))
+        t
+        for t in stripped
+        if t.strip().strip(".") and not t.lstrip().startswith(("pyinstrument", "Program"))
     ]
     return "\n".join(body[:lines]).replace(str(REPO) + "/", "")
 
