@@ -419,7 +419,7 @@ def _reasons(
     on-time option -> no lane fast enough; stock left at none of its FCs -> no stock;
     else the stock, FC or truck capacity went to other lines -> capacity full.
     """
-    left = m.make_state(inst, assign).stock_left[inst.opt_stock]
+    left = m.loads(inst, assign)[1][inst.opt_stock]
     per_line = (
         opts.select("li", "qty", "late_days")
         .with_columns(pl.Series("left", left))
@@ -563,7 +563,7 @@ def summarise(
     orders = shipped["order_id"].n_unique()
     packed_trucks = float(trucks["cost"].sum()) if trucks.height else 0.0
     model_trucks = float(
-        inst.slot_cost @ m.trucks_needed(m.make_state(inst, sol.assign).slot_load, inst.slot_cap)
+        inst.slot_cost @ m.trucks_needed(m.loads(inst, sol.assign)[0], inst.slot_cap)
     )
     objective = sol.objective + packed_trucks - model_trucks
     finite = math.isfinite(sol.bound)

@@ -35,6 +35,9 @@ EPS = 1e-9
 #: The exact model runs on loads of at most this many lines, for at most this many nodes.
 MIP_MAX_ITEMS = 60
 MIP_NODES = 2_000
+#: A load this far (relative) below one truck's capacity fits it whatever the rounding of
+#: first-fit's running residual (its error is far below this for any realistic load).
+ONE_TRUCK_SLACK = 1e-6
 #: Steps of the improvement search (one exchange each) per load: on the Falkenauer u120 and
 #: u250 sets every search reaches the best known count (or fewer) well within them, or spends
 #: them all in about a quarter of a CPU second where that count is above the bound.
@@ -277,6 +280,10 @@ def pack(
     [0, 0, 1, 1, 2, 2, 2]
     """
     volumes = np.asarray(volumes, dtype=float)
+    total = float(volumes.sum())
+    if volumes.shape[0] and EPS * capacity < total <= (1.0 - ONE_TRUCK_SLACK) * capacity:
+        # one truck holds all: what first-fit decreasing gives, and the bound L1 is 1
+        return np.zeros(volumes.shape[0], dtype=np.int64)
     start = time.monotonic()
     best = first_fit_decreasing(volumes, capacity)
     lower = l2_bound(volumes, capacity)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scot_cli.route.model import Instance, evaluate, make_state, trucks_needed
+from scot_cli.route.model import Instance, evaluate, loads, trucks_needed
 
 
 def _first_per_line(inst: Instance, cost: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -129,7 +129,7 @@ def slope_scaling(inst: Instance, *, iterations: int = 30) -> np.ndarray:
         obj = evaluate(inst, assign)
         if obj < best_obj:
             best, best_obj = assign, obj
-        load = make_state(inst, assign).slot_load
+        load = loads(inst, assign)[0]
         used = load > 1e-9
         rate = np.where(
             used, inst.slot_cost * trucks_needed(load, inst.slot_cap) / np.maximum(load, 1e-9), rate
@@ -154,7 +154,7 @@ def consolidate(inst: Instance, assign: np.ndarray, *, iterations: int = 30) -> 
         & (inst.opt_fcday == inst.opt_fcday[line_opt])
     )
     best, best_obj = assign, evaluate(inst, assign)
-    load = make_state(inst, assign).slot_load
+    load = loads(inst, assign)[0]
     n_allowed = np.bincount(inst.opt_line[allowed], minlength=inst.n_lines)
     share = np.where(allowed, inst.opt_vol / np.maximum(n_allowed[inst.opt_line], 1), 0.0)
     potential = np.asarray(inst.opt_slots.T @ share).ravel()
@@ -177,5 +177,5 @@ def consolidate(inst: Instance, assign: np.ndarray, *, iterations: int = 30) -> 
         obj = evaluate(inst, new)
         if obj < best_obj:
             best, best_obj = new, obj
-        load = make_state(inst, new).slot_load
+        load = loads(inst, new)[0]
     return best

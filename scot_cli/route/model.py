@@ -278,8 +278,9 @@ class State:
     boxes: dict[int, dict[int, int]]
 
 
-def make_state(inst: Instance, assign: np.ndarray) -> State:
-    """Loads, residual stock and capacity, and boxes (lines per order and FC) of ``assign``."""
+def loads(inst: Instance, assign: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slot loads, residual stock and residual FC-day capacity of ``assign`` (the arrays of
+    :func:`make_state` without the boxes)."""
     used = assign[assign >= 0]
     load = np.asarray(inst.opt_slots[used].T @ inst.opt_vol[used]).ravel()
     stock = inst.stock_cap - np.bincount(
@@ -288,6 +289,23 @@ def make_state(inst: Instance, assign: np.ndarray) -> State:
     fcday = inst.fcday_cap - np.bincount(
         inst.opt_fcday[used], weights=inst.opt_qty[used], minlength=inst.fcday_cap.shape[0]
     )
+    return load, stock, fcday
+
+
+def extra_boxes(inst: Instance, assign: np.ndarray) -> int:
+    """Boxes beyond the first of each order: distinct (order, FC) pairs minus orders."""
+    used = assign[assign >= 0]
+    if not used.shape[0]:
+        return 0
+    order = inst.line_order[inst.opt_line[used]]
+    pairs = np.unique(order * (int(inst.opt_fc.max()) + 1) + inst.opt_fc[used]).shape[0]
+    return int(pairs - np.unique(order).shape[0])
+
+
+def make_state(inst: Instance, assign: np.ndarray) -> State:
+    """Loads, residual stock and capacity, and boxes (lines per order and FC) of ``assign``."""
+    used = assign[assign >= 0]
+    load, stock, fcday = loads(inst, assign)
     boxes: dict[int, dict[int, int]] = {}
     for o in used.tolist():
         fcs = boxes.setdefault(int(inst.line_order[inst.opt_line[o]]), {})
@@ -302,15 +320,15 @@ def trucks_needed(load: np.ndarray, cap: np.ndarray) -> np.ndarray:
 
 def evaluate(inst: Instance, assign: np.ndarray) -> float:
     """Objective of an assignment (trucks as ceil(load / capacity)); inf when infeasible."""
-    st = make_state(inst, assign)
-    if (st.stock_left < -1e-6).any() or (st.fcday_left < -1e-6).any():
+    load, stock_left, fcday_left = loads(inst, assign)
+    if (stock_left < -1e-6).any() or (fcday_left < -1e-6).any():
         return math.inf
     used = assign[assign >= 0]
-    extra = sum(len(fcs) - 1 for fcs in st.boxes.values() if fcs)
+    extra = extra_boxes(inst, assign)
     return float(
         inst.opt_cost[used].sum()
         + inst.line_penalty[assign < 0].sum()
-        + inst.slot_cost @ trucks_needed(st.slot_load, inst.slot_cap)
+        + inst.slot_cost @ trucks_needed(load, inst.slot_cap)
         + inst.split_cost * extra
     )
 

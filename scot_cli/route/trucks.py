@@ -9,6 +9,7 @@ exceeds its capacity.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from scot_cli.network import PATH_SEP
@@ -26,17 +27,27 @@ def pack_trucks(legs: pl.DataFrame, slots: pl.DataFrame, *, seed: int = 0) -> pl
     of that departure, and only searches past first-fit decreasing when that is above the
     lower bound.
     """
-    caps = dict(zip(slots["slot"], slots["capacity"], strict=True))
-    parts = []
-    for (slot,), grp in legs.sort("slot", "li").group_by("slot", maintain_order=True):
-        bins = pack(grp["volume"].to_numpy(), float(caps[slot]), time_limit=5.0, seed=seed)
-        parts.append(grp.with_columns(pl.Series("truck", bins)))
-    if not parts:
+    if not legs.height:
         return legs.with_columns(pl.lit(None, pl.String).alias("truck_id"))
-    packed = pl.concat(parts)
-    return packed.with_columns(
-        (pl.col("slot") + "#" + (pl.col("truck") + 1).cast(pl.String)).alias("truck_id")
-    ).drop("truck")
+    legs = legs.sort("slot", "li")
+    # each leg's volume, its slot's capacity and the slot's run (legs are sorted by slot)
+    keyed = legs.select(
+        pl.col("volume").cast(pl.Float64),
+        pl.col("slot").replace_strict(
+            slots["slot"], slots["capacity"].cast(pl.Float64), return_dtype=pl.Float64
+        ),
+        pl.col("slot").rle_id().alias("run"),
+    )
+    volume, cap = keyed["volume"].to_numpy(), keyed["slot"].to_numpy()
+    code = keyed["run"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], code.shape[0]]
+    truck = np.empty(code.shape[0], dtype=np.int64)
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        truck[a:b] = pack(volume[a:b], float(cap[a]), time_limit=5.0, seed=seed)
+    return legs.with_columns(
+        (pl.col("slot") + "#" + pl.Series(truck + 1).cast(pl.String)).alias("truck_id")
+    )
 
 
 def trucks_table(packed: pl.DataFrame, slots: pl.DataFrame, *, min_fill: float) -> pl.DataFrame:
