@@ -52,6 +52,7 @@ def pack_trucks(legs: pl.DataFrame, slots: pl.DataFrame, *, seed: int = 0) -> pl
 
 def trucks_table(packed: pl.DataFrame, slots: pl.DataFrame, *, min_fill: float) -> pl.DataFrame:
     """One row per truck: lane, departure, load, capacity, fill, lines, units, cost, flag."""
+    # the sums eagerly (their order of addition as before), the rest in one plan
     t = (
         packed.group_by("truck_id", "slot")
         .agg(
@@ -59,23 +60,28 @@ def trucks_table(packed: pl.DataFrame, slots: pl.DataFrame, *, min_fill: float) 
             pl.len().alias("lines"),
             pl.col("qty").sum().alias("units"),
         )
-        .join(slots, on="slot", how="left")
+        .lazy()
+        .join(slots.lazy(), on="slot", how="left")
         .with_columns((pl.col("load") / pl.col("capacity")).clip(0.0, 1.0).alias("fill"))
     )
-    return t.select(
-        "truck_id",
-        "origin",
-        "destination",
-        "mode",
-        "departure",
-        "load",
-        "capacity",
-        "fill",
-        pl.col("lines").cast(pl.Int64),
-        "units",
-        pl.col("cost_per_truck").alias("cost"),
-        (pl.col("fill") < min_fill).alias("under_min_fill"),
-    ).sort("truck_id")
+    return (
+        t.select(
+            "truck_id",
+            "origin",
+            "destination",
+            "mode",
+            "departure",
+            "load",
+            "capacity",
+            "fill",
+            pl.col("lines").cast(pl.Int64),
+            "units",
+            pl.col("cost_per_truck").alias("cost"),
+            (pl.col("fill") < min_fill).alias("under_min_fill"),
+        )
+        .sort("truck_id")
+        .collect()
+    )
 
 
 def _iso(col: str, fmt: str) -> pl.Expr:
@@ -101,58 +107,67 @@ def shipments_table(
             (pl.col("cost") * pl.col("volume") / pl.col("load")).sum().alias("truck_cost"),
             pl.col("truck_id").sort_by("leg").alias("trucks"),
         )
+        .lazy()
     )
-    ship = chosen.join(share, on="li", how="left").select(
-        "li",
-        pl.col("origin").alias("ship_node"),
-        "path",
-        "modes",
-        _iso("departures", "%Y-%m-%dT%H").alias("departures"),
-        _iso("arrivals", "%Y-%m-%dT%H:%M").alias("arrivals"),
-        "depart",
-        "arrive",
-        pl.col("trucks").list.first().alias("truck_id"),
-        pl.col("trucks").list.join(LIST_SEP).alias("truck_ids"),
-        pl.col("late_days").cast(pl.Int64),
-        (pl.col("cost_per_unit") * pl.col("qty") + pl.col("truck_cost").fill_null(0.0)).alias(
-            "cost"
-        ),
+    ship = (
+        chosen.lazy()
+        .join(share, on="li", how="left")
+        .select(
+            "li",
+            pl.col("origin").alias("ship_node"),
+            "path",
+            "modes",
+            _iso("departures", "%Y-%m-%dT%H").alias("departures"),
+            _iso("arrivals", "%Y-%m-%dT%H:%M").alias("arrivals"),
+            "depart",
+            "arrive",
+            pl.col("trucks").list.first().alias("truck_id"),
+            pl.col("trucks").list.join(LIST_SEP).alias("truck_ids"),
+            pl.col("late_days").cast(pl.Int64),
+            (pl.col("cost_per_unit") * pl.col("qty") + pl.col("truck_cost").fill_null(0.0)).alias(
+                "cost"
+            ),
+        )
     )
-    out = lines.join(ship, on="li", how="left").join(reasons, on="li", how="left")
-    return out.select(
-        "order_id",
-        "line",
-        "sku",
-        "qty",
-        "volume",
-        "destination",
-        "ship_node",
-        "path",
-        "modes",
-        "departures",
-        "arrivals",
-        "depart",
-        "arrive",
-        "truck_id",
-        "truck_ids",
-        "promise_date",
-        "late_days",
-        pl.when(pl.col("ship_node").is_null())
-        .then(None)
-        .otherwise(pl.col("late_days") == 0)
-        .alias("on_time"),
-        pl.col("cost").fill_null(0.0),
-        pl.when(pl.col("ship_node").is_null())
-        .then(pl.lit("unshipped"))
-        .when(pl.col("late_days") > 0)
-        .then(pl.lit("late"))
-        .otherwise(pl.lit("on_time"))
-        .alias("status"),
-        pl.when(pl.col("ship_node").is_not_null() & (pl.col("late_days") == 0))
-        .then(None)
-        .otherwise(pl.col("reason"))
-        .alias("reason"),
-    ).sort("order_id", "line")
+    out = lines.lazy().join(ship, on="li", how="left").join(reasons.lazy(), on="li", how="left")
+    return (
+        out.select(
+            "order_id",
+            "line",
+            "sku",
+            "qty",
+            "volume",
+            "destination",
+            "ship_node",
+            "path",
+            "modes",
+            "departures",
+            "arrivals",
+            "depart",
+            "arrive",
+            "truck_id",
+            "truck_ids",
+            "promise_date",
+            "late_days",
+            pl.when(pl.col("ship_node").is_null())
+            .then(None)
+            .otherwise(pl.col("late_days") == 0)
+            .alias("on_time"),
+            pl.col("cost").fill_null(0.0),
+            pl.when(pl.col("ship_node").is_null())
+            .then(pl.lit("unshipped"))
+            .when(pl.col("late_days") > 0)
+            .then(pl.lit("late"))
+            .otherwise(pl.lit("on_time"))
+            .alias("status"),
+            pl.when(pl.col("ship_node").is_not_null() & (pl.col("late_days") == 0))
+            .then(None)
+            .otherwise(pl.col("reason"))
+            .alias("reason"),
+        )
+        .sort("order_id", "line")
+        .collect()
+    )
 
 
 def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
