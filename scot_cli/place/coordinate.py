@@ -297,7 +297,6 @@ def coordinate(
             rounds += 1
             found = list(pool.map(_priced, batches, [p] * len(batches)))
             value = sum(f[0] for f in found) - float(p @ rows.h)
-            added = any(f[1].size for f in found)
             for i, (_, changed, cost, use) in enumerate(found):
                 column = batches[i].columns.pop()
                 if changed.size:
@@ -313,7 +312,7 @@ def coordinate(
                 progress(rounds, max_rounds + 1)
             if upper - bound <= tolerance * max(abs(bound), 1e-9):
                 break
-            target = capped(duals, best_p, n_f) if added else duals
+            target = capped(duals, best_p, n_f) if rounds == 1 else duals
             p = best_p + step * (target - best_p)
         weights = master.weights()
         plans = [combined(b, weights) for b in batches]
@@ -325,12 +324,12 @@ def capped(duals: np.ndarray, best: np.ndarray, n_f: int) -> np.ndarray:
     throughput, speed rows) where that family has a price (a box step around the stability
     centre; du Merle et al., *Discrete Mathematics* 194, 1999).
 
-    The early masters, with few columns per unit, meet the limits the start prices'
-    solutions overshoot only through their slacks, whose duals are the penalties, orders of
-    magnitude above any useful price; a step towards them made the next rounds' bounds
-    worthless (measured at 1,000 to 10,000 skus). Only applied after a round that added
-    columns, so a round whose capped prices change no solution is followed by the duals
-    themselves.
+    Used for the step after the first round only: that master has one column per unit, so
+    it meets the limits the start prices' solutions overshoot only through its slacks, whose
+    duals are the penalties, orders of magnitude above any useful price; a step towards them
+    made the next rounds' bounds worthless (measured at 1,000 and 10,000 skus). Capping
+    later steps too stalled the rounds at 10,000 skus: a price that must outgrow twice its
+    family's largest could not, and the master kept paying for slack.
     """
     out = duals.copy()
     for part in (slice(0, n_f), slice(n_f, 2 * n_f), slice(2 * n_f, None)):
