@@ -421,8 +421,9 @@ def _reasons(
     """
     left = m.loads(inst, assign)[1][inst.opt_stock]
     per_line = (
-        opts.select("li", "qty", "late_days")
-        .with_columns(pl.Series("left", left))
+        opts.lazy()
+        .select("li", "qty", "late_days")
+        .with_columns(pl.lit(pl.Series("left", left)))
         .group_by("li")
         .agg(
             (pl.col("late_days") == 0).any().alias("could"),
@@ -430,9 +431,10 @@ def _reasons(
         )
     )
     return (
-        lines.select("li")
+        lines.lazy()
+        .select("li")
         .join(per_line, on="li", how="left")
-        .join(no_opt.rename({"reason": "fixed"}), on="li", how="left")
+        .join(no_opt.lazy().rename({"reason": "fixed"}), on="li", how="left")
         .select(
             "li",
             pl.when(pl.col("fixed").is_not_null())
@@ -444,6 +446,7 @@ def _reasons(
             .otherwise(pl.lit("capacity full"))
             .alias("reason"),
         )
+        .collect()
     )
 
 
@@ -558,9 +561,19 @@ def summarise(
     shipments: pl.DataFrame, trucks: pl.DataFrame, sol: m.Solution, inst: m.Instance
 ) -> RouteSummary:
     """Headline figures: cost, bound and gap, boxes per order, truck fill, on-time share."""
-    shipped = shipments.filter(pl.col("ship_node").is_not_null())
-    boxes = shipped.select("order_id", "ship_node").unique().height
-    orders = shipped["order_id"].n_unique()
+    is_shipped = pl.col("ship_node").is_not_null()
+    on_time = pl.col("on_time").fill_null(False)
+    figures = shipments.select(
+        pl.struct("order_id", "ship_node").filter(is_shipped).n_unique().alias("boxes"),
+        pl.col("order_id").filter(is_shipped).n_unique().alias("orders"),
+        is_shipped.sum().alias("shipped"),
+        pl.col("cost").sum().alias("cost"),
+        on_time.sum().alias("on_time"),
+        (pl.col("status") == "late").sum().alias("late"),
+        (pl.col("status") == "unshipped").sum().alias("unshipped"),
+        on_time.mean().alias("share"),
+    ).row(0, named=True)
+    boxes, orders = figures["boxes"], figures["orders"]
     packed_trucks = float(trucks["cost"].sum()) if trucks.height else 0.0
     model_trucks = float(
         inst.slot_cost @ m.trucks_needed(m.loads(inst, sol.assign)[0], inst.slot_cap)
@@ -574,15 +587,13 @@ def summarise(
         objective=round(objective, 4),
         bound=round(sol.bound, 4) if finite else None,
         gap=round(gap, 6) if finite else None,
-        shipping_cost=round(float(shipments.select(pl.col("cost").sum()).item()), 2),
+        shipping_cost=round(float(figures["cost"]), 2),
         lines=shipments.height,
-        shipped=shipped.height,
-        on_time=int(shipments["on_time"].fill_null(False).sum()),
-        late=int((shipments["status"] == "late").sum()),
-        unshipped=int((shipments["status"] == "unshipped").sum()),
-        on_time_share=round(
-            float(shipments.select(pl.col("on_time").fill_null(False).mean()).item() or 0.0), 4
-        ),
+        shipped=int(figures["shipped"]),
+        on_time=int(figures["on_time"]),
+        late=int(figures["late"]),
+        unshipped=int(figures["unshipped"]),
+        on_time_share=round(float(figures["share"] or 0.0), 4),
         boxes_per_order=round(boxes / orders, 4) if orders else 0.0,
         trucks=trucks.height,
         mean_fill=round(float(trucks.select(pl.col("fill").mean()).item() or 0.0), 4),

@@ -215,15 +215,17 @@ def no_option_reason(
     """Why a line has no option at all: a backorder, not promised, no stock, no lane, or too
     large for a truck."""
     has_stock = (
-        lines.join(stock, on="sku", how="inner")
+        lines.lazy()
+        .join(stock.lazy(), on="sku", how="inner")
         .filter(pl.col("on_hand") >= pl.col("qty"))
         .select("li")
         .unique()
         .with_columns(pl.lit(True).alias("stocked"))
     )
-    cap = schedules.group_by("destination").agg(pl.col("min_capacity").max().alias("maxcap"))
+    cap = schedules.lazy().group_by("destination").agg(pl.col("min_capacity").max().alias("maxcap"))
     return (
-        lines.join(has_stock, on="li", how="left")
+        lines.lazy()
+        .join(has_stock, on="li", how="left")
         .join(cap, on="destination", how="left")
         .select(
             "li",
@@ -238,6 +240,7 @@ def no_option_reason(
             .otherwise(pl.lit("too large for a truck"))
             .alias("reason"),
         )
+        .collect()
     )
 
 
