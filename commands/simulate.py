@@ -10,6 +10,9 @@ import typer
 from scot_cli.simulate.options import POLICIES, REFORECAST, WHAT_IFS, PolicySpec, SimulateOptions
 
 from ._common import (
+    ENGINE_OPT,
+    SCHEDULER_OPT,
+    WORKERS_OPT,
     choice_option,
     epilog,
     folder_option,
@@ -61,10 +64,14 @@ def simulate(
         DEFAULTS.baseline_weeks, "--baseline-weeks", help="Baseline's cover."
     ),
     max_cells: int = typer.Option(DEFAULTS.max_cells, "--max-cells", help="State size limit."),
+    engine: str = ENGINE_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int | None = WORKERS_OPT,
     out: Path = folder_option(..., "-o", "--output", help="Output folder."),
     _models: bool = help_models_option(POLICIES, WHAT_IFS, REFORECAST),
 ) -> None:
     """Step the network day by day: in-stock rate, speed, promises kept and cost per policy."""
+    from scot_cli.engine import open_engine, parse_engine
     from scot_cli.io import Run
     from scot_cli.place.schema import FORECAST_IN
     from scot_cli.schema import EVENTS, INVENTORY, ITEMS, LANES, NODES, SALES
@@ -83,6 +90,7 @@ def simulate(
         baseline_weeks=baseline_weeks,
         max_cells=max_cells,
     )
+    spec = parse_engine(engine, scheduler=scheduler, workers=workers)
     run = Run("simulate", params=options.params(), seed=seed)
     history = run.read(sales, SALES, role="sales")
     tables = {
@@ -94,8 +102,15 @@ def simulate(
         "actuals": run.read_optional(actuals, SALES, role="actuals"),
         "forecast": run.read(forecast, FORECAST_IN, role="forecast") if forecast else None,
     }
-    with progress("simulating") as bar:
-        result = decide(history, **tables, options=options, progress=bar)  # type: ignore[arg-type]
+    if spec.is_local:
+        with progress("simulating") as bar:
+            result = decide(history, **tables, options=options, progress=bar)  # type: ignore[arg-type]
+    else:  # each replication a task on the cluster (docs/scale-out.md)
+        eng = open_engine(spec)
+        try:
+            result = decide(history, **tables, options=options, engine=eng)  # type: ignore[arg-type]
+        finally:
+            eng.close()
     out.mkdir(parents=True, exist_ok=True)
     # a what-if the network cannot serve is not an error: its warnings stay with the outputs
     extra = {"summary": result.summary.lines(), "warnings": result.summary.warnings}

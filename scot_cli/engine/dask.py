@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -97,10 +98,14 @@ class DaskEngine:
 
     def share(self, value: Any) -> Any:
         # a task rather than scattered data: the scheduler keeps its spec, so a lost worker's
-        # copy is recomputed (scattered data would be lost with it)
-        return self.client.submit(
-            _identity, value, key=self._key(_identity, self._shared()), pure=False
-        )
+        # copy is recomputed (scattered data would be lost with it); the value is sent once,
+        # so distributed's advice against large graphs (meant for data repeated in many
+        # tasks) does not apply
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            return self.client.submit(
+                _identity, value, key=self._key(_identity, self._shared()), pure=False
+            )
 
     def _shared(self) -> int:
         self._count += 1

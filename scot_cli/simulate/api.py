@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -30,6 +30,9 @@ from .policies import BaselinePolicy, Inputs, ScotPolicy
 from .report import Run, daily_frame, kpi_frame, summary_frame
 from .whatif import Scenario, apply
 from .world import World, build_world
+
+if TYPE_CHECKING:
+    from scot_cli.engine import Engine
 
 Table = pl.DataFrame | str | Path
 Array = NDArray[np.float64]
@@ -139,6 +142,7 @@ def simulate(
     forecast: Table | None = None,
     options: SimulateOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    engine: Engine | None = None,
     **option_fields: Any,
 ) -> SimulateResult:
     """Simulate every scenario x policy x replication day by day.
@@ -160,6 +164,9 @@ def simulate(
         :class:`SimulateOptions`; ``option_fields`` override its fields.
     progress
         Called with ``(done, total)`` runs.
+    engine
+        Where the replications run (:mod:`scot_cli.engine`): each one a task on a cluster,
+        on its own random streams, so the result is the local one bit for bit. None: here.
     """
     o = (options or SimulateOptions()).replace(**option_fields)
     frames = {
@@ -223,62 +230,40 @@ def simulate(
         else from_forecast(fc, skus=world.skus, regions=regions, start=start, days=o.days)
     )
     hist = history(sales_f, world, o.moving_average_days)
-    runs: list[Run] = []
-    totals: list[dict[str, Any]] = []
     specs = o.specs()
-    total_runs = o.replications * len(scenarios) * len(specs)
-    reviews = math.ceil(o.days / o.review_days) + 1
     sub, share = substitutes(items_f, world.skus, o.substitution_share)
-    for r in range(o.replications):
-        st = streams(
-            o.seed,
-            r,
-            days=o.days,
-            shape=world.shape,
-            reviews=reviews,
-            substitution=bool((share > 0).any()),
-        )
-        for scen in scenarios:
-            m = (
-                model
-                if scen.demand_factor is None
-                else scaled(model, scen.demand_factor[None, :, None])
-            )
-            draw = sample(m, st.demand)
-            open_fc = np.array([f not in scen.closed for f in world.fcs])
-            w = world if scen is base else _rebuilt(world, scen, frames)
-            for spec in specs:
-                policy = _policy(spec, w, scen, fc, o, sales_f, frames["events"], open_fc, horizon)
-                fulfil = DecisionFill(
-                    world=w,
-                    items=scen.items,
-                    nodes=scen.nodes,
-                    lanes=scen.lanes,
-                    open_fc=open_fc,
-                    promise=_promise_options(spec),
-                    route=_route_options(spec),
-                    max_promise_days=o.max_promise_days,
-                    substitute=sub,
-                    share=share,
-                    uniforms=st.substitute,
-                )
-                trace = run(
-                    w,
-                    draw,
-                    st.lead,
-                    st.transit,
-                    policy,
-                    history=hist,
-                    fulfiller=fulfil,
-                    settings=Settings(review_days=o.review_days, open_fc=open_fc),
-                )
-                trace.violations.extend(getattr(policy, "violations", []))
-                runs.append(Run(scen.name, spec.name, r, trace))
-                totals.append(
-                    {"scenario": scen.name, "policy": spec.name, "replication": r, **trace.totals}
-                )
-                if progress is not None:
-                    progress(len(runs), total_runs)
+    shared = _Shared(
+        options=o,
+        world=world,
+        scenarios=tuple(scenarios),
+        specs=tuple(specs),
+        model=model,
+        forecast=fc,
+        sales=sales_f,
+        frames=frames,
+        history=hist,
+        horizon=horizon,
+        reviews=math.ceil(o.days / o.review_days) + 1,
+        substitute=sub,
+        share=share,
+    )
+    total_runs = o.replications * len(scenarios) * len(specs)
+    runs: list[Run] = []
+    if engine is None or engine.name == "local":
+        for r in range(o.replications):
+            runs += replicate(r, shared, progress=progress, done=len(runs), total=total_runs)
+    else:  # each replication a task on the cluster (docs/scale-out.md)
+        handle = engine.share(shared)
+        labels = [f"replication {r}" for r in range(o.replications)]
+        tasks = engine.map(replicate, list(range(o.replications)), handle, labels=labels)
+        for found in engine.results(tasks):
+            runs += found
+            if progress is not None:
+                progress(len(runs), total_runs)
+    totals = [
+        {"scenario": d.scenario, "policy": d.policy, "replication": d.replication, **d.trace.totals}
+        for d in runs
+    ]
     per_rep = kpi_frame(runs)
     table = summary_frame(per_rep, (scenarios[0].name, specs[0].name))
     violations = sorted({v for done in runs for v in done.trace.violations})
@@ -290,6 +275,97 @@ def simulate(
         options=o,
         totals=pl.DataFrame(totals),
     )
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every replication reads (sent once to each worker on a cluster)."""
+
+    options: SimulateOptions
+    world: World
+    scenarios: tuple[Scenario, ...]
+    specs: tuple[PolicySpec, ...]
+    model: Any
+    forecast: pl.DataFrame
+    sales: pl.DataFrame
+    frames: dict[str, pl.DataFrame | None]
+    history: Any
+    horizon: int
+    reviews: int
+    substitute: Any
+    share: Any
+
+
+def replicate(
+    r: int,
+    shared: _Shared,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    done: int = 0,
+    total: int = 0,
+) -> list[Run]:
+    """Replication ``r``: every scenario x policy on the replication's random streams (a
+    function of the seed and ``r`` alone, so replications may run in any order or place)."""
+    o, world = shared.options, shared.world
+    base = shared.scenarios[0]
+    st = streams(
+        o.seed,
+        r,
+        days=o.days,
+        shape=world.shape,
+        reviews=shared.reviews,
+        substitution=bool((shared.share > 0).any()),
+    )
+    runs: list[Run] = []
+    for scen in shared.scenarios:
+        m = (
+            shared.model
+            if scen.demand_factor is None
+            else scaled(shared.model, scen.demand_factor[None, :, None])
+        )
+        draw = sample(m, st.demand)
+        open_fc = np.array([f not in scen.closed for f in world.fcs])
+        w = world if scen is base else _rebuilt(world, scen, shared.frames)
+        for spec in shared.specs:
+            policy = _policy(
+                spec,
+                w,
+                scen,
+                shared.forecast,
+                o,
+                shared.sales,
+                shared.frames["events"],
+                open_fc,
+                shared.horizon,
+            )
+            fulfil = DecisionFill(
+                world=w,
+                items=scen.items,
+                nodes=scen.nodes,
+                lanes=scen.lanes,
+                open_fc=open_fc,
+                promise=_promise_options(spec),
+                route=_route_options(spec),
+                max_promise_days=o.max_promise_days,
+                substitute=shared.substitute,
+                share=shared.share,
+                uniforms=st.substitute,
+            )
+            trace = run(
+                w,
+                draw,
+                st.lead,
+                st.transit,
+                policy,
+                history=shared.history,
+                fulfiller=fulfil,
+                settings=Settings(review_days=o.review_days, open_fc=open_fc),
+            )
+            trace.violations.extend(getattr(policy, "violations", []))
+            runs.append(Run(scen.name, spec.name, r, trace))
+            if progress is not None:
+                progress(done + len(runs), total)
+    return runs
 
 
 def _promise_options(spec: PolicySpec) -> Any:

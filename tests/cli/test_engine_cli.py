@@ -257,3 +257,23 @@ def test_backtest_and_explain_on_dask_are_the_local_ones(
     x1, x2 = (pl.read_parquet(tmp_path / f"x{i}.parquet") for i in (1, 2))
     assert x1["contribution"].abs().sum() > 0
     assert x2.equals(x1)
+
+
+def test_simulate_on_dask_is_the_local_simulation(scheduler: str, tmp_path: Path) -> None:
+    """scot simulate --scheduler: the replications as tasks, the same three outputs; a bad
+    engine is a usage error before anything is read."""
+    tables = generate(FixtureSpec(skus=6, days=90, orders=10, seed=3))
+    args = ["simulate", "--days", "3", "--replications", "2", "--seed", "4"]
+    for name in ("sales", "items", "nodes", "lanes", "inventory"):
+        tables[name].write_parquet(tmp_path / f"{name}.parquet")
+        args += [f"--{name}", str(tmp_path / f"{name}.parquet")]
+    _ok(*args, "-o", str(tmp_path / "local"))
+    _ok(*args, "--scheduler", scheduler, "-o", str(tmp_path / "dask"))
+    for name in ("sim_daily", "sim_kpis", "sim_summary"):
+        local = pl.read_parquet(tmp_path / "local" / f"{name}.parquet")
+        assert local.height > 0
+        assert pl.read_parquet(tmp_path / "dask" / f"{name}.parquet").equals(local), name
+    bad = runner.invoke(app, [*args, "--engine", "spark", "-o", str(tmp_path / "bad")])
+    assert bad.exit_code == 2
+    assert "--engine spark" in bad.output
+    assert not (tmp_path / "bad").exists()
