@@ -39,25 +39,35 @@ def myopic_options(
     sequential by nature, :func:`_take`).
     """
     fastest = (
-        schedules.filter(pl.col("hold") == 0)
+        schedules.lazy()
+        .filter(pl.col("hold") == 0)
         .sort("origin", "destination", "ready", "arrive", "cost_per_unit", "path")
         .group_by("origin", "destination", "ready", maintain_order=True)
         .first()
     )
     cand = (
-        lines.join(fastest, on=["destination", "ready"], how="inner")
-        .join(fc_distances(nodes), on=["origin", "destination"], how="inner")
+        lines.lazy()
+        .join(fastest, on=["destination", "ready"], how="inner")
+        .join(fc_distances(nodes).lazy(), on=["origin", "destination"], how="inner")
         .filter(pl.col("volume") <= pl.col("min_capacity"))
         .sort("li", "km", "origin")
+        .collect()
     )
     keep = _take(cand, stock, nodes)
-    chosen = cand.filter(pl.Series(keep)).with_columns(
-        (pl.col("arrive").dt.date() - pl.col("promise_date"))
-        .dt.total_days()
-        .clip(lower_bound=0)
-        .alias("late_days")
+    return (
+        cand.lazy()
+        .filter(pl.lit(pl.Series(keep)))
+        .with_columns(
+            (pl.col("arrive").dt.date() - pl.col("promise_date"))
+            .dt.total_days()
+            .clip(lower_bound=0)
+            .alias("late_days")
+        )
+        .drop("km")
+        .sort("li")
+        .with_columns(pl.int_range(pl.len()).alias("oi"))
+        .collect()
     )
-    return chosen.drop("km").sort("li").with_columns(pl.int_range(pl.len()).alias("oi"))
 
 
 def _take(cand: pl.DataFrame, stock: pl.DataFrame, nodes: pl.DataFrame) -> np.ndarray:
@@ -66,34 +76,37 @@ def _take(cand: pl.DataFrame, stock: pl.DataFrame, nodes: pl.DataFrame) -> np.nd
     and consumes them. The loop runs over plain lists of codes (no per-row lookups by name).
     """
     n = cand.height
-    keys = cand.select("li", "sku", "origin", "fc_day", "qty")
-    held = (
-        stock.select("sku", pl.col("node").alias("origin"), "on_hand")
-        .unique(["sku", "origin"], keep="last", maintain_order=True)
-        .with_row_index("_s")
+    keys = cand.lazy().select("li", "sku", "origin", "fc_day", "qty")
+    cap = nodes.lazy().select(
+        pl.col("node").alias("origin"), pl.col("daily_capacity").alias("_cap")
     )
-    sf = (
-        keys.join(held, on=["sku", "origin"], how="left", maintain_order="left")["_s"]
-        .fill_null(held.height)  # no stock: a slot holding 0 units
-        .cast(pl.Int64)
-        .to_list()
+    held, days = pl.collect_all(
+        [
+            stock.lazy()
+            .select("sku", pl.col("node").alias("origin"), "on_hand")
+            .unique(["sku", "origin"], keep="last", maintain_order=True)
+            .with_row_index("_s"),
+            keys.select("origin", "fc_day")
+            .unique(maintain_order=True)
+            .join(cap, on="origin", how="left", maintain_order="left")
+            .with_row_index("_d"),
+        ]
     )
+    coded = (
+        keys.join(held.lazy(), on=["sku", "origin"], how="left", maintain_order="left")
+        .join(days.lazy(), on=["origin", "fc_day"], how="left", maintain_order="left")
+        .select(
+            pl.col("_s").fill_null(held.height).cast(pl.Int64),  # no stock: 0 units
+            pl.col("_d").cast(pl.Int64),
+            pl.col("li").cast(pl.Int64),
+            pl.col("qty").cast(pl.Float64),
+        )
+        .collect()
+    )
+    sf, fd = coded["_s"].to_list(), coded["_d"].to_list()
     left = [*held["on_hand"].cast(pl.Float64).to_list(), 0.0]
-    cap = nodes.select(pl.col("node").alias("origin"), pl.col("daily_capacity").alias("_cap"))
-    days = (
-        keys.select("origin", "fc_day")
-        .unique(maintain_order=True)
-        .join(cap, on="origin", how="left", maintain_order="left")
-        .with_row_index("_d")
-    )
     room = days["_cap"].cast(pl.Float64).fill_null(np.inf).to_list()
-    fd = (
-        keys.join(days, on=["origin", "fc_day"], how="left", maintain_order="left")["_d"]
-        .cast(pl.Int64)
-        .to_list()
-    )
-    li = keys["li"].cast(pl.Int64).to_list()
-    qty = keys["qty"].cast(pl.Float64).to_list()
+    li, qty = coded["li"].to_list(), coded["qty"].to_list()
     done: set[int] = set()
     keep = np.zeros(n, dtype=bool)
     for i in range(n):
