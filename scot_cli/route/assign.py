@@ -178,16 +178,47 @@ def build_instance(
     stock_keys = stock.select("sku", pl.col("node").alias("origin"), "on_hand").with_row_index(
         "stock_ix"
     )
-    fc_ix = {n: i for i, n in enumerate(sorted(nodes.filter(pl.col("kind") == "fc")["node"]))}
     daily = dict(zip(nodes["node"], nodes["daily_capacity"], strict=True))
-    o = opts.join(
-        stock_keys.select("sku", "origin", "stock_ix"), on=["sku", "origin"], how="left"
-    ).sort("oi")
-    fcday = o.select("origin", "fc_day").unique().sort("origin", "fc_day").with_row_index("fd")
-    o = o.join(fcday, on=["origin", "fc_day"], how="left").sort("oi")
-    slot_ix = {s: i for i, s in enumerate(slots["slot"])}
-    exploded = o.select("oi", "slots").explode("slots")
-    cols = np.array([slot_ix[s] for s in exploded["slots"]], dtype=np.int64)
+    with_stock = (
+        opts.lazy()
+        .join(
+            stock_keys.lazy().select("sku", "origin", "stock_ix"),
+            on=["sku", "origin"],
+            how="left",
+        )
+        .sort("oi")
+    )
+    fcday = (
+        with_stock.select("origin", "fc_day")
+        .unique()
+        .sort("origin", "fc_day")
+        .with_row_index("fd")
+        .collect()
+    )
+    fc_names = sorted(nodes.filter(pl.col("kind") == "fc")["node"])
+    o = (
+        with_stock.join(fcday.lazy(), on=["origin", "fc_day"], how="left")
+        .sort("oi")
+        .with_columns(
+            pl.col("origin")
+            .replace_strict(fc_names, list(range(len(fc_names))), return_dtype=pl.Int64)
+            .alias("_fc")
+        )
+        .collect()
+    )
+    exploded = (
+        o.lazy()
+        .select("oi", "slots")
+        .explode("slots")
+        .select(
+            "oi",
+            pl.col("slots").replace_strict(
+                slots["slot"], pl.int_range(slots.height, eager=True), return_dtype=pl.Int64
+            ),
+        )
+        .collect()
+    )
+    cols = exploded["slots"].to_numpy()
     inc = sp.csr_matrix(
         (np.ones(cols.shape[0]), (exploded["oi"].to_numpy(), cols)), shape=(o.height, slots.height)
     )
@@ -199,7 +230,7 @@ def build_instance(
         opt_vol=o["volume"].to_numpy(),
         opt_stock=o["stock_ix"].to_numpy().astype(np.int64),
         opt_fcday=o["fd"].to_numpy().astype(np.int64),
-        opt_fc=np.array([fc_ix[f] for f in o["origin"]], dtype=np.int64),
+        opt_fc=o["_fc"].to_numpy(),
         opt_slots=inc,
         stock_cap=stock_keys["on_hand"].to_numpy(),
         fcday_cap=np.array([math.inf if c is None else float(c) for c in caps]),
