@@ -488,11 +488,13 @@ def _chosen(opts: pl.DataFrame, assign: np.ndarray) -> pl.DataFrame:
 
 def _legs(lines: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
     return (
-        chosen.select("li", "slots")
+        chosen.lazy()
+        .select("li", "slots")
         .with_columns(pl.int_ranges(pl.col("slots").list.len()).alias("leg"))
         .explode("slots", "leg")
         .rename({"slots": "slot"})
-        .join(lines.select("li", "qty", "volume"), on="li")
+        .join(lines.lazy().select("li", "qty", "volume"), on="li")
+        .collect()
     )
 
 

@@ -174,7 +174,8 @@ def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
     """Lane departures (first legs) and daily waves (later legs) used by the schedules:
     ``slot``, lane, ``departure``, truck capacity and cost."""
     legs = (
-        schedules.select("path", "modes", "slots", "waves")
+        schedules.lazy()
+        .select("path", "modes", "slots", "waves")
         .with_columns(pl.int_ranges(pl.col("slots").list.len()).alias("leg"))
         .explode("slots", "waves", "leg")
     )
@@ -189,7 +190,7 @@ def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
         )
         .unique("slot")
         .join(
-            lanes.select(
+            lanes.lazy().select(
                 "origin",
                 "destination",
                 "mode",
@@ -200,4 +201,5 @@ def slot_table(schedules: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
             how="left",
         )
         .sort("slot")
+        .collect()
     )
