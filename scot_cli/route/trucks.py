@@ -52,14 +52,8 @@ def pack_trucks(legs: pl.DataFrame, slots: pl.DataFrame, *, seed: int = 0) -> pl
 
 def trucks_table(packed: pl.DataFrame, slots: pl.DataFrame, *, min_fill: float) -> pl.DataFrame:
     """One row per truck: lane, departure, load, capacity, fill, lines, units, cost, flag."""
-    # the sums eagerly (their order of addition as before), the rest in one plan
     t = (
-        packed.group_by("truck_id", "slot")
-        .agg(
-            pl.col("volume").sum().alias("load"),
-            pl.len().alias("lines"),
-            pl.col("qty").sum().alias("units"),
-        )
+        _truck_sums(packed)
         .lazy()
         .join(slots.lazy(), on="slot", how="left")
         .with_columns((pl.col("load") / pl.col("capacity")).clip(0.0, 1.0).alias("fill"))
@@ -84,6 +78,28 @@ def trucks_table(packed: pl.DataFrame, slots: pl.DataFrame, *, min_fill: float) 
     )
 
 
+def _truck_sums(packed: pl.DataFrame) -> pl.DataFrame:
+    """Each truck's slot, load, lines and units, summed in the rows' order (``packed`` is
+    sorted by slot and line): a threaded group-by may add a truck's floats in another
+    order from run to run, and the loads and costs would differ in their last bits."""
+    ids = packed["truck_id"].to_numpy()
+    trucks, first, code = np.unique(ids, return_index=True, return_inverse=True)
+    n = trucks.size
+    qty = packed["qty"]
+    units = np.bincount(code, weights=qty.cast(pl.Float64).to_numpy(), minlength=n)
+    return pl.DataFrame(
+        {
+            "truck_id": pl.Series(trucks, dtype=pl.String),
+            "slot": packed["slot"].gather(first),
+            "load": np.bincount(
+                code, weights=packed["volume"].cast(pl.Float64).to_numpy(), minlength=n
+            ),
+            "lines": np.bincount(code, minlength=n).astype(np.int64),
+            "units": pl.Series(units).cast(qty.dtype),
+        }
+    )
+
+
 def _iso(col: str, fmt: str) -> pl.Expr:
     return pl.col(col).list.eval(pl.element().dt.strftime(fmt)).list.join(LIST_SEP)
 
@@ -100,15 +116,23 @@ def shipments_table(
     ``chosen`` holds the option of each shipped line (``li`` and option columns), ``packed``
     the truck of each (line, leg), ``reasons`` the reason of each late or unshipped line.
     """
-    share = (
-        packed.join(trucks.select("truck_id", "load", "cost"), on="truck_id")
-        .group_by("li")
-        .agg(
-            (pl.col("cost") * pl.col("volume") / pl.col("load")).sum().alias("truck_cost"),
-            pl.col("truck_id").sort_by("leg").alias("trucks"),
-        )
-        .lazy()
-    )
+    legs = packed.join(
+        trucks.select("truck_id", "load", "cost"), on="truck_id", maintain_order="left"
+    ).sort("li", "leg")
+    # each line's share of its trucks' cost, added leg by leg in order (deterministic)
+    li, start = np.unique(legs["li"].to_numpy(), return_index=True)
+    part = legs.select(pl.col("cost") * pl.col("volume") / pl.col("load")).to_series()
+    share = pl.DataFrame(
+        {
+            "li": pl.Series(li).cast(legs["li"].dtype),
+            "truck_cost": np.add.reduceat(part.to_numpy(), start) if li.size else np.zeros(0),
+            "trucks": legs["truck_id"]
+            .to_frame()
+            .with_columns(legs["li"])
+            .group_by("li", maintain_order=True)
+            .agg("truck_id")["truck_id"],
+        }
+    ).lazy()
     ship = (
         chosen.lazy()
         .join(share, on="li", how="left")
