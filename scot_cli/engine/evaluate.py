@@ -23,11 +23,11 @@ import polars as pl
 from scot_cli.engine import Engine, EngineSpec, describe_skus, open_engine
 from scot_cli.errors import InputDataError
 from scot_cli.forecast.api import EvaluateResult, EvaluateSummary, ModelScore, TableInput
-from scot_cli.forecast.metrics import demand_class, fold_terms, metrics_frame, series_metrics
+from scot_cli.forecast.metrics import demand_class, metrics_frame, series_metrics
 from scot_cli.forecast.options import EvaluateOptions
 from scot_cli.forecast.registry import family
 from scot_cli.forecast.schema import ITEMS_IN
-from scot_cli.forecast.stages import Prepared, lifted_fit, prepare
+from scot_cli.forecast.stages import Prepared, prepare, scored_fold
 from scot_cli.io import Run, read_input
 from scot_cli.schema import EVENTS, SALES
 
@@ -128,23 +128,13 @@ def evaluate_on(
 def _fold(fit: tuple[str, int], prep: Prepared, options: EvaluateOptions) -> _Fold:
     """One model fitted on the history before period ``c``, scored on the next horizon."""
     name, c = fit
-    y, horizon, qs = prep.panel.y, options.horizon, options.levels
-    result = lifted_fit(
+    terms, model = scored_fold(
         prep,
         c,
-        horizon=horizon,
-        quantiles=qs,
+        horizon=options.horizon,
+        quantiles=options.levels,
         model=name,
         windows=options.windows,
-        progress=None,
         seed=options.seed,
     )
-    terms = fold_terms(
-        y[:, :c],
-        y[:, c : c + horizon],
-        result.mean,
-        result.quantiles,
-        qs,
-        season=prep.panel.season,
-    )
-    return _Fold(terms, result.model)
+    return _Fold(terms, model)

@@ -23,11 +23,11 @@ import polars as pl
 
 from scot_cli.errors import InputDataError
 from scot_cli.forecast import partition
-from scot_cli.forecast.metrics import demand_class, fold_terms, metrics_frame, series_metrics
+from scot_cli.forecast.metrics import demand_class, metrics_frame, series_metrics
 from scot_cli.forecast.options import EvaluateOptions, ForecastOptions
 from scot_cli.forecast.registry import family
 from scot_cli.forecast.schema import ITEMS_IN
-from scot_cli.forecast.stages import Prepared, Progress, lifted_fit, prepare
+from scot_cli.forecast.stages import Prepared, Progress, prepare, scored_fold
 from scot_cli.io import Run, Source, is_parquet_file, read_input, scan_input
 from scot_cli.options import at_least
 from scot_cli.schema import EVENTS, SALES, Table
@@ -378,27 +378,16 @@ def _backtest(prep: Prepared, opts: EvaluateOptions, progress: Progress) -> pl.D
         terms = []
         labels = np.full(y.shape[0], name, dtype=np.str_)
         for k, c in enumerate(cuts):
-            fit = lifted_fit(
+            fold, labels = scored_fold(
                 prep,
                 c,
                 horizon=horizon,
                 quantiles=qs,
                 model=name,
                 windows=opts.windows,
-                progress=None,
                 seed=opts.seed,
             )
-            terms.append(
-                fold_terms(
-                    y[:, :c],
-                    y[:, c : c + horizon],
-                    fit.mean,
-                    fit.quantiles,
-                    qs,
-                    season=prep.panel.season,
-                )
-            )
-            labels = fit.model
+            terms.append(fold)
             if progress is not None:
                 progress(m_i * len(cuts) + k + 1, len(names) * len(cuts))
         values = series_metrics(terms, qs, classes)

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from scot_cli.errors import InputDataError
 from scot_cli.forecast.engine import Fit, Pooled, forecast_arrays
 from scot_cli.forecast.events import cell_lifts, event_cells, learn_lifts, lift_matrix
+from scot_cli.forecast.metrics import fold_terms
 from scot_cli.forecast.panel import Bounds, Panel, build_panel, own_end
 from scot_cli.forecast.schema import quantile_column
 
@@ -185,6 +186,41 @@ def lifted_fit(
     )
     ahead = lift_matrix(cells, n=y.shape[0], first=n_train, count=horizon)
     return Fit(mean=fit.mean * ahead, quantiles=fit.quantiles * ahead[:, :, None], model=fit.model)
+
+
+def scored_fold(
+    prep: Prepared,
+    n_train: int,
+    *,
+    horizon: int,
+    quantiles: Sequence[float],
+    model: str,
+    windows: int,
+    seed: int = 0,
+) -> tuple[Any, NDArray[Any]]:
+    """One backtest fold: ``model`` fitted on the first ``n_train`` periods and scored on
+    the next ``horizon`` (:func:`scot_cli.forecast.metrics.fold_terms`); returns the fold's
+    terms and the model each series used. The local and the engine backtests both call it."""
+    y = prep.panel.y
+    fit = lifted_fit(
+        prep,
+        n_train,
+        horizon=horizon,
+        quantiles=quantiles,
+        model=model,
+        windows=windows,
+        progress=None,
+        seed=seed,
+    )
+    terms = fold_terms(
+        y[:, :n_train],
+        y[:, n_train : n_train + horizon],
+        fit.mean,
+        fit.quantiles,
+        quantiles,
+        season=prep.panel.season,
+    )
+    return terms, fit.model
 
 
 def to_frame(panel: Panel, fit: Fit, *, first: int, quantiles: Sequence[float]) -> pl.DataFrame:
