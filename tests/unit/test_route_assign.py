@@ -179,8 +179,9 @@ def test_first_fit_decreasing_known_answer() -> None:
     assert bins.tolist() == [1, 0, 0, 1, 1]
 
 
-def test_mip_equals_brute_force_six_lines() -> None:
-    """Exactness: six lines, two FCs, truck costs that reward consolidation."""
+def six_lines() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Six lines, two FCs, truck costs that reward consolidation: nodes, lanes, promises,
+    inventory."""
     nodes, lanes = network(cap=6.0, truck=40.0)
     pr = promises(
         [
@@ -195,6 +196,12 @@ def test_mip_equals_brute_force_six_lines() -> None:
     inv = inventory(
         {("A", "FC-A"): 4, ("A", "FC-B"): 5, ("B", "FC-A"): 1, ("B", "FC-B"): 3, ("C", "FC-B"): 2}
     )
+    return nodes, lanes, pr, inv
+
+
+def test_mip_equals_brute_force_six_lines() -> None:
+    """Exactness: six lines, two FCs, truck costs that reward consolidation."""
+    nodes, lanes, pr, inv = six_lines()
     opt = RouteOptions(method="mip", time_limit=20, split_cost=5.0)
     inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
     assert inst.n_opts >= 12
@@ -207,20 +214,7 @@ def test_auto_strong_lp_bound_is_valid_and_tighter(monkeypatch: pytest.MonkeyPat
     """With more strong linking rows than the MIP takes, auto solves the line model's LP
     with all of them: its bound is below the brute-force optimum and at least the grouped
     relaxation's, and the plan is never worse than the myopic start."""
-    nodes, lanes = network(cap=6.0, truck=40.0)
-    pr = promises(
-        [
-            ("O1", 1, "A", 2, "R-1", 3),
-            ("O1", 2, "B", 1, "R-1", 3),
-            ("O2", 1, "A", 3, "R-2", 3),
-            ("O3", 1, "B", 2, "R-1", 1),
-            ("O4", 1, "A", 1, "R-1", 2),
-            ("O4", 2, "C", 2, "R-1", 2),
-        ]
-    )
-    inv = inventory(
-        {("A", "FC-A"): 4, ("A", "FC-B"): 5, ("B", "FC-A"): 1, ("B", "FC-B"): 3, ("C", "FC-B"): 2}
-    )
+    nodes, lanes, pr, inv = six_lines()
     opt = RouteOptions(method="auto", time_limit=20, split_cost=5.0)
     inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
     best = brute_force(pr, inv, nodes, opts, slots, opt)
