@@ -120,19 +120,18 @@ def shipments_table(
         trucks.select("truck_id", "load", "cost"), on="truck_id", maintain_order="left"
     ).sort("li", "leg")
     # each line's share of its trucks' cost, added leg by leg in order (deterministic)
-    li, start = np.unique(legs["li"].to_numpy(), return_index=True)
+    start = np.flatnonzero(np.diff(legs["li"].to_numpy(), prepend=-1))
     part = legs.select(pl.col("cost") * pl.col("volume") / pl.col("load")).to_series()
-    share = pl.DataFrame(
-        {
-            "li": pl.Series(li).cast(legs["li"].dtype),
-            "truck_cost": np.add.reduceat(part.to_numpy(), start) if li.size else np.zeros(0),
-            "trucks": legs["truck_id"]
-            .to_frame()
-            .with_columns(legs["li"])
-            .group_by("li", maintain_order=True)
-            .agg("truck_id")["truck_id"],
-        }
-    ).lazy()
+    share = (
+        legs.group_by("li", maintain_order=True)
+        .agg(pl.col("truck_id").alias("trucks"))
+        .with_columns(
+            pl.Series(
+                "truck_cost", np.add.reduceat(part.to_numpy(), start) if start.size else []
+            ).cast(pl.Float64)
+        )
+        .lazy()
+    )
     ship = (
         chosen.lazy()
         .join(share, on="li", how="left")
