@@ -154,10 +154,16 @@ def run(n: int, *, batch: int, lock: bool) -> dict[str, Any]:
     folder = WORK / f"n{n}"
     folder.mkdir(parents=True, exist_ok=True)
     sales = folder / "sales.parquet"
-    if not sales.exists():
-        write_synthetic(sales, n, DAYS)
+    if not sales.exists():  # written whole or not at all: a stopped run leaves no half file
+        partial = folder / "sales.partial"
+        write_synthetic(partial, n, DAYS)
+        partial.rename(sales)
     items, stock = items_and_stock(n, folder)
     scot = str(Path(sys.executable).with_name("scot"))
+    # each measured step is kept as it finishes, so that a run stopped between steps (a
+    # 1M-series step takes most of an hour) resumes where it stopped
+    done = folder / "rows.jsonl"
+    kept = [json.loads(x) for x in done.read_text().splitlines()] if done.exists() else []
     rows: list[dict[str, Any]] = []
     outputs: dict[str, tuple[str, str]] = {}
     for engine in ENGINES:
@@ -172,8 +178,17 @@ def run(n: int, *, batch: int, lock: bool) -> dict[str, Any]:
                          "--inventory", str(stock), "--engine", engine, "-o", po],
         }  # fmt: skip
         for step, cmd in steps.items():
-            row = {"series": n, "engine": engine, "step": step, **measure(cmd, lock=lock)}
+            before = [
+                r for r in kept if (r["engine"], r["step"], r["batch"]) == (engine, step, batch)
+            ]
+            if before:
+                rows.append(before[-1])
+                continue
+            row = {"series": n, "engine": engine, "step": step, "batch": batch}
+            row.update(measure(cmd, lock=lock))
             print(json.dumps(row), flush=True)
+            with done.open("a") as f:
+                f.write(json.dumps(row) + "\n")
             rows.append(row)
     same = {
         name: _table(outputs["local"][i]).equals(_table(outputs["dask:2"][i]))
