@@ -146,9 +146,8 @@ def plan_buy(
             options=options,
             progress=bar,
         )
-    if policy_out is not None:
-        run.write(result.policy, policy_out, BUY_POLICY)
-    run.write(result.orders, out, BUY_ORDERS)
+    policy_table = [(result.policy, policy_out, BUY_POLICY)] if policy_out is not None else []
+    run.write_all([*policy_table, (result.orders, out, BUY_ORDERS)])
     info(str(result.summary))
 
 

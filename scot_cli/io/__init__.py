@@ -205,6 +205,32 @@ class Run:
         self._refuse_input_overwrite(out)
         atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
 
+    def write_all(self, outputs: Iterable[tuple[pl.DataFrame, str | None, Table | None]]) -> None:
+        """:meth:`write` each ``(df, out, table)``: all validated first (an invalid output
+        leaves every file as it was), then written at once, one thread per output file
+        (pyarrow's writer releases the GIL; at most one output goes to stdout)."""
+        ready = [
+            (self.prepare(df, table), out, self.provenance_bytes()) for df, out, table in outputs
+        ]
+        for _, out, _ in ready:
+            if out is not None and out != "-":
+                self._refuse_input_overwrite(out)
+
+        def one(df: pl.DataFrame, out: str | None, prov: bytes) -> None:
+            arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: prov})
+            if out is None or out == "-":
+                write_stdout_parquet(arrow, meta)
+            else:
+                atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
+
+        if len(ready) < 2:
+            for item in ready:
+                one(*item)
+            return
+        with ThreadPoolExecutor(max_workers=len(ready)) as pool:
+            for done in [pool.submit(one, *item) for item in ready]:
+                done.result()
+
     def prepare(
         self,
         df: pl.DataFrame,

