@@ -36,6 +36,9 @@ from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
 EXACT_WIDTH = 200
 #: Elements of the (sku, S, S - s) price array built at once (memory, not speed).
 CHUNK_ELEMENTS = 1 << 22
+#: Candidate (s, S) pairs from which the windows are priced compiled
+#: (:mod:`scot_cli.buy.ss_kernel`; about 2 s of numpy, more than loading numba costs).
+COMPILED_FROM = 1 << 24
 
 Index = NDArray[np.int64]
 #: Demand per review period and over the protection interval of some rows.
@@ -172,8 +175,17 @@ def renewal(pmf: Array, size: int) -> Array:
     return m
 
 
-def _exact(per: Distribution, prot: Distribution, h: Array, p: Array, K: Array) -> SSLevels:
-    """Price every (s, S) of the rows' windows (one batch of similar widths)."""
+def exact_levels(
+    per: Distribution,
+    prot: Distribution,
+    h: Array,
+    p: Array,
+    K: Array,
+    *,
+    compiled: bool = False,
+) -> SSLevels:
+    """Price every (s, S) of the rows' windows (one batch of similar widths); ``compiled``:
+    by :func:`scot_cli.buy.ss_kernel.price_windows` (the same levels, bit for bit)."""
     a, y_star, b = windows(prot, h, p, K)
     lo = a - 1  # lowest s
     span = int((b - lo).max())  # largest S - s
@@ -187,6 +199,43 @@ def _exact(per: Distribution, prot: Distribution, h: Array, p: Array, K: Array) 
     for i in range(span):
         hold[:, i], short[:, i] = one_period_cost(prot, levels[:, i], h, p)
     g = hold + short
+    if compiled:
+        from .ss_kernel import price_windows
+
+        best = np.empty(len(a), dtype=np.int64)
+        best_cost = np.empty(len(a))
+        price_windows(g, m, big_m, a, y_star, b, K.astype(np.float64), n_big, best, best_cost)
+    else:
+        best, best_cost = _price(g, m, big_m, a, y_star, b, K, n_big)
+    t_best, j_best = np.divmod(best, span)
+    big_s = y_star + t_best
+    s = big_s - j_best - 1
+    rows = np.arange(len(a))
+    weights = m[:, :span] * (np.arange(span)[None, :] <= j_best[:, None])
+    at = np.clip((y_star - a + t_best)[:, None] - np.arange(span)[None, :], 0, span - 1).astype(
+        np.int64
+    )
+    scale = big_m[rows, j_best]
+    holding = (weights * np.take_along_axis(hold, at, 1)).sum(1) / scale
+    shortage = (weights * np.take_along_axis(short, at, 1)).sum(1) / scale
+    return SSLevels(
+        s=s,
+        S=big_s,
+        cost=best_cost,
+        holding=holding,
+        shortage=shortage,
+        ordering=K / scale,
+        exact=np.ones(len(a), dtype=bool),
+    )
+
+
+def _price(
+    g: Array, m: Array, big_m: Array, a: Array, y_star: Array, b: Array, K: Array, n_big: int
+) -> tuple[Index, Array]:
+    """Flat index ``t * span + j`` (``S = y* + t``, ``S - s = j + 1``) of the cheapest
+    (s, S) of every row's window and its cost, all candidates priced at once."""
+    span = g.shape[1]
+    lo = a - 1
     # S = y* + t; S - j = a + (y* - a + t - j)
     t = np.arange(n_big)[None, :, None]
     j = np.arange(span)[None, None, :]
@@ -202,25 +251,7 @@ def _exact(per: Distribution, prot: Distribution, h: Array, p: Array, K: Array) 
     ok &= (y_star[:, None, None] + t) <= b[:, None, None]
     cost = np.where(ok, cost, np.inf).reshape(len(a), -1)
     best = np.argmin(cost, axis=1)
-    t_best, j_best = np.divmod(best, span)
-    big_s = y_star + t_best
-    s = big_s - j_best - 1
-    rows = np.arange(len(a))
-    weights = m[:, :span] * (np.arange(span)[None, :] <= j_best[:, None])
-    at = np.clip((y_star - a + t_best)[:, None] - np.arange(span)[None, :], 0, span - 1)
-    at = at.astype(np.int64)
-    scale = big_m[rows, j_best]
-    holding = (weights * np.take_along_axis(hold, at, 1)).sum(1) / scale
-    shortage = (weights * np.take_along_axis(short, at, 1)).sum(1) / scale
-    return SSLevels(
-        s=s,
-        S=big_s,
-        cost=cost[rows, best],
-        holding=holding,
-        shortage=shortage,
-        ordering=K / scale,
-        exact=np.ones(len(a), dtype=bool),
-    )
+    return best, cost[np.arange(len(a)), best]
 
 
 def power_approximation(
@@ -289,13 +320,15 @@ def ss_levels(
     # batches of similar width (sorted): each pays for its own widest window only
     order = everything[narrow][np.argsort(width[narrow], kind="stable")]
     cost = np.square(width[order])
+    compiled = float(cost.sum()) >= COMPILED_FROM
     start = 0
     while start < order.size:
         most = max(int(CHUNK_ELEMENTS // cost[start]), 1)
         fits = np.arange(1, most + 1)[: order.size - start] * cost[start : start + most]
         stop = start + max(int(np.count_nonzero(fits <= CHUNK_ELEMENTS)), 1)
         idx = order[start:stop]
-        _store(out, exact, idx, _exact(*dists(idx), h[idx], p[idx], K[idx]))
+        lv = exact_levels(*dists(idx), h[idx], p[idx], K[idx], compiled=compiled)
+        _store(out, exact, idx, lv)
         start = stop
     rest = everything[~narrow]
     if rest.size:
