@@ -127,13 +127,15 @@ def _snapshot(
     counts: np.ndarray,
     *,
     one_box: bool,
+    out: Decided | None = None,
 ) -> Decided:
     """Every unit against the same state, in blocks of units decided on two threads.
 
     Blocks keep numpy's temporaries small (reused memory instead of fresh pages for every
     array) and let the two cores share the work; the result does not depend on them.
+    ``out``: the decisions so far, to which these units' lines are added (default: none).
     """
-    out = Decided.empty(lines.n)
+    out = Decided.empty(lines.n) if out is None else out
 
     def block(lo: int) -> tuple[np.ndarray, np.ndarray, Choice, np.ndarray, Choice | None]:
         s, c = starts[lo : lo + SNAPSHOT_BLOCK], counts[lo : lo + SNAPSHOT_BLOCK]
@@ -239,12 +241,34 @@ class Decision:
     grid: Grid | None = None
     lines: Lines | None = None
     decided: Decided | None = None
+    #: Snapshot units not decided yet (every unit is decided against the same state, so
+    #: :meth:`blocks` decides each block's units as it goes); None once all are decided.
+    pending: Problem | None = None
 
     def table(self) -> pl.DataFrame:
         """The promises table of every line, in sequence order."""
         if self.grid is None or self.lines is None or self.decided is None:
             return assemble_empty(self.seq)
+        self._decide(0, self.lines.n)
         return assemble(self.seq, self.grid, self.lines, self.decided, confidence=self.confidence)
+
+    def _decide(self, a: int, b: int) -> None:
+        """Decide the pending units of lines ``a .. b - 1`` (whole orders)."""
+        p = self.pending
+        if p is None or self.decided is None:
+            return
+        u0, u1 = np.searchsorted(p.starts, [a, b])
+        _snapshot(
+            p.tables,
+            p.state,
+            p.lines,
+            p.starts[u0:u1],
+            p.counts[u0:u1],
+            one_box=p.one_box,
+            out=self.decided,
+        )
+        if a == 0 and b == p.lines.n:
+            self.pending = None
 
     def blocks(self, lines: int | None = None) -> Iterator[pl.DataFrame]:
         """The promises table in consecutive blocks of whole orders of about ``lines`` lines
@@ -253,23 +277,38 @@ class Decision:
         if self.grid is None or self.lines is None or self.decided is None:
             yield assemble_empty(self.seq)
             return
-        size = max(int(lines or BLOCK_LINES), 1)
-        starts = self.lines.order_start
-        n_orders = len(starts) - 1
-        o = 0
-        while o < n_orders:
-            a = int(starts[o])
-            o1 = int(np.searchsorted(starts, a + size, side="left"))
-            o1 = min(max(o1, o + 1), n_orders)
-            b = int(starts[o1])
-            yield assemble(
-                self.seq.slice(a, b - a),
-                self.grid,
-                _lines_slice(self.lines, o, o1),
-                _decided_slice(self.decided, a, b),
-                confidence=self.confidence,
-            )
-            o = o1
+        ranges = _order_ranges(self.lines.order_start, max(int(lines or BLOCK_LINES), 1))
+        # snapshot: the next block is decided on other threads while this one is assembled
+        # (and the one before it written), each unit against the same state as before
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(self._decide, *ranges[0][2:])
+            for i, (o, o1, a, b) in enumerate(ranges):
+                ahead.result()
+                if i + 1 < len(ranges):
+                    ahead = pool.submit(self._decide, *ranges[i + 1][2:])
+                yield assemble(
+                    self.seq.slice(a, b - a),
+                    self.grid,
+                    _lines_slice(self.lines, o, o1),
+                    _decided_slice(self.decided, a, b),
+                    confidence=self.confidence,
+                )
+        self.pending = None
+
+
+def _order_ranges(starts: np.ndarray, size: int) -> list[tuple[int, int, int, int]]:
+    """Consecutive blocks of whole orders of about ``size`` lines: first and end order, first
+    and end line of each."""
+    n_orders = len(starts) - 1
+    out = []
+    o = 0
+    while o < n_orders:
+        a = int(starts[o])
+        o1 = int(np.searchsorted(starts, a + size, side="left"))
+        o1 = min(max(o1, o + 1), n_orders)
+        out.append((o, o1, a, int(starts[o1])))
+        o = o1
+    return out
 
 
 def _lines_slice(lines: Lines, o0: int, o1: int) -> Lines:
@@ -318,7 +357,8 @@ def decide_lines(
         confidence=options.confidence,
         one_box=options.split == "avoid",
     )
-    if options.mode == "commit" and prob.tables.grid.fcs:  # without FCs nothing is consumed
+    commit = options.mode == "commit" and bool(prob.tables.grid.fcs)
+    if commit:  # without FCs nothing is consumed
         dec = commit_units(
             prob.tables,
             prob.state,
@@ -329,10 +369,11 @@ def decide_lines(
             progress=progress,
         )
     else:
-        dec = _snapshot(
-            prob.tables, prob.state, prob.lines, prob.starts, prob.counts, one_box=prob.one_box
-        )
-    return Decision(seq, options.confidence, in_key_order, prob.tables.grid, prob.lines, dec)
+        # decided block by block as the table is made (Decision.blocks or Decision.table)
+        dec = Decided.empty(prob.lines.n)
+    pending = None if commit else prob
+    grid = prob.tables.grid
+    return Decision(seq, options.confidence, in_key_order, grid, prob.lines, dec, pending)
 
 
 @dataclass

@@ -48,6 +48,26 @@ def test_blocks_are_the_table_in_order(fixture_dir: Path, mode: str, split: str)
     assert pl.concat([_plain(b) for b in blocks]).equals(_plain(whole))
 
 
+@pytest.mark.parametrize("split", ["allow", "avoid"])
+def test_snapshot_blocks_decided_as_they_come_equal_the_whole(
+    fixture_dir: Path, split: str
+) -> None:
+    """Snapshot units are decided block by block as the blocks are made (the next block on
+    another thread); the rows do not depend on it, nor on the block size."""
+    whole = _parts(fixture_dir, split=split).decision.table()
+    for size in (1, 37, 10**9):
+        lazy = _parts(fixture_dir, split=split)
+        assert lazy.decision.pending is not None
+        blocks = [_plain(b) for b in lazy.blocks(size)]
+        assert lazy.decision.pending is None
+        assert pl.concat(blocks).equals(_plain(whole))
+        assert _plain(lazy.decision.table()).equals(_plain(whole))
+    stopped = _parts(fixture_dir, split=split)
+    first = next(iter(stopped.blocks(37)))
+    assert _plain(first).equals(_plain(whole).head(first.height))
+    assert _plain(stopped.decision.table()).equals(_plain(whole))
+
+
 def _schema_and_meta(path: Path) -> tuple[object, dict[bytes, bytes]]:
     schema = pq.read_schema(path)
     meta = {k: v for k, v in (schema.metadata or {}).items() if k != b"scot"}
