@@ -6,11 +6,12 @@ import functools
 import importlib
 import math
 import os
+import re
 import signal
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from typer._click import exceptions as click_exc  # noqa: PLC2701
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from scot_cli import __version__
+import scot_cli
 from scot_cli.errors import EXIT_OK, EXIT_RUNTIME, ScotError, UsageError
 from scot_cli.options import OptionError
 
@@ -45,6 +46,12 @@ COMMAND_MODULES = (
     "sql",
     "merge",
 )
+#: The top-level command each module of :data:`COMMAND_MODULES` registers, where its name
+#: differs from the module's (a test checks this against the registration).
+COMMAND_NAMES = {"plan_buy": "plan-buy", "inspect_cmd": "inspect"}
+#: Command modules whose commands run other commands in the same process: a command line
+#: naming one of them registers every command.
+DRIVERS = ("demo",)
 
 
 class ScotGroup(TyperGroup):
@@ -60,6 +67,10 @@ class ScotGroup(TyperGroup):
         for command in _leaf_commands(self):
             _guard_options(command)
             _name_arguments(command)
+            for param in command.params:
+                _plain_values(param)
+        for command in [self, *_all_commands(self)]:
+            _plain_help(command)
 
     def list_commands(self, ctx: Any) -> list[str]:
         """Commands in :data:`COMMAND_MODULES` order (groups would otherwise come last)."""
@@ -296,6 +307,87 @@ def _name_arguments(command: Any) -> None:
             param.metavar = str(param.name).upper()
 
 
+#: A decimal integer as written, that any integer parser reads the same way.
+PLAIN_INT = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+class PlainValue:
+    """The value of an option as the parser's own coercion gives it, for the values that need
+    no checking beyond a bound: no value, a string as typed for a ``str`` option, a plain
+    decimal integer within the option's ``min``/``max`` for an ``int`` one. Any other value
+    (a path, a sign, spaces, a bound crossed: the cases with an error message) goes to the
+    parser's coercion, built then.
+
+    The parser builds a Pydantic type adapter per option as it reads the command line, which
+    imports Pydantic: about a tenth of a second of a ``scot forecast`` run (issue 12's speed
+    target), for values that are copied through.
+    """
+
+    def __init__(self, descriptor: Any) -> None:
+        self.descriptor = descriptor
+        self.full: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        info = self.descriptor.parameter_info
+        kind = self.descriptor.annotation
+        if value is None:
+            return None
+        if kind is str and type(value) is str:
+            return value
+        number = value if type(value) is int else None
+        if kind is int and type(value) is str and PLAIN_INT.fullmatch(value):
+            number = int(value)
+        if (
+            kind is int
+            and number is not None
+            and (info.min is None or number >= info.min)
+            and (info.max is None or number <= info.max)
+        ):
+            return number
+        if self.full is None:
+            from typer._coercion import build_runtime_param  # noqa: PLC2701
+
+            self.full = build_runtime_param(self.descriptor)
+        return self.full.coerce(value, param=param, ctx=ctx)
+
+
+def _plain_values(param: Any) -> None:
+    """Give a single-valued parameter with no parser of its own the :class:`PlainValue`
+    coercion (left as it is when the parser's internals differ)."""
+    descriptor = getattr(param, "type_descriptor", None)
+    info = getattr(descriptor, "parameter_info", None)
+    if (
+        info is None
+        or getattr(param, "_runtime_param", False) is not None
+        or param.multiple
+        or param.nargs != 1
+        or getattr(info, "parser", True) is not None
+        or getattr(info, "clamp", True)
+    ):
+        return
+    param._runtime_param = PlainValue(descriptor)
+
+
+def _plain_help(command: Any) -> None:
+    """Give ``command``'s help option (made when first asked for) :func:`_plain_values`."""
+    made = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        if option is not None:
+            _plain_values(option)
+        return option
+
+    command.get_help_option = get_help_option
+
+
+def _all_commands(group: Any) -> Iterator[Any]:
+    for command in group.commands.values():
+        yield command
+        if hasattr(command, "commands"):
+            yield from _all_commands(command)
+
+
 def _leaf_commands(group: Any) -> Iterator[Any]:
     for command in group.commands.values():
         if hasattr(command, "commands"):
@@ -435,7 +527,67 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-app = typer.Typer(
+class ScotApp(typer.Typer):
+    """The ``scot`` app, whose command modules are imported when its commands are first
+    read: all of them, unless :func:`main` has registered the one its command line names
+    (:meth:`register`), so that a run imports no other command's module."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.pending = True
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def registered_commands(self) -> list[Any]:
+        if self.pending:
+            self.register(COMMAND_MODULES)
+        return self._commands
+
+    @registered_commands.setter
+    def registered_commands(self, value: list[Any]) -> None:
+        self._commands = value
+
+    @property  # type: ignore[override]
+    def registered_groups(self) -> list[Any]:
+        if self.pending:
+            self.register(COMMAND_MODULES)
+        return self._groups
+
+    @registered_groups.setter
+    def registered_groups(self, value: list[Any]) -> None:
+        self._groups = value
+
+    def register(self, modules: Sequence[str]) -> None:
+        """Import the command ``modules`` (names of :data:`COMMAND_MODULES`) and register
+        their commands; the first call decides."""
+        if not self.pending:
+            return
+        self.pending = False
+        for name in modules:
+            full = f"{__package__}.{name}"
+            try:
+                mod = importlib.import_module(full)
+            except ModuleNotFoundError as exc:
+                if exc.name != full:
+                    raise
+                continue
+            mod.register(self)
+
+
+def named_modules(args: Sequence[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: the one of the command it names (after
+    the global options), every one when it names none, an unknown one, or a driver (or
+    when an option such as ``--help`` comes before the command)."""
+    i = 0
+    while i < len(args) and args[i] in GLOBAL_FLAGS:
+        i += 1
+    if i < len(args):
+        for module in COMMAND_MODULES:
+            if COMMAND_NAMES.get(module, module) == args[i] and module not in DRIVERS:
+                return (module,)
+    return COMMAND_MODULES
+
+
+app = ScotApp(
     name="scot",
     cls=ScotGroup,
     help="Composable supply-chain decision tools over Parquet: forecast, buy, place, promise, "
@@ -452,7 +604,7 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         try:
-            typer.echo(f"scot {__version__}")
+            typer.echo(f"scot {scot_cli.__version__}")
         except BrokenPipeError:
             _silence_stdout()
         raise typer.Exit()
@@ -469,21 +621,6 @@ def _root(
     """Composable supply-chain decision tools over Parquet."""
     STATE.quiet = quiet
     STATE.debug = debug
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        full = f"{__package__}.{name}"
-        try:
-            mod = importlib.import_module(full)
-        except ModuleNotFoundError as exc:
-            if exc.name != full:
-                raise
-            continue
-        mod.register(app)
-
-
-_register()
 
 
 class Interrupted(BaseException):
@@ -528,6 +665,7 @@ def die_of(signum: int) -> None:
 def main() -> None:
     """Console-script entry point."""
     install_signal_handlers()
+    app.register(named_modules(sys.argv[1:]))
     try:
         app()
     except BrokenPipeError:
