@@ -3,17 +3,19 @@
 Uses the M1 training files written by forecast_vs_statsforecast.py (run it first) and the
 same command lines; each runs once untimed first (scot fills numba's cache; both write
 Python's bytecode cache, :func:`forecast_vs_statsforecast.warm_env`), and the timed runs
-hold the benchmark lock. Prints the median of
+hold the benchmark lock (``--no-lock``: they do not wait for it and share the load of
+whatever else runs). Prints the median of
 ``--repeat`` alternating runs of each and their ratio (target: at most 0.2), keeps them in
 ``bench-data/forecast/speed.json`` (read by ``forecast_vs_statsforecast.py --report``) and
 writes them into the speed paragraph of docs/benchmarks/forecast.md, leaving the rest of
 the page as it is. Usage: ``python benchmarks/forecast_speed.py [--repeat 5] [--only
-m1quarterly]``.
+m1quarterly] [--no-lock]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import resource
@@ -52,7 +54,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="", help="data sets by name, comma-separated")
+    parser.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="do not wait for the benchmark lock (another benchmark may be running: the "
+        "alternating runs share its load; say so with the figures)",
+    )
     args = parser.parse_args()
+    lock = contextlib.nullcontext if args.no_lock else bench_lock
     scratch = WORK / "speed"
     scratch.mkdir(parents=True, exist_ok=True)
     before = load_average()
@@ -69,7 +78,7 @@ def main() -> None:
         for cmd in (scot, ets):
             subprocess.run(cmd, check=True, capture_output=True, env=warm_env())
         times: dict[str, list[tuple[float, float]]] = {"scot": [], "AutoETS": []}
-        with bench_lock():
+        with lock():
             for _ in range(args.repeat):
                 times["scot"].append(_timed(scot))
                 times["AutoETS"].append(_timed(ets))
@@ -90,7 +99,8 @@ def main() -> None:
     saved = {
         "command": "python benchmarks/forecast_speed.py --repeat "
         + str(args.repeat)
-        + (f" --only {args.only}" if args.only else ""),
+        + (f" --only {args.only}" if args.only else "")
+        + (" --no-lock" if args.no_lock else ""),
         "load": f"{before} -> {load_average()}",
         "date": dt.date.today().isoformat(),
         "sets": sets,
