@@ -195,8 +195,42 @@ def solve_model(
     of its bound.
 
     Returns the option values (None without an incumbent), the objective, the best bound
-    and the solver status.
+    and the solver status. A MIP runs in a child process given up on shortly after
+    ``time_limit`` (:mod:`scot_cli.route.bounded`: HiGHS can overrun its limit by minutes
+    inside one root cut round); then the status is ``"overrun"`` and there is no answer.
     """
+    kwargs: dict[str, Any] = {
+        "integer": integer,
+        "time_limit": time_limit,
+        "split": split,
+        "strong_max_rows": strong_max_rows,
+        "cuts": cuts,
+        "mip_rel_gap": mip_rel_gap,
+    }
+    if not integer:
+        return _solve_model(inst, **kwargs)
+    import cvxpy  # noqa: F401 - imported here so that the child does not spend its time on it
+    import highspy  # noqa: F401
+
+    from scot_cli.route.bounded import call_with_deadline
+
+    answered, out = call_with_deadline(_solve_model, inst, seconds=max(time_limit, 1.0), **kwargs)
+    if not answered or out is None:
+        return None, math.inf, -math.inf, "overrun"
+    return out
+
+
+def _solve_model(
+    inst: Instance,
+    *,
+    integer: bool,
+    time_limit: float,
+    split: bool,
+    strong_max_rows: int,
+    cuts: Cuts | None,
+    mip_rel_gap: float,
+) -> tuple[np.ndarray | None, float, float, str]:
+    """:func:`solve_model` in this process."""
     import cvxpy as cp
 
     from scot_cli.quiet import native_stdout_silenced
