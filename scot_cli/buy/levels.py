@@ -53,17 +53,36 @@ class Interval:
     #: Periods whose spread the Poisson floor raised, per row (None: not counted).
     floored: Array | None = None
 
-    @functools.cached_property
+    @property
     def shaped_mean(self) -> Array:
         """Mean of the quantile-shaped demand of every row (needs ``knots``)."""
+        return self.shaped_means(np.arange(self.mean.size))
+
+    @functools.cached_property
+    def _shaped(self) -> tuple[Array, NDArray[np.bool_]]:
+        """The quantile-shaped means found so far, and which rows they are known for."""
+        return np.full(self.mean.size, np.nan), np.zeros(self.mean.size, dtype=bool)
+
+    def shaped_means(self, idx: Index) -> Array:
+        """Mean of the quantile-shaped demand of rows ``idx``, each row's found once and
+        only when asked for (a pass over the row's knots; the mean of a row depends on
+        its own knots alone, so it is the same found alone or with all rows)."""
         assert self.knots is not None and self.z is not None
-        return QuantileShaped(self.z, self.knots).mean
+        values, known = self._shaped
+        todo = idx[~known[idx]]
+        if todo.size == self.mean.size:
+            values[:] = QuantileShaped(self.z, self.knots).mean
+            known[:] = True
+        elif todo.size:
+            values[todo] = QuantileShaped(self.z, self.knots[todo]).mean
+            known[todo] = True
+        return values[idx]
 
     def dist(self, kind: str, idx: Index) -> Distribution:
         if kind == "poisson":
             return Poisson(self.mean[idx])
         if kind == "empirical" and self.knots is not None and self.z is not None:
-            return QuantileShaped(self.z, self.knots[idx], known_mean=self.shaped_mean[idx])
+            return QuantileShaped(self.z, self.knots[idx], known_mean=self.shaped_means(idx))
         return Normal(self.mean[idx], self.sd[idx])
 
 
