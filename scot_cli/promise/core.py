@@ -278,21 +278,17 @@ class Decision:
             yield assemble_empty(self.seq)
             return
         ranges = _order_ranges(self.lines.order_start, max(int(lines or BLOCK_LINES), 1))
-        # snapshot: the next block is decided on other threads while this one is assembled
-        # (and the one before it written), each unit against the same state as before
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            ahead = pool.submit(self._decide, *ranges[0][2:])
-            for i, (o, o1, a, b) in enumerate(ranges):
-                ahead.result()
-                if i + 1 < len(ranges):
-                    ahead = pool.submit(self._decide, *ranges[i + 1][2:])
-                yield assemble(
-                    self.seq.slice(a, b - a),
-                    self.grid,
-                    _lines_slice(self.lines, o, o1),
-                    _decided_slice(self.decided, a, b),
-                    confidence=self.confidence,
-                )
+        for o, o1, a, b in ranges:
+            # snapshot: each block's units are decided as it comes (each against the same
+            # state as before) while the caller writes the block before it
+            self._decide(a, b)
+            yield assemble(
+                self.seq.slice(a, b - a),
+                self.grid,
+                _lines_slice(self.lines, o, o1),
+                _decided_slice(self.decided, a, b),
+                confidence=self.confidence,
+            )
         self.pending = None
 
 

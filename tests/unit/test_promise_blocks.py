@@ -52,8 +52,9 @@ def test_blocks_are_the_table_in_order(fixture_dir: Path, mode: str, split: str)
 def test_snapshot_blocks_decided_as_they_come_equal_the_whole(
     fixture_dir: Path, split: str
 ) -> None:
-    """Snapshot units are decided block by block as the blocks are made (the next block on
-    another thread); the rows do not depend on it, nor on the block size."""
+    """Snapshot units are decided block by block as the blocks are made (while the writer
+    writes the block before); the rows depend neither on it nor on the block size, and a
+    table asked for after an unfinished run of blocks is still whole."""
     whole = _parts(fixture_dir, split=split).decision.table()
     for size in (1, 37, 10**9):
         lazy = _parts(fixture_dir, split=split)
