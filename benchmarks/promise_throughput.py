@@ -311,27 +311,33 @@ def _baseline(folder: Path, lines: int) -> float:
 
 #: What was tried and what the profile says, kept on the page across re-runs.
 NOTES = (
-    "Notes (2026-12-03). The snapshot decision already runs on both cores (blocks of "
-    "262,144 lines on two threads) and the command writes the promises block by block on a "
-    "second thread while the next block is assembled (pyarrow's writer releases the GIL). A "
-    "compiled (numba) loop of the decision's short cut (each line's first FC in rank order "
-    "with the quantity on hand) was measured against the numpy passes on this input: 50-60 "
-    "ms of CPU per 262,144-line block either way (under load 10-19), the time going to "
-    "gathers from the supply arrays, not to numpy's whole-array passes; loading numba costs "
-    "about a second more, so it was not kept. Where the time goes instead (py-spy, all "
-    "threads, same input): the Parquet writer's thread about as much as the decision's two "
-    "threads together; then assembling the blocks (order dates, Enum columns), indexing "
-    "the lines (sku codes by hash, hours, order starts) and reading and checking the "
-    "orders. The 5 s target is MISSED; the plain write of the same rows (the write floor) "
-    "alone is a large share of it.\n"
+    "Notes (2026-12-03). The snapshot decision is made block by block as the command "
+    "writes: the promises are assembled in blocks of about 1M lines of whole orders, each "
+    "block's units decided just before it (every unit against the same state, 262,144 "
+    "units per task on two threads) while the previous block is written on a second "
+    "thread (pyarrow's writer releases the GIL); before, every line was decided before "
+    "the first block was written. Same CPU, less waiting on a quiet machine. Tried and "
+    "not kept: deciding the next block on a third thread while this one is assembled "
+    "(under a load of 17 it cost 6-9 s more system CPU than the old code, two runs of two); "
+    "sku and destination written as dictionaries built from the decision's codes (the "
+    "writer's CPU fell by less than the noise while checking the Enum columns on the way "
+    "out cost more); a compiled (numba) loop of the decision's short cut (50-60 ms of CPU "
+    "per 262,144-line block either way, and a second to load numba). Where the CPU goes "
+    "(in-process stage timings, same input, loaded machine): reading and checking the "
+    "orders about 1.8 s; indexing the lines (sku codes by hash, hours, order starts) about "
+    "2.6 s; the decision about 2.5 s; assembling the blocks (order dates, Enum columns) "
+    "about 2.4 s; Arrow conversion and the zstd writer about 3.5 s. The 5 s target is "
+    "MISSED: on two cores it needs the whole process under about 10 CPU seconds, and the "
+    "plain write of the same rows (the write floor) alone is a large share of that.\n"
 )
 
-#: The previous page's figures (2026-11-26, this machine, load 1.8-2.8), for comparison.
+#: The previous page's figures (2026-12-03, this machine), for comparison.
 PREVIOUS = (
-    "Previous page (2026-11-26, same machine and command, load 1.8 to 2.8): snapshot "
-    "10,000,000 lines 21.78 s median (459,192 lines/s), CPU 21.40 s; library alone "
-    "1,089,750 lines/s; `Run.read` of the orders 1.51 s; `Run.write` of the promises 4.80 s. "
-    "Commit 1,000,000 lines 8.10 s (123,487 lines/s), CPU 8.40 s.\n"
+    "Previous page (2026-12-03, same machine and command, quiet, load 1.5 to 2.7): "
+    "snapshot 10,000,000 lines 13.65 s median (732,603 lines/s), CPU 21.39 s; library "
+    "alone 946,673 lines/s; read floor 0.44 s, write floor 3.21 s; `Run.read` of the "
+    "orders 1.24 s; `Run.write` of the promises 5.40 s. Commit 1,000,000 lines 9.10 s "
+    "(109,837 lines/s), CPU 9.65 s.\n"
 )
 
 
