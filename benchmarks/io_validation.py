@@ -56,12 +56,30 @@ The plan itself, changed today with outputs equal bit for bit (orders and policy
 - the (s,S) window search prices only the rows whose edge is still moving (25% less CPU on
   600k Poisson rows).
 
-What the profile still shows, largest first: the levels (`compute_levels`: the exact (s,S)
-pricing of narrow Poisson windows and the power approximation), the mean of the
-quantile-shaped demand of every row (`QuantileShaped.loss` at 0, for the protection and the
-review period), reading the forecast, writing the 31-column policy table (pyarrow's writer,
-one core) and the window search of the auto policy. The 4 s goal needs most of these cut
-several-fold; it is not met.
+Later the same day, again with outputs equal bit for bit on this input (and the buy unit,
+plan-buy cli and e2e tests passing):
+
+- glibc keeps the memory numpy frees for reuse (`mallopt` in the command: no fresh
+  mapping, and no page zeroing by the kernel, for each million-row temporary);
+- the exact (s,S) windows are priced by a compiled loop (numba, cached; from 2^24
+  candidate pairs) instead of (rows, S, S - s) numpy arrays;
+- the quantile-shaped mean of the review-period demand is found only for the rows that
+  use it (536k of 1M here), not for every row;
+- float columns are written without a Parquet dictionary (the policy table: 1.7 s to 1.0 s
+  in process), and the policy and orders tables are written at once on two threads.
+
+Old (20656f6) against new (5fe9aa4), alternating whole-process runs on this input, three
+each, every run niced on a machine shared with a 1M-series benchmark (load 9-16): median
+CPU 18.9 s to 14.5 s (user + system; system 7.6 to 4.5), median wall 106 s to 77 s (wall
+here is mostly waiting for a core).
+
+What the profile still shows (under load, where the multi-threaded steps wait longest):
+reading and validating the forecast; writing the two tables; the power approximation of
+the (s,S) levels on 830k rows; the quantile-shaped mean of every row's protection demand
+(the auto demand model's test); finding the forecast's key runs (a string comparison of
+21M neighbours); the window search of the auto policy (over the 76k Poisson rows to choose
+the policy, then twice more over the 12k priced exactly); building the output frames. The
+4 s goal needs most of these cut several-fold; it is not met.
 """
 
 
