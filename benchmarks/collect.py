@@ -16,6 +16,7 @@ ORDER = (
     "simulate",
     "explain",
     "scale-out",
+    "scale-out-1000k",
     "fuzz",
 )
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import polars as pl
 from forecast_vs_statsforecast import load_average, write_synthetic
-from machine import REPO, bench_lock, header, write_section
+from machine import REPO, RESULTS, bench_lock, header, write_section
 
 WORK = REPO / "bench-data" / "scale-out"
 BATCH = 20_000
@@ -147,7 +147,7 @@ def _noop(x: int) -> int:
     return x
 
 
-def run(n: int, *, batch: int, lock: bool) -> dict[str, Any]:
+def run(n: int, *, batch: int, lock: bool, engines: tuple[str, ...] = ENGINES) -> dict[str, Any]:
     """Generate ``n`` series (once) and run forecast then plan-buy on each engine: the local
     process writes files, the cluster writes dataset folders (each partition by the worker
     that made it, as at scale)."""
@@ -162,11 +162,13 @@ def run(n: int, *, batch: int, lock: bool) -> dict[str, Any]:
     scot = str(Path(sys.executable).with_name("scot"))
     # each measured step is kept as it finishes, so that a run stopped between steps (a
     # 1M-series step takes most of an hour) resumes where it stopped
-    done = folder / "rows.jsonl"
+    # ... and in docs/benchmarks/ with the commit measured, so that a later session (on a
+    # fresh checkout) can measure the remaining engines and show both
+    done = RESULTS / f"scale-out-rows-{n}.jsonl"
     kept = [json.loads(x) for x in done.read_text().splitlines()] if done.exists() else []
     rows: list[dict[str, Any]] = []
     outputs: dict[str, tuple[str, str]] = {}
-    for engine in ENGINES:
+    for engine in engines:
         tag = engine.replace(":", "")
         suffix = ".parquet" if engine == "local" else "/"  # a dataset folder on the cluster
         fc, po = (str(folder / f"{name}-{tag}") + suffix for name in ("forecast", "orders"))
@@ -184,16 +186,20 @@ def run(n: int, *, batch: int, lock: bool) -> dict[str, Any]:
             if before:
                 rows.append(before[-1])
                 continue
-            row = {"series": n, "engine": engine, "step": step, "batch": batch}
+            row = {"series": n, "engine": engine, "step": step, "batch": batch, "commit": _commit()}
             row.update(measure(cmd, lock=lock))
             print(json.dumps(row), flush=True)
             with done.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             rows.append(row)
-    same = {
-        name: _table(outputs["local"][i]).equals(_table(outputs["dask:2"][i]))
-        for i, name in enumerate(("forecast", "orders"))
-    }
+    same = (
+        {
+            name: _table(outputs["local"][i]).equals(_table(outputs["dask:2"][i]))
+            for i, name in enumerate(("forecast", "orders"))
+        }
+        if set(engines) == set(ENGINES)
+        else {}
+    )
     return {
         "series": n,
         "days": DAYS,
@@ -204,6 +210,17 @@ def run(n: int, *, batch: int, lock: bool) -> dict[str, Any]:
         "lock": lock,
         "dataset": True,
     }
+
+
+def _commit() -> str:
+    """The checkout's commit (short), or "" outside a git checkout."""
+    got = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    return got.stdout.strip() if got.returncode == 0 else ""
 
 
 def _table(path: str) -> pl.DataFrame:
@@ -375,6 +392,43 @@ def report(result: dict[str, Any], overhead: dict[str, float], note: str) -> str
     return "\n".join(out)
 
 
+def partial_report(result: dict[str, Any], note: str) -> str:
+    """The page of a run that measured only some engines (a long run done in parts): what
+    was measured, and the per-series cost where the local engine ran."""
+    n = result["series"]
+    days = result.get("days", DAYS)
+    out = [
+        header(f"Scale-out at {n:,} series: the engines measured so far"),
+        "",
+        f"{n:,} daily series x {days} days ({n * days:,} sales rows), horizon {HORIZON}, "
+        f"--batch-size {result['batch']:,} ({result['partitions']:,} partitions); the same "
+        "data, items and stock as the scale-out section. Measured: "
+        f"{', '.join(sorted({r['engine'] for r in result['rows']}))}; the other engine's run "
+        "at this size is still to come (the comparison of both engines is in the scale-out "
+        f"section, at its size). {note}".rstrip(),
+        "",
+        "| engine | step | wall s | CPU s | client GiB | worker GiB | tree GiB | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        workers = ", ".join(f"{g:.2f}" for g in r["worker_gib"]) if r["engine"] != "local" else ""
+        out.append(
+            f"| {r['engine']} | {r['step']} | {r['wall_s']:,.1f} | {r['cpu_s']:,.1f} | "
+            f"{r['client_gib']:.2f} | {workers} | {r['tree_gib']:.2f} | {r['load']} |"
+        )
+    local = {r["step"]: r for r in result["rows"] if r["engine"] == "local"}
+    if {"forecast", "plan-buy"} <= set(local):
+        c = costs(result)
+        out += [
+            "",
+            f"Measured at this size, one process: {c['forecast_ms']:,.2f} + "
+            f"{c['plan_buy_ms']:,.2f} = {c['per_series_ms']:,.2f} CPU ms per series "
+            f"({c['cpu_s'] / 3600:,.2f} CPU hours for the {n:,} series, "
+            f"{c['per_partition_s']:,.0f} CPU s per partition of {result['batch']:,}).",
+        ]
+    return "\n".join(out)
+
+
 def _without_note(argv: list[str]) -> str:
     """The measuring command without its ``--note`` (words for the page, not a setting)."""
     out, skip = [], False
@@ -397,6 +451,12 @@ def main() -> None:
         "--no-lock", action="store_true", help="do not wait for the benchmark lock (say so)"
     )
     parser.add_argument("--note", default="")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="engines to measure, comma-separated (a long run may be done in parts; the "
+        "steps already measured at this size are kept in bench-data)",
+    )
     parser.add_argument("--report", action="store_true", help="rewrite the page from saved runs")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -404,7 +464,13 @@ def main() -> None:
     if args.report:
         data = json.loads(saved.read_text())
     else:
-        result = run(args.series, batch=args.batch_size, lock=not args.no_lock)
+        engines = tuple(e for e in args.engines.split(",") if e)
+        result = run(args.series, batch=args.batch_size, lock=not args.no_lock, engines=engines)
+        if set(engines) != set(ENGINES):
+            text = partial_report(result, args.note)
+            page = f"scale-out-{args.series // 1000}k"
+            print(write_section(page, text))
+            return
         overhead = scheduler_overhead()
         data = {
             "result": result,
