@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 import os
 import re
@@ -562,15 +561,12 @@ class ScotApp(typer.Typer):
         if not self.pending:
             return
         self.pending = False
+        from scot_cli.registry import optional_module
+
         for name in modules:
-            full = f"{__package__}.{name}"
-            try:
-                mod = importlib.import_module(full)
-            except ModuleNotFoundError as exc:
-                if exc.name != full:
-                    raise
-                continue
-            mod.register(self)
+            mod = optional_module(f"{__package__}.{name}")
+            if mod is not None:
+                mod.register(self)
 
 
 def named_modules(args: Sequence[str]) -> tuple[str, ...]:

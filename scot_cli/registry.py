@@ -14,12 +14,14 @@ Plain data: importing this module costs nothing, so ``scot --help`` stays fast.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
 from typing import Generic, TypeVar
 
 from scot_cli.options import OptionError
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "optional_module"]
 
 T = TypeVar("T")
 
@@ -109,3 +111,15 @@ class Registry(Mapping[str, T], Generic[T]):
         return Registry(
             field or self.field, {n: self._entries[n] for n in names}, describe=self._describe
         )
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """The module ``name``, or None when it is not installed (a module it imports that is
+    missing is still an error): the command and table lists name modules a trimmed
+    installation may leave out."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None

@@ -10,10 +10,11 @@ Declarations are plain Python (no polars import) so that ``scot --help`` stays f
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from scot_cli.registry import optional_module
 
 #: Output-table modules of the command packages; each defines ``TABLES``.
 OUTPUT_SCHEMA_MODULES = (
@@ -328,13 +329,9 @@ def all_tables() -> list[Table]:
     """Input tables, then the output tables each command package declares."""
     tables = list(INPUT_TABLES)
     for mod_name in OUTPUT_SCHEMA_MODULES:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod_name:
-                raise
-            continue
-        tables.extend(getattr(mod, "TABLES", ()))
+        mod = optional_module(mod_name)
+        if mod is not None:
+            tables.extend(getattr(mod, "TABLES", ()))
     return tables
 
 
