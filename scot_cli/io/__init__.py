@@ -119,6 +119,16 @@ class Source:
         return {"role": self.role, "path": self.path, "sha256": self.sha256}
 
 
+def _emit(df: pl.DataFrame, out: str | None, provenance: bytes) -> None:
+    """Write a prepared ``df`` with its provenance to ``out`` (stdout when None or ``-``),
+    atomically for a file."""
+    arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: provenance})
+    if out is None or out == "-":
+        write_stdout_parquet(arrow, meta)
+        return
+    atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
+
+
 @dataclass
 class Run:
     """One command invocation: reads inputs, remembers them, writes outputs with provenance.
@@ -198,12 +208,9 @@ class Run:
         already in key order (the caller has checked), so it is not sorted again.
         """
         df = self.prepare(df, table, trusted=trusted, presorted=presorted)
-        arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: self.provenance_bytes(extra)})
-        if out is None or out == "-":
-            write_stdout_parquet(arrow, meta)
-            return
-        self._refuse_input_overwrite(out)
-        atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
+        if out is not None and out != "-":
+            self._refuse_input_overwrite(out)
+        _emit(df, out, self.provenance_bytes(extra))
 
     def write_all(self, outputs: Iterable[tuple[pl.DataFrame, str | None, Table | None]]) -> None:
         """:meth:`write` each ``(df, out, table)``: all validated first (an invalid output
@@ -215,20 +222,12 @@ class Run:
         for _, out, _ in ready:
             if out is not None and out != "-":
                 self._refuse_input_overwrite(out)
-
-        def one(df: pl.DataFrame, out: str | None, prov: bytes) -> None:
-            arrow, meta = parquet_arrow(df, {PROVENANCE_KEY: prov})
-            if out is None or out == "-":
-                write_stdout_parquet(arrow, meta)
-            else:
-                atomic_write(Path(out), lambda f: write_parquet(arrow, f, meta))
-
         if len(ready) < 2:
             for item in ready:
-                one(*item)
+                _emit(*item)
             return
         with ThreadPoolExecutor(max_workers=len(ready)) as pool:
-            for done in [pool.submit(one, *item) for item in ready]:
+            for done in [pool.submit(_emit, *item) for item in ready]:
                 done.result()
 
     def prepare(
