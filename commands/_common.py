@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from scot_cli.schema import Table
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import Console
     from rich.table import Table as RichTable
 
 
@@ -44,25 +44,30 @@ def renamed(command: str, mapping: dict[str, str]) -> None:
     RENAMED.setdefault(command, {}).update(mapping)
 
 
+# rich is imported when a console is first wanted: a quiet run writing a file (a cron job,
+# each step of a pipeline) prints nothing and does not pay for its import.
+
+
 def console() -> Console:
     """A console on stderr; rich honours NO_COLOR and plain output when not a terminal."""
+    from rich.console import Console
+
     return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
 
 
-class _StdoutConsole(Console):
-    """A console on stdout for tables a person reads (inspect, sql, demo, explain).
-
-    rich answers a closed stdout by exiting 1; ``scot ... | head`` is no failure, so the
-    error goes up to the entry point, which ends quietly with exit 0.
-    """
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
-
-
 def stdout_console(*, stderr: bool = False) -> Console:
-    """A console for a report: stdout (stderr when ``stderr``), ``NO_COLOR`` honoured."""
+    """A console for a report: stdout (stderr when ``stderr``), ``NO_COLOR`` honoured.
+
+    rich answers a closed stdout by exiting 1; ``scot ... | head`` is no failure, so this
+    console's error goes up to the entry point, which ends quietly with exit 0.
+    """
+    from rich.console import Console
+
+    class _StdoutConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
     return _StdoutConsole(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
 
 

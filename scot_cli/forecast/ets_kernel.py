@@ -312,9 +312,36 @@ def _objective(u, y, t0, c, m, err, trend, season, start, seas0, par, seas, stat
 
 
 @numba.njit(cache=True)
+def _lt(a, b):  # type: ignore[no-untyped-def]
+    """numba's order of floats in ``np.argsort`` (NaN last)."""
+    return a < b or (np.isnan(b) and not np.isnan(a))
+
+
+@numba.njit(cache=True)
+def _sort_simplex(pts, val, row):  # type: ignore[no-untyped-def]
+    """Sort the simplex by value in place, as ``order = np.argsort(val); pts = pts[order]``
+    does (numba sorts fewer than 16 items by this same insertion sort, so ties keep the same
+    order), without allocating: the simplex loop runs thousands of times per model."""
+    d = val.size - 1
+    for i in range(1, d + 1):
+        v = val[i]
+        row[:] = pts[i]
+        j = i
+        while j > 0 and _lt(v, val[j - 1]):
+            val[j] = val[j - 1]
+            pts[j] = pts[j - 1]
+            j -= 1
+        val[j] = v
+        pts[j] = row
+
+
+@numba.njit(cache=True)
 def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval, step):  # type: ignore[no-untyped-def]
     """Minimise the likelihood from ``u0`` (standard coefficients 1, 2, 0.5, 0.5; initial
-    steps of ``step`` in the free space). Returns the best free vector and its value."""
+    steps of ``step`` in the free space). Returns the best free vector and its value.
+
+    Trial points are written into buffers allocated once (each element computed by the
+    same operations as the array expressions they replace, so the result is the same)."""
     d = u0.size
     par = np.zeros(6)
     seas = np.empty(m)
@@ -328,21 +355,26 @@ def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval, ste
         val[i] = _objective(pts[i], y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
     evals = d + 1
     cen = np.empty(d)
+    xr = np.empty(d)
+    xe = np.empty(d)
+    xc = np.empty(d)
+    row = np.empty(d)
     while evals < max_eval:
-        order = np.argsort(val)
-        pts = pts[order]
-        val = val[order]
+        _sort_simplex(pts, val, row)
         if val[d] - val[0] <= FTOL * (1.0 + abs(val[0])) and val[d] < BAD:
             break
         cen[:] = 0.0
         for i in range(d):
-            cen += pts[i]
-        cen /= d
-        xr = cen + (cen - pts[d])
+            for j in range(d):
+                cen[j] += pts[i, j]
+        for j in range(d):
+            cen[j] /= d
+            xr[j] = cen[j] + (cen[j] - pts[d, j])
         fr = _objective(xr, y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
         evals += 1
         if fr < val[0]:
-            xe = cen + 2.0 * (cen - pts[d])
+            for j in range(d):
+                xe[j] = cen[j] + 2.0 * (cen[j] - pts[d, j])
             fe = _objective(xe, y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
             evals += 1
             if fe < fr:
@@ -352,14 +384,20 @@ def nelder_mead(u0, y, t0, c, m, err, trend, season, start, seas0, max_eval, ste
         elif fr < val[d - 1]:
             pts[d], val[d] = xr, fr
         else:
-            xc = cen + 0.5 * ((xr if fr < val[d] else pts[d]) - cen)
+            if fr < val[d]:
+                for j in range(d):
+                    xc[j] = cen[j] + 0.5 * (xr[j] - cen[j])
+            else:
+                for j in range(d):
+                    xc[j] = cen[j] + 0.5 * (pts[d, j] - cen[j])
             fc = _objective(xc, y, t0, c, m, err, trend, season, start, seas0, par, seas, state)
             evals += 1
             if fc < min(fr, val[d]):
                 pts[d], val[d] = xc, fc
             else:
                 for i in range(1, d + 1):
-                    pts[i] = pts[0] + 0.5 * (pts[i] - pts[0])
+                    for j in range(d):
+                        pts[i, j] = pts[0, j] + 0.5 * (pts[i, j] - pts[0, j])
                     val[i] = _objective(
                         pts[i], y, t0, c, m, err, trend, season, start, seas0, par, seas, state
                     )
