@@ -267,28 +267,67 @@ def ets_fits(
     the series (each model is fitted once); e.g. ``[NOT_DAMPED, DAMPED]`` gives the best
     undamped and the best damped model of each series, and :func:`best_of` of the two is
     :func:`ets_fit` over all models."""
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    return ets_fits_at(
+        y, [y.shape[1]], season=season, families=families, max_evals=max_evals, rounds=rounds
+    )[0]
+
+
+def ets_fits_at(
+    y: Array,
+    ends: Sequence[int],
+    *,
+    season: int,
+    families: Sequence[Sequence[str]],
+    max_evals: int | None = None,
+    rounds: int = ROUNDS,
+) -> list[list[EtsFit]]:
+    """:func:`ets_fits` of ``y[:, :end]`` for each of ``ends`` (forecast origins), the
+    same fits, all in one parallel pass of the compiled kernel."""
     kern = jit.kernels("ets")
 
     y = np.ascontiguousarray(y, dtype=np.float64)
+    n = y.shape[0]
     m = max(int(season), 1)
     codes = _codes([c for fam in families for c in fam])
     if len({tuple(r) for r in codes.tolist()}) < codes.shape[0]:
         raise ValueError("ETS model families must not share a model")
     family = np.repeat(np.arange(len(families)), [len(f) for f in families]).astype(np.int64)
-    allowed, nobs = _allowed(y, m, codes)
+    checks = [_allowed(y[:, :end], m, codes) for end in ends]
+    allowed = np.ascontiguousarray(np.concatenate([a for a, _ in checks]))
+    series = np.tile(np.arange(n, dtype=np.int64), len(ends))
+    last = np.repeat(np.asarray(ends, dtype=np.int64), n)
     evals = max_evals or EVALS_PER_PARAM
     with signals_deferred():  # a handler raising inside numba's dispatch crashed the process
         best, p, s0, aicc, sse = kern.fit_panel(
-            y, y.shape[1], m, codes, family, allowed, evals, rounds
+            y, series, last, m, codes, family, allowed, evals, rounds
         )
-    return [
-        advance(
-            _assemble(y, m, codes, nobs, best[:, f], p[:, f], s0[:, f], aicc[:, f], sse[:, f]),
-            y,
-            y.shape[1],
+    out = []
+    for k, end in enumerate(ends):
+        at = slice(k * n, (k + 1) * n)
+        upto = y[:, :end]
+        nobs = checks[k][1]
+        out.append(
+            [
+                advance(
+                    _assemble(
+                        upto,
+                        m,
+                        codes,
+                        nobs,
+                        best[at, f],
+                        p[at, f],
+                        s0[at, f],
+                        aicc[at, f],
+                        sse[at, f],
+                    ),
+                    upto,
+                    end,
+                )
+                for f in range(len(families))
+            ]
         )
-        for f in range(len(families))
-    ]
+    return out
 
 
 def _assemble(
@@ -479,10 +518,11 @@ def ets_forecast_fits(
     y = np.ascontiguousarray(y, dtype=np.float64)
     cuts = sorted(set(cutoffs))
     fits: dict[int, dict[str, EtsFit]] = {}
-    for c in dict.fromkeys([cuts[0], cuts[-1]]):
-        flat, linear, damped = ets_fits(
-            y[:, :c], season=season, families=[NO_TREND, LINEAR, DAMPED], rounds=rounds
-        )
+    origins = list(dict.fromkeys([cuts[0], cuts[-1]]))
+    fitted = ets_fits_at(
+        y, origins, season=season, families=[NO_TREND, LINEAR, DAMPED], rounds=rounds
+    )
+    for c, (flat, linear, damped) in zip(origins, fitted, strict=True):
         bounded = best_of([flat, damped])
         fits[c] = {
             "ets": best_of([bounded, linear]),

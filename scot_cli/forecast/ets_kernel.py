@@ -599,9 +599,12 @@ def _gn(u, y, t0, c, m, err, trend, season, start, seas0, par, val):  # type: ig
 
 
 @numba.njit(cache=True, parallel=True)
-def fit_panel(y, c, m, models, family, allowed, max_eval, rounds):  # type: ignore[no-untyped-def]
-    """Fit every allowed model (rows of ``models``: error, trend, season) of every series
-    on ``y[:, :c]``, keeping each series' best model of each family.
+def fit_panel(y, series, ends, m, models, family, allowed, max_eval, rounds):  # type: ignore[no-untyped-def]
+    """Fit every allowed model (rows of ``models``: error, trend, season) of each task
+    ``i`` (a series at an origin) on ``y[series[i], :ends[i]]``, keeping each task's best
+    model of each family. (Values from a task's end on are not read: one series at
+    several origins shares one parallel loop, which balances the cores better than a loop
+    per origin.)
 
     Per model: a Gauss-Newton step on the initial states at the starting parameters, a
     simplex of ``max_eval`` likelihood evaluations per free parameter, then up to
@@ -611,11 +614,11 @@ def fit_panel(y, c, m, models, family, allowed, max_eval, rounds):  # type: igno
     variance; ``nobs`` observations, ``nobs >= k + 2`` where allowed):
     ``AICc = lik + 2k + 2k(k + 1) / (nobs - k - 1)`` (Hyndman et al. 2008, sec. 7.1).
 
-    Returns, per series and family, ``best (n, F)`` model row (-1 where none fitted),
+    Returns, per task and family, ``best (n, F)`` model row (-1 where none fitted),
     ``par (n, F, 6)``, ``seas0 (n, F, m)`` initial seasonal states, ``aicc (n, F)`` and
     ``sse (n, F)``.
     """
-    n = y.shape[0]
+    n = series.size
     nf = np.max(family) + 1 if family.size else 1
     best_out = np.full((n, nf), -1, dtype=np.int64)
     par_out = np.zeros((n, nf, 6))
@@ -623,10 +626,12 @@ def fit_panel(y, c, m, models, family, allowed, max_eval, rounds):  # type: igno
     aicc_out = np.full((n, nf), np.inf)
     sse_out = np.full((n, nf), np.inf)
     for i in numba.prange(n):
-        t0 = first_obs(y[i], c)
+        c = ends[i]
+        row = y[series[i]]
+        t0 = first_obs(row, c)
         if t0 >= c:
             continue
-        x = y[i, t0:c]
+        x = row[t0:c]
         inits = np.zeros((3, m))  # initial seasonal states by season code: N, A, M
         inits[1] = init_season(x, t0, m, False)
         inits[2] = 1.0
@@ -640,7 +645,7 @@ def fit_panel(y, c, m, models, family, allowed, max_eval, rounds):  # type: igno
             err, trend, season = models[k, 0], models[k, 1], models[k, 2]
             seas0 = inits[season].copy()
             lik, sse, nobs = fit_model(
-                y[i], t0, c, m, err, trend, season, seas0, scale, max_eval, rounds, par
+                row, t0, c, m, err, trend, season, seas0, scale, max_eval, rounds, par
             )
             if not lik < BAD:
                 continue

@@ -65,7 +65,7 @@ def signatures(name: str) -> dict[str, tuple[Any, ...]]:
     b2, i = types.boolean[:, ::1], types.int64
     if name == "ets":
         return {
-            "fit_panel": (f2, i, i, i2, i1, b2, i, i),
+            "fit_panel": (f2, i1, i1, i, i2, i1, b2, i, i),
             "states_at": (f2, i, i, i1, i1, i1, f2, f2),
         }
     return {"sums": (f2, i1, f2, i)}
