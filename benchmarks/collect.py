@@ -16,7 +16,7 @@ ORDER = (
     "simulate",
     "explain",
     "scale-out",
-    "scale-out-1000k",
+    "scale-out-100k",
     "fuzz",
 )
 

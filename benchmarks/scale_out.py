@@ -312,15 +312,22 @@ def projection(result: dict[str, Any], overhead: dict[str, float]) -> str:
     core_hours = c["target_cpu_h"]
     tasks = 5 * target_parts  # lift sums, fit, write; plan-buy's plan and write per batch
     sched_s = tasks * overhead["per_task_ms"] / 1e3
+    # memory per worker: this run's largest worker when it ran partitions of BATCH series
+    worker = max((r["worker_gib"][0] for r in result["rows"] if r["worker_gib"]), default=0.0)
+    gib = (
+        f"{worker:.1f} GiB (the largest worker of this run, partitions of {BATCH:,})"
+        if worker and result["batch"] == BATCH
+        else "2 GiB for a partition of 20,000 daily series (forecast.md, Scale)"
+    )
+    per_core = f"{worker:.1f}" if worker and result["batch"] == BATCH else "2"
     lines = [
         f"100M series = {target_parts:,} partitions of {BATCH:,} at {per_part:,.0f} CPU s each "
         f"-> about {core_hours:,.0f} core-hours. N machines of k cores finish in about "
         f"{core_hours:,.0f} / (N k) hours plus the serial parts (the catalogue scan and the "
         "training sample: one partition's fit, the same at any size). Choose N from the "
         f"night's window W: N = ceil({core_hours:,.0f} / (k W)) (e.g. k = 16, W = 4 h: "
-        f"N = {-(-core_hours // (16 * 4)):,.0f}); each worker needs about 2 GiB for a "
-        "partition of 20,000 daily series (forecast.md, Scale), so k cores need about "
-        "k x 2 GiB.",
+        f"N = {-(-core_hours // (16 * 4)):,.0f}); each worker needs about {gib}, so k cores "
+        f"need about k x {per_core} GiB.",
         f"Scheduler: about {tasks:,} tasks -> {sched_s:,.0f} s of scheduling in all at "
         f"{overhead['per_task_ms']:.2f} ms per task, against {per_part:,.0f} CPU s of work per "
         "partition task: scheduling equals the work only for partitions of about "
@@ -335,6 +342,20 @@ def projection(result: dict[str, Any], overhead: dict[str, float]) -> str:
         "client: at this size write a dataset.",
     ]
     return "\n\n".join(lines)
+
+
+def sittings(result: dict[str, Any]) -> str:
+    """Which commit each engine's rows were measured on, when a run was done in parts."""
+    by: dict[str, set[str]] = {}
+    for r in result["rows"]:
+        by.setdefault(r["engine"], set()).add(r.get("commit") or "?")
+    if len({c for cs in by.values() for c in cs}) <= 1:
+        return ""
+    return (
+        "Measured in parts (each engine in its own sitting, under the load in its row): "
+        + "; ".join(f"{e} at commit {', '.join(sorted(cs))}" for e, cs in by.items())
+        + ". The outputs were compared across the two sittings."
+    )
 
 
 def report(result: dict[str, Any], overhead: dict[str, float], note: str) -> str:
@@ -376,6 +397,7 @@ def report(result: dict[str, Any], overhead: dict[str, float], note: str) -> str
     total = sum(by[("local", s)]["wall_s"] for s in speed) / sum(
         by[("dask:2", s)]["wall_s"] for s in speed
     )
+    parts = f" {sittings(result)}" if sittings(result) else ""
     out += [
         "",
         f"Speed-up of dask:2 over local (wall): forecast {speed['forecast']:.2f}x, plan-buy "
@@ -385,7 +407,7 @@ def report(result: dict[str, Any], overhead: dict[str, float], note: str) -> str
         f"{cpu_ratio:.1f}x the local forecast's CPU (each worker process starts, imports "
         "scot and loads the compiled kernels; the training sample is fitted before the "
         "partitions start). On 2 cores a second worker process can at best halve the wall "
-        "time, and only when the machine is otherwise idle.",
+        "time, and only when the machine is otherwise idle." + parts,
         "",
         "### Per-partition cost and 1M series",
         "",
