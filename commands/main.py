@@ -658,8 +658,18 @@ def die_of(signum: int) -> None:
     os.kill(os.getpid(), signum)
 
 
+#: OpenBLAS starts a thread per core when NumPy is imported (tens of ms of each command's
+#: start-up) and splits long dot products between them, so their last bits depend on the
+#: machine's core count. scot's BLAS calls are few and small; its parallel work runs in its
+#: own threads (numba, polars, HiGHS) or worker processes. One BLAS thread, unless the user
+#: chose otherwise: faster start-up, and the same bits on every machine.
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
+
+
 def main() -> None:
     """Console-script entry point."""
+    for name, value in BLAS_THREADS.items():  # before anything imports NumPy
+        os.environ.setdefault(name, value)
     install_signal_handlers()
     app.register(named_modules(sys.argv[1:]))
     try:
