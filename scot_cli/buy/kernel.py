@@ -15,12 +15,13 @@ holds a compiled function, not of the files it calls into.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from scot_cli.forecast import jit
 
-jit.load()
+jit.load()  # before numba is imported: see jit.import_numba
+
+import numba  # noqa: E402
 
 #: Poisson spread floor codes of :func:`interval_chunk` (``spread_floor`` option values).
 FLOOR_CODES = {"none": 0, "auto": 1, "poisson": 2}

@@ -17,12 +17,13 @@ Model codes: error 0 = A, 1 = M; trend 0 = N, 1 = A, 2 = Ad; season 0 = N, 1 = A
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from scot_cli.forecast import jit
 
-jit.load()
+jit.load()  # before numba is imported: see jit.import_numba
+
+import numba  # noqa: E402
 
 #: Parameter bounds (Hyndman et al. 2008, sec. 5.2; R forecast::ets "usual" bounds).
 LOWER = 1e-4

@@ -26,11 +26,14 @@ process) it does nothing.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import threading
 from types import ModuleType
 from typing import Any
 
+#: numba's configuration file, read from the working folder when PyYAML is installed.
+NUMBA_CONFIG = ".numba_config.yaml"
 #: The module numba's BLAS probe imports.
 BLAS_PROBE = "scipy.linalg.cython_blas"
 #: The kernel modules by short name.
@@ -41,18 +44,36 @@ _loaded: set[str] = set()
 
 
 def load() -> None:
-    """Import numba's NumPy implementations, skipping its BLAS probe (see module doc); the
-    modules of compiled kernels (the forecast's and others) call this before defining them."""
+    """Import numba (:func:`import_numba`) and its NumPy implementations, skipping its BLAS
+    probe (see module doc); the modules of compiled kernels (the forecast's and others) call
+    this before they import numba and define their kernels."""
     with _lock:
+        import_numba()
         if "numba.np.arraymath" in sys.modules or BLAS_PROBE in sys.modules:
             return
-        import numba  # noqa: F401  (numba first: it imports ``scipy`` itself, which is cheap)
 
         sys.modules[BLAS_PROBE] = None  # type: ignore[assignment]  # an import of it now fails
         try:
             import numba.np.arraymath  # noqa: F401
         finally:
             del sys.modules[BLAS_PROBE]
+
+
+def import_numba() -> None:
+    """Import numba. Its configuration imports PyYAML, where installed, to read a
+    ``.numba_config.yaml`` in the working folder (20 ms of start-up); with no such file
+    YAML is not needed, and numba is imported with PyYAML hidden from it: the same
+    configuration (its environment variables), without the import."""
+    if "numba" in sys.modules:
+        return
+    hide = "yaml" not in sys.modules and not os.path.isfile(NUMBA_CONFIG)
+    if hide:
+        sys.modules["yaml"] = None  # type: ignore[assignment]  # an import of it now fails
+    try:
+        import numba  # noqa: F401  (it imports ``scipy`` itself, which is cheap)
+    finally:
+        if hide:
+            del sys.modules["yaml"]
 
 
 def signatures(name: str) -> dict[str, tuple[Any, ...]]:

@@ -15,12 +15,13 @@ fitted periods (all observed ones after the first ``burn_in``) and the end state
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from scot_cli.forecast import jit
 
-jit.load()
+jit.load()  # before numba is imported: see jit.import_numba
+
+import numba  # noqa: E402
 
 #: Order of the sums in the output's last axis.
 NAMES = (

@@ -21,12 +21,13 @@ state is an array, so a search split into chunks is reproducible.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from scot_cli.forecast import jit
 
-jit.load()
+jit.load()  # before numba is imported: see jit.import_numba
+
+import numba  # noqa: E402
 
 EPS = 1e-9
 #: Pairs of items move together only from bins (or free lists) of at most this many items.

@@ -3,10 +3,13 @@ without refreshing numba's target context, and forecast exactly as numba's own l
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 SCRIPT = """
 import sys
@@ -86,3 +89,29 @@ def test_a_kernel_without_cache_is_compiled_the_usual_way() -> None:
     assert jit.load_kernel(twice, sig) is False  # no cache: compiled by numba
     assert list(twice.overloads) == [sig]
     np.testing.assert_array_equal(twice(np.arange(3.0)), [0.0, 2.0, 4.0])
+
+
+#: numba's configuration as the kernels' import leaves it, and whether PyYAML was imported.
+CONFIG = """
+import sys
+from scot_cli.forecast import ets_kernel  # noqa: F401
+import numba
+print(repr(numba.config.CACHE_DIR), "yaml" in sys.modules)
+"""
+
+
+def test_numba_reads_its_config_file_and_skips_yaml_without_one(tmp_path: Path) -> None:
+    """PyYAML is imported only to read a ``.numba_config.yaml``: without one numba is
+    imported without it (same configuration); with one, numba reads it as usual."""
+    pytest.importorskip("yaml")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    run = [sys.executable, "-c", CONFIG]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    got = subprocess.run(run, cwd=plain, env=env, capture_output=True, text=True, check=True)
+    assert got.stdout.split() == ["''", "False"]  # numba's default: no cache folder set
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / ".numba_config.yaml").write_text("cache_dir: elsewhere\n")
+    got = subprocess.run(run, cwd=configured, env=env, capture_output=True, text=True, check=True)
+    assert got.stdout.split() == ["'elsewhere'", "True"]
