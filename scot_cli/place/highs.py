@@ -81,6 +81,13 @@ def run(h: Any, what: str) -> np.ndarray:
     return np.asarray(h.getSolution().col_value, float)
 
 
+def optimal() -> Any:
+    """HiGHS's model status of a solved optimum."""
+    import highspy
+
+    return highspy.HighsModelStatus.kOptimal
+
+
 def set_costs(h: Any, c: np.ndarray) -> None:
     """Replace the objective of ``h`` by ``c`` (the basis is kept for a warm start)."""
     h.changeColsCost(c.size, np.arange(c.size, dtype=np.int32), c)

@@ -119,3 +119,29 @@ def test_batched_solve_is_deterministic() -> None:
     assert np.array_equal(one.target, two.target)
     assert np.array_equal(one.flow, two.flow)
     assert one.bound == two.bound
+
+
+def test_master_solver_gives_the_simplex_plan_and_falls_back_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the master LP by IPX with crossover: the same plan, bound and prices as the dual
+    # simplex; an IPX that stops short (one iteration) hands the master to the simplex
+    from scot_cli.place import coordinate
+
+    prob = generated(120, seed=7)
+    prob.eligible[:, 0] = True
+    settings = PlaceOptions(speed_target=(2, 0.6))
+    ipm = solve_batched(prob, settings, batch_size=10)
+    simplex = {"output_flag": False, "presolve": "off", "simplex_strategy": 1}
+    monkeypatch.setattr(coordinate, "MASTER_OPTIONS", simplex)
+    dual = solve_batched(prob, settings, batch_size=10)
+    short = {**coordinate.MASTER_OPTIONS, "solver": "ipm", "ipm_iteration_limit": 1}
+    monkeypatch.setattr(coordinate, "MASTER_OPTIONS", short)
+    fallback = solve_batched(prob, settings, batch_size=10)
+    for other in (dual, fallback):
+        assert other.rounds == ipm.rounds
+        assert other.bound == pytest.approx(ipm.bound, rel=1e-9)
+        assert other.total_cost == pytest.approx(ipm.total_cost, rel=1e-7)
+        assert np.allclose(other.target, ipm.target, atol=1e-6)
+        for key in ("storage", "throughput", "speed"):
+            assert np.allclose(other.duals[key], ipm.duals[key], atol=1e-7)
