@@ -329,7 +329,9 @@ def solve(
     the MIP without them has a weak bound and, within seconds, no useful incumbent (on the
     fixtures: 1,952 lines, 15,367 rows), so the batch takes the ``lp-round`` path and the LP
     of the line model with every strong linking row adds its bound (above the grouped
-    relaxation's: it keeps the lines apart and the split cost in).
+    relaxation's: it keeps the lines apart and the split cost in); then the MIP with integer
+    trucks and splittable lines over the options its reduced costs keep
+    (:func:`truck_relaxation`) raises the bound and widens the support MIP's neighbourhood.
     """
     from scot_cli.route.heuristics import consolidate, round_with_capacity, slope_scaling
 
@@ -361,14 +363,15 @@ def solve(
 
     if method != "mip":
         relax_step(0.4)
-    support = None
-    if strong_lp:
+    support, red, lp_value = None, None, -math.inf
+    if strong_lp and inst.n_opts:
         left = opt.time_limit - (time.monotonic() - start)
-        xlp, value, _, lp_status = m.solve_model(
-            inst, integer=False, time_limit=max(0.8 * left, 1.0), strong_max_rows=rows
+        xlp, value, lp_status, red = m.strong_lp(
+            inst, time_limit=max(0.8 * left, 1.0), strong_max_rows=rows
         )
         # an LP stopped early gives no valid bound
-        bound = max(bound, value if lp_status == "optimal" else -math.inf)
+        lp_value = value if lp_status == "optimal" else -math.inf
+        bound = max(bound, lp_value)
         status = f"{status}; strong LP {lp_status}".removeprefix("; ")
         if xlp is not None and lp_status == "optimal":
             support = xlp > SUPPORT_MIN
@@ -392,6 +395,12 @@ def solve(
     pool = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in pool]
     assign = min(pool, key=lambda a: m.evaluate(inst, a))
     if support is not None:
+        if red is not None:
+            assign, truck_bound, truck_status = truck_relaxation(
+                inst, assign, support, red, lp_value, time_limit=deadline - time.monotonic()
+            )
+            bound = max(bound, truck_bound)
+            status = f"{status}; integer trucks {truck_status}"
         assign = support_mip(inst, assign, support, time_limit=0.85 * (deadline - time.monotonic()))
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
@@ -405,6 +414,55 @@ def solve(
 SUPPORT_MIN = 0.05
 #: The support MIP stops this close to its own bound (a neighbourhood, not a proof).
 SUPPORT_GAP = 0.002
+
+
+#: Share of the time left that :func:`truck_relaxation` gives its MIP.
+TRUCK_SHARE = 0.6
+
+
+def truck_relaxation(
+    inst: m.Instance,
+    assign: np.ndarray,
+    support: np.ndarray,
+    red: m.Reduced,
+    lp_value: float,
+    *,
+    time_limit: float,
+) -> tuple[np.ndarray, float, str]:
+    """A lower bound from the MIP with integer trucks and lines free to split (x in [0, 1]):
+    a relaxation of the model, far easier than it (one integer per lane departure), and much
+    tighter than the strong LP where the LP pays for fractions of trucks.
+
+    The options are those that a plan cheaper than ``assign`` may use
+    (:func:`scot_cli.route.model.reduced_cost_fixing` from the strong LP's reduced costs),
+    so the bound is ``min(cost of assign, the MIP's dual bound)``. The options its point uses
+    join ``support`` (in place) for :func:`support_mip`. Returns ``assign``, the bound (-inf
+    when the MIP did not answer) and the MIP's status.
+    """
+    upper = m.evaluate(inst, assign)
+    if time_limit < 1.0 or not math.isfinite(upper):
+        return assign, -math.inf, "skipped"
+    mask = m.reduced_cost_fixing(inst, red, lp_value, upper)
+    mask[assign[assign >= 0]] = True
+    keep = np.flatnonzero(mask)
+    if not keep.shape[0]:
+        # no option can lower the cost: the plan ships nothing and is optimal
+        return assign, upper, "fixed"
+    sub = m.restrict(inst, mask)
+    rows = m.strong_links(sub)[0].shape[0]
+    xval, _, mip_bound, status = m.solve_model(
+        sub,
+        integer=True,
+        x_integer=False,
+        time_limit=TRUCK_SHARE * time_limit,
+        strong_max_rows=rows,
+        mip_rel_gap=1e-4,
+    )
+    if xval is not None:
+        support[keep[xval > SUPPORT_MIN]] = True
+    # HiGHS's dual bound is valid whether or not it stopped at its time limit
+    bound = min(upper, mip_bound) if status != "overrun" and math.isfinite(mip_bound) else -math.inf
+    return assign, bound, status
 
 
 def support_mip(

@@ -29,10 +29,13 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp  # noqa: TID253 - the route library is imported lazily by the command
+
+#: Option values (None without a solution), objective, bound and solver status.
+Answer = tuple[np.ndarray | None, float, float, str]
 
 #: The strong linking rows tighten the bound a lot but slow HiGHS down on large batches; they
 #: are added up to this many (line, departure) pairs.
@@ -189,10 +192,12 @@ def solve_model(
     strong_max_rows: int = STRONG_MAX_ROWS,
     cuts: Cuts | None = None,
     mip_rel_gap: float = 1e-6,
+    x_integer: bool = True,
 ) -> tuple[np.ndarray | None, float, float, str]:
     """Solve the model (MIP, or its LP relaxation) with HiGHS through cvxpy, with ``cuts``
     (valid inequalities, :class:`Cuts`) added when given; a MIP stops within ``mip_rel_gap``
-    of its bound.
+    of its bound. ``x_integer=False`` keeps only the trucks integer: a relaxation of the
+    MIP (lines may split over options), so its dual bound is a lower bound of the MIP's.
 
     Returns the option values (None without an incumbent), the objective, the best bound
     and the solver status. A MIP runs in a child process given up on shortly after
@@ -206,9 +211,10 @@ def solve_model(
         "strong_max_rows": strong_max_rows,
         "cuts": cuts,
         "mip_rel_gap": mip_rel_gap,
+        "x_integer": x_integer,
     }
     if not integer:
-        return _solve_model(inst, **kwargs)
+        return cast(Answer, _solve_model(inst, **kwargs))
     import cvxpy  # noqa: F401 - imported here so that the child does not spend its time on it
     import highspy  # noqa: F401
 
@@ -217,7 +223,16 @@ def solve_model(
     answered, out = call_with_deadline(_solve_model, inst, seconds=max(time_limit, 1.0), **kwargs)
     if not answered or out is None:
         return None, math.inf, -math.inf, "overrun"
-    return out
+    return cast(Answer, out)
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """Reduced costs of an optimal LP point: :math:`d = c + A^\\top \\lambda \\ge 0` per option
+    (``x``) and per lane departure's trucks (``y``), from the row duals :math:`\\lambda`."""
+
+    x: np.ndarray
+    y: np.ndarray
 
 
 def _solve_model(
@@ -229,64 +244,156 @@ def _solve_model(
     strong_max_rows: int,
     cuts: Cuts | None,
     mip_rel_gap: float,
-) -> tuple[np.ndarray | None, float, float, str]:
-    """:func:`solve_model` in this process."""
+    reduced: bool = False,
+    x_integer: bool = True,
+) -> Any:
+    """:func:`solve_model` in this process; with ``reduced`` (an LP) also the
+    :class:`Reduced` costs of its point (None unless it is optimal)."""
     import cvxpy as cp
 
     from scot_cli.quiet import native_stdout_silenced
 
     n_s = inst.slot_cap.shape[0]
-    x = cp.Variable(inst.n_opts, boolean=integer, nonneg=not integer)
+    x_int = integer and x_integer
+    x = cp.Variable(inst.n_opts, boolean=x_int, nonneg=not x_int)
     u = cp.Variable(inst.n_lines, nonneg=True)
     y = cp.Variable(n_s, integer=integer, nonneg=not integer)
     vol = inst.opt_slots.multiply(inst.opt_vol[:, None]).T.tocsr()
     finite = np.isfinite(inst.fcday_cap)
     fcday = _incidence(inst.opt_fcday, inst.fcday_cap.shape[0], inst.opt_qty)[finite]
-    cons = [
-        _incidence(inst.opt_line, inst.n_lines) @ x + u == 1,
-        _incidence(inst.opt_stock, inst.stock_cap.shape[0], inst.opt_qty) @ x <= inst.stock_cap,
+    line_of = _incidence(inst.opt_line, inst.n_lines)
+    stock = _incidence(inst.opt_stock, inst.stock_cap.shape[0], inst.opt_qty)
+    # (constraint, its matrix on x, its matrix on y) for the reduced costs
+    rows: list[tuple[Any, Any, Any]] = []
+
+    def add(con: Any, on_x: Any = None, on_y: Any = None) -> None:
+        cons.append(con)
+        rows.append((con, on_x, on_y))
+
+    cons: list[Any] = []
+    add(line_of @ x + u == 1, line_of)
+    add(stock @ x <= inst.stock_cap, stock)
+    add(
         vol @ x
         <= cp.multiply(  # type: ignore[attr-defined]
             inst.slot_cap, y
         ),
-    ]
+        vol,
+        -sp.diags(inst.slot_cap),
+    )
     if integer:
         cons.append(y >= 0)
-    else:
-        cons += [x <= 1]
+    if not x_int:
+        add(x <= 1, sp.identity(inst.n_opts, format="csr"))
     if finite.any():
-        cons.append(fcday @ x <= inst.fcday_cap[finite])
+        add(fcday @ x <= inst.fcday_cap[finite], fcday)
     link_x, link_y = strong_links(inst)
     if link_x.shape[0] <= strong_max_rows:
-        cons.append(link_x @ x <= link_y @ y)
+        add(link_x @ x <= link_y @ y, link_x, -link_y)
     if cuts is not None and cuts.rhs.shape[0]:
-        cons.append(
-            cuts.on_x @ x - cp.multiply(cuts.on_y, y[cuts.slot]) <= cuts.rhs  # type: ignore[attr-defined]
+        cut_y = sp.csr_matrix(
+            (cuts.on_y, (np.arange(cuts.rhs.shape[0]), cuts.slot)), shape=(cuts.rhs.shape[0], n_s)
+        )
+        add(
+            cuts.on_x @ x - cp.multiply(cuts.on_y, y[cuts.slot]) <= cuts.rhs,  # type: ignore[attr-defined]
+            cuts.on_x,
+            -cut_y,
         )
     obj = inst.opt_cost @ x + inst.line_penalty @ u + inst.slot_cost @ y
     rx, rz, wz = _split_structure(inst)
     if split and inst.split_cost > 0 and rx.shape[0]:
         z = cp.Variable(rz.shape[1], nonneg=True)
         w = cp.Variable(wz.shape[0], nonneg=True)
-        cons += [rx @ x <= rz @ z, w <= wz @ z, w <= 1, z <= 1]
+        add(rx @ x <= rz @ z, rx)
+        cons += [w <= wz @ z, w <= 1, z <= 1]
         obj = obj + inst.split_cost * (cp.sum(z) - cp.sum(w))  # type: ignore[attr-defined]
     prob = cp.Problem(cp.Minimize(obj), cons)
     opts: dict[str, Any] = {"time_limit": float(max(time_limit, 1.0)), "output_flag": False}
     if integer:
         opts["mip_rel_gap"] = mip_rel_gap
+    if integer and not x_integer:
+        # measured on the fixtures: with few integers, HiGHS's restarts after root reductions
+        # solve the root again for little; without them the bound closes in half the time
+        opts["mip_allow_restart"] = False
+    fail = (None, math.inf, -math.inf, "solver_error")
     try:
         with warnings.catch_warnings(), native_stdout_silenced():
             warnings.simplefilter("ignore")
             prob.solve(solver=cp.HIGHS, **opts)  # type: ignore[no-untyped-call]
     except (cp.error.SolverError, ValueError):
         # ValueError: cvxpy cannot unpack a solution HiGHS returned without one (status unknown)
-        return None, math.inf, -math.inf, "solver_error"
+        return (*fail, None) if reduced else fail
     info = prob.solver_stats.extra_stats if prob.solver_stats else None
     value = float(prob.value) if prob.value is not None and np.isfinite(prob.value) else math.inf
     bound = value
     if integer and info is not None:
         bound = float(getattr(info, "mip_dual_bound", value))
-    return (None if x.value is None else np.asarray(x.value)), value, bound, str(prob.status)
+    out = (None if x.value is None else np.asarray(x.value)), value, bound, str(prob.status)
+    if not reduced:
+        return out
+    return (*out, _reduced_costs(inst, rows) if out[3] == "optimal" else None)
+
+
+def _reduced_costs(inst: Instance, rows: list[tuple[Any, Any, Any]]) -> Reduced | None:
+    """:math:`d = c + A^\\top \\lambda` on x and y from the duals of ``rows`` (cvxpy's sign:
+    :math:`\\lambda \\ge 0` on a ``<=`` row, the Lagrangian adds :math:`\\lambda (a x - b)`)."""
+    dx = inst.opt_cost.astype(float).copy()
+    dy = inst.slot_cost.astype(float).copy()
+    for con, on_x, on_y in rows:
+        dual = con.dual_value
+        if dual is None:
+            return None
+        lam = np.asarray(dual, dtype=float).ravel()
+        if on_x is not None:
+            dx += np.asarray(on_x.T @ lam).ravel()
+        if on_y is not None:
+            dy += np.asarray(on_y.T @ lam).ravel()
+    return Reduced(dx, dy)
+
+
+def strong_lp(
+    inst: Instance, *, time_limit: float, strong_max_rows: int
+) -> tuple[np.ndarray | None, float, str, Reduced | None]:
+    """The LP relaxation with up to ``strong_max_rows`` strong linking rows: option values,
+    value, status, and the reduced costs when optimal (:func:`reduced_cost_fixing`)."""
+    xval, value, _, status, red = _solve_model(
+        inst,
+        integer=False,
+        time_limit=time_limit,
+        split=True,
+        strong_max_rows=strong_max_rows,
+        cuts=None,
+        mip_rel_gap=1e-6,
+        reduced=True,
+    )
+    return xval, value, status, red
+
+
+def reduced_cost_fixing(inst: Instance, red: Reduced, lp_value: float, upper: float) -> np.ndarray:
+    """Options that a plan cheaper than ``upper`` may use, by reduced-cost fixing (Nemhauser
+    & Wolsey (1988), "Integer and combinatorial optimization", II.2.1).
+
+    For any feasible plan, cost :math:`\\ge z_{LP} + \\sum_o d_o x_o + \\sum_s d_s y_s` with
+    :math:`d \\ge 0` the reduced costs of the optimal LP point. An option also needs a truck on
+    each of its departures, so a plan using it costs at least :math:`z_{LP} + d_o +
+    \\sum_{s \\ni o} d_s`; where that exceeds ``upper`` no cheaper plan uses the option. The
+    MIP over the options kept is then exact for every plan cheaper than ``upper``, and
+    ``min(upper, its bound)`` is a lower bound of the whole problem. Tolerance: the slack
+    grows by the negative reduced costs (solver tolerance) times their variables' largest
+    values and a relative 1e-6.
+    """
+    dx, dy = red.x, red.y
+    load_max = np.asarray(inst.opt_slots.T @ inst.opt_vol).ravel()
+    y_max = np.ceil(load_max / inst.slot_cap) + 1.0
+    slack = (
+        upper
+        - lp_value
+        + 1e-6 * max(abs(upper), 1.0)
+        + float(np.maximum(-dx, 0.0).sum())
+        + float(np.maximum(-dy, 0.0) @ y_max)
+    )
+    need = dx + np.asarray(inst.opt_slots @ np.maximum(dy, 0.0)).ravel()
+    return np.asarray(need <= slack)
 
 
 def round_assignment(inst: Instance, xval: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from unittest.mock import patch
 
 import numpy as np
 import polars as pl
@@ -226,6 +227,29 @@ def test_auto_strong_lp_bound_is_valid_and_tighter(monkeypatch: pytest.MonkeyPat
     assert plain.bound - 1e-6 <= sol.bound <= best + 1e-6 <= sol.objective + 2e-6
 
 
+def test_reduced_costs_and_integer_trucks_bound() -> None:
+    """The strong LP's reduced costs are nonnegative and vanish where the LP point is
+    positive; fixing by them keeps every option of an optimal plan; the MIP with integer
+    trucks (lines free to split) lies between the strong LP and the optimum."""
+    nodes, lanes, pr, inv = six_lines()
+    opt = RouteOptions(method="mip", time_limit=20, split_cost=5.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    rows = m.strong_links(inst)[0].shape[0]
+    xlp, value, status, red = m.strong_lp(inst, time_limit=20, strong_max_rows=rows)
+    assert status == "optimal" and red is not None and xlp is not None
+    assert red.x.min() >= -1e-7 and red.y.min() >= -1e-7
+    assert float(red.x @ xlp) == pytest.approx(0.0, abs=1e-6)
+    exact = solve(inst, opt)
+    assert exact.objective == pytest.approx(best)
+    keep = m.reduced_cost_fixing(inst, red, value, best + 1e-3)
+    assert keep[exact.assign[exact.assign >= 0]].all()
+    _, _, trucks_bound, _ = m.solve_model(
+        inst, integer=True, x_integer=False, time_limit=20, strong_max_rows=rows
+    )
+    assert value - 1e-6 <= trucks_bound <= best + 1e-6
+
+
 line_rows = st.lists(
     st.tuples(
         st.sampled_from(["A", "B"]),
@@ -273,6 +297,12 @@ def test_mip_equals_brute_force_random(
     assert lp.bound <= best + 1e-6 <= lp.objective + 2e-6
     relaxed = solve(inst, opt, method="lp-round", relax=grouped(pr, inv, nodes, lanes, opt))
     assert relaxed.bound <= best + 1e-6 <= relaxed.objective + 2e-6
+    # the strong LP path: its bound, raised by the MIP with integer trucks over the options
+    # that reduced-cost fixing keeps, stays below the optimum
+    with patch.object(m, "STRONG_MAX_ROWS", -1):
+        strong = solve(inst, opt.replace(method="auto"))
+    assert inst.n_opts == 0 or "integer trucks" in strong.status
+    assert strong.bound <= best + 1e-6 <= strong.objective + 2e-6
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
