@@ -457,11 +457,14 @@ def truck_relaxation(
         time_limit=TRUCK_SHARE * time_limit,
         strong_max_rows=rows,
         mip_rel_gap=1e-4,
+        cutoff=upper,
     )
     if xval is not None:
         support[keep[xval > SUPPORT_MIN]] = True
-    # HiGHS's dual bound is valid whether or not it stopped at its time limit
-    bound = min(upper, mip_bound) if status != "overrun" and math.isfinite(mip_bound) else -math.inf
+    # HiGHS's dual bound is valid whether or not it stopped at its time limit; with the cutoff
+    # at the plan's cost, no point below it (infeasible, bound +inf) proves the plan optimal
+    answered = status not in ("overrun", "solver_error") and not math.isnan(mip_bound)
+    bound = min(upper, mip_bound) if answered else -math.inf
     return assign, bound, status
 
 

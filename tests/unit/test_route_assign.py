@@ -248,6 +248,13 @@ def test_reduced_costs_and_integer_trucks_bound() -> None:
         inst, integer=True, x_integer=False, time_limit=20, strong_max_rows=rows
     )
     assert value - 1e-6 <= trucks_bound <= best + 1e-6
+    # a cutoff at the optimum prunes nothing below it: the bound stays valid
+    _, _, cut_bound, cut_status = m.solve_model(
+        inst, integer=True, x_integer=False, time_limit=20, strong_max_rows=rows, cutoff=best
+    )
+    assert cut_status != "overrun"
+    assert min(best, cut_bound) >= trucks_bound - 1e-6
+    assert min(best, cut_bound) <= best + 1e-6
 
 
 line_rows = st.lists(
