@@ -395,13 +395,15 @@ def solve(
     pool = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in pool]
     assign = min(pool, key=lambda a: m.evaluate(inst, a))
     if support is not None:
+        assign = support_mip(
+            inst, assign, support, time_limit=SUPPORT_SHARE * (deadline - time.monotonic())
+        )
         if red is not None:
             assign, truck_bound, truck_status = truck_relaxation(
-                inst, assign, support, red, lp_value, time_limit=deadline - time.monotonic()
+                inst, assign, red, lp_value, time_limit=deadline - time.monotonic()
             )
             bound = max(bound, truck_bound)
             status = f"{status}; integer trucks {truck_status}"
-        assign = support_mip(inst, assign, support, time_limit=0.85 * (deadline - time.monotonic()))
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
     obj = m.evaluate(inst, assign)
@@ -416,14 +418,15 @@ SUPPORT_MIN = 0.05
 SUPPORT_GAP = 0.002
 
 
-#: Share of the time left that :func:`truck_relaxation` gives its MIP.
-TRUCK_SHARE = 0.6
+#: Shares of the time left for the support MIP (it usually stops earlier, at
+#: :data:`SUPPORT_GAP`), then for :func:`truck_relaxation`'s MIP; the local search has the rest.
+SUPPORT_SHARE = 0.15
+TRUCK_SHARE = 0.85
 
 
 def truck_relaxation(
     inst: m.Instance,
     assign: np.ndarray,
-    support: np.ndarray,
     red: m.Reduced,
     lp_value: float,
     *,
@@ -435,9 +438,9 @@ def truck_relaxation(
 
     The options are those that a plan cheaper than ``assign`` may use
     (:func:`scot_cli.route.model.reduced_cost_fixing` from the strong LP's reduced costs),
-    so the bound is ``min(cost of assign, the MIP's dual bound)``. The options its point uses
-    join ``support`` (in place) for :func:`support_mip`. Returns ``assign``, the bound (-inf
-    when the MIP did not answer) and the MIP's status.
+    so the bound is ``min(cost of assign, the MIP's dual bound)``; the MIP prunes at that cost.
+    Its point, rounded and repaired, replaces ``assign`` when cheaper. Returns the plan, the
+    bound (-inf when the MIP did not answer) and the MIP's status.
     """
     upper = m.evaluate(inst, assign)
     if time_limit < 1.0 or not math.isfinite(upper):
@@ -460,7 +463,10 @@ def truck_relaxation(
         cutoff=upper,
     )
     if xval is not None:
-        support[keep[xval > SUPPORT_MIN]] = True
+        got = m.repair(sub, m.round_assignment(sub, xval))
+        cand = np.where(got >= 0, keep[np.maximum(got, 0)], -1)
+        if m.evaluate(inst, cand) < upper - 1e-6:
+            assign = cand
     # HiGHS's dual bound is valid whether or not it stopped at its time limit; with the cutoff
     # at the plan's cost, no point below it (infeasible, bound +inf) proves the plan optimal
     answered = status not in ("overrun", "solver_error") and not math.isnan(mip_bound)
