@@ -420,7 +420,7 @@ SUPPORT_GAP = 0.002
 
 #: Shares of the time left for the support MIP (it usually stops earlier, at
 #: :data:`SUPPORT_GAP`), then for :func:`truck_relaxation`'s MIP; the local search has the rest.
-SUPPORT_SHARE = 0.15
+SUPPORT_SHARE = 0.4
 TRUCK_SHARE = 0.85
 
 
