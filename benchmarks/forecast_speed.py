@@ -33,6 +33,7 @@ from forecast_vs_statsforecast import (
     sf_cmd,
     speed_section,
     split,
+    train_file,
     warm_env,
 )
 from machine import RESULTS, bench_lock
@@ -84,8 +85,7 @@ def main() -> None:
             if sales is None:
                 print(f"{name}: data absent, skipped")
                 continue
-            train.parent.mkdir(parents=True, exist_ok=True)
-            split(sales, horizon, freq)[0].write_parquet(train)
+            train = train_file(name, split(sales, horizon, freq)[0])
         scot = scot_cmd(train, scratch / "scot.parquet", horizon, freq, [])
         ets = sf_cmd("AutoETS", train, scratch / "ets.json", horizon, freq, season)
         for cmd in (scot, ets):

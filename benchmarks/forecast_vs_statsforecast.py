@@ -224,6 +224,16 @@ def split(sales: pl.DataFrame, horizon: int, freq: str) -> tuple[pl.DataFrame, p
     return sales.filter(pl.col("date") <= cut), sales.filter(pl.col("date") > cut)
 
 
+def train_file(name: str, train: pl.DataFrame) -> Path:
+    """The data set's training file (``WORK/<name>/train.parquet``), written unless it
+    already holds ``train``."""
+    path = WORK / name / "train.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or not pl.read_parquet(path).equals(train):
+        train.write_parquet(path)
+    return path
+
+
 def score(
     train: pl.DataFrame, test: pl.DataFrame, fc: pl.DataFrame, season: int, freq: str
 ) -> dict[str, float]:
@@ -360,11 +370,8 @@ def bench(
     with the rows so far after each contender, so a stopped run keeps what it measured).
     ``sf_only`` runs (or reuses) the statsforecast models without scoring them."""
     folder = WORK / name
-    folder.mkdir(parents=True, exist_ok=True)
     train, test = split(sales, horizon, freq)
-    train_path = folder / "train.parquet"
-    if not train_path.exists() or not pl.read_parquet(train_path).equals(train):
-        train.write_parquet(train_path)
+    train_path = train_file(name, train)
     rows: list[dict[str, object]] = []
     if not sf_only:
         out = folder / "scot.parquet"

@@ -257,12 +257,17 @@ def costs(result: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def worker_peak(result: dict[str, Any]) -> float:
+    """The largest worker process's peak resident set in the run, GiB (0 without workers)."""
+    return max((r["worker_gib"][0] for r in result["rows"] if r["worker_gib"]), default=0.0)
+
+
 def measured(result: dict[str, Any], overhead: dict[str, float]) -> str:
     """What this run measured, in words: series, partitions, per-series and per-partition
     cost."""
     n, batch, parts = result["series"], result["batch"], result["partitions"]
     c = costs(result)
-    worker = max((r["worker_gib"][0] for r in result["rows"] if r["worker_gib"]), default=0.0)
+    worker = worker_peak(result)
     lines = [
         f"Measured (this run): {n:,} series in {parts:,} partition(s) of up to {batch:,}; "
         f"forecast + plan-buy in one process cost {c['cpu_s']:,.0f} CPU s: "
@@ -313,7 +318,7 @@ def projection(result: dict[str, Any], overhead: dict[str, float]) -> str:
     tasks = 5 * target_parts  # lift sums, fit, write; plan-buy's plan and write per batch
     sched_s = tasks * overhead["per_task_ms"] / 1e3
     # memory per worker: this run's largest worker when it ran partitions of BATCH series
-    worker = max((r["worker_gib"][0] for r in result["rows"] if r["worker_gib"]), default=0.0)
+    worker = worker_peak(result)
     gib = (
         f"{worker:.1f} GiB (the largest worker of this run, partitions of {BATCH:,})"
         if worker and result["batch"] == BATCH

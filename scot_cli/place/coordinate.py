@@ -261,11 +261,7 @@ class Master:
 
         Should IPX stop short of an optimum, the dual simplex solves this master and the
         later ones."""
-        self.h.run()
-        if self.h.getModelStatus() != highs.optimal():
-            for key, value in MASTER_FALLBACK.items():
-                self.h.setOptionValue(key, value)
-            highs.run(self.h, "place: master LP")
+        highs.run(self.h, "place: master LP", fallback=MASTER_FALLBACK)
         duals = np.zeros(self.rows.h.size)
         row_dual = np.asarray(self.h.getSolution().row_dual)[self.n_skus :]
         duals[self.active] = np.clip(-row_dual, 0.0, self.rows.penalty[self.active])

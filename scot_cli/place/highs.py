@@ -69,9 +69,15 @@ def model(lp: LinearProgram, options: dict[str, Any] | None = None) -> Any:
     return h
 
 
-def run(h: Any, what: str) -> np.ndarray:
-    """Solve ``h`` and return its primal values; raise when HiGHS finds no optimum."""
+def run(h: Any, what: str, fallback: dict[str, Any] | None = None) -> np.ndarray:
+    """Solve ``h`` and return its primal values; raise when HiGHS finds no optimum. With
+    ``fallback`` options, a solve that stops short of an optimum is run again with them
+    (they stay set for later solves of ``h``)."""
     h.run()
+    if fallback and h.modelStatusToString(h.getModelStatus()) != "Optimal":
+        for key, value in fallback.items():
+            h.setOptionValue(key, value)
+        h.run()
     status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":
         raise InfeasibleError(
@@ -79,13 +85,6 @@ def run(h: Any, what: str) -> np.ndarray:
             "volumes or stock in the inputs"
         )
     return np.asarray(h.getSolution().col_value, float)
-
-
-def optimal() -> Any:
-    """HiGHS's model status of a solved optimum."""
-    import highspy
-
-    return highspy.HighsModelStatus.kOptimal
 
 
 def set_costs(h: Any, c: np.ndarray) -> None:
