@@ -23,6 +23,7 @@ from scot_cli.route import model as m
 from scot_cli.route.baseline import myopic_options
 from scot_cli.route.options import line_options, no_option_reason, path_schedules
 from scot_cli.route.registry import METHODS
+from scot_cli.route.truck_bound import StrongModel
 from scot_cli.route.trucks import pack_trucks, shipments_table, slot_table, trucks_table
 from scot_cli.validate import check_network
 
@@ -363,12 +364,11 @@ def solve(
 
     if method != "mip":
         relax_step(0.4)
-    support, red, lp_value = None, None, -math.inf
+    support, red, lp_value, strong = None, None, -math.inf, None
     if strong_lp and inst.n_opts:
         left = opt.time_limit - (time.monotonic() - start)
-        xlp, value, lp_status, red = m.strong_lp(
-            inst, time_limit=max(0.8 * left, 1.0), strong_max_rows=rows
-        )
+        strong = StrongModel(inst, strong_max_rows=rows)
+        xlp, value, lp_status, red = strong.solve(time_limit=max(0.8 * left, 1.0))
         # an LP stopped early gives no valid bound
         lp_value = value if lp_status == "optimal" else -math.inf
         bound = max(bound, lp_value)
@@ -398,9 +398,9 @@ def solve(
         assign = support_mip(
             inst, assign, support, time_limit=SUPPORT_SHARE * (deadline - time.monotonic())
         )
-        if red is not None:
+        if red is not None and strong is not None:
             assign, truck_bound, truck_status = truck_relaxation(
-                inst, assign, red, lp_value, time_limit=deadline - time.monotonic()
+                inst, assign, red, lp_value, strong, time_limit=deadline - time.monotonic()
             )
             bound = max(bound, truck_bound)
             status = f"{status}; integer trucks {truck_status}"
@@ -429,49 +429,39 @@ def truck_relaxation(
     assign: np.ndarray,
     red: m.Reduced,
     lp_value: float,
+    strong: StrongModel,
     *,
     time_limit: float,
 ) -> tuple[np.ndarray, float, str]:
-    """A lower bound from the MIP with integer trucks and lines free to split (x in [0, 1]):
-    a relaxation of the model, far easier than it (one integer per lane departure), and much
-    tighter than the strong LP where the LP pays for fractions of trucks.
+    """A lower bound from the relaxation with integer trucks and lines free to split (x in
+    [0, 1]): one integer per lane departure, and much tighter than the strong LP where the
+    LP pays for fractions of trucks.
 
     The options are those that a plan cheaper than ``assign`` may use
     (:func:`scot_cli.route.model.reduced_cost_fixing` from the strong LP's reduced costs),
-    so the bound is ``min(cost of assign, the MIP's dual bound)``; the MIP prunes at that cost.
-    Its point, rounded and repaired, replaces ``assign`` when cheaper. Returns the plan, the
-    bound (-inf when the MIP did not answer) and the MIP's status.
+    so the bound is ``min(cost of assign, the relaxation's bound)``. The relaxation is
+    solved by a branch and bound on the trucks from the strong LP's basis
+    (:meth:`scot_cli.route.truck_bound.StrongModel.branch_trucks`, on
+    :data:`TRUCK_SHARE` of ``time_limit``), pruning at the plan's cost. Its best point with
+    integer trucks, rounded and repaired, replaces ``assign`` when cheaper. Returns the
+    plan, the bound (-inf when no LP answered) and the status with the nodes solved.
     """
     upper = m.evaluate(inst, assign)
-    if time_limit < 1.0 or not math.isfinite(upper):
+    if time_limit <= 0 or not math.isfinite(upper):
         return assign, -math.inf, "skipped"
     mask = m.reduced_cost_fixing(inst, red, lp_value, upper)
     mask[assign[assign >= 0]] = True
-    keep = np.flatnonzero(mask)
-    if not keep.shape[0]:
+    if not mask.any():
         # no option can lower the cost: the plan ships nothing and is optimal
         return assign, upper, "fixed"
-    sub = m.restrict(inst, mask)
-    rows = m.strong_links(sub)[0].shape[0]
-    xval, _, mip_bound, status = m.solve_model(
-        sub,
-        integer=True,
-        x_integer=False,
-        time_limit=TRUCK_SHARE * time_limit,
-        strong_max_rows=rows,
-        mip_rel_gap=1e-4,
-        cutoff=upper,
-    )
-    if xval is not None:
-        got = m.repair(sub, m.round_assignment(sub, xval))
-        cand = np.where(got >= 0, keep[np.maximum(got, 0)], -1)
+    deadline = time.monotonic() + time_limit
+    out = strong.branch_trucks(mask, upper, time_limit=TRUCK_SHARE * time_limit)
+    for point in out.points[:1]:
+        got = m.repair(inst, m.round_assignment(inst, point))
+        cand = m.insert_unshipped(inst, got, deadline=deadline)
         if m.evaluate(inst, cand) < upper - 1e-6:
             assign = cand
-    # HiGHS's dual bound is valid whether or not it stopped at its time limit; with the cutoff
-    # at the plan's cost, no point below it (infeasible, bound +inf) proves the plan optimal
-    answered = status not in ("overrun", "solver_error") and not math.isnan(mip_bound)
-    bound = min(upper, mip_bound) if answered else -math.inf
-    return assign, bound, status
+    return assign, min(upper, out.bound), f"{out.status} after {out.nodes} nodes"
 
 
 def support_mip(

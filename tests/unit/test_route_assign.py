@@ -25,6 +25,7 @@ from scot_cli.route.assign import (
     solve,
 )
 from scot_cli.route.options import line_options, next_departures, path_schedules
+from scot_cli.route.truck_bound import StrongModel
 from scot_cli.route.trucks import first_fit_decreasing, slot_table
 
 DAY = dt.date(2026, 11, 2)  # a Monday
@@ -257,6 +258,46 @@ def test_reduced_costs_and_integer_trucks_bound() -> None:
     assert min(best, cut_bound) <= best + 1e-6
 
 
+def test_strong_model_equals_the_modelling_layer_lp() -> None:
+    """The strong LP built directly in HiGHS (bounds as column bounds) has the value of the
+    same LP through cvxpy; its reduced costs are nonnegative, vanish on the LP's support,
+    and fixing by them keeps every option of an optimal plan."""
+    nodes, lanes, pr, inv = six_lines()
+    opt = RouteOptions(method="mip", time_limit=20, split_cost=5.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    rows = m.strong_links(inst)[0].shape[0]
+    xlp, value, status, red = StrongModel(inst, strong_max_rows=rows).solve(time_limit=20)
+    _, ref, _, ref_status = m.solve_model(inst, integer=False, time_limit=20, strong_max_rows=rows)
+    assert status == ref_status == "optimal" and xlp is not None and red is not None
+    assert value == pytest.approx(ref, rel=1e-9)
+    assert red.x.min() >= -1e-7 and red.y.min() >= -1e-7
+    assert float(red.x @ xlp) == pytest.approx(0.0, abs=1e-6)
+    exact = solve(inst, opt)
+    assert exact.objective == pytest.approx(best)
+    keep = m.reduced_cost_fixing(inst, red, value, best + 1e-3)
+    assert keep[exact.assign[exact.assign >= 0]].all()
+
+
+def test_truck_branch_and_bound_stopped_at_once_keeps_the_lp_bound() -> None:
+    """With no time the branch and bound answers the strong LP's value (still a bound)."""
+    nodes, lanes, pr, inv = six_lines()
+    opt = RouteOptions(method="mip", time_limit=20, split_cost=5.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    rows = m.strong_links(inst)[0].shape[0]
+    strong = StrongModel(inst, strong_max_rows=rows)
+    _, value, _, _ = strong.solve(time_limit=20)
+    out = strong.branch_trucks(np.ones(inst.n_opts, dtype=bool), math.inf, time_limit=0.0)
+    assert out.status == "user_limit" and out.bound == pytest.approx(value)
+    assert out.bound <= best + 1e-6
+    # and without a strong LP solved first there is no bound
+    fresh = StrongModel(inst, strong_max_rows=rows)
+    assert fresh.branch_trucks(np.ones(inst.n_opts, dtype=bool), math.inf, time_limit=5).bound == (
+        -math.inf
+    )
+
+
 line_rows = st.lists(
     st.tuples(
         st.sampled_from(["A", "B"]),
@@ -310,6 +351,63 @@ def test_mip_equals_brute_force_random(
         strong = solve(inst, opt.replace(method="auto"))
     assert inst.n_opts == 0 or "integer trucks" in strong.status
     assert strong.bound <= best + 1e-6 <= strong.objective + 2e-6
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=line_rows,
+    stock=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+    truck=st.sampled_from([5.0, 30.0, 200.0]),
+    split=st.sampled_from([0.0, 8.0]),
+    fc_cap=st.sampled_from([None, 4.0]),
+)
+def test_truck_branch_and_bound_equals_the_relaxation_mip(
+    rows: list[tuple[str, int, str, int]],
+    stock: list[int],
+    truck: float,
+    split: float,
+    fc_cap: float | None,
+) -> None:
+    """Exactness of the integer-trucks bound on random instances: the branch and bound from
+    the strong LP's basis closes at the optimum of the same relaxation solved by HiGHS's
+    MIP, which lies between the strong LP and the brute-force optimum; with reduced-cost
+    fixing and a cutoff just above the optimum its bound stays at most the optimum."""
+    nodes, lanes = network(cap=5.0, truck=truck, fc_cap=fc_cap)
+    pr = promises([(f"O{i // 2}", i % 2 + 1, s, q, d, p) for i, (s, q, d, p) in enumerate(rows)])
+    inv = inventory(
+        dict(
+            zip(
+                [("A", "FC-A"), ("A", "FC-B"), ("B", "FC-A"), ("B", "FC-B")],
+                map(float, stock),
+                strict=True,
+            )
+        )
+    )
+    opt = RouteOptions(method="mip", time_limit=20, split_cost=split)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    if not inst.n_opts:
+        return
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    n_rows = m.strong_links(inst)[0].shape[0]
+    strong = StrongModel(inst, strong_max_rows=n_rows)
+    _, value, status, red = strong.solve(time_limit=20)
+    assert status == "optimal" and red is not None
+    every = np.ones(inst.n_opts, dtype=bool)
+    out = strong.branch_trucks(every, math.inf, time_limit=20)
+    _, relaxed, _, mip_status = m.solve_model(
+        inst, integer=True, x_integer=False, time_limit=20, strong_max_rows=n_rows, mip_rel_gap=0
+    )
+    assert out.status == "optimal" and mip_status == "optimal"
+    assert out.bound == pytest.approx(relaxed, rel=1e-6, abs=1e-6)
+    assert value - 1e-6 <= out.bound <= best + 1e-6
+    assert out.points and len(out.points[0]) == inst.n_opts
+    cutoff = best + 1e-3
+    fixed = StrongModel(inst, strong_max_rows=n_rows)
+    _, value, _, red = fixed.solve(time_limit=20)
+    assert red is not None
+    keep = m.reduced_cost_fixing(inst, red, value, cutoff)
+    cut = fixed.branch_trucks(keep, cutoff, time_limit=20)
+    assert min(cutoff, out.bound) - 1e-6 <= cut.bound <= best + 1e-6
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
