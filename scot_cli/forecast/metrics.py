@@ -60,7 +60,8 @@ def fold_terms(
     season: int,
 ) -> dict[str, Array]:
     """Per-series sums of one backtest fold: keys ``sq, ae, n, bias, actual`` and
-    ``pin{i}``/``cov{i}`` per quantile, already divided by the fold's scales."""
+    ``pin{i}``/``cov{i}``/``below{i}`` per quantile (pinball loss already divided by the
+    fold's scale; counts of actuals at or below and strictly below the quantile)."""
     ok = ~np.isnan(actual)
     a = np.where(ok, actual, 0.0)
     n = ok.sum(axis=1).astype(np.float64)
@@ -80,6 +81,7 @@ def fold_terms(
         pin = np.maximum(q * e, (q - 1) * e)
         out[f"pin{i}"] = pin.sum(axis=1) / s1
         out[f"cov{i}"] = np.where(ok, a <= quant[:, :, i] + 1e-9, False).sum(axis=1)
+        out[f"below{i}"] = np.where(ok, a < quant[:, :, i] - 1e-9, False).sum(axis=1)
     return out
 
 
@@ -87,7 +89,7 @@ def series_metrics(
     terms: Sequence[dict[str, Array]], quantiles: Sequence[float], classes: NDArray[np.str_]
 ) -> dict[str, Array]:
     """Combine fold sums into per-series metric arrays keyed ``rmsse``, ``mase``,
-    ``bias_pct``, ``spl{i}``, ``coverage{i}`` (NaN where undefined)."""
+    ``bias_pct``, ``spl{i}``, ``coverage{i}``, ``below{i}`` (NaN where undefined)."""
     tot = {k: np.sum([t[k] for t in terms], axis=0) for k in terms[0]}
     n = np.where(tot["n"] > 0, tot["n"], np.nan)
     with np.errstate(all="ignore"):
@@ -99,6 +101,7 @@ def series_metrics(
         for i in range(len(quantiles)):
             out[f"spl{i}"] = tot[f"pin{i}"] / n
             out[f"coverage{i}"] = tot[f"cov{i}"] / n
+            out[f"below{i}"] = tot[f"below{i}"] / n
     return out
 
 
@@ -122,7 +125,11 @@ def metrics_frame(
         ("bias_pct", "bias_pct", None),
     ]
     for i, qv in enumerate(quantiles):
-        specs += [(f"spl{i}", "spl", qv), (f"coverage{i}", "coverage", qv)]
+        specs += [
+            (f"spl{i}", "spl", qv),
+            (f"coverage{i}", "coverage", qv),
+            (f"below{i}", "coverage_below", qv),
+        ]
     frames = []
     for key, metric, q in specs:
         frames.append(

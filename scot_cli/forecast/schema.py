@@ -75,13 +75,14 @@ METRICS = Table(
         Column(
             "metric",
             S,
-            "rmsse, spl (scaled pinball), coverage, bias_pct or mase (smooth only)",
-            choices=("rmsse", "spl", "coverage", "bias_pct", "mase"),
+            "rmsse, spl (scaled pinball), coverage (share of actuals at or below the "
+            "quantile), coverage_below (share strictly below), bias_pct or mase (smooth only)",
+            choices=("rmsse", "spl", "coverage", "coverage_below", "bias_pct", "mase"),
         ),
         Column(
             "quantile",
             F,
-            "quantile of spl/coverage rows; null otherwise",
+            "quantile of spl/coverage/coverage_below rows; null otherwise",
             nullable=True,
             min=0,
             max=1,

@@ -259,3 +259,38 @@ def test_monthly_input_at_month_starts_is_not_scaled_as_partial() -> None:
     sales = pl.DataFrame({"sku": "A", "location": "ALL", "date": dates, "units": 5.0})
     panel = build_panel(sales, freq="M")
     np.testing.assert_allclose(panel.y[0], 5.0)
+
+
+def test_coverage_below_counts_ties_apart() -> None:
+    """Whole units tie with their quantiles: a zero p10 covers every zero sale. A quantile
+    of level tau of a forecast of counts satisfies P(Y < q) <= tau <= P(Y <= q) (Czado,
+    Gneiting & Held 2009), so evaluate reports the share strictly below beside coverage."""
+    from scot_cli.forecast.metrics import fold_terms
+
+    train = np.array([[0.0, 1.0, 0.0, 2.0, 0.0, 1.0]])
+    actual = np.array([[0.0, 0.0, 1.0, 3.0]])
+    mean = np.full((1, 4), 1.0)
+    quant = np.stack([np.zeros((1, 4)), np.ones((1, 4)), np.full((1, 4), 2.0)], axis=2)
+    terms = fold_terms(train, actual, mean, quant, (0.1, 0.5, 0.9), season=1)
+    # p10 = 0: two zero sales at it, none below; p50 = 1: two below, one at it;
+    # p90 = 2: three below, none at it, the 3 above
+    assert [terms[f"cov{i}"][0] for i in range(3)] == [2, 3, 3]
+    assert [terms[f"below{i}"][0] for i in range(3)] == [0, 2, 3]
+
+
+def test_evaluate_reports_coverage_below_within_coverage() -> None:
+    rng = np.random.default_rng(5)
+    sales = _sales({"A": 1.0, "B": 1.0}).with_columns(
+        pl.Series("units", rng.poisson([[4.0], [0.2]], (2, DAYS)).ravel().astype(float))
+    )
+    out = evaluate_forecast(sales, horizon=7, folds=2, model="ses").metrics
+    validate(METRICS, out, source="test")
+    rows = out.filter(pl.col("level") == "series").pivot(
+        on="metric", index=["sku", "model", "quantile"], values="value"
+    )
+    both = rows.drop_nulls(["coverage", "coverage_below"])
+    assert both.height > 0
+    assert (both["coverage_below"] <= both["coverage"]).all()
+    # the intermittent series' zero p10 covers its zero sales but has nothing below it
+    zero_p10 = both.filter((pl.col("sku") == "B") & (pl.col("model") == "zero"))
+    assert (zero_p10["coverage_below"] == 0).all() and (zero_p10["coverage"] > 0.5).all()
