@@ -395,21 +395,59 @@ def solve(
     pool = [consolidate(inst, m.insert_unshipped(inst, a, deadline=deadline)) for a in pool]
     assign = min(pool, key=lambda a: m.evaluate(inst, a))
     if support is not None:
-        assign = support_mip(
-            inst, assign, support, time_limit=SUPPORT_SHARE * (deadline - time.monotonic())
-        )
-        if red is not None and strong is not None:
-            assign, truck_bound, truck_status = truck_relaxation(
-                inst, assign, red, lp_value, strong, time_limit=deadline - time.monotonic()
-            )
-            bound = max(bound, truck_bound)
-            status = f"{status}; integer trucks {truck_status}"
+        assign, truck = _support_and_trucks(inst, assign, support, red, lp_value, strong, deadline)
+        if truck is not None:
+            bound = max(bound, truck[0])
+            status = f"{status}; integer trucks {truck[1]}"
     remaining = max(opt.time_limit - (time.monotonic() - start), 0.5)
     assign = m.local_search(inst, assign, deadline=time.monotonic() + remaining, seed=opt.seed)
     obj = m.evaluate(inst, assign)
     if not inst.n_opts:
         bound = obj
     return m.Solution(assign, obj, min(bound, obj), method, status)
+
+
+def _support_and_trucks(
+    inst: m.Instance,
+    assign: np.ndarray,
+    support: np.ndarray,
+    red: m.Reduced | None,
+    lp_value: float,
+    strong: StrongModel | None,
+    deadline: float,
+) -> tuple[np.ndarray, tuple[float, str] | None]:
+    """The support MIP (:func:`support_mip`, a plan) and the integer-trucks bound
+    (:func:`truck_relaxation`) within ``deadline``; the plan, and the bound with its status
+    (None without reduced costs).
+
+    Where the MIP runs in a forked child (:func:`scot_cli.route.bounded.forkable`) both run
+    at once, each on :data:`TRUCK_SHARE` of the time left, the bound here with the cutoff of
+    the plan before the MIP: on two cores neither waits for the other. Otherwise they run one
+    after the other, the MIP on :data:`SUPPORT_SHARE` of the time left, so that the bound
+    prunes at the MIP's plan. The local search has the rest.
+    """
+    from scot_cli.route.bounded import forkable
+
+    both = red is not None and strong is not None and forkable()
+    left = deadline - time.monotonic()
+    plan = start_support_mip(
+        inst, assign, support, time_limit=(TRUCK_SHARE if both else SUPPORT_SHARE) * left
+    )
+    if red is None or strong is None:
+        return plan(), None
+    if both:
+        try:
+            bounded, value, truck_status = truck_relaxation(
+                inst, assign, red, lp_value, strong, time_limit=left
+            )
+        finally:
+            mip_plan = plan()
+        best = min((mip_plan, bounded), key=lambda a: m.evaluate(inst, a))
+        return best, (value, truck_status)
+    best, value, truck_status = truck_relaxation(
+        inst, plan(), red, lp_value, strong, time_limit=deadline - time.monotonic()
+    )
+    return best, (value, truck_status)
 
 
 #: Options the strong LP uses at least this much join the support MIP (:func:`support_mip`).
@@ -419,7 +457,9 @@ SUPPORT_GAP = 0.002
 
 
 #: Shares of the time left for the support MIP (it usually stops earlier, at
-#: :data:`SUPPORT_GAP`), then for :func:`truck_relaxation`'s MIP; the local search has the rest.
+#: :data:`SUPPORT_GAP`), then for :func:`truck_relaxation`'s branch and bound, when they run
+#: one after the other; when they run at once (:func:`_support_and_trucks`), each has
+#: ``TRUCK_SHARE`` of it. The local search has the rest.
 SUPPORT_SHARE = 0.4
 TRUCK_SHARE = 0.85
 
@@ -477,21 +517,34 @@ def support_mip(
     & Le Pape (2005), "Exploring relaxation induced neighborhoods to improve MIP
     solutions", Math. Prog. 102).
     """
+    return start_support_mip(inst, assign, support, time_limit=time_limit)()
+
+
+def start_support_mip(
+    inst: m.Instance, assign: np.ndarray, support: np.ndarray, *, time_limit: float
+) -> Callable[[], np.ndarray]:
+    """Start :func:`support_mip` (in a forked child where the platform allows it) and return
+    the function that waits for its plan."""
     if time_limit < 1.0:
-        return assign
+        return lambda: assign
     mask = support.copy()
     mask[assign[assign >= 0]] = True
     keep = np.flatnonzero(mask)
     sub = m.restrict(inst, mask)
     rows = m.strong_links(sub)[0].shape[0]
-    xval, _, _, _ = m.solve_model(
+    answer = m.start_model(
         sub, integer=True, time_limit=time_limit, strong_max_rows=rows, mip_rel_gap=SUPPORT_GAP
     )
-    if xval is None:
-        return assign
-    got = m.repair(sub, m.round_assignment(sub, xval))
-    cand = np.where(got >= 0, keep[np.maximum(got, 0)], -1)
-    return cand if m.evaluate(inst, cand) < m.evaluate(inst, assign) - 1e-6 else assign
+
+    def plan() -> np.ndarray:
+        xval = answer()[0]
+        if xval is None:
+            return assign
+        got = m.repair(sub, m.round_assignment(sub, xval))
+        cand = np.where(got >= 0, keep[np.maximum(got, 0)], -1)
+        return cand if m.evaluate(inst, cand) < m.evaluate(inst, assign) - 1e-6 else assign
+
+    return plan
 
 
 def _reasons(

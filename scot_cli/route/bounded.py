@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -52,22 +53,59 @@ def forkable() -> bool:
     return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
-def call_with_deadline(
-    fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any
-) -> tuple[bool, T | None]:
-    """``fn(*args, **kwargs)`` in a forked child, waited for at most ``seconds`` and a grace
-    period (:data:`GRACE`, :data:`GRACE_SHARE`). Modules the child needs should be imported
-    before the call: the child's own imports count against its time.
+class Pending(Generic[T]):
+    """A call started by :func:`start_with_deadline`; :meth:`wait` gives its answer."""
 
-    Returns ``(True, value)`` when the child answered in time, ``(False, None)`` when it did
-    not (it is killed, or died without answering). An exception raised by ``fn`` is raised
-    here as a :class:`RuntimeError` naming it. Without fork the call runs here.
+    def __init__(
+        self,
+        *,
+        value: T | None = None,
+        proc: Any = None,
+        recv: Any = None,
+        until: float = 0.0,
+    ) -> None:
+        self._value, self._proc, self._recv, self._until = value, proc, recv, until
+
+    def wait(self) -> tuple[bool, T | None]:
+        """Wait for the child until its deadline: ``(True, value)`` when it answered in
+        time, ``(False, None)`` when it did not (it is killed, or died without answering).
+        An exception raised by the call is raised here as a :class:`RuntimeError`."""
+        proc, recv = self._proc, self._recv
+        if proc is None:  # the call ran in this process
+            return True, self._value
+        self._proc = None
+        try:
+            if not recv.poll(max(self._until - time.monotonic(), 0.0)):
+                return False, None
+            try:
+                ok, value = recv.recv()
+            except (EOFError, OSError):  # the child died without answering
+                return False, None
+            if not ok:
+                raise RuntimeError(f"solver call failed in its child process: {value}")
+            return True, value
+        finally:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+            recv.close()
+
+
+def start_with_deadline(
+    fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any
+) -> Pending[T]:
+    """Start ``fn(*args, **kwargs)`` in a forked child that is waited for (by
+    :meth:`Pending.wait`) until ``seconds`` and a grace period (:data:`GRACE`,
+    :data:`GRACE_SHARE`) have passed from now; this process goes on meanwhile. Modules the
+    child needs should be imported before the call: the child's own imports count against
+    its time. Without fork the call runs here, before this returns.
     """
     if not forkable():
-        return True, fn(*args, **kwargs)
+        return Pending(value=fn(*args, **kwargs))
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
+    until = time.monotonic() + max(seconds, 0.0) * (1.0 + GRACE_SHARE) + GRACE
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a multi-threaded process may deadlock the child:
         # the child only runs the solver (numpy, scipy, the modelling layer, HiGHS with a
@@ -75,18 +113,18 @@ def call_with_deadline(
         warnings.simplefilter("ignore", DeprecationWarning)
         proc.start()
     send.close()
-    try:
-        if not recv.poll(max(seconds, 0.0) * (1.0 + GRACE_SHARE) + GRACE):
-            return False, None
-        try:
-            ok, value = recv.recv()
-        except (EOFError, OSError):  # the child died without answering
-            return False, None
-        if not ok:
-            raise RuntimeError(f"solver call failed in its child process: {value}")
-        return True, value
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        recv.close()
+    return Pending(proc=proc, recv=recv, until=until)
+
+
+def call_with_deadline(
+    fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any
+) -> tuple[bool, T | None]:
+    """``fn(*args, **kwargs)`` in a forked child, waited for at most ``seconds`` and a grace
+    period (:data:`GRACE`, :data:`GRACE_SHARE`): :func:`start_with_deadline` and
+    :meth:`Pending.wait`. Modules the child needs should be imported before the call.
+
+    Returns ``(True, value)`` when the child answered in time, ``(False, None)`` when it did
+    not (it is killed, or died without answering). An exception raised by ``fn`` is raised
+    here as a :class:`RuntimeError` naming it. Without fork the call runs here.
+    """
+    return start_with_deadline(fn, *args, seconds=seconds, **kwargs).wait()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -208,6 +209,35 @@ def solve_model(
     ``time_limit`` (:mod:`scot_cli.route.bounded`: HiGHS can overrun its limit by minutes
     inside one root cut round); then the status is ``"overrun"`` and there is no answer.
     """
+    return start_model(
+        inst,
+        integer=integer,
+        time_limit=time_limit,
+        split=split,
+        strong_max_rows=strong_max_rows,
+        cuts=cuts,
+        mip_rel_gap=mip_rel_gap,
+        x_integer=x_integer,
+        cutoff=cutoff,
+    )()
+
+
+def start_model(
+    inst: Instance,
+    *,
+    integer: bool,
+    time_limit: float,
+    split: bool = True,
+    strong_max_rows: int = STRONG_MAX_ROWS,
+    cuts: Cuts | None = None,
+    mip_rel_gap: float = 1e-6,
+    x_integer: bool = True,
+    cutoff: float = math.inf,
+) -> Callable[[], Answer]:
+    """Start :func:`solve_model` (same arguments) and return the function that waits for its
+    answer: a MIP runs in a forked child meanwhile, so this process can work beside it
+    (:func:`scot_cli.route.bounded.start_with_deadline`); an LP runs here before this
+    returns."""
     kwargs: dict[str, Any] = {
         "integer": integer,
         "time_limit": time_limit,
@@ -219,16 +249,22 @@ def solve_model(
         "cutoff": cutoff,
     }
     if not integer:
-        return cast(Answer, _solve_model(inst, **kwargs))
+        out = cast(Answer, _solve_model(inst, **kwargs))
+        return lambda: out
     import cvxpy  # noqa: F401 - imported here so that the child does not spend its time on it
     import highspy  # noqa: F401
 
-    from scot_cli.route.bounded import call_with_deadline
+    from scot_cli.route.bounded import start_with_deadline
 
-    answered, out = call_with_deadline(_solve_model, inst, seconds=max(time_limit, 1.0), **kwargs)
-    if not answered or out is None:
-        return None, math.inf, -math.inf, "overrun"
-    return cast(Answer, out)
+    pending = start_with_deadline(_solve_model, inst, seconds=max(time_limit, 1.0), **kwargs)
+
+    def answer() -> Answer:
+        answered, out = pending.wait()
+        if not answered or out is None:
+            return None, math.inf, -math.inf, "overrun"
+        return cast(Answer, out)
+
+    return answer
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import time
 from unittest.mock import patch
 
 import numpy as np
@@ -296,6 +297,47 @@ def test_truck_branch_and_bound_stopped_at_once_keeps_the_lp_bound() -> None:
     assert fresh.branch_trucks(np.ones(inst.n_opts, dtype=bool), math.inf, time_limit=5).bound == (
         -math.inf
     )
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_support_mip_and_trucks_bound_at_once_or_in_turn(
+    monkeypatch: pytest.MonkeyPatch, fork: bool
+) -> None:
+    """The strong path runs the support MIP in a child beside the integer-trucks bound where
+    it can fork, in turn where it cannot: the same optimum and a valid bound either way."""
+    from scot_cli.route import bounded
+
+    if fork and not bounded.forkable():
+        pytest.skip("needs fork")
+    monkeypatch.setattr(bounded, "forkable", lambda: fork)
+    monkeypatch.setattr(m, "STRONG_MAX_ROWS", -1)
+    nodes, lanes, pr, inv = six_lines()
+    opt = RouteOptions(method="auto", time_limit=20, split_cost=5.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    sol = solve(inst, opt, relax=grouped(pr, inv, nodes, lanes, opt))
+    assert "strong LP optimal" in sol.status and "integer trucks" in sol.status
+    assert sol.bound <= best + 1e-6 <= sol.objective + 2e-6
+    assert sol.objective == pytest.approx(best)
+
+
+def test_started_child_runs_beside_this_process() -> None:
+    """A call started in a child runs while this process works: two one-second sleeps, one
+    in each, end in well under two seconds."""
+    from scot_cli.route import bounded
+
+    if not bounded.forkable():
+        pytest.skip("needs fork")
+    t0 = time.monotonic()
+    pending = bounded.start_with_deadline(_nap, 1.0, seconds=10.0)
+    time.sleep(1.0)
+    assert pending.wait() == (True, 1.0)
+    assert time.monotonic() - t0 < 1.8
+
+
+def _nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
 
 
 line_rows = st.lists(
