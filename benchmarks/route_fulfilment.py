@@ -13,6 +13,7 @@ medians of ``--repeat`` runs (one run for the large day unless asked).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import statistics
@@ -148,12 +149,28 @@ def main() -> None:
     ap.add_argument("--big-repeat", type=int, default=1)
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"Methods run on the fixtures, comma-separated (default: {','.join(METHODS)}).",
+    )
+    ap.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="Do not wait for the benchmark lock (runs beside other benchmarks: say the load).",
+    )
+    ap.add_argument(
+        "--no-page",
+        action="store_true",
+        help="Print the section only; leave docs/benchmarks/route.md as it is.",
+    )
+    ap.add_argument(
         "--big-methods",
         default=",".join(METHODS),
         help=f"Methods run on the large day, comma-separated (default: {','.join(METHODS)}).",
     )
     args = ap.parse_args()
-    cases = [("fixtures", REPO / "fixtures", args.time_limit, args.repeat, list(METHODS))]
+    small = [m.strip() for m in args.methods.split(",") if m.strip()]
+    cases = [("fixtures", REPO / "fixtures", args.time_limit, args.repeat, small)]
     if not args.skip_big:
         big = [m.strip() for m in args.big_methods.split(",") if m.strip()]
         cases.append(("100k-line day", big_day(), args.big_time_limit, args.big_repeat, big))
@@ -176,7 +193,7 @@ def main() -> None:
         results = {}
         for name in methods:
             opt = RouteOptions(**METHODS[name]).replace(time_limit=limit)
-            with bench_lock():
+            with contextlib.nullcontext() if args.no_lock else bench_lock():
                 runs = [run_case(folder, lines, opt) for _ in range(repeat)]
             results[name] = median_summary(runs)
             print(case, name, results[name], flush=True)
@@ -205,6 +222,9 @@ def main() -> None:
         "wall time; within one run the hold step never raises the cost of the plan it starts "
         "from (a property test checks it).\n"
     )
+    if args.no_page:
+        print("\n".join(lines_out))
+        return
     path = write_route_section("\n".join(lines_out))
     print(path.read_text())
 
