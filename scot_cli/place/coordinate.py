@@ -58,6 +58,11 @@ MASTER_OPTIONS: dict[str, bool | str] = {
     "solver": "ipm",
     "run_crossover": "on",
 }
+#: Skus per HiGHS model of a batch: the batch LP separates by sku once the shared rows are
+#: priced, and the dual simplex's work per iteration grows with the model, so small models
+#: solve a batch from a cold start in about 35% less CPU than one model of 100 skus, and
+#: warm re-solves no slower (measured at 10,000 skus: 20 and 10 skus alike).
+PIECE = 20
 #: Options of a re-solve when IPX stops short of an optimum: the dual simplex (for good).
 MASTER_FALLBACK: dict[str, bool | str | int] = {"solver": "simplex", "simplex_strategy": 1}
 
@@ -70,9 +75,11 @@ class Batch:
     lp: LinearProgram
     shared: sp.csc_matrix  # (K, n) coefficients of the shared rows
     fair: np.ndarray
+    sku: np.ndarray  # (n,) sku (position in the batch) of each variable
     owner: np.ndarray  # (n,) master unit (group of skus in the batch) of each variable
     units: int
-    model: Any = None
+    #: the batch LP's independent pieces: (their variables, HiGHS model), kept for warm starts
+    models: list[tuple[np.ndarray, Any]] | None = None
     last: np.ndarray | None = None
     #: the columns this batch gave the master: (first master column, variable positions,
     #: values, column of each value relative to the first), nonzero values of changed units
@@ -159,9 +166,9 @@ def make_batch(sub: PlaceProblem, options: PlaceOptions, fair_share: bool, group
     fair = scarce(sub) if fair_share else np.zeros(len(sub.skus), dtype=bool)
     zero = Prices(np.zeros(n_f), np.zeros(n_f), np.zeros(n_r))
     lp = build_lp(sub, options, fair_bounds(sub, fair) if fair_share else None, zero)
-    owner = np.concatenate([lp.index[k][0] for k in ("y", "z", "tin", "tout", "rec")]) // group
+    sku = np.concatenate([lp.index[k][0] for k in ("y", "z", "tin", "tout", "rec")])
     units = -(-len(sub.skus) // group)
-    return Batch(sub, lp, shared_matrix(sub, options, lp), fair, owner, units)
+    return Batch(sub, lp, shared_matrix(sub, options, lp), fair, sku, sku // group, units)
 
 
 def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -171,11 +178,14 @@ def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
     import scipy.sparse as sp
 
     c = batch.lp.c + batch.shared.T @ p
-    if batch.model is None:
-        batch.model = highs.model(replace(batch.lp, c=c))
+    if batch.models is None:
+        batch.models = highs.pieces(replace(batch.lp, c=c), batch.sku, PIECE)
     else:
-        highs.set_costs(batch.model, c)
-    v = highs.run(batch.model, "place: batch LP")
+        for cols, h in batch.models:
+            highs.set_costs(h, c[cols])
+    v = np.zeros(c.size)
+    for cols, h in batch.models:
+        v[cols] = highs.run(h, "place: batch LP")
     n_s = batch.units
     if batch.last is None:
         changed = np.arange(n_s)
@@ -356,7 +366,7 @@ def combined(batch: Batch, weights: np.ndarray) -> Plan:
     with their master weights (the convex combination the master priced, so the plans
     together cost at most the master's optimum and meet the shared rows up to its slacks).
     """
-    batch.model = None
+    batch.models = None
     v = np.zeros(batch.lp.c.size)
     for at, idx, vals, col in batch.columns:
         v[idx] += weights[at + col] * vals
