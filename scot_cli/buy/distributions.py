@@ -228,7 +228,7 @@ class QuantileShaped:
     def mean(self) -> Array:
         if self.known_mean is not None:
             return self.known_mean
-        return self.loss(np.zeros(self.x.shape[0]))
+        return shaped_mean(self.z, self.x)
 
     @property
     def sd(self) -> Array:
@@ -285,3 +285,58 @@ class QuantileShaped:
         part += phi_c
         part[~(mass > 0)] = 0.0
         return np.asarray(np.maximum(part.sum(axis=1), 0.0), dtype=np.float64)
+
+
+#: Rows from which :func:`shaped_mean` runs compiled (:mod:`scot_cli.buy.shaped_kernel`):
+#: below, loading numba costs more than the loop saves.
+COMPILED_FROM = 1 << 17
+#: Segments (knots + 1) below which numpy sums a row's terms in order (from eight on it sums
+#: them pairwise), which the compiled loop repeats.
+_SEQUENTIAL_SUM = 8
+
+
+def shaped_mean(
+    z: Array, x: Array, idx: NDArray[np.int64] | None = None, *, compiled: bool | None = None
+) -> Array:
+    """``E[D]`` of the quantile-shaped demand of rows ``x[idx]`` (every row without
+    ``idx``): ``QuantileShaped(z, x[idx]).loss(0)``, bit for bit. ``compiled``: one
+    compiled pass over the rows' knots instead of numpy's (rows x segments) arrays (default:
+    from :data:`COMPILED_FROM` rows, with fewer than eight segments)."""
+    rows = x.shape[0] if idx is None else idx.size
+    if compiled is None:
+        compiled = rows >= COMPILED_FROM
+    if not compiled or z.size < 2 or z.size + 1 >= _SEQUENTIAL_SUM or x.dtype != np.float64:
+        sub = x if idx is None else x[idx]
+        return QuantileShaped(z, sub).loss(np.zeros(rows))
+    from .shaped_kernel import inner_roots, shaped_means
+
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    x = np.ascontiguousarray(x)
+    which = np.arange(rows, dtype=np.int64) if idx is None else idx.astype(np.int64, copy=False)
+    lo = np.concatenate([[-np.inf], z])
+    hi = np.concatenate([z, [np.inf]])
+
+    def density(v: Array) -> Array:
+        finite = np.isfinite(v)
+        out = norm_pdf(np.where(finite, v, 0))
+        out[~finite] = 0.0
+        return out
+
+    roots = np.empty(rows * (z.size + 1))
+    found = inner_roots(x, which, z, np.diff(z), roots)
+    inner = roots[:found]
+    out = np.empty(rows)
+    shaped_means(
+        x,
+        which,
+        z,
+        np.diff(z),
+        norm_cdf(lo),
+        density(lo),
+        norm_cdf(hi),
+        density(hi),
+        norm_cdf(inner),
+        norm_pdf(inner),
+        out,
+    )
+    return out

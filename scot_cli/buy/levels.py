@@ -16,7 +16,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from .disruptions import disrupted_level, eoqd_quantity
-from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped
+from .distributions import Array, Distribution, Normal, Poisson, QuantileShaped, shaped_mean
 from .lot_size import wagner_whitin_batch
 from .policies import (
     BATCHING_RATIO,
@@ -71,10 +71,10 @@ class Interval:
         values, known = self._shaped
         todo = idx[~known[idx]]
         if todo.size == self.mean.size:
-            values[:] = QuantileShaped(self.z, self.knots).mean
+            values[:] = shaped_mean(self.z, self.knots)
             known[:] = True
         elif todo.size:
-            values[todo] = QuantileShaped(self.z, self.knots[todo]).mean
+            values[todo] = shaped_mean(self.z, self.knots, todo)
             known[todo] = True
         return values[idx]
 

@@ -1,0 +1,139 @@
+"""plan_buy's compiled paths for large batches give the numpy paths' numbers, bit for bit.
+
+The quantile-shaped mean (:func:`scot_cli.buy.distributions.shaped_mean`) runs compiled from
+:data:`scot_cli.buy.distributions.COMPILED_FROM` rows; here it is forced on and off on small
+inputs, including the awkward rows (flat segments, knots at zero, negative knots, NaN).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from scot_cli.buy import BuyOptions, distributions, plan_buy
+from scot_cli.buy.distributions import QuantileShaped, norm_ppf, shaped_mean
+
+START = dt.date(2026, 1, 5)
+Z90 = 1.2815515655446004
+
+
+def _knots(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    """Non-decreasing knots with every awkward case in some rows."""
+    mean = rng.gamma(1.0, 5.0, n) * (rng.random(n) < 0.9)
+    offsets = np.sort(rng.normal(0, 1, (n, width)), axis=1) * rng.gamma(1.0, 3.0, n)[:, None]
+    offsets[rng.random(n) < 0.05] = 0.0  # no spread
+    x = np.maximum.accumulate(mean[:, None] + offsets, axis=1)
+    x[rng.random(n) < 0.02, 0] = -0.0
+    x[rng.random(n) < 0.02] = 0.0
+    x[rng.random(n) < 0.02, : width // 2] = 0.0  # flat at zero, then rising
+    x[:3] = np.nan
+    return x
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
+
+
+@pytest.mark.parametrize("width", [2, 3, 4, 5, 6, 9])
+def test_the_compiled_shaped_mean_is_the_loss_at_zero_bit_for_bit(width: int) -> None:
+    rng = np.random.default_rng(width)
+    levels = np.sort(rng.choice(np.arange(1, 100), width, replace=False)) / 100
+    z = norm_ppf(levels)
+    x = _knots(rng, 20_000, width)
+    idx = np.sort(rng.choice(x.shape[0], 7_000, replace=False))
+    whole = QuantileShaped(z, x).loss(np.zeros(x.shape[0]))
+    some = QuantileShaped(z, x[idx]).loss(np.zeros(idx.size))
+    assert np.isfinite(whole[3:]).all() and (whole[3:] >= 0).all() and whole[3:].max() > 1
+    for compiled in (True, False):
+        assert (_bits(shaped_mean(z, x, compiled=compiled)) == _bits(whole)).all()
+        assert (_bits(shaped_mean(z, x, idx, compiled=compiled)) == _bits(some)).all()
+
+
+def test_the_shaped_mean_of_a_normal_shape_is_its_partial_expectation() -> None:
+    """Knots on a line (a normal forecast): E[max(D, 0)] in closed form."""
+    from scipy.stats import norm
+
+    z = norm_ppf(np.array([0.1, 0.5, 0.9]))
+    mu = np.array([10.0, 1.0, -2.0, 0.0])
+    sd = np.array([2.0, 3.0, 1.5, 1.0])
+    x = mu[:, None] + sd[:, None] * z[None, :]
+    expected = mu * norm.cdf(mu / sd) + sd * norm.pdf(mu / sd)
+    for compiled in (True, False):
+        assert np.allclose(shaped_mean(z, x, compiled=compiled), expected, rtol=1e-12)
+
+
+def _data(n: int, days: int = 21, seed: int = 7) -> tuple[pl.DataFrame, ...]:
+    """``n`` skus with skewed daily quantile forecasts, items and stock."""
+    rng = np.random.default_rng(seed)
+    skus = [f"S{i:04d}" for i in range(n)]
+    level = rng.gamma(1.5, 4.0, n)
+    cv = rng.uniform(0.3, 1.2, n)
+    day = np.tile(np.arange(days), n)
+    mean = np.repeat(level, days) * (1 + 0.2 * np.sin(day * 2 * np.pi / 7))
+    sd = mean * np.repeat(cv, days)
+    fc = pl.DataFrame(
+        {
+            "sku": np.repeat(skus, days),
+            "location": ["ALL"] * (n * days),
+            "date": (np.datetime64(START.isoformat(), "D") + day).astype("datetime64[D]"),
+            "horizon": day + 1,
+            "mean": mean,
+            "p10": np.maximum(mean - Z90 * sd, 0),
+            "p50": mean,
+            "p90": mean + Z90 * sd * 1.15,
+            "model": ["m"] * (n * days),
+        }
+    )
+    items = pl.DataFrame(
+        {
+            "sku": skus,
+            "category": ["c"] * n,
+            "unit_cost": rng.uniform(2, 80, n),
+            "price": rng.uniform(90, 160, n),
+            "holding_cost_rate": np.full(n, 0.25),
+            "stockout_cost": np.where(rng.random(n) < 0.5, rng.uniform(1, 20, n), np.nan),
+            "service_level": np.where(rng.random(n) < 0.5, 0.95, np.nan),
+            "order_cost": rng.uniform(0, 60, n),
+            "lead_time_days": rng.integers(2, 15, n).astype(float),
+            "lead_time_sd": rng.uniform(0, 2, n),
+            "moq": rng.integers(0, 3, n) * 12,
+            "case_pack": rng.choice([1, 6, 12, 24], n),
+            "vendor": ["V1"] * n,
+            "unit_volume": rng.uniform(0.1, 2, n),
+        }
+    ).with_columns(pl.col("stockout_cost", "service_level").fill_nan(None))
+    inv = pl.DataFrame(
+        {"sku": skus, "node": ["FC1"] * n, "on_hand": rng.poisson(level * 12).astype(float)}
+    )
+    return fc, items, inv
+
+
+OPTIONS = [
+    {},
+    {"policy": "ss"},
+    {"policy": "newsvendor"},
+    {"review_days": 30.0},
+    {"service_type": "fill", "distribution": "empirical"},
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_the_compiled_shaped_means_plan_exactly_like_numpy(
+    monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
+) -> None:
+    fc, items, inv = _data(400)
+
+    def plan() -> tuple[pl.DataFrame, pl.DataFrame]:
+        result = plan_buy(fc, items=items, inventory=inv, options=BuyOptions(**options))  # type: ignore[arg-type]
+        return result.orders, result.policy
+
+    monkeypatch.setattr(distributions, "COMPILED_FROM", 1 << 40)
+    numpy_plan = plan()
+    monkeypatch.setattr(distributions, "COMPILED_FROM", 0)
+    compiled_plan = plan()
+    assert (numpy_plan[1].get_column("distribution") == "empirical").sum() > 100
+    for a, b in zip(numpy_plan, compiled_plan, strict=True):
+        assert a.equals(b), (a, b)
