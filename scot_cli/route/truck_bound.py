@@ -8,11 +8,17 @@ that reduced-cost fixing rules out are fixed at zero (the basis stays optimal), 
 child LP changes one truck count's bound and is re-solved by the dual simplex from its
 parent's basis, a few hundred iterations instead of a fresh LP of thousands.
 
-Measured on the fixtures (1,952 lines, 9,846 columns after fixing, loaded machine): HiGHS's
-own MIP on the same relaxation solves its root LP again (3-4 s), separates cuts for 10 s
-and closes the gap by strong branching at its first node; the branch and bound here closes
-it in six child LPs from the strong LP's basis. Its bound at any stopping point is the least
-LP value over the open nodes (each at least its parent's), so it is valid whenever it stops.
+The inequality rows with a basic slack at the strong LP's optimum (most strong linking rows)
+are set aside for the branch and bound, and put back when a node's point violates them: the
+child LPs are a quarter of the size, and each node's LP value is a lower bound of its full LP
+in either case, so the bound stays valid.
+
+Measured on the fixtures (1,952 lines, 8,705 options of which 6,063 kept by fixing, loaded
+machine): HiGHS's own MIP on the same relaxation solves its root LP again (3-4 s), separates
+cuts for 10 s and closes the gap by strong branching at its first node (17 s wall, about
+12 CPU s); the branch and bound here closes it in four child LPs from the strong LP's basis
+(2.8 CPU s; 4.4 with every row kept). Its bound at any stopping point is the least LP value
+over the open nodes (each at least its parent's), so it is valid whenever it stops.
 """
 
 from __future__ import annotations
@@ -121,14 +127,20 @@ class StrongModel:
             [np.ones(n_x), np.full(n_l + n_s, math.inf), np.ones(n_z + n_w)]
         ).astype(float)
         self.col_hi = col_hi
+        self.rows = a.tocsr()
+        self.row_lo, self.row_hi = np.concatenate(lower), np.concatenate(upper)
+        # rows in the model, in its order; the others are set aside (all inequalities)
+        self.absent = np.zeros(self.row_lo.shape[0], dtype=bool)
+        self.present = np.flatnonzero(~self.absent)
+        a = self.rows[self.present].tocsc()
         lp = highspy.HighsLp()
         lp.num_col_ = int(a.shape[1])
         lp.num_row_ = int(a.shape[0])
         lp.col_cost_ = cost
         lp.col_lower_ = col_lo
         lp.col_upper_ = col_hi
-        lp.row_lower_ = np.concatenate(lower)
-        lp.row_upper_ = np.concatenate(upper)
+        lp.row_lower_ = self.row_lo[self.present]
+        lp.row_upper_ = self.row_hi[self.present]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = a.indptr
         lp.a_matrix_.index_ = a.indices
@@ -157,10 +169,13 @@ class StrongModel:
     def solve(self, *, time_limit: float) -> tuple[np.ndarray | None, float, str, m.Reduced | None]:
         """Solve the strong LP: option values, value, status and the reduced costs (the
         option values, value and reduced costs only when it is optimal)."""
-        status = self._run(time_limit)
-        if status != "optimal":
-            return None, math.inf, status, None
-        h = self.highs
+        start, h = time.monotonic(), self.highs
+        while True:
+            status = self._run(time_limit - (time.monotonic() - start))
+            if status != "optimal":
+                return None, math.inf, status, None
+            if not self._restore_violated_rows(np.asarray(h.getSolution().col_value)):
+                break
         sol = h.getSolution()
         col = np.asarray(sol.col_value)
         dual = np.asarray(sol.col_dual)
@@ -174,6 +189,58 @@ class StrongModel:
         dx[at_top] = 0.0
         dy = dual[self.y0 : self.y0 + self.n_s].copy()
         return x.copy(), self.value, status, m.Reduced(dx, dy)
+
+    def _set_aside_slack_rows(self) -> None:
+        """Take out of the model the inequality rows whose slack is basic at the strong LP's
+        optimum (most strong linking rows: 16,743 of 22,532 rows on the fixtures); the basis
+        stays optimal. Every LP solved then is a relaxation of the full one, so its value
+        stays a lower bound; :meth:`_restore_violated_rows` puts back those a point breaks."""
+        import highspy
+
+        basic = highspy.HighsBasisStatus.kBasic
+        is_basic = np.fromiter(
+            (st == basic for st in self.basis.row_status), dtype=bool, count=self.present.shape[0]
+        )
+        drop = is_basic & ~np.isfinite(self.row_lo[self.present])
+        self.highs.deleteRows(int(drop.sum()), np.flatnonzero(drop).astype(np.int32))
+        self.absent[self.present[drop]] = True
+        self.present = self.present[~drop]
+
+    def _restore_violated_rows(self, col: np.ndarray) -> bool:
+        """Put back the rows set aside that ``col`` violates; whether there were any."""
+        if not self.absent.any():
+            return False
+        lhs = self.rows @ col
+        tol = 1e-6 * np.maximum(1.0, np.abs(self.row_hi))
+        back = np.flatnonzero(self.absent & (lhs > self.row_hi + tol))
+        if not back.shape[0]:
+            return False
+        sub = self.rows[back]
+        self.highs.addRows(
+            int(back.shape[0]),
+            np.full(back.shape[0], -math.inf),
+            self.row_hi[back],
+            int(sub.nnz),
+            sub.indptr[:-1].astype(np.int32),
+            sub.indices.astype(np.int32),
+            sub.data.astype(float),
+        )
+        self.absent[back] = False
+        self.present = np.concatenate([self.present, back])
+        return True
+
+    def _padded(self, basis: Any) -> Any:
+        """``basis`` with the slacks of the rows put back since it was taken, basic."""
+        import highspy
+
+        more = self.highs.getNumRow() - len(basis.row_status)
+        if not more:
+            return basis
+        out = highspy.HighsBasis()
+        out.valid, out.alien = True, False
+        out.col_status = basis.col_status
+        out.row_status = [*basis.row_status, *[highspy.HighsBasisStatus.kBasic] * more]
+        return out
 
     def branch_trucks(self, keep: np.ndarray, cutoff: float, *, time_limit: float) -> TruckBound:
         """Best-first branch and bound on the truck counts over the options in ``keep``
@@ -189,6 +256,8 @@ class StrongModel:
         h, start = self.highs, time.monotonic()
         if self.basis is None:
             return TruckBound(-math.inf, status="lp_error")
+        self._set_aside_slack_rows()
+        root_basis = h.getBasis()
         hi = self.col_hi.copy()
         hi[: self.n_x] = np.where(keep, 1.0, 0.0)
         h.changeColsBounds(
@@ -203,15 +272,20 @@ class StrongModel:
             if left <= 0:
                 return "user_limit", math.nan, None, None
             h.changeColsBounds(self.n_s, ys, lo, up)
-            h.setBasis(basis)
-            status = self._run(left)
-            if status != "optimal":
-                return status, math.nan, None, None
-            col = np.asarray(h.getSolution().col_value)
-            return status, float(h.getInfo().objective_function_value), col, h.getBasis()
+            h.setBasis(self._padded(basis))
+            while True:
+                status = self._run(left)
+                if status != "optimal":
+                    return status, math.nan, None, None
+                col = np.asarray(h.getSolution().col_value)
+                if not self._restore_violated_rows(col):
+                    return status, float(h.getInfo().objective_function_value), col, h.getBasis()
+                left = time_limit - (time.monotonic() - start)
+                if left <= 0:
+                    return "user_limit", math.nan, None, None
 
         lo0, up0 = np.zeros(self.n_s), base_hi.copy()
-        status, value, col, basis = node(lo0, up0, self.basis)
+        status, value, col, basis = node(lo0, up0, root_basis)
         if status != "optimal":
             return TruckBound(self.value if status == "user_limit" else -math.inf, status=status)
         best = cutoff
