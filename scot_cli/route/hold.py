@@ -47,6 +47,8 @@ def hold_step(
     from scot_cli.route.heuristics import consolidate
     from scot_cli.route.relax import relaxed_bound
 
+    if not inst.n_opts:  # no line can ship: nothing to hold
+        return None
     used = sol.assign[sol.assign >= 0]
     chosen = plan_opts.filter(pl.col("oi").is_in(pl.Series(used).implode())).select(
         *KEY, "late_days"

@@ -601,6 +601,22 @@ def test_backorder_and_unavailable_lines_are_not_shipped_today() -> None:
     ]
 
 
+def test_hold_with_no_stock_anywhere_leaves_the_plan() -> None:
+    """No line can ship (no stock): --hold has nothing to move and the plan stands."""
+    nodes, lanes = network()
+    pr = promises([("O1", 1, "A", 1, "R-1", 0)])
+    inv = inventory({("A", "FC-A"): 0, ("A", "FC-B"): 0})
+    plan = route_lines(
+        pr,
+        inventory=inv,
+        nodes=nodes,
+        lanes=lanes,
+        options=RouteOptions(method="mip", time_limit=5, hold=True),
+    )
+    assert plan.shipments["status"].to_list() == ["unshipped"]
+    assert plan.trucks.height == 0
+
+
 def test_optimiser_never_worse_than_myopic_on_consolidation() -> None:
     """Lines from both FCs to one region: the optimiser pools them on fewer trucks."""
     nodes, lanes = network(cap=20.0, truck=60.0)
