@@ -205,8 +205,9 @@ def main() -> None:
         ]
     lines_out.append(
         "\nSolver status per row (a step cut by the time limit reports `user_limit`; on the "
-        "fixtures auto uses its whole limit: the strong LP, the MIP over its support and "
-        "the integer-trucks bound MIP that proves the gap): " + "; ".join(statuses) + "."
+        "fixtures auto uses its whole limit: the strong LP, then the MIP over its support "
+        "in a child process beside the branch and bound on the trucks that proves the gap, "
+        "then the local search): " + "; ".join(statuses) + "."
     )
     lines_out.append(
         f"\nTime limits: {args.time_limit:g} s on the fixtures ({args.repeat} runs), "
