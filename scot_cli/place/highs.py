@@ -15,6 +15,8 @@ import numpy as np
 from scot_cli.errors import InfeasibleError
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from scot_cli.place.model import LinearProgram
 
 #: Solver options of every batch model: no presolve (the batch LPs are small and re-solved
@@ -51,21 +53,48 @@ def model(lp: LinearProgram, options: dict[str, Any] | None = None) -> Any:
 
     inf = highspy.kHighsInf
     a = sp.vstack([lp.a_ub, lp.a_eq]).tocsc()
+    lower = np.concatenate([np.full(lp.b_ub.size, -inf), lp.b_eq])
+    upper = np.concatenate([lp.b_ub, lp.b_eq])
+    return _passed(lp.c, lp.lb, lp.ub, lower, upper, a, options)
+
+
+def _passed(
+    cost: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    a: sp.csc_matrix,
+    options: dict[str, Any] | None,
+) -> Any:
+    """A new ``highspy.Highs`` with ``options`` holding ``min cost v`` s.t. ``lower <= a v <=
+    upper``, ``lb <= v <= ub``: the arrays handed over whole (a ``HighsLp``'s vector fields
+    copy element by element, several times the cost of the LP's build on small models)."""
+    import highspy
+
+    inf = highspy.kHighsInf
     h = new()
     for key, value in (options or BATCH_OPTIONS).items():
         h.setOptionValue(key, value)
-    m = highspy.HighsLp()
-    m.num_col_, m.num_row_ = lp.c.size, a.shape[0]
-    m.col_cost_ = lp.c
-    m.col_lower_ = lp.lb
-    m.col_upper_ = np.where(np.isinf(lp.ub), inf, lp.ub)
-    m.row_lower_ = np.concatenate([np.full(lp.b_ub.size, -inf), lp.b_eq])
-    m.row_upper_ = np.concatenate([lp.b_ub, lp.b_eq])
-    m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    m.a_matrix_.start_ = a.indptr
-    m.a_matrix_.index_ = a.indices
-    m.a_matrix_.value_ = a.data
-    h.passModel(m)
+    n = cost.size
+    f64, i32 = np.float64, np.int32
+    h.passModel(
+        n,
+        a.shape[0],
+        a.nnz,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.ascontiguousarray(cost, f64),
+        np.ascontiguousarray(lb, f64),
+        np.ascontiguousarray(np.where(np.isinf(ub), inf, ub), f64),
+        np.ascontiguousarray(lower, f64),
+        np.ascontiguousarray(upper, f64),
+        np.ascontiguousarray(a.indptr[:-1], i32),
+        np.ascontiguousarray(a.indices, i32),
+        np.ascontiguousarray(a.data, f64),
+        np.zeros(n, i32),
+    )
     return h
 
 
@@ -107,21 +136,7 @@ def pieces(
         if cols.size == 0:
             continue
         part = a[rows][:, cols].tocsc()
-        h = new()
-        for key, value in (options or BATCH_OPTIONS).items():
-            h.setOptionValue(key, value)
-        m = highspy.HighsLp()
-        m.num_col_, m.num_row_ = cols.size, rows.size
-        m.col_cost_ = lp.c[cols]
-        m.col_lower_ = lp.lb[cols]
-        m.col_upper_ = np.where(np.isinf(lp.ub[cols]), inf, lp.ub[cols])
-        m.row_lower_ = lower[rows]
-        m.row_upper_ = upper[rows]
-        m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        m.a_matrix_.start_ = part.indptr
-        m.a_matrix_.index_ = part.indices
-        m.a_matrix_.value_ = part.data
-        h.passModel(m)
+        h = _passed(lp.c[cols], lp.lb[cols], lp.ub[cols], lower[rows], upper[rows], part, options)
         out.append((cols, h))
     return out
 
