@@ -229,7 +229,9 @@ class RawColumns:
 
 @dataclass(frozen=True)
 class IntervalSums:
-    """Demand over one interval per planned row: independent and comonotone sums."""
+    """Demand over one interval per planned row: independent and comonotone sums
+    (``offsets``: the comonotone quantile offsets, one row per quantile level, shape
+    ``(levels, rows)``)."""
 
     mean: Array
     var: Array
@@ -549,7 +551,6 @@ def _block_sums(b: Block, days: Array, step: int, sums: Array, cols: Array) -> N
 def _finish(fa: ForecastArrays, days: Array, sums: Array, cols: Array) -> IntervalSums:
     """The interval from its forecast sums: extended at the tail rate past the forecast."""
     mean, spread, var, floored = sums
-    offsets = cols.T.copy() if cols.shape[0] else np.zeros((fa.n, 0))
     extended = np.maximum(days - fa.kmax * fa.step, 0.0)
     if extended.any():
         tail_mean, tail_var, tail_spread = fa.tail_rates
@@ -560,12 +561,12 @@ def _finish(fa: ForecastArrays, days: Array, sums: Array, cols: Array) -> Interv
         grown = spread
     with np.errstate(divide="ignore", invalid="ignore"):
         grow = np.where(spread > 0, grown / spread, 0.0)
-    offsets *= grow[:, None]
+    cols *= grow  # one row per level: whole-row passes, no transpose
     return IntervalSums(
         mean=mean,
         var=var,
         spread=grown,
-        offsets=offsets,
+        offsets=cols,
         extended_days=extended,
         floored=floored,
     )
@@ -575,5 +576,12 @@ def shape_knots(sums: IntervalSums, sd: Array) -> Array:
     """Quantile knots of the interval demand: mean + comonotone offsets rescaled to ``sd``."""
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(sums.spread > 0, sd / sums.spread, 0.0)
-    knots = sums.mean[:, None] + sums.offsets * scale[:, None]
+    # built a level at a time (whole-column passes; broadcasting along rows of three knots
+    # runs numpy's inner loop once per row), the same sums and products
+    width = sums.offsets.shape[0]
+    knots = np.empty((sums.mean.size, width))
+    term = np.empty(sums.mean.size)
+    for j in range(width):
+        np.multiply(sums.offsets[j], scale, out=term)
+        np.add(sums.mean, term, out=knots[:, j])
     return np.asarray(np.maximum.accumulate(knots, axis=1), dtype=np.float64)
