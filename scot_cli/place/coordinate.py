@@ -31,7 +31,14 @@ import numpy as np
 
 from scot_cli.place import highs
 from scot_cli.place.fairshare import scarce
-from scot_cli.place.model import LinearProgram, LPSolution, Prices, build_lp, speed_regions
+from scot_cli.place.model import (
+    LinearProgram,
+    LPSolution,
+    Prices,
+    build_lp,
+    dot,
+    speed_regions,
+)
 from scot_cli.place.options import PlaceOptions
 from scot_cli.place.plan import Plan, fair_bounds, plan_from_solution
 from scot_cli.place.problem import PlaceProblem
@@ -203,7 +210,7 @@ def _priced(batch: Batch, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
     nz = np.flatnonzero(keep & (v != 0.0)).astype(np.int32)
     col = np.searchsorted(changed, batch.owner[nz]).astype(np.int32)
     batch.columns.append((-1, nz, v[nz], col))
-    return float(c @ v) + batch.lp.const, changed, cost, use
+    return dot(c, v) + batch.lp.const, changed, cost, use
 
 
 class Master:
@@ -370,7 +377,7 @@ def combined(batch: Batch, weights: np.ndarray) -> Plan:
     v = np.zeros(batch.lp.c.size)
     for at, idx, vals, col in batch.columns:
         v[idx] += weights[at + col] * vals
-    sol = LPSolution(v, float(batch.lp.c @ v) + batch.lp.const, {}, "optimal")
+    sol = LPSolution(v, dot(batch.lp.c, v) + batch.lp.const, {}, "optimal")
     return plan_from_solution(batch.prob, batch.lp, sol, batch.fair)
 
 

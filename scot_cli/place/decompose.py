@@ -32,6 +32,7 @@ from scot_cli.place.model import (
     LPSolution,
     Prices,
     build_lp,
+    dot,
     speed_regions,
 )
 from scot_cli.place.options import PlaceOptions
@@ -224,7 +225,7 @@ def before_batched(
         zero = np.zeros_like(sub.current)
         lp = build_lp(sub, options, Bounds(tin=(zero, zero), tout=(zero, zero), rec=(zero, zero)))
         v = highs.run(highs.model(lp, BEFORE_OPTIONS), "place: today's positions")
-        sol = LPSolution(v, float(lp.c @ v) + lp.const, {}, "optimal")
+        sol = LPSolution(v, dot(lp.c, v) + lp.const, {}, "optimal")
         return plan_from_solution(sub, lp, sol, np.zeros(rows.size, dtype=bool))
 
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:

@@ -144,6 +144,15 @@ def build_lp(
     )
 
 
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a . b`` of two vectors without BLAS. OpenBLAS splits a dot over more than 10,000
+    elements across its threads, which then spin-wait for more work: each such call costs
+    the process about 14 ms of CPU for 0.2 ms of work (measured on a dot of 46,000), and the
+    batched solve makes thousands of them on a busy 2-core machine. ``einsum`` sums in one
+    thread, with the same result on any machine whatever its BLAS threads."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def speed_regions(prob: PlaceProblem, options: PlaceOptions) -> np.ndarray:
     """Regions with a speed-target row: some need, and an FC within the target days."""
     if options.speed_days is None or options.speed_share <= 0:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from scot_cli.place.fairshare import equal_cover, nearest_demand, scarce
-from scot_cli.place.model import Bounds, LinearProgram, LPSolution, build_lp, solve_lp
+from scot_cli.place.model import Bounds, LinearProgram, LPSolution, build_lp, dot, solve_lp
 from scot_cli.place.options import PlaceOptions
 from scot_cli.place.problem import PlaceProblem
 
@@ -177,15 +177,15 @@ def plan_from_solution(
 def _costs(prob: PlaceProblem, lp: LinearProgram, v: np.ndarray) -> dict[str, float]:
     b = lp.blocks
     y_e = lp.index["y"][1]
-    ship = float(prob.arc_cost[y_e] @ v[b["y"]])
-    hold = float((prob.holding * prob.current).sum() + lp.c[b["tout"]] @ v[b["tout"]])
-    hold += float(prob.holding[lp.index["tin"]] @ v[b["tin"]])
-    hold += float(prob.holding[lp.index["rec"]] @ v[b["rec"]])
-    moves = float(prob.transfer_cost[lp.index["tin"]] @ v[b["tin"]])
-    moves += float(prob.inbound_cost[lp.index["rec"]] @ v[b["rec"]])
-    shortage = float((prob.lost * prob.mu).sum() + lp.c[b["z"]] @ v[b["z"]])
-    pen = sum(float(lp.c[b[k]] @ v[b[k]]) for k in ("s_store", "s_thru", "s_speed"))
-    late = float(lp.c[b["y"]] @ v[b["y"]]) - ship
+    ship = dot(prob.arc_cost[y_e], v[b["y"]])
+    hold = float((prob.holding * prob.current).sum()) + dot(lp.c[b["tout"]], v[b["tout"]])
+    hold += dot(prob.holding[lp.index["tin"]], v[b["tin"]])
+    hold += dot(prob.holding[lp.index["rec"]], v[b["rec"]])
+    moves = dot(prob.transfer_cost[lp.index["tin"]], v[b["tin"]])
+    moves += dot(prob.inbound_cost[lp.index["rec"]], v[b["rec"]])
+    shortage = float((prob.lost * prob.mu).sum()) + dot(lp.c[b["z"]], v[b["z"]])
+    pen = sum(dot(lp.c[b[k]], v[b[k]]) for k in ("s_store", "s_thru", "s_speed"))
+    late = dot(lp.c[b["y"]], v[b["y"]]) - ship
     return {
         "holding": hold,
         "moves": moves,

@@ -282,3 +282,13 @@ def test_placement_conserves_units(prob: PlaceProblem, fair: bool, speed: bool) 
         - frame["transfer_out"]
     )
     assert rebuilt.to_numpy() == pytest.approx(frame["target_units"].to_numpy(), abs=1e-6)
+
+
+def test_dot_matches_numpy_without_blas_threads() -> None:
+    from scot_cli.place.model import dot
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=46_000), rng.normal(size=46_000)
+    assert dot(a, b) == pytest.approx(float(np.dot(a, b)), rel=1e-12, abs=1e-9)
+    assert dot(a, b) == dot(a.copy(), b.copy())
+    assert dot(np.zeros(0), np.zeros(0)) == 0.0
