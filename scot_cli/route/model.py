@@ -285,12 +285,10 @@ def _solve_model(
     strong_max_rows: int,
     cuts: Cuts | None,
     mip_rel_gap: float,
-    reduced: bool = False,
     x_integer: bool = True,
     cutoff: float = math.inf,
 ) -> Any:
-    """:func:`solve_model` in this process; with ``reduced`` (an LP) also the
-    :class:`Reduced` costs of its point (None unless it is optimal)."""
+    """:func:`solve_model` in this process."""
     import cvxpy as cp
 
     from scot_cli.quiet import native_stdout_silenced
@@ -305,49 +303,30 @@ def _solve_model(
     fcday = _incidence(inst.opt_fcday, inst.fcday_cap.shape[0], inst.opt_qty)[finite]
     line_of = _incidence(inst.opt_line, inst.n_lines)
     stock = _incidence(inst.opt_stock, inst.stock_cap.shape[0], inst.opt_qty)
-    # (constraint, its matrix on x, its matrix on y) for the reduced costs
-    rows: list[tuple[Any, Any, Any]] = []
-
-    def add(con: Any, on_x: Any = None, on_y: Any = None) -> None:
-        cons.append(con)
-        rows.append((con, on_x, on_y))
-
-    cons: list[Any] = []
-    add(line_of @ x + u == 1, line_of)
-    add(stock @ x <= inst.stock_cap, stock)
-    add(
-        vol @ x
-        <= cp.multiply(  # type: ignore[attr-defined]
-            inst.slot_cap, y
-        ),
-        vol,
-        -sp.diags(inst.slot_cap),
-    )
+    cons: list[Any] = [
+        line_of @ x + u == 1,
+        stock @ x <= inst.stock_cap,
+        vol @ x <= cp.multiply(inst.slot_cap, y),  # type: ignore[attr-defined]
+    ]
     if integer:
         cons.append(y >= 0)
     if not x_int:
-        add(x <= 1, sp.identity(inst.n_opts, format="csr"))
+        cons.append(x <= 1)
     if finite.any():
-        add(fcday @ x <= inst.fcday_cap[finite], fcday)
+        cons.append(fcday @ x <= inst.fcday_cap[finite])
     link_x, link_y = strong_links(inst)
     if link_x.shape[0] <= strong_max_rows:
-        add(link_x @ x <= link_y @ y, link_x, -link_y)
+        cons.append(link_x @ x <= link_y @ y)
     if cuts is not None and cuts.rhs.shape[0]:
-        cut_y = sp.csr_matrix(
-            (cuts.on_y, (np.arange(cuts.rhs.shape[0]), cuts.slot)), shape=(cuts.rhs.shape[0], n_s)
-        )
-        add(
-            cuts.on_x @ x - cp.multiply(cuts.on_y, y[cuts.slot]) <= cuts.rhs,  # type: ignore[attr-defined]
-            cuts.on_x,
-            -cut_y,
+        cons.append(
+            cuts.on_x @ x - cp.multiply(cuts.on_y, y[cuts.slot]) <= cuts.rhs  # type: ignore[attr-defined]
         )
     obj = inst.opt_cost @ x + inst.line_penalty @ u + inst.slot_cost @ y
     rx, rz, wz = _split_structure(inst)
     if split and inst.split_cost > 0 and rx.shape[0]:
         z = cp.Variable(rz.shape[1], nonneg=True)
         w = cp.Variable(wz.shape[0], nonneg=True)
-        add(rx @ x <= rz @ z, rx)
-        cons += [w <= wz @ z, w <= 1, z <= 1]
+        cons += [rx @ x <= rz @ z, w <= wz @ z, w <= 1, z <= 1]
         obj = obj + inst.split_cost * (cp.sum(z) - cp.sum(w))  # type: ignore[attr-defined]
     prob = cp.Problem(cp.Minimize(obj), cons)
     opts: dict[str, Any] = {"time_limit": float(max(time_limit, 1.0)), "output_flag": False}
@@ -374,33 +353,13 @@ def _solve_model(
             prob.solve(solver=cp.HIGHS, **opts)  # type: ignore[no-untyped-call]
     except (cp.error.SolverError, ValueError):
         # ValueError: cvxpy cannot unpack a solution HiGHS returned without one (status unknown)
-        return (*fail, None) if reduced else fail
+        return fail
     info = prob.solver_stats.extra_stats if prob.solver_stats else None
     value = float(prob.value) if prob.value is not None and np.isfinite(prob.value) else math.inf
     bound = value
     if integer and info is not None:
         bound = float(getattr(info, "mip_dual_bound", value))
-    out = (None if x.value is None else np.asarray(x.value)), value, bound, str(prob.status)
-    if not reduced:
-        return out
-    return (*out, _reduced_costs(inst, rows) if out[3] == "optimal" else None)
-
-
-def _reduced_costs(inst: Instance, rows: list[tuple[Any, Any, Any]]) -> Reduced | None:
-    """:math:`d = c + A^\\top \\lambda` on x and y from the duals of ``rows`` (cvxpy's sign:
-    :math:`\\lambda \\ge 0` on a ``<=`` row, the Lagrangian adds :math:`\\lambda (a x - b)`)."""
-    dx = inst.opt_cost.astype(float).copy()
-    dy = inst.slot_cost.astype(float).copy()
-    for con, on_x, on_y in rows:
-        dual = con.dual_value
-        if dual is None:
-            return None
-        lam = np.asarray(dual, dtype=float).ravel()
-        if on_x is not None:
-            dx += np.asarray(on_x.T @ lam).ravel()
-        if on_y is not None:
-            dy += np.asarray(on_y.T @ lam).ravel()
-    return Reduced(dx, dy)
+    return (None if x.value is None else np.asarray(x.value)), value, bound, str(prob.status)
 
 
 def strong_lp(

@@ -162,6 +162,8 @@ class StrongModel:
             return "optimal"
         if status == highspy.HighsModelStatus.kInfeasible:
             return "infeasible"
+        if status == highspy.HighsModelStatus.kObjectiveBound:
+            return "cutoff"
         if status == highspy.HighsModelStatus.kTimeLimit:
             return "user_limit"
         return "lp_error"
@@ -267,10 +269,14 @@ class StrongModel:
         base_hi = hi[ys]
         cost = self.inst.slot_cost
 
-        def node(lo: np.ndarray, up: np.ndarray, basis: Any) -> tuple[str, float, Any, Any]:
+        def node(
+            lo: np.ndarray, up: np.ndarray, basis: Any, stop: float
+        ) -> tuple[str, float, Any, Any]:
             left = time_limit - (time.monotonic() - start)
             if left <= 0:
                 return "user_limit", math.nan, None, None
+            # the dual simplex stops once its objective passes ``stop``: the node is pruned
+            h.setOptionValue("objective_bound", float(stop))
             h.changeColsBounds(self.n_s, ys, lo, up)
             h.setBasis(self._padded(basis))
             while True:
@@ -285,7 +291,9 @@ class StrongModel:
                     return "user_limit", math.nan, None, None
 
         lo0, up0 = np.zeros(self.n_s), base_hi.copy()
-        status, value, col, basis = node(lo0, up0, root_basis)
+        status, value, col, basis = node(lo0, up0, root_basis, cutoff)
+        if status == "cutoff":  # no point below the cutoff
+            return TruckBound(cutoff)
         if status != "optimal":
             return TruckBound(self.value if status == "user_limit" else -math.inf, status=status)
         best = cutoff
@@ -322,12 +330,12 @@ class StrongModel:
             ):
                 if child_lo[j] > child_up[j]:
                     continue
-                status, v, c, b = node(child_lo, child_up, basis)
+                status, v, c, b = node(child_lo, child_up, basis, best)
                 out.nodes += 1
                 seq += 1
                 if status == "optimal":
                     heapq.heappush(heap, (v, seq, child_lo, child_up, c, b))
-                elif status != "infeasible":
+                elif status not in ("infeasible", "cutoff"):
                     # no answer in time: the child keeps its parent's value
                     heapq.heappush(heap, (value, seq, child_lo, child_up, None, None))
         open_min = heap[0][0] if heap else math.inf

@@ -441,7 +441,9 @@ def test_truck_branch_and_bound_equals_the_relaxation_mip(
     )
     assert out.status == "optimal" and mip_status == "optimal"
     assert out.bound == pytest.approx(relaxed, rel=1e-6, abs=1e-6)
-    assert value - 1e-6 <= out.bound <= best + 1e-6
+    # solver tolerance: LP values agree to about 1e-9 of the objective (1e6 with penalties)
+    tol = 1e-6 + 1e-8 * abs(best)
+    assert value - tol <= out.bound <= best + tol
     assert out.points and len(out.points[0]) == inst.n_opts
     cutoff = best + 1e-3
     fixed = StrongModel(inst, strong_max_rows=n_rows)
@@ -449,7 +451,7 @@ def test_truck_branch_and_bound_equals_the_relaxation_mip(
     assert red is not None
     keep = m.reduced_cost_fixing(inst, red, value, cutoff)
     cut = fixed.branch_trucks(keep, cutoff, time_limit=20)
-    assert min(cutoff, out.bound) - 1e-6 <= cut.bound <= best + 1e-6
+    assert min(cutoff, out.bound) - tol <= cut.bound <= best + tol
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
