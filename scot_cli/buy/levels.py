@@ -314,11 +314,17 @@ def _ss_exact(rows: Rows, kind: str, idx: Index, *, exact: bool = True) -> tuple
     review = rows.review[idx]
     h, p, K = _ss_costs(rows, idx)
 
+    every = np.arange(idx.size, dtype=np.int64)
+    found: list[Distribution] = []
+
     def dists(sub: Index) -> tuple[Distribution, Distribution]:
-        return period.dist(kind, idx[sub]), rows.protection.dist(kind, idx[sub])
+        pair = period.dist(kind, idx[sub]), rows.protection.dist(kind, idx[sub])
+        if not found and np.array_equal(sub, every):
+            found.append(pair[1])  # the protection demand of every row, used again below
+        return pair
 
     lv = ss_levels(dists, idx.size, h, p, K, max_width=EXACT_WIDTH if exact else 0)
-    prot = rows.protection.dist(kind, idx)
+    prot = found[0] if found else rows.protection.dist(kind, idx)
     approx = periodic_levels(
         prot,
         lv.s,

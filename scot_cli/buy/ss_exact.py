@@ -255,7 +255,13 @@ def _price(
 
 
 def power_approximation(
-    per: Distribution, prot: Distribution, h: Array, p: Array, K: Array
+    per: Distribution,
+    prot: Distribution,
+    h: Array,
+    p: Array,
+    K: Array,
+    *,
+    newsvendor: Array | None = None,
 ) -> tuple[Array, Array]:
     """(s, S) by the revised power approximation (Ehrhardt & Mosier 1984).
 
@@ -264,23 +270,23 @@ def power_approximation(
     ``Q = 1.30 mu^0.494 (K/h)^0.506 (1 + sigma_P^2 / mu^2)^0.116``,
     ``z = sqrt(Q h / (sigma_P p))``, ``s = 0.973 mu_P + sigma_P (0.183 / z + 1.063 - 2.192 z)``;
     ``S = s + Q`` when ``Q / mu > 1.5``, else both are capped at the newsvendor level
-    ``S0 = F_P^{-1}(p / (p + h))``.
+    ``S0 = F_P^{-1}(p / (p + h))`` (``newsvendor``, when the caller has it already).
     """
     mu = np.maximum(per.mean, 1e-12)
     sd_p = np.maximum(prot.sd, 1e-12)
     q = 1.30 * mu**0.494 * (K / h) ** 0.506 * (1 + np.square(sd_p / mu)) ** 0.116
     z = np.sqrt(q * h / (sd_p * p))
     s = 0.973 * prot.mean + sd_p * (0.183 / z + 1.063 - 2.192 * z)
-    s0 = prot.ppf(p / (p + h))
+    s0 = prot.ppf(p / (p + h)) if newsvendor is None else newsvendor
     wide = q / mu > 1.5
     return np.where(wide, s, np.minimum(s, s0)), np.where(wide, s + q, np.minimum(s + q, s0))
 
 
 def _power(per: Distribution, prot: Distribution, h: Array, p: Array, K: Array) -> SSLevels:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s, big_s = power_approximation(per, prot, h, p, K)
     # no fixed cost: no batch, the base-stock (newsvendor) level
-    s0 = prot.ppf(p / (p + h))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s0 = prot.ppf(p / (p + h))
+        s, big_s = power_approximation(per, prot, h, p, K, newsvendor=s0)
     s, big_s = np.where(K > 0, s, s0), np.where(K > 0, big_s, s0)
     idle = per.mean <= 0  # no demand: hold nothing, order nothing
     s, big_s = np.where(idle, 0.0, s), np.where(idle, 0.0, big_s)
@@ -332,7 +338,9 @@ def ss_levels(
         start = stop
     rest = everything[~narrow]
     if rest.size:
-        _store(out, exact, rest, _power(*dists(rest), h[rest], p[rest], K[rest]))
+        # every row (as always with max_width 0): the demand models found above
+        per_rest, prot_rest = (per, prot) if rest.size == n else dists(rest)
+        _store(out, exact, rest, _power(per_rest, prot_rest, h[rest], p[rest], K[rest]))
     return SSLevels(exact=exact, **out)
 
 
