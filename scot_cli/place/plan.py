@@ -155,9 +155,11 @@ def plan_from_solution(
     flow = np.zeros((n_s, prob.arc_fc.size))
     y_s, y_e = lp.index["y"]
     flow[y_s, y_e] = v[lp.blocks["y"]]
-    sales = np.zeros((n_s, n_r))
     z_s, z_r, _ = lp.index["z"]
-    np.add.at(sales, (z_s, z_r), v[lp.blocks["z"]] * lp.gains)
+    # in the order of the z variables from 0, as np.add.at on zeros (the same bits)
+    sales = np.bincount(
+        z_s * n_r + z_r, weights=v[lp.blocks["z"]] * lp.gains, minlength=n_s * n_r
+    ).reshape(n_s, n_r)
     slack = {k: v[lp.blocks[f"s_{k}"]] for k in ("store", "thru", "speed")}
     return Plan(
         prob,

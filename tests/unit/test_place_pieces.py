@@ -68,3 +68,15 @@ def test_batched_solve_with_pieces_is_close_to_the_single_lp() -> None:
     assert batched.bound <= single.total_cost + 1e-6
     assert single.total_cost - 1e-6 <= batched.total_cost
     assert batched.total_cost == pytest.approx(single.total_cost, rel=0.02)
+
+
+def test_sum_by_matches_add_at_bit_for_bit() -> None:
+    from scot_cli.place.report import sum_by
+
+    rng = np.random.default_rng(11)
+    values = rng.lognormal(size=(37, 60)) * (rng.uniform(size=(37, 60)) < 0.6)
+    index = rng.integers(0, 9, 60)
+    expected = np.zeros((37, 9))
+    np.add.at(expected.T, index, values.T)
+    assert np.array_equal(sum_by(values, index, 9), expected)
+    assert sum_by(values[:, :0], index[:0], 9).shape == (37, 9)
