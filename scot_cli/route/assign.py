@@ -330,9 +330,11 @@ def solve(
     the MIP without them has a weak bound and, within seconds, no useful incumbent (on the
     fixtures: 1,952 lines, 15,367 rows), so the batch takes the ``lp-round`` path and the LP
     of the line model with every strong linking row adds its bound (above the grouped
-    relaxation's: it keeps the lines apart and the split cost in); then the MIP with integer
-    trucks and splittable lines over the options its reduced costs keep
-    (:func:`truck_relaxation`) raises the bound and widens the support MIP's neighbourhood.
+    relaxation's: it keeps the lines apart and the split cost in); then the MIP over the
+    LP's support (:func:`support_mip`) looks for a better plan while the relaxation with
+    integer trucks and splittable lines over the options the LP's reduced costs keep
+    (:func:`truck_relaxation`, a branch and bound from the LP's basis) raises the bound
+    (:func:`_support_and_trucks`).
     """
     from scot_cli.route.heuristics import consolidate, round_with_capacity, slope_scaling
 
@@ -348,27 +350,56 @@ def solve(
     pool = [*(starts or []), slope_scaling(inst)]
     bound, status = -math.inf, ("" if inst.n_opts else "no options")
 
-    def relax_step(share: float) -> None:
-        nonlocal bound, status
+    def relax_step(share: float, *, beside: bool = False) -> Callable[[], None]:
+        """Start the grouped relaxation (in a child process with ``beside``, so that this
+        process can solve the strong LP meanwhile); the returned function takes its bound
+        and its rounded start."""
         if not inst.n_opts or relax is None:
-            return
+            return lambda: None
+        from scot_cli.route.bounded import start_with_deadline
         from scot_cli.route.relax import relaxed_bound
 
         left = opt.time_limit - (time.monotonic() - start)
         budget = max(left * share, 0.25 * opt.time_limit, 1.0)
-        value, xline, relax_status = relaxed_bound(relax.inst, relax.line_goi, time_limit=budget)
-        bound = max(bound, value)
-        status = f"{status}; relaxation {relax_status}".removeprefix("; ")
-        if xline is not None:
-            pool.append(round_with_capacity(inst, xline, position=relax.line_pos))
+        if beside:
+            # the child imports the modelling layer itself (about a second more to wait for),
+            # beside the strong LP here
+            pending = start_with_deadline(
+                relaxed_bound,
+                relax.inst,
+                relax.line_goi,
+                seconds=budget + IMPORT_SECONDS,
+                time_limit=budget,
+            )
+        else:
+            out = relaxed_bound(relax.inst, relax.line_goi, time_limit=budget)
 
-    if method != "mip":
-        relax_step(0.4)
+        def take() -> None:
+            nonlocal bound, status
+            answered, got = pending.wait() if beside else (True, out)
+            if not answered or got is None:
+                status = f"{status}; relaxation overrun".removeprefix("; ")
+                return
+            value, xline, relax_status = got
+            bound = max(bound, value)
+            status = f"{status}; relaxation {relax_status}".removeprefix("; ")
+            if xline is not None:
+                pool.append(round_with_capacity(inst, xline, position=relax.line_pos))
+
+        return take
+
+    # with the strong LP, the grouped relaxation runs beside it in a child process
+    relaxed = relax_step(0.4, beside=strong_lp) if method != "mip" else (lambda: None)
+    if not strong_lp:
+        relaxed()
     support, red, lp_value, strong = None, None, -math.inf, None
     if strong_lp and inst.n_opts:
         left = opt.time_limit - (time.monotonic() - start)
         strong = StrongModel(inst, strong_max_rows=rows)
-        xlp, value, lp_status, red = strong.solve(time_limit=max(0.8 * left, 1.0))
+        try:
+            xlp, value, lp_status, red = strong.solve(time_limit=max(0.8 * left, 1.0))
+        finally:
+            relaxed()
         # an LP stopped early gives no valid bound
         lp_value = value if lp_status == "optimal" else -math.inf
         bound = max(bound, lp_value)
@@ -382,7 +413,7 @@ def solve(
         bound = max(bound, mip_bound)
         if xval is not None:
             pool.append(m.repair(inst, m.round_assignment(inst, xval)))
-        relax_step(0.5)
+        relax_step(0.5)()
     if inst.n_opts and relax is None and method == "lp-round":
         budget = max(opt.time_limit - (time.monotonic() - start), 1.0)
         xval, lp_value, _, lp_status = m.solve_model(inst, integer=False, time_limit=budget * 0.5)
@@ -449,6 +480,10 @@ def _support_and_trucks(
     )
     return best, (value, truck_status)
 
+
+#: Seconds more to wait for a child that imports the modelling layer itself (cvxpy: measured
+#: 1.2-1.3 s on a quiet machine).
+IMPORT_SECONDS = 2.0
 
 #: Options the strong LP uses at least this much join the support MIP (:func:`support_mip`).
 SUPPORT_MIN = 0.05
@@ -533,7 +568,12 @@ def start_support_mip(
     sub = m.restrict(inst, mask)
     rows = m.strong_links(sub)[0].shape[0]
     answer = m.start_model(
-        sub, integer=True, time_limit=time_limit, strong_max_rows=rows, mip_rel_gap=SUPPORT_GAP
+        sub,
+        integer=True,
+        time_limit=time_limit,
+        strong_max_rows=rows,
+        mip_rel_gap=SUPPORT_GAP,
+        import_first=False,
     )
 
     def plan() -> np.ndarray:

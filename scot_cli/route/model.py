@@ -233,11 +233,16 @@ def start_model(
     mip_rel_gap: float = 1e-6,
     x_integer: bool = True,
     cutoff: float = math.inf,
+    import_first: bool = True,
 ) -> Callable[[], Answer]:
     """Start :func:`solve_model` (same arguments) and return the function that waits for its
     answer: a MIP runs in a forked child meanwhile, so this process can work beside it
     (:func:`scot_cli.route.bounded.start_with_deadline`); an LP runs here before this
-    returns."""
+    returns.
+
+    The modelling layer (cvxpy, over a second to import) is imported here before the fork,
+    unless ``import_first`` is False: then a child imports it itself, beside this process's
+    work, and its solver's limit is cut so that it still ends ``time_limit`` from now."""
     kwargs: dict[str, Any] = {
         "integer": integer,
         "time_limit": time_limit,
@@ -251,8 +256,11 @@ def start_model(
     if not integer:
         out = cast(Answer, _solve_model(inst, **kwargs))
         return lambda: out
-    import cvxpy  # noqa: F401 - imported here so that the child does not spend its time on it
-    import highspy  # noqa: F401
+    if import_first:
+        import cvxpy  # noqa: F401 - imported here so that the child does not spend its time on it
+        import highspy  # noqa: F401
+    else:
+        kwargs["until"] = time.monotonic() + time_limit
 
     from scot_cli.route.bounded import start_with_deadline
 
@@ -287,8 +295,10 @@ def _solve_model(
     mip_rel_gap: float,
     x_integer: bool = True,
     cutoff: float = math.inf,
+    until: float = math.inf,
 ) -> Any:
-    """:func:`solve_model` in this process."""
+    """:func:`solve_model` in this process; the solver's limit is cut to end by ``until``
+    (a :func:`time.monotonic` value) when that comes first."""
     import cvxpy as cp
 
     from scot_cli.quiet import native_stdout_silenced
@@ -329,6 +339,7 @@ def _solve_model(
         cons += [rx @ x <= rz @ z, w <= wz @ z, w <= 1, z <= 1]
         obj = obj + inst.split_cost * (cp.sum(z) - cp.sum(w))  # type: ignore[attr-defined]
     prob = cp.Problem(cp.Minimize(obj), cons)
+    time_limit = min(time_limit, until - time.monotonic())
     opts: dict[str, Any] = {"time_limit": float(max(time_limit, 1.0)), "output_flag": False}
     if integer:
         opts["mip_rel_gap"] = mip_rel_gap

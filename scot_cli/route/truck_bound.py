@@ -251,9 +251,10 @@ class StrongModel:
 
         Each node branches on its most fractional truck count (ties: the larger cost per
         truck, then the lower index) into ``y <= floor`` and ``y >= ceil`` and solves both
-        children at once. Returns the least of the cutoff, the best node with integer
-        trucks and the open nodes' LP values (a node whose LP did not finish keeps its
-        parent's value).
+        children at once; a child with integer trucks is a point of the relaxation at once,
+        and each child LP stops at the best such value (or the cutoff). Returns the least of
+        the cutoff, the best node with integer trucks and the open nodes' LP values (a node
+        whose LP did not finish keeps its parent's value).
         """
         h, start = self.highs, time.monotonic()
         if self.basis is None:
@@ -299,9 +300,24 @@ class StrongModel:
         best = cutoff
         points: list[tuple[float, np.ndarray]] = []
         heap: list[tuple[float, int, np.ndarray, np.ndarray, Any, Any]] = []
-        seq = 0
-        heapq.heappush(heap, (value, seq, lo0, up0, col, basis))
         out = TruckBound(-math.inf)
+
+        def fractional(col: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            y = col[ys]
+            dist = np.minimum(y - np.floor(y), np.ceil(y) - y)
+            return y, dist, np.flatnonzero(dist > INT_TOL)
+
+        def settle(value: float, lo: np.ndarray, up: np.ndarray, col: Any, basis: Any) -> None:
+            """A solved node: with integer trucks it is a point of the relaxation (the best
+            such value prunes from now on), else it waits in the queue."""
+            nonlocal best
+            if not fractional(col)[2].shape[0]:
+                best = min(best, value)
+                points.append((value, col[: self.n_x].copy()))
+                return
+            heapq.heappush(heap, (value, out.nodes, lo, up, col, basis))
+
+        settle(value, lo0, up0, col, basis)
         while heap:
             value, _, lo, up, col, basis = heap[0]
             if time.monotonic() - start >= time_limit:
@@ -314,14 +330,7 @@ class StrongModel:
                 out.status = "user_limit" if time.monotonic() - start >= time_limit else "lp_error"
                 break
             heapq.heappop(heap)
-            y = col[ys]
-            frac = y - np.floor(y)
-            dist = np.minimum(frac, 1.0 - frac)
-            cand = np.flatnonzero(dist > INT_TOL)
-            if not cand.shape[0]:
-                best = min(best, value)
-                points.append((value, col[: self.n_x].copy()))
-                continue
+            y, dist, cand = fractional(col)
             order = np.lexsort((cand, -cost[cand], -dist[cand]))
             j = int(cand[order[0]])
             for child_lo, child_up in (
@@ -332,12 +341,11 @@ class StrongModel:
                     continue
                 status, v, c, b = node(child_lo, child_up, basis, best)
                 out.nodes += 1
-                seq += 1
                 if status == "optimal":
-                    heapq.heappush(heap, (v, seq, child_lo, child_up, c, b))
+                    settle(v, child_lo, child_up, c, b)
                 elif status not in ("infeasible", "cutoff"):
                     # no answer in time: the child keeps its parent's value
-                    heapq.heappush(heap, (value, seq, child_lo, child_up, None, None))
+                    heapq.heappush(heap, (value, out.nodes, child_lo, child_up, None, None))
         open_min = heap[0][0] if heap else math.inf
         out.bound = min(best, open_min)
         out.points = [p for _, p in sorted(points, key=lambda t: t[0])]
