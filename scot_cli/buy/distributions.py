@@ -267,7 +267,14 @@ class QuantileShaped:
         return out
 
     def loss(self, y: Array) -> Array:
-        """``E[(D - y)^+]`` for ``y >= 0``: a sum of closed-form segment integrals."""
+        """``E[(D - y)^+]`` for ``y >= 0``: a sum of closed-form segment integrals
+        (compiled from :data:`COMPILED_FROM` rows: :func:`shaped_loss`)."""
+        if _use_compiled(self.z, self.x, self.x.shape[0]):
+            return shaped_loss(self.z, self.x, y, compiled=True)
+        return self.numpy_loss(y)
+
+    def numpy_loss(self, y: Array) -> Array:
+        """:meth:`loss` by numpy arrays of (rows x segments), whatever the rows."""
         a, b, (xa, _, s) = self._segments
         y = np.maximum(np.broadcast_to(y, (self.x.shape[0],)), 0.0)[:, None]
         c = np.clip(self._roots(y, xa > y), a, b)
@@ -295,21 +302,42 @@ COMPILED_FROM = 1 << 17
 _SEQUENTIAL_SUM = 8
 
 
+def _use_compiled(z: Array, x: Array, rows: int, compiled: bool | None = None) -> bool:
+    """Whether :func:`shaped_loss` runs compiled: asked for, or from :data:`COMPILED_FROM`
+    rows; never with eight segments or more (numpy then sums a row's terms pairwise)."""
+    if compiled is None:
+        compiled = rows >= COMPILED_FROM
+    return bool(compiled and z.size >= 2 and z.size + 1 < _SEQUENTIAL_SUM and x.dtype == np.float64)
+
+
 def shaped_mean(
     z: Array, x: Array, idx: NDArray[np.int64] | None = None, *, compiled: bool | None = None
 ) -> Array:
     """``E[D]`` of the quantile-shaped demand of rows ``x[idx]`` (every row without
-    ``idx``): ``QuantileShaped(z, x[idx]).loss(0)``, bit for bit. ``compiled``: one
-    compiled pass over the rows' knots instead of numpy's (rows x segments) arrays (default:
-    from :data:`COMPILED_FROM` rows, with fewer than eight segments)."""
+    ``idx``): ``QuantileShaped(z, x[idx]).loss(0)``, bit for bit (compiled as
+    :func:`shaped_loss` decides)."""
     rows = x.shape[0] if idx is None else idx.size
-    if compiled is None:
-        compiled = rows >= COMPILED_FROM
-    if not compiled or z.size < 2 or z.size + 1 >= _SEQUENTIAL_SUM or x.dtype != np.float64:
-        sub = x if idx is None else x[idx]
-        return QuantileShaped(z, sub).loss(np.zeros(rows))
-    from .shaped_kernel import inner_roots, shaped_means
+    return shaped_loss(z, x, np.zeros(rows), idx, compiled=compiled)
 
+
+def shaped_loss(
+    z: Array,
+    x: Array,
+    y: Array | float,
+    idx: NDArray[np.int64] | None = None,
+    *,
+    compiled: bool | None = None,
+) -> Array:
+    """``QuantileShaped(z, x[idx]).loss(y)`` (every row without ``idx``), bit for bit.
+    ``compiled``: one compiled pass over the rows' knots instead of numpy's (rows x
+    segments) arrays (default: from :data:`COMPILED_FROM` rows, fewer than eight segments)."""
+    rows = x.shape[0] if idx is None else idx.size
+    if not _use_compiled(z, x, rows, compiled):
+        sub = x if idx is None else x[idx]
+        return QuantileShaped(z, sub).numpy_loss(np.broadcast_to(y, (rows,)))
+    from .shaped_kernel import inner_roots, shaped_losses
+
+    at = np.ascontiguousarray(np.maximum(np.broadcast_to(y, (rows,)), 0.0), dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
     x = np.ascontiguousarray(x)
     which = np.arange(rows, dtype=np.int64) if idx is None else idx.astype(np.int64, copy=False)
@@ -323,12 +351,13 @@ def shaped_mean(
         return out
 
     roots = np.empty(rows * (z.size + 1))
-    found = inner_roots(x, which, z, np.diff(z), roots)
+    found = inner_roots(x, which, at, z, np.diff(z), roots)
     inner = roots[:found]
     out = np.empty(rows)
-    shaped_means(
+    shaped_losses(
         x,
         which,
+        at,
         z,
         np.diff(z),
         norm_cdf(lo),

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from scot_cli.buy import BuyOptions, distributions, plan_buy
-from scot_cli.buy.distributions import QuantileShaped, norm_ppf, shaped_mean
+from scot_cli.buy.distributions import QuantileShaped, norm_ppf, shaped_loss, shaped_mean
 
 START = dt.date(2026, 1, 5)
 Z90 = 1.2815515655446004
@@ -44,12 +44,33 @@ def test_the_compiled_shaped_mean_is_the_loss_at_zero_bit_for_bit(width: int) ->
     z = norm_ppf(levels)
     x = _knots(rng, 20_000, width)
     idx = np.sort(rng.choice(x.shape[0], 7_000, replace=False))
-    whole = QuantileShaped(z, x).loss(np.zeros(x.shape[0]))
-    some = QuantileShaped(z, x[idx]).loss(np.zeros(idx.size))
+    whole = QuantileShaped(z, x).numpy_loss(np.zeros(x.shape[0]))
+    some = QuantileShaped(z, x[idx]).numpy_loss(np.zeros(idx.size))
     assert np.isfinite(whole[3:]).all() and (whole[3:] >= 0).all() and whole[3:].max() > 1
     for compiled in (True, False):
         assert (_bits(shaped_mean(z, x, compiled=compiled)) == _bits(whole)).all()
         assert (_bits(shaped_mean(z, x, idx, compiled=compiled)) == _bits(some)).all()
+
+
+@pytest.mark.parametrize("width", [2, 3, 5, 6])
+def test_the_compiled_shaped_loss_is_numpys_bit_for_bit(width: int) -> None:
+    rng = np.random.default_rng(100 + width)
+    z = norm_ppf(np.linspace(0.1, 0.9, width))
+    x = _knots(rng, 20_000, width)
+    # at the knots themselves, between them, below zero, at zero (either sign) and NaN
+    y = np.where(
+        rng.random(x.shape[0]) < 0.3, x[:, rng.integers(width)], rng.normal(8, 8, x.shape[0])
+    )
+    y[rng.random(y.size) < 0.02] = -0.0
+    y[rng.random(y.size) < 0.02] = 0.0
+    y[rng.random(y.size) < 0.01] = np.nan
+    expected = QuantileShaped(z, x).numpy_loss(y)
+    assert np.nanmax(expected) > 1
+    assert (_bits(shaped_loss(z, x, y, compiled=True)) == _bits(expected)).all()
+    assert (
+        _bits(shaped_loss(z, x, 3.5, compiled=True))
+        == _bits(QuantileShaped(z, x).numpy_loss(np.full(x.shape[0], 3.5)))
+    ).all()
 
 
 def test_the_shaped_mean_of_a_normal_shape_is_its_partial_expectation() -> None:
