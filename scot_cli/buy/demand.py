@@ -584,4 +584,6 @@ def shape_knots(sums: IntervalSums, sd: Array) -> Array:
     for j in range(width):
         np.multiply(sums.offsets[j], scale, out=term)
         np.add(sums.mean, term, out=knots[:, j])
-    return np.asarray(np.maximum.accumulate(knots, axis=1), dtype=np.float64)
+        if j:  # the running maximum along the row (np.maximum.accumulate), in place
+            np.maximum(knots[:, j - 1], knots[:, j], out=knots[:, j])
+    return knots
