@@ -117,6 +117,9 @@ class Rows:
     #: Supplier disruptions and recoveries per day (:mod:`scot_cli.buy.disruptions`; 0 and
     #: inf where the item has none), or None when no item has any.
     disruption: tuple[Array, Array] | None = None
+    #: Zheng & Federgruen's windows ``(a, y*, b)`` of Poisson rows the auto policy searched
+    #: (NaN elsewhere; :func:`choose_policy`), found again by no one.
+    poisson_windows: tuple[Array, Array, Array] | None = None
 
     @property
     def n(self) -> int:
@@ -210,7 +213,8 @@ def choose_policy(rows: Rows, requested: str, kind: Labels | None = None) -> Lab
         cand = np.flatnonzero((rows.K > 0) & kind.is_("poisson") & (rows.period.mean > 0))
         if cand.size:
             h, p, K = _ss_costs(rows, cand)
-            a, _, b = windows(rows.protection.dist("poisson", cand), h, p, K)
+            a, y_star, b = windows(rows.protection.dist("poisson", cand), h, p, K)
+            _keep_windows(rows, cand, (a, y_star, b))
             narrow = np.isfinite(b - a) & (b - a + 2 <= AUTO_EXACT_WIDTH)
             codes[cand[narrow]] = code("ss")
     if rows.discount_batch is not None:
@@ -218,6 +222,14 @@ def choose_policy(rows: Rows, requested: str, kind: Labels | None = None) -> Lab
         priced = batching & np.isfinite(rows.discount_batch)
         codes = np.where(priced, code("ss_heuristic"), codes)
     return Labels(codes.astype(np.uint8), POLICY_NAMES)
+
+
+def _keep_windows(rows: Rows, idx: Index, found: tuple[Array, Array, Array]) -> None:
+    """Remember the Poisson windows of rows ``idx`` for :func:`_ss_exact`."""
+    kept = tuple(np.full(rows.n, np.nan) for _ in found)
+    for full, part in zip(kept, found, strict=True):
+        full[idx] = part
+    rows.poisson_windows = (kept[0], kept[1], kept[2])
 
 
 def _ss_costs(rows: Rows, idx: Index) -> tuple[Array, Array, Array]:
@@ -323,7 +335,12 @@ def _ss_exact(rows: Rows, kind: str, idx: Index, *, exact: bool = True) -> tuple
             found.append(pair[1])  # the protection demand of every row, used again below
         return pair
 
-    lv = ss_levels(dists, idx.size, h, p, K, max_width=EXACT_WIDTH if exact else 0)
+    window = None
+    if exact and kind == "poisson" and rows.poisson_windows is not None:
+        a, y_star, b = (w[idx] for w in rows.poisson_windows)
+        if np.isfinite(a).all() and np.isfinite(y_star).all() and np.isfinite(b).all():
+            window = (a, y_star, b)  # found by choose_policy for the same h, p, K and demand
+    lv = ss_levels(dists, idx.size, h, p, K, max_width=EXACT_WIDTH if exact else 0, window=window)
     prot = found[0] if found else rows.protection.dist(kind, idx)
     approx = periodic_levels(
         prot,

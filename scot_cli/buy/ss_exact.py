@@ -183,10 +183,13 @@ def exact_levels(
     K: Array,
     *,
     compiled: bool = False,
+    window: tuple[Array, Array, Array] | None = None,
 ) -> SSLevels:
     """Price every (s, S) of the rows' windows (one batch of similar widths); ``compiled``:
-    by :func:`scot_cli.buy.ss_kernel.price_windows` (the same levels, bit for bit)."""
-    a, y_star, b = windows(prot, h, p, K)
+    by :func:`scot_cli.buy.ss_kernel.price_windows` (the same levels, bit for bit);
+    ``window``: the rows' :func:`windows` when already found (each row's depends on its own
+    values alone)."""
+    a, y_star, b = windows(prot, h, p, K) if window is None else window
     lo = a - 1  # lowest s
     span = int((b - lo).max())  # largest S - s
     n_big = int((b - y_star).max()) + 1  # candidate S per row
@@ -295,7 +298,14 @@ def _power(per: Distribution, prot: Distribution, h: Array, p: Array, K: Array) 
 
 
 def ss_levels(
-    dists: Dists, n: int, h: Array, p: Array, K: Array, *, max_width: int = EXACT_WIDTH
+    dists: Dists,
+    n: int,
+    h: Array,
+    p: Array,
+    K: Array,
+    *,
+    max_width: int = EXACT_WIDTH,
+    window: tuple[Array, Array, Array] | None = None,
 ) -> SSLevels:
     """Optimal (s, S) per row: exact where the window is at most ``max_width`` units
     wide, the power approximation elsewhere (``exact`` says which; ``max_width=0``: the
@@ -311,6 +321,8 @@ def ss_levels(
     h, p, K
         Holding cost per unit per review period, stock-out cost per unit short, fixed cost
         per order (one entry per row).
+    window
+        The rows' :func:`windows` ``(a, y*, b)`` when the caller found them already.
     """
     out = {name: np.full(n, np.nan) for name in ("s", "S", "cost", "holding", "shortage")}
     out["ordering"] = np.full(n, np.nan)
@@ -318,7 +330,7 @@ def ss_levels(
     everything = np.arange(n, dtype=np.int64)
     per, prot = dists(everything)
     if max_width > 0:
-        a, _, b = windows(prot, h, p, K)
+        a, y_star, b = windows(prot, h, p, K) if window is None else window
         width = b - a + 2
         narrow = np.isfinite(width) & (width <= max_width) & (per.mean > 0)
     else:
@@ -333,7 +345,8 @@ def ss_levels(
         fits = np.arange(1, most + 1)[: order.size - start] * cost[start : start + most]
         stop = start + max(int(np.count_nonzero(fits <= CHUNK_ELEMENTS)), 1)
         idx = order[start:stop]
-        lv = exact_levels(*dists(idx), h[idx], p[idx], K[idx], compiled=compiled)
+        found = (a[idx], y_star[idx], b[idx])
+        lv = exact_levels(*dists(idx), h[idx], p[idx], K[idx], compiled=compiled, window=found)
         _store(out, exact, idx, lv)
         start = stop
     rest = everything[~narrow]

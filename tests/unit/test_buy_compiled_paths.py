@@ -158,3 +158,22 @@ def test_the_compiled_shaped_means_plan_exactly_like_numpy(
     assert (numpy_plan[1].get_column("distribution") == "empirical").sum() > 100
     for a, b in zip(numpy_plan, compiled_plan, strict=True):
         assert a.equals(b), (a, b)
+
+
+def test_the_auto_policys_windows_are_reused_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact (s,S) rows of the auto policy are priced on the windows choose_policy found;
+    finding them again gives the same plan."""
+    from scot_cli.buy import levels
+
+    fc, items, inv = _data(2000, seed=11)
+
+    def plan() -> tuple[pl.DataFrame, pl.DataFrame]:
+        result = plan_buy(fc, items=items, inventory=inv, options=BuyOptions())
+        return result.orders, result.policy
+
+    reused = plan()
+    assert (reused[1].get_column("policy") == "ss").sum() >= 5
+    monkeypatch.setattr(levels, "_keep_windows", lambda rows, idx, found: None)
+    again = plan()
+    for a, b in zip(reused, again, strict=True):
+        assert a.equals(b), (a, b)
