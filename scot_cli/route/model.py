@@ -373,18 +373,6 @@ def _solve_model(
     return (None if x.value is None else np.asarray(x.value)), value, bound, str(prob.status)
 
 
-def strong_lp(
-    inst: Instance, *, time_limit: float, strong_max_rows: int
-) -> tuple[np.ndarray | None, float, str, Reduced | None]:
-    """The LP relaxation with up to ``strong_max_rows`` strong linking rows: option values,
-    value, status, and the reduced costs when optimal (:func:`reduced_cost_fixing`). Solved
-    as one HiGHS model (:class:`scot_cli.route.truck_bound.StrongModel`, which also keeps its
-    basis for the integer-trucks bound)."""
-    from scot_cli.route.truck_bound import StrongModel
-
-    return StrongModel(inst, strong_max_rows=strong_max_rows).solve(time_limit=time_limit)
-
-
 def reduced_cost_fixing(inst: Instance, red: Reduced, lp_value: float, upper: float) -> np.ndarray:
     """Options that a plan cheaper than ``upper`` may use, by reduced-cost fixing (Nemhauser
     & Wolsey (1988), "Integer and combinatorial optimization", II.2.1).

@@ -350,3 +350,13 @@ class StrongModel:
         out.bound = min(best, open_min)
         out.points = [p for _, p in sorted(points, key=lambda t: t[0])]
         return out
+
+
+def strong_lp(
+    inst: m.Instance, *, time_limit: float, strong_max_rows: int
+) -> tuple[np.ndarray | None, float, str, m.Reduced | None]:
+    """The LP relaxation with up to ``strong_max_rows`` strong linking rows: option values,
+    value, status, and the reduced costs when optimal (:func:`model.reduced_cost_fixing`). Solved
+    as one HiGHS model (:class:`StrongModel`, which also keeps its
+    basis for the integer-trucks bound)."""
+    return StrongModel(inst, strong_max_rows=strong_max_rows).solve(time_limit=time_limit)

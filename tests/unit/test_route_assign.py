@@ -26,7 +26,7 @@ from scot_cli.route.assign import (
     solve,
 )
 from scot_cli.route.options import line_options, next_departures, path_schedules
-from scot_cli.route.truck_bound import StrongModel
+from scot_cli.route.truck_bound import StrongModel, strong_lp
 from scot_cli.route.trucks import first_fit_decreasing, slot_table
 
 DAY = dt.date(2026, 11, 2)  # a Monday
@@ -238,7 +238,7 @@ def test_reduced_costs_and_integer_trucks_bound() -> None:
     inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
     best = brute_force(pr, inv, nodes, opts, slots, opt)
     rows = m.strong_links(inst)[0].shape[0]
-    xlp, value, status, red = m.strong_lp(inst, time_limit=20, strong_max_rows=rows)
+    xlp, value, status, red = strong_lp(inst, time_limit=20, strong_max_rows=rows)
     assert status == "optimal" and red is not None and xlp is not None
     assert red.x.min() >= -1e-7 and red.y.min() >= -1e-7
     assert float(red.x @ xlp) == pytest.approx(0.0, abs=1e-6)
