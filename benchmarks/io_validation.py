@@ -80,6 +80,35 @@ the (s,S) levels on 830k rows; the quantile-shaped mean of every row's protectio
 21M neighbours); the window search of the auto policy (over the 76k Poisson rows to choose
 the policy, then twice more over the 12k priced exactly); building the output frames. The
 4 s goal needs most of these cut several-fold; it is not met.
+
+Later that evening, outputs again equal bit for bit: orders and policy on this input; 13
+more runs on a 200k-sku input of the same generator (policies auto, ss, base_stock and rq
+by demand models auto, empirical and poisson, and a fill-rate target); 90 runs on the demo's
+forecasts (every policy and demand model, fill rate, spread floors, the network, the
+central tier, a budget); the buy, plan-buy and io tests:
+
+- the quantile-shaped loss, and so its mean, is one compiled pass over each row's knots
+  (numba, cached; from 131k rows and fewer than eight segments, where numpy sums a row's
+  terms in order), with Phi and phi still numpy's, found only for the one root per row
+  that falls inside its segment: the auto demand model's test and the levels' expected
+  shortage no longer build a dozen (rows x segments) temporaries;
+- the interval knots are built and their running maximum taken a quantile level at a time
+  (broadcasting along rows of three knots ran numpy's inner loop once per row);
+- the power (s,S) rows are priced from the demand models and newsvendor level already
+  found, and the exact rows on the windows the auto policy found;
+- the command turns numpy's transparent-huge-page advice off: with the kernel's THP defrag
+  at `madvise` a fault in an advised array compacts memory synchronously (the plan's system
+  CPU, in process: 2.4-2.9 s with the advice, 0.6-0.9 s without);
+- scipy.special (0.3-0.9 s to import) and numba's registries load on a second thread while
+  the inputs are read.
+
+Old (2a9fd04) against new (4ef5678), alternating whole-process runs, three each, load
+3.5-4.2 on the 2 cores: median wall 13.9 s to 10.7 s, CPU 13.4 s to 10.3 s (system 5.5 to
+3.1); the plan alone, in process, 5.9-7.3 CPU s to 4.4-4.9. What is left, in the order of
+the profile: reading and validating the three files (polars' parse of the forecast most),
+writing the two tables, the (s,S) window search of the auto policy (Poisson losses on 76k
+rows), building the output frames (the reason strings), and the forecast's key runs. The
+4 s goal is still missed.
 """
 
 
