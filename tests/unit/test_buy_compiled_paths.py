@@ -177,3 +177,20 @@ def test_the_auto_policys_windows_are_reused_exactly(monkeypatch: pytest.MonkeyP
     again = plan()
     for a, b in zip(reused, again, strict=True):
         assert a.equals(b), (a, b)
+
+
+def test_one_key_runs_by_run_lengths_match_the_neighbour_comparison() -> None:
+    """A single key without nulls takes polars' run lengths; with a constant second key the
+    general comparison of neighbours must find the same runs."""
+    from scot_cli.buy.demand import key_runs
+
+    rng = np.random.default_rng(3)
+    skus = pl.Series("sku", [f"S{i:03d}" for i in rng.integers(0, 40, 5000)]).sort()
+    skus = pl.concat([skus, pl.Series("sku", ["S000", "S000", "S999", "S000"])])
+    frame = pl.DataFrame({"sku": skus, "node": ["ALL"] * skus.len()})
+    one, two = key_runs(frame, ["sku"]), key_runs(frame, ["sku", "node"])
+    assert one.starts.dtype == np.int64 and one.starts.tolist() == two.starts.tolist()
+    assert one.keys.get_column("sku").equals(two.keys.get_column("sku"))
+    assert one.starts[-3:].tolist() == [5000, 5002, 5003]  # S000 after the sorted run, S999
+    with_null = pl.DataFrame({"sku": ["a", None, None, "b"]})
+    assert key_runs(with_null, ["sku"]).starts.tolist() == [0, 1, 3]
