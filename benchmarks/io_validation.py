@@ -100,11 +100,15 @@ central tier, a budget); the buy, plan-buy and io tests:
   at `madvise` a fault in an advised array compacts memory synchronously (the plan's system
   CPU, in process: 2.4-2.9 s with the advice, 0.6-0.9 s without);
 - scipy.special (0.3-0.9 s to import) and numba's registries load on a second thread while
-  the inputs are read.
+  the inputs are read;
+- a single key's runs come from polars' run lengths, not a comparison of shifted copies.
 
-Old (2a9fd04) against new (4ef5678), alternating whole-process runs, three each, load
-3.5-4.2 on the 2 cores: median wall 13.9 s to 10.7 s, CPU 13.4 s to 10.3 s (system 5.5 to
-3.1); the plan alone, in process, 5.9-7.3 CPU s to 4.4-4.9. What is left, in the order of
+Old (2a9fd04) against new, alternating whole-process runs, three each, in three sittings
+(median CPU s, user + system): 13.4 to 10.3 at load 3.5-4.2 (new: 4ef5678); 15.9 to 11.7 at
+load 0.1-1.4 and 16.9 to 11.9 at load 1.8-3.3 (new: 494204d), system CPU 7.3-7.5 to 3.5-4.2.
+Wall time on this shared machine moved with the other work (medians 13.9 to 10.7, 15.0 to
+16.8, 22.4 to 14.9 s). The plan alone, in process: 5.9-7.3 CPU s to 4.4-4.9. What is left,
+in the order of
 the profile: reading and validating the three files (polars' parse of the forecast most),
 writing the two tables, the (s,S) window search of the auto policy (Poisson losses on 76k
 rows), building the output frames (the reason strings), and the forecast's key runs. The
