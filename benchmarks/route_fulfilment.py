@@ -205,9 +205,9 @@ def main() -> None:
         ]
     lines_out.append(
         "\nSolver status per row (a step cut by the time limit reports `user_limit`; on the "
-        "fixtures auto uses its whole limit: the strong LP, then the MIP over its support "
-        "in a child process beside the branch and bound on the trucks that proves the gap, "
-        "then the local search): " + "; ".join(statuses) + "."
+        "fixtures auto runs the strong LP, then the MIP over its support in a child process "
+        "beside the branch and bound on the trucks that proves the gap, then the local "
+        "search, and stops early once the bound meets the plan): " + "; ".join(statuses) + "."
     )
     lines_out.append(
         f"\nTime limits: {args.time_limit:g} s on the fixtures ({args.repeat} runs), "
