@@ -97,7 +97,8 @@ def _parts(
     held = np.zeros(r.size)
     for k in range(1, int(q.max(initial=1)) + 1):
         y = r + k
-        held += np.where(k <= q, y - demand.mean + demand.loss(y), 0.0)
+        # E[(y - D)^+] >= 0; y - mean + loss(y) can round below 0 where y is 0
+        held += np.where(k <= q, np.maximum(y - demand.mean + demand.loss(y), 0.0), 0.0)
     short = (demand.loss(r) - demand.loss(r + q)) * lam / q
     return RQ(r, q, h * held / q, p * short, K * lam / q, exact)
 

@@ -219,7 +219,8 @@ def exact_levels(
         np.int64
     )
     scale = big_m[rows, j_best]
-    holding = (weights * np.take_along_axis(hold, at, 1)).sum(1) / scale
+    # expected stock on hand is >= 0; its terms can round a hair below 0 at a zero level
+    holding = np.maximum((weights * np.take_along_axis(hold, at, 1)).sum(1) / scale, 0.0)
     shortage = (weights * np.take_along_axis(short, at, 1)).sum(1) / scale
     return SSLevels(
         s=s,
