@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -90,3 +91,53 @@ def forecast_from_sales(sales: pl.DataFrame, *, days: int = 14) -> pl.DataFrame:
         )
         .sort("sku", "location", "date")
     )
+
+
+_Z90 = 1.2815515655446004  # standard normal quantile of 0.9
+
+
+def buy_tables(n: int, days: int = 21, seed: int = 7) -> tuple[pl.DataFrame, ...]:
+    """``n`` skus (sorted) with skewed daily quantile forecasts from 2026-01-05, items and
+    stock at one FC: plan-buy inputs for the fast and compiled paths' tests."""
+    rng = np.random.default_rng(seed)
+    skus = [f"S{i:04d}" for i in range(n)]
+    level = rng.gamma(1.5, 4.0, n)
+    cv = rng.uniform(0.3, 1.2, n)
+    day = np.tile(np.arange(days), n)
+    mean = np.repeat(level, days) * (1 + 0.2 * np.sin(day * 2 * np.pi / 7))
+    sd = mean * np.repeat(cv, days)
+    fc = pl.DataFrame(
+        {
+            "sku": np.repeat(skus, days),
+            "location": ["ALL"] * (n * days),
+            "date": (np.datetime64("2026-01-05", "D") + day).astype("datetime64[D]"),
+            "horizon": day + 1,
+            "mean": mean,
+            "p10": np.maximum(mean - _Z90 * sd, 0),
+            "p50": mean,
+            "p90": mean + _Z90 * sd * 1.15,
+            "model": ["m"] * (n * days),
+        }
+    )
+    items = pl.DataFrame(
+        {
+            "sku": skus,
+            "category": ["c"] * n,
+            "unit_cost": rng.uniform(2, 80, n),
+            "price": rng.uniform(90, 160, n),
+            "holding_cost_rate": np.full(n, 0.25),
+            "stockout_cost": np.where(rng.random(n) < 0.5, rng.uniform(1, 20, n), np.nan),
+            "service_level": np.where(rng.random(n) < 0.5, 0.95, np.nan),
+            "order_cost": rng.uniform(0, 60, n),
+            "lead_time_days": rng.integers(2, 15, n).astype(float),
+            "lead_time_sd": rng.uniform(0, 2, n),
+            "moq": rng.integers(0, 3, n) * 12,
+            "case_pack": rng.choice([1, 6, 12, 24], n),
+            "vendor": ["V1"] * n,
+            "unit_volume": rng.uniform(0.1, 2, n),
+        }
+    ).with_columns(pl.col("stockout_cost", "service_level").fill_nan(None))
+    inv = pl.DataFrame(
+        {"sku": skus, "node": ["FC1"] * n, "on_hand": rng.poisson(level * 12).astype(float)}
+    )
+    return fc, items, inv

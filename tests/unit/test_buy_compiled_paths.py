@@ -7,17 +7,13 @@ inputs, including the awkward rows (flat segments, knots at zero, negative knots
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import polars as pl
 import pytest
 
+from conftest import buy_tables
 from scot_cli.buy import BuyOptions, distributions, plan_buy
 from scot_cli.buy.distributions import QuantileShaped, norm_ppf, shaped_loss, shaped_mean
-
-START = dt.date(2026, 1, 5)
-Z90 = 1.2815515655446004
 
 
 def _knots(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
@@ -86,52 +82,6 @@ def test_the_shaped_mean_of_a_normal_shape_is_its_partial_expectation() -> None:
         assert np.allclose(shaped_mean(z, x, compiled=compiled), expected, rtol=1e-12)
 
 
-def _data(n: int, days: int = 21, seed: int = 7) -> tuple[pl.DataFrame, ...]:
-    """``n`` skus with skewed daily quantile forecasts, items and stock."""
-    rng = np.random.default_rng(seed)
-    skus = [f"S{i:04d}" for i in range(n)]
-    level = rng.gamma(1.5, 4.0, n)
-    cv = rng.uniform(0.3, 1.2, n)
-    day = np.tile(np.arange(days), n)
-    mean = np.repeat(level, days) * (1 + 0.2 * np.sin(day * 2 * np.pi / 7))
-    sd = mean * np.repeat(cv, days)
-    fc = pl.DataFrame(
-        {
-            "sku": np.repeat(skus, days),
-            "location": ["ALL"] * (n * days),
-            "date": (np.datetime64(START.isoformat(), "D") + day).astype("datetime64[D]"),
-            "horizon": day + 1,
-            "mean": mean,
-            "p10": np.maximum(mean - Z90 * sd, 0),
-            "p50": mean,
-            "p90": mean + Z90 * sd * 1.15,
-            "model": ["m"] * (n * days),
-        }
-    )
-    items = pl.DataFrame(
-        {
-            "sku": skus,
-            "category": ["c"] * n,
-            "unit_cost": rng.uniform(2, 80, n),
-            "price": rng.uniform(90, 160, n),
-            "holding_cost_rate": np.full(n, 0.25),
-            "stockout_cost": np.where(rng.random(n) < 0.5, rng.uniform(1, 20, n), np.nan),
-            "service_level": np.where(rng.random(n) < 0.5, 0.95, np.nan),
-            "order_cost": rng.uniform(0, 60, n),
-            "lead_time_days": rng.integers(2, 15, n).astype(float),
-            "lead_time_sd": rng.uniform(0, 2, n),
-            "moq": rng.integers(0, 3, n) * 12,
-            "case_pack": rng.choice([1, 6, 12, 24], n),
-            "vendor": ["V1"] * n,
-            "unit_volume": rng.uniform(0.1, 2, n),
-        }
-    ).with_columns(pl.col("stockout_cost", "service_level").fill_nan(None))
-    inv = pl.DataFrame(
-        {"sku": skus, "node": ["FC1"] * n, "on_hand": rng.poisson(level * 12).astype(float)}
-    )
-    return fc, items, inv
-
-
 OPTIONS = [
     {},
     {"policy": "ss"},
@@ -145,7 +95,7 @@ OPTIONS = [
 def test_the_compiled_shaped_means_plan_exactly_like_numpy(
     monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
 ) -> None:
-    fc, items, inv = _data(400)
+    fc, items, inv = buy_tables(400)
 
     def plan() -> tuple[pl.DataFrame, pl.DataFrame]:
         result = plan_buy(fc, items=items, inventory=inv, options=BuyOptions(**options))  # type: ignore[arg-type]
@@ -165,7 +115,7 @@ def test_the_auto_policys_windows_are_reused_exactly(monkeypatch: pytest.MonkeyP
     finding them again gives the same plan."""
     from scot_cli.buy import levels
 
-    fc, items, inv = _data(2000, seed=11)
+    fc, items, inv = buy_tables(2000, seed=11)
 
     def plan() -> tuple[pl.DataFrame, pl.DataFrame]:
         result = plan_buy(fc, items=items, inventory=inv, options=BuyOptions())

@@ -7,63 +7,13 @@ and stock at several nodes take the general paths. Every variant must plan ident
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import polars as pl
 import pytest
 
+from conftest import buy_tables
 from scot_cli.buy import BuyOptions, demand, plan_buy
 from scot_cli.buy.plan import lookup
-
-START = dt.date(2026, 1, 5)
-Z90 = 1.2815515655446004
-
-
-def _data(n: int, days: int = 21, seed: int = 7) -> tuple[pl.DataFrame, ...]:
-    """``n`` skus (sorted) with skewed daily quantile forecasts, items and stock."""
-    rng = np.random.default_rng(seed)
-    skus = [f"S{i:04d}" for i in range(n)]
-    level = rng.gamma(1.5, 4.0, n)
-    cv = rng.uniform(0.3, 1.2, n)
-    day = np.tile(np.arange(days), n)
-    mean = np.repeat(level, days) * (1 + 0.2 * np.sin(day * 2 * np.pi / 7))
-    sd = mean * np.repeat(cv, days)
-    fc = pl.DataFrame(
-        {
-            "sku": np.repeat(skus, days),
-            "location": ["ALL"] * (n * days),
-            "date": (np.datetime64(START.isoformat(), "D") + day).astype("datetime64[D]"),
-            "horizon": day + 1,
-            "mean": mean,
-            "p10": np.maximum(mean - Z90 * sd, 0),
-            "p50": mean,
-            "p90": mean + Z90 * sd * 1.15,
-            "model": ["m"] * (n * days),
-        }
-    )
-    items = pl.DataFrame(
-        {
-            "sku": skus,
-            "category": ["c"] * n,
-            "unit_cost": rng.uniform(2, 80, n),
-            "price": rng.uniform(90, 160, n),
-            "holding_cost_rate": np.full(n, 0.25),
-            "stockout_cost": np.where(rng.random(n) < 0.5, rng.uniform(1, 20, n), np.nan),
-            "service_level": np.where(rng.random(n) < 0.5, 0.95, np.nan),
-            "order_cost": rng.uniform(0, 60, n),
-            "lead_time_days": rng.integers(2, 15, n).astype(float),
-            "lead_time_sd": rng.uniform(0, 2, n),
-            "moq": rng.integers(0, 3, n) * 12,
-            "case_pack": rng.choice([1, 6, 12, 24], n),
-            "vendor": ["V1"] * n,
-            "unit_volume": rng.uniform(0.1, 2, n),
-        }
-    ).with_columns(pl.col("stockout_cost", "service_level").fill_nan(None))
-    inv = pl.DataFrame(
-        {"sku": skus, "node": ["FC1"] * n, "on_hand": rng.poisson(level * 12).astype(float)}
-    )
-    return fc, items, inv
 
 
 def _plan(
@@ -97,7 +47,7 @@ def _skus_permuted(fc: pl.DataFrame, seed: int) -> pl.DataFrame:
 @pytest.mark.parametrize("options", OPTIONS)
 def test_unsorted_inputs_plan_exactly_like_sorted_ones(options: dict[str, object]) -> None:
     """Joins instead of binary searches, one block instead of many: the same bits."""
-    fc, items, inv = _data(300)
+    fc, items, inv = buy_tables(300)
     sorted_plan = _plan(fc, items, inv, **options)
     unsorted = _plan(
         _skus_permuted(fc, seed=1),
@@ -109,7 +59,7 @@ def test_unsorted_inputs_plan_exactly_like_sorted_ones(options: dict[str, object
 
 
 def test_a_shuffled_forecast_plans_the_same_up_to_summation_order() -> None:
-    fc, items, inv = _data(300)
+    fc, items, inv = buy_tables(300)
     orders, policy = _plan(fc, items, inv)
     shuffled_orders, shuffled_policy = _plan(
         fc.sample(fraction=1.0, shuffle=True, seed=4), items, inv
@@ -129,7 +79,7 @@ def test_small_blocks_sum_exactly_like_one_block(
     monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
 ) -> None:
     """Blocks cut at every few runs (and a gap-ridden, partly unforecast input) change no bit."""
-    fc, items, inv = _data(300)
+    fc, items, inv = buy_tables(300)
     fc = fc.filter((pl.col("horizon") % 5 != 0) & (pl.col("sku") != "S0007"))
     items = items.with_columns(
         pl.when(pl.col("sku") == "S0011").then(0.0).otherwise("unit_cost").alias("unit_cost")
@@ -141,7 +91,7 @@ def test_small_blocks_sum_exactly_like_one_block(
 
 def test_extra_items_stock_at_two_nodes_and_unknown_skus_match_the_join_path() -> None:
     """Items beyond the forecast, a forecast sku not in items, stock split over nodes."""
-    fc, items, inv = _data(200)
+    fc, items, inv = buy_tables(200)
     fc = fc.filter(pl.col("sku") < "S0150")
     unknown = fc.filter(pl.col("sku") == "S0001").with_columns(pl.lit("T1").alias("sku"))
     fc = pl.concat([fc, unknown])
@@ -175,7 +125,7 @@ def test_the_compiled_interval_sums_plan_exactly_like_numpy(
 ) -> None:
     """The compiled pass over the forecast (large forecasts) changes no bit of the plan, for a
     forecast sorted like the rows (local blocks) or not (one block), in chunks."""
-    fc, items, inv = _data(300)
+    fc, items, inv = buy_tables(300)
     fc = fc.filter((pl.col("horizon") % 5 != 0) & (pl.col("sku") != "S0007"))
     if block_rows > 50:
         fc = _skus_permuted(fc, seed=3)
