@@ -352,6 +352,17 @@ line_rows = st.lists(
 )
 
 
+def random_case(
+    rows: list[tuple[str, int, str, int]], stock: list[int], truck: float, fc_cap: float | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Nodes, lanes, promises and inventory of a random instance (two lines per order)."""
+    nodes, lanes = network(cap=5.0, truck=truck, fc_cap=fc_cap)
+    pr = promises([(f"O{i // 2}", i % 2 + 1, s, q, d, p) for i, (s, q, d, p) in enumerate(rows)])
+    keys = [("A", "FC-A"), ("A", "FC-B"), ("B", "FC-A"), ("B", "FC-B")]
+    inv = inventory(dict(zip(keys, map(float, stock), strict=True)))
+    return nodes, lanes, pr, inv
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=line_rows,
@@ -368,17 +379,7 @@ def test_mip_equals_brute_force_random(
     fc_cap: float | None,
 ) -> None:
     """Exactness on random instances of up to five lines."""
-    nodes, lanes = network(cap=5.0, truck=truck, fc_cap=fc_cap)
-    pr = promises([(f"O{i // 2}", i % 2 + 1, s, q, d, p) for i, (s, q, d, p) in enumerate(rows)])
-    inv = inventory(
-        dict(
-            zip(
-                [("A", "FC-A"), ("A", "FC-B"), ("B", "FC-A"), ("B", "FC-B")],
-                map(float, stock),
-                strict=True,
-            )
-        )
-    )
+    nodes, lanes, pr, inv = random_case(rows, stock, truck, fc_cap)
     opt = RouteOptions(method="mip", time_limit=20, split_cost=split)
     inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
     best = brute_force(pr, inv, nodes, opts, slots, opt)
@@ -414,17 +415,7 @@ def test_truck_branch_and_bound_equals_the_relaxation_mip(
     the strong LP's basis closes at the optimum of the same relaxation solved by HiGHS's
     MIP, which lies between the strong LP and the brute-force optimum; with reduced-cost
     fixing and a cutoff just above the optimum its bound stays at most the optimum."""
-    nodes, lanes = network(cap=5.0, truck=truck, fc_cap=fc_cap)
-    pr = promises([(f"O{i // 2}", i % 2 + 1, s, q, d, p) for i, (s, q, d, p) in enumerate(rows)])
-    inv = inventory(
-        dict(
-            zip(
-                [("A", "FC-A"), ("A", "FC-B"), ("B", "FC-A"), ("B", "FC-B")],
-                map(float, stock),
-                strict=True,
-            )
-        )
-    )
+    nodes, lanes, pr, inv = random_case(rows, stock, truck, fc_cap)
     opt = RouteOptions(method="mip", time_limit=20, split_cost=split)
     inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
     if not inst.n_opts:
