@@ -323,7 +323,9 @@ def solve(
     relaxation (``relax``, which also gives the bound) and, for ``mip``, HiGHS's incumbent
     (the MIP runs first, on half the time). Each start is repaired and consolidated, the best
     one polished by the local search within what is left of the time limit. The bound is the
-    best of the relaxation and the MIP's dual bound.
+    best of the relaxation and the MIP's dual bound; on the ``lp-round`` path without the
+    strong LP, also the relaxation's duals with each order's split cost priced
+    (:func:`scot_cli.route.split_bound.order_split_bound`).
 
     ``auto`` solves the MIP when the instance has at most ``mip_max_options`` options and
     at most :data:`scot_cli.route.model.STRONG_MAX_ROWS` strong linking rows. With more rows
@@ -392,6 +394,16 @@ def solve(
     relaxed = relax_step(0.4, beside=strong_lp) if method != "mip" else (lambda: None)
     if not strong_lp:
         relaxed()
+        if relax is not None and inst.n_opts:
+            # the grouped relaxation drops the split cost; its duals price it order by order
+            from scot_cli.route.split_bound import order_split_bound
+
+            left = opt.time_limit - (time.monotonic() - start)
+            value, order_status = order_split_bound(
+                inst, relax.inst, relax.line_goi, time_limit=max(0.2 * left, 1.0)
+            )
+            bound = max(bound, value)
+            status = f"{status}; order bound {order_status}".removeprefix("; ")
     support, red, lp_value, strong = None, None, -math.inf, None
     if strong_lp and inst.n_opts:
         left = opt.time_limit - (time.monotonic() - start)

@@ -23,7 +23,10 @@ from scot_cli.route import model as m
 CUT_ROUNDS = 3
 
 GROUP = ["sku", "destination", "ready", "promise_date"]
-OPTION = ["origin", "path", "hold"]
+#: What makes two lines' options one option of their group: the same FC, path, modes (a
+#: pair of nodes can have lanes of several modes, with their own costs and departures) and
+#: hold, so that the group option has the cost, departures and stock of each line's option.
+OPTION = ["origin", "path", "modes", "hold"]
 
 
 def group_frames(

@@ -26,6 +26,7 @@ from scot_cli.route.assign import (
     solve,
 )
 from scot_cli.route.options import line_options, next_departures, path_schedules
+from scot_cli.route.split_bound import order_split_bound
 from scot_cli.route.truck_bound import StrongModel, strong_lp
 from scot_cli.route.trucks import first_fit_decreasing, slot_table
 
@@ -694,3 +695,104 @@ def test_hold_is_an_improvement_that_breaks_no_promise(
     kept = held.shipments.join(on_time, on="order_id")
     assert (kept["status"] == "on_time").all()
     assert held.shipments["status"].is_in(["on_time", "late", "unshipped"]).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=line_rows,
+    stock=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+    truck=st.sampled_from([5.0, 30.0, 200.0]),
+    split=st.sampled_from([0.0, 8.0, 60.0]),
+    fc_cap=st.sampled_from([None, 4.0]),
+)
+def test_order_split_bound_between_the_grouped_lp_and_the_optimum(
+    rows: list[tuple[str, int, str, int]],
+    stock: list[int],
+    truck: float,
+    split: float,
+    fc_cap: float | None,
+) -> None:
+    """The grouped LP's duals with each order's boxes priced: a bound at least the grouped
+    LP's value and at most the brute-force optimum."""
+    nodes, lanes, pr, inv = random_case(rows, stock, truck, fc_cap)
+    opt = RouteOptions(method="lp-round", time_limit=20, split_cost=split)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    relax = grouped(pr, inv, nodes, lanes, opt)
+    bound, status = order_split_bound(inst, relax.inst, relax.line_goi, time_limit=20)
+    if not inst.n_opts:
+        assert bound == -math.inf
+        return
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    _, lp_value, _, lp_status = m.solve_model(
+        relax.inst, integer=False, time_limit=20, split=False, strong_max_rows=400_000
+    )
+    assert status == lp_status == "optimal"
+    tol = 1e-6 + 1e-8 * abs(best)
+    assert lp_value - tol <= bound <= best + tol
+
+
+def test_order_split_bound_prices_a_forced_second_box() -> None:
+    """An order whose two skus are stocked at different FCs needs two boxes: the grouped LP
+    has no split cost, the order bound adds it (and stays at most the optimum)."""
+    nodes, lanes = network(cap=10.0, truck=1.0)
+    pr = promises([("O1", 1, "A", 1, "R-1", 3), ("O1", 2, "B", 1, "R-1", 3)])
+    inv = inventory({("A", "FC-A"): 5, ("B", "FC-B"): 5})
+    opt = RouteOptions(method="lp-round", time_limit=20, split_cost=50.0)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    relax = grouped(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    _, lp_value, _, _ = m.solve_model(
+        relax.inst, integer=False, time_limit=20, split=False, strong_max_rows=400_000
+    )
+    bound, status = order_split_bound(inst, relax.inst, relax.line_goi, time_limit=20)
+    assert status == "optimal"
+    assert bound == pytest.approx(lp_value + 50.0, rel=1e-9)
+    assert bound <= best + 1e-6
+
+
+def with_parallel_modes(lanes: pl.DataFrame) -> pl.DataFrame:
+    """The lanes plus an air lane beside each ground lane out of an FC (same nodes, faster,
+    dearer per unit, cheaper per truck, half the capacity): two options on one path."""
+    air = lanes.filter(pl.col("origin").str.starts_with("FC") & (pl.col("mode") == "ground"))
+    air = air.with_columns(
+        pl.lit("air").alias("mode"),
+        pl.col("transit_days") * 0.5,
+        pl.col("cost_per_unit") * 2.0,
+        pl.col("truck_capacity") / 2.0,
+        pl.col("cost_per_truck") * 0.3,
+        pl.lit(22, pl.Int64).alias("departure_hour"),
+    )
+    return pl.concat([lanes, air.select(lanes.columns)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=line_rows,
+    stock=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+    truck=st.sampled_from([5.0, 30.0, 200.0]),
+    split=st.sampled_from([0.0, 8.0, 60.0]),
+)
+def test_grouped_bounds_valid_with_lanes_of_two_modes_on_one_path(
+    rows: list[tuple[str, int, str, int]], stock: list[int], truck: float, split: float
+) -> None:
+    """Lines of one group whose options share a path but not its modes (so neither costs
+    nor departures) keep them apart in the grouped relaxation: its bound and the order
+    bound stay at most the brute-force optimum."""
+    from scot_cli.route.relax import relaxed_bound
+
+    nodes, lanes, pr, inv = random_case(rows, stock, truck, None)
+    lanes = with_parallel_modes(lanes)
+    opt = RouteOptions(method="lp-round", time_limit=20, split_cost=split)
+    inst, opts, slots = instance(pr, inv, nodes, lanes, opt)
+    if not inst.n_opts:
+        return
+    relax = grouped(pr, inv, nodes, lanes, opt)
+    best = brute_force(pr, inv, nodes, opts, slots, opt)
+    tol = 1e-6 + 1e-8 * abs(best)
+    relaxed, _, _ = relaxed_bound(relax.inst, relax.line_goi, time_limit=20)
+    assert relaxed <= best + tol
+    _, lp_value, _, _ = m.solve_model(
+        relax.inst, integer=False, time_limit=20, split=False, strong_max_rows=400_000
+    )
+    bound, _ = order_split_bound(inst, relax.inst, relax.line_goi, time_limit=20)
+    assert lp_value - tol <= bound <= best + tol
