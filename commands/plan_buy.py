@@ -135,20 +135,33 @@ def plan_buy(
         )  # fmt: skip
         info(str(summary))
         return
-    read = run.read_optional
+
+    def path(value: Path | None) -> str | None:
+        return None if value is None else str(value)
+
     with progress("planning") as bar:
+        # the inputs are read and validated at once, one thread each (Run.read_all)
+        frames = run.read_all(
+            [
+                (forecast, FORECAST, "forecast"),
+                (str(items), ITEMS, "items"),
+                (str(inventory), INVENTORY, "inventory"),
+                (path(nodes), NODES, "nodes"),
+                (path(lanes), LANES, "lanes"),
+                (path(seller_limits), SELLER_LIMITS, "seller_limits"),
+                (path(price_breaks), PRICE_BREAKS, "price_breaks"),
+            ]
+        )
+        forecast_df, items_df, inventory_df, nodes_df, lanes_df, limits_df, breaks_df = frames
+        assert forecast_df is not None and items_df is not None and inventory_df is not None
         result = decide(
-            run.read(forecast, FORECAST, role="forecast"),
-            items=run.read(str(items), ITEMS, role="items"),
-            inventory=run.read(str(inventory), INVENTORY, role="inventory"),
-            nodes=read(str(nodes) if nodes else None, NODES, role="nodes"),
-            lanes=read(str(lanes) if lanes else None, LANES, role="lanes"),
-            seller_limits=read(
-                str(seller_limits) if seller_limits else None, SELLER_LIMITS, role="seller_limits"
-            ),
-            price_breaks=read(
-                str(price_breaks) if price_breaks else None, PRICE_BREAKS, role="price_breaks"
-            ),
+            forecast_df,
+            items=items_df,
+            inventory=inventory_df,
+            nodes=nodes_df,
+            lanes=lanes_df,
+            seller_limits=limits_df,
+            price_breaks=breaks_df,
             options=options,
             progress=bar,
         )

@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from scot_cli.errors import InputDataError
@@ -149,8 +150,8 @@ def _scan(table: Table, df: pl.DataFrame, *, trusted: bool) -> dict[str, Any]:
     at the rows again to name the first culprit.
 
     Keys: ``keys sorted`` is whether the rows are in strictly increasing key order, which
-    proves every key distinct (tables are often written in key order; the scan costs a
-    fraction of hashing the keys).
+    proves every key distinct (tables are often written in key order; the test,
+    :func:`in_key_order` after the ``select``, costs a fraction of hashing the keys).
     """
     exprs: list[pl.Expr] = []
     nullable = [c.name for c in table.columns if c.name in df.columns and not c.nullable]
@@ -158,9 +159,6 @@ def _scan(table: Table, df: pl.DataFrame, *, trusted: bool) -> dict[str, Any]:
     for i, (_, expr, _) in enumerate(_value_checks(table, df)):
         exprs.append(expr.fill_null(False).any().alias(f"value {i}"))
     if not trusted:
-        keys = [k for k in table.keys if k in df.columns]
-        if keys and df.height > 1:
-            exprs.append(strictly_sorted(keys).slice(0, df.height - 1).all().alias("keys sorted"))
         for c in _date_columns(table, df):
             day = pl.col(c).cast(pl.Date)
             exprs += [day.min().alias(f"{c} first"), day.max().alias(f"{c} last")]
@@ -168,9 +166,75 @@ def _scan(table: Table, df: pl.DataFrame, *, trusted: bool) -> dict[str, Any]:
             if c in df.columns:
                 days = pl.col(c).cast(pl.Date).to_physical().cast(pl.Int64)
                 exprs += [days.min().alias(f"{c} lo"), days.max().alias(f"{c} hi")]
-    if not exprs:
-        return {}
-    return dict(df.select(exprs).row(0, named=True))
+    found = dict(df.select(exprs).row(0, named=True)) if exprs else {}
+    if not trusted:
+        keys = [k for k in table.keys if k in df.columns]
+        if keys and df.height > 1:
+            found["keys sorted"] = in_key_order(df, keys)
+    return found
+
+
+def in_key_order(df: pl.DataFrame, keys: Sequence[str], *, strict: bool = True) -> bool:
+    """Whether every row of ``df`` comes before the next in the order of ``keys``
+    (``strict``: and differs from it, which proves the keys distinct): the verdict of
+    ``strictly_sorted(keys, strict=strict)`` over all rows but the last, null keys out of
+    order.
+
+    Cheaper than that expression on long frames: only the last key is compared with the
+    next row everywhere (in numpy when it is a number or a date); the keys before it must
+    not decrease anywhere (polars' sortedness test of the column, one pass without a
+    temporary) and must increase at the rows where the last key does not, which are
+    compared alone. On a forecast in key order (sku, location, date) that is one date
+    comparison and a string comparison at each sku's last row. Keys of other types (floats,
+    categoricals) and null keys take the expression.
+    """
+    n = df.height
+    if n < 2 or not keys:
+        return True
+    cols = [df.get_column(k) for k in keys]
+    if any(c.null_count() for c in cols) or not all(_orderable(c.dtype) for c in cols):
+        return bool(df.select(strictly_sorted(keys, strict=strict).slice(0, n - 1).all()).item())
+    # rows (of the first n - 1) where the keys before the one at hand must increase
+    at = _steps(cols[-1], strict=strict)
+    for j in range(len(cols) - 1, 0, -1):
+        if at.size and not _increase_at(cols[:j], at):
+            return False
+        at = _steps(cols[j - 1], strict=False)
+    return at.size == 0
+
+
+def _orderable(dtype: pl.DataType) -> bool:
+    """Key types :func:`in_key_order` compares itself (no NaN, one total order)."""
+    return (
+        isinstance(dtype, pl.String | pl.Boolean | pl.Date | pl.Datetime | pl.Time)
+        or dtype.is_integer()
+    )
+
+
+def _steps(col: pl.Series, *, strict: bool) -> np.ndarray:
+    """Rows ``i`` (of the first n - 1) where ``col[i] >= col[i + 1]`` (``strict``) or
+    ``col[i] > col[i + 1]`` (no nulls)."""
+    n = col.len()
+    if not strict and not col.flags["SORTED_ASC"] and col.is_sorted():
+        # a column polars has not marked sorted is tested value by value
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(col.dtype, pl.String):
+        lo, hi = col.slice(0, n - 1), col.slice(1)
+        return (lo >= hi if strict else lo > hi).arg_true().to_numpy().astype(np.int64)
+    values = col.to_physical().to_numpy()
+    a, b = values[:-1], values[1:]
+    return np.flatnonzero(a >= b if strict else a > b)
+
+
+def _increase_at(cols: Sequence[pl.Series], at: np.ndarray) -> bool:
+    """Whether row ``i`` comes strictly before row ``i + 1`` in the order of ``cols`` at
+    every ``i`` of ``at``."""
+    lo = [c.gather(at) for c in cols]
+    hi = [c.gather(at + 1) for c in cols]
+    less = lo[-1] < hi[-1]
+    for a, b in zip(reversed(lo[:-1]), reversed(hi[:-1]), strict=True):
+        less = (a < b) | ((a == b) & less)
+    return bool(less.all())
 
 
 def strictly_sorted(cols: Sequence[str], *, strict: bool = True) -> pl.Expr:

@@ -20,7 +20,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +60,7 @@ from scot_cli.io.parquet import (
 )
 from scot_cli.io.sql import refuse_query_overwrite, sql_query
 from scot_cli.schema import Table
-from scot_cli.validate import strictly_sorted, validate
+from scot_cli.validate import in_key_order, validate
 
 __all__ = [
     "LEGACY_AGE",
@@ -119,6 +119,24 @@ class Source:
         return {"role": self.role, "path": self.path, "sha256": self.sha256}
 
 
+def _read_one(path: str, table: Table | None, role: str | None) -> tuple[pl.DataFrame, Source]:
+    """One input read and validated, and its source (``-``: stdin)."""
+    label = role or (table.name if table else "input")
+    if path != "-" and is_dataset(path):  # a Parquet dataset folder (scot_cli.io.dataset)
+        df, sha = read_dataset(path)
+        df = validate(table, df, source=path) if table is not None else df
+        return df, Source(label, path, sha)
+    data = read_input_bytes(path)
+    name = display_name(path) if path == "-" else path
+    # the bytes are hashed on a second thread while they are parsed and validated
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        df = parse_frame(data, name=name)
+        if table is not None:
+            df = validate(table, df, source=name)
+        return df, Source(label, path, digest.result())
+
+
 def _emit(df: pl.DataFrame, out: str | None, provenance: bytes) -> None:
     """Write a prepared ``df`` with its provenance to ``out`` (stdout when None or ``-``),
     atomically for a file."""
@@ -151,27 +169,66 @@ class Run:
 
     def read(self, path: str, table: Table | None, *, role: str | None = None) -> pl.DataFrame:
         """Read and validate one input. ``-`` reads stdin (once per run)."""
+        self._claim_stdin(path)
+        df, source = _read_one(path, table, role)
+        self.sources.append(source)
+        return df
+
+    def read_all(
+        self, inputs: Sequence[tuple[str | None, Table | None, str]]
+    ) -> list[pl.DataFrame | None]:
+        """:meth:`read` of each ``(path, table, role)`` (None for an absent input), the
+        files read and validated at once, one thread each (polars parses and checks without
+        holding the GIL, so a small table is ready while a large one is parsed).
+
+        As reading them in the order given: the sources are recorded in that order, and the
+        first input (in that order) that fails raises its error once every read is over.
+        """
+        outcomes: list[Future[tuple[pl.DataFrame, Source]] | Exception | None] = []
+        here: tuple[Future[tuple[pl.DataFrame, Source]], str, Table | None, str] | None = None
+        with ThreadPoolExecutor(max_workers=max(1, len(inputs))) as pool:
+            for path, table, role in inputs:
+                if path is None:
+                    outcomes.append(None)
+                    continue
+                try:
+                    self._claim_stdin(path)
+                except UsageError as exc:
+                    outcomes.append(exc)
+                    continue
+                if here is None:  # the first input is read on this thread, below
+                    here = (Future(), path, table, role)
+                    outcomes.append(here[0])
+                    continue
+                outcomes.append(pool.submit(_read_one, path, table, role))
+            if here is not None:
+                # the first input (the largest, as a rule) on this thread: its buffers come
+                # from the main heap, which the command's later allocations reuse
+                done, path, table, role = here
+                try:
+                    done.set_result(_read_one(path, table, role))
+                except Exception as exc:
+                    done.set_exception(exc)
+            for outcome in outcomes:  # every read done before the first failure is raised
+                if isinstance(outcome, Future):
+                    outcome.exception()
+        frames: list[pl.DataFrame | None] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+            if outcome is None:
+                frames.append(None)
+                continue
+            df, source = outcome.result()
+            self.sources.append(source)
+            frames.append(df)
+        return frames
+
+    def _claim_stdin(self, path: str) -> None:
         if path == "-":
             if self._stdin_used:
                 raise UsageError("only one input can come from stdin ('-')")
             self._stdin_used = True
-        if path != "-" and is_dataset(path):  # a Parquet dataset folder (scot_cli.io.dataset)
-            df, sha = read_dataset(path)
-            df = validate(table, df, source=path) if table is not None else df
-            label = role or (table.name if table else "input")
-            self.sources.append(Source(label, path, sha))
-            return df
-        data = read_input_bytes(path)
-        name = display_name(path) if path == "-" else path
-        # the bytes are hashed on a second thread while they are parsed and validated
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
-            df = parse_frame(data, name=name)
-            if table is not None:
-                df = validate(table, df, source=name)
-            label = role or (table.name if table else "input")
-            self.sources.append(Source(label, path, digest.result()))
-        return df
 
     def read_optional(
         self, path: str | None, table: Table, *, role: str | None = None
@@ -246,7 +303,7 @@ class Run:
         if not keys or presorted or df.height < 2:
             return df
         # often already in key order: checking costs a fraction of the sort
-        if df.select(strictly_sorted(keys, strict=False).slice(0, df.height - 1).all()).item():
+        if in_key_order(df, keys, strict=False):
             return df
         return df.sort(keys, maintain_order=True)
 
