@@ -91,29 +91,52 @@ def build_lines(
     grid: Grid,
     cuts: np.ndarray,
     day: np.ndarray | None = None,
+    hour: np.ndarray | None = None,
 ) -> Lines:
-    """Index arrays of the sequenced order lines (``day``: their epoch days, when known)."""
+    """Index arrays of the sequenced order lines (``day``, ``hour``: their epoch days and
+    hours of the day, when known)."""
     with ThreadPoolExecutor(max_workers=1) as pool:  # the sku look-up on the other core
         sku = pool.submit(codes, seq["sku"], skus)
-        lines = _build_lines(seq, grid=grid, cuts=cuts, day=day)
+        lines = _build_lines(seq, grid=grid, cuts=cuts, day=day, hour=hour)
         return dataclasses.replace(lines, sku=sku.result())
 
 
+#: Microseconds per hour and per day.
+_US_HOUR, _US_DAY = 3_600_000_000, 86_400_000_000
+
+
+def day_hour(times: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch day and hour of the day (int64) of a datetime series without nulls.
+
+    A time zone-free microsecond series (the validated orders' type) is read as its
+    integers: two divisions instead of two casts through dates and hours.
+    """
+    if times.dtype == pl.Datetime("us") and times.null_count() == 0:
+        hours = times.to_physical().to_numpy() // _US_HOUR
+        day = hours // 24
+        return day, hours - day * 24
+    hour = times.dt.hour().cast(pl.Int64).to_numpy()
+    return epoch_days(times), hour
+
+
 def _build_lines(
-    seq: pl.DataFrame, *, grid: Grid, cuts: np.ndarray, day: np.ndarray | None
+    seq: pl.DataFrame,
+    *,
+    grid: Grid,
+    cuts: np.ndarray,
+    day: np.ndarray | None,
+    hour: np.ndarray | None = None,
 ) -> Lines:
-    day = (epoch_days(seq["order_time"]) if day is None else day) - grid.day0
-    # hour and order boundaries in one parallel pass
+    if day is None or hour is None:
+        day, hour = day_hour(seq["order_time"])
+    day = day - grid.day0
     oid = pl.col("order_id")
-    cols = seq.select(
-        pl.col("order_time").dt.hour().cast(pl.Int64).alias("hour"),
-        (oid != oid.shift(1)).fill_null(True).alias("new"),
-    )
-    hour = cols["hour"].to_numpy()
+    new = seq.select((oid != oid.shift(1)).fill_null(True))["order_id"].to_numpy()
     dest = codes(seq["destination"], list(grid.dests))
-    cls = np.searchsorted(cuts, hour, side="right")
+    # the cut-off class of each hour of the day, looked up (hours are 0 .. 23)
+    cls = np.searchsorted(cuts, np.arange(24), side="right")[hour]
     cid = (day * (len(cuts) + 1) + cls) * len(grid.dests) + dest
-    order_start = np.append(np.flatnonzero(cols["new"].to_numpy()), seq.height).astype(np.int64)
+    order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
     qty = seq["qty"].to_numpy()
     empty = np.zeros(0, dtype=np.int64)
     return Lines(empty, qty, dest, day, hour, cid, order_start, np.zeros(qty.size))
@@ -128,14 +151,16 @@ def _snapshot(
     *,
     one_box: bool,
     out: Decided | None = None,
+    offset: int = 0,
 ) -> Decided:
     """Every unit against the same state, in blocks of units decided on two threads.
 
     Blocks keep numpy's temporaries small (reused memory instead of fresh pages for every
     array) and let the two cores share the work; the result does not depend on them.
-    ``out``: the decisions so far, to which these units' lines are added (default: none).
+    ``out``: the decisions so far, to which these units' lines are added (default: none),
+    its row ``i`` holding line ``offset + i``.
     """
-    out = Decided.empty(lines.n) if out is None else out
+    out = Decided.empty(lines.n - offset) if out is None else out
 
     def block(lo: int) -> tuple[np.ndarray, np.ndarray, Choice, np.ndarray, Choice | None]:
         s, c = starts[lo : lo + SNAPSHOT_BLOCK], counts[lo : lo + SNAPSHOT_BLOCK]
@@ -151,18 +176,22 @@ def _snapshot(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for s, c, ch, ln, again in pool.map(block, range(0, len(starts), SNAPSHOT_BLOCK)):
-            _record_all(out, ch, s, c)
+            _record_all(out, ch, s, c, offset)
             if again is not None:
-                _record_all(out, again, ln, np.ones(ln.size, dtype=np.int64))
-                out.split[ln] = True
+                _record_all(out, again, ln, np.ones(ln.size, dtype=np.int64), offset)
+                out.split[ln - offset] = True
     return out
 
 
-def _record_all(out: Decided, ch: Choice, starts: np.ndarray, counts: np.ndarray) -> None:
+def _record_all(
+    out: Decided, ch: Choice, starts: np.ndarray, counts: np.ndarray, offset: int = 0
+) -> None:
+    """Store the choices of units ``[start, start + count)`` in ``out`` (row = line -
+    ``offset``)."""
     n = int(counts.sum())
     if n and _contiguous(starts, counts, n):
         # a block of consecutive units: its lines are one range, written by slices
-        rows = slice(int(starts[0]), int(starts[0]) + n)
+        rows = slice(int(starts[0]) - offset, int(starts[0]) - offset + n)
         seg = None if n == counts.size else np.repeat(np.arange(counts.size), counts)
         for name in ("fc", "ship", "level", "release"):
             unit = getattr(ch, name)
@@ -170,7 +199,7 @@ def _record_all(out: Decided, ch: Choice, starts: np.ndarray, counts: np.ndarray
         out.avail[rows] = ch.avail
         return
     ln, seg = unit_lines(starts, counts)
-    out.record(ln, seg, ch, np.arange(ln.size))
+    out.record(ln - offset, seg, ch, np.arange(ln.size))
 
 
 def _contiguous(starts: np.ndarray, counts: np.ndarray, n: int) -> bool:
@@ -242,33 +271,38 @@ class Decision:
     lines: Lines | None = None
     decided: Decided | None = None
     #: Snapshot units not decided yet (every unit is decided against the same state, so
-    #: :meth:`blocks` decides each block's units as it goes); None once all are decided.
+    #: :meth:`blocks` decides each block's units as it goes, and ``decided`` holds no lines
+    #: meanwhile); None once all are decided.
     pending: Problem | None = None
 
     def table(self) -> pl.DataFrame:
         """The promises table of every line, in sequence order."""
         if self.grid is None or self.lines is None or self.decided is None:
             return assemble_empty(self.seq)
-        self._decide(0, self.lines.n)
+        if self.pending is not None:
+            self.decided = self._decided(0, self.lines.n)
+            self.pending = None
         return assemble(self.seq, self.grid, self.lines, self.decided, confidence=self.confidence)
 
-    def _decide(self, a: int, b: int) -> None:
-        """Decide the pending units of lines ``a .. b - 1`` (whole orders)."""
+    def _decided(self, a: int, b: int) -> Decided:
+        """The decisions of lines ``a .. b - 1`` (whole orders): snapshot units are decided
+        now, into arrays of these lines only (a block's, reused from one block to the next
+        instead of arrays of every line)."""
         p = self.pending
-        if p is None or self.decided is None:
-            return
+        assert self.decided is not None
+        if p is None:
+            return _decided_slice(self.decided, a, b)
         u0, u1 = np.searchsorted(p.starts, [a, b])
-        _snapshot(
+        return _snapshot(
             p.tables,
             p.state,
             p.lines,
             p.starts[u0:u1],
             p.counts[u0:u1],
             one_box=p.one_box,
-            out=self.decided,
+            out=Decided.empty(b - a),
+            offset=a,
         )
-        if a == 0 and b == p.lines.n:
-            self.pending = None
 
     def blocks(self, lines: int | None = None) -> Iterator[pl.DataFrame]:
         """The promises table in consecutive blocks of whole orders of about ``lines`` lines
@@ -281,15 +315,14 @@ class Decision:
         for o, o1, a, b in ranges:
             # snapshot: each block's units are decided as it comes (each against the same
             # state as before) while the caller writes the block before it
-            self._decide(a, b)
             yield assemble(
                 self.seq.slice(a, b - a),
                 self.grid,
                 _lines_slice(self.lines, o, o1),
-                _decided_slice(self.decided, a, b),
+                self._decided(a, b),
                 confidence=self.confidence,
             )
-        self.pending = None
+        # snapshot: the blocks' decisions are not kept (``pending`` stays for :meth:`table`)
 
 
 def _order_ranges(starts: np.ndarray, size: int) -> list[tuple[int, int, int, int]]:
@@ -366,7 +399,7 @@ def decide_lines(
         )
     else:
         # decided block by block as the table is made (Decision.blocks or Decision.table)
-        dec = Decided.empty(prob.lines.n)
+        dec = Decided.empty(0)
     pending = None if commit else prob
     grid = prob.tables.grid
     return Decision(seq, options.confidence, in_key_order, grid, prob.lines, dec, pending)
@@ -396,7 +429,7 @@ def prepare(
     one_box: bool,
 ) -> Problem:
     """Index sequenced orders (non-empty) and build the grid, supply and units."""
-    day = epoch_days(seq["order_time"])
+    day, hour = day_hour(seq["order_time"])
     day0 = int(day.min())
     stocked = [inventory["sku"]] + ([receipts["sku"]] if receipts is not None else [])
     skus = pl.concat(stocked).unique().sort().to_list()
@@ -413,7 +446,7 @@ def prepare(
         confidence=confidence,
     )
     cuts, rank, lower = class_tables(grid, n_days=int(day.max()) - day0 + 1)
-    lines = build_lines(seq, skus=skus, grid=grid, cuts=cuts, day=day)
+    lines = build_lines(seq, skus=skus, grid=grid, cuts=cuts, day=day, hour=hour)
     supply = build_supply(
         inventory=inventory, receipts=receipts, skus=pl.Series(skus), fcs=grid.fcs, day0=day0
     )

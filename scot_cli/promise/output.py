@@ -38,44 +38,65 @@ def order_dates(
     has = dec.fc >= 0
     if not has.any():
         return np.full(lines.n, -1), np.full(lines.n, -1), np.full(lines.n, np.nan)
-    pg = np.maximum(dec.fc, 0) * n_g + lines.dest
-    t = np.minimum(dec.ship, grid.horizon - 1)
-    path = np.where(has, grid.path[pg, t], -1)
-    date = np.where(has, grid.date[pg, t], -1)
-    prob = np.where(has, grid.prob[pg, t], np.nan)
-    order = np.repeat(np.arange(len(lines.order_start) - 1), np.diff(lines.order_start))
+    # one flat index into the (pair, ship day) tables instead of three 2-D look-ups
+    flat = (np.maximum(dec.fc, 0) * n_g + lines.dest) * grid.horizon
+    flat += np.minimum(dec.ship, grid.horizon - 1)
+    path, date, prob = (np.take(a.reshape(-1), flat) for a in (grid.path, grid.date, grid.prob))
+    if not has.all():
+        none = ~has
+        path[none], date[none], prob[none] = -1, -1, np.nan
+    counts = np.diff(lines.order_start)
+    n_orders = counts.size
     ship_key = np.where(
         has, (dec.fc * grid.horizon + dec.ship) * (len(grid.path_names) + 1) + path, -1
     )
-    first = np.ones(lines.n, dtype=bool)
-    first[1:] = (order[1:] != order[:-1]) | (ship_key[1:] != ship_key[:-1])
-    shipments = np.bincount(order[has & first], minlength=len(lines.order_start) - 1)
-    multi = shipments[order] > 1
-    if not multi.any():
+    # a line opens a shipment when its order or its shipment differs from the line before
+    first = np.empty(lines.n, dtype=bool)
+    first[0] = True
+    np.not_equal(ship_key[1:], ship_key[:-1], out=first[1:])
+    first[lines.order_start[:-1]] = True
+    opened = np.concatenate([[0], np.cumsum(has & first)])
+    multi_order = opened[lines.order_start[1:]] - opened[lines.order_start[:-1]] > 1
+    if not multi_order.any():
         return path, date, prob
+    multi = np.repeat(multi_order, counts)
     sel = np.flatnonzero(multi & has)
-    o = order[sel]
-    o_date = np.full(len(lines.order_start) - 1, -1, dtype=np.int64)
-    np.maximum.at(o_date, o, date[sel])
-    uniq = sel[_unique_shipments(o, ship_key[sel])]
+    o = np.repeat(np.arange(n_orders), counts)[sel]
+    # ``o`` is sorted: each order's lines are one run
+    run_start = np.flatnonzero(np.concatenate([[True], o[1:] != o[:-1]]))
+    todo = o[run_start]
+    o_date = np.full(n_orders, -1, dtype=np.int64)
+    o_date[todo] = np.maximum.reduceat(date[sel], run_start)
+    first_of = _unique_shipments(o, ship_key[sel])
+    uniq = sel[first_of]
     need = np.log(confidence) - 1e-12
-    todo = o[np.concatenate([[True], o[1:] != o[:-1]])]
-    for _ in range(_MAX_STEPS):
-        logp = np.bincount(
-            order[uniq],
-            weights=np.log(
-                np.maximum(
-                    _arrival_prob(grid, path[uniq], dec.ship[uniq], o_date[order[uniq]]), 1e-300
-                )
-            ),
-            minlength=len(o_date),
-        )
+    # the shipments' fixed terms once; after the first step only the orders still late are
+    # summed again (an order that is not late keeps its date, so its sum stays the same)
+    u_order = o[first_of]
+    u_path = path[uniq]
+    u_m = dec.ship[uniq] + grid.path_offset[u_path]
+    u_sd = grid.path_sd[u_path]
+    u_safe = np.where(u_sd > 0, u_sd, 1.0)
+    logp: np.ndarray = np.zeros(n_orders)
+    for step in range(_MAX_STEPS):
+        d = o_date[u_order]
+        arrive = np.where(u_sd > 0, normal_cdf((d + 1 - u_m) / u_safe), (d + 1 > u_m).astype(float))
+        part = np.bincount(u_order, weights=np.log(np.maximum(arrive, 1e-300)), minlength=n_orders)
+        if step == 0:
+            logp = part
+        else:
+            logp[todo] = part[todo]
         late = todo[logp[todo] < need]
         if late.size == 0:
             break
         g = lines.dest[lines.order_start[late]]
         nxt = np.minimum(o_date[late] + 1, grid.deliver_next.shape[1] - 1)
         o_date[late] = grid.deliver_next[g, nxt]
+        todo = late
+        is_late = np.zeros(n_orders, dtype=bool)
+        is_late[late] = True
+        keep = is_late[u_order]
+        u_order, u_m, u_sd, u_safe = u_order[keep], u_m[keep], u_sd[keep], u_safe[keep]
     date[sel] = o_date[o]
     prob[sel] = np.exp(logp[o])
     return path, date, prob
