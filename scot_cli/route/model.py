@@ -595,6 +595,14 @@ def _relocate_pass(
     return improved
 
 
+def relocate(
+    inst: Instance, st: State, starts: np.ndarray, order: list[int], deadline: float
+) -> bool:
+    """Move each line of ``order`` to its best option when that lowers the cost (one pass,
+    within ``deadline``); whether any moved. ``starts``: each line's first option."""
+    return _relocate_pass(inst, st, starts, order, deadline)
+
+
 def _drop_pass(inst: Instance, st: State, starts: np.ndarray, deadline: float) -> bool:
     """Try to empty each used lane departure, emptiest first (a DROP move: Kuehn &
     Hamburger (1963)); keep the moves when the total cost falls, else undo them."""
@@ -609,6 +617,10 @@ def _drop_pass(inst: Instance, st: State, starts: np.ndarray, deadline: float) -
         lines = inst.opt_line[used_opts[on_slot.indices[on_slot.indptr[s] : on_slot.indptr[s + 1]]]]
         moves, total = [], 0.0
         for line in lines.tolist():
+            if time.monotonic() > deadline:
+                # a departure of thousands of lines takes seconds: undone unless finished
+                total = math.inf
+                break
             if inst.opt_slots[st.assign[line], s] == 0:
                 continue
             new, delta = _best_move(inst, st, line, starts, banned=s)
