@@ -118,20 +118,28 @@ def _unique_shipments(order: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 def _enum_column(
-    name: str, values: tuple[str, ...], idx: np.ndarray, valid: np.ndarray
+    name: str, values: tuple[str, ...], idx: np.ndarray, valid: np.ndarray | None
 ) -> pl.Series:
-    """``values[idx]`` as an Enum column of the values used (null where not ``valid``)."""
+    """``values[idx]`` as an Enum column of the values used (null where not ``valid``;
+    None: every row is valid)."""
     if not values:
         return pl.repeat(None, len(idx), dtype=pl.Enum([""]), eager=True).alias(name)
     names, inverse = _sorted_values(values)
-    code = inverse[np.clip(idx, 0, len(values) - 1)]
-    used = np.bincount(code[valid], minlength=len(names)) > 0
-    categories = [str(v) for v in names[used]] or [""]
-    at = (np.cumsum(used) - 1).astype(np.uint32)[code]
+    n = len(values)
+    shown = idx if valid is None else idx[valid]
+    if shown.size and (shown.min() < 0 or shown.max() >= n):
+        shown = np.clip(shown, 0, n - 1)
+    used = np.zeros(len(names), dtype=bool)
+    used[inverse[np.bincount(shown, minlength=n) > 0]] = True
+    categories = pl.Series(name, names[used].tolist() or [""], dtype=pl.String)
+    # each value's position among the categories used, looked up per row in one pass
+    at = np.take((np.cumsum(used) - 1).astype(np.uint32)[inverse], idx, mode="clip")
+    # (the Enum made from a Series: one made from a list is hashed value by value in Python)
+    column = categories.cast(pl.Enum(categories))
+    if valid is None:
+        return column.gather(pl.Series(at))
     # a masked array becomes a column with nulls where masked, in one pass
-    return pl.Series(name, categories, dtype=pl.Enum(categories)).gather(
-        pl.Series(np.ma.masked_array(at, ~valid))
-    )
+    return column.gather(pl.Series(np.ma.masked_array(at, ~valid)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -174,7 +182,7 @@ def assemble(
         day_col("promise_date", date, has),
         masked("promise_days", np.where(has, date - lines.day, 0), has),
         masked("on_time_prob", np.where(has, np.minimum(prob, 1.0), 0.0), has),
-        _enum_column("status", STATUSES, status, np.ones(len(status), dtype=bool)),
+        _enum_column("status", STATUSES, status, None),
         _enum_column("reason", tuple(REASONS), reason, reason >= 0),
         day_col("waits_for", dec.avail, waits),
         _enum_column("path", grid.path_names, path, has),
