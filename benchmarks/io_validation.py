@@ -5,13 +5,14 @@ a stock row per sku), written once into ``bench-data/io/<skus>/``. Timed, median
 runs in the same run of this script:
 
 * floor: ``polars.read_parquet`` of the three input files, nothing else;
-* read + validate: ``Run.read`` of the three files against their declared tables, as the
-  command reads them (schema checks, key uniqueness, dates);
+* read + validate: ``Run.read_all`` of the three files against their declared tables, as
+  the command reads them (at once; schema checks, key uniqueness, dates);
 * whole process: ``scot plan-buy`` as a subprocess (start-up, read, validate, plan, write);
 
 then one more whole-process run under pyinstrument, whose top lines go on the page.
 
-    .venv/bin/python benchmarks/io_validation.py [--skus 1000000] [--repeat 3]
+    .venv/bin/python benchmarks/io_validation.py [--skus 1000000] [--repeat 3] [--no-lock]
+        [--no-page]
 """
 
 from __future__ import annotations
@@ -174,8 +175,8 @@ def read_validate(folder: Path) -> None:
     from scot_cli.schema import INVENTORY, ITEMS
 
     run = Run("plan-buy")
-    for role, table in zip(ROLES, (FORECAST, ITEMS, INVENTORY), strict=True):
-        run.read(str(folder / f"{role}.parquet"), table, role=role)
+    tables = (FORECAST, ITEMS, INVENTORY)
+    run.read_all([(str(folder / f"{r}.parquet"), t, r) for r, t in zip(ROLES, tables, strict=True)])
 
 
 def whole_process(folder: Path, repeat: int) -> tuple[float, float, list[float]]:
@@ -246,6 +247,12 @@ def main() -> None:
         action="store_true",
         help="do not wait for the benchmark lock (the page says so)",
     )
+    ap.add_argument(
+        "--no-page",
+        dest="page",
+        action="store_false",
+        help="print the section only; leave docs/benchmarks/io.md as it is",
+    )
     args = ap.parse_args()
     folder = generate(args.skus)
     rows = pl.scan_parquet(folder / "forecast.parquet").select(pl.len()).collect().item()
@@ -264,7 +271,7 @@ def main() -> None:
         "|---|---|---|---|---|",
         f"| floor: `polars.read_parquet` of the 3 files | {floor_wall:.2f} | {floor_cpu:.2f} "
         f"| {runs(f'{r:.2f}' for r in floor_runs)} | 1.0 |",
-        f"| `Run.read` + validate, 3 files | {read_wall:.2f} | {read_cpu:.2f} "
+        f"| `Run.read_all` + validate, 3 files | {read_wall:.2f} | {read_cpu:.2f} "
         f"| {runs(f'{r:.2f}' for r in read_runs)} | {read_wall / floor_wall:.1f} |",
         f"| whole process `scot plan-buy` | {cli_wall:.2f} | {cli_cpu:.2f} "
         f"| {runs(f'{r:.2f}' for r in cli_runs)} | {cli_wall / floor_wall:.1f} |",
@@ -285,7 +292,8 @@ def main() -> None:
         "Profile of one more whole-process run (pyinstrument, wall seconds, calls under 2% "
         "of the run hidden):\n\n```text\n" + prof + "\n```\n" + NOTES
     )
-    write_section("io", text)
+    if args.page:
+        write_section("io", text)
     print(text)
 
 

@@ -72,3 +72,37 @@ def test_stdin_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Stdin.buffer = io.BytesIO(buf.getvalue())
     with pytest.raises(UsageError, match="only one input can come from stdin"):
         Run("unit").read_all([(str(good), SALES, "a"), ("-", SALES, "b"), ("-", SALES, "c")])
+
+
+def test_parquet_read_from_its_path_is_hashed_and_checked(tmp_path: Path) -> None:
+    sales = _sales(tmp_path / "sales.parquet", ["B", "A"])
+    run = Run("unit")
+    df = run.read(str(sales), SALES, role="sales")
+    assert df.get_column("sku").to_list() == ["B", "A"]
+    assert run.sources[0].sha256 == hashlib.sha256(sales.read_bytes()).hexdigest()
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")
+    with pytest.raises(InputDataError, match=r"bad\.parquet: cannot be read as Parquet"):
+        Run("unit").read(str(bad), SALES)
+
+
+def test_a_file_changed_while_read_is_read_again_from_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scot_cli.io as sio
+
+    sales = _sales(tmp_path / "sales.parquet", ["A"])
+    seen = iter([(1,), (2,)])  # the file's identity differs after the read
+    monkeypatch.setattr(sio, "_identity", lambda path: next(seen))
+    calls: list[str] = []
+    real = sio.read_input_bytes
+
+    def spy(path: str) -> bytes:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(sio, "read_input_bytes", spy)
+    run = Run("unit")
+    df = run.read(str(sales), SALES)
+    assert calls == [str(sales)] and df.height == 1
+    assert run.sources[0].sha256 == hashlib.sha256(sales.read_bytes()).hexdigest()
