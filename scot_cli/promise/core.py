@@ -17,7 +17,7 @@ from .engine import Choice, Lines, State, Tables, choose_fast, order_sku_before,
 from .grid import PAD_DAYS, Grid, build_grid, class_tables, codes, epoch_days
 from .options import PromiseOptions
 from .output import assemble
-from .supply import build_supply
+from .supply import Supply, build_supply
 
 
 def sequence(orders: pl.DataFrame) -> pl.DataFrame:
@@ -45,20 +45,76 @@ def in_order(df: pl.DataFrame, cols: tuple[str, ...], *, strict: bool = False) -
     return bool(df.select(expr.slice(0, df.height - 1).all()).item())
 
 
-def _sequenced(orders: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
-    """:func:`sequence` and whether its result is in strict key order, checked together in
-    one pass over the orders when they are already in sequence."""
+def sequenced(orders: pl.DataFrame) -> tuple[pl.DataFrame, bool, np.ndarray | None]:
+    """:func:`sequence`, whether its result is in strict key order and which of its rows
+    start an order (None: not computed), checked together in one pass over the orders
+    when they are already in sequence."""
     if orders.height < 2:
-        return orders, True
-    last = orders.height - 1
-    time_ok, key_ok = orders.select(
-        strictly_sorted(("order_time", "order_id", "line"), strict=False).slice(0, last).all(),
-        strictly_sorted(("order_id", "line")).slice(0, last).all().alias("key"),
-    ).row(0)
-    if time_ok:
-        return orders, bool(key_ok)
-    seq = orders.sort("order_time", "order_id", "line")
-    return seq, in_order(seq, ("order_id", "line"), strict=True)
+        return orders, True, np.ones(orders.height, dtype=bool)
+    steps = _steps(orders)
+    if steps is None:
+        last = orders.height - 1
+        time_ok, key_ok = orders.select(
+            strictly_sorted(("order_time", "order_id", "line"), strict=False).slice(0, last).all(),
+            strictly_sorted(("order_id", "line")).slice(0, last).all().alias("key"),
+        ).row(0)
+        if time_ok:
+            return orders, bool(key_ok), None
+        seq = orders.sort("order_time", "order_id", "line")
+        return seq, in_order(seq, ("order_id", "line"), strict=True), None
+    if not steps.in_time_order():
+        orders = orders.sort("order_time", "order_id", "line")
+        steps = _steps(orders)
+        assert steps is not None
+    return orders, steps.in_key_order(), steps.order_starts()
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """Each row compared with the next on the sequence's columns (all rows but the last)."""
+
+    id_lt: np.ndarray
+    id_eq: np.ndarray
+    time: np.ndarray
+    line: np.ndarray
+
+    def in_time_order(self) -> bool:
+        """Sorted by order time, order id and line (ties allowed)."""
+        t, ln = self.time, self.line
+        time_lt, time_eq = t[:-1] < t[1:], t[:-1] == t[1:]
+        line_le = ln[:-1] <= ln[1:]
+        return bool(np.all(time_lt | (time_eq & (self.id_lt | (self.id_eq & line_le)))))
+
+    def in_key_order(self) -> bool:
+        """Strictly sorted by order id and line."""
+        ln = self.line
+        return bool(np.all(self.id_lt | (self.id_eq & (ln[:-1] < ln[1:]))))
+
+    def order_starts(self) -> np.ndarray:
+        """Per row, whether its order id differs from the row before's (the first: True)."""
+        return np.concatenate([[True], ~self.id_eq])
+
+
+def _steps(df: pl.DataFrame) -> _Steps | None:
+    """:class:`_Steps` of validated orders (None with nulls or other types: the callers
+    then compare with polars expressions).
+
+    The order ids are compared as two slices of one chunk: shifting a column of many
+    chunks (one per row group read) against itself copies both sides for every compare.
+    """
+    cols = ("order_time", "order_id", "line")
+    if df["order_id"].dtype != pl.String or any(df[c].null_count() for c in cols):
+        return None
+    if df["order_time"].dtype != pl.Datetime("us") or df["line"].dtype != pl.Int64:
+        return None
+    ids = df["order_id"].rechunk()
+    head, tail = ids.slice(0, df.height - 1), ids.slice(1)
+    return _Steps(
+        (head < tail).to_numpy(),
+        (head == tail).to_numpy(),
+        df["order_time"].to_physical().to_numpy(),
+        df["line"].to_numpy(),
+    )
 
 
 #: Units per block of the snapshot decision.
@@ -84,23 +140,6 @@ def _horizon(
     return min(last, first + LOOKAHEAD_DAYS) + PAD_DAYS + 1
 
 
-def build_lines(
-    seq: pl.DataFrame,
-    *,
-    skus: list[str],
-    grid: Grid,
-    cuts: np.ndarray,
-    day: np.ndarray | None = None,
-    hour: np.ndarray | None = None,
-) -> Lines:
-    """Index arrays of the sequenced order lines (``day``, ``hour``: their epoch days and
-    hours of the day, when known)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the sku look-up on the other core
-        sku = pool.submit(codes, seq["sku"], skus)
-        lines = _build_lines(seq, grid=grid, cuts=cuts, day=day, hour=hour)
-        return dataclasses.replace(lines, sku=sku.result())
-
-
 #: Microseconds per hour and per day.
 _US_HOUR, _US_DAY = 3_600_000_000, 86_400_000_000
 
@@ -122,24 +161,31 @@ def day_hour(times: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 def _build_lines(
     seq: pl.DataFrame,
     *,
-    grid: Grid,
-    cuts: np.ndarray,
-    day: np.ndarray | None,
-    hour: np.ndarray | None = None,
+    dests: list[str],
+    day: np.ndarray,
+    hour: np.ndarray,
+    new: np.ndarray | None,
 ) -> Lines:
-    if day is None or hour is None:
-        day, hour = day_hour(seq["order_time"])
-    day = day - grid.day0
-    oid = pl.col("order_id")
-    new = seq.select((oid != oid.shift(1)).fill_null(True))["order_id"].to_numpy()
-    dest = codes(seq["destination"], list(grid.dests))
-    # the cut-off class of each hour of the day, looked up (hours are 0 .. 23)
-    cls = np.searchsorted(cuts, np.arange(24), side="right")[hour]
-    cid = (day * (len(cuts) + 1) + cls) * len(grid.dests) + dest
+    """Index arrays of the sequenced order lines (``day``: day index from the first order
+    day; ``new``: the rows that start an order, when known), but their sku codes and cut-off
+    classes (``cid`` holds the destination code)."""
+    if new is None:
+        oid = pl.col("order_id")
+        new = seq.select((oid != oid.shift(1)).fill_null(True))["order_id"].to_numpy()
+    dest = codes(seq["destination"], dests)
     order_start = np.append(np.flatnonzero(new), seq.height).astype(np.int64)
     qty = seq["qty"].to_numpy()
     empty = np.zeros(0, dtype=np.int64)
-    return Lines(empty, qty, dest, day, hour, cid, order_start, np.zeros(qty.size))
+    return Lines(empty, qty, dest, day, hour, dest, order_start, np.zeros(qty.size))
+
+
+def _with_classes(lines: Lines, sku: np.ndarray, cuts: np.ndarray, n_dests: int) -> Lines:
+    """``lines`` with their sku codes and the class index ``cid`` of their order day, cut-off
+    class and destination (see :func:`scot_cli.promise.grid.class_tables`)."""
+    # the cut-off class of each hour of the day, looked up (hours are 0 .. 23)
+    cls = np.searchsorted(cuts, np.arange(24), side="right")[lines.hour]
+    cid = (lines.day * (len(cuts) + 1) + cls) * n_dests + lines.dest
+    return dataclasses.replace(lines, sku=sku, cid=cid)
 
 
 def _snapshot(
@@ -373,7 +419,7 @@ def decide_lines(
     progress: Callable[[int, int], None] | None = None,
 ) -> Decision:
     """:func:`promise_table`'s decision, every line, without assembling the table."""
-    seq, in_key_order = _sequenced(orders)
+    seq, in_key_order, order_starts = sequenced(orders)
     if seq.height == 0:
         return Decision(seq, options.confidence, True)
     prob = prepare(
@@ -385,6 +431,7 @@ def decide_lines(
         receipts=receipts,
         confidence=options.confidence,
         one_box=options.split == "avoid",
+        order_starts=order_starts,
     )
     commit = options.mode == "commit" and bool(prob.tables.grid.fcs)
     if commit:  # without FCs nothing is consumed
@@ -427,8 +474,10 @@ def prepare(
     receipts: pl.DataFrame | None,
     confidence: float,
     one_box: bool,
+    order_starts: np.ndarray | None = None,
 ) -> Problem:
-    """Index sequenced orders (non-empty) and build the grid, supply and units."""
+    """Index sequenced orders (non-empty) and build the grid, supply and units
+    (``order_starts``: per row, whether it starts an order, when known)."""
     day, hour = day_hour(seq["order_time"])
     day0 = int(day.min())
     stocked = [inventory["sku"]] + ([receipts["sku"]] if receipts is not None else [])
@@ -436,20 +485,31 @@ def prepare(
     proc = nodes.filter(pl.col("kind") == "fc")["processing_days"].fill_null(0).to_numpy()
     horizon = _horizon(day - day0, int(proc.max()) if proc.size else 0, inventory, receipts, day0)
     dests = sorted(seq["destination"].unique().to_list())
-    grid = build_grid(
-        nodes=nodes,
-        lanes=lanes,
-        calendar=calendar,
-        dests=dests,
-        day0=day0,
-        horizon=horizon,
-        confidence=confidence,
-    )
-    cuts, rank, lower = class_tables(grid, n_days=int(day.max()) - day0 + 1)
-    lines = build_lines(seq, skus=skus, grid=grid, cuts=cuts, day=day, hour=hour)
-    supply = build_supply(
-        inventory=inventory, receipts=receipts, skus=pl.Series(skus), fcs=grid.fcs, day0=day0
-    )
+
+    def tables() -> tuple[Grid, np.ndarray, np.ndarray, np.ndarray, Supply]:
+        grid = build_grid(
+            nodes=nodes,
+            lanes=lanes,
+            calendar=calendar,
+            dests=dests,
+            day0=day0,
+            horizon=horizon,
+            confidence=confidence,
+        )
+        cuts, rank, lower = class_tables(grid, n_days=int(day.max()) - day0 + 1)
+        supply = build_supply(
+            inventory=inventory, receipts=receipts, skus=pl.Series(skus), fcs=grid.fcs, day0=day0
+        )
+        return grid, cuts, rank, lower, supply
+
+    # the grid and supply, and the sku look-up, on other threads while this one indexes the
+    # lines (numpy's and polars' large passes run without the GIL: the two cores share them)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = pool.submit(tables)
+        sku = pool.submit(codes, seq["sku"], skus)
+        lines = _build_lines(seq, dests=dests, day=day - day0, hour=hour, new=order_starts)
+        grid, cuts, rank, lower, supply = made.result()
+        lines = _with_classes(lines, sku.result(), cuts, len(dests))
     state = State(
         np.zeros((len(skus) + 1) * len(grid.fcs)), np.zeros((len(grid.fcs), grid.horizon))
     )
